@@ -1,0 +1,415 @@
+/**
+ * Sliding-window inference with the exact semantics of MONAI `sliding_window_inference`
+ * (see spec section 0): padding, scan intervals, window order, importance maps, batching,
+ * multi-resolution outputs and the final crop. Pure TypeScript: runs in the worker and in Node.
+ *
+ * Spatial inputs of 1, 2 or 3 dims are handled as 3D with leading singleton dims.
+ */
+import type { VoxelArray } from './volume';
+
+export type BlendMode = 'constant' | 'gaussian';
+
+export interface SlidingWindowParams {
+  /** Window size per spatial dim; a value <= 0 means the whole image along that dim. */
+  roi: number[];
+  /** Overlap in [0, 1), one value or one per spatial dim. */
+  overlap: number | number[];
+  mode: BlendMode;
+  /** Gaussian sigma as a fraction of the roi, one value or one per dim. */
+  sigmaScale: number | number[];
+  /** Windows per predictor call. */
+  swBatch: number;
+  /** Value of the constant padding when the image is smaller than the roi. */
+  cval: number;
+  /** Custom importance map of the roi's size (C-order), replacing `mode`. */
+  weightMap?: Float32Array;
+}
+
+export const defaultSlidingWindowParams: SlidingWindowParams = {
+  roi: [96, 96, 96],
+  overlap: 0.25,
+  mode: 'constant',
+  sigmaScale: 0.125,
+  swBatch: 1,
+  cval: 0,
+};
+
+/** A batch of windows in, raw model outputs out. Shapes are [n, C, ...spatial]. */
+export type Predictor = (
+  batch: Float32Array,
+  shape: number[],
+) => Promise<{ data: Float32Array; shape: number[] }>;
+
+export interface SlidingWindowProgress {
+  /** Windows finished so far. */
+  done: number;
+  total: number;
+  elapsedMs: number;
+  /** Estimated milliseconds left, from the mean time per window so far. */
+  etaMs: number;
+  /** Time spent inside the predictor so far. */
+  predictMs: number;
+}
+
+export interface SlidingWindowInput {
+  /** C-order data [C, ...spatial]; any numeric typed array (kept as is, converted per window). */
+  data: VoxelArray;
+  /** [C, ...spatial] with 1 to 3 spatial dims. */
+  shape: number[];
+  /** Optional linear map applied when a window is fed to the model: x * scale + offset. */
+  scale?: number;
+  offset?: number;
+}
+
+export interface SlidingWindowResult {
+  data: Float32Array;
+  /** [C_out, ...spatial_out] with the same number of spatial dims as the input. */
+  shape: number[];
+  stats: SlidingWindowStats;
+}
+
+export interface SlidingWindowStats {
+  windows: number;
+  batches: number;
+  totalMs: number;
+  /** Time spent inside the predictor (session.run and its tensor copies). */
+  predictMs: number;
+  /** Time spent padding, copying windows and stitching (total - predict). */
+  overheadMs: number;
+  /** Output zoom per spatial dim (output size / roi). */
+  zoom: number[];
+}
+
+export class AbortError extends Error {
+  constructor(message = 'cancelled') {
+    super(message);
+    this.name = 'AbortError';
+  }
+}
+
+export interface SlidingWindowOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: SlidingWindowProgress) => void;
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+function perDim(v: number | number[], n: number, what: string): number[] {
+  const a = Array.isArray(v) ? v : [v];
+  if (a.length === 1) return Array(n).fill(a[0]);
+  if (a.length !== n) throw new Error(`${what} needs 1 or ${n} values, got ${a.length}`);
+  return a.slice();
+}
+
+/** Python's round(): halves go to the even neighbour. */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** MONAI `_get_scan_interval`. */
+export function scanInterval(imageSize: number[], roi: number[], overlap: number[]): number[] {
+  return imageSize.map((s, i) => {
+    if (roi[i] === s) return roi[i];
+    const interval = Math.trunc(roi[i] * (1 - overlap[i]));
+    return interval > 0 ? interval : 1;
+  });
+}
+
+/** MONAI `dense_patch_slices` window starts per dim. */
+export function windowStarts(imageSize: number[], roi: number[], interval: number[]): number[][] {
+  return imageSize.map((size, i) => {
+    const patch = Math.min(roi[i], size);
+    let n = 1;
+    if (interval[i] !== 0) {
+      const num = Math.ceil(size / interval[i]);
+      let found = -1;
+      for (let d = 0; d < num; d++) {
+        if (d * interval[i] + patch >= size) {
+          found = d;
+          break;
+        }
+      }
+      n = found >= 0 ? found + 1 : 1;
+    }
+    const starts: number[] = [];
+    for (let d = 0; d < n; d++) {
+      let s = d * interval[i];
+      s -= Math.max(s + patch - size, 0);
+      starts.push(s);
+    }
+    return starts;
+  });
+}
+
+/** MONAI `compute_importance_map` (float32), before the clamp. */
+export function importanceMap(roi: number[], mode: BlendMode, sigmaScale: number[]): Float32Array {
+  const n = roi.reduce((a, b) => a * b, 1);
+  const map = new Float32Array(n);
+  if (mode === 'constant') {
+    map.fill(1);
+    return map;
+  }
+  const axes = roi.map((len, i) => {
+    const sigma = Math.fround(len * sigmaScale[i]);
+    const a = new Float32Array(len);
+    for (let k = 0; k < len; k++) {
+      const x = Math.fround(-(len - 1) / 2 + k);
+      a[k] = Math.fround(Math.exp(Math.fround(Math.fround(x * x) / Math.fround(-2 * sigma * sigma))));
+    }
+    return a;
+  });
+  // separable product, last dim fastest; 1D/2D get leading singleton axes
+  const one = new Float32Array([1]);
+  const [b0, b1, b2] = [...Array(3 - axes.length).fill(one), ...axes] as Float32Array[];
+  let p = 0;
+  for (let z = 0; z < b0.length; z++)
+    for (let y = 0; y < b1.length; y++) {
+      const zy = Math.fround(b0[z] * b1[y]);
+      for (let x = 0; x < b2.length; x++) map[p++] = Math.fround(zy * b2[x]);
+    }
+  return map;
+}
+
+/** Clamp from below at max(min(map), 1e-3), as MONAI does for every importance map. */
+export function clampImportance(map: Float32Array): Float32Array {
+  let lo = Infinity;
+  for (let i = 0; i < map.length; i++) if (map[i] < lo) lo = map[i];
+  const floor = Math.max(lo, 1e-3);
+  const out = new Float32Array(map.length);
+  for (let i = 0; i < map.length; i++) out[i] = map[i] < floor ? floor : map[i];
+  return out;
+}
+
+/** Nearest-exact resize of a 3D map (torch `interpolate(mode='nearest-exact')`). */
+export function resizeNearestExact(src: Float32Array, inShape: number[], outShape: number[]): Float32Array {
+  const idx = outShape.map((o, d) => {
+    const scale = inShape[d] / o;
+    const a = new Int32Array(o);
+    for (let k = 0; k < o; k++) a[k] = Math.min(Math.floor((k + 0.5) * scale), inShape[d] - 1);
+    return a;
+  });
+  const out = new Float32Array(outShape[0] * outShape[1] * outShape[2]);
+  let p = 0;
+  for (let z = 0; z < outShape[0]; z++)
+    for (let y = 0; y < outShape[1]; y++) {
+      const row = (idx[0][z] * inShape[1] + idx[1][y]) * inShape[2];
+      for (let x = 0; x < outShape[2]; x++) out[p++] = src[row + idx[2][x]];
+    }
+  return out;
+}
+
+/** The window plan: padding, starts, counts. Exposed for progress estimates and tests. */
+export interface WindowPlan {
+  /** Spatial sizes as 3D (leading 1s for 1D/2D). */
+  imageSize: number[];
+  paddedSize: number[];
+  roi: number[];
+  padBefore: number[];
+  interval: number[];
+  /** All window starts in padded coordinates, last dim fastest. */
+  starts: number[][];
+}
+
+export function planWindows(spatial: number[], params: Pick<SlidingWindowParams, 'roi' | 'overlap'>): WindowPlan {
+  const nd = spatial.length;
+  if (nd < 1 || nd > 3) throw new Error(`sliding window supports 1 to 3 spatial dims, got ${nd}`);
+  if (params.roi.length !== nd) throw new Error(`roi has ${params.roi.length} dims but the image has ${nd} spatial dims`);
+  const overlap = perDim(params.overlap, nd, 'overlap');
+  for (const o of overlap) if (!(o >= 0 && o < 1)) throw new Error(`overlap must be in [0, 1), got ${o}`);
+  const lead = 3 - nd;
+  const image = [...Array(lead).fill(1), ...spatial];
+  const roi = [...Array(lead).fill(1), ...params.roi.map((r, i) => (r <= 0 ? spatial[i] : Math.trunc(r)))];
+  const ov = [...Array(lead).fill(0), ...overlap];
+  const padded = image.map((s, i) => Math.max(s, roi[i]));
+  const padBefore = image.map((s, i) => Math.floor(Math.max(roi[i] - s, 0) / 2));
+  const interval = scanInterval(padded, roi, ov);
+  const per = windowStarts(padded, roi, interval);
+  const starts: number[][] = [];
+  for (const z of per[0]) for (const y of per[1]) for (const x of per[2]) starts.push([z, y, x]);
+  return { imageSize: image, paddedSize: padded, roi, padBefore, interval, starts };
+}
+
+/**
+ * Run `predictor` over overlapping windows of `input` and stitch the outputs.
+ * Accumulates in float32: out += pred * w, count += w, out /= count, then crops the padding.
+ */
+export async function slidingWindowInference(
+  input: SlidingWindowInput,
+  predictor: Predictor,
+  params: SlidingWindowParams,
+  opts: SlidingWindowOptions = {},
+): Promise<SlidingWindowResult> {
+  const t0 = now();
+  const { signal, onProgress } = opts;
+  const [C, ...spatial] = input.shape;
+  const nd = spatial.length;
+  if (input.data.length !== C * spatial.reduce((a, b) => a * b, 1)) {
+    throw new Error(`input data length ${input.data.length} does not match shape [${input.shape.join(', ')}]`);
+  }
+  const plan = planWindows(spatial, params);
+  const { imageSize: img, paddedSize: pad, roi, padBefore, starts } = plan;
+  const sigma = [...Array(3 - nd).fill(0.125), ...perDim(params.sigmaScale, nd, 'sigma_scale')];
+  const roiN = roi[0] * roi[1] * roi[2];
+  let weights: Float32Array;
+  if (params.weightMap) {
+    if (params.weightMap.length !== roiN) {
+      throw new Error(`weight map has ${params.weightMap.length} values, the roi [${roi.slice(3 - nd).join(', ')}] needs ${roiN}`);
+    }
+    weights = clampImportance(params.weightMap);
+  } else {
+    weights = clampImportance(importanceMap(roi, params.mode, sigma));
+  }
+  const swBatch = Math.max(1, Math.trunc(params.swBatch));
+  const scale = input.scale ?? 1;
+  const offset = input.offset ?? 0;
+  const linear = scale !== 1 || offset !== 0;
+  const cval = params.cval;
+  const src = input.data;
+  const [iD, iH, iW] = img;
+  const [rD, rH, rW] = roi;
+  const chanStride = iD * iH * iW;
+
+  let out: Float32Array | null = null;
+  let count: Float32Array | null = null;
+  let wOut: Float32Array = weights;
+  let cOut = 0;
+  let outRoi: number[] = roi;
+  let zoom = [1, 1, 1];
+  let outPadded: number[] = pad;
+
+  let predictMs = 0;
+  let batches = 0;
+  const total = starts.length;
+  const batchBuf = new Float32Array(swBatch * C * roiN);
+
+  for (let b0 = 0; b0 < total; b0 += swBatch) {
+    if (signal?.aborted) throw new AbortError();
+    const n = Math.min(swBatch, total - b0);
+    const buf = n === swBatch ? batchBuf : batchBuf.subarray(0, n * C * roiN);
+    // copy windows (with virtual constant padding) into the batch buffer
+    for (let w = 0; w < n; w++) {
+      const [sz, sy, sx] = starts[b0 + w];
+      for (let c = 0; c < C; c++) {
+        let p = (w * C + c) * roiN;
+        for (let z = 0; z < rD; z++) {
+          const iz = sz + z - padBefore[0];
+          for (let y = 0; y < rH; y++, p += rW) {
+            const iy = sy + y - padBefore[1];
+            if (iz < 0 || iz >= iD || iy < 0 || iy >= iH) {
+              buf.fill(cval, p, p + rW);
+              continue;
+            }
+            const ix0 = sx - padBefore[2];
+            const lo = Math.max(0, -ix0);
+            const hi = Math.min(rW, iW - ix0);
+            if (lo > 0) buf.fill(cval, p, p + lo);
+            if (hi < rW) buf.fill(cval, p + Math.max(hi, 0), p + rW);
+            if (hi > lo) {
+              const s = c * chanStride + (iz * iH + iy) * iW + ix0;
+              buf.set(src.subarray(s + lo, s + hi), p + lo);
+              if (linear) for (let k = p + lo; k < p + hi; k++) buf[k] = buf[k] * scale + offset;
+            }
+          }
+        }
+      }
+    }
+    const tp = now();
+    const pred = await predictor(buf, [n, C, ...roi.slice(3 - nd)]);
+    predictMs += now() - tp;
+    batches++;
+    if (signal?.aborted) throw new AbortError();
+
+    const ps = pred.shape;
+    if (ps.length !== 2 + nd || ps[0] !== n) {
+      throw new Error(
+        `the model returned shape [${ps.join(', ')}] for a batch of shape [${[n, C, ...roi.slice(3 - nd)].join(', ')}]; expected [${n}, C, ...] with ${nd} spatial dims`,
+      );
+    }
+    if (!out) {
+      cOut = ps[1];
+      outRoi = [...Array(3 - nd).fill(1), ...ps.slice(2)];
+      zoom = outRoi.map((o, i) => o / roi[i]);
+      outPadded = pad.map((s, i) => Math.trunc(s * zoom[i]));
+      const nOut = outPadded[0] * outPadded[1] * outPadded[2];
+      out = new Float32Array(cOut * nOut);
+      count = new Float32Array(nOut);
+      wOut = outRoi.every((o, i) => o === roi[i]) ? weights : resizeNearestExact(weights, roi, outRoi);
+    } else if (ps[1] !== cOut || ps.slice(2).some((v, i) => v !== outRoi[3 - nd + i])) {
+      throw new Error(`the model's output shape changed between windows: [${ps.join(', ')}]`);
+    }
+    const [oD, oH, oW] = outPadded;
+    const [qD, qH, qW] = outRoi;
+    const qN = qD * qH * qW;
+    const oN = oD * oH * oW;
+    const cnt = count!;
+    const acc = out;
+    const pd = pred.data;
+    for (let w = 0; w < n; w++) {
+      const st = starts[b0 + w];
+      const oz0 = Math.trunc(st[0] * zoom[0]);
+      const oy0 = Math.trunc(st[1] * zoom[1]);
+      const ox0 = Math.trunc(st[2] * zoom[2]);
+      const zz = Math.min(qD, oD - oz0);
+      const yy = Math.min(qH, oH - oy0);
+      const xx = Math.min(qW, oW - ox0);
+      // count map once per window
+      for (let z = 0; z < zz; z++)
+        for (let y = 0; y < yy; y++) {
+          const o = ((oz0 + z) * oH + (oy0 + y)) * oW + ox0;
+          const q = (z * qH + y) * qW;
+          for (let x = 0; x < xx; x++) cnt[o + x] += wOut[q + x];
+        }
+      for (let c = 0; c < cOut; c++) {
+        const pBase = (w * cOut + c) * qN;
+        const oBase = c * oN;
+        for (let z = 0; z < zz; z++)
+          for (let y = 0; y < yy; y++) {
+            const o = oBase + ((oz0 + z) * oH + (oy0 + y)) * oW + ox0;
+            const q = (z * qH + y) * qW;
+            const pq = pBase + q;
+            for (let x = 0; x < xx; x++) acc[o + x] += pd[pq + x] * wOut[q + x];
+          }
+      }
+    }
+    if (onProgress) {
+      const done = b0 + n;
+      const elapsed = now() - t0;
+      onProgress({ done, total, elapsedMs: elapsed, etaMs: (elapsed / done) * (total - done), predictMs });
+    }
+  }
+  if (!out || !count) throw new Error('no windows were run');
+
+  // normalise and crop the padding (bounds scaled by zoom, Python round)
+  const [oD, oH, oW] = outPadded;
+  const oN = oD * oH * oW;
+  const lo = padBefore.map((p, i) => roundHalfEven(p * zoom[i]));
+  const hi = padBefore.map((p, i) => roundHalfEven((p + img[i]) * zoom[i]));
+  const fin = lo.map((l, i) => Math.max(0, Math.min(hi[i], outPadded[i]) - l));
+  const finN = fin[0] * fin[1] * fin[2];
+  const result = new Float32Array(cOut * finN);
+  let r = 0;
+  for (let c = 0; c < cOut; c++)
+    for (let z = 0; z < fin[0]; z++)
+      for (let y = 0; y < fin[1]; y++) {
+        const s = ((lo[0] + z) * oH + (lo[1] + y)) * oW + lo[2];
+        const o = c * oN + s;
+        for (let x = 0; x < fin[2]; x++) result[r++] = out[o + x] / count[s + x];
+      }
+  const totalMs = now() - t0;
+  return {
+    data: result,
+    shape: [cOut, ...fin.slice(3 - nd)],
+    stats: {
+      windows: total,
+      batches,
+      totalMs,
+      predictMs,
+      overheadMs: totalMs - predictMs,
+      zoom: zoom.slice(3 - nd),
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/** The contract between the page and the inference worker (comlink). */
+import type { ModelInfo } from '../core/onnx/model';
+import type { SlidingWindowParams, SlidingWindowProgress, SlidingWindowStats } from '../core/slidingWindow';
+import type { VoxelArray } from '../core/volume';
+
+export type Backend = 'webgpu' | 'wasm';
+export type BackendChoice = 'auto' | Backend;
+
+export interface RuntimeInfo {
+  crossOriginIsolated: boolean;
+  /** WASM threads ORT will use. */
+  threads: number;
+  hardwareConcurrency: number;
+  webgpu: { available: boolean; adapter?: string; reason?: string; maxStorageBufferBindingSize?: number; maxBufferSize?: number; shaderF16?: boolean };
+  ortVersion: string;
+}
+
+export interface LoadedModel {
+  id: string;
+  name: string;
+  info: ModelInfo;
+  /** True when the graph was edited on load to make fixed spatial dims symbolic. */
+  relaxed: boolean;
+  loadMs: number;
+}
+
+export interface RunRequest {
+  modelId: string;
+  /** [C, D, H, W] or [D, H, W] (then C = 1); data is converted window by window. */
+  data: VoxelArray;
+  shape: number[];
+  /** Linear intensity map applied when windows are fed to the model. */
+  scale?: number;
+  offset?: number;
+  params: SlidingWindowParams;
+  backend: BackendChoice;
+}
+
+export interface RunResult {
+  /** Stitched raw model output [C_out, D', H', W'] (no activation). */
+  data: Float32Array;
+  shape: number[];
+  backend: Backend;
+  /** Why this backend ran (e.g. 'WebGPU adapter: swiftshader' or 'WebGPU failed at run time: ...'). */
+  backendReason: string;
+  stats: SlidingWindowStats;
+  /** Session creation time for the backend that ran. */
+  sessionMs: number;
+  perWindowMs: number;
+}
+
+export type ProgressCallback = (p: SlidingWindowProgress) => void;
+
+export interface WorkerApi {
+  runtime(): Promise<RuntimeInfo>;
+  /** Parses and registers a model. relaxDims: make fixed spatial dims symbolic first. */
+  loadModel(bytes: Uint8Array, name: string, relaxDims?: boolean): Promise<LoadedModel>;
+  unloadModel(id: string): Promise<void>;
+  run(req: RunRequest, onProgress?: ProgressCallback): Promise<RunResult>;
+  /** Cancels the run in progress (it rejects with an AbortError). */
+  cancel(): void;
+}
