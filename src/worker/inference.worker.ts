@@ -1,0 +1,208 @@
+/**
+ * The inference worker: owns onnxruntime-web sessions, picks the execution provider
+ * (WebGPU first, WASM as fallback, with the reason), runs the sliding window with the
+ * model as predictor, streams progress and honours cancellation.
+ */
+import * as Comlink from 'comlink';
+import * as ort from 'onnxruntime-web';
+import { hasFixedSpatialDims, inspectModel, relaxSpatialDims } from '../core/onnx/model';
+import { sessionPredictor } from '../core/ortPredictor';
+import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
+import type { Backend, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
+
+interface ModelEntry {
+  loaded: LoadedModel;
+  bytes: Uint8Array;
+  sessions: Partial<Record<Backend, ort.InferenceSession>>;
+  sessionMs: Partial<Record<Backend, number>>;
+}
+
+const models = new Map<string, ModelEntry>();
+let current: AbortController | null = null;
+let nextId = 1;
+let gpuProbe: Promise<RuntimeInfo['webgpu']> | null = null;
+
+const threads = (): number => (self.crossOriginIsolated ? Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1)) : 1);
+
+function configureOrt(ortBaseUrl: string): void {
+  ort.env.wasm.wasmPaths = ortBaseUrl;
+  ort.env.wasm.numThreads = threads();
+  ort.env.logLevel = 'error';
+}
+
+function probeWebGpu(): Promise<RuntimeInfo['webgpu']> {
+  gpuProbe ??= (async () => {
+    const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+    if (!gpu) return { available: false, reason: 'this browser exposes no navigator.gpu (WebGPU disabled or unsupported)' };
+    try {
+      const adapter = await gpu.requestAdapter();
+      if (!adapter) return { available: false, reason: 'no WebGPU adapter was found' };
+      const info = adapter.info;
+      const name = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+      return {
+        available: true,
+        adapter: name,
+        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+        maxBufferSize: adapter.limits.maxBufferSize,
+        shaderF16: adapter.features.has('shader-f16'),
+      };
+    } catch (e) {
+      return { available: false, reason: `requestAdapter failed: ${(e as Error).message}` };
+    }
+  })();
+  return gpuProbe;
+}
+
+async function session(entry: ModelEntry, backend: Backend): Promise<ort.InferenceSession> {
+  const have = entry.sessions[backend];
+  if (have) return have;
+  const t0 = performance.now();
+  const s = await ort.InferenceSession.create(entry.bytes, {
+    executionProviders: [backend],
+    graphOptimizationLevel: 'all',
+  });
+  entry.sessionMs[backend] = performance.now() - t0;
+  entry.sessions[backend] = s;
+  return s;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+const makeTensor = (data: Float32Array, dims: readonly number[]) => new ort.Tensor('float32', data, dims);
+
+function abortError(): Error {
+  const e = new Error('run cancelled');
+  e.name = 'AbortError';
+  return e;
+}
+
+const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
+  configure(ortBaseUrl) {
+    configureOrt(ortBaseUrl);
+  },
+
+  async runtime() {
+    return {
+      crossOriginIsolated: self.crossOriginIsolated,
+      threads: threads(),
+      hardwareConcurrency: navigator.hardwareConcurrency || 1,
+      webgpu: await probeWebGpu(),
+      ortVersion: ort.env.versions.web ?? 'unknown',
+    };
+  },
+
+  async loadModel(bytes, name, relaxDims = false) {
+    const t0 = performance.now();
+    const info0 = inspectModel(bytes);
+    const relaxed = relaxDims && info0.inputs.some(hasFixedSpatialDims);
+    const finalBytes = relaxed ? relaxSpatialDims(bytes) : bytes.slice();
+    const info = relaxed ? inspectModel(finalBytes) : info0;
+    if (info.inputs.length !== 1) {
+      throw new Error(`${name}: the model has ${info.inputs.length} inputs; the workbench feeds one image tensor`);
+    }
+    const entry: ModelEntry = {
+      loaded: { id: `m${nextId++}`, name, info, relaxed, loadMs: 0 },
+      bytes: finalBytes,
+      sessions: {},
+      sessionMs: {},
+    };
+    // Create the WASM session now so that a model ORT cannot load fails here, not at run time.
+    try {
+      await session(entry, 'wasm');
+    } catch (e) {
+      throw new Error(`${name}: onnxruntime could not load this model: ${message(e)}`);
+    }
+    entry.loaded.loadMs = performance.now() - t0;
+    models.set(entry.loaded.id, entry);
+    return entry.loaded;
+  },
+
+  async unloadModel(id) {
+    const e = models.get(id);
+    if (!e) return;
+    models.delete(id);
+    for (const s of Object.values(e.sessions)) await s?.release();
+  },
+
+  cancel() {
+    current?.abort();
+  },
+
+  async run(req: RunRequest, onProgress?: ProgressCallback): Promise<RunResult> {
+    const entry = models.get(req.modelId);
+    if (!entry) throw new Error('no such model loaded (load it again)');
+    current?.abort();
+    const ac = new AbortController();
+    current = ac;
+    try {
+      const gpu = await probeWebGpu();
+      let backend: Backend;
+      let reason: string;
+      if (req.backend === 'wasm') {
+        backend = 'wasm';
+        reason = 'WASM chosen by the user';
+      } else if (gpu.available) {
+        backend = 'webgpu';
+        reason = `WebGPU adapter: ${gpu.adapter}`;
+      } else if (req.backend === 'webgpu') {
+        throw new Error(`WebGPU was requested but is not available: ${gpu.reason}`);
+      } else {
+        backend = 'wasm';
+        reason = `WebGPU not available (${gpu.reason}); using WASM`;
+      }
+      let s: ort.InferenceSession;
+      try {
+        s = await session(entry, backend);
+      } catch (e) {
+        if (backend !== 'webgpu' || req.backend === 'webgpu') throw e;
+        backend = 'wasm';
+        reason = `WebGPU session creation failed (${message(e)}); using WASM`;
+        s = await session(entry, backend);
+      }
+      const input = entry.loaded.info.inputs[0].name;
+      const output = entry.loaded.info.outputs[0].name;
+      const runOn = (sess: ort.InferenceSession, batch: Float32Array, shape: number[]) =>
+        sessionPredictor(sess, makeTensor, input, output)(batch, shape);
+      const predictor: Predictor = async (batch, shape) => {
+        try {
+          return await runOn(s, batch, shape);
+        } catch (e) {
+          if (backend !== 'webgpu' || req.backend === 'webgpu') throw e;
+          // WebGPU can fail at run time (e.g. 3D ConvTranspose); finish the run on WASM.
+          backend = 'wasm';
+          reason = `WebGPU failed at run time (${message(e)}); using WASM`;
+          s = await session(entry, 'wasm');
+          return runOn(s, batch, shape);
+        }
+      };
+      const shape = req.shape.length === 3 ? [1, ...req.shape] : req.shape;
+      const result = await slidingWindowInference(
+        { data: req.data, shape, scale: req.scale, offset: req.offset },
+        predictor,
+        req.params,
+        { signal: ac.signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
+      );
+      return Comlink.transfer(
+        {
+          data: result.data,
+          shape: result.shape,
+          backend,
+          backendReason: reason,
+          stats: result.stats,
+          sessionMs: entry.sessionMs[backend] ?? 0,
+          perWindowMs: result.stats.totalMs / result.stats.windows,
+        },
+        [result.data.buffer],
+      );
+    } catch (e) {
+      if (e instanceof AbortError || ac.signal.aborted) throw abortError();
+      throw e instanceof Error ? e : new Error(String(e));
+    } finally {
+      if (current === ac) current = null;
+    }
+  },
+};
+
+Comlink.expose(api);
