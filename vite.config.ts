@@ -50,7 +50,12 @@ export default defineConfig({
   preview: { headers: isolation },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096,
+    // the app, plus a UI-less harness page that e2e tests and `npm run bench` drive
+    rolldownOptions: { input: { main: resolve(import.meta.dirname, 'index.html'), harness: resolve(import.meta.dirname, 'e2e/harness.html') } },
+  },
   test: {
     include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
     testTimeout: 60_000,

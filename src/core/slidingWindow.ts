@@ -233,9 +233,106 @@ export function planWindows(spatial: number[], params: Pick<SlidingWindowParams,
   return { imageSize: image, paddedSize: padded, roi, padBefore, interval, starts };
 }
 
+/** Copies one window of one channel (with virtual constant padding) into `buf` at `p0`. */
+function fillWindow(
+  buf: Float32Array,
+  p0: number,
+  src: VoxelArray,
+  chanOffset: number,
+  start: number[],
+  padBefore: number[],
+  img: number[],
+  roi: number[],
+  cval: number,
+  scale: number,
+  offset: number,
+): void {
+  const [iD, iH, iW] = img;
+  const [rD, rH, rW] = roi;
+  const linear = scale !== 1 || offset !== 0;
+  const ix0 = start[2] - padBefore[2];
+  const lo = Math.max(0, -ix0);
+  const hi = Math.min(rW, iW - ix0);
+  let p = p0;
+  for (let z = 0; z < rD; z++) {
+    const iz = start[0] + z - padBefore[0];
+    for (let y = 0; y < rH; y++, p += rW) {
+      const iy = start[1] + y - padBefore[1];
+      if (iz < 0 || iz >= iD || iy < 0 || iy >= iH || hi <= lo) {
+        buf.fill(cval, p, p + rW);
+        continue;
+      }
+      if (lo > 0) buf.fill(cval, p, p + lo);
+      if (hi < rW) buf.fill(cval, p + hi, p + rW);
+      const s = chanOffset + (iz * iH + iy) * iW + ix0 - p;
+      if (linear) for (let k = p + lo; k < p + hi; k++) buf[k] = src[s + k] * scale + offset;
+      else buf.set(src.subarray(s + p + lo, s + p + hi), p + lo);
+    }
+  }
+}
+
+/** out[c, win] += pred[c] * w and count[win] += w for one window (clipped to the output). */
+function accumulate(
+  out: Float32Array,
+  count: Float32Array,
+  pred: Float32Array,
+  predOffset: number,
+  weights: Float32Array,
+  channels: number,
+  outShape: number[],
+  origin: number[],
+  winShape: number[],
+): void {
+  const [oD, oH, oW] = outShape;
+  const [qD, qH, qW] = winShape;
+  const [oz0, oy0, ox0] = origin;
+  const qN = qD * qH * qW;
+  const oN = oD * oH * oW;
+  const zz = Math.min(qD, oD - oz0);
+  const yy = Math.min(qH, oH - oy0);
+  const xx = Math.min(qW, oW - ox0);
+  // one pass per row over all channels keeps the weight row in L1: this loop is memory-bound
+  for (let z = 0; z < zz; z++)
+    for (let y = 0; y < yy; y++) {
+      const o = ((oz0 + z) * oH + (oy0 + y)) * oW + ox0;
+      const q = (z * qH + y) * qW;
+      for (let x = 0; x < xx; x++) count[o + x] += weights[q + x];
+      for (let c = 0; c < channels; c++) {
+        const oc = o + c * oN;
+        const pc = predOffset + c * qN + q;
+        for (let x = 0; x < xx; x++) out[oc + x] += pred[pc + x] * weights[q + x];
+      }
+    }
+}
+
+/** out / count, cropped to [lo, lo + size) per dim; in place when nothing is cropped. */
+function normalizeAndCrop(out: Float32Array, count: Float32Array, channels: number, outShape: number[], lo: number[], size: number[]): Float32Array {
+  const [, oH, oW] = outShape;
+  const oN = outShape[0] * oH * oW;
+  if (size.every((v, i) => v === outShape[i])) {
+    for (let c = 0; c < channels; c++) {
+      const base = c * oN;
+      for (let i = 0; i < oN; i++) out[base + i] /= count[i];
+    }
+    return out;
+  }
+  const result = new Float32Array(channels * size[0] * size[1] * size[2]);
+  let r = 0;
+  for (let c = 0; c < channels; c++)
+    for (let z = 0; z < size[0]; z++)
+      for (let y = 0; y < size[1]; y++) {
+        const s = ((lo[0] + z) * oH + (lo[1] + y)) * oW + lo[2];
+        const o = c * oN + s;
+        for (let x = 0; x < size[2]; x++) result[r++] = out[o + x] / count[s + x];
+      }
+  return result;
+}
+
 /**
  * Run `predictor` over overlapping windows of `input` and stitch the outputs.
  * Accumulates in float32: out += pred * w, count += w, out /= count, then crops the padding.
+ * The hot loops live in small synchronous functions so that V8 optimises them (locals of an
+ * async function that live across awaits are slow to access).
  */
 export async function slidingWindowInference(
   input: SlidingWindowInput,
@@ -264,14 +361,7 @@ export async function slidingWindowInference(
     weights = clampImportance(importanceMap(roi, params.mode, sigma));
   }
   const swBatch = Math.max(1, Math.trunc(params.swBatch));
-  const scale = input.scale ?? 1;
-  const offset = input.offset ?? 0;
-  const linear = scale !== 1 || offset !== 0;
-  const cval = params.cval;
-  const src = input.data;
-  const [iD, iH, iW] = img;
-  const [rD, rH, rW] = roi;
-  const chanStride = iD * iH * iW;
+  const chanStride = img[0] * img[1] * img[2];
 
   let out: Float32Array | null = null;
   let count: Float32Array | null = null;
@@ -290,33 +380,10 @@ export async function slidingWindowInference(
     if (signal?.aborted) throw new AbortError();
     const n = Math.min(swBatch, total - b0);
     const buf = n === swBatch ? batchBuf : batchBuf.subarray(0, n * C * roiN);
-    // copy windows (with virtual constant padding) into the batch buffer
-    for (let w = 0; w < n; w++) {
-      const [sz, sy, sx] = starts[b0 + w];
+    for (let w = 0; w < n; w++)
       for (let c = 0; c < C; c++) {
-        let p = (w * C + c) * roiN;
-        for (let z = 0; z < rD; z++) {
-          const iz = sz + z - padBefore[0];
-          for (let y = 0; y < rH; y++, p += rW) {
-            const iy = sy + y - padBefore[1];
-            if (iz < 0 || iz >= iD || iy < 0 || iy >= iH) {
-              buf.fill(cval, p, p + rW);
-              continue;
-            }
-            const ix0 = sx - padBefore[2];
-            const lo = Math.max(0, -ix0);
-            const hi = Math.min(rW, iW - ix0);
-            if (lo > 0) buf.fill(cval, p, p + lo);
-            if (hi < rW) buf.fill(cval, p + Math.max(hi, 0), p + rW);
-            if (hi > lo) {
-              const s = c * chanStride + (iz * iH + iy) * iW + ix0;
-              buf.set(src.subarray(s + lo, s + hi), p + lo);
-              if (linear) for (let k = p + lo; k < p + hi; k++) buf[k] = buf[k] * scale + offset;
-            }
-          }
-        }
+        fillWindow(buf, (w * C + c) * roiN, input.data, c * chanStride, starts[b0 + w], padBefore, img, roi, params.cval, input.scale ?? 1, input.offset ?? 0);
       }
-    }
     const tp = now();
     const pred = await predictor(buf, [n, C, ...roi.slice(3 - nd)]);
     predictMs += now() - tp;
@@ -341,39 +408,10 @@ export async function slidingWindowInference(
     } else if (ps[1] !== cOut || ps.slice(2).some((v, i) => v !== outRoi[3 - nd + i])) {
       throw new Error(`the model's output shape changed between windows: [${ps.join(', ')}]`);
     }
-    const [oD, oH, oW] = outPadded;
-    const [qD, qH, qW] = outRoi;
-    const qN = qD * qH * qW;
-    const oN = oD * oH * oW;
-    const cnt = count!;
-    const acc = out;
-    const pd = pred.data;
+    const qN = outRoi[0] * outRoi[1] * outRoi[2];
     for (let w = 0; w < n; w++) {
-      const st = starts[b0 + w];
-      const oz0 = Math.trunc(st[0] * zoom[0]);
-      const oy0 = Math.trunc(st[1] * zoom[1]);
-      const ox0 = Math.trunc(st[2] * zoom[2]);
-      const zz = Math.min(qD, oD - oz0);
-      const yy = Math.min(qH, oH - oy0);
-      const xx = Math.min(qW, oW - ox0);
-      // count map once per window
-      for (let z = 0; z < zz; z++)
-        for (let y = 0; y < yy; y++) {
-          const o = ((oz0 + z) * oH + (oy0 + y)) * oW + ox0;
-          const q = (z * qH + y) * qW;
-          for (let x = 0; x < xx; x++) cnt[o + x] += wOut[q + x];
-        }
-      for (let c = 0; c < cOut; c++) {
-        const pBase = (w * cOut + c) * qN;
-        const oBase = c * oN;
-        for (let z = 0; z < zz; z++)
-          for (let y = 0; y < yy; y++) {
-            const o = oBase + ((oz0 + z) * oH + (oy0 + y)) * oW + ox0;
-            const q = (z * qH + y) * qW;
-            const pq = pBase + q;
-            for (let x = 0; x < xx; x++) acc[o + x] += pd[pq + x] * wOut[q + x];
-          }
-      }
+      const origin = starts[b0 + w].map((s, i) => Math.trunc(s * zoom[i]));
+      accumulate(out, count!, pred.data, w * cOut * qN, wOut, cOut, outPadded, origin, outRoi);
     }
     if (onProgress) {
       const done = b0 + n;
@@ -384,21 +422,10 @@ export async function slidingWindowInference(
   if (!out || !count) throw new Error('no windows were run');
 
   // normalise and crop the padding (bounds scaled by zoom, Python round)
-  const [oD, oH, oW] = outPadded;
-  const oN = oD * oH * oW;
   const lo = padBefore.map((p, i) => roundHalfEven(p * zoom[i]));
   const hi = padBefore.map((p, i) => roundHalfEven((p + img[i]) * zoom[i]));
   const fin = lo.map((l, i) => Math.max(0, Math.min(hi[i], outPadded[i]) - l));
-  const finN = fin[0] * fin[1] * fin[2];
-  const result = new Float32Array(cOut * finN);
-  let r = 0;
-  for (let c = 0; c < cOut; c++)
-    for (let z = 0; z < fin[0]; z++)
-      for (let y = 0; y < fin[1]; y++) {
-        const s = ((lo[0] + z) * oH + (lo[1] + y)) * oW + lo[2];
-        const o = c * oN + s;
-        for (let x = 0; x < fin[2]; x++) result[r++] = out[o + x] / count[s + x];
-      }
+  const result = normalizeAndCrop(out, count, cOut, outPadded, lo, fin);
   const totalMs = now() - t0;
   return {
     data: result,

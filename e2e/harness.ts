@@ -1,0 +1,64 @@
+/**
+ * A page without UI that drives the real inference worker, for benchmarks and for e2e
+ * checks that compare backends. Exposed as window.harness.
+ */
+import { createWorkerClient } from '../src/worker/client';
+import { readVolume } from '../src/core/io';
+import type { SlidingWindowParams } from '../src/core/slidingWindow';
+import type { BackendChoice } from '../src/worker/protocol';
+import { argmaxCounts } from '../src/core/labels';
+
+const client = createWorkerClient();
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+export interface HarnessRun {
+  model: string;
+  volume: string;
+  params: SlidingWindowParams;
+  backend: BackendChoice;
+  scale?: number;
+  relaxDims?: boolean;
+  /** Return the raw output values (small outputs only). */
+  returnData?: boolean;
+}
+
+const harness = {
+  runtime: () => client.api.runtime(),
+  async run(req: HarnessRun) {
+    const vol = readVolume(await fetchBytes(req.volume), req.volume);
+    const model = await client.api.loadModel(await fetchBytes(req.model), req.model, req.relaxDims ?? false);
+    try {
+      const r = await client.run({
+        modelId: model.id,
+        data: vol.data,
+        shape: vol.shape,
+        scale: req.scale,
+        params: req.params,
+        backend: req.backend,
+      });
+      return {
+        shape: r.shape,
+        backend: r.backend,
+        backendReason: r.backendReason,
+        stats: r.stats,
+        sessionMs: r.sessionMs,
+        loadMs: model.loadMs,
+        labelCounts: argmaxCounts(r.data, r.shape),
+        data: req.returnData ? Array.from(r.data) : undefined,
+        heapMB: (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize
+          ? (performance as Performance & { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize / 2 ** 20
+          : undefined,
+      };
+    } finally {
+      await client.api.unloadModel(model.id);
+    }
+  },
+};
+
+(window as unknown as { harness: typeof harness }).harness = harness;
+document.title = 'harness ready';

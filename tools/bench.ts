@@ -1,0 +1,132 @@
+/**
+ * npm run bench: the MeshNet demo (256^3 T1) at two roi sizes and as one whole-volume window,
+ * in onnxruntime-node and in Chromium (WASM backend, through the real worker). Prints time per
+ * window, total time and the share of time spent outside session.run (padding, copying windows,
+ * stitching), and the tiled/whole ratios measured in this one run. No pass/fail: speed targets
+ * are read here, never asserted in tests.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import * as ort from 'onnxruntime-node';
+import { chromium } from 'playwright-core';
+import { readVolume } from '../src/core/io';
+import { relaxSpatialDims } from '../src/core/onnx/model';
+import { sessionPredictor } from '../src/core/ortPredictor';
+import { planWindows, slidingWindowInference, type SlidingWindowParams, type SlidingWindowStats } from '../src/core/slidingWindow';
+import { chromiumArgs } from '../playwright.config';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const MODEL = resolve(ROOT, 'public/demo/meshnet/model.onnx');
+const T1 = resolve(ROOT, 'public/demo/meshnet/t1.nii.gz');
+const PORT = 4191;
+
+interface Case {
+  label: string;
+  params: SlidingWindowParams;
+}
+const base = { mode: 'gaussian' as const, sigmaScale: 0.125, swBatch: 1, cval: 0 };
+const CASES: Case[] = [
+  { label: 'whole volume (roi 256)', params: { ...base, roi: [256, 256, 256], overlap: 0 } },
+  { label: 'roi 128, overlap 0.5', params: { ...base, roi: [128, 128, 128], overlap: 0.5 } },
+  { label: 'roi 192, overlap 0.5', params: { ...base, roi: [192, 192, 192], overlap: 0.5 } },
+];
+
+interface Row {
+  where: string;
+  label: string;
+  windows: number;
+  voxelsRatio: number;
+  stats: SlidingWindowStats;
+}
+
+function voxelRatio(p: SlidingWindowParams): number {
+  const plan = planWindows([256, 256, 256], p);
+  return (plan.starts.length * plan.roi.reduce((a, b) => a * b, 1)) / 256 ** 3;
+}
+
+function print(rows: Row[]): void {
+  const whole = new Map(rows.filter((r) => r.label.startsWith('whole')).map((r) => [r.where, r.stats.totalMs]));
+  console.log(
+    ['where', 'case', 'windows', 'voxels fed / volume', 'ms / window', 'total s', 'outside session.run', 'x whole-volume time'].join(' | '),
+  );
+  for (const r of rows) {
+    const s = r.stats;
+    console.log(
+      [
+        r.where,
+        r.label,
+        r.windows,
+        r.voxelsRatio.toFixed(2),
+        (s.totalMs / s.windows).toFixed(0),
+        (s.totalMs / 1000).toFixed(2),
+        `${((100 * s.overheadMs) / s.totalMs).toFixed(1)} %`,
+        (s.totalMs / (whole.get(r.where) ?? NaN)).toFixed(2),
+      ].join(' | '),
+    );
+  }
+}
+
+async function benchNode(): Promise<Row[]> {
+  const vol = readVolume(new Uint8Array(readFileSync(T1)), 't1.nii.gz');
+  const session = await ort.InferenceSession.create(relaxSpatialDims(new Uint8Array(readFileSync(MODEL))), { graphOptimizationLevel: 'all' });
+  const predictor = sessionPredictor(session, (d, dims) => new ort.Tensor('float32', d, dims), session.inputNames[0], session.outputNames[0]);
+  const rows: Row[] = [];
+  for (const c of CASES) {
+    const r = await slidingWindowInference({ data: vol.data, shape: [1, ...vol.shape], scale: 1 / 255 }, predictor, c.params);
+    rows.push({ where: 'node', label: c.label, windows: r.stats.windows, voxelsRatio: voxelRatio(c.params), stats: r.stats });
+    console.error(`node: ${c.label}: ${(r.stats.totalMs / 1000).toFixed(2)} s`);
+  }
+  await session.release();
+  return rows;
+}
+
+async function benchChromium(): Promise<Row[]> {
+  const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { cwd: ROOT, stdio: 'ignore', detached: true });
+  try {
+    const url = `http://localhost:${PORT}/e2e/harness.html`;
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(url)).ok) break;
+      } catch {
+        /* not up yet */
+      }
+      if (i > 100) throw new Error('vite preview did not start');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: [...chromiumArgs, '--enable-precise-memory-info'],
+    });
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => document.title === 'harness ready');
+    const rt = await page.evaluate(() => (window as unknown as { harness: { runtime(): Promise<unknown> } }).harness.runtime());
+    console.error('chromium runtime:', JSON.stringify(rt));
+    const rows: Row[] = [];
+    for (const c of CASES) {
+      const r = await page.evaluate(
+        (p) =>
+          (window as unknown as { harness: { run(x: unknown): Promise<{ stats: SlidingWindowStats; heapMB?: number }> } }).harness.run({
+            model: '../demo/meshnet/model.onnx',
+            volume: '../demo/meshnet/t1.nii.gz',
+            params: p,
+            backend: 'wasm',
+            scale: 1 / 255,
+            relaxDims: true,
+          }),
+        c.params,
+      );
+      rows.push({ where: 'chromium-wasm', label: c.label, windows: r.stats.windows, voxelsRatio: voxelRatio(c.params), stats: r.stats });
+      console.error(`chromium: ${c.label}: ${(r.stats.totalMs / 1000).toFixed(2)} s, JS heap ${r.heapMB?.toFixed(0)} MB`);
+    }
+    await browser.close();
+    return rows;
+  } finally {
+    if (server.pid) process.kill(-server.pid);
+  }
+}
+
+const only = process.argv[2];
+const rows = [...(only === 'chromium' ? [] : await benchNode()), ...(only === 'node' ? [] : await benchChromium())];
+print(rows);
