@@ -151,7 +151,7 @@ describe('stitching', () => {
   });
 
   it('crops a padded, zoomed output with Python rounding', async () => {
-    const half: Predictor = async (b, shape) => {
+    const half: Predictor = async (_b, shape) => {
       const [n, c, d, h, w] = shape;
       return { data: new Float32Array(n * c * (d / 2) * h * w).fill(1), shape: [n, c, d / 2, h, w] };
     };
