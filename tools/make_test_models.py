@@ -46,6 +46,24 @@ export(tiny, (1, 1, 8, 8, 8), os.path.join(MODELS, 'tiny3d.onnx'))
 # the same network declared with fixed 16^3 input (to exercise dim relaxing)
 export(tiny, (1, 1, 16, 16, 16), os.path.join(MODELS, 'tiny3d_fixed16.onnx'), dynamic=False)
 
+
+
+class TinyUp(nn.Module):
+    """Conv3d -> ConvTranspose3d stride 2: output at twice the input resolution. onnxruntime-web's
+    WebGPU backend fails on 3D ConvTranspose at run time, so this exercises the WASM fallback
+    and outputs at another resolution (zoom 2)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv3d(1, 2, 3, padding=1)
+        self.up = nn.ConvTranspose3d(2, 1, 2, stride=2)
+
+    def forward(self, x):
+        return self.up(torch.relu(self.a(x)))
+
+
+export(TinyUp(), (1, 1, 4, 4, 4), os.path.join(MODELS, 'tiny_convtranspose3d.onnx'))
+
 # A small volume (z, y, x) = (12, 20, 16): a bright ball on a ramp, stored as NIfTI int16 with a
 # rotated, shifted affine so that writers must carry the space through.
 z, y, x = np.mgrid[0:12, 0:20, 0:16].astype(np.float32)
