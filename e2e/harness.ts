@@ -31,7 +31,7 @@ const harness = {
   runtime: () => client.api.runtime(),
   async run(req: HarnessRun) {
     const vol = readVolume(await fetchBytes(req.volume), req.volume);
-    const model = await client.api.loadModel(await fetchBytes(req.model), req.model, req.relaxDims ?? false);
+    const model = await client.api.loadModelUrl(new URL(req.model, location.href).href, req.relaxDims ?? false);
     try {
       const r = await client.run({
         modelId: model.id,

@@ -112,11 +112,23 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
     try {
       await session(entry, 'wasm');
     } catch (e) {
-      throw new Error(`${name}: onnxruntime could not load this model: ${message(e)}`);
+      throw new Error(`${name}: onnxruntime could not load this model: ${message(e)}`, { cause: e });
     }
     entry.loaded.loadMs = performance.now() - t0;
     models.set(entry.loaded.id, entry);
     return entry.loaded;
+  },
+
+  async loadModelUrl(url, relaxDims = false) {
+    const name = decodeURIComponent(new URL(url, self.location.href).pathname.split('/').pop() || url);
+    let r: Response;
+    try {
+      r = await fetch(url);
+    } catch (e) {
+      throw new Error(`${name}: could not fetch ${url}: ${message(e)}`, { cause: e });
+    }
+    if (!r.ok) throw new Error(`${name}: could not fetch ${url}: HTTP ${r.status}`);
+    return api.loadModel(new Uint8Array(await r.arrayBuffer()), name, relaxDims);
   },
 
   async unloadModel(id) {

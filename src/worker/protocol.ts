@@ -55,6 +55,8 @@ export interface WorkerApi {
   runtime(): Promise<RuntimeInfo>;
   /** Parses and registers a model. relaxDims: make fixed spatial dims symbolic first. */
   loadModel(bytes: Uint8Array, name: string, relaxDims?: boolean): Promise<LoadedModel>;
+  /** Fetches a model (same origin or CORS-enabled URL) and loads it. */
+  loadModelUrl(url: string, relaxDims?: boolean): Promise<LoadedModel>;
   unloadModel(id: string): Promise<void>;
   run(req: RunRequest, onProgress?: ProgressCallback): Promise<RunResult>;
   /** Cancels the run in progress (it rejects with an AbortError). */
