@@ -1,0 +1,76 @@
+import { useEffect } from 'react';
+import { cancel, fetchRuntime, loadDemo, run } from './actions';
+import { DropZone } from './DropZone';
+import { ErrorBoundary } from './ErrorBoundary';
+import { Header } from './Header';
+import { MessageBanner, MessageLog, StatusLine } from './MessageBanner';
+import { ModelPanel } from './ModelPanel';
+import { NiivueView } from './NiivueView';
+import { ResultPanel } from './ResultPanel';
+import { RunPanel } from './RunPanel';
+import { exposeTestHooks } from './testHooks';
+import { VolumePanel } from './VolumePanel';
+import { WindowSettings } from './WindowSettings';
+
+let started = false;
+
+/** Once per page (React StrictMode mounts effects twice in development). */
+function startOnce(): void {
+  if (started) return;
+  started = true;
+  exposeTestHooks();
+  void fetchRuntime();
+  const demo = new URLSearchParams(window.location.search).get('demo');
+  if (demo === 'brain') void loadDemo();
+}
+
+function useShortcuts(): void {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        (document.activeElement as HTMLElement | null)?.blur?.(); // commit a half-typed field first
+        void run();
+      } else if (e.key === 'Escape') {
+        cancel();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+}
+
+export function App() {
+  useEffect(startOnce, []);
+  useShortcuts();
+  return (
+    <ErrorBoundary>
+      <DropZone>
+        <div className="app">
+          <Header />
+          <MessageBanner />
+          <main className="layout">
+            <aside className="sidebar">
+              <ErrorBoundary what="the inputs panel">
+                <VolumePanel />
+                <ModelPanel />
+                <WindowSettings />
+              </ErrorBoundary>
+            </aside>
+            <ErrorBoundary what="the viewer">
+              <NiivueView />
+            </ErrorBoundary>
+            <aside className="sidebar">
+              <ErrorBoundary what="the run panel">
+                <RunPanel />
+                <ResultPanel />
+                <MessageLog />
+              </ErrorBoundary>
+            </aside>
+          </main>
+          <StatusLine />
+        </div>
+      </DropZone>
+    </ErrorBoundary>
+  );
+}

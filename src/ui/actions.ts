@@ -1,0 +1,424 @@
+/**
+ * What the buttons do: open files, load models (and reload them with relaxed dims), run and
+ * cancel inference, open the demo. Talks to the worker and writes the store; no React here.
+ */
+import { readVolume } from '../core/io';
+import { planWindows, type SlidingWindowParams, type SlidingWindowProgress } from '../core/slidingWindow';
+import { range, spatialShape, type Volume } from '../core/volume';
+import { createWorkerClient, type WorkerClient } from '../worker/client';
+import type { RunRequest } from '../worker/protocol';
+import {
+  channelRange,
+  defaultRoi,
+  inputSpec,
+  intensityTransform,
+  relaxPrompt,
+  resampleToGrid,
+  roiMismatch,
+  runProblems,
+  type IntensityScaling,
+  type Shape3,
+} from './overlay';
+import { initialRunState, initialView, useStore, type ModelState } from './store';
+
+let client: WorkerClient | null = null;
+
+export function getClient(): WorkerClient {
+  client ??= createWorkerClient();
+  return client;
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** "name: message" without repeating the name when the message already starts with it. */
+function aboutFile(name: string, e: unknown): string {
+  let text = errorText(e).trim();
+  if (text.startsWith(`${name}:`)) text = text.slice(name.length + 1).trim();
+  return `Could not open ${name}: ${text}`;
+}
+
+const isModelFile = (name: string): boolean => /\.onnx$/i.test(name);
+
+export async function fetchRuntime(): Promise<void> {
+  try {
+    const runtime = await getClient().api.runtime();
+    useStore.setState({ runtime });
+  } catch (e) {
+    useStore.getState().addMessage('warning', `Could not query the inference runtime: ${errorText(e)}`);
+  }
+}
+
+/** One handler for dropped or picked files: .onnx -> model, everything else -> volume. */
+export async function openFiles(files: File[]): Promise<void> {
+  const volumes = files.filter((f) => !isModelFile(f.name));
+  const models = files.filter((f) => isModelFile(f.name));
+  const { addMessage } = useStore.getState();
+  if (volumes.length > 1) addMessage('warning', `Several volumes dropped; opening ${volumes[0].name} only.`);
+  if (models.length > 1) addMessage('warning', `Several models dropped; opening ${models[0].name} only.`);
+  if (volumes[0]) await openVolumeFile(volumes[0]);
+  if (models[0]) await openModelFile(models[0]);
+}
+
+async function readFile(file: File): Promise<Uint8Array> {
+  return new Uint8Array(await file.arrayBuffer());
+}
+
+export async function openVolumeFile(file: File): Promise<void> {
+  useStore.setState({ busy: `Reading ${file.name}…` });
+  try {
+    loadVolumeBytes(await readFile(file), file.name);
+  } catch (e) {
+    useStore.getState().addMessage('error', aboutFile(file.name, e), { key: 'open-volume' });
+  } finally {
+    useStore.setState({ busy: null });
+  }
+}
+
+export async function openModelFile(file: File): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    useStore.getState().addMessage('error', aboutFile(file.name, e), { key: 'open-model' });
+    return;
+  }
+  await loadModelBytes(bytes, file.name);
+}
+
+/** Parses a volume and makes it current; throws (InputError) and leaves the old one on failure. */
+export function loadVolumeBytes(bytes: Uint8Array, name: string): Volume {
+  const volume = readVolume(bytes, name);
+  const s = useStore.getState();
+  const shape = spatialShape(volume);
+  useStore.setState({
+    volume: { volume, fileName: name, range: range(volume.data) },
+    result: null,
+    readout: null,
+    runState: s.runState.status === 'running' ? s.runState : initialRunState,
+    view: { ...s.view, baseMin: NaN, baseMax: NaN },
+  });
+  s.clearMessages('validate');
+  s.clearMessages('open-volume');
+  s.clearMessages('run');
+  updateRoiDefaults();
+  const ch = volume.shape.length > 3 ? `${volume.shape[0]} channels × ` : '';
+  s.addMessage('info', `Opened ${name}: ${ch}${shape.join('×')} (D×H×W), ${volume.data.constructor.name.replace('Array', '').toLowerCase()}.`);
+  return volume;
+}
+
+/** Loads a model into the worker; on failure the previous model stays. Returns true when loaded. */
+export interface LoadModelOptions {
+  /** Make fixed spatial dims symbolic on load. */
+  relaxDims?: boolean;
+  /** Class names for the legend (from a model card). */
+  labelNames?: string[] | null;
+  /** Keep the current roi (reloads and model cards); else the roi follows the new model. */
+  keepRoi?: boolean;
+  /** No "Loaded model" message (reloads after a worker restart). */
+  quiet?: boolean;
+}
+
+export async function loadModelBytes(bytes: Uint8Array, name: string, opts: LoadModelOptions = {}): Promise<boolean> {
+  const { relaxDims = false, labelNames = null, keepRoi = false, quiet = false } = opts;
+  useStore.setState({ busy: `Loading model ${name}…` });
+  const { addMessage } = useStore.getState();
+  try {
+    // the worker may detach what it is given: keep our own copy for reloads
+    const loaded = await getClient().api.loadModel(bytes.slice(), name, relaxDims);
+    const prev = useStore.getState().model;
+    const model: ModelState = { loaded, bytes, fileName: name };
+    useStore.setState({ model, labelNames });
+    if (!keepRoi) useStore.getState().setSettings({ roiTouched: false });
+    if (prev && prev.loaded.id !== loaded.id) getClient().api.unloadModel(prev.loaded.id).catch(() => undefined);
+    for (const key of ['validate', 'open-model', 'run']) useStore.getState().clearMessages(key);
+    updateRoiDefaults();
+    const spec = inputSpec(loaded.info);
+    const io = spec ? ` input [${spec.input.dims.join(', ')}]` : '';
+    if (!quiet) addMessage('info', `Loaded model ${name}${relaxDims ? ' with symbolic spatial dims' : ''}:${io}, ${loaded.info.parameters.toLocaleString()} parameters.`);
+    checkRelax();
+    return true;
+  } catch (e) {
+    addMessage('error', aboutFile(name, e), { key: 'open-model' });
+    return false;
+  } finally {
+    useStore.setState({ busy: null });
+  }
+}
+
+/** Loads the current model again with its fixed spatial dims made symbolic. */
+export async function relaxModel(): Promise<void> {
+  const m = useStore.getState().model;
+  if (!m) return;
+  const ok = await loadModelBytes(m.bytes, m.fileName, { relaxDims: true, labelNames: useStore.getState().labelNames, keepRoi: true });
+  if (ok) useStore.getState().clearMessages('relax');
+}
+
+/** Sets the roi from the model and volume unless the user chose one. */
+export function updateRoiDefaults(): void {
+  const { model, volume, settings, setSettings } = useStore.getState();
+  if (settings.roiTouched) return;
+  const spec = model ? inputSpec(model.loaded.info) : null;
+  setSettings({ roi: defaultRoi(spec, volume?.volume ?? null) });
+}
+
+/** Shows (or clears) the relax prompt for the current model and roi. */
+export function checkRelax(): void {
+  const { model, settings, addMessage, clearMessages } = useStore.getState();
+  const spec = model ? inputSpec(model.loaded.info) : null;
+  if (!model || !spec || model.loaded.relaxed || roiMismatch(spec, settings.roi).length === 0) {
+    clearMessages('relax');
+    return;
+  }
+  addMessage('warning', relaxPrompt(model.loaded.info, settings.roi), { action: 'relax-dims', key: 'relax' });
+}
+
+export function setRoi(roi: Shape3): void {
+  useStore.getState().setSettings({ roi, roiTouched: true });
+  checkRelax();
+}
+
+function slidingParams(): SlidingWindowParams {
+  const s = useStore.getState().settings;
+  const [o0, o1, o2] = s.overlap;
+  return {
+    roi: [...s.roi],
+    overlap: s.overlapLinked || (o0 === o1 && o1 === o2) ? o0 : [o0, o1, o2],
+    mode: s.mode,
+    sigmaScale: s.sigmaScale,
+    swBatch: Math.max(1, Math.trunc(s.swBatch)),
+    cval: s.cval,
+  };
+}
+
+let runSeq = 0;
+
+/** Calls `fn` at most every `ms` with the latest arguments (the last call always lands). */
+function throttle<T>(fn: (v: T) => void, ms: number): (v: T) => void {
+  let last = 0;
+  let pending: T | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  return (v: T) => {
+    const now = performance.now();
+    if (now - last >= ms) {
+      last = now;
+      fn(v);
+      return;
+    }
+    pending = v;
+    timer ??= setTimeout(() => {
+      timer = null;
+      last = performance.now();
+      if (pending !== null) fn(pending);
+      pending = null;
+    }, ms - (now - last));
+  };
+}
+
+export async function run(): Promise<void> {
+  const st = useStore.getState();
+  const { volume, model, settings, addMessage, clearMessages } = st;
+  if (st.runState.status === 'running') return;
+  clearMessages('validate');
+  if (!volume || !model) {
+    addMessage('warning', !volume && !model ? 'Open a volume and a model first.' : !volume ? 'Open a volume first.' : 'Open a model first.', {
+      key: 'validate',
+    });
+    return;
+  }
+  const problems = runProblems(model.loaded.info, model.loaded.relaxed, volume.volume, settings.roi);
+  if (problems.length > 0) {
+    for (const p of problems) {
+      if (p.action === 'relax-dims') addMessage('error', p.text, { action: 'relax-dims', key: 'relax' });
+      else addMessage('error', p.text, { key: 'validate' });
+    }
+    return;
+  }
+  const s = settings.overlap;
+  if (s.some((o) => !(o >= 0 && o < 1))) {
+    addMessage('error', `Overlap must be in [0, 1), got ${s.join(', ')}.`, { key: 'validate' });
+    return;
+  }
+  const spec = inputSpec(model.loaded.info)!;
+  const vol = volume.volume;
+  const [D, H, W] = spatialShape(vol);
+  const C = vol.shape.length > 3 ? vol.data.length / (D * H * W) : 1;
+  const params = slidingParams();
+  let shape = [C, D, H, W];
+  if (spec.spatialDims === 2) {
+    shape = [C, H, W];
+    params.roi = params.roi.slice(1);
+    if (Array.isArray(params.overlap)) params.overlap = params.overlap.slice(1);
+  }
+  const { scale, offset } = intensityTransform(settings.intensity as IntensityScaling, volume.range);
+  const req: RunRequest = { modelId: model.loaded.id, data: vol.data, shape, scale, offset, params, backend: settings.backend };
+  let total: number;
+  try {
+    total = planWindows(shape.slice(1), params).starts.length;
+  } catch (e) {
+    addMessage('error', `Bad sliding-window settings: ${errorText(e)}`, { key: 'validate' });
+    return;
+  }
+  const seq = ++runSeq;
+  const t0 = performance.now();
+  useStore.setState({
+    runState: { status: 'running', done: 0, total, elapsedMs: 0, etaMs: 0, startedAt: Date.now() },
+  });
+  try {
+    const result = await getClient().run(req, throttle((p: SlidingWindowProgress) => {
+      if (seq !== runSeq || useStore.getState().runState.status !== 'running') return;
+      useStore.getState().setRunState({ done: p.done, total: p.total, elapsedMs: p.elapsedMs, etaMs: p.etaMs });
+    }, 50));
+    if (seq !== runSeq) return;
+    const wallMs = performance.now() - t0;
+    const out = result.shape.length === 3 ? [result.shape[0], 1, result.shape[1], result.shape[2]] : result.shape;
+    const channels = out[0];
+    const onInput = resampleToGrid(result.data, channels, [out[1], out[2], out[3]], [D, H, W]);
+    const cur = useStore.getState();
+    if (cur.volume?.volume !== vol) {
+      cur.setRunState({ status: 'idle' });
+      cur.addMessage('warning', 'The run finished after another volume was opened; its result was dropped.');
+      return;
+    }
+    // first result of this model: labels for multi-class outputs, else a heatmap split at mid-range
+    const fresh = !cur.result || cur.result.modelName !== model.fileName || cur.result.channels !== channels;
+    const view = { ...cur.view, channel: Math.min(cur.view.channel, channels - 1) };
+    if (fresh) {
+      view.overlay = channels > 1 ? 'labels' : 'heatmap';
+      view.channel = channels > 1 ? 1 : 0;
+      const [lo, hi] = channelRange(onInput, channels, view.channel);
+      view.threshold = channels === 1 && lo < 0 && hi > 0 ? 0 : lo + (hi - lo) / 2;
+    }
+    useStore.setState({
+      result: {
+        run: result,
+        wallMs,
+        inputName: volume.fileName,
+        modelName: model.fileName,
+        input: vol,
+        modelLoadMs: model.loaded.loadMs,
+        relaxed: model.loaded.relaxed,
+        onInput,
+        channels,
+      },
+      runState: { ...cur.runState, status: 'done', done: result.stats.windows, total: result.stats.windows, etaMs: 0, elapsedMs: wallMs },
+      view,
+    });
+    const zoom = result.stats.zoom.some((z) => z !== 1) ? ` (output zoom ${result.stats.zoom.join('×')}, resampled onto the input grid for display)` : '';
+    cur.addMessage('info', `Run finished on ${result.backend}: ${result.stats.windows} windows in ${(wallMs / 1000).toFixed(2)} s${zoom}.`);
+  } catch (e) {
+    if (seq !== runSeq) return;
+    const cur = useStore.getState();
+    if ((e as Error)?.name === 'AbortError' || /cancel/i.test(errorText(e))) {
+      cur.setRunState({ status: 'cancelled', etaMs: 0, cancelRequested: false });
+      cur.addMessage('info', `Run cancelled after ${cur.runState.done} of ${cur.runState.total || '?'} windows.`);
+    } else {
+      const text = errorText(e);
+      cur.setRunState({ status: 'error', error: text, etaMs: 0 });
+      cur.addMessage('error', `Run failed: ${text}`, { key: 'run' });
+    }
+  }
+}
+
+/** How long a soft cancel may take before the worker is stopped the hard way. */
+const HARD_STOP_MS = 1500;
+
+/**
+ * Asks the worker to stop at the next window batch. A worker busy in a loop that never yields
+ * (WASM runs can) does not see the request: then it is terminated and the model loaded again.
+ */
+export function cancel(): void {
+  const { runState, setRunState } = useStore.getState();
+  if (runState.status !== 'running') return;
+  const seq = runSeq;
+  setRunState({ cancelRequested: true });
+  getClient().cancel();
+  setTimeout(() => {
+    if (seq === runSeq && useStore.getState().runState.status === 'running') void hardStop();
+  }, HARD_STOP_MS);
+}
+
+async function hardStop(): Promise<void> {
+  runSeq++; // whatever the old run still reports is ignored
+  client?.terminate();
+  client = null;
+  const st = useStore.getState();
+  st.setRunState({ status: 'cancelled', etaMs: 0, cancelRequested: false });
+  st.addMessage(
+    'info',
+    `Run stopped after ${st.runState.done} of ${st.runState.total || '?'} windows (the worker did not answer the cancel request, so it was restarted).`,
+  );
+  const m = st.model;
+  if (m) {
+    await loadModelBytes(m.bytes, m.fileName, { relaxDims: m.loaded.relaxed, labelNames: st.labelNames, keepRoi: true, quiet: true });
+  }
+}
+
+/** A demo's model card (public/demo/<name>/card.json). */
+export interface ModelCard {
+  roi?: number[];
+  overlap?: number | number[];
+  mode?: 'constant' | 'gaussian';
+  sigmaScale?: number;
+  swBatch?: number;
+  cval?: number;
+  intensity?: IntensityScaling;
+  labels?: string[];
+  relaxDims?: boolean;
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+export function applyCard(card: ModelCard): void {
+  const { settings, setSettings } = useStore.getState();
+  const ov = card.overlap;
+  const overlap: Shape3 =
+    ov === undefined ? settings.overlap : Array.isArray(ov) ? [ov[0], ov[1] ?? ov[0], ov[2] ?? ov[0]] : [ov, ov, ov];
+  setSettings({
+    roi: card.roi && card.roi.length === 3 ? [card.roi[0], card.roi[1], card.roi[2]] : settings.roi,
+    roiTouched: !!card.roi || settings.roiTouched,
+    overlap,
+    overlapLinked: overlap[0] === overlap[1] && overlap[1] === overlap[2],
+    mode: card.mode ?? settings.mode,
+    sigmaScale: card.sigmaScale ?? settings.sigmaScale,
+    swBatch: card.swBatch ?? settings.swBatch,
+    cval: card.cval ?? settings.cval,
+    intensity: card.intensity ?? settings.intensity,
+  });
+}
+
+/** Fetches the MeshNet demo (model, T1 volume, card), applies the card and runs it. */
+export async function loadDemo(opts: { run?: boolean } = {}): Promise<void> {
+  const base = 'demo/meshnet/';
+  const { addMessage } = useStore.getState();
+  useStore.setState({ busy: 'Downloading the demo…' });
+  let card: ModelCard;
+  let modelBytes: Uint8Array;
+  let volBytes: Uint8Array;
+  try {
+    const cardRes = await fetch(`${base}card.json`);
+    if (!cardRes.ok) throw new Error(`${base}card.json: HTTP ${cardRes.status}`);
+    card = (await cardRes.json()) as ModelCard;
+    [modelBytes, volBytes] = await Promise.all([fetchBytes(`${base}model.onnx`), fetchBytes(`${base}t1.nii.gz`)]);
+  } catch (e) {
+    useStore.setState({ busy: null });
+    addMessage('error', `Could not download the demo: ${errorText(e)}`);
+    return;
+  }
+  try {
+    loadVolumeBytes(volBytes, 't1.nii.gz');
+  } catch (e) {
+    useStore.setState({ busy: null });
+    addMessage('error', aboutFile('t1.nii.gz', e));
+    return;
+  }
+  applyCard(card);
+  const ok = await loadModelBytes(modelBytes, 'meshnet.onnx', { relaxDims: card.relaxDims ?? false, labelNames: card.labels ?? null, keepRoi: true });
+  if (!ok) return;
+  useStore.setState((s) => ({ view: { ...s.view, overlay: 'labels', opacity: initialView.opacity } }));
+  checkRelax();
+  if (opts.run !== false) await run();
+}

@@ -1,0 +1,185 @@
+/** The page's state: what is loaded, how to run it, what came out and how it is shown. */
+import { create } from 'zustand';
+export type { IntensityScaling } from './overlay';
+import type { BlendMode } from '../core/slidingWindow';
+import type { Volume } from '../core/volume';
+import type { IntensityScaling } from './overlay';
+import type { BackendChoice, LoadedModel, RunResult, RuntimeInfo } from '../worker/protocol';
+
+export type RunStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
+export type OverlayKind = 'heatmap' | 'labels';
+export type SliceView = 'axial' | 'coronal' | 'sagittal' | 'multiplanar' | 'render';
+export type MessageLevel = 'error' | 'warning' | 'info';
+/** Actions a message can offer as a button. */
+export type MessageAction = 'relax-dims';
+
+export interface Message {
+  id: number;
+  level: MessageLevel;
+  text: string;
+  time: number;
+  action?: MessageAction;
+  /** Messages with the same key replace each other (e.g. one validation message at a time). */
+  key?: string;
+}
+
+export interface LoadedVolume {
+  volume: Volume;
+  fileName: string;
+  /** Data range over all channels, for intensity scaling and the window inputs. */
+  range: [number, number];
+}
+
+export interface ModelState {
+  loaded: LoadedModel;
+  /** The original file bytes, kept to load again with relaxed dims. */
+  bytes: Uint8Array;
+  fileName: string;
+}
+
+export interface WindowSettings {
+  /** Window size [D, H, W]; only H and W are used for 2D models. */
+  roi: [number, number, number];
+  /** Overlap per axis [D, H, W]; sent as a scalar when `overlapLinked`. */
+  overlap: [number, number, number];
+  overlapLinked: boolean;
+  mode: BlendMode;
+  sigmaScale: number;
+  swBatch: number;
+  cval: number;
+  backend: BackendChoice;
+  intensity: IntensityScaling;
+  /** True once the user edited the roi: loading a new volume/model then keeps it if it still fits. */
+  roiTouched: boolean;
+}
+
+export interface RunState {
+  status: RunStatus;
+  done: number;
+  total: number;
+  elapsedMs: number;
+  etaMs: number;
+  startedAt: number;
+  error?: string;
+  /** Cancel was asked for and the run has not stopped yet. */
+  cancelRequested?: boolean;
+}
+
+/** The finished run and what it ran on. */
+export interface ResultState {
+  run: RunResult;
+  /** Page-side wall time from request to result (includes transfers). */
+  wallMs: number;
+  inputName: string;
+  modelName: string;
+  /** The input volume the result belongs to (its grid and affine). */
+  input: Volume;
+  modelLoadMs: number;
+  relaxed: boolean;
+  /** Output resampled (nearest) onto the input grid: [C, D, H, W]. */
+  onInput: Float32Array;
+  channels: number;
+}
+
+export interface ViewState {
+  overlay: OverlayKind;
+  colormap: string;
+  opacity: number;
+  /** Heatmap: values below are transparent (cal_min). */
+  threshold: number;
+  /** Output channel shown as the heatmap. */
+  channel: number;
+  showOverlay: boolean;
+  sliceType: SliceView;
+  /** Base volume window; NaN until the viewer has picked its robust range. */
+  baseMin: number;
+  baseMax: number;
+}
+
+export interface Readout {
+  vox: [number, number, number] | null;
+  mm: [number, number, number];
+  base: number[] | null;
+  overlay: number[] | null;
+  label: number | null;
+}
+
+export interface AppState {
+  volume: LoadedVolume | null;
+  model: ModelState | null;
+  /** Label names from a model card (index -> name). */
+  labelNames: string[] | null;
+  settings: WindowSettings;
+  runState: RunState;
+  result: ResultState | null;
+  view: ViewState;
+  runtime: RuntimeInfo | null;
+  messages: Message[];
+  readout: Readout | null;
+  /** Something is loading (file read, model parse, demo fetch): its description. */
+  busy: string | null;
+
+  setSettings(patch: Partial<WindowSettings>): void;
+  setView(patch: Partial<ViewState>): void;
+  setRunState(patch: Partial<RunState>): void;
+  addMessage(level: MessageLevel, text: string, opts?: { action?: MessageAction; key?: string }): void;
+  dismissMessage(id: number): void;
+  clearMessages(key?: string): void;
+}
+
+let nextMessageId = 1;
+const MAX_MESSAGES = 50;
+
+export const initialSettings: WindowSettings = {
+  roi: [96, 96, 96],
+  overlap: [0.25, 0.25, 0.25],
+  overlapLinked: true,
+  mode: 'gaussian',
+  sigmaScale: 0.125,
+  swBatch: 1,
+  cval: 0,
+  backend: 'auto',
+  intensity: 'none',
+  roiTouched: false,
+};
+
+export const initialView: ViewState = {
+  overlay: 'heatmap',
+  colormap: 'warm',
+  opacity: 0.6,
+  threshold: 0.5,
+  channel: 0,
+  showOverlay: true,
+  sliceType: 'multiplanar',
+  baseMin: NaN,
+  baseMax: NaN,
+};
+
+export const initialRunState: RunState = { status: 'idle', done: 0, total: 0, elapsedMs: 0, etaMs: 0, startedAt: 0 };
+
+export const useStore = create<AppState>()((set) => ({
+  volume: null,
+  model: null,
+  labelNames: null,
+  settings: initialSettings,
+  runState: initialRunState,
+  result: null,
+  view: initialView,
+  runtime: null,
+  messages: [],
+  readout: null,
+  busy: null,
+
+  setSettings: (patch) => set((s) => ({ settings: { ...s.settings, ...patch } })),
+  setView: (patch) => set((s) => ({ view: { ...s.view, ...patch } })),
+  setRunState: (patch) => set((s) => ({ runState: { ...s.runState, ...patch } })),
+  addMessage: (level, text, opts = {}) =>
+    set((s) => {
+      // a message with the same key, or the same text, replaces the older one
+      const kept = s.messages.filter((m) => (opts.key ? m.key !== opts.key : true) && !(m.level === level && m.text === text));
+      const msg: Message = { id: nextMessageId++, level, text, time: Date.now(), ...opts };
+      return { messages: [...kept, msg].slice(-MAX_MESSAGES) };
+    }),
+  dismissMessage: (id) => set((s) => ({ messages: s.messages.filter((m) => m.id !== id) })),
+  clearMessages: (key) => set((s) => ({ messages: key ? s.messages.filter((m) => m.key !== key) : [] })),
+}));

@@ -1,0 +1,186 @@
+/**
+ * The one Niivue instance of the page and the calls that put our volumes into it.
+ * Volumes travel as uncompressed NIfTI bytes written by core/io/nifti (same affine as the input).
+ */
+import { Niivue, NVImage, SLICE_TYPE } from '@niivue/niivue';
+import { writeNifti } from '../core/io/nifti';
+import { makeVolume, spatialShape, type Volume, type VoxelArray } from '../core/volume';
+import { labelColormap } from './overlay';
+import type { SliceView } from './store';
+
+let nv: Niivue | null = null;
+let attached: HTMLCanvasElement | null = null;
+let baseImg: NVImage | null = null;
+let overlayImg: NVImage | null = null;
+/** Loads run one after another, so a slow base load cannot land after a newer one. */
+let queue: Promise<unknown> = Promise.resolve();
+
+export function getNiivue(): Niivue {
+  nv ??= new Niivue({
+    backColor: [0, 0, 0, 1],
+    show3Dcrosshair: true,
+    crosshairColor: [0.2, 0.8, 1, 0.9],
+    crosshairWidth: 0.4,
+    crosshairWidthUnit: 'percent',
+    isColorbar: false,
+    isOrientCube: false,
+    multiplanarForceRender: true,
+    textHeight: 0.04,
+    logLevel: 'error',
+    loadingText: '',
+  });
+  return nv;
+}
+
+/** Attaches the instance to `canvas` (once per canvas); volumes shown before wait for it. */
+export function attachCanvas(canvas: HTMLCanvasElement): Promise<Niivue> {
+  return serial(async () => {
+    const v = getNiivue();
+    if (attached !== canvas) {
+      attached = canvas;
+      await v.attachToCanvas(canvas);
+    }
+    return v;
+  });
+}
+
+/** The base image as Niivue holds it (its cal_min/cal_max and robust range). */
+export function baseImage(): NVImage | null {
+  return baseImg;
+}
+
+function serial<T>(job: () => Promise<T>): Promise<T> {
+  const next = queue.then(job, job);
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+/** Niivue reads these NIfTI types; others are shown as float32. */
+function displayable(data: VoxelArray): VoxelArray {
+  if (data instanceof Int8Array || data instanceof Uint32Array) return Float32Array.from(data);
+  return data;
+}
+
+/** A 3D volume on `ref`'s grid and affine. */
+function onGrid(ref: Volume, data: VoxelArray, name: string): Volume {
+  return makeVolume(data, spatialShape(ref), {
+    spacing: ref.spacing,
+    unit: ref.unit,
+    affine: ref.affine,
+    source: { name, format: 'nifti' },
+  });
+}
+
+async function toImage(vol: Volume, name: string, opts: Record<string, unknown> = {}): Promise<NVImage> {
+  const bytes = writeNifti(vol, { gzip: false });
+  return NVImage.loadFromUrl({ url: bytes, name, ...opts });
+}
+
+/** Replaces everything shown with `vol` (its first channel), or clears the view. */
+export function showBase(vol: Volume | null): Promise<NVImage | null> {
+  return serial(async () => {
+    const v = getNiivue();
+    baseImg = null;
+    overlayImg = null;
+    if (!vol) {
+      while (v.volumes.length > 0) v.removeVolume(v.volumes[v.volumes.length - 1]);
+      v.drawScene();
+      return null;
+    }
+    // dropped without removeVolume(): each of those re-uploads what is left, which is slow on software GL
+    v.volumes = [];
+    v.overlays = [];
+    const [D, H, W] = spatialShape(vol);
+    const first = vol.shape.length > 3 ? vol.data.subarray(0, D * H * W) : vol.data;
+    const img = await toImage(onGrid(vol, displayable(first), 'base'), `${vol.source?.name ?? 'volume'}.nii`, { colormap: 'gray' });
+    v.addVolume(img);
+    baseImg = img;
+    return img;
+  });
+}
+
+export interface OverlayData {
+  kind: 'heatmap' | 'labels';
+  /** Float32 channel (heatmap) or uint8 label map (labels) on the base grid. */
+  data: Float32Array | Uint8Array;
+  /** The input volume (grid and affine). */
+  ref: Volume;
+  nLabels: number;
+  labelNames: string[] | null;
+}
+
+export interface OverlayStyle {
+  colormap: string;
+  opacity: number;
+  /** Heatmap cal_min / cal_max. */
+  calMin: number;
+  calMax: number;
+  visible: boolean;
+}
+
+/** Replaces the overlay (or removes it when `data` is null). */
+export function showOverlay(data: OverlayData | null, style: OverlayStyle): Promise<void> {
+  return serial(async () => {
+    const v = getNiivue();
+    if (!data || !baseImg) {
+      if (overlayImg) v.removeVolume(overlayImg);
+      overlayImg = null;
+      return;
+    }
+    const name = data.kind === 'labels' ? 'labels.nii' : 'heatmap.nii';
+    const img = await toImage(onGrid(data.ref, data.data, name), name, {
+      colormap: data.kind === 'labels' ? 'gray' : style.colormap,
+      opacity: style.visible ? style.opacity : 0,
+      cal_min: style.calMin,
+      cal_max: style.calMax,
+    });
+    if (data.kind === 'labels') img.setColormapLabel(labelColormap(data.nLabels, data.labelNames));
+    const old = overlayImg;
+    overlayImg = img;
+    lastStyle = styleKey(style);
+    if (old && v.volumes.includes(old)) {
+      // swap in place: one upload instead of removeVolume() + addVolume()
+      v.volumes = v.volumes.map((x) => (x === old ? img : x));
+      v.overlays = v.volumes.slice(1);
+      v.updateGLVolume();
+    } else {
+      v.addVolume(img);
+    }
+  });
+}
+
+let lastStyle = '';
+const styleKey = (s: OverlayStyle): string => JSON.stringify(s);
+
+/** Colormap, opacity and threshold of the current overlay, without reloading it. */
+export function styleOverlay(style: OverlayStyle): void {
+  const v = nv;
+  if (!v || !overlayImg || styleKey(style) === lastStyle) return;
+  lastStyle = styleKey(style);
+  if (!overlayImg.colormapLabel) {
+    overlayImg.colormap = style.colormap;
+    overlayImg.cal_min = style.calMin;
+    overlayImg.cal_max = style.calMax;
+  }
+  overlayImg.opacity = style.visible ? style.opacity : 0;
+  v.updateGLVolume();
+}
+
+export function setBaseWindow(min: number, max: number): void {
+  if (!nv || !baseImg || !(max > min) || (baseImg.cal_min === min && baseImg.cal_max === max)) return;
+  baseImg.cal_min = min;
+  baseImg.cal_max = max;
+  nv.updateGLVolume();
+}
+
+const SLICE: Record<SliceView, SLICE_TYPE> = {
+  axial: SLICE_TYPE.AXIAL,
+  coronal: SLICE_TYPE.CORONAL,
+  sagittal: SLICE_TYPE.SAGITTAL,
+  multiplanar: SLICE_TYPE.MULTIPLANAR,
+  render: SLICE_TYPE.RENDER,
+};
+
+export function setSliceView(view: SliceView): void {
+  getNiivue().setSliceType(SLICE[view]);
+}
