@@ -178,6 +178,10 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
       const runOn = (sess: ort.InferenceSession, batch: Float32Array, shape: number[]) =>
         sessionPredictor(sess, makeTensor, input, output)(batch, shape);
       const predictor: Predictor = async (batch, shape) => {
+        // WASM runs keep the worker busy between awaits that are only microtasks: give the
+        // event loop a turn so that a cancel() message is seen before the next batch.
+        await new Promise((r) => setTimeout(r, 0));
+        if (ac.signal.aborted) throw new AbortError();
         try {
           return await runOn(s, batch, shape);
         } catch (e) {
@@ -189,7 +193,8 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
           return runOn(s, batch, shape);
         }
       };
-      const shape = req.shape.length === 3 ? [1, ...req.shape] : req.shape;
+      // [D, H, W] or [H, W] without a channel axis -> [1, ...]
+      const shape = req.shape.length === req.params.roi.length ? [1, ...req.shape] : req.shape;
       const result = await slidingWindowInference(
         { data: req.data, shape, scale: req.scale, offset: req.offset },
         predictor,

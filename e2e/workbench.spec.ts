@@ -1,0 +1,188 @@
+/**
+ * The workbench as a user drives it: drop a volume and a model, run on WebGPU and WASM, see the
+ * overlay, save the result; the bundled demo; bad input.
+ */
+import { readFileSync } from 'node:fs';
+import { expect, test, type Download, type Page } from '@playwright/test';
+import * as ort from 'onnxruntime-node';
+import { readNifti } from '../src/core/io/nifti';
+import { readNpy } from '../src/core/io/npy';
+import { relaxSpatialDims } from '../src/core/onnx/model';
+import { sessionPredictor } from '../src/core/ortPredictor';
+import { slidingWindowInference } from '../src/core/slidingWindow';
+import { argmaxCounts } from '../src/core/labels';
+import { fixture, maxAbsDiff, ROOT } from './util';
+
+interface StoreView {
+  status: string;
+  backend?: string;
+  reason?: string;
+  shape?: number[];
+  data?: number[];
+  volumeName?: string;
+  modelName?: string;
+  error?: string;
+  messages: { level: string; text: string }[];
+}
+
+/** Reads what the page's store holds (state, not pixels: pixels are checked separately). */
+function storeView(page: Page, withData = false): Promise<StoreView> {
+  return page.evaluate((withData) => {
+    const s = window.__voxelbench!.store.getState();
+    const r = s.result?.run;
+    return {
+      status: s.runState.status,
+      backend: r?.backend,
+      reason: r?.backendReason,
+      shape: r?.shape,
+      data: withData && r ? Array.from(r.data as Float32Array) : undefined,
+      volumeName: s.volume?.fileName,
+      modelName: s.model?.fileName,
+      error: s.runState.error,
+      messages: s.messages.map((m) => ({ level: m.level, text: m.text })),
+    };
+  }, withData);
+}
+
+async function setNumber(page: Page, testId: string, value: number): Promise<void> {
+  const input = page.getByTestId(testId);
+  await input.fill(String(value));
+  await input.press('Enter');
+}
+
+/** Sum and count of coloured pixels of the Niivue canvas as shown on screen (a real screenshot). */
+async function canvasPixels(page: Page): Promise<{ sum: number; colored: number }> {
+  const png = await page.getByTestId('niivue-canvas').screenshot();
+  return page.evaluate(async (bytes) => {
+    const bmp = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
+    const off = new OffscreenCanvas(bmp.width, bmp.height);
+    const ctx = off.getContext('2d')!;
+    ctx.drawImage(bmp, 0, 0);
+    const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+    let sum = 0;
+    let colored = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      sum += d[i] + d[i + 1] + d[i + 2];
+      // the base volume is grey: a pixel whose channels differ clearly belongs to an overlay
+      if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 40) colored++;
+    }
+    return { sum, colored };
+  }, [...png]);
+}
+
+async function waitForRun(page: Page, timeout = 120_000): Promise<StoreView> {
+  await expect.poll(async () => (await storeView(page)).status, { timeout }).toMatch(/done|error|cancelled/);
+  return storeView(page);
+}
+
+async function openApp(page: Page, query = ''): Promise<void> {
+  await page.goto(`./${query}`);
+  await page.waitForFunction(() => window.__voxelbench !== undefined);
+}
+
+async function downloadBytes(download: Download): Promise<Uint8Array> {
+  const path = await download.path();
+  return new Uint8Array(readFileSync(path));
+}
+
+test('drop a NIfTI and a model, run on WebGPU and on WASM: same output, overlay drawn, NIfTI saved in the input space', async ({ page }) => {
+  await openApp(page);
+  await page.getByTestId('volume-input').setInputFiles(fixture('volumes/ball_int16.nii.gz'));
+  await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d.onnx'));
+  await expect(page.getByTestId('volume-name')).toContainText('ball_int16.nii.gz');
+  await expect(page.getByTestId('model-name')).toContainText('tiny3d.onnx');
+  await page.getByTestId('intensity').selectOption('div255');
+  await setNumber(page, 'roi-d', 8);
+  await setNumber(page, 'roi-h', 8);
+  await setNumber(page, 'roi-w', 8);
+
+  const before = await canvasPixels(page);
+  await page.getByTestId('backend').selectOption('webgpu');
+  await page.getByTestId('run').click();
+  const gpu = await waitForRun(page);
+  expect(gpu.status).toBe('done');
+  expect(gpu.backend).toBe('webgpu');
+  await expect(page.getByTestId('backend-used')).toContainText(/webgpu/i);
+  const gpuData = (await storeView(page, true)).data!;
+
+  await page.getByTestId('backend').selectOption('wasm');
+  await page.getByTestId('run').click();
+  const cpu = await waitForRun(page);
+  expect(cpu.status).toBe('done');
+  expect(cpu.backend).toBe('wasm');
+  const cpuData = (await storeView(page, true)).data!;
+  expect(cpu.shape).toEqual([3, 12, 20, 16]);
+  expect(maxAbsDiff(gpuData, cpuData)).toBeLessThan(1e-4);
+
+  // the overlay changes the canvas: coloured pixels appear over the grey volume
+  await expect.poll(async () => (await canvasPixels(page)).colored, { timeout: 20_000 }).toBeGreaterThan(before.colored + 100);
+
+  // save the NIfTI and read it back: the input's grid and affine
+  const input = readNifti(new Uint8Array(readFileSync(fixture('volumes/ball_int16.nii.gz'))), 'ball');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-nifti').click()]);
+  expect(dl.suggestedFilename()).toMatch(/\.nii\.gz$/);
+  const saved = readNifti(await downloadBytes(dl), dl.suggestedFilename());
+  expect(saved.shape).toEqual([3, 12, 20, 16]);
+  for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) expect(saved.affine[r][c]).toBeCloseTo(input.affine[r][c], 4);
+  expect(maxAbsDiff(saved.data, cpuData)).toBeLessThan(1e-6);
+
+  // and the raw .npy
+  const [dn] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-npy').click()]);
+  const npy = readNpy(await downloadBytes(dn));
+  expect(npy.shape).toEqual([3, 12, 20, 16]);
+  expect(maxAbsDiff(npy.data, cpuData)).toBe(0);
+});
+
+test('bad input: a corrupt NIfTI, a file of unknown type and a model that is not ONNX give clear messages; what was loaded stays', async ({ page }) => {
+  await openApp(page);
+  await page.getByTestId('volume-input').setInputFiles(fixture('volumes/ball_int16.nii.gz'));
+  await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d.onnx'));
+  await expect(page.getByTestId('volume-name')).toContainText('ball_int16.nii.gz');
+
+  const nii = readFileSync(fixture('volumes/ball_int16.nii.gz'));
+  await page.getByTestId('volume-input').setInputFiles({ name: 'broken.nii.gz', mimeType: 'application/gzip', buffer: nii.subarray(0, 400) });
+  const error = (text: RegExp) => expect(page.getByTestId('message-error').filter({ hasText: text })).toBeVisible();
+  await error(/broken\.nii\.gz/);
+  await page.getByTestId('volume-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+  await error(/notes\.txt.*unknown file type/);
+  await page.getByTestId('model-input').setInputFiles({ name: 'fake.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a model') });
+  await error(/fake\.onnx/);
+
+  // still loaded, and a run still works
+  await expect(page.getByTestId('volume-name')).toContainText('ball_int16.nii.gz');
+  await expect(page.getByTestId('model-name')).toContainText('tiny3d.onnx');
+  await page.getByTestId('backend').selectOption('wasm');
+  await page.getByTestId('run').click();
+  expect((await waitForRun(page)).status).toBe('done');
+});
+
+test('the demo runs on WASM from one click; grey/white matter counts match the whole-volume run within 1 %', async ({ page }) => {
+  // reference: the same model on the whole volume (no tiling), in onnxruntime-node
+  const t1 = readNifti(new Uint8Array(readFileSync(`${ROOT}/public/demo/meshnet/t1.nii.gz`)), 't1');
+  const session = await ort.InferenceSession.create(relaxSpatialDims(new Uint8Array(readFileSync(`${ROOT}/public/demo/meshnet/model.onnx`))));
+  const predictor = sessionPredictor(session, (d, dims) => new ort.Tensor('float32', d, dims), 'input', 'output');
+  const whole = await slidingWindowInference({ data: t1.data, shape: [1, ...t1.shape], scale: 1 / 255 }, predictor, { roi: [-1, -1, -1], overlap: 0, mode: 'constant', sigmaScale: 0.125, swBatch: 1, cval: 0 });
+  const ref = argmaxCounts(whole.data, whole.shape);
+  await session.release();
+
+  await openApp(page);
+  await page.getByTestId('backend').selectOption('wasm');
+  await page.getByTestId('try-demo').first().click();
+  const r = await waitForRun(page, 400_000);
+  expect(r.status, r.error).toBe('done');
+  expect(r.backend).toBe('wasm');
+  const counts = await page.evaluate(() => {
+    const { data, shape } = window.__voxelbench!.store.getState().result!.run;
+    const n = data.length / shape[0];
+    const c = new Array(shape[0]).fill(0);
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let k = 1; k < shape[0]; k++) if (data[k * n + i] > data[best * n + i]) best = k;
+      c[best]++;
+    }
+    return c;
+  });
+  for (const k of [1, 2]) expect(Math.abs(counts[k] - ref[k]) / ref[k]).toBeLessThan(0.01);
+  await expect(page.getByTestId('legend')).toContainText(/grey matter/i);
+  await expect(page.getByTestId('legend')).toContainText(/white matter/i);
+});
