@@ -186,3 +186,61 @@ test('the demo runs on WASM from one click; grey/white matter counts match the w
   await expect(page.getByTestId('legend')).toContainText(/grey matter/i);
   await expect(page.getByTestId('legend')).toContainText(/white matter/i);
 });
+
+test('a long run shows progress and stops on Cancel (Esc); a failed run leaves the app working', async ({ page }) => {
+  await openApp(page);
+  await page.getByTestId('volume-input').setInputFiles(fixture('volumes/ball_int16.nii.gz'));
+  await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d.onnx'));
+  await expect(page.getByTestId('model-name')).toContainText('tiny3d.onnx');
+  await page.getByTestId('backend').selectOption('wasm');
+  // many small windows: a run of thousands of batches
+  await setNumber(page, 'roi-d', 4);
+  await setNumber(page, 'roi-h', 4);
+  await setNumber(page, 'roi-w', 4);
+  await setNumber(page, 'overlap', 0.75);
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('progress-windows')).toContainText(/window \d+ \/ \d{4}/);
+  await expect.poll(async () => page.evaluate(() => window.__voxelbench!.store.getState().runState.done)).toBeGreaterThan(5);
+  await page.keyboard.press('Escape');
+  const cancelled = await waitForRun(page, 30_000);
+  expect(cancelled.status).toBe('cancelled');
+  // a soft cancel: the worker answered (no restart was needed)
+  expect(cancelled.messages.map((m) => m.text).join('\n')).toMatch(/Run cancelled after \d+ of \d+ windows/);
+
+  // a run that fails: ConvTranspose3d on WebGPU, with WebGPU forced (no fallback) ...
+  await page.getByTestId('model-input').setInputFiles(fixture('models/tiny_convtranspose3d.onnx'));
+  await expect(page.getByTestId('model-name')).toContainText('tiny_convtranspose3d.onnx');
+  await setNumber(page, 'roi-d', 8);
+  await setNumber(page, 'roi-h', 8);
+  await setNumber(page, 'roi-w', 8);
+  await page.getByTestId('backend').selectOption('webgpu');
+  await page.getByTestId('run').click();
+  const failed = await waitForRun(page);
+  expect(failed.status).toBe('error');
+  await expect(page.getByTestId('run-error')).toBeVisible();
+  // ... and the next run works, on auto (falls back to WASM and says why)
+  await page.getByTestId('backend').selectOption('auto');
+  await page.getByTestId('run').click();
+  const ok = await waitForRun(page);
+  expect(ok.status).toBe('done');
+  expect(ok.backend).toBe('wasm');
+  expect(ok.reason).toMatch(/WebGPU failed at run time/);
+  expect(ok.shape).toEqual([1, 24, 40, 32]);
+});
+
+test('a model with fixed spatial dims: the roi defaults to them, and a smaller roi offers to make them symbolic', async ({ page }) => {
+  await openApp(page);
+  await page.getByTestId('volume-input').setInputFiles(fixture('volumes/ball_int16.nii.gz'));
+  await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d_fixed16.onnx'));
+  await expect(page.getByTestId('model-name')).toContainText('tiny3d_fixed16.onnx');
+  await expect(page.getByTestId('roi-d')).toHaveValue('16');
+  await setNumber(page, 'roi-d', 8);
+  await expect(page.getByTestId('relax-dims-prompt').first()).toBeVisible();
+  await page.getByTestId('relax-dims').first().click();
+  await expect(page.getByTestId('model-panel')).toContainText(/relaxed/i);
+  await page.getByTestId('backend').selectOption('wasm');
+  await page.getByTestId('run').click();
+  const r = await waitForRun(page);
+  expect(r.status, r.error).toBe('done');
+  expect(r.shape).toEqual([3, 12, 20, 16]);
+});
