@@ -184,3 +184,66 @@ const SLICE: Record<SliceView, SLICE_TYPE> = {
 export function setSliceView(view: SliceView): void {
   getNiivue().setSliceType(SLICE[view]);
 }
+
+/** A marked point in voxel coordinates of the base volume ([z, y, x], may be fractional). */
+export interface ViewPoint {
+  name: string;
+  /** [z, y, x] voxel indices on the base grid. */
+  voxel: [number, number, number];
+  /** Index into the node colormap range [0, 1]: 0 = prediction (warm), 1 = truth (cool), say. */
+  color: number;
+  /** Node radius in mm. */
+  size: number;
+}
+
+let pointsMesh: ReturnType<Niivue['loadConnectomeAsMesh']> | null = null;
+
+/** World (mm) position of voxel [z, y, x] through the volume's affine (i = x, j = y, k = z). */
+export function voxelToWorld(ref: Volume, [z, y, x]: [number, number, number]): [number, number, number] {
+  const a = ref.affine;
+  return [0, 1, 2].map((r) => a[r][0] * x + a[r][1] * y + a[r][2] * z + a[r][3]) as [number, number, number];
+}
+
+/** Shows points as connectome nodes over the base volume (or removes them with an empty list). */
+export function showPoints(ref: Volume | null, points: ViewPoint[]): Promise<void> {
+  return serial(async () => {
+    const v = getNiivue();
+    if (pointsMesh) v.removeMesh(pointsMesh);
+    pointsMesh = null;
+    if (!ref || points.length === 0) {
+      v.drawScene();
+      return;
+    }
+    const world = points.map((p) => voxelToWorld(ref, p.voxel));
+    pointsMesh = v.loadConnectomeAsMesh({
+      name: 'points',
+      nodeColormap: 'warm',
+      nodeColormapNegative: 'winter',
+      nodeMinColor: 0,
+      nodeMaxColor: 1,
+      nodeScale: 1,
+      edgeColormap: 'warm',
+      edgeColormapNegative: 'winter',
+      edgeMin: 0,
+      edgeMax: 1,
+      edgeScale: 1,
+      nodes: points.map((p, i) => ({ name: p.name, x: world[i][0], y: world[i][1], z: world[i][2], colorValue: p.color, sizeValue: p.size })),
+      edges: [],
+    });
+    v.addMesh(pointsMesh);
+    // show nodes on 2D slices when they are within a few mm of the slice
+    v.setMeshThicknessOn2D(Math.max(...points.map((p) => p.size)) * 2);
+    v.drawScene();
+  });
+}
+
+/** Moves the crosshair to voxel [z, y, x] of the base volume. */
+export function centreOn(ref: Volume, voxel: [number, number, number]): void {
+  const v = getNiivue();
+  if (!baseImg) return;
+  const mm = voxelToWorld(ref, voxel);
+  const frac = baseImg.convertMM2Frac(mm);
+  v.scene.crosshairPos = frac as unknown as typeof v.scene.crosshairPos;
+  v.drawScene();
+  v.createOnLocationChange();
+}

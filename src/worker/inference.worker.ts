@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-web';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims } from '../core/onnx/model';
 import { sessionPredictor } from '../core/ortPredictor';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
-import type { Backend, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
+import type { Backend, BackendChoice, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
 
 interface ModelEntry {
   loaded: LoadedModel;
@@ -78,6 +78,74 @@ function abortError(): Error {
   return e;
 }
 
+/** Aborts the run in progress, if any, and starts a new one. */
+function startRun(): AbortController {
+  current?.abort();
+  current = new AbortController();
+  return current;
+}
+
+interface ModelPredictor {
+  predictor: Predictor;
+  /** The backend that ran the last batch. */
+  backend(): Backend;
+  /** Why that backend (adapter name, or why WebGPU was left). */
+  reason(): string;
+}
+
+/**
+ * A predictor over one model that picks WebGPU when an adapter exists (unless the user chose
+ * WASM), and falls back to WASM when the WebGPU session cannot be created or fails at run time
+ * (unless the user insisted on WebGPU).
+ */
+async function modelPredictor(entry: ModelEntry, choice: BackendChoice, signal: AbortSignal): Promise<ModelPredictor> {
+  const gpu = await probeWebGpu();
+  let backend: Backend;
+  let reason: string;
+  if (choice === 'wasm') {
+    backend = 'wasm';
+    reason = 'WASM chosen by the user';
+  } else if (gpu.available) {
+    backend = 'webgpu';
+    reason = `WebGPU adapter: ${gpu.adapter}`;
+  } else if (choice === 'webgpu') {
+    throw new Error(`WebGPU was requested but is not available: ${gpu.reason}`);
+  } else {
+    backend = 'wasm';
+    reason = `WebGPU not available (${gpu.reason}); using WASM`;
+  }
+  let s: ort.InferenceSession;
+  try {
+    s = await session(entry, backend);
+  } catch (e) {
+    if (backend !== 'webgpu' || choice === 'webgpu') throw e;
+    backend = 'wasm';
+    reason = `WebGPU session creation failed (${message(e)}); using WASM`;
+    s = await session(entry, backend);
+  }
+  const input = entry.loaded.info.inputs[0].name;
+  const output = entry.loaded.info.outputs[0].name;
+  const runOn = (sess: ort.InferenceSession, batch: Float32Array, shape: number[]) =>
+    sessionPredictor(sess, makeTensor, input, output)(batch, shape);
+  const predictor: Predictor = async (batch, shape) => {
+    // WASM runs keep the worker busy between awaits that are only microtasks: give the
+    // event loop a turn so that a cancel() message is seen before the next batch.
+    await new Promise((r) => setTimeout(r, 0));
+    if (signal.aborted) throw new AbortError();
+    try {
+      return await runOn(s, batch, shape);
+    } catch (e) {
+      if (backend !== 'webgpu' || choice === 'webgpu') throw e;
+      // WebGPU can fail at run time (e.g. 3D ConvTranspose); finish the run on WASM.
+      backend = 'wasm';
+      reason = `WebGPU failed at run time (${message(e)}); using WASM`;
+      s = await session(entry, 'wasm');
+      return runOn(s, batch, shape);
+    }
+  };
+  return { predictor, backend: () => backend, reason: () => reason };
+}
+
 const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
   configure(ortBaseUrl) {
     configureOrt(ortBaseUrl);
@@ -145,54 +213,10 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
   async run(req: RunRequest, onProgress?: ProgressCallback): Promise<RunResult> {
     const entry = models.get(req.modelId);
     if (!entry) throw new Error('no such model loaded (load it again)');
-    current?.abort();
-    const ac = new AbortController();
-    current = ac;
+    const ac = startRun();
     try {
-      const gpu = await probeWebGpu();
-      let backend: Backend;
-      let reason: string;
-      if (req.backend === 'wasm') {
-        backend = 'wasm';
-        reason = 'WASM chosen by the user';
-      } else if (gpu.available) {
-        backend = 'webgpu';
-        reason = `WebGPU adapter: ${gpu.adapter}`;
-      } else if (req.backend === 'webgpu') {
-        throw new Error(`WebGPU was requested but is not available: ${gpu.reason}`);
-      } else {
-        backend = 'wasm';
-        reason = `WebGPU not available (${gpu.reason}); using WASM`;
-      }
-      let s: ort.InferenceSession;
-      try {
-        s = await session(entry, backend);
-      } catch (e) {
-        if (backend !== 'webgpu' || req.backend === 'webgpu') throw e;
-        backend = 'wasm';
-        reason = `WebGPU session creation failed (${message(e)}); using WASM`;
-        s = await session(entry, backend);
-      }
-      const input = entry.loaded.info.inputs[0].name;
-      const output = entry.loaded.info.outputs[0].name;
-      const runOn = (sess: ort.InferenceSession, batch: Float32Array, shape: number[]) =>
-        sessionPredictor(sess, makeTensor, input, output)(batch, shape);
-      const predictor: Predictor = async (batch, shape) => {
-        // WASM runs keep the worker busy between awaits that are only microtasks: give the
-        // event loop a turn so that a cancel() message is seen before the next batch.
-        await new Promise((r) => setTimeout(r, 0));
-        if (ac.signal.aborted) throw new AbortError();
-        try {
-          return await runOn(s, batch, shape);
-        } catch (e) {
-          if (backend !== 'webgpu' || req.backend === 'webgpu') throw e;
-          // WebGPU can fail at run time (e.g. 3D ConvTranspose); finish the run on WASM.
-          backend = 'wasm';
-          reason = `WebGPU failed at run time (${message(e)}); using WASM`;
-          s = await session(entry, 'wasm');
-          return runOn(s, batch, shape);
-        }
-      };
+      const model = await modelPredictor(entry, req.backend, ac.signal);
+      const predictor = model.predictor;
       // [D, H, W] or [H, W] without a channel axis -> [1, ...]
       const shape = req.shape.length === req.params.roi.length ? [1, ...req.shape] : req.shape;
       const result = await slidingWindowInference(
@@ -205,10 +229,10 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
         {
           data: result.data,
           shape: result.shape,
-          backend,
-          backendReason: reason,
+          backend: model.backend(),
+          backendReason: model.reason(),
           stats: result.stats,
-          sessionMs: entry.sessionMs[backend] ?? 0,
+          sessionMs: entry.sessionMs[model.backend()] ?? 0,
           perWindowMs: result.stats.totalMs / result.stats.windows,
         },
         [result.data.buffer],
