@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims } from '../core/onnx/model';
 import { sessionPredictor } from '../core/ortPredictor';
+import { detectMotors } from '../core/motors/pipeline';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
 import type { Backend, BackendChoice, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
 
@@ -78,11 +79,22 @@ function abortError(): Error {
   return e;
 }
 
-/** Aborts the run in progress, if any, and starts a new one. */
-function startRun(): AbortController {
+/**
+ * Runs `fn` as the one run in progress (aborting any other): a cancel() aborts its signal, and
+ * it then rejects with an error named AbortError, which comlink passes to the page.
+ */
+async function exclusiveRun<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   current?.abort();
-  current = new AbortController();
-  return current;
+  const ac = new AbortController();
+  current = ac;
+  try {
+    return await fn(ac.signal);
+  } catch (e) {
+    if (e instanceof AbortError || ac.signal.aborted) throw abortError();
+    throw e instanceof Error ? e : new Error(String(e));
+  } finally {
+    if (current === ac) current = null;
+  }
 }
 
 interface ModelPredictor {
@@ -210,12 +222,36 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
     current?.abort();
   },
 
+  async runMotors(req, onProgress) {
+    const entries = req.modelIds.map((id) => {
+      const e = models.get(id);
+      if (!e) throw new Error('a model of this run is no longer loaded (load it again)');
+      return e;
+    });
+    if (entries.length === 0) throw new Error('add at least one model');
+    return exclusiveRun(async (signal) => {
+      const preds = await Promise.all(entries.map((e) => modelPredictor(e, req.backend, signal)));
+      const det = await detectMotors(
+        req.tomogram,
+        preds.map((p) => p.predictor),
+        req.params,
+        { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
+      );
+      // the backend of the last model run (all the same unless one fell back)
+      const last = preds[preds.length - 1];
+      const fell = preds.find((p) => p.backend() === 'wasm' && /WebGPU/.test(p.reason()));
+      return Comlink.transfer(
+        { ...det, backend: last.backend(), backendReason: (fell ?? last).reason() },
+        [det.heatmap.buffer],
+      );
+    });
+  },
+
   async run(req: RunRequest, onProgress?: ProgressCallback): Promise<RunResult> {
     const entry = models.get(req.modelId);
     if (!entry) throw new Error('no such model loaded (load it again)');
-    const ac = startRun();
-    try {
-      const model = await modelPredictor(entry, req.backend, ac.signal);
+    return exclusiveRun(async (signal) => {
+      const model = await modelPredictor(entry, req.backend, signal);
       const predictor = model.predictor;
       // [D, H, W] or [H, W] without a channel axis -> [1, ...]
       const shape = req.shape.length === req.params.roi.length ? [1, ...req.shape] : req.shape;
@@ -223,7 +259,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
         { data: req.data, shape, scale: req.scale, offset: req.offset },
         predictor,
         req.params,
-        { signal: ac.signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
+        { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
       );
       return Comlink.transfer(
         {
@@ -237,12 +273,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
         },
         [result.data.buffer],
       );
-    } catch (e) {
-      if (e instanceof AbortError || ac.signal.aborted) throw abortError();
-      throw e instanceof Error ? e : new Error(String(e));
-    } finally {
-      if (current === ac) current = null;
-    }
+    });
   },
 };
 

@@ -2,6 +2,8 @@
 import type { ModelInfo } from '../core/onnx/model';
 import type { SlidingWindowParams, SlidingWindowProgress, SlidingWindowStats } from '../core/slidingWindow';
 import type { VoxelArray } from '../core/volume';
+import type { MotorDetection, MotorsProgress } from '../core/motors/pipeline';
+import type { MotorsParams } from '../core/presets/motors';
 
 export type Backend = 'webgpu' | 'wasm';
 export type BackendChoice = 'auto' | Backend;
@@ -51,6 +53,20 @@ export interface RunResult {
 
 export type ProgressCallback = (p: SlidingWindowProgress) => void;
 
+/** One tomogram through the flagellar-motor pipeline (resize, tiles, TTA, models summed). */
+export interface MotorsRequest {
+  tomogram: { id: string; shape: [number, number, number]; data: Uint8Array; spacing?: number };
+  /** Loaded models (folds/seeds): sigmoid maps are summed over them. */
+  modelIds: string[];
+  params: MotorsParams;
+  backend: BackendChoice;
+}
+
+export interface MotorsResult extends MotorDetection {
+  backend: Backend;
+  backendReason: string;
+}
+
 export interface WorkerApi {
   runtime(): Promise<RuntimeInfo>;
   /** Parses and registers a model. relaxDims: make fixed spatial dims symbolic first. */
@@ -59,6 +75,7 @@ export interface WorkerApi {
   loadModelUrl(url: string, relaxDims?: boolean): Promise<LoadedModel>;
   unloadModel(id: string): Promise<void>;
   run(req: RunRequest, onProgress?: ProgressCallback): Promise<RunResult>;
+  runMotors(req: MotorsRequest, onProgress?: (p: MotorsProgress) => void): Promise<MotorsResult>;
   /** Cancels the run in progress (it rejects with an AbortError). */
   cancel(): void;
 }
