@@ -1,0 +1,350 @@
+/**
+ * Pure-JS image decoding for tomogram slices and stacks (no DOM: runs in Node, the worker and the
+ * page): JPEG with jpeg-js, TIFF with UTIF (photopea), PNG with a small decoder over fflate.
+ *
+ * Conversions to 8-bit gray, documented because the page (which may decode with the browser) and
+ * the CLI must give the same voxels:
+ * - gray images are taken as they are; RGB(A)/palette by PIL's `convert('L')` luma,
+ *   (R * 19595 + G * 38470 + B * 7471 + 32768) >> 16 (so R = G = B = v gives v); alpha is ignored;
+ * - 16-bit slices (PNG or TIFF) keep their high byte (v >> 8), as browsers do when they draw them;
+ *   1/2/4-bit gray is scaled to 0..255;
+ * - multi-page TIFF stacks (readTiffStack): 8-bit pages as they are; 16-bit, 32-bit and float pages
+ *   are mapped min..max over the whole stack to 0..255 (floor((v - min) * 255 / (max - min) + 0.5)).
+ * JPEG decoders differ by about 1 grey level between implementations (IDCT rounding); jpeg-js is
+ * not bit-identical to libjpeg-turbo (PIL, browsers).
+ */
+import * as jpegNs from 'jpeg-js';
+import * as utifNs from 'utif';
+import { unzlibSync } from 'fflate';
+import { InputError } from '../volume';
+import type { Tomogram } from './tomogram';
+
+// both are CommonJS: take the module object whether the loader (Node ESM, vitest, Vite) puts it on `default` or not
+const UTIF = ((utifNs as unknown as { default?: typeof utifNs }).default ?? utifNs) as typeof utifNs;
+const decodeJpeg = (((jpegNs as unknown as { default?: typeof jpegNs }).default ?? jpegNs) as typeof jpegNs).decode;
+
+export interface GrayImage {
+  width: number;
+  height: number;
+  gray: Uint8Array;
+}
+
+export type ImageKind = 'jpeg' | 'png' | 'tiff';
+
+/** The image format by its magic bytes, or null. */
+export function imageKind(bytes: Uint8Array): ImageKind | null {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
+  if (bytes.length >= 4 && ((bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === 42 && bytes[3] === 0) || (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0 && bytes[3] === 42))) return 'tiff';
+  return null;
+}
+
+/** PIL's RGB -> L: (R * 19595 + G * 38470 + B * 7471 + 0x8000) >> 16. */
+export function luma(r: number, g: number, b: number): number {
+  return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
+}
+
+/** RGBA (canvas ImageData order) to gray with `luma`; alpha ignored. For the page's own decoders too. */
+export function rgbaToGray(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Uint8Array {
+  const n = width * height;
+  if (rgba.length < n * 4) throw new InputError(`RGBA data has ${rgba.length} bytes, ${width} x ${height} needs ${n * 4}`);
+  const out = new Uint8Array(n);
+  for (let i = 0, j = 0; i < n; i++, j += 4) out[i] = luma(rgba[j], rgba[j + 1], rgba[j + 2]);
+  return out;
+}
+
+/** Decodes one JPEG, PNG or TIFF (first page) image to 8-bit gray. Errors are InputErrors naming the file. */
+export function decodeGrayImage(bytes: Uint8Array, name: string): GrayImage {
+  const kind = imageKind(bytes);
+  try {
+    if (kind === 'jpeg') return jpegToGray(bytes);
+    if (kind === 'png') return pngToGray(bytes);
+    if (kind === 'tiff') return tiffFirstPage(bytes, name);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${name}: cannot decode the ${kind?.toUpperCase()} image (${(e as Error).message ?? e}); the file is corrupt or cut short`);
+  }
+  throw new InputError(`${name}: not a JPEG, PNG or TIFF image`);
+}
+
+function jpegToGray(bytes: Uint8Array): GrayImage {
+  const img = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxMemoryUsageInMB: 2048, maxResolutionInMP: 400 });
+  const n = img.width * img.height;
+  const rgb = img.data;
+  const gray = new Uint8Array(n);
+  for (let i = 0, j = 0; i < n; i++, j += 3) gray[i] = luma(rgb[j], rgb[j + 1], rgb[j + 2]);
+  return { width: img.width, height: img.height, gray };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PNG (non-interlaced; all colour types and bit depths)
+
+function pngToGray(bytes: Uint8Array): GrayImage {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let p = 8;
+  let width = 0;
+  let height = 0;
+  let depth = 0;
+  let color = -1;
+  let interlace = 0;
+  let palette: Uint8Array | null = null;
+  const idat: Uint8Array[] = [];
+  while (p + 8 <= bytes.length) {
+    const len = view.getUint32(p);
+    const type = String.fromCharCode(bytes[p + 4], bytes[p + 5], bytes[p + 6], bytes[p + 7]);
+    const body = bytes.subarray(p + 8, p + 8 + len);
+    if (body.length !== len) throw new Error(`chunk ${type} is cut short`);
+    if (type === 'IHDR') {
+      width = view.getUint32(p + 8);
+      height = view.getUint32(p + 12);
+      depth = bytes[p + 16];
+      color = bytes[p + 17];
+      interlace = bytes[p + 20];
+    } else if (type === 'PLTE') palette = body;
+    else if (type === 'IDAT') idat.push(body);
+    else if (type === 'IEND') break;
+    p += 12 + len;
+  }
+  if (!width || !height || color < 0) throw new Error('no IHDR chunk');
+  if (interlace) throw new InputError('interlaced (Adam7) PNG is not supported; save the slices without interlacing');
+  const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[color];
+  if (!channels || ![1, 2, 4, 8, 16].includes(depth)) throw new Error(`unsupported colour type ${color} / bit depth ${depth}`);
+  if (color === 3 && !palette) throw new Error('palette image without a PLTE chunk');
+  let total = 0;
+  for (const c of idat) total += c.length;
+  const z = new Uint8Array(total);
+  let o = 0;
+  for (const c of idat) {
+    z.set(c, o);
+    o += c.length;
+  }
+  const raw = unzlibSync(z);
+  const stride = Math.ceil((width * channels * depth) / 8);
+  const bpp = Math.max(1, (channels * depth) >> 3);
+  if (raw.length < height * (stride + 1)) throw new Error('image data is cut short');
+  const px = unfilter(raw, height, stride, bpp);
+
+  const gray = new Uint8Array(width * height);
+  const sample = (row: number, i: number): number => {
+    // i-th sample of the row, as an 8-bit value (16-bit: high byte; < 8 bits: scaled)
+    const r = row * stride;
+    if (depth === 8) return px[r + i];
+    if (depth === 16) return px[r + 2 * i];
+    const perByte = 8 / depth;
+    const v = (px[r + Math.floor(i / perByte)] >> (8 - depth * ((i % perByte) + 1))) & ((1 << depth) - 1);
+    return color === 3 ? v : Math.round((v * 255) / ((1 << depth) - 1));
+  };
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const k = y * width + x;
+      if (color === 0 || color === 4) gray[k] = sample(y, x * channels);
+      else if (color === 2 || color === 6) gray[k] = luma(sample(y, x * channels), sample(y, x * channels + 1), sample(y, x * channels + 2));
+      else {
+        const e = sample(y, x) * 3;
+        gray[k] = luma(palette![e], palette![e + 1], palette![e + 2]);
+      }
+    }
+  }
+  return { width, height, gray };
+}
+
+function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number): Uint8Array {
+  const out = new Uint8Array(height * stride);
+  for (let y = 0; y < height; y++) {
+    const f = raw[y * (stride + 1)];
+    const src = y * (stride + 1) + 1;
+    const dst = y * stride;
+    const prev = dst - stride;
+    for (let i = 0; i < stride; i++) {
+      const a = i >= bpp ? out[dst + i - bpp] : 0;
+      const b = y > 0 ? out[prev + i] : 0;
+      const c = y > 0 && i >= bpp ? out[prev + i - bpp] : 0;
+      let v = raw[src + i];
+      if (f === 1) v += a;
+      else if (f === 2) v += b;
+      else if (f === 3) v += (a + b) >> 1;
+      else if (f === 4) {
+        const pa = Math.abs(b - c);
+        const pb = Math.abs(a - c);
+        const pc = Math.abs(a + b - 2 * c);
+        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      } else if (f !== 0) throw new Error(`bad filter type ${f} in row ${y}`);
+      out[dst + i] = v & 255;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TIFF (UTIF)
+
+type Ifd = utifNs.IFD;
+
+function tag(ifd: Ifd, t: number): number | undefined {
+  const v = ifd[`t${t}`] as number[] | undefined;
+  return Array.isArray(v) && typeof v[0] === 'number' ? v[0] : undefined;
+}
+
+function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  return bytes.slice().buffer as ArrayBuffer;
+}
+
+interface TiffPages {
+  buf: ArrayBuffer;
+  ifds: Ifd[];
+  pages: Ifd[];
+}
+
+function tiffPages(bytes: Uint8Array, name: string): TiffPages {
+  const buf = arrayBufferOf(bytes);
+  let ifds: Ifd[];
+  try {
+    ifds = UTIF.decode(buf);
+  } catch (e) {
+    throw new InputError(`${name}: not a readable TIFF (${(e as Error).message ?? e})`);
+  }
+  const pages = ifds.filter((d) => tag(d, 256) !== undefined && tag(d, 257) !== undefined);
+  if (pages.length === 0) throw new InputError(`${name}: the TIFF has no images`);
+  return { buf, ifds, pages };
+}
+
+type PageFormat = { bits: number; samples: number; format: number; photometric: number };
+
+function pageFormat(ifd: Ifd): PageFormat {
+  const bpsTag = ifd['t258'] as number[] | undefined;
+  return {
+    bits: bpsTag ? bpsTag[0] : 1,
+    samples: tag(ifd, 277) ?? (bpsTag ? bpsTag.length : 1),
+    format: tag(ifd, 339) ?? 1,
+    photometric: tag(ifd, 262) ?? 1,
+  };
+}
+
+function decodePage(t: TiffPages, ifd: Ifd, name: string, index: number): void {
+  try {
+    // UTIF takes the IFD list as a third argument (for JPEG tables in other IFDs); its types omit it
+    (UTIF.decodeImage as (b: ArrayBuffer, i: Ifd, all: Ifd[]) => void)(t.buf, ifd, t.ifds);
+  } catch (e) {
+    throw new InputError(`${name}: cannot decode TIFF page ${index + 1} (${(e as Error).message ?? e})`);
+  }
+  const { bits, samples } = pageFormat(ifd);
+  const need = Math.ceil((ifd.width * samples * bits) / 8) * ifd.height;
+  if (!ifd.data || ifd.data.length < need) throw new InputError(`${name}: TIFF page ${index + 1} is cut short or uses an unsupported compression`);
+}
+
+/** Gray 8-bit values of a decoded page (see the module comment for the conversions). */
+function pageToGray8(ifd: Ifd, f: PageFormat): Uint8Array {
+  const n = ifd.width * ifd.height;
+  const d = ifd.data;
+  if (f.samples === 1 && f.bits === 8 && (f.photometric === 0 || f.photometric === 1)) {
+    const g = d.slice(0, n);
+    if (f.photometric === 0) for (let i = 0; i < n; i++) g[i] = 255 - g[i];
+    return g;
+  }
+  if (f.samples === 1 && f.bits === 16 && f.format !== 3) {
+    const g = new Uint8Array(n);
+    for (let i = 0; i < n; i++) g[i] = d[2 * i + 1] ^ (f.format === 2 ? 0x80 : 0); // high byte (int16: offset binary)
+    if (f.photometric === 0) for (let i = 0; i < n; i++) g[i] = 255 - g[i];
+    return g;
+  }
+  if (f.samples === 1 && (f.format === 3 || f.bits === 32)) {
+    throw new InputError(`${f.bits}-bit ${f.format === 3 ? 'float' : 'integer'} TIFF slices are not supported in slice folders; use a multi-page TIFF stack or MRC`);
+  }
+  return rgbaToGray(UTIF.toRGBA8(ifd), ifd.width, ifd.height);
+}
+
+function tiffFirstPage(bytes: Uint8Array, name: string): GrayImage {
+  const t = tiffPages(bytes, name);
+  const ifd = t.pages[0];
+  decodePage(t, ifd, name, 0);
+  return { width: ifd.width, height: ifd.height, gray: pageToGray8(ifd, pageFormat(ifd)) };
+}
+
+/** Numeric samples of a decoded single-channel 16/32-bit or float page. */
+function pageSamples(ifd: Ifd, f: PageFormat): ArrayLike<number> {
+  const n = ifd.width * ifd.height;
+  const d = ifd.data;
+  const view = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  // UTIF turns 16-bit data little-endian; 32-bit data stays in the file's byte order
+  const le = f.bits === 16 ? true : (ifd as unknown as { isLE: boolean }).isLE;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (f.bits === 16) out[i] = f.format === 2 ? view.getInt16(2 * i, true) : view.getUint16(2 * i, true);
+    else if (f.format === 3) out[i] = view.getFloat32(4 * i, le);
+    else out[i] = f.format === 2 ? view.getInt32(4 * i, le) : view.getUint32(4 * i, le);
+  }
+  if (f.photometric === 0) for (let i = 0; i < n; i++) out[i] = -out[i];
+  return out;
+}
+
+/** Angstrom per pixel from an ImageJ description (unit=nm|micron|um|A) and XResolution, if given. */
+function tiffSpacing(ifd: Ifd): number | undefined {
+  const desc = (ifd['t270'] as unknown as string[] | undefined)?.[0];
+  const xres = tag(ifd, 282);
+  if (typeof desc !== 'string' || !xres || !(xres > 0)) return undefined;
+  const unit = /(?:^|\n)unit=([^\n]+)/.exec(desc)?.[1]?.trim().toLowerCase();
+  const perUnit: Record<string, number> = { nm: 10, nanometer: 10, micron: 1e4, um: 1e4, 'µm': 1e4, '\\u00b5m': 1e4, a: 1, 'å': 1, angstrom: 1 };
+  const f = unit ? perUnit[unit] : undefined;
+  return f ? Number((f / xres).toPrecision(6)) : undefined;
+}
+
+/**
+ * Reads a multi-page TIFF as a tomogram (one page per z slice). 8-bit gray pages are kept as they
+ * are; 16/32-bit and float pages are mapped min..max over the whole stack to 0..255 (decoded twice,
+ * one page at a time, so that no wide copy of the stack is made); RGB pages by luma.
+ */
+export function readTiffStack(bytes: Uint8Array, id: string, name = id): Tomogram {
+  const t = tiffPages(bytes, name);
+  const { pages } = t;
+  const w = tag(pages[0], 256)!;
+  const h = tag(pages[0], 257)!;
+  const f0 = pageFormat(pages[0]);
+  pages.forEach((p, i) => {
+    if (tag(p, 256) !== w || tag(p, 257) !== h) {
+      throw new InputError(`${id}: TIFF page ${i + 1} is ${tag(p, 256)} x ${tag(p, 257)} but page 1 is ${w} x ${h}; all pages must have the same size`);
+    }
+    const f = pageFormat(p);
+    if (f.bits !== f0.bits || f.samples !== f0.samples || f.format !== f0.format) {
+      throw new InputError(`${id}: TIFF page ${i + 1} has another pixel type (${f.bits}-bit x ${f.samples}) than page 1 (${f0.bits}-bit x ${f0.samples})`);
+    }
+  });
+  const n = w * h;
+  const data = new Uint8Array(n * pages.length);
+  const wide = f0.samples === 1 && (f0.bits === 16 || f0.bits === 32);
+  if (!wide) {
+    pages.forEach((p, z) => {
+      decodePage(t, p, name, z);
+      data.set(pageToGray8(p, f0), z * n);
+      (p as { data: Uint8Array | null }).data = null;
+    });
+  } else {
+    let lo = Infinity;
+    let hi = -Infinity;
+    pages.forEach((p, z) => {
+      decodePage(t, p, name, z);
+      const s = pageSamples(p, f0);
+      for (let i = 0; i < n; i++) {
+        const v = s[i];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      (p as { data: Uint8Array | null }).data = null;
+    });
+    const scale = hi > lo ? 255 / (hi - lo) : 0;
+    pages.forEach((p, z) => {
+      decodePage(t, p, name, z);
+      const s = pageSamples(p, f0);
+      const o = z * n;
+      for (let i = 0; i < n; i++) {
+        const v = s[i];
+        data[o + i] = v === v ? Math.floor((v - lo) * scale + 0.5) : 0;
+      }
+      (p as { data: Uint8Array | null }).data = null;
+    });
+  }
+  const tomo: Tomogram = { id, shape: [pages.length, h, w], data };
+  const sp = tiffSpacing(pages[0]);
+  if (sp) tomo.spacing = sp;
+  return tomo;
+}

@@ -1,0 +1,216 @@
+/**
+ * Tomograms for the motor pipeline: uint8 (Z, Y, X) volumes made from slice folders, volumes
+ * (MRC/REC/NIfTI/npy via readVolume) or TIFF stacks (decode.ts). The data stays uint8 from
+ * loading to the moment a window is fed to the model.
+ */
+import { InputError, type Volume, type VoxelArray } from '../volume';
+import { AbortError } from '../slidingWindow';
+
+export interface Tomogram {
+  id: string;
+  /** (Z, Y, X) = (D, H, W). */
+  shape: [number, number, number];
+  /** C-order uint8 voxels, x fastest. */
+  data: Uint8Array;
+  /** Voxel spacing in Angstrom, when the file gives one. */
+  spacing?: number;
+}
+
+/** One decoded 8-bit grayscale slice. */
+export interface GraySlice {
+  name: string;
+  width: number;
+  height: number;
+  gray: Uint8Array;
+}
+
+/** File names taken as image slices (the rest of a folder is skipped with a warning). */
+export const SLICE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.tif', '.tiff'] as const;
+
+export function isSliceName(name: string): boolean {
+  const n = name.toLowerCase();
+  return SLICE_EXTENSIONS.some((e) => n.endsWith(e)) && !baseOf(name).startsWith('.');
+}
+
+function baseOf(path: string): string {
+  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return i >= 0 ? path.slice(i + 1) : path;
+}
+
+/** Natural order: digit runs compare as numbers (slice_9 < slice_10), the rest by code unit. */
+export function naturalCompare(a: string, b: string): number {
+  const ra = a.match(/\d+|\D+/g) ?? [];
+  const rb = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(ra.length, rb.length); i++) {
+    const x = ra[i];
+    const y = rb[i];
+    if (x === y) continue;
+    const dx = /^\d/.test(x);
+    const dy = /^\d/.test(y);
+    if (dx && dy) {
+      const d = Number(x) - Number(y);
+      if (d !== 0) return d;
+      return x.length - y.length; // 007 after 7
+    }
+    return x < y ? -1 : 1;
+  }
+  return ra.length - rb.length;
+}
+
+/** The number at the end of a slice's name (slice_0012.jpg -> 12), or null. */
+function sliceNumber(name: string): number | null {
+  const m = /(\d+)\.[^.]+$/.exec(baseOf(name));
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * The order in which a folder's files are stacked: image files by natural name order; other
+ * files are returned in `skipped`. Throws an InputError naming the tomogram (and the file) for an
+ * empty folder, a folder without images, two images with the same slice number, or missing slice
+ * numbers (a gap in slice_%04d numbering).
+ */
+export function orderSliceNames(id: string, names: readonly string[]): { ordered: string[]; skipped: string[] } {
+  if (names.length === 0) throw new InputError(`${id}: the folder is empty`);
+  const images = names.filter(isSliceName);
+  const skipped = names.filter((n) => !isSliceName(n));
+  if (images.length === 0) {
+    throw new InputError(`${id}: no image slices (.jpg, .png, .tif) in the folder; found ${skipped.slice(0, 3).map((s) => `'${baseOf(s)}'`).join(', ')}${skipped.length > 3 ? ` and ${skipped.length - 3} more` : ''}`);
+  }
+  const ordered = [...images].sort((a, b) => naturalCompare(baseOf(a), baseOf(b)));
+  const nums = ordered.map(sliceNumber);
+  if (nums.every((n): n is number => n !== null)) {
+    for (let i = 1; i < nums.length; i++) {
+      if (nums[i] === nums[i - 1]) throw new InputError(`${id}: two slices have number ${nums[i]}: '${baseOf(ordered[i - 1])}' and '${baseOf(ordered[i])}'`);
+      if (nums[i] !== nums[i - 1] + 1) {
+        const from = nums[i - 1] + 1;
+        const to = nums[i] - 1;
+        const what = from === to ? `slice number ${from} is missing` : `slice numbers ${from} to ${to} are missing`;
+        throw new InputError(`${id}: ${what} (between '${baseOf(ordered[i - 1])}' and '${baseOf(ordered[i])}')`);
+      }
+    }
+  }
+  return { ordered, skipped };
+}
+
+function checkSlice(id: string, s: GraySlice, first: GraySlice | null): void {
+  if (!Number.isInteger(s.width) || !Number.isInteger(s.height) || s.width < 1 || s.height < 1 || s.gray.length !== s.width * s.height) {
+    throw new InputError(`${id}: slice '${baseOf(s.name)}' has a bad size (${s.width} x ${s.height}, ${s.gray.length} values)`);
+  }
+  if (first && (s.width !== first.width || s.height !== first.height)) {
+    throw new InputError(
+      `${id}: slice '${baseOf(s.name)}' is ${s.width} x ${s.height} but '${baseOf(first.name)}' is ${first.width} x ${first.height}; all slices must have the same size`,
+    );
+  }
+}
+
+/**
+ * Stacks decoded slices into a tomogram, sorted by name (natural order of slice_%04d).
+ * Non-image names are ignored here (see orderSliceNames for the warning list); errors as there,
+ * plus slices of different sizes (naming the first one that differs).
+ */
+export function stackSlices(id: string, slices: readonly GraySlice[]): Tomogram {
+  const byName = new Map(slices.map((s) => [s.name, s]));
+  if (byName.size !== slices.length) throw new InputError(`${id}: two slices have the same name`);
+  const { ordered } = orderSliceNames(id, slices.map((s) => s.name));
+  const first = byName.get(ordered[0])!;
+  checkSlice(id, first, null);
+  const n = first.width * first.height;
+  const data = new Uint8Array(n * ordered.length);
+  ordered.forEach((name, z) => {
+    const s = byName.get(name)!;
+    checkSlice(id, s, first);
+    data.set(s.gray, z * n);
+  });
+  return { id, shape: [ordered.length, first.height, first.width], data };
+}
+
+/** A file of a slice folder, read on demand (one at a time, so that only one slice is held decoded). */
+export interface SliceFile {
+  name: string;
+  read: () => Uint8Array | Promise<Uint8Array>;
+}
+
+/**
+ * Streams a slice folder into a tomogram: orders the names, decodes one file at a time with
+ * `decode` (for example decodeGrayImage in Node, a canvas decoder in the page) and copies it into
+ * the volume. Returns the names of skipped non-image files. Errors name the tomogram and the file.
+ */
+export async function stackSliceFiles(
+  id: string,
+  files: readonly SliceFile[],
+  decode: (bytes: Uint8Array, name: string) => Omit<GraySlice, 'name'> | Promise<Omit<GraySlice, 'name'>>,
+  opts: { signal?: AbortSignal; onSlice?: (done: number, total: number) => void } = {},
+): Promise<{ tomogram: Tomogram; skipped: string[] }> {
+  const byName = new Map(files.map((f) => [f.name, f]));
+  const { ordered, skipped } = orderSliceNames(id, files.map((f) => f.name));
+  let first: GraySlice | null = null;
+  let data: Uint8Array | null = null;
+  for (let z = 0; z < ordered.length; z++) {
+    if (opts.signal?.aborted) throw new AbortError();
+    const f = byName.get(ordered[z])!;
+    let s: GraySlice;
+    try {
+      const img = await decode(await f.read(), f.name);
+      s = { name: f.name, width: img.width, height: img.height, gray: img.gray };
+    } catch (e) {
+      const msg = (e as Error).message ?? String(e);
+      throw new InputError(msg.startsWith(id + ':') ? msg : `${id}: cannot decode '${baseOf(f.name)}': ${msg}`);
+    }
+    checkSlice(id, s, first);
+    if (!first) {
+      first = s;
+      data = new Uint8Array(s.width * s.height * ordered.length);
+    }
+    data!.set(s.gray, z * s.width * s.height);
+    opts.onSlice?.(z + 1, ordered.length);
+  }
+  return { tomogram: { id, shape: [ordered.length, first!.height, first!.width], data: data! }, skipped };
+}
+
+/**
+ * Any numeric voxels to uint8: uint8 is returned as is; anything else is mapped linearly from its
+ * min..max to 0..255 as floor((v - min) * (255 / (max - min)) + 0.5) (round half up), NaN -> 0;
+ * a constant volume gives 0. Never makes a float copy.
+ */
+export function toUint8MinMax(data: VoxelArray | ArrayLike<number>): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const out = new Uint8Array(data.length);
+  if (!(hi > lo)) return out;
+  const scale = 255 / (hi - lo);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    out[i] = v === v ? Math.floor((v - lo) * scale + 0.5) : 0;
+  }
+  return out;
+}
+
+/**
+ * A volume as a tomogram: shape [D, H, W] or [1, D, H, W]; uint8 stays as is (no copy), other
+ * types are mapped min..max -> 0..255 (toUint8MinMax). Spacing (Angstrom) is taken from the
+ * volume when its unit is angstrom and the spacing is positive (the X spacing; MRC gives one per axis).
+ */
+export function tomogramFromVolume(v: Volume, id: string): Tomogram {
+  const s = v.shape;
+  if (!(s.length === 3 || (s.length === 4 && s[0] === 1))) {
+    throw new InputError(`${id}: a tomogram must be one 3D volume (Z, Y, X); got shape [${s.join(', ')}]`);
+  }
+  const [d, h, w] = s.slice(-3);
+  const t: Tomogram = { id, shape: [d, h, w], data: toUint8MinMax(v.data) };
+  const sx = v.spacing[2];
+  if (v.unit === 'angstrom' && sx > 0 && Number.isFinite(sx)) t.spacing = sx;
+  return t;
+}
+
+/** Tomogram id of a folder (its name) or a file (its name without extension(s): .mrc, .rec, .tif, .nii.gz, ...). */
+export function tomogramId(path: string, isFolder = false): string {
+  const b = baseOf(path.replace(/[\\/]+$/, ''));
+  if (isFolder) return b;
+  return b.replace(/\.(nii|mrc|map|rec|st|ali|npy)\.gz$/i, '').replace(/\.[A-Za-z0-9]{1,5}$/, '') || b;
+}
