@@ -1,6 +1,9 @@
 /** Reading and small edits of ONNX models (ModelProto) without a generated schema. */
 import { all, bytesOf, decode, encode, first, int, lenField, ProtoError, str, sub, type Field, Wire } from './proto';
 import { InputError } from '../volume';
+import { attrTensorFields, readNode, tensorSummary, tensorValues, type NodeInfo, type TensorSummary } from './graph';
+
+export type { NodeInfo, TensorSummary };
 
 export type Dim = number | string;
 
@@ -26,6 +29,12 @@ export interface ModelInfo {
   /** Initializers whose data lives in external files. */
   externalData: string[];
   metadata: Record<string, string>;
+  /** Main-graph nodes in file (topological) order: op, domain, inputs, outputs, attributes. */
+  nodes?: NodeInfo[];
+  /** Initializers: name, element type, dims, size in bytes, whether the data is external. */
+  initializers?: TensorSummary[];
+  /** Values of small (<= 64 elements) numeric initializers and Constant outputs: shapes, scales, axes. */
+  constants?: Record<string, number[]>;
 }
 
 const ELEM: Record<number, string> = {
@@ -135,6 +144,28 @@ export function inspectModel(bytes: Uint8Array): ModelInfo {
     const key = (dom && str(dom) && str(dom) !== 'ai.onnx' ? `${str(dom)}:` : '') + (op ? str(op) : '?');
     ops[key] = (ops[key] ?? 0) + 1;
   }
+  const nodes = all(graph, G.node).map((nf) => readNode(sub(nf)));
+  const initializers = all(graph, G.initializer).map((f) => tensorSummary(sub(f)));
+  const constants: Record<string, number[]> = {};
+  const small = (t: Field[], name: string) => {
+    const s = tensorSummary(t);
+    if (s.size <= 64 && !s.external && s.dataType !== 8) {
+      try {
+        constants[name] = tensorValues(t);
+      } catch {
+        // unreadable small tensor: leave it out
+      }
+    }
+  };
+  for (const f of all(graph, G.initializer)) {
+    const t = sub(f);
+    small(t, tensorSummary(t).name);
+  }
+  all(graph, G.node).forEach((nf, i) => {
+    if (nodes[i].op !== 'Constant' || nodes[i].domain) return;
+    const t = attrTensorFields(sub(nf), 'value');
+    if (t) small(t, nodes[i].outputs[0]);
+  });
   const metadata: Record<string, string> = {};
   for (const m of all(model, M.metadata)) {
     const kv = sub(m);
@@ -156,6 +187,9 @@ export function inspectModel(bytes: Uint8Array): ModelInfo {
     weightBytes: inits.reduce((a, i) => a + i.bytes, 0),
     externalData: inits.filter((i) => i.external).map((i) => i.name),
     metadata,
+    nodes,
+    initializers,
+    constants,
   };
 }
 
