@@ -1,0 +1,305 @@
+/** The Niivue view of the selected tomogram: heatmap overlay, detected and true motors as points, a legend. */
+import { SHOW_RENDER } from '@niivue/niivue';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { Point3 } from '../../core/motors/pipeline';
+import type { Volume } from '../../core/volume';
+import { fmtValue } from '../format';
+import { useStore, type SliceView } from '../store';
+import { attachCanvas, centreOn, getNiivue, setSliceView, showBase, showOverlay, showPoints, styleOverlay, type OverlayStyle, type ViewPoint } from '../viewer';
+import { ensureLoaded, loadMotorsDemo } from './actions';
+import { displayVolume, heatmapVolume, mapRange, pointSize, tomogramGrid } from './display';
+import { useMotors } from './state';
+
+/** Node colour values for showPoints: positive -> warm colormap, negative -> winter. */
+export const PREDICTED_COLOR = 1;
+export const TRUE_COLOR = -1;
+/** What the legend draws for them (Niivue's warm at 1 and winter at -1). */
+export const PREDICTED_CSS = 'rgb(255, 230, 40)';
+export const TRUE_CSS = 'rgb(0, 220, 140)';
+const HEATMAP_COLORMAP = 'hot';
+
+const SLICES: { id: SliceView; label: string }[] = [
+  { id: 'axial', label: 'Z (axial)' },
+  { id: 'coronal', label: 'Y' },
+  { id: 'sagittal', label: 'X' },
+  { id: 'multiplanar', label: 'Multiplanar' },
+];
+
+/** A request to centre the view on a point of a tomogram (set by table clicks). */
+let pendingCentre: { id: string; voxel: Point3 } | null = null;
+let shownGrid: { id: string; grid: Volume } | null = null;
+/** The user picked where to look in the shown tomogram: a new result does not move the view. */
+let centredByUser = false;
+
+export function centreView(id: string, voxel: Point3): void {
+  pendingCentre = { id, voxel };
+  if (shownGrid?.id === id) {
+    centreOn(shownGrid.grid, voxel);
+    centredByUser = true;
+    pendingCentre = null;
+  }
+  useMotors.setState({ selected: id });
+}
+
+/** Niivue draws its own legend for connectome nodes; ours is in HTML. */
+function hidePointsLegend(): void {
+  const nv = getNiivue();
+  let changed = false;
+  for (const m of nv.meshes) {
+    const mesh = m as unknown as { name?: string; showLegend?: boolean };
+    if (mesh.name === 'points' && mesh.showLegend !== false) {
+      mesh.showLegend = false;
+      changed = true;
+    }
+  }
+  if (changed) nv.drawScene();
+}
+
+export function MotorsView() {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const [viewError, setViewError] = useState<string | null>(null);
+  const [grid, setGrid] = useState<{ id: string; grid: Volume } | null>(null);
+  const [sliceType, setSliceType] = useState<SliceView>('multiplanar');
+  const selected = useMotors((s) => s.selected);
+  const entry = useMotors((s) => s.tomograms.find((t) => t.id === s.selected) ?? null);
+  const loaded = entry?.shape !== undefined;
+  const result = entry?.status === 'done' ? entry.result : undefined;
+  const labels = useMotors((s) => s.labels);
+  const view = useMotors((s) => s.view);
+  const nTomos = useMotors((s) => s.tomograms.length);
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    const nv = getNiivue();
+    // slices only in the multiplanar layout (a 3D render of a noisy tomogram shows little); restored on leaving
+    const opts = nv.opts as typeof nv.opts & { multiplanarForceRender?: boolean };
+    const saved = { showRender: opts.multiplanarShowRender, force: opts.multiplanarForceRender };
+    opts.multiplanarForceRender = false;
+    opts.multiplanarShowRender = SHOW_RENDER.NEVER;
+    attachCanvas(canvas)
+      .then((v) => {
+        v.onLocationChange = () => undefined;
+        v.onIntensityChange = () => undefined;
+      })
+      .catch((e: unknown) => setViewError(`The 3D view could not start (WebGL2 is needed): ${(e as Error).message ?? e}`));
+    return () => {
+      opts.multiplanarShowRender = saved.showRender;
+      if (saved.force !== undefined) opts.multiplanarForceRender = saved.force;
+    };
+  }, []);
+
+  // the base volume: the selected tomogram once it is loaded
+  useEffect(() => {
+    let live = true;
+    if (!selected || !loaded) {
+      shownGrid = null;
+      void showBase(null);
+      return;
+    }
+    void (async () => {
+      const tomo = await ensureLoaded(selected);
+      if (!live) return;
+      if (!tomo) {
+        shownGrid = null;
+        void showBase(null);
+        setGrid(null);
+        return;
+      }
+      try {
+        await showBase(displayVolume(tomo));
+        if (!live) return;
+        setSliceView(sliceType);
+        const g = { id: tomo.id, grid: tomogramGrid(tomo) };
+        shownGrid = g;
+        setGrid(g);
+        centredByUser = false;
+        const cur = useMotors.getState().tomograms.find((t) => t.id === tomo.id);
+        const point = cur?.status === 'done' ? cur.result?.detection.point : undefined;
+        if (pendingCentre?.id === tomo.id) {
+          centreOn(g.grid, pendingCentre.voxel);
+          centredByUser = true;
+          pendingCentre = null;
+        } else if (point) centreOn(g.grid, point);
+      } catch (e) {
+        if (live) useStore.getState().addMessage('error', `Could not display ${selected}: ${(e as Error).message ?? e}`);
+      }
+    })();
+    return () => {
+      live = false;
+    };
+    // sliceType is applied by its own effect
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [selected, loaded]);
+
+  useEffect(() => {
+    if (grid) setSliceView(sliceType);
+  }, [sliceType, grid]);
+
+  const det = result && grid && grid.id === result.detection.id ? result.detection : null;
+  const range = useMemo(() => (det ? mapRange(det.heatmap) : ([0, 1] as [number, number])), [det]);
+  const style: OverlayStyle = useMemo(() => {
+    const [lo, hi] = range;
+    const calMin = lo + view.heatmapFloor * (hi - lo);
+    return { colormap: HEATMAP_COLORMAP, opacity: view.opacity, calMin, calMax: hi > calMin ? hi : calMin + 1e-6, visible: view.showHeatmap };
+  }, [range, view.heatmapFloor, view.opacity, view.showHeatmap]);
+
+  const styleRef = useRef(style);
+  useEffect(() => {
+    if (!grid) return;
+    const data = det ? { kind: 'heatmap' as const, data: det.heatmap, ref: heatmapVolume(det, grid.grid), nLabels: 0, labelNames: null } : null;
+    showOverlay(data, styleRef.current).catch((e: unknown) => useStore.getState().addMessage('error', `Could not display the heatmap: ${(e as Error).message ?? e}`));
+    // a result that arrives for the shown tomogram: go to its point unless the user looked elsewhere
+    if (det && !centredByUser) centreOn(grid.grid, det.point);
+  }, [det, grid]);
+  useEffect(() => {
+    styleRef.current = style;
+    styleOverlay(style);
+  }, [style]);
+
+  // points: the detected motor (and further peaks) and the true motors
+  const truths = useMemo(() => (selected ? (labels?.rows.find((r) => r.id === selected)?.motors ?? []) : []), [labels, selected]);
+  useEffect(() => {
+    if (!grid) return;
+    const size = pointSize(grid.grid);
+    const pts: ViewPoint[] = [];
+    if (view.showPoints) {
+      if (det) det.peaks.forEach((p, i) => pts.push({ name: i === 0 ? 'detected' : `peak ${i + 1}`, voxel: p.point, color: PREDICTED_COLOR, size: i === 0 ? size : size * 0.7 }));
+      truths.forEach((m, i) => pts.push({ name: `true ${i + 1}`, voxel: m, color: TRUE_COLOR, size }));
+    }
+    void showPoints(grid.grid, pts).then(hidePointsLegend);
+  }, [det, truths, grid, view.showPoints]);
+
+  return (
+    <section className="viewer motors-viewer">
+      <ViewToolbar sliceType={sliceType} setSliceType={setSliceType} hasResult={!!det} />
+      <div className="canvas-wrap">
+        <canvas ref={canvasRef} data-testid="niivue-canvas" />
+        {viewError && <div className="canvas-note error">{viewError}</div>}
+        {!viewError && nTomos === 0 && <EmptyMotors />}
+        {!viewError && entry && !loaded && entry.status !== 'error' && <div className="canvas-note">Loading {entry.id}…</div>}
+        {!viewError && entry?.loadFailed && <div className="canvas-note error">{entry.id}: {entry.error}</div>}
+        {grid && <ViewLegend range={det ? range : null} floor={style.calMin} nTruth={truths.length} hasDet={!!det} />}
+      </div>
+      <ViewInfo />
+    </section>
+  );
+}
+
+function EmptyMotors() {
+  const busy = useMotors((s) => s.busy);
+  return (
+    <div className="canvas-note hero">
+      <div className="canvas-note-title">Find flagellar motors in cryo-ET tomograms</div>
+      <div>
+        Drop folders of <span className="mono">slice_0000.jpg…</span> (one per tomogram), <span className="mono">.mrc</span>/<span className="mono">.rec</span> or
+        TIFF stacks, one or more <span className="mono">.onnx</span> models and optionally a <span className="mono">labels.csv</span>. Everything runs in this
+        browser.
+      </div>
+      <button className="primary big" onClick={() => void loadMotorsDemo()} disabled={busy !== null} data-testid="motors-demo-hero">
+        {busy ?? 'Run the demo: 3 simulated tomograms, one model, labels'}
+      </button>
+    </div>
+  );
+}
+
+function ViewToolbar({ sliceType, setSliceType, hasResult }: { sliceType: SliceView; setSliceType: (s: SliceView) => void; hasResult: boolean }) {
+  const view = useMotors((s) => s.view);
+  const set = (patch: Partial<typeof view>) => useMotors.setState((s) => ({ view: { ...s.view, ...patch } }));
+  return (
+    <div className="toolbar">
+      <div className="seg" role="group" aria-label="Slice layout">
+        {SLICES.map((s) => (
+          <button key={s.id} className={sliceType === s.id ? 'on' : ''} onClick={() => setSliceType(s.id)} data-testid={`motor-slice-${s.id}`}>
+            {s.label}
+          </button>
+        ))}
+      </div>
+      <label className="toolbar-group" title="Show the summed heatmap over the tomogram">
+        <input type="checkbox" checked={view.showHeatmap} onChange={(e) => set({ showHeatmap: e.target.checked })} data-testid="motor-show-heatmap" />
+        <span>Heatmap</span>
+      </label>
+      <label className="toolbar-group" title="Heatmap values below this fraction of its range are transparent">
+        <span className="muted">from</span>
+        <input
+          type="range"
+          min={0}
+          max={0.99}
+          step={0.01}
+          value={view.heatmapFloor}
+          disabled={!hasResult}
+          onChange={(e) => set({ heatmapFloor: Number(e.target.value) })}
+          data-testid="motor-heatmap-floor"
+          aria-label="heatmap floor"
+        />
+      </label>
+      <label className="toolbar-group" title="Heatmap opacity">
+        <span className="muted">opacity</span>
+        <input type="range" min={0} max={1} step={0.01} value={view.opacity} onChange={(e) => set({ opacity: Number(e.target.value) })} aria-label="heatmap opacity" />
+      </label>
+      <label className="toolbar-group" title="Show detected and true motors as points">
+        <input type="checkbox" checked={view.showPoints} onChange={(e) => set({ showPoints: e.target.checked })} data-testid="motor-show-points" />
+        <span>Points</span>
+      </label>
+    </div>
+  );
+}
+
+function ViewLegend({ range, floor, nTruth, hasDet }: { range: [number, number] | null; floor: number; nTruth: number; hasDet: boolean }) {
+  return (
+    <div className="motor-legend" data-testid="motor-legend">
+      {hasDet && (
+        <div className="legend-item">
+          <span className="dot" style={{ background: PREDICTED_CSS }} /> detected motor (argmax)
+        </div>
+      )}
+      {nTruth > 0 && (
+        <div className="legend-item">
+          <span className="dot" style={{ background: TRUE_CSS }} /> true motor{nTruth > 1 ? `s (${nTruth})` : ''} (labels)
+        </div>
+      )}
+      {range && (
+        <div className="legend-item">
+          <span className="ramp" /> heatmap {fmtValue(floor)} – {fmtValue(range[1])}
+        </div>
+      )}
+      <div className="legend-hint">points show on slices within a few voxels of them</div>
+    </div>
+  );
+}
+
+function ViewInfo() {
+  const entry = useMotors((s) => s.tomograms.find((t) => t.id === s.selected) ?? null);
+  if (!entry) return <div className="readout muted">No tomogram selected.</div>;
+  const r = entry.status === 'done' ? entry.result : undefined;
+  return (
+    <div className="readout" data-testid="motor-view-info">
+      <span>
+        <span className="muted">tomogram</span> {entry.id}
+      </span>
+      {entry.shape && (
+        <span>
+          <span className="muted">Z×Y×X</span> {entry.shape.join('×')}
+        </span>
+      )}
+      {entry.spacing !== undefined && (
+        <span>
+          <span className="muted">spacing</span> {fmtValue(entry.spacing)} Å
+        </span>
+      )}
+      {r && (
+        <>
+          <span>
+            <span className="muted">score</span> {r.detection.score.toFixed(4)}
+          </span>
+          <span>
+            <span className="muted">point z,y,x</span> {r.detection.point.map((v) => v.toFixed(1)).join(', ')}
+          </span>
+          <span>
+            <span className="muted">heatmap</span> {r.detection.heatmapShape.join('×')}
+          </span>
+        </>
+      )}
+    </div>
+  );
+}
