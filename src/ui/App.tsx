@@ -8,11 +8,16 @@ import { ModelPanel } from './ModelPanel';
 import { NiivueView } from './NiivueView';
 import { ResultPanel } from './ResultPanel';
 import { RunPanel } from './RunPanel';
+import { MotorsApp } from './motors/MotorsApp';
+import { presetFromUrl, startFromUrl } from './motors/preset';
+import { useStore } from './store';
 import { exposeTestHooks } from './testHooks';
 import { VolumePanel } from './VolumePanel';
 import { WindowSettings } from './WindowSettings';
 
 let started = false;
+// a preset asked for by the address shows from the first render (no workbench view mounted for nothing)
+presetFromUrl(new URLSearchParams(window.location.search));
 
 /** Once per page (React StrictMode mounts effects twice in development). */
 function startOnce(): void {
@@ -20,13 +25,15 @@ function startOnce(): void {
   started = true;
   exposeTestHooks();
   void fetchRuntime();
-  const demo = new URLSearchParams(window.location.search).get('demo');
-  if (demo === 'brain') void loadDemo();
+  const params = new URLSearchParams(window.location.search);
+  if (startFromUrl(params)) return;
+  if (params.get('demo') === 'brain') void loadDemo();
 }
 
 function useShortcuts(): void {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      if (useStore.getState().preset !== 'workbench') return; // presets have their own keys
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
         (document.activeElement as HTMLElement | null)?.blur?.(); // commit a half-typed field first
@@ -43,6 +50,14 @@ function useShortcuts(): void {
 export function App() {
   useEffect(startOnce, []);
   useShortcuts();
+  const preset = useStore((s) => s.preset);
+  if (preset === 'motors') {
+    return (
+      <ErrorBoundary>
+        <MotorsApp />
+      </ErrorBoundary>
+    );
+  }
   return (
     <ErrorBoundary>
       <DropZone>

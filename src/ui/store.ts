@@ -10,6 +10,8 @@ export type RunStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
 export type OverlayKind = 'heatmap' | 'labels';
 export type SliceView = 'axial' | 'coronal' | 'sagittal' | 'multiplanar' | 'render';
 export type MessageLevel = 'error' | 'warning' | 'info';
+/** Which page the header shows: the generic workbench or a pipeline preset. */
+export type PresetId = 'workbench' | 'motors';
 /** Actions a message can offer as a button. */
 export type MessageAction = 'relax-dims';
 
@@ -105,6 +107,7 @@ export interface Readout {
 }
 
 export interface AppState {
+  preset: PresetId;
   volume: LoadedVolume | null;
   model: ModelState | null;
   /** Label names from a model card (index -> name). */
@@ -119,6 +122,7 @@ export interface AppState {
   /** Something is loading (file read, model parse, demo fetch): its description. */
   busy: string | null;
 
+  setPreset(preset: PresetId): void;
   setSettings(patch: Partial<WindowSettings>): void;
   setView(patch: Partial<ViewState>): void;
   setRunState(patch: Partial<RunState>): void;
@@ -158,6 +162,7 @@ export const initialView: ViewState = {
 export const initialRunState: RunState = { status: 'idle', done: 0, total: 0, elapsedMs: 0, etaMs: 0, startedAt: 0 };
 
 export const useStore = create<AppState>()((set) => ({
+  preset: 'workbench',
   volume: null,
   model: null,
   labelNames: null,
@@ -170,6 +175,7 @@ export const useStore = create<AppState>()((set) => ({
   readout: null,
   busy: null,
 
+  setPreset: (preset) => set({ preset }),
   setSettings: (patch) => set((s) => ({ settings: { ...s.settings, ...patch } })),
   setView: (patch) => set((s) => ({ view: { ...s.view, ...patch } })),
   setRunState: (patch) => set((s) => ({ runState: { ...s.runState, ...patch } })),
