@@ -1,12 +1,13 @@
 /**
  * Voxelbench command line: the same core as the page, with onnxruntime-node.
  *   npm run --silent cli -- infer --model M.onnx --input X.npy --out Y.npy [options]
- *   npm run --silent cli -- inspect M.onnx
+ *   npm run --silent cli -- inspect M.onnx [--json]
+ *   npm run --silent cli -- convert M.onnx --webgpu --out M2.onnx [--float16] [--relax-dims] [--tolerance t]
  *   npm run --silent cli -- motors --models m1.onnx,m2.onnx --tomograms DIR --out submission.csv [options]
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims, type ModelInfo } from '../core/onnx/model';
 import { sessionPredictor } from '../core/ortPredictor';
@@ -19,6 +20,8 @@ import { detectMotors, type MotorDetection } from '../core/motors/pipeline';
 import { isSliceName, stackSliceFiles, tomogramFromVolume, tomogramId, type Tomogram } from '../core/motors/tomogram';
 import { parseLabelsCsv, submissionCsv, thresholdDetections } from '../core/motors/postprocess';
 import { motorMetric } from '../core/motors/metric';
+import { checkSize, convertModel, inspectReport, reportJson, reportText } from '../core/onnx/convert';
+import { checkRewrite, type ModelRunner } from '../core/onnx/check';
 
 export class UsageError extends Error {}
 
@@ -27,6 +30,8 @@ const USAGE = `usage:
                    [--mode constant|gaussian] [--sigma-scale s | s,s,s] [--sw-batch n] [--cval v]
                    [--weight-map W.npy] [--relax-dims] [--quiet]
   voxelbench inspect M.onnx [--json]
+  voxelbench convert M.onnx --out M2.onnx [--webgpu] [--float16] [--relax-dims] [--tolerance t]
+                     [--check-size n] [--seed s]
   voxelbench motors --models m1.onnx[,m2.onnx...] --tomograms DIR --out submission.csv
                     [--quantile q | none] [--labels labels.csv] [--input-size D,H,W] [--roi D,H,W]
                     [--overlap a,b,c] [--sw-batch n] [--tta identity,flipD,flipH] [--max-peaks k]
@@ -154,25 +159,74 @@ async function infer(argv: string[]): Promise<void> {
 function inspect(argv: string[]): void {
   const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
   if (positionals.length !== 1) throw new UsageError('inspect needs one model file');
-  const info = inspectModel(readFile(positionals[0], 'model'));
-  if (values.json) {
-    process.stdout.write(JSON.stringify(info, null, 2) + '\n');
-    return;
+  const path = positionals[0];
+  const r = inspectReport(readFile(path, 'model'), { found: (loc) => existsSync(join(dirname(path), loc)) });
+  if (values.json) process.stdout.write(JSON.stringify(reportJson(r), null, 2) + '\n');
+  else process.stdout.write(reportText(r, basename(path)).join('\n') + '\n');
+}
+
+/** Runs a model (bytes, or a path) with onnxruntime-node (CPU), one session per call. */
+const ortRunner = async (model: Uint8Array | string, feeds: Parameters<ModelRunner>[1]): ReturnType<ModelRunner> => {
+  const session = await (typeof model === 'string' ? ort.InferenceSession.create(model, { graphOptimizationLevel: 'all' }) : ort.InferenceSession.create(model, { graphOptimizationLevel: 'all' })).catch((e: Error) => {
+    throw new Error(`onnxruntime could not load the model: ${e.message.split('\n')[0]}`);
+  });
+  try {
+    const t: Record<string, ort.Tensor> = {};
+    for (const [k, f] of Object.entries(feeds)) t[k] = new ort.Tensor(f.type === 'float16' || f.type === 'float64' ? 'float32' : (f.type as 'float32'), f.data, f.dims);
+    const out = await session.run(t);
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { data: v.data as Float32Array, dims: v.dims }]));
+  } finally {
+    await session.release();
   }
-  const t = (x: ModelInfo['inputs'][number]) => `  ${x.name}: ${x.type} [${x.dims.join(', ')}]`;
+};
+
+async function convert(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' },
+      webgpu: { type: 'boolean', default: false },
+      float16: { type: 'boolean', default: false },
+      'relax-dims': { type: 'boolean', default: false },
+      tolerance: { type: 'string' },
+      'check-size': { type: 'string' },
+      seed: { type: 'string', default: '1234' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1 || !values.out) throw new UsageError('convert needs one model file and --out');
+  const path = positionals[0];
+  const bytes = readFile(path, 'model');
+  const files = new Map<string, Uint8Array>();
+  for (const loc of new Set(inspectReport(bytes).externalFiles.map((f) => f.location))) {
+    const p = join(dirname(path), loc);
+    if (existsSync(p)) files.set(loc, readFile(p, 'external data'));
+  }
+  if (!values.webgpu && !values.float16 && !values['relax-dims'] && !files.size) {
+    throw new UsageError('convert needs --webgpu, --float16 or --relax-dims (or a model with external data to inline)');
+  }
+  const tolerance = values.tolerance ? numbers(values.tolerance, 'tolerance')[0] : values.float16 ? 1e-2 : 1e-4;
+  const r = convertModel(bytes, { webgpu: values.webgpu, float16: values.float16, relaxDims: values['relax-dims'], files, modelName: basename(path) });
+  for (const s of r.steps) process.stdout.write(`${s}\n`);
+  for (const w of r.warnings) process.stderr.write(`voxelbench: ${w}\n`);
+  const size = values['check-size'] ? numbers(values['check-size'], 'check-size')[0] : checkSize(inspectModel(r.original));
+  // a model with external data: onnxruntime-node opens the original from its path (reading the side files itself)
+  const runner: ModelRunner = (m, feeds) => (files.size && m === r.original ? ortRunner(path, feeds) : ortRunner(m, feeds));
+  const c = await checkRewrite(r.original, r.bytes, runner, { tolerance, size, seed: numbers(values.seed, 'seed')[0] });
+  const shapes = Object.values(c.inputShapes).map((d) => d.join('x')).join(', ');
   process.stdout.write(
-    [
-      `model: ${basename(positionals[0])}`,
-      `producer: ${info.producer || '?'}, IR ${info.irVersion}, opset ${info.opset}`,
-      `parameters: ${info.parameters.toLocaleString('en')} (${(info.weightBytes / 1e6).toFixed(2)} MB)`,
-      'inputs:',
-      ...info.inputs.map(t),
-      'outputs:',
-      ...info.outputs.map(t),
-      'ops:',
-      ...Object.entries(info.ops).map(([k, v]) => `  ${k} x${v}`),
-    ].join('\n') + '\n',
+    `check (onnxruntime-node, random input ${shapes}, seed ${values.seed}): max abs diff ${c.maxAbsDiff.toExponential(2)}, max rel diff ${c.maxRelDiff.toExponential(2)} (tolerance ${tolerance.toExponential(0)}, relative to the largest |output|)\n`,
   );
+  if (!c.ok) {
+    process.stderr.write(`voxelbench: refusing to write ${values.out}: ${c.reason}\n`);
+    return 1;
+  }
+  writeFileSync(values.out, r.bytes);
+  process.stdout.write(`WebGPU verdict: ${r.before.verdict} -> ${r.after.verdict}\n`);
+  for (const x of r.after.reasons) process.stdout.write(`  - ${x}\n`);
+  process.stdout.write(`wrote ${values.out} (${(r.bytes.length / 1e6).toFixed(2)} MB)\n`);
+  return 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -408,6 +462,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === 'infer') await infer(rest);
     else if (cmd === 'inspect') inspect(rest);
+    else if (cmd === 'convert') return await convert(rest);
     else if (cmd === 'motors') return await motors(rest);
     else if (cmd === undefined || cmd === '--help' || cmd === '-h') {
       process.stdout.write(USAGE + '\n');

@@ -104,12 +104,20 @@ function parse(bytes: Uint8Array) {
   }
 }
 
-/** Throws the message the user sees when side files are missing. */
-function checkFiles(refs: ExternalRef[], files: Map<string, Uint8Array>, modelName: string): void {
+/** Throws the message the user sees when side files are missing (then, with `limit`, when the result would pass 2 GB, then when a file is too short). */
+function checkFiles(refs: ExternalRef[], files: Map<string, Uint8Array>, modelName: string, modelBytes?: number): void {
   const missing = externalDataFiles(refs).filter((f) => !findFile(files, f.location));
   if (missing.length) {
     const list = missing.map((f) => `'${f.location}' (${formatBytes(f.bytes)})`).join(', ');
     throw new InputError(`${modelName} needs ${list}: drop ${missing.length > 1 ? 'them' : 'it'} together with the model`);
+  }
+  if (modelBytes !== undefined) {
+    const total = modelBytes + refs.reduce((a, r) => a + r.length + 16, 0);
+    if (total > PROTOBUF_LIMIT) {
+      throw new InputError(
+        `${modelName} with its external data is ${formatBytes(total)}: a self-contained ONNX file is limited to 2 GB (protobuf), so keep the weights in their own file (onnxruntime-web: the externalData session option)`,
+      );
+    }
   }
   for (const r of refs) {
     const f = findFile(files, r.location)!;
@@ -129,13 +137,7 @@ export function inlineExternalData(bytes: Uint8Array, files: Map<string, Uint8Ar
   const { model, graph } = parse(bytes);
   const refs = externalDataRefs(bytes);
   if (!refs.length) return bytes;
-  checkFiles(refs, files, modelName);
-  const total = bytes.length + refs.reduce((a, r) => a + r.length + 16, 0);
-  if (total > PROTOBUF_LIMIT) {
-    throw new InputError(
-      `${modelName} with its external data is ${formatBytes(total)}: a self-contained ONNX file is limited to 2 GB (protobuf), so keep the weights in their own file (onnxruntime-web: the externalData session option)`,
-    );
-  }
+  checkFiles(refs, files, modelName, bytes.length);
   const out = graph.map((f) => {
     if (f.no !== GRAPH.initializer) return f;
     const t = sub(f);

@@ -440,3 +440,26 @@ export function nameMaker(graph: Field[]): (base: string) => string {
     return n;
   };
 }
+
+/** A tensor ValueInfoProto (graph input/output) with numeric or symbolic dims. */
+export function makeValueInfo(no: number, name: string, elemType: number, dims: (number | string)[]): Field {
+  const dimFields = dims.map((d) => lenField(1, typeof d === 'number' ? [varField(1, d)] : [lenField(2, bytesOf(d))]));
+  return lenField(no, [lenField(1, bytesOf(name)), lenField(2, [lenField(1, [varField(1, elemType), lenField(2, dimFields)])])]);
+}
+
+/** A ModelProto from nodes, initializers, inputs and outputs (IR 8, one default-domain opset). */
+export function makeModel(p: { nodes: Field[]; initializers?: Field[][]; inputs: Field[]; outputs: Field[]; opset?: number; producer?: string }): Uint8Array {
+  const graph: Field[] = [
+    ...p.nodes,
+    lenField(GRAPH.name, bytesOf('graph')),
+    ...(p.initializers ?? []).map((t) => lenField(GRAPH.initializer, t)),
+    ...p.inputs,
+    ...p.outputs,
+  ];
+  return encode([
+    varField(MODEL.irVersion, 8),
+    lenField(MODEL.producer, bytesOf(p.producer ?? 'voxelbench')),
+    lenField(MODEL.graph, graph),
+    lenField(MODEL.opset, [lenField(1, bytesOf('')), varField(2, p.opset ?? 17)]),
+  ]);
+}
