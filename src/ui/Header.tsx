@@ -43,7 +43,7 @@ export function Header() {
         >
           Try the demo
         </button>
-        <button onClick={openMotorsDemo} data-testid="motors-demo" title="Three simulated tomograms, a small motor heatmap model and labels: runs the flagellar motor preset">
+        <button onClick={openMotorsDemo} data-testid="motors-demo" title="Simulated tomograms, a small motor heatmap model and labels: runs the flagellar motor preset">
           Flagellar motors demo
         </button>
       </div>

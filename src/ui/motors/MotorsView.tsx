@@ -98,7 +98,7 @@ export function MotorsView() {
       return;
     }
     void (async () => {
-      const tomo = await ensureLoaded(selected);
+      const tomo = await ensureLoaded(selected, true);
       if (!live) return;
       if (!tomo) {
         shownGrid = null;
@@ -179,7 +179,7 @@ export function MotorsView() {
         {!viewError && nTomos === 0 && <EmptyMotors />}
         {!viewError && entry && !loaded && entry.status !== 'error' && <div className="canvas-note">Loading {entry.id}…</div>}
         {!viewError && entry?.loadFailed && <div className="canvas-note error">{entry.id}: {entry.error}</div>}
-        {grid && <ViewLegend range={det ? range : null} floor={style.calMin} nTruth={truths.length} hasDet={!!det} />}
+        {grid && (det || truths.length > 0) && <ViewLegend range={det ? range : null} floor={style.calMin} nTruth={truths.length} hasDet={!!det} />}
       </div>
       <ViewInfo />
     </section>
@@ -197,7 +197,7 @@ function EmptyMotors() {
         browser.
       </div>
       <button className="primary big" onClick={() => void loadMotorsDemo()} disabled={busy !== null} data-testid="motors-demo-hero">
-        {busy ?? 'Run the demo: 3 simulated tomograms, one model, labels'}
+        {busy ?? 'Run the demo: simulated tomograms, a small model, labels'}
       </button>
     </div>
   );

@@ -91,15 +91,20 @@ let loadChain: Promise<unknown> = Promise.resolve();
 
 /**
  * The tomogram's voxels: from the cache, or loaded (again) from its source. Null when it cannot be
- * loaded (its row then says why).
+ * loaded (its row then says why). Loads after a drop run one after another; an `urgent` one (the
+ * run or the view needs it now) starts at once instead of waiting behind them.
  */
-export function ensureLoaded(id: string): Promise<Tomogram | null> {
+export function ensureLoaded(id: string, urgent = false): Promise<Tomogram | null> {
   const have = cached(id);
   if (have) return Promise.resolve(have);
   const p = pending.get(id);
   if (p) return p;
-  const job = loadChain.then(() => loadOne(id));
-  loadChain = job.catch(() => undefined);
+  let job: Promise<Tomogram | null>;
+  if (urgent) job = loadOne(id);
+  else {
+    job = loadChain.then(() => loadOne(id));
+    loadChain = job.catch(() => undefined);
+  }
   pending.set(id, job);
   void job.finally(() => pending.delete(id));
   return job;
@@ -370,7 +375,7 @@ export async function runMotors(): Promise<void> {
         cancelled = true;
         break;
       }
-      const tomo = await ensureLoaded(id);
+      const tomo = await ensureLoaded(id, true);
       if (seq !== runSeq) return;
       if (!tomo) {
         failed++;
