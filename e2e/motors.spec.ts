@@ -1,0 +1,314 @@
+/**
+ * The "Flagellar motors" preset as a user drives it: a folder of tomograms, the demo model and
+ * labels in, a WASM run, the table, the points over the tomogram, submission.csv and F-beta checked
+ * against the core functions (and the CLI) in Node, the quantile applied live; WebGPU gives the
+ * same point as WASM on a small input; broken folders get their own message while the rest runs.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { encode as encodeJpeg } from 'jpeg-js';
+import { motorMetric } from '../src/core/motors/metric';
+import { parseLabelsCsv, submissionCsv, thresholdDetections } from '../src/core/motors/postprocess';
+import { ROOT } from './util';
+
+const SAMPLES = join(ROOT, 'public/samples/tomograms');
+const MODEL = join(ROOT, 'public/models/motor_heatmap.onnx');
+const CARD = join(ROOT, 'public/models/motor_heatmap.json');
+const LABELS = join(SAMPLES, 'labels.csv');
+
+type P3 = [number, number, number];
+
+interface TomoView {
+  id: string;
+  status: string;
+  error?: string;
+  score?: number;
+  point?: P3;
+  backend?: string;
+  totalMs?: number;
+}
+
+interface MotorsView {
+  batch: string;
+  startedAt: number;
+  selected: string | null;
+  quantile: number;
+  tomograms: TomoView[];
+}
+
+function motorsState(page: Page): Promise<MotorsView> {
+  return page.evaluate(() => {
+    const s = window.__voxelbenchMotors!.store.getState();
+    return {
+      batch: s.batch.status,
+      startedAt: s.batch.startedAt,
+      selected: s.selected,
+      quantile: s.params.quantile,
+      tomograms: s.tomograms.map((t) => ({
+        id: t.id,
+        status: t.status,
+        error: t.error,
+        score: t.result?.detection.score,
+        point: t.result?.detection.point,
+        backend: t.result?.backend,
+        totalMs: t.result?.detection.timings.totalMs,
+      })),
+    };
+  });
+}
+
+async function openMotors(page: Page): Promise<void> {
+  await page.goto('./?preset=motors');
+  await page.waitForFunction(() => window.__voxelbenchMotors !== undefined);
+  await expect(page.getByTestId('preset-motors')).toHaveClass(/on/);
+}
+
+async function addModelWithCard(page: Page): Promise<void> {
+  await page.getByTestId('motor-model-input').setInputFiles([MODEL, CARD]);
+  await expect(page.getByTestId('motor-model-motor_heatmap.onnx')).toBeVisible();
+  await expect(page.getByTestId('params-from')).toContainText('motor_heatmap.json');
+}
+
+async function runAndWait(page: Page, timeout = 120_000): Promise<MotorsView> {
+  await page.getByTestId('motor-run').click();
+  await expect.poll(async () => (await motorsState(page)).batch, { timeout }).toMatch(/done|cancelled|error/);
+  return motorsState(page);
+}
+
+async function setNumber(page: Page, testId: string, value: number): Promise<void> {
+  const input = page.getByTestId(testId);
+  await input.fill(String(value));
+  await input.press('Enter');
+}
+
+/** Pixels of the Niivue canvas as shown (a real screenshot): all coloured ones, and yellow ones (the detected point). */
+async function canvasPixels(page: Page): Promise<{ colored: number; yellow: number }> {
+  const png = await page.getByTestId('niivue-canvas').screenshot();
+  return page.evaluate(async (bytes) => {
+    const bmp = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
+    const off = new OffscreenCanvas(bmp.width, bmp.height);
+    const ctx = off.getContext('2d')!;
+    ctx.drawImage(bmp, 0, 0);
+    const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+    let colored = 0;
+    let yellow = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+      if (Math.max(r, g, b) - Math.min(r, g, b) > 40) colored++;
+      if (r > 150 && g > 120 && b < 90 && r - b > 90) yellow++;
+    }
+    return { colored, yellow };
+  }, [...png]);
+}
+
+test('motors: a folder of tomograms, the demo model and labels on WASM: table, points, submission.csv and F-beta as in Node, live quantile', async ({ page }) => {
+  await openMotors(page);
+  // the samples folder: slice folders (the tomograms), the same tomograms as .mrc (skipped: same ids) and labels.csv
+  await page.getByTestId('tomogram-folder-input').setInputFiles(SAMPLES);
+  await page.getByTestId('labels-input').setInputFiles(LABELS);
+  await addModelWithCard(page);
+  await page.getByTestId('motor-backend').selectOption('wasm');
+  const labels = parseLabelsCsv(readFileSync(LABELS, 'utf8'));
+  const ids = labels.map((l) => l.id).sort();
+  expect(ids.length).toBeGreaterThanOrEqual(3);
+  for (const id of ids) await expect(page.getByTestId(`queue-status-${id}`)).toHaveText('waiting');
+  await expect(page.getByTestId('motor-labels')).toContainText('labels.csv');
+  expect((await motorsState(page)).tomograms.map((t) => t.id)).toEqual(ids);
+
+  const t0 = Date.now();
+  const st = await runAndWait(page);
+  const runSeconds = (Date.now() - t0) / 1000;
+  console.log(`${ids.length} demo tomograms on WASM: ${runSeconds.toFixed(1)} s`);
+  expect(st.batch).toBe('done');
+  for (const t of st.tomograms) {
+    expect(t.status, t.error).toBe('done');
+    expect(t.backend).toBe('wasm');
+  }
+
+  // the table: one row per tomogram with its score and point
+  const table = page.getByTestId('motor-table');
+  await expect(table.locator('tbody tr')).toHaveCount(ids.length);
+  for (const t of st.tomograms) {
+    const row = page.getByTestId(`motor-row-${t.id}`);
+    await expect(row.getByTestId('cell-score')).toHaveText(t.score!.toFixed(4));
+    await expect(row).toContainText(t.point![0].toFixed(1));
+  }
+
+  // submission.csv: exactly submissionCsv(thresholdDetections(...)) of the page's detections, computed here
+  const dets = st.tomograms.map((t) => ({ id: t.id, score: t.score!, point: t.point! }));
+  const expected = submissionCsv(thresholdDetections(dets, st.quantile));
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-submission').click()]);
+  expect(dl.suggestedFilename()).toBe('submission.csv');
+  const csv = readFileSync(await dl.path(), 'utf8');
+  expect(csv).toBe(expected);
+
+  // ... and the CLI writes the same file for the same inputs (it decodes JPEG with jpeg-js, the page with the browser)
+  const dir = mkdtempSync(join(tmpdir(), 'motors-cli-'));
+  try {
+    const out = join(dir, 'submission.csv');
+    execFileSync('npx', ['tsx', 'src/cli/main.ts', 'motors', '--models', MODEL, '--tomograms', SAMPLES, '--out', out, '--quiet'], { cwd: ROOT, stdio: 'pipe' });
+    expect(readFileSync(out, 'utf8')).toBe(csv);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  // F-beta shown = the metric computed here on the same thresholded points
+  const fbetaAt = (q: number) =>
+    motorMetric(
+      labels,
+      thresholdDetections(dets, q).map((r) => ({ id: r.id, point: r.passes ? r.point : [-1, -1, -1] })),
+      { beta: 2, distanceThresholdAngstrom: 1000 },
+    );
+  const m = fbetaAt(st.quantile);
+  await expect(page.getByTestId('fbeta')).toHaveText(m.fbeta.toFixed(4));
+  await expect(page.getByTestId('fbeta-counts')).toContainText(`TP ${m.tp}`);
+  await expect(page.getByTestId('fbeta-counts')).toContainText(`FN ${m.fn}`);
+  for (const r of m.perTomogram) await expect(page.getByTestId(`motor-row-${r.id}`).getByTestId('cell-outcome')).toHaveText(r.outcome);
+  await expect(page.getByTestId('score-histogram')).toBeVisible();
+  await expect(page.getByTestId('histogram-cutoff')).toBeVisible();
+
+  // the quantile: moving it changes the table, the F-beta and the CSV without running the models again
+  const passes = async () => Promise.all(ids.map((id) => page.getByTestId(`motor-row-${id}`).getByTestId('cell-passes').innerText()));
+  const before = await passes();
+  await page.getByTestId('quantile-slider').fill('0');
+  await expect.poll(passes).not.toEqual(before);
+  expect(await passes()).toEqual(thresholdDetections(dets, 0).map((r) => (r.passes ? 'yes' : 'no')));
+  await expect(page.getByTestId('fbeta')).toHaveText(fbetaAt(0).fbeta.toFixed(4));
+  await setNumber(page, 'quantile-input', 0.9);
+  await expect.poll(passes).toEqual(thresholdDetections(dets, 0.9).map((r) => (r.passes ? 'yes' : 'no')));
+  expect(await page.evaluate(() => window.__voxelbenchMotors!.submission())).toBe(submissionCsv(thresholdDetections(dets, 0.9)));
+  const after = await motorsState(page);
+  expect(after.startedAt).toBe(st.startedAt); // no new batch
+  expect(after.tomograms.map((t) => t.totalMs)).toEqual(st.tomograms.map((t) => t.totalMs)); // the same results
+
+  // a row click selects the tomogram and puts the crosshair on its point
+  const target = st.tomograms[2];
+  await page.getByTestId(`motor-row-${target.id}`).click();
+  await expect.poll(async () => (await motorsState(page)).selected).toBe(target.id);
+  await expect(page.getByTestId('motor-view-info')).toContainText(target.id);
+  await expect
+    .poll(async () =>
+      page.evaluate(() => {
+        const nv = window.__voxelbench!.nv;
+        const f = nv.scene.crosshairPos as unknown as number[];
+        const dims = nv.volumes[0]?.dims ?? [0, 0, 0, 0];
+        return [f[2] * dims[3] - 0.5, f[1] * dims[2] - 0.5, f[0] * dims[1] - 0.5].map((v) => Math.round(v * 10) / 10);
+      }),
+    )
+    .toEqual(target.point!.map((v) => Math.round(v * 10) / 10));
+
+  // the detected point is drawn: yellow pixels appear when the points are switched on (heatmap hidden)
+  await page.getByTestId('motor-show-heatmap').uncheck();
+  await page.getByTestId('motor-show-points').uncheck();
+  await page.waitForTimeout(500);
+  const off = await canvasPixels(page);
+  await page.getByTestId('motor-show-points').check();
+  await expect.poll(async () => (await canvasPixels(page)).yellow, { timeout: 20_000 }).toBeGreaterThan(off.yellow + 20);
+  // and the heatmap adds coloured pixels of its own
+  const noHeat = await canvasPixels(page);
+  await page.getByTestId('motor-show-heatmap').check();
+  await expect.poll(async () => (await canvasPixels(page)).colored, { timeout: 20_000 }).toBeGreaterThan(noHeat.colored + 100);
+  await expect(page.getByTestId('motor-legend')).toContainText('detected motor');
+  await expect(page.getByTestId('motor-legend')).toContainText('true motor');
+});
+
+/** The preset values for a tiny run: 32 x 64 x 64, one window, no flips. */
+async function smallRun(page: Page): Promise<void> {
+  for (const [a, v] of [['z', 32], ['y', 64], ['x', 64]] as const) {
+    await setNumber(page, `param-input-${a}`, v);
+    await setNumber(page, `param-roi-${a}`, v);
+    await setNumber(page, `param-overlap-${a}`, 0);
+  }
+  await page.getByTestId('param-tta-flipD').uncheck();
+  await page.getByTestId('param-tta-flipH').uncheck();
+  await expect(page.getByTestId('param-plan')).toContainText('1 window × 1 TTA');
+}
+
+test('motors: one small tomogram on WebGPU gives the same point as on WASM', async ({ page }) => {
+  await openMotors(page);
+  await page.getByTestId('tomogram-folder-input').setInputFiles(join(SAMPLES, 'tomo_sim_001'));
+  await addModelWithCard(page);
+  await smallRun(page);
+  await expect(page.getByTestId('queue-status-tomo_sim_001')).toHaveText('waiting');
+
+  await page.getByTestId('motor-backend').selectOption('wasm');
+  const cpu = (await runAndWait(page)).tomograms[0];
+  expect(cpu.status, cpu.error).toBe('done');
+  expect(cpu.backend).toBe('wasm');
+
+  await page.getByTestId('motor-backend').selectOption('webgpu');
+  const t0 = Date.now();
+  const gpu = (await runAndWait(page)).tomograms[0];
+  console.log(`32 x 64 x 64 on WebGPU (SwiftShader): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  expect(gpu.status, gpu.error).toBe('done');
+  expect(gpu.backend).toBe('webgpu');
+  expect(gpu.point).toEqual(cpu.point);
+  expect(Math.abs(gpu.score! - cpu.score!)).toBeLessThan(1e-4);
+  await expect(page.getByTestId('motor-backend-used')).toHaveText('WebGPU');
+});
+
+/** A gray JPEG slice. */
+function jpeg(w: number, h: number, seed: number): Buffer {
+  const data = Buffer.alloc(w * h * 4);
+  let s = seed;
+  for (let i = 0; i < w * h; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    const v = 60 + ((s >> 16) % 120);
+    data[4 * i] = data[4 * i + 1] = data[4 * i + 2] = v;
+    data[4 * i + 3] = 255;
+  }
+  return encodeJpeg({ data, width: w, height: h }, 90).data;
+}
+
+test('motors: broken folders and files get their own message in the queue; the rest runs and exports', async ({ page }) => {
+  const root = mkdtempSync(join(tmpdir(), 'motors-bad-'));
+  const dir = join(root, 'batch');
+  const slices = (name: string, n: number, size: (z: number) => [number, number], skip: number[] = []) => {
+    mkdirSync(join(dir, name), { recursive: true });
+    for (let z = 0; z < n; z++) {
+      if (skip.includes(z)) continue;
+      const [w, h] = size(z);
+      writeFileSync(join(dir, name, `slice_${String(z).padStart(4, '0')}.jpg`), jpeg(w, h, z + 1));
+    }
+  };
+  try {
+    slices('good', 32, () => [64, 64]);
+    slices('mixed', 8, (z) => (z === 5 ? [48, 64] : [64, 64]));
+    slices('gaps', 8, () => [64, 64], [3]);
+    mkdirSync(join(dir, 'notes'));
+    writeFileSync(join(dir, 'notes', 'readme.txt'), 'not a slice');
+    mkdirSync(join(dir, 'fake'));
+    writeFileSync(join(dir, 'fake', 'slice_0000.jpg'), 'this is not a JPEG');
+    writeFileSync(join(dir, 'broken.mrc'), Buffer.alloc(300, 7));
+
+    await openMotors(page);
+    await page.getByTestId('tomogram-folder-input').setInputFiles(dir);
+    const error = (id: string) => page.getByTestId(`queue-error-${id}`);
+    await expect(error('mixed')).toContainText(/slice_0005\.jpg.*48 x 64.*same size/);
+    await expect(error('gaps')).toContainText(/slice number 3 is missing/);
+    await expect(error('notes')).toContainText(/no image slices.*readme\.txt/);
+    await expect(error('fake')).toContainText(/slice_0000\.jpg/);
+    await expect(error('broken')).toBeVisible();
+    await expect(page.getByTestId('queue-status-good')).toHaveText('waiting');
+
+    await addModelWithCard(page);
+    await smallRun(page);
+    await page.getByTestId('motor-backend').selectOption('wasm');
+    await expect(page.getByTestId('motor-run')).toHaveText('Run 1 tomogram');
+    const st = await runAndWait(page);
+    const byId = new Map(st.tomograms.map((t) => [t.id, t]));
+    expect(byId.get('good')!.status).toBe('done');
+    for (const id of ['mixed', 'gaps', 'notes', 'fake', 'broken']) expect(byId.get(id)!.status).toBe('error');
+    await expect(page.getByTestId('motor-table').locator('tbody tr')).toHaveCount(1);
+    await expect(page.getByTestId('motor-row-good')).toBeVisible();
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-submission').click()]);
+    const csv = readFileSync(await dl.path(), 'utf8');
+    // one tomogram in the batch: the quantile cutoff is its own score, so it gets no motor (as in the pipeline)
+    expect(csv).toBe('tomo_id,Motor axis 0,Motor axis 1,Motor axis 2\ngood,-1,-1,-1\n');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
