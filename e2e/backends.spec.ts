@@ -73,3 +73,18 @@ test('a model with ConvTranspose3d falls back from WebGPU to WASM at run time, a
   const cpu = await h.run({ ...common, params: tiled, backend: 'wasm' });
   expect(maxAbsDiff(auto.data, cpu.data)).toBeLessThan(1e-5);
 });
+
+test('a 3D U-Net with ConvTranspose3d and MaxPool3d runs on WebGPU after the rewrite and matches onnxruntime on the original (1e-4)', async ({ page }) => {
+  const h = await openHarness(page);
+  const ref = readNpy(readFileSync(fixture('onnx/unet_output_ort.npy')));
+  const whole: SlidingWindowParams = { ...tiled, roi: [-1, -1, -1] };
+  const gpu = await h.run({ model: '../fixtures/onnx/unet_convtranspose3d.webgpu.onnx', volume: '../fixtures/onnx/unet_input.npy', params: whole, backend: 'webgpu' });
+  expect(gpu.backend).toBe('webgpu');
+  expect(gpu.shape).toEqual(ref.shape.slice(1));
+  expect(maxAbsDiff(gpu.data, ref.data)).toBeLessThan(1e-4);
+  // the original model cannot stay on WebGPU: auto falls back to WASM and says why
+  const orig = await h.run({ model: '../fixtures/onnx/unet_convtranspose3d.onnx', volume: '../fixtures/onnx/unet_input.npy', params: whole, backend: 'auto' });
+  expect(orig.backend).toBe('wasm');
+  expect(orig.backendReason).toMatch(/WebGPU failed at run time|WebGPU session creation failed/);
+  expect(maxAbsDiff(orig.data, ref.data)).toBeLessThan(1e-4);
+});

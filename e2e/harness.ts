@@ -4,6 +4,7 @@
  */
 import { createWorkerClient } from '../src/worker/client';
 import { readVolume } from '../src/core/io';
+import { readNpy } from '../src/core/io/npy';
 import type { SlidingWindowParams } from '../src/core/slidingWindow';
 import type { BackendChoice } from '../src/worker/protocol';
 import { argmaxCounts } from '../src/core/labels';
@@ -30,7 +31,12 @@ export interface HarnessRun {
 const harness = {
   runtime: () => client.api.runtime(),
   async run(req: HarnessRun) {
-    const vol = readVolume(await fetchBytes(req.volume), req.volume);
+    const bytes = await fetchBytes(req.volume);
+    // a raw (1, C, D, H, W) .npy input as PyTorch would save it: drop the batch axis
+    const npy = req.volume.endsWith('.npy') ? readNpy(bytes, req.volume) : null;
+    const vol = npy
+      ? { data: npy.data, shape: npy.shape.length === 5 && npy.shape[0] === 1 ? npy.shape.slice(1) : npy.shape }
+      : readVolume(bytes, req.volume);
     const model = await client.api.loadModelUrl(new URL(req.model, location.href).href, req.relaxDims ?? false);
     try {
       const r = await client.run({
