@@ -8,6 +8,9 @@ import { readNpy } from '../src/core/io/npy';
 import type { SlidingWindowParams } from '../src/core/slidingWindow';
 import type { BackendChoice } from '../src/worker/protocol';
 import { argmaxCounts } from '../src/core/labels';
+import { tomogramFromVolume } from '../src/core/motors/tomogram';
+import { zoomLinear } from '../src/core/motors/resize';
+import { motorsParamsFromCard, type MotorsModelCard } from '../src/core/presets/motors';
 
 const client = createWorkerClient();
 
@@ -28,7 +31,45 @@ export interface HarnessRun {
   returnData?: boolean;
 }
 
+export interface HarnessMotors {
+  model: string;
+  card: string;
+  /** A sample tomogram (MRC) resized to `size` (uint8) to make a tomogram of that size. */
+  tomogram: string;
+  size: [number, number, number];
+  backend: BackendChoice;
+}
+
 const harness = {
+  /** One tomogram of `size` through the motor pipeline with the model card's values. */
+  async motors(req: HarnessMotors) {
+    const src = tomogramFromVolume(readVolume(await fetchBytes(req.tomogram), req.tomogram), 'bench');
+    const data = zoomLinear(src.data, src.shape, req.size);
+    const card = (await (await fetch(req.card)).json()) as MotorsModelCard;
+    const model = await client.api.loadModelUrl(new URL(req.model, location.href).href);
+    try {
+      const t0 = performance.now();
+      const r = await client.api.runMotors({
+        tomogram: { id: 'bench', shape: req.size, data },
+        modelIds: [model.id],
+        params: motorsParamsFromCard(card),
+        backend: req.backend,
+      });
+      return {
+        wallMs: performance.now() - t0,
+        timings: r.timings,
+        score: r.score,
+        point: r.point,
+        backend: r.backend,
+        heapMB: (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize
+          ? (performance as Performance & { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize / 2 ** 20
+          : undefined,
+      };
+    } finally {
+      await client.api.unloadModel(model.id);
+    }
+  },
+
   runtime: () => client.api.runtime(),
   async run(req: HarnessRun) {
     const bytes = await fetchBytes(req.volume);

@@ -3,7 +3,8 @@
  * in onnxruntime-node and in Chromium (WASM backend, through the real worker). Prints time per
  * window, total time and the share of time spent outside session.run (padding, copying windows,
  * stitching), and the tiled/whole ratios measured in this one run. No pass/fail: speed targets
- * are read here, never asserted in tests.
+ * are read here, never asserted in tests. Then (issue 4) one 128 x 672 x 672 tomogram through the
+ * motor demo model with its card values, in both: seconds, share outside session.run, peak heap.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -15,6 +16,10 @@ import { relaxSpatialDims } from '../src/core/onnx/model';
 import { sessionPredictor } from '../src/core/ortPredictor';
 import { planWindows, slidingWindowInference, type SlidingWindowParams, type SlidingWindowStats } from '../src/core/slidingWindow';
 import { chromiumArgs } from '../playwright.config';
+import { detectMotors } from '../src/core/motors/pipeline';
+import { tomogramFromVolume } from '../src/core/motors/tomogram';
+import { zoomLinear } from '../src/core/motors/resize';
+import { motorsParamsFromCard, type MotorsModelCard } from '../src/core/presets/motors';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MODEL = resolve(ROOT, 'public/demo/meshnet/model.onnx');
@@ -81,7 +86,7 @@ async function benchNode(): Promise<Row[]> {
   return rows;
 }
 
-async function benchChromium(): Promise<Row[]> {
+async function benchChromium(motorRows: MotorRow[]): Promise<Row[]> {
   const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { cwd: ROOT, stdio: 'ignore', detached: true });
   try {
     const url = `http://localhost:${PORT}/e2e/harness.html`;
@@ -120,6 +125,7 @@ async function benchChromium(): Promise<Row[]> {
       rows.push({ where: 'chromium-wasm', label: c.label, windows: r.stats.windows, voxelsRatio: voxelRatio(c.params), stats: r.stats });
       console.error(`chromium: ${c.label}: ${(r.stats.totalMs / 1000).toFixed(2)} s, JS heap ${r.heapMB?.toFixed(0)} MB`);
     }
+    motorRows.push(await benchMotorsChromium(page));
     await browser.close();
     return rows;
   } finally {
@@ -127,6 +133,62 @@ async function benchChromium(): Promise<Row[]> {
   }
 }
 
+const MOTOR_MODEL = resolve(ROOT, 'public/models/motor_heatmap.onnx');
+const MOTOR_CARD = resolve(ROOT, 'public/models/motor_heatmap.json');
+const MOTOR_SAMPLE = resolve(ROOT, 'public/samples/tomograms/tomo_sim_001.mrc');
+const TOMO_SIZE: [number, number, number] = [128, 672, 672];
+
+interface MotorRow {
+  where: string;
+  totalMs: number;
+  predictMs: number;
+  heapMB: number;
+}
+
+/** Issue 4: one 128 x 672 x 672 uint8 tomogram through the demo model with its card's values. */
+async function benchMotorsNode(): Promise<MotorRow> {
+  const src = tomogramFromVolume(readVolume(new Uint8Array(readFileSync(MOTOR_SAMPLE)), 'sample'), 'sample');
+  const tomo = { id: 'bench', shape: TOMO_SIZE, data: zoomLinear(src.data, src.shape, TOMO_SIZE) };
+  const params = motorsParamsFromCard(JSON.parse(readFileSync(MOTOR_CARD, 'utf8')) as MotorsModelCard);
+  const session = await ort.InferenceSession.create(MOTOR_MODEL);
+  const predictor = sessionPredictor(session, (d, dims) => new ort.Tensor('float32', d, dims), session.inputNames[0], session.outputNames[0]);
+  let peak = 0;
+  const det = await detectMotors(tomo, [predictor], params, {
+    onProgress: () => {
+      peak = Math.max(peak, process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers);
+    },
+  });
+  await session.release();
+  return { where: 'node', totalMs: det.timings.totalMs, predictMs: det.timings.predictMs, heapMB: peak / 2 ** 20 };
+}
+
+async function benchMotorsChromium(page: import('playwright-core').Page): Promise<MotorRow> {
+  const r = await page.evaluate(
+    (size) =>
+      (window as unknown as { harness: { motors(x: unknown): Promise<{ timings: { totalMs: number; predictMs: number }; heapMB?: number }> } }).harness.motors({
+        model: '../models/motor_heatmap.onnx',
+        card: '../models/motor_heatmap.json',
+        tomogram: '../samples/tomograms/tomo_sim_001.mrc',
+        size,
+        backend: 'wasm',
+      }),
+    TOMO_SIZE,
+  );
+  return { where: 'chromium-wasm', totalMs: r.timings.totalMs, predictMs: r.timings.predictMs, heapMB: r.heapMB ?? NaN };
+}
+
+function printMotors(rows: MotorRow[]): void {
+  console.log(`\nmotors: one ${TOMO_SIZE.join(' x ')} tomogram, demo model, card values (resize, tiles, TTA)`);
+  console.log(['where', 's / tomogram', 'outside session.run', 'peak JS heap + buffers MB'].join(' | '));
+  for (const r of rows) {
+    console.log([r.where, (r.totalMs / 1000).toFixed(2), `${((100 * (r.totalMs - r.predictMs)) / r.totalMs).toFixed(1)} %`, r.heapMB.toFixed(0)].join(' | '));
+  }
+}
+
 const only = process.argv[2];
-const rows = [...(only === 'chromium' ? [] : await benchNode()), ...(only === 'node' ? [] : await benchChromium())];
+const motorRows: MotorRow[] = [];
+const rows = [...(only === 'chromium' ? [] : await benchNode())];
+if (only !== 'chromium') motorRows.push(await benchMotorsNode());
+if (only !== 'node') rows.push(...(await benchChromium(motorRows)));
 print(rows);
+printMotors(motorRows);
