@@ -1,6 +1,6 @@
 /** The Niivue view of the selected tomogram: heatmap overlay, detected and true motors as points, a legend. */
 import { SHOW_RENDER } from '@niivue/niivue';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Point3 } from '../../core/motors/pipeline';
 import type { Volume } from '../../core/volume';
 import { fmtValue } from '../format';
@@ -16,7 +16,7 @@ export const TRUE_COLOR = -1;
 /** What the legend draws for them (Niivue's warm at 1 and winter at -1). */
 export const PREDICTED_CSS = 'rgb(255, 230, 40)';
 export const TRUE_CSS = 'rgb(0, 220, 140)';
-const HEATMAP_COLORMAP = 'hot';
+const HEATMAP_COLORMAP = 'red';
 
 const SLICES: { id: SliceView; label: string }[] = [
   { id: 'axial', label: 'Z (axial)' },
@@ -179,9 +179,8 @@ export function MotorsView() {
         {!viewError && nTomos === 0 && <EmptyMotors />}
         {!viewError && entry && !loaded && entry.status !== 'error' && <div className="canvas-note">Loading {entry.id}…</div>}
         {!viewError && entry?.loadFailed && <div className="canvas-note error">{entry.id}: {entry.error}</div>}
-        {grid && (det || truths.length > 0) && <ViewLegend range={det ? range : null} floor={style.calMin} nTruth={truths.length} hasDet={!!det} />}
       </div>
-      <ViewInfo />
+      <ViewInfo legend={grid && (det || truths.length > 0) ? <ViewLegend range={det ? range : null} floor={style.calMin} nTruth={truths.length} hasDet={!!det} /> : null} />
     </section>
   );
 }
@@ -247,7 +246,7 @@ function ViewToolbar({ sliceType, setSliceType, hasResult }: { sliceType: SliceV
 
 function ViewLegend({ range, floor, nTruth, hasDet }: { range: [number, number] | null; floor: number; nTruth: number; hasDet: boolean }) {
   return (
-    <div className="motor-legend" data-testid="motor-legend">
+    <div className="motor-legend" data-testid="motor-legend" title="Points show on slices within a few voxels of them">
       {hasDet && (
         <div className="legend-item">
           <span className="dot" style={{ background: PREDICTED_CSS }} /> detected motor (argmax)
@@ -263,12 +262,11 @@ function ViewLegend({ range, floor, nTruth, hasDet }: { range: [number, number] 
           <span className="ramp" /> heatmap {fmtValue(floor)} – {fmtValue(range[1])}
         </div>
       )}
-      <div className="legend-hint">points show on slices within a few voxels of them</div>
     </div>
   );
 }
 
-function ViewInfo() {
+function ViewInfo({ legend }: { legend: ReactNode }) {
   const entry = useMotors((s) => s.tomograms.find((t) => t.id === s.selected) ?? null);
   if (!entry) return <div className="readout muted">No tomogram selected.</div>;
   const r = entry.status === 'done' ? entry.result : undefined;
@@ -300,6 +298,7 @@ function ViewInfo() {
           </span>
         </>
       )}
+      {legend}
     </div>
   );
 }

@@ -132,6 +132,9 @@ async function loadOne(id: string): Promise<Tomogram | null> {
   } catch (e) {
     if (useMotors.getState().tomograms.find((t) => t.id === id)?.source !== src) return null;
     patchTomo(id, { status: 'error', loadFailed: true, error: errorText(e).replace(new RegExp(`^${escapeRe(id)}: `), ''), loadProgress: undefined });
+    // show a tomogram that can be shown, not the broken one
+    const s = useMotors.getState();
+    if (s.selected === id) useMotors.setState({ selected: s.tomograms.find((t) => !t.loadFailed)?.id ?? id });
     return null;
   }
   const cur = useMotors.getState().tomograms.find((t) => t.id === id);

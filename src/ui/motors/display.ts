@@ -85,9 +85,9 @@ export function mapRange(a: Float32Array): [number, number] {
 }
 
 /**
- * Radius (world units) of a marked point: about 1.2 % of the tomogram's largest side, at least 2
+ * Radius (world units) of a marked point: about 1.5 % of the tomogram's largest side, at least 2.5
  * voxels (small enough that a detection a few voxels from the true motor does not hide it).
  */
 export function pointSize(grid: Volume): number {
-  return Math.max(2, 0.012 * Math.max(...grid.shape)) * grid.spacing[0];
+  return Math.max(2.5, 0.015 * Math.max(...grid.shape)) * grid.spacing[0];
 }
