@@ -160,6 +160,14 @@ describe('stitching', () => {
     expect(r.shape).toEqual([1, 4, 2, 2]);
   });
 
+  it('one window over the whole image returns the model output as is (no blending pass)', async () => {
+    const shape = [1, 6, 5, 4];
+    const data = vol(shape);
+    const r = await slidingWindowInference({ data, shape }, identity, { roi: [-1, -1, -1], overlap: 0.5, mode: 'gaussian', sigmaScale: 0.125, swBatch: 1, cval: 0 });
+    expect(r.stats.windows).toBe(1);
+    expect(Array.from(r.data)).toEqual(Array.from(data));
+  });
+
   it('supports 2D images', async () => {
     const shape = [3, 17, 23];
     const data = vol(shape);

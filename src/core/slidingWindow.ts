@@ -351,15 +351,14 @@ export async function slidingWindowInference(
   const { imageSize: img, paddedSize: pad, roi, padBefore, starts } = plan;
   const sigma = [...Array(3 - nd).fill(0.125), ...perDim(params.sigmaScale, nd, 'sigma_scale')];
   const roiN = roi[0] * roi[1] * roi[2];
-  let weights: Float32Array;
-  if (params.weightMap) {
-    if (params.weightMap.length !== roiN) {
-      throw new Error(`weight map has ${params.weightMap.length} values, the roi [${roi.slice(3 - nd).join(', ')}] needs ${roiN}`);
-    }
-    weights = clampImportance(params.weightMap);
-  } else {
-    weights = clampImportance(importanceMap(roi, params.mode, sigma));
+  if (params.weightMap && params.weightMap.length !== roiN) {
+    throw new Error(`weight map has ${params.weightMap.length} values, the roi [${roi.slice(3 - nd).join(', ')}] needs ${roiN}`);
   }
+  // one window over the whole unpadded image: (pred * w) / w is pred, so no blending is needed
+  const single = starts.length === 1 && padBefore.every((p) => p === 0) && pad.every((v, i) => v === img[i]);
+  const weights = single
+    ? new Float32Array(0)
+    : clampImportance(params.weightMap ?? importanceMap(roi, params.mode, sigma));
   const swBatch = Math.max(1, Math.trunc(params.swBatch));
   const chanStride = img[0] * img[1] * img[2];
 
@@ -396,22 +395,33 @@ export async function slidingWindowInference(
         `the model returned shape [${ps.join(', ')}] for a batch of shape [${[n, C, ...roi.slice(3 - nd)].join(', ')}]; expected [${n}, C, ...] with ${nd} spatial dims`,
       );
     }
-    if (!out) {
+    if (batches === 1) {
       cOut = ps[1];
       outRoi = [...Array(3 - nd).fill(1), ...ps.slice(2)];
       zoom = outRoi.map((o, i) => o / roi[i]);
       outPadded = pad.map((s, i) => Math.trunc(s * zoom[i]));
-      const nOut = outPadded[0] * outPadded[1] * outPadded[2];
-      out = new Float32Array(cOut * nOut);
-      count = new Float32Array(nOut);
-      wOut = outRoi.every((o, i) => o === roi[i]) ? weights : resizeNearestExact(weights, roi, outRoi);
+      if (!single) {
+        const nOut = outPadded[0] * outPadded[1] * outPadded[2];
+        out = new Float32Array(cOut * nOut);
+        count = new Float32Array(nOut);
+        wOut = outRoi.every((o, i) => o === roi[i]) ? weights : resizeNearestExact(weights, roi, outRoi);
+      }
     } else if (ps[1] !== cOut || ps.slice(2).some((v, i) => v !== outRoi[3 - nd + i])) {
       throw new Error(`the model's output shape changed between windows: [${ps.join(', ')}]`);
     }
     const qN = outRoi[0] * outRoi[1] * outRoi[2];
+    if (single) {
+      const totalMs = now() - t0;
+      onProgress?.({ done: 1, total, elapsedMs: totalMs, etaMs: 0, predictMs });
+      return {
+        data: pred.data.length === cOut * qN ? pred.data : pred.data.slice(0, cOut * qN),
+        shape: [cOut, ...outRoi.slice(3 - nd)],
+        stats: { windows: 1, batches, totalMs, predictMs, overheadMs: totalMs - predictMs, zoom: zoom.slice(3 - nd) },
+      };
+    }
     for (let w = 0; w < n; w++) {
       const origin = starts[b0 + w].map((s, i) => Math.trunc(s * zoom[i]));
-      accumulate(out, count!, pred.data, w * cOut * qN, wOut, cOut, outPadded, origin, outRoi);
+      accumulate(out!, count!, pred.data, w * cOut * qN, wOut, cOut, outPadded, origin, outRoi);
     }
     if (onProgress) {
       const done = b0 + n;
