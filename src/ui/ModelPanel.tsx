@@ -1,5 +1,7 @@
-import type { TensorInfo } from '../core/onnx/model';
-import { relaxModel } from './actions';
+import { useMemo } from 'react';
+import type { ModelInfo, TensorInfo } from '../core/onnx/model';
+import { opSupport, verdictFor, type Support } from '../core/onnx/webgpuOps';
+import { makeWebGpu, REWRITE_TOLERANCE, relaxModel } from './actions';
 import { fmtBytes, fmtMs } from './format';
 import { inputSpec } from './overlay';
 import { KV, Panel } from './Panel';
@@ -10,6 +12,78 @@ function Tensor({ t }: { t: TensorInfo }) {
     <div className="tensor">
       <span className="tensor-name">{t.name}</span> <span className="muted">{t.type}</span>{' '}
       <span className="mono">[{t.dims.join(', ')}]</span>
+    </div>
+  );
+}
+
+const SUPPORT_TEXT: Record<Support, string> = { yes: 'WebGPU', partial: 'WebGPU (partial)', cpu: 'CPU', no: 'fails' };
+
+/** Producer, opset, size, ops with their WebGPU support, the verdict and the rewrite button. */
+function Inspector({ info }: { info: ModelInfo }) {
+  const shaderF16 = useStore((s) => s.runtime?.webgpu.shaderF16);
+  const check = useStore((s) => s.rewriteCheck);
+  const busy = useStore((s) => s.busy);
+  const running = useStore((s) => s.runState.status === 'running');
+  const verdict = useMemo(() => verdictFor(info, { shaderF16 }), [info, shaderF16]);
+  const ops = Object.entries(info.ops).sort((a, b) => b[1] - a[1]);
+  const cls = verdict.verdict === 'will fail' ? 'error' : verdict.verdict === 'runs fully on WebGPU' ? 'done' : 'running';
+  return (
+    <div className="inspector" data-testid="inspector">
+      <div className="inspector-verdict" data-testid="inspector-verdict" data-verdict={verdict.verdict}>
+        <span className={`badge status-${cls}`}>{verdict.verdict}</span>
+        {verdict.reasons.length > 0 && (
+          <ul className="small reasons">
+            {verdict.reasons.map((r) => (
+              <li key={r}>{r}</li>
+            ))}
+          </ul>
+        )}
+      </div>
+      {verdict.rewritable > 0 && (
+        <div className="row">
+          <button
+            className="small-btn"
+            onClick={() => void makeWebGpu()}
+            disabled={busy !== null || running || check?.status === 'checking'}
+            data-testid="make-webgpu"
+            title="Rewrite the failing nodes into ops the WebGPU backend runs, check the numbers on WASM, and load the rewritten model"
+          >
+            Make it run on WebGPU
+          </button>
+        </div>
+      )}
+      {check && (
+        <div className="small" data-testid="rewrite-check" data-status={check.status}>
+          {check.status === 'checking' && 'Checking the rewritten model against the original on WASM…'}
+          {check.status === 'error' && <span className="warn">Rewrite failed: {check.error}</span>}
+          {(check.status === 'ok' || check.status === 'refused') && (
+            <span className={check.status === 'ok' ? '' : 'warn'}>
+              {check.status === 'ok' ? `Rewrote ${check.rewritten} node${check.rewritten > 1 ? 's' : ''}; check passed` : 'Check failed, not loaded'}: max abs
+              difference <span className="mono">{check.result.maxAbsDiff.toExponential(2)}</span>, max rel{' '}
+              <span className="mono">{check.result.maxRelDiff.toExponential(2)}</span> (tolerance {REWRITE_TOLERANCE.toExponential(0)}, random input{' '}
+              {Object.values(check.result.inputShapes)
+                .map((d) => `[${d.join(', ')}]`)
+                .join(', ')}
+              , WASM){check.result.reason ? ` — ${check.result.reason}` : ''}
+            </span>
+          )}
+        </div>
+      )}
+      <details className="more" open>
+        <summary>Operators ({ops.length})</summary>
+        <div className="ops">
+          {ops.map(([op, n]) => {
+            const s = opSupport(op, info.opset);
+            const failing = verdict.failing.some((f) => f.op === op);
+            const support: Support = failing ? 'no' : s.support;
+            return (
+              <span key={op} className={`op op-${support}`} data-testid={`inspector-op-${op}`} data-support={support} title={[s.opsets ? `opsets ${s.opsets}` : '', s.note ?? ''].filter(Boolean).join(' · ')}>
+                {op} <span className="muted">{n}</span> <span className={`op-badge op-badge-${support}`}>{SUPPORT_TEXT[support]}</span>
+              </span>
+            );
+          })}
+        </div>
+      </details>
     </div>
   );
 }
@@ -28,7 +102,6 @@ export function ModelPanel() {
   const { loaded, fileName } = model;
   const { info } = loaded;
   const spec = inputSpec(info);
-  const ops = Object.entries(info.ops).sort((a, b) => b[1] - a[1]);
   return (
     <Panel
       title="Model"
@@ -55,9 +128,6 @@ export function ModelPanel() {
           ['Parsed in', fmtMs(loaded.loadMs)],
         ]}
       />
-      {info.externalData.length > 0 && (
-        <p className="warn small">Weights stored in external files ({info.externalData.length} tensors) are not supported in the browser.</p>
-      )}
       {spec?.hasFixed && !loaded.relaxed && (
         <div className="row">
           <button className="ghost small-btn" onClick={() => void relaxModel()} disabled={busy !== null} data-testid="relax-dims">
@@ -65,16 +135,7 @@ export function ModelPanel() {
           </button>
         </div>
       )}
-      <details className="more">
-        <summary>Operators ({ops.length})</summary>
-        <div className="ops">
-          {ops.map(([op, n]) => (
-            <span key={op} className="op">
-              {op} <span className="muted">{n}</span>
-            </span>
-          ))}
-        </div>
-      </details>
+      <Inspector info={info} />
     </Panel>
   );
 }

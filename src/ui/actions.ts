@@ -3,6 +3,8 @@
  * cancel inference, open the demo. Talks to the worker and writes the store; no React here.
  */
 import { readVolume } from '../core/io';
+import { externalDataFiles, externalDataRefs, inlineExternalData } from '../core/onnx/externalData';
+import { rewriteForWebGpu } from '../core/onnx/rewrite';
 import { planWindows, type SlidingWindowParams, type SlidingWindowProgress } from '../core/slidingWindow';
 import { range, spatialShape, type Volume } from '../core/volume';
 import { createWorkerClient, type WorkerClient } from '../worker/client';
@@ -38,6 +40,8 @@ function aboutFile(name: string, e: unknown): string {
 }
 
 const isModelFile = (name: string): boolean => /\.onnx$/i.test(name);
+/** Side files of ONNX models with external data ('model.onnx.data', 'weights.bin', ...). */
+const isDataFile = (name: string): boolean => /\.(data|bin|weights|onnx_data|pb)$/i.test(name) || /\.onnx\.[^.]+$/i.test(name);
 
 export async function fetchRuntime(): Promise<void> {
   try {
@@ -48,15 +52,57 @@ export async function fetchRuntime(): Promise<void> {
   }
 }
 
-/** One handler for dropped or picked files: .onnx -> model, everything else -> volume. */
+/**
+ * One handler for dropped or picked files: .onnx -> model, its external data files (.data,
+ * .bin, or any name the model references) -> inlined into it, everything else -> volume.
+ */
 export async function openFiles(files: File[]): Promise<void> {
-  const volumes = files.filter((f) => !isModelFile(f.name));
   const models = files.filter((f) => isModelFile(f.name));
+  let referenced = new Set<string>();
+  let modelBytes: Uint8Array | null = null;
+  if (models[0]) {
+    try {
+      modelBytes = await readFile(models[0]);
+      referenced = new Set(externalDataFiles(externalDataRefs(modelBytes)).map((f) => baseName(f.location)));
+    } catch {
+      // not parsable here: loadModelBytes reports it
+    }
+  }
+  const isSide = (f: File) => referenced.has(f.name) || isDataFile(f.name);
+  const sideFiles = files.filter((f) => !isModelFile(f.name) && isSide(f));
+  const volumes = files.filter((f) => !isModelFile(f.name) && !isSide(f));
   const { addMessage } = useStore.getState();
   if (volumes.length > 1) addMessage('warning', `Several volumes dropped; opening ${volumes[0].name} only.`);
   if (models.length > 1) addMessage('warning', `Several models dropped; opening ${models[0].name} only.`);
   if (volumes[0]) await openVolumeFile(volumes[0]);
-  if (models[0]) await openModelFile(models[0]);
+  if (models[0]) {
+    if (modelBytes && (referenced.size > 0 || sideFiles.length > 0)) await openModelWithData(models[0].name, modelBytes, sideFiles);
+    else await openModelFile(models[0]);
+  } else if (sideFiles.length > 0) {
+    addMessage('warning', `${sideFiles.map((f) => f.name).join(', ')}: external data of an ONNX model; drop it together with its .onnx file.`);
+  }
+}
+
+const baseName = (p: string): string => p.split(/[\\/]/).pop() ?? p;
+
+/** A model with external data: its side files are inlined before it goes to the worker. */
+async function openModelWithData(name: string, bytes: Uint8Array, sideFiles: File[]): Promise<void> {
+  const files = new Map<string, Uint8Array>();
+  let inlined: Uint8Array;
+  try {
+    for (const f of sideFiles) files.set(f.name, await readFile(f));
+    const refs = externalDataRefs(bytes);
+    // the model may name its files with a folder ('weights/x.data'): match by base name too
+    for (const r of refs) {
+      const b = baseName(r.location);
+      if (!files.has(r.location) && files.has(b)) files.set(r.location, files.get(b)!);
+    }
+    inlined = refs.length ? inlineExternalData(bytes, files, { modelName: name }) : bytes;
+  } catch (e) {
+    useStore.getState().addMessage('error', aboutFile(name, e), { key: 'open-model' });
+    return;
+  }
+  await loadModelBytes(inlined, name);
 }
 
 async function readFile(file: File): Promise<Uint8Array> {
@@ -116,10 +162,12 @@ export interface LoadModelOptions {
   keepRoi?: boolean;
   /** No "Loaded model" message (reloads after a worker restart). */
   quiet?: boolean;
+  /** Keep the rewrite check shown (the model is its rewritten version). */
+  keepCheck?: boolean;
 }
 
 export async function loadModelBytes(bytes: Uint8Array, name: string, opts: LoadModelOptions = {}): Promise<boolean> {
-  const { relaxDims = false, labelNames = null, keepRoi = false, quiet = false } = opts;
+  const { relaxDims = false, labelNames = null, keepRoi = false, quiet = false, keepCheck = false } = opts;
   useStore.setState({ busy: `Loading model ${name}…` });
   const { addMessage } = useStore.getState();
   try {
@@ -127,7 +175,7 @@ export async function loadModelBytes(bytes: Uint8Array, name: string, opts: Load
     const loaded = await getClient().api.loadModel(bytes.slice(), name, relaxDims);
     const prev = useStore.getState().model;
     const model: ModelState = { loaded, bytes, fileName: name };
-    useStore.setState({ model, labelNames });
+    useStore.setState(keepCheck ? { model, labelNames } : { model, labelNames, rewriteCheck: null });
     if (!keepRoi) useStore.getState().setSettings({ roiTouched: false });
     if (prev && prev.loaded.id !== loaded.id) getClient().api.unloadModel(prev.loaded.id).catch(() => undefined);
     for (const key of ['validate', 'open-model', 'run']) useStore.getState().clearMessages(key);
@@ -151,6 +199,50 @@ export async function relaxModel(): Promise<void> {
   if (!m) return;
   const ok = await loadModelBytes(m.bytes, m.fileName, { relaxDims: true, labelNames: useStore.getState().labelNames, keepRoi: true });
   if (ok) useStore.getState().clearMessages('relax');
+}
+
+/** Tolerance of the rewrite check (max abs difference / max |original output|). */
+export const REWRITE_TOLERANCE = 1e-4;
+
+/**
+ * "Make it run on WebGPU": rewrites the current model (rewriteForWebGpu, in the page), runs the
+ * original and the rewritten model on the same seeded random input on WASM in the worker, and
+ * loads the rewritten model when they agree within REWRITE_TOLERANCE (relative).
+ */
+export async function makeWebGpu(): Promise<void> {
+  const st = useStore.getState();
+  const m = st.model;
+  if (!m || st.rewriteCheck?.status === 'checking') return;
+  useStore.setState({ rewriteCheck: { status: 'checking' }, busy: `Rewriting ${m.fileName} for WebGPU…` });
+  const { addMessage } = st;
+  try {
+    const rw = rewriteForWebGpu(m.bytes);
+    if (rw.rewritten === 0) {
+      const why = rw.skipped.map((k) => `${k.node} (${k.op}): ${k.reason}`).join('; ');
+      throw new Error(`nothing was rewritten${why ? `: ${why}` : ''}`);
+    }
+    const result = await getClient().api.compareModels(m.bytes.slice(), rw.bytes.slice(), { tolerance: REWRITE_TOLERANCE });
+    if (useStore.getState().model !== m) return;
+    if (!result.ok) {
+      useStore.setState({ rewriteCheck: { status: 'refused', result, rewritten: rw.rewritten } });
+      addMessage('error', `The rewritten model was not loaded: ${result.reason ?? 'outputs differ'}.`, { key: 'open-model' });
+      return;
+    }
+    useStore.setState({ rewriteCheck: { status: 'ok', result, rewritten: rw.rewritten } });
+    const name = m.fileName.replace(/(\.webgpu)?\.onnx$/i, '') + '.webgpu.onnx';
+    const ok = await loadModelBytes(rw.bytes, name, { relaxDims: m.loaded.relaxed, labelNames: useStore.getState().labelNames, keepRoi: true, keepCheck: true, quiet: true });
+    if (ok) {
+      addMessage(
+        'info',
+        `Rewrote ${rw.rewritten} node${rw.rewritten > 1 ? 's' : ''} for WebGPU; checked on WASM: max abs difference ${result.maxAbsDiff.toExponential(2)}, max rel ${result.maxRelDiff.toExponential(2)} (tolerance ${REWRITE_TOLERANCE.toExponential(0)}).`,
+      );
+    }
+  } catch (e) {
+    useStore.setState({ rewriteCheck: { status: 'error', error: errorText(e) } });
+    addMessage('error', `Could not make ${m.fileName} run on WebGPU: ${errorText(e)}`, { key: 'open-model' });
+  } finally {
+    useStore.setState({ busy: null });
+  }
 }
 
 /** Sets the roi from the model and volume unless the user chose one. */

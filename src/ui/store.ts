@@ -4,6 +4,7 @@ export type { IntensityScaling } from './overlay';
 import type { BlendMode } from '../core/slidingWindow';
 import type { Volume } from '../core/volume';
 import type { IntensityScaling } from './overlay';
+import type { CheckResult } from '../core/onnx/check';
 import type { BackendChoice, LoadedModel, RunResult, RuntimeInfo } from '../worker/protocol';
 
 export type RunStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
@@ -37,6 +38,26 @@ export interface ModelState {
   /** The original file bytes, kept to load again with relaxed dims. */
   bytes: Uint8Array;
   fileName: string;
+}
+
+/** The "Make it run on WebGPU" rewrite of the current model and its numeric check on WASM. */
+export type RewriteCheck =
+  | { status: 'checking' }
+  | { status: 'ok' | 'refused'; result: CheckResult; rewritten: number }
+  | { status: 'error'; error: string };
+
+/** A reference output (.npy) compared with the workbench output. */
+export interface ParityState {
+  name: string;
+  /** Reference [C, D, H, W] as float32. */
+  data: Float32Array;
+  shape: number[];
+  maxAbsDiff: number;
+  meanAbsDiff: number;
+  /** Why it could not be compared (shape mismatch), when it could not. */
+  error?: string;
+  /** Show |out - ref| of the selected channel as the overlay. */
+  showDiff: boolean;
 }
 
 export interface WindowSettings {
@@ -119,6 +140,8 @@ export interface AppState {
   runtime: RuntimeInfo | null;
   messages: Message[];
   readout: Readout | null;
+  rewriteCheck: RewriteCheck | null;
+  parity: ParityState | null;
   /** Something is loading (file read, model parse, demo fetch): its description. */
   busy: string | null;
 
@@ -173,6 +196,8 @@ export const useStore = create<AppState>()((set) => ({
   runtime: null,
   messages: [],
   readout: null,
+  rewriteCheck: null,
+  parity: null,
   busy: null,
 
   setPreset: (preset) => set({ preset }),

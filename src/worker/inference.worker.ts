@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
+import { checkRewrite, type ModelRunner } from '../core/onnx/check';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims } from '../core/onnx/model';
 import { sessionPredictor } from '../core/ortPredictor';
 import { detectMotors } from '../core/motors/pipeline';
@@ -220,6 +221,23 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
 
   cancel() {
     current?.abort();
+  },
+
+  async compareModels(original, rewritten, opts) {
+    return exclusiveRun(async () => {
+      const runner: ModelRunner = async (bytes, feeds) => {
+        const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+        try {
+          const inputs: Record<string, ort.Tensor> = {};
+          for (const [name, f] of Object.entries(feeds)) inputs[name] = new ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims);
+          const out = await s.run(inputs);
+          return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { data: t.data as Float32Array, dims: t.dims }]));
+        } finally {
+          await s.release();
+        }
+      };
+      return checkRewrite(original, rewritten, runner, opts);
+    });
   },
 
   async runMotors(req, onProgress) {

@@ -1,5 +1,6 @@
 /** The contract between the page and the inference worker (comlink). */
 import type { ModelInfo } from '../core/onnx/model';
+import type { CheckOptions, CheckResult } from '../core/onnx/check';
 import type { SlidingWindowParams, SlidingWindowProgress, SlidingWindowStats } from '../core/slidingWindow';
 import type { VoxelArray } from '../core/volume';
 import type { MotorDetection, MotorsProgress } from '../core/motors/pipeline';
@@ -76,6 +77,11 @@ export interface WorkerApi {
   unloadModel(id: string): Promise<void>;
   run(req: RunRequest, onProgress?: ProgressCallback): Promise<RunResult>;
   runMotors(req: MotorsRequest, onProgress?: (p: MotorsProgress) => void): Promise<MotorsResult>;
+  /**
+   * Runs `original` and `rewritten` on the same seeded random input on WASM and compares their
+   * outputs (checkRewrite): ok when maxRelDiff <= tolerance (default 1e-4).
+   */
+  compareModels(original: Uint8Array, rewritten: Uint8Array, opts?: CheckOptions): Promise<CheckResult>;
   /** Cancels the run in progress (it rejects with an AbortError). */
   cancel(): void;
 }
