@@ -1,4 +1,5 @@
 import { useMemo } from 'react';
+import { estimateMemory, suggestRoi, type RoiSuggestion } from '../core/onnx/memory';
 import { planWindows } from '../core/slidingWindow';
 import { spatialShape } from '../core/volume';
 import type { BackendChoice } from '../worker/protocol';
@@ -6,6 +7,7 @@ import { checkRelax, setRoi } from './actions';
 import { NumberInput } from './NumberInput';
 import { defaultRoi, inputSpec, type IntensityScaling, type Shape3 } from './overlay';
 import { Panel } from './Panel';
+import { fmtBytes } from './format';
 import { useStore } from './store';
 
 const AXES = ['D', 'H', 'W'] as const;
@@ -31,6 +33,26 @@ export function WindowSettings() {
       return { error: (e as Error).message };
     }
   }, [volume, roi, overlap, is2D]);
+
+  const runtime = useStore((s) => s.runtime);
+  const memory = useMemo(() => {
+    if (!model) return null;
+    const info = model.loaded.info;
+    const r = is2D ? roi.slice(1) : roi.slice();
+    const batch = Math.max(1, Math.trunc(settings.swBatch));
+    try {
+      const est = estimateMemory(info, r, batch);
+      const gpu = runtime?.webgpu;
+      let suggestion: RoiSuggestion | null = null;
+      if (gpu?.available && gpu.maxStorageBufferBindingSize && gpu.maxBufferSize) {
+        suggestion = suggestRoi(info, r, batch, { maxStorageBufferBindingSize: gpu.maxStorageBufferBindingSize, maxBufferSize: gpu.maxBufferSize });
+      }
+      return { est, suggestion };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }, [model, roi, is2D, settings.swBatch, runtime]);
+  const applySuggestion = (r: number[]) => setRoi((is2D ? [roi[0], r[0], r[1]] : [r[0], r[1], r[2]]) as Shape3);
 
   const setRoiAxis = (i: number, v: number) => {
     const next = [...roi] as Shape3;
@@ -143,6 +165,30 @@ export function WindowSettings() {
       {plan && (
         <div className={`plan small ${'error' in plan ? 'warn' : 'muted'}`} data-testid="plan">
           {'error' in plan ? plan.error : `${plan.windows} window${plan.windows === 1 ? '' : 's'}${plan.padded ? ' · volume padded to the window' : ''}`}
+        </div>
+      )}
+      {memory && (
+        <div className="small memory" data-testid="memory-estimate">
+          {'error' in memory ? (
+            <span className="muted">Memory estimate unavailable: {memory.error}</span>
+          ) : (
+            <>
+              <span className="muted" title={`Peak activations ${fmtBytes(memory.est.peakActivationBytes)}; the runtime's real footprint is typically within a factor of 2`}>
+                Memory: weights {fmtBytes(memory.est.weightBytes)} + largest activation {fmtBytes(memory.est.largestActivation.bytes)}
+                {memory.est.largestActivation.op ? ` (${memory.est.largestActivation.op})` : ''} · peak ≈ {fmtBytes(memory.est.totalBytes)}
+              </span>
+              {memory.suggestion && !memory.suggestion.fits && (
+                <div className="warn" data-testid="memory-warning">
+                  Too large for this WebGPU adapter: {memory.suggestion.reason}.
+                  {memory.suggestion.roi && (
+                    <button type="button" className="ghost small-btn" disabled={running} onClick={() => applySuggestion(memory.suggestion!.roi!)} data-testid="apply-roi">
+                      Use roi {memory.suggestion.roi.join('×')}
+                    </button>
+                  )}
+                </div>
+              )}
+            </>
+          )}
         </div>
       )}
     </Panel>
