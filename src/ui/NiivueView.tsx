@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { spatialShape } from '../core/volume';
 import { loadDemo } from './actions';
-import { channelOf, labelsOf, rangeOf } from './derived';
+import { channelOf, diffOnInput, labelsOf, parityOf, rangeOf } from './derived';
 import { fmtValue } from './format';
 import { NumberInput } from './NumberInput';
 import { labelCount, worldToVoxel } from './overlay';
@@ -32,6 +32,12 @@ const SLICES: { id: SliceView; label: string; key: string }[] = [
 ];
 
 function overlayStyle(view: ViewState, result: ResultState | null): OverlayStyle {
+  const parity = useStore.getState().parity;
+  if (result && parity?.showDiff) {
+    // the difference map: 0 (transparent) .. max |out - ref|
+    const max = parityOf(result, parity).maxAbsDiff;
+    return { colormap: 'hot', opacity: view.opacity, calMin: 0, calMax: max > 0 ? max : 1e-6, visible: view.showOverlay };
+  }
   const hi = result ? rangeOf(result, view.channel)[1] : 1;
   return {
     colormap: view.colormap,
@@ -45,10 +51,12 @@ function overlayStyle(view: ViewState, result: ResultState | null): OverlayStyle
 function useOverlayStyle(): OverlayStyle {
   const view = useStore((s) => s.view);
   const result = useStore((s) => s.result);
+  const parity = useStore((s) => s.parity);
   const { colormap, opacity, threshold, showOverlay: visible, channel } = view;
   return useMemo(
     () => overlayStyle({ ...initialView, colormap, opacity, threshold, showOverlay: visible, channel }, result),
-    [colormap, opacity, threshold, visible, channel, result],
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- parity is read from the store inside
+    [colormap, opacity, threshold, visible, channel, result, parity],
   );
 }
 
@@ -97,9 +105,12 @@ export function NiivueView() {
     };
   }, [volume]);
 
+  const parity = useStore((s) => s.parity);
   const labelThreshold = result?.channels === 1 ? threshold : 0;
   const overlay = useMemo<OverlayData | null>(() => {
     if (!result || !volume || result.input !== volume.volume) return null;
+    const diff = parity?.showDiff ? diffOnInput(result, parity, channel) : null;
+    if (diff) return { kind: 'heatmap', data: diff, ref: result.input, nLabels: 0, labelNames: null };
     if (overlayKind === 'labels') {
       return {
         kind: 'labels',
@@ -110,7 +121,7 @@ export function NiivueView() {
       };
     }
     return { kind: 'heatmap', data: channelOf(result, channel), ref: result.input, nLabels: 0, labelNames: null };
-  }, [result, volume, overlayKind, channel, labelNames, labelThreshold]);
+  }, [result, volume, overlayKind, channel, labelNames, labelThreshold, parity]);
 
   useEffect(() => {
     showOverlay(overlay, overlayStyle(useStore.getState().view, useStore.getState().result)).catch((e: unknown) =>

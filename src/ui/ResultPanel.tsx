@@ -1,4 +1,5 @@
-import { rangeOf } from './derived';
+import { readNpy } from '../core/io/npy';
+import { parityOf, rangeOf } from './derived';
 import { fmtValue } from './format';
 import { Legend } from './Legend';
 import { NumberInput } from './NumberInput';
@@ -39,6 +40,7 @@ export function ResultPanel() {
         ]}
       />
       <OverlayControls />
+      <ParityCheck />
       <div className="save-row">
         <button onClick={guard('the NIfTI', () => saveNifti(result))} data-testid="save-nifti" title="Output on the input grid and affine (.nii.gz); several channels -> 4D">
           Save NIfTI
@@ -147,6 +149,68 @@ function OverlayControls() {
         </div>
       )}
       {view.overlay === 'labels' && <Legend />}
+    </div>
+  );
+}
+
+/** Reads a reference output (.npy, e.g. from PyTorch) for the parity check. */
+async function openReference(file: File): Promise<void> {
+  const { addMessage } = useStore.getState();
+  try {
+    const npy = readNpy(new Uint8Array(await file.arrayBuffer()), file.name);
+    const data = npy.data instanceof Float32Array ? npy.data : Float32Array.from(npy.data as ArrayLike<number>);
+    useStore.setState({ parity: { name: file.name, data, shape: npy.shape, showDiff: false } });
+  } catch (e) {
+    addMessage('error', `Could not open ${file.name}: ${(e as Error).message}`, { key: 'parity' });
+  }
+}
+
+/** Parity check: max/mean |output - reference| and the difference map overlay. */
+function ParityCheck() {
+  const result = useStore((s) => s.result)!;
+  const parity = useStore((s) => s.parity);
+  const stats = parity ? parityOf(result, parity) : null;
+  return (
+    <div className="parity small" data-testid="parity">
+      <label className="file-btn ghost small-btn" title="A reference output (.npy [C, D, H, W] or [1, C, D, H, W], e.g. from PyTorch) to compare the workbench output with">
+        Compare with reference (.npy)…
+        <input
+          type="file"
+          accept=".npy"
+          hidden
+          data-testid="reference-input"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            e.target.value = '';
+            if (f) void openReference(f);
+          }}
+        />
+      </label>
+      {parity && stats && (
+        <div data-testid="parity-stats" data-max-abs={stats.maxAbsDiff} data-mean-abs={stats.meanAbsDiff}>
+          <span className="muted">{parity.name}: </span>
+          {stats.error ? (
+            <span className="warn">cannot compare: {stats.error}</span>
+          ) : (
+            <>
+              max |Δ| <span className="mono">{stats.maxAbsDiff.toExponential(2)}</span>, mean |Δ| <span className="mono">{stats.meanAbsDiff.toExponential(2)}</span>
+              <span className="muted"> (max |ref| {fmtValue(stats.refMaxAbs)})</span>
+              <label className="field">
+                <span>Difference map</span>
+                <input
+                  type="checkbox"
+                  checked={parity.showDiff}
+                  onChange={(e) => useStore.setState({ parity: { ...parity, showDiff: e.target.checked } })}
+                  data-testid="parity-diff-map"
+                />
+              </label>
+            </>
+          )}
+          <button className="ghost small-btn" onClick={() => useStore.setState({ parity: null })} data-testid="parity-clear">
+            Clear
+          </button>
+        </div>
+      )}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 /** Values computed from a result once and shared by the view, the legend and the save buttons. */
-import { argmaxLabels, channelRange, labelCount, labelCounts } from './overlay';
-import type { ResultState } from './store';
+import { argmaxLabels, channelRange, labelCount, labelCounts, resampleToGrid } from './overlay';
+import { spatialShape } from '../core/volume';
+import type { ParityState, ResultState } from './store';
 
 interface Cache {
   labels?: { threshold: number; map: Uint8Array; counts: number[] };
@@ -44,4 +45,59 @@ export function rangeOf(r: ResultState, channel: number): [number, number] {
     c.ranges.set(channel, v);
   }
   return v;
+}
+
+export interface ParityStats {
+  maxAbsDiff: number;
+  meanAbsDiff: number;
+  /** Largest |reference| (to read the differences against). */
+  refMaxAbs: number;
+  /** Why the reference cannot be compared (shape mismatch). */
+  error?: string;
+  /** |output - reference| [C, D', H', W'] on the output grid. */
+  diff?: Float32Array;
+}
+
+let parityCache: { r: ResultState; p: ParityState; stats: ParityStats } | null = null;
+
+/** Max/mean |output - reference|; the reference is [C, D, H, W] or [1, C, D, H, W] (or [D, H, W] for one channel). */
+export function parityOf(r: ResultState, p: ParityState): ParityStats {
+  if (parityCache && parityCache.r === r && parityCache.p.data === p.data) return parityCache.stats;
+  const out = r.run.shape;
+  let ref = p.shape.slice();
+  while (ref.length > out.length && ref[0] === 1) ref = ref.slice(1);
+  if (ref.length === out.length - 1 && out[0] === 1) ref = [1, ...ref];
+  let stats: ParityStats;
+  if (ref.length !== out.length || ref.some((d, i) => d !== out[i])) {
+    stats = { maxAbsDiff: NaN, meanAbsDiff: NaN, refMaxAbs: NaN, error: `the reference is [${p.shape.join(', ')}], the output [${out.join(', ')}]` };
+  } else {
+    const a = r.run.data;
+    const b = p.data;
+    const diff = new Float32Array(a.length);
+    let max = 0;
+    let sum = 0;
+    let refMax = 0;
+    for (let i = 0; i < a.length; i++) {
+      const d = Math.abs(a[i] - b[i]);
+      diff[i] = d;
+      if (!(d <= max)) max = d;
+      sum += d;
+      const m = Math.abs(b[i]);
+      if (m > refMax) refMax = m;
+    }
+    stats = { maxAbsDiff: max, meanAbsDiff: sum / Math.max(1, a.length), refMaxAbs: refMax, diff };
+  }
+  parityCache = { r, p, stats };
+  return stats;
+}
+
+/** |output - reference| of one channel on the input grid, for the overlay. */
+export function diffOnInput(r: ResultState, p: ParityState, channel: number): Float32Array | null {
+  const st = parityOf(r, p);
+  if (!st.diff) return null;
+  const out = r.run.shape.length === 3 ? [r.run.shape[0], 1, r.run.shape[1], r.run.shape[2]] : r.run.shape;
+  const n = out[1] * out[2] * out[3];
+  const ch = Math.max(0, Math.min(channel, out[0] - 1));
+  const one = st.diff.subarray(ch * n, (ch + 1) * n);
+  return resampleToGrid(one, 1, [out[1], out[2], out[3]], spatialShape(r.input));
 }

@@ -52,10 +52,6 @@ export interface ParityState {
   /** Reference [C, D, H, W] as float32. */
   data: Float32Array;
   shape: number[];
-  maxAbsDiff: number;
-  meanAbsDiff: number;
-  /** Why it could not be compared (shape mismatch), when it could not. */
-  error?: string;
   /** Show |out - ref| of the selected channel as the overlay. */
   showDiff: boolean;
 }
