@@ -9,17 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { readNpy, writeNpy } from '../src/core/io/npy';
-import { fixture, maxAbsDiff } from './util';
+import { fixture, maxAbsDiff, setNumber } from './util';
 
 async function openApp(page: Page): Promise<void> {
   await page.goto('./');
   await page.waitForFunction(() => window.__voxelbench !== undefined);
-}
-
-async function setNumber(page: Page, testId: string, value: number): Promise<void> {
-  const input = page.getByTestId(testId);
-  await input.fill(String(value));
-  await input.press('Enter');
 }
 
 function storeState(page: Page) {

@@ -12,7 +12,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { motorMetric } from '../src/core/motors/metric';
 import { parseLabelsCsv, submissionCsv, thresholdDetections } from '../src/core/motors/postprocess';
-import { ROOT } from './util';
+import { ROOT, setNumber } from './util';
 
 const SAMPLES = join(ROOT, 'public/samples/tomograms');
 const MODEL = join(ROOT, 'public/models/motor_heatmap.onnx');
@@ -76,12 +76,6 @@ async function runAndWait(page: Page, timeout = 120_000): Promise<MotorsView> {
   await page.getByTestId('motor-run').click();
   await expect.poll(async () => (await motorsState(page)).batch, { timeout }).toMatch(/done|cancelled|error/);
   return motorsState(page);
-}
-
-async function setNumber(page: Page, testId: string, value: number): Promise<void> {
-  const input = page.getByTestId(testId);
-  await input.fill(String(value));
-  await input.press('Enter');
 }
 
 /** Pixels of the Niivue canvas as shown (a real screenshot): all coloured ones, and yellow ones (the detected point). */

@@ -11,7 +11,7 @@ import { relaxSpatialDims } from '../src/core/onnx/model';
 import { sessionPredictor } from '../src/core/ortPredictor';
 import { slidingWindowInference } from '../src/core/slidingWindow';
 import { argmaxCounts } from '../src/core/labels';
-import { fixture, maxAbsDiff, ROOT } from './util';
+import { ROOT, fixture, maxAbsDiff, setNumber } from './util';
 
 interface StoreView {
   status: string;
@@ -42,12 +42,6 @@ function storeView(page: Page, withData = false): Promise<StoreView> {
       messages: s.messages.map((m) => ({ level: m.level, text: m.text })),
     };
   }, withData);
-}
-
-async function setNumber(page: Page, testId: string, value: number): Promise<void> {
-  const input = page.getByTestId(testId);
-  await input.fill(String(value));
-  await input.press('Enter');
 }
 
 /** Sum and count of coloured pixels of the Niivue canvas as shown on screen (a real screenshot). */

@@ -2,6 +2,7 @@
  * What the buttons do: open files, load models (and reload them with relaxed dims), run and
  * cancel inference, open the demo. Talks to the worker and writes the store; no React here.
  */
+import { throttle } from './throttle';
 import { readVolume } from '../core/io';
 import { externalDataFiles, externalDataRefs, inlineExternalData } from '../core/onnx/externalData';
 import { rewriteForWebGpu } from '../core/onnx/rewrite';
@@ -283,28 +284,6 @@ function slidingParams(): SlidingWindowParams {
 }
 
 let runSeq = 0;
-
-/** Calls `fn` at most every `ms` with the latest arguments (the last call always lands). */
-function throttle<T>(fn: (v: T) => void, ms: number): (v: T) => void {
-  let last = 0;
-  let pending: T | null = null;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  return (v: T) => {
-    const now = performance.now();
-    if (now - last >= ms) {
-      last = now;
-      fn(v);
-      return;
-    }
-    pending = v;
-    timer ??= setTimeout(() => {
-      timer = null;
-      last = performance.now();
-      if (pending !== null) fn(pending);
-      pending = null;
-    }, ms - (now - last));
-  };
-}
 
 export async function run(): Promise<void> {
   const st = useStore.getState();

@@ -3,6 +3,7 @@
  * load models into the worker, read labels and model cards, run the queue through the worker's
  * runMotors with progress and cancel, open the demo, and write submission.csv. No React here.
  */
+import { throttle } from '../throttle';
 import * as Comlink from 'comlink';
 import type { MotorDetection, MotorsProgress } from '../../core/motors/pipeline';
 import { parseLabelsCsv, submissionCsv, thresholdDetections } from '../../core/motors/postprocess';
@@ -290,28 +291,6 @@ export function clearLabels(): void {
 
 let runSeq = 0;
 let currentId: string | null = null;
-
-/** Calls `fn` at most every `ms` (the last call always lands). */
-function throttle<T>(fn: (v: T) => void, ms: number): (v: T) => void {
-  let last = 0;
-  let pendingV: T | null = null;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  return (v: T) => {
-    const now = performance.now();
-    if (now - last >= ms) {
-      last = now;
-      fn(v);
-      return;
-    }
-    pendingV = v;
-    timer ??= setTimeout(() => {
-      timer = null;
-      last = performance.now();
-      if (pendingV !== null) fn(pendingV);
-      pendingV = null;
-    }, ms - (now - last));
-  };
-}
 
 /** Overall progress of a batch: finished tomograms plus the running one's fraction. */
 export function batchFraction(ids: string[], tomograms: TomoEntry[]): number {
