@@ -180,7 +180,7 @@ describe('eeg_spectrogram model', () => {
 
   it('ships 3 HMS-style parquet samples and the votes of the simulated ones', () => {
     const dir = resolve(SAMPLES, 'eeg');
-    const columns = readFileSync(resolve(ROOT, '../shared/data/eeg/hms_spectrogram_columns.txt'), 'utf8').split('\n').filter(Boolean);
+    const columns = readFileSync(resolve(ROOT, 'tests/fixtures/reference/eeg_spectrogram/hms_spectrogram_columns.txt'), 'utf8').split('\n').filter(Boolean);
     const files = ['sim_seizure_001.parquet', 'sim_lpd_002.parquet', 'real_eegmmidb_S001R03.parquet'];
     for (const f of files) {
       const b = readFileSync(resolve(dir, f));

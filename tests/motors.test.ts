@@ -2,7 +2,7 @@
  * The flagellar-motor preset's pure core against Python references (tools/make_motor_fixtures.py:
  * scipy 1.10 zoom, numpy quantiles, PIL decodes and TIFF stacks) and hand-worked cases.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNpy } from '../src/core/io/npy';
@@ -335,8 +335,8 @@ describe('multi-page TIFF stacks (UTIF)', () => {
     });
   }
 
-  const REAL = '/work/shared/data/cryoet/cylindra/14pf_MT.tif';
-  it.skipIf(!existsSync(REAL))('a real ImageJ tomogram stack (cylindra 14pf_MT.tif) matches its MRC conversion, with spacing', () => {
+  const REAL = resolve(ROOT, 'tests/fixtures/io/14pf_MT.tif');
+  it('a real ImageJ tomogram stack (cylindra 14pf_MT.tif) matches its MRC conversion, with spacing', () => {
     const t = readTiffStack(new Uint8Array(readFileSync(REAL)), '14pf_MT');
     expect(t.shape).toEqual([44, 136, 84]);
     expect(t.spacing).toBe(10.52);
