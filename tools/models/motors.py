@@ -287,7 +287,8 @@ def main():
             'data': (f'simulated: {n_scenes} tomograms {TOMO} (tools/models/motors_sim.py: cells with double membranes, '
                      'ribosome-like blobs, granules, filaments, vesicles, gold dots, bare flagella; motor in about half: '
                      'C-ring R 6-10 voxels + bell + MS-ring + rod + flagellum along the membrane normal; Gaussian noise, '
-                     'low-pass, +-55..65 degree missing wedge about y, real cryo-ET texture, per-tomogram 8-bit stretch), '
+                     'low-pass, +-55..65 degree missing wedge about y, real cryo-ET texture, 8-bit stretch of mean +- 3.2 std '
+                     'per training window, per tomogram for the held-out set and the samples), '
                      f'{X.shape[0]} training windows {CROP}; target = Gaussian heatmap (sigma {HM_SIGMA} cell) at stride {STRIDE}; '
                      'BCE with logits (pos_weight 4); flips, 90-degree turns in y-x, contrast/brightness jitter'),
             'realData': ('high-passed texture from a real cryo-ET tomogram crop (hanjinliu/cylindra tests/14pf_MT.tif, BSD-3-Clause, '
@@ -327,6 +328,8 @@ def save_mrc(path, vol):
     with open(path, 'r+b') as f:  # header words 39 and 40 (bytes 152, 156): imodStamp 'IMOD', imodFlags 0
         f.seek(152)
         f.write(np.array([1146047817, 0], '<i4').tobytes())
+        f.seek(224)  # label 0 without mrcfile's time stamp, so that reruns give the same bytes
+        f.write(b'Voxelbench simulated tomogram, tools/models/motors.py'.ljust(80))
 
 
 def save_jpeg_folder(folder, vol):
