@@ -3,7 +3,7 @@
  * reading and writing, node and attribute readers and builders. Used by the inspector, the graph
  * rewrites, float16 conversion and external-data inlining. Pure TS, no DOM, no onnxruntime.
  */
-import { all, bytesOf, decode, encode, first, int, lenField, str, sub, varField, Wire, type Field } from './proto';
+import { all, bytesOf, decode, encode, first, int, lenField, readVarint, str, sub, varField, Wire, type Field } from './proto';
 
 // ---------------------------------------------------------------------------------------------
 // field numbers (onnx/onnx.proto)
@@ -27,17 +27,10 @@ export const ELEM_SIZE: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2,
 
 export function readPackedVarints(buf: Uint8Array): bigint[] {
   const out: bigint[] = [];
-  let pos = 0;
-  while (pos < buf.length) {
-    let v = 0n;
-    let shift = 0n;
-    for (;;) {
-      const b = buf[pos++];
-      v |= BigInt(b & 0x7f) << shift;
-      if ((b & 0x80) === 0) break;
-      shift += 7n;
-    }
+  for (let pos = 0; pos < buf.length; ) {
+    const [v, next] = readVarint(buf, pos);
     out.push(v);
+    pos = next;
   }
   return out;
 }

@@ -1,7 +1,7 @@
 /** Reading and small edits of ONNX models (ModelProto) without a generated schema. */
 import { all, bytesOf, decode, encode, first, int, lenField, ProtoError, str, sub, type Field, Wire } from './proto';
 import { InputError } from '../volume';
-import { attrTensorFields, readNode, tensorSummary, tensorValues, type NodeInfo, type TensorSummary } from './graph';
+import { attrTensorFields, readNode, readPackedVarints, tensorSummary, tensorValues, type NodeInfo, type TensorSummary } from './graph';
 
 export type { NodeInfo, TensorSummary };
 
@@ -103,19 +103,7 @@ function tensorSize(t: Field[]): { n: number; bytes: number; external: boolean; 
   for (const d of all(t, 1)) {
     if (d.wire === Wire.Len) {
       // packed int64 dims
-      let pos = 0;
-      const buf = d.value as Uint8Array;
-      while (pos < buf.length) {
-        let v = 0n;
-        let shift = 0n;
-        for (;;) {
-          const b = buf[pos++];
-          v |= BigInt(b & 0x7f) << shift;
-          if ((b & 0x80) === 0) break;
-          shift += 7n;
-        }
-        n *= Number(v);
-      }
+      for (const v of readPackedVarints(d.value as Uint8Array)) n *= Number(v);
     } else n *= int(d);
   }
   const dt = first(t, 2);
