@@ -18,17 +18,23 @@ export const chromiumArgs = [
   '--disable-quic',
 ];
 
-const PORT = 4179;
+/**
+ * VB_PORT and VB_DIST let several e2e runs share one checkout (each builds with
+ * `VB_DIST=dist-x npx vite build` and serves its own folder on its own port).
+ */
+const PORT = Number(process.env.VB_PORT ?? 4179);
+const DIST = process.env.VB_DIST ?? 'dist';
+const TAG = process.env.VB_DIST ? `-${process.env.VB_DIST}` : '';
 
 export default defineConfig({
   testDir: 'e2e',
-  outputDir: 'test-results/e2e-artifacts',
+  outputDir: `test-results/e2e-artifacts${TAG}`,
   timeout: 600_000,
   expect: { timeout: 30_000 },
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  reporter: [['list'], ['json', { outputFile: `test-results/e2e${TAG}.json` }]],
   use: {
     baseURL: `http://localhost:${PORT}/`,
     headless: true,
@@ -37,7 +43,7 @@ export default defineConfig({
     launchOptions: { executablePath, args: chromiumArgs },
   },
   webServer: {
-    command: `npx vite preview --port ${PORT} --strictPort`,
+    command: `npx vite preview --port ${PORT} --strictPort --outDir ${DIST}`,
     url: `http://localhost:${PORT}/`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,

@@ -52,6 +52,8 @@ export default defineConfig({
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {
     target: 'es2022',
+    // VB_DIST: a separate build folder, so parallel e2e runs do not overwrite each other's (see playwright.config.ts)
+    outDir: process.env.VB_DIST ?? 'dist',
     chunkSizeWarningLimit: 4096,
     // the app, plus a UI-less harness page that e2e tests and `npm run bench` drive
     rolldownOptions: { input: { main: resolve(import.meta.dirname, 'index.html'), harness: resolve(import.meta.dirname, 'e2e/harness.html') } },

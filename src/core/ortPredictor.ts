@@ -29,3 +29,16 @@ export function sessionPredictor(
     return { data: tensorToFloat32(t), shape: [...t.dims] };
   };
 }
+
+/** All of a model's outputs for one input batch, by output name (float32). */
+export type OutputsPredictor = (batch: Float32Array, shape: number[]) => Promise<Record<string, { data: Float32Array; shape: number[] }>>;
+
+/** Feeds each batch as `inputName` and returns every output (e.g. a classifier's logits and class maps). */
+export function sessionOutputsPredictor(session: InferenceSession, makeTensor: TensorFactory, inputName: string): OutputsPredictor {
+  return async (batch, shape) => {
+    const out = await session.run({ [inputName]: makeTensor(batch, shape) });
+    const res: Record<string, { data: Float32Array; shape: number[] }> = {};
+    for (const [name, t] of Object.entries(out)) res[name] = { data: tensorToFloat32(t), shape: [...t.dims] };
+    return res;
+  };
+}

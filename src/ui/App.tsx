@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { cancel, fetchRuntime, loadDemo, run } from './actions';
+import { cancel, fetchRuntime, run } from './actions';
 import { DropZone } from './DropZone';
 import { ErrorBoundary } from './ErrorBoundary';
 import { Header } from './Header';
@@ -8,8 +8,7 @@ import { ModelPanel } from './ModelPanel';
 import { NiivueView } from './NiivueView';
 import { ResultPanel } from './ResultPanel';
 import { RunPanel } from './RunPanel';
-import { MotorsApp } from './motors/MotorsApp';
-import { presetFromUrl, startFromUrl } from './motors/preset';
+import { presetEntry, presetFromUrl, startFromUrl } from './presets';
 import { useStore } from './store';
 import { exposeTestHooks } from './testHooks';
 import { VolumePanel } from './VolumePanel';
@@ -25,9 +24,7 @@ function startOnce(): void {
   started = true;
   exposeTestHooks();
   void fetchRuntime();
-  const params = new URLSearchParams(window.location.search);
-  if (startFromUrl(params)) return;
-  if (params.get('demo') === 'brain') void loadDemo();
+  startFromUrl(new URLSearchParams(window.location.search));
 }
 
 function useShortcuts(): void {
@@ -51,10 +48,11 @@ export function App() {
   useEffect(startOnce, []);
   useShortcuts();
   const preset = useStore((s) => s.preset);
-  if (preset === 'motors') {
+  const Page = presetEntry(preset).Page;
+  if (Page) {
     return (
       <ErrorBoundary>
-        <MotorsApp />
+        <Page />
       </ErrorBoundary>
     );
   }

@@ -1,12 +1,6 @@
-import { loadDemo } from './actions';
 import { FileButtons } from './FileButtons';
-import { openMotorsDemo, switchPreset } from './motors/preset';
-import { useStore, type PresetId } from './store';
-
-const PRESETS: { id: PresetId; label: string; title: string }[] = [
-  { id: 'workbench', label: 'Workbench', title: 'Any ONNX model on one volume' },
-  { id: 'motors', label: 'Flagellar motors', title: 'Cryo-ET flagellar motor detection (BYU 2025 pipeline): tomogram batches in, submission.csv out' },
-];
+import { openDemo, PRESETS, switchPreset } from './presets';
+import { useStore } from './store';
 
 /** Title, open buttons, the demo, and a compact runtime summary. */
 export function Header() {
@@ -33,19 +27,20 @@ export function Header() {
         {preset === 'workbench' && <FileButtons />}
         <button
           className={empty && preset === 'workbench' ? 'primary' : ''}
-          onClick={() => {
-            switchPreset('workbench');
-            void loadDemo();
-          }}
+          onClick={() => openDemo(PRESETS[0])}
           disabled={busy}
           data-testid="try-demo"
-          title="MeshNet brain tissue segmentation on a T1 scan"
+          title={PRESETS[0].demo?.title}
         >
           Try the demo
         </button>
-        <button onClick={openMotorsDemo} data-testid="motors-demo" title="Simulated tomograms, a small motor heatmap model and labels: runs the flagellar motor preset">
-          Flagellar motors demo
-        </button>
+        {PRESETS.slice(1).map((p) =>
+          p.demo ? (
+            <button key={p.id} onClick={() => openDemo(p)} data-testid={`${p.demo.name}-demo`} title={p.demo.title}>
+              {p.demo.label}
+            </button>
+          ) : null,
+        )}
       </div>
       <div className="topbar-right small">
         {rt ? (

@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
 import { checkRewrite, type ModelRunner } from '../core/onnx/check';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims } from '../core/onnx/model';
-import { sessionPredictor } from '../core/ortPredictor';
+import { sessionOutputsPredictor, type OutputsPredictor } from '../core/ortPredictor';
 import { detectMotors } from '../core/motors/pipeline';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
 import type { Backend, BackendChoice, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
@@ -99,7 +99,10 @@ async function exclusiveRun<T>(fn: (signal: AbortSignal) => Promise<T>): Promise
 }
 
 interface ModelPredictor {
+  /** The model's first output for a batch (sliding-window predictor). */
   predictor: Predictor;
+  /** All outputs for a batch, by name (classifiers with logits and class maps). */
+  outputs: OutputsPredictor;
   /** The backend that ran the last batch. */
   backend(): Backend;
   /** Why that backend (adapter name, or why WebGPU was left). */
@@ -138,9 +141,8 @@ async function modelPredictor(entry: ModelEntry, choice: BackendChoice, signal: 
   }
   const input = entry.loaded.info.inputs[0].name;
   const output = entry.loaded.info.outputs[0].name;
-  const runOn = (sess: ort.InferenceSession, batch: Float32Array, shape: number[]) =>
-    sessionPredictor(sess, makeTensor, input, output)(batch, shape);
-  const predictor: Predictor = async (batch, shape) => {
+  const runOn = (sess: ort.InferenceSession, batch: Float32Array, shape: number[]) => sessionOutputsPredictor(sess, makeTensor, input)(batch, shape);
+  const outputs: OutputsPredictor = async (batch, shape) => {
     // WASM runs keep the worker busy between awaits that are only microtasks: give the
     // event loop a turn so that a cancel() message is seen before the next batch.
     await new Promise((r) => setTimeout(r, 0));
@@ -156,7 +158,13 @@ async function modelPredictor(entry: ModelEntry, choice: BackendChoice, signal: 
       return runOn(s, batch, shape);
     }
   };
-  return { predictor, backend: () => backend, reason: () => reason };
+  const predictor: Predictor = async (batch, shape) => {
+    const out = await outputs(batch, shape);
+    const o = out[output] ?? Object.values(out)[0];
+    if (!o) throw new Error(`${entry.loaded.name}: the model returned no output`);
+    return o;
+  };
+  return { predictor, outputs, backend: () => backend, reason: () => reason };
 }
 
 const api: WorkerApi & { configure(ortBaseUrl: string): void } = {

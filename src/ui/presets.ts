@@ -1,0 +1,103 @@
+/**
+ * The pages the header switches between: the generic workbench and one entry per pipeline preset.
+ * A preset page registers here (label, page component, demo, what its address means); App, the
+ * header and the address handling read this list, so adding a preset touches no other shared file.
+ */
+import type { ComponentType } from 'react';
+import { loadDemo } from './actions';
+import { MotorsApp } from './motors/MotorsApp';
+import { loadMotorsDemo, setBackend } from './motors/actions';
+import type { BackendChoice } from '../worker/protocol';
+import { useStore, type PresetId } from './store';
+
+export interface PresetDemo {
+  /** `?demo=<name>` opens the preset with this demo and runs it. */
+  name: string;
+  label: string;
+  /** One line for the button tooltip and the gallery. */
+  title: string;
+  /** Loads the demo's data and models and runs them (the preset page is already shown). */
+  open(): Promise<void> | void;
+}
+
+export interface PresetEntry {
+  id: PresetId;
+  label: string;
+  title: string;
+  /** The preset's page; undefined for the workbench, which is App's own layout. */
+  Page?: ComponentType;
+  demo?: PresetDemo;
+  /**
+   * Called once at start when the address names this preset (`?preset=<id>` or `?demo=<demo.name>`),
+   * after the demo (if named) has been started. Reads the preset's own query values.
+   */
+  fromUrl?(params: URLSearchParams): void;
+}
+
+function backendFromUrl(params: URLSearchParams): void {
+  const b = params.get('backend');
+  if (b === 'wasm' || b === 'webgpu' || b === 'auto') setBackend(b as BackendChoice);
+}
+
+export const PRESETS: PresetEntry[] = [
+  {
+    id: 'workbench',
+    label: 'Workbench',
+    title: 'Any ONNX model on one volume',
+    demo: { name: 'brain', label: 'Brain MRI demo', title: 'MeshNet brain tissue segmentation (white/grey matter) on a T1 scan', open: loadDemo },
+  },
+  {
+    id: 'motors',
+    label: 'Flagellar motors',
+    title: 'Cryo-ET flagellar motor detection (BYU 2025 pipeline): tomogram batches in, submission.csv out',
+    Page: MotorsApp,
+    demo: {
+      name: 'motors',
+      label: 'Flagellar motors demo',
+      title: 'Simulated tomograms, a small motor heatmap model and labels: runs the flagellar motor preset',
+      open: loadMotorsDemo,
+    },
+    fromUrl: backendFromUrl,
+  },
+];
+
+export const presetEntry = (id: PresetId): PresetEntry => PRESETS.find((p) => p.id === id) ?? PRESETS[0];
+
+/** The preset the address names (`?preset=<id>` or `?demo=<name>`), or null. */
+export function presetForUrl(params: URLSearchParams): PresetEntry | null {
+  const demo = params.get('demo');
+  const id = params.get('preset');
+  return PRESETS.find((p) => (demo !== null && p.demo?.name === demo) || (id !== null && p.id === id)) ?? null;
+}
+
+/** Shows the preset and keeps the address in step (`?preset=<id>`), so a reload stays there. */
+export function switchPreset(preset: PresetId): void {
+  useStore.getState().setPreset(preset);
+  const url = new URL(window.location.href);
+  url.searchParams.delete('demo');
+  if (preset === 'workbench') url.searchParams.delete('preset');
+  else url.searchParams.set('preset', preset);
+  window.history.replaceState(null, '', url);
+}
+
+/** A demo button: switch to its preset, then load and run it. */
+export function openDemo(entry: PresetEntry): void {
+  if (!entry.demo) return;
+  switchPreset(entry.id);
+  void entry.demo.open();
+}
+
+/** The preset the address asks for, applied before the first render (no workbench mounted for nothing). */
+export function presetFromUrl(params: URLSearchParams): void {
+  const p = presetForUrl(params);
+  if (p) useStore.getState().setPreset(p.id);
+}
+
+/** Starts what the address asks for: the named demo runs without clicks, then the preset reads its values. */
+export function startFromUrl(params: URLSearchParams): void {
+  const p = presetForUrl(params);
+  if (!p) return;
+  useStore.getState().setPreset(p.id);
+  p.fromUrl?.(params);
+  if (p.demo && params.get('demo') === p.demo.name) void p.demo.open();
+}
