@@ -9,6 +9,8 @@ import { checkRewrite, type ModelRunner } from '../core/onnx/check';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims } from '../core/onnx/model';
 import { sessionOutputsPredictor, type OutputsPredictor } from '../core/ortPredictor';
 import { detectMotors } from '../core/motors/pipeline';
+import { runSpinePipeline } from '../core/spine/pipeline';
+import { readDicomSeries } from '../core/spine/dicom';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
 import type { Backend, BackendChoice, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
 
@@ -300,6 +302,41 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
         [result.data.buffer],
       );
     });
+  },
+
+  // ---- spine preset (helper spine-core) ----
+  async runSpine(req, onProgress) {
+    const find = (id: string) => {
+      const e = models.get(id);
+      if (!e) throw new Error('a model of this run is no longer loaded (load it again)');
+      return e;
+    };
+    const segEntries = req.segModelIds.map(find);
+    const clsEntries = req.clsModelIds.map(find);
+    if (segEntries.length === 0) throw new Error('add at least one segmentation model');
+    return exclusiveRun(async (signal) => {
+      const seg = await Promise.all(segEntries.map((e) => modelPredictor(e, req.backend, signal)));
+      const cls = await Promise.all(clsEntries.map((e) => modelPredictor(e, req.backend, signal)));
+      const res = await runSpinePipeline(
+        req.stored,
+        req.shape,
+        req.spacing,
+        seg.map((p) => p.predictor),
+        cls.map((p) => p.outputs),
+        req.params,
+        { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
+      );
+      const all = [...seg, ...cls];
+      const last = all[all.length - 1];
+      const fell = all.find((p) => p.backend() === 'wasm' && /WebGPU/.test(p.reason()));
+      const transfer: ArrayBuffer[] = [res.labels.buffer as ArrayBuffer];
+      if (res.probs) transfer.push(res.probs.buffer as ArrayBuffer);
+      return Comlink.transfer({ ...res, backend: last.backend(), backendReason: (fell ?? last).reason() }, transfer);
+    });
+  },
+
+  async readDicom(files, order) {
+    return exclusiveRun(async (signal) => readDicomSeries(files, { order, signal }));
   },
 };
 

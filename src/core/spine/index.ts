@@ -1,0 +1,3 @@
+export * from './dicom';
+export * from './pipeline';
+export * from './export';
