@@ -12,7 +12,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { motorMetric } from '../src/core/motors/metric';
 import { parseLabelsCsv, submissionCsv, thresholdDetections } from '../src/core/motors/postprocess';
-import { ROOT, setNumber } from './util';
+import { ROOT, canvasPixels, setNumber } from './util';
 
 const SAMPLES = join(ROOT, 'public/samples/tomograms');
 const MODEL = join(ROOT, 'public/models/motor_heatmap.onnx');
@@ -76,26 +76,6 @@ async function runAndWait(page: Page, timeout = 120_000): Promise<MotorsView> {
   await page.getByTestId('motor-run').click();
   await expect.poll(async () => (await motorsState(page)).batch, { timeout }).toMatch(/done|cancelled|error/);
   return motorsState(page);
-}
-
-/** Pixels of the Niivue canvas as shown (a real screenshot): all coloured ones, and yellow ones (the detected point). */
-async function canvasPixels(page: Page): Promise<{ colored: number; yellow: number }> {
-  const png = await page.getByTestId('niivue-canvas').screenshot();
-  return page.evaluate(async (bytes) => {
-    const bmp = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
-    const off = new OffscreenCanvas(bmp.width, bmp.height);
-    const ctx = off.getContext('2d')!;
-    ctx.drawImage(bmp, 0, 0);
-    const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
-    let colored = 0;
-    let yellow = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
-      if (Math.max(r, g, b) - Math.min(r, g, b) > 40) colored++;
-      if (r > 150 && g > 120 && b < 90 && r - b > 90) yellow++;
-    }
-    return { colored, yellow };
-  }, [...png]);
 }
 
 test('motors: a folder of tomograms, the demo model and labels on WASM: table, points, submission.csv and F-beta as in Node, live quantile', async ({ page }) => {

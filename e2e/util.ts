@@ -1,7 +1,7 @@
 /** Shared helpers for the e2e tests. */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const fixture = (p: string): string => resolve(ROOT, 'tests/fixtures', p);
@@ -30,4 +30,32 @@ export async function setNumber(page: Page, testId: string, value: number): Prom
   const input = page.getByTestId(testId);
   await input.fill(String(value));
   await input.press('Enter');
+}
+
+/**
+ * Pixels of a canvas as shown on screen (a real screenshot; default: the Niivue canvas): the sum
+ * of RGB, the coloured ones (channels differ by > 40: base images are grey, overlays are not) and
+ * the yellow ones (points).
+ */
+export async function canvasPixels(page: Page, target: string | Locator = 'niivue-canvas'): Promise<{ sum: number; colored: number; yellow: number }> {
+  const png = await (typeof target === 'string' ? page.getByTestId(target) : target).screenshot();
+  return page.evaluate(async (bytes) => {
+    const bmp = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
+    const off = new OffscreenCanvas(bmp.width, bmp.height);
+    const ctx = off.getContext('2d')!;
+    ctx.drawImage(bmp, 0, 0);
+    const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+    let sum = 0;
+    let colored = 0;
+    let yellow = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const r = d[i];
+      const g = d[i + 1];
+      const b = d[i + 2];
+      sum += r + g + b;
+      if (Math.max(r, g, b) - Math.min(r, g, b) > 40) colored++;
+      if (r > 150 && g > 120 && b < 90 && r - b > 90) yellow++;
+    }
+    return { sum, colored, yellow };
+  }, [...png]);
 }

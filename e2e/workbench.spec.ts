@@ -11,7 +11,7 @@ import { relaxSpatialDims } from '../src/core/onnx/model';
 import { sessionPredictor } from '../src/core/ortPredictor';
 import { slidingWindowInference } from '../src/core/slidingWindow';
 import { argmaxCounts } from '../src/core/labels';
-import { ROOT, fixture, maxAbsDiff, setNumber } from './util';
+import { ROOT, canvasPixels, fixture, maxAbsDiff, setNumber } from './util';
 
 interface StoreView {
   status: string;
@@ -42,26 +42,6 @@ function storeView(page: Page, withData = false): Promise<StoreView> {
       messages: s.messages.map((m) => ({ level: m.level, text: m.text })),
     };
   }, withData);
-}
-
-/** Sum and count of coloured pixels of the Niivue canvas as shown on screen (a real screenshot). */
-async function canvasPixels(page: Page): Promise<{ sum: number; colored: number }> {
-  const png = await page.getByTestId('niivue-canvas').screenshot();
-  return page.evaluate(async (bytes) => {
-    const bmp = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
-    const off = new OffscreenCanvas(bmp.width, bmp.height);
-    const ctx = off.getContext('2d')!;
-    ctx.drawImage(bmp, 0, 0);
-    const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
-    let sum = 0;
-    let colored = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      sum += d[i] + d[i + 1] + d[i + 2];
-      // the base volume is grey: a pixel whose channels differ clearly belongs to an overlay
-      if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 40) colored++;
-    }
-    return { sum, colored };
-  }, [...png]);
 }
 
 async function waitForRun(page: Page, timeout = 120_000): Promise<StoreView> {

@@ -1,26 +1,15 @@
 /** The CLI contract, run as a real process (tsx + onnxruntime-node), against the MONAI parity cases. */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readNpy, writeNpy } from '../src/core/io/npy';
+import { cli } from './cliRunner';
 
 const ROOT = resolve(__dirname, '..');
 const PARITY = resolve(ROOT, 'tests/fixtures/parity');
 const MODELS = resolve(ROOT, 'tests/fixtures/models');
 const tmp = mkdtempSync(join(tmpdir(), 'voxelbench-cli-'));
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(resolve(ROOT, 'node_modules/.bin/tsx'), ['src/cli/main.ts', ...args], { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe('cli infer reproduces the MONAI parity cases', () => {
   for (const name of ['constant_basic', 'gaussian_batch', 'byu_weight_map']) {

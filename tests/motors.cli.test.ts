@@ -3,11 +3,9 @@
  * tomogram, MRC tomograms and a broken slice folder, the tiny ONNX motor model of
  * tools/make_motor_fixtures.py ((N,1,D,H,W) -> (N,1,D/2,H/2,W/2) logits 20 * mean - 10), and labels.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { encode as encodeJpeg } from 'jpeg-js';
@@ -19,6 +17,7 @@ import { decodeGrayImage } from '../src/core/motors/decode';
 import { detectMotors } from '../src/core/motors/pipeline';
 import { stackSlices, tomogramFromVolume } from '../src/core/motors/tomogram';
 import { submissionCsv, thresholdDetections } from '../src/core/motors/postprocess';
+import { cli } from './cliRunner';
 
 const ROOT = resolve(__dirname, '..');
 const FIX = resolve(ROOT, 'tests/fixtures/motors');
@@ -26,16 +25,6 @@ const MODEL = resolve(FIX, 'tiny_motor.onnx');
 const tmp = mkdtempSync(join(tmpdir(), 'voxelbench-motors-'));
 const TOMS = join(tmp, 'toms');
 const SHAPE: [number, number, number] = [8, 16, 16];
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(resolve(ROOT, 'node_modules/.bin/tsx'), ['src/cli/main.ts', ...args], { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 /** Dim noisy background with a bright 3-voxel blob at `blob` (or none). */
 function volume(blob: [number, number, number] | null, seed: number): Uint8Array {

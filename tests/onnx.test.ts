@@ -4,11 +4,9 @@
  * Fixtures: tools/make_onnx_fixtures.py. `UPDATE_FIXTURES=1 npx vitest run tests/onnx.test.ts`
  * rewrites the committed WebGPU U-Net and onnxruntime's output for the e2e test.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { readNpy, writeNpy } from '../src/core/io/npy';
@@ -33,6 +31,7 @@ import { estimateMemory, suggestRoi } from '../src/core/onnx/memory';
 import { seededRandom } from '../src/core/onnx/check';
 import { bytesOf, lenField, varField } from '../src/core/onnx/proto';
 import { InputError } from '../src/core/volume';
+import { cli } from './cliRunner';
 
 const ROOT = resolve(__dirname, '..');
 const FIX = resolve(ROOT, 'tests/fixtures/onnx');
@@ -420,16 +419,6 @@ describe('memory estimate', () => {
     expect(none.roi).toBeNull();
   });
 });
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(resolve(ROOT, 'node_modules/.bin/tsx'), ['src/cli/main.ts', ...args], { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe('cli inspect and convert', () => {
   it('inspect: parameters, ops with WebGPU support, verdict with reasons, external data', async () => {

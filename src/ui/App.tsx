@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { cancel, fetchRuntime, run } from './actions';
 import { DropZone } from './DropZone';
 import { ErrorBoundary } from './ErrorBoundary';
+import { useRunKeys } from './FileDrop';
 import { Header } from './Header';
 import { MessageBanner, MessageLog, StatusLine } from './MessageBanner';
 import { ModelPanel } from './ModelPanel';
@@ -27,26 +28,10 @@ function startOnce(): void {
   startFromUrl(new URLSearchParams(window.location.search));
 }
 
-function useShortcuts(): void {
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (useStore.getState().preset !== 'workbench') return; // presets have their own keys
-      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-        e.preventDefault();
-        (document.activeElement as HTMLElement | null)?.blur?.(); // commit a half-typed field first
-        void run();
-      } else if (e.key === 'Escape') {
-        cancel();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
-}
-
 export function App() {
   useEffect(startOnce, []);
-  useShortcuts();
+  // presets have their own keys
+  useRunKeys(run, cancel, () => useStore.getState().preset === 'workbench');
   const preset = useStore((s) => s.preset);
   const Page = presetEntry(preset).Page;
   if (Page) {

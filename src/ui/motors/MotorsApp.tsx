@@ -1,11 +1,11 @@
 /** The "Flagellar motors" preset page: inputs and queue, preset values, view and detections, run and scores. */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect } from 'react';
+import { FileDrop, useRunKeys } from '../FileDrop';
 import { ErrorBoundary } from '../ErrorBoundary';
 import { Header } from '../Header';
 import { MessageBanner, MessageLog, StatusLine } from '../MessageBanner';
 import { addFiles, cancelMotors, ensureLoaded, runMotors, submissionText } from './actions';
 import { InputsPanel, QueuePanel } from './InputsPanel';
-import { pickedFiles, walkEntries } from './load';
 import { MotorsView } from './MotorsView';
 import { ParamsPanel } from './ParamsPanel';
 import { ResultsTable } from './ResultsTable';
@@ -25,94 +25,14 @@ export function exposeMotorsHooks(): void {
   window.__voxelbenchMotors = { store: useMotors, submission: submissionText, tomogram: ensureLoaded };
 }
 
-const hasFiles = (e: DragEvent): boolean => !!e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files');
-
-/** The whole page takes dropped folders and files; folders are walked (each subfolder of slices = one tomogram). */
-function MotorsDropZone({ children }: { children: ReactNode }) {
-  const [over, setOver] = useState(false);
-  const depth = useRef(0);
-  useEffect(() => {
-    const enter = (e: DragEvent) => {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      depth.current++;
-      setOver(true);
-    };
-    const overFn = (e: DragEvent) => {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
-    };
-    const leave = (e: DragEvent) => {
-      if (!hasFiles(e)) return;
-      depth.current = Math.max(0, depth.current - 1);
-      if (depth.current === 0) setOver(false);
-    };
-    const drop = (e: DragEvent) => {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      e.stopPropagation(); // the Niivue canvas would otherwise try to open them itself
-      depth.current = 0;
-      setOver(false);
-      const dt = e.dataTransfer!;
-      // entries must be taken now: the items are emptied when the event ends
-      const entries = Array.from(dt.items ?? [])
-        .map((it) => (it.kind === 'file' ? it.webkitGetAsEntry?.() : null))
-        .filter((x): x is FileSystemEntry => !!x);
-      const files = Array.from(dt.files);
-      if (entries.length > 0) {
-        void walkEntries(entries)
-          .then(({ files: f, emptyFolders }) => addFiles(f, emptyFolders))
-          .catch(() => addFiles(pickedFiles(files)));
-      } else if (files.length > 0) void addFiles(pickedFiles(files));
-    };
-    window.addEventListener('dragenter', enter);
-    // capture phase: before the Niivue canvas, which takes drops for itself
-    window.addEventListener('dragover', overFn, true);
-    window.addEventListener('dragleave', leave);
-    window.addEventListener('drop', drop, true);
-    return () => {
-      window.removeEventListener('dragenter', enter);
-      window.removeEventListener('dragover', overFn, true);
-      window.removeEventListener('dragleave', leave);
-      window.removeEventListener('drop', drop, true);
-    };
-  }, []);
-  return (
-    <div className={`dropzone ${over ? 'drag-over' : ''}`} data-testid="dropzone">
-      {children}
-      {over && (
-        <div className="drop-hint">
-          <div>
-            <div className="drop-hint-title">Drop to add</div>
-            <div>folders of slices (one per tomogram) · .mrc / .rec / .tif · .onnx models · labels .csv · model card .json</div>
-          </div>
-        </div>
-      )}
-    </div>
-  );
-}
-
-function useMotorsKeys(): void {
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') cancelMotors();
-      else if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-        e.preventDefault();
-        (document.activeElement as HTMLElement | null)?.blur?.();
-        void runMotors();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
-}
-
 export function MotorsApp() {
   useEffect(exposeMotorsHooks, []);
-  useMotorsKeys();
+  useRunKeys(runMotors, cancelMotors);
   return (
-    <MotorsDropZone>
+    <FileDrop
+      onFiles={(files, emptyFolders) => void addFiles(files, emptyFolders)}
+      hint="folders of slices (one per tomogram) · .mrc / .rec / .tif · .onnx models · labels .csv · model card .json"
+    >
       <div className="app motors-app" data-testid="motors-app">
         <Header />
         <MessageBanner />
@@ -142,6 +62,6 @@ export function MotorsApp() {
         </main>
         <StatusLine />
       </div>
-    </MotorsDropZone>
+    </FileDrop>
   );
 }
