@@ -1,0 +1,4 @@
+export * from './parquet';
+export * from './preprocess';
+export * from './metric';
+export * from './pipeline';
