@@ -3,10 +3,9 @@ import { cancel, fetchRuntime, run } from './actions';
 import { DropZone } from './DropZone';
 import { ErrorBoundary } from './ErrorBoundary';
 import { useRunKeys } from './FileDrop';
-import { Header } from './Header';
-import { MessageBanner, MessageLog, StatusLine } from './MessageBanner';
 import { ModelPanel } from './ModelPanel';
 import { NiivueView } from './NiivueView';
+import { PageLayout } from './PageLayout';
 import { ResultPanel } from './ResultPanel';
 import { RunPanel } from './RunPanel';
 import { presetEntry, presetFromUrl, startFromUrl } from './presets';
@@ -44,30 +43,22 @@ export function App() {
   return (
     <ErrorBoundary>
       <DropZone>
-        <div className="app">
-          <Header />
-          <MessageBanner />
-          <main className="layout">
-            <aside className="sidebar">
-              <ErrorBoundary what="the inputs panel">
-                <VolumePanel />
-                <ModelPanel />
-                <WindowSettings />
-              </ErrorBoundary>
-            </aside>
-            <ErrorBoundary what="the viewer">
-              <NiivueView />
-            </ErrorBoundary>
-            <aside className="sidebar">
-              <ErrorBoundary what="the run panel">
-                <RunPanel />
-                <ResultPanel />
-                <MessageLog />
-              </ErrorBoundary>
-            </aside>
-          </main>
-          <StatusLine />
-        </div>
+        <PageLayout
+          inputs={
+            <>
+              <VolumePanel />
+              <ModelPanel />
+              <WindowSettings />
+            </>
+          }
+          view={<NiivueView />}
+          run={
+            <>
+              <RunPanel />
+              <ResultPanel />
+            </>
+          }
+        />
       </DropZone>
     </ErrorBoundary>
   );

@@ -2,8 +2,7 @@
 import { useEffect } from 'react';
 import { FileDrop, useRunKeys } from '../FileDrop';
 import { ErrorBoundary } from '../ErrorBoundary';
-import { Header } from '../Header';
-import { MessageBanner, MessageLog, StatusLine } from '../MessageBanner';
+import { PageLayout } from '../PageLayout';
 import { addFiles, cancelMotors, ensureLoaded, runMotors, submissionText } from './actions';
 import { InputsPanel, QueuePanel } from './InputsPanel';
 import { MotorsView } from './MotorsView';
@@ -33,17 +32,18 @@ export function MotorsApp() {
       onFiles={(files, emptyFolders) => void addFiles(files, emptyFolders)}
       hint="folders of slices (one per tomogram) · .mrc / .rec / .tif · .onnx models · labels .csv · model card .json"
     >
-      <div className="app motors-app" data-testid="motors-app">
-        <Header />
-        <MessageBanner />
-        <main className="layout motors-layout">
-          <aside className="sidebar">
-            <ErrorBoundary what="the inputs panel">
-              <InputsPanel />
-              <QueuePanel />
-              <ParamsPanel />
-            </ErrorBoundary>
-          </aside>
+      <PageLayout
+        className="motors-app"
+        layoutClassName="motors-layout"
+        testId="motors-app"
+        inputs={
+          <>
+            <InputsPanel />
+            <QueuePanel />
+            <ParamsPanel />
+          </>
+        }
+        view={
           <div className="motors-centre">
             <ErrorBoundary what="the viewer">
               <MotorsView />
@@ -52,16 +52,14 @@ export function MotorsApp() {
               <ResultsTable />
             </ErrorBoundary>
           </div>
-          <aside className="sidebar">
-            <ErrorBoundary what="the run panel">
-              <MotorsRunPanel />
-              <ScorePanel />
-              <MessageLog />
-            </ErrorBoundary>
-          </aside>
-        </main>
-        <StatusLine />
-      </div>
+        }
+        run={
+          <>
+            <MotorsRunPanel />
+            <ScorePanel />
+          </>
+        }
+      />
     </FileDrop>
   );
 }
