@@ -140,7 +140,7 @@ function parse(file: DicomFile): DataSet {
         // fall through to the message below
       }
     }
-    throw new Error(/DICM/.test(msg) ? 'not a DICOM file (no DICM prefix)' : `not a readable DICOM file (${msg})`);
+    throw new Error(/DICM/.test(msg) ? 'not a DICOM file (no DICM prefix)' : `not a readable DICOM file (${msg})`, { cause: e });
   }
 }
 
