@@ -6,6 +6,8 @@
 import type { ComponentType } from 'react';
 import { loadDemo } from './actions';
 import { MotorsApp } from './motors/MotorsApp';
+import { SpineApp } from './spine/SpineApp';
+import { loadSpineDemo, setBackend as setSpineBackend } from './spine/actions';
 import { loadMotorsDemo, setBackend } from './motors/actions';
 import type { BackendChoice } from '../worker/protocol';
 import { useStore, type PresetId } from './store';
@@ -58,6 +60,22 @@ export const PRESETS: PresetEntry[] = [
       open: loadMotorsDemo,
     },
     fromUrl: backendFromUrl,
+  },
+  {
+    id: 'spine',
+    label: 'Cervical spine',
+    title: 'Cervical spine CT (RSNA 2022 pipeline): DICOM studies in, C1..C7 masks, fracture probabilities and submission.csv out',
+    Page: SpineApp,
+    demo: {
+      name: 'spine',
+      label: 'Cervical spine demo',
+      title: 'A simulated neck CT (DICOM), the C1..C7 segmentation and fracture models and labels: runs the cervical spine preset',
+      open: loadSpineDemo,
+    },
+    fromUrl: (params) => {
+      const b = params.get('backend');
+      if (b === 'wasm' || b === 'webgpu' || b === 'auto') setSpineBackend(b as BackendChoice);
+    },
   },
 ];
 

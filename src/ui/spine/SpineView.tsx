@@ -1,0 +1,317 @@
+/** The Niivue view of the selected CT: window presets, the C1..C7 overlay with its legend and toggles, mask editing, a readout. */
+import { useEffect, useRef, useState } from 'react';
+import { VERTEBRAE } from '../../core/presets/spine';
+import { spatialShape, type Volume } from '../../core/volume';
+import { fmtValue } from '../format';
+import { NumberInput } from '../NumberInput';
+import { worldToVoxel } from '../overlay';
+import { useStore } from '../store';
+import { attachCanvas, centreOn, setBaseWindow, setSliceView, showBase } from '../viewer';
+import { loadSpineDemo } from './actions';
+import { currentLabels, loadedSeries } from './cache';
+import { CT_WINDOWS, displayCt, vertebraCss, windowRange } from './display';
+import { applyEdits, beginEdit, choosePen, downloadCorrected, endEdit, revertEdits, undo } from './editing';
+import { colourLabels, labelStyle, showLabels, styleOverlay } from './spineViewer';
+import { setView, useSpine, type SpineSliceView } from './state';
+
+const SLICES: { id: SpineSliceView; label: string }[] = [
+  { id: 'axial', label: 'Axial' },
+  { id: 'coronal', label: 'Coronal' },
+  { id: 'sagittal', label: 'Sagittal' },
+  { id: 'multiplanar', label: 'Multiplanar' },
+  { id: 'render', label: '3D' },
+];
+
+/** The series shown and its grid (the CT volume as loaded). */
+let shown: { key: string; ct: Volume } | null = null;
+/** A request to centre the view on a voxel [d, h, w] of a series (table clicks). */
+let pendingCentre: { key: string; voxel: [number, number, number] } | null = null;
+
+/** Centres the view on voxel [d, h, w] of series `key` (selecting it first when needed). */
+export function centreView(key: string, voxel: [number, number, number]): void {
+  if (shown?.key === key) {
+    centreOn(shown.ct, voxel);
+    pendingCentre = null;
+  } else pendingCentre = { key, voxel };
+  if (useSpine.getState().selected !== key) useSpine.setState({ selected: key });
+}
+
+interface Readout {
+  vox: [number, number, number];
+  hu: number;
+  label: number;
+}
+
+export function SpineView() {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const [viewError, setViewError] = useState<string | null>(null);
+  const [grid, setGrid] = useState<{ key: string; ct: Volume } | null>(null);
+  const [readout, setReadout] = useState<Readout | null>(null);
+  const selected = useSpine((s) => s.selected);
+  const entry = useSpine((s) => s.series.find((t) => t.key === s.selected) ?? null);
+  const view = useSpine((s) => s.view);
+  const nSeries = useSpine((s) => s.series.length);
+  const ready = !!entry && !entry.loadFailed && entry.status !== 'loading' && entry.shape !== undefined;
+  const result = entry?.status === 'done' ? entry.result : undefined;
+  const editing = view.pen !== null;
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    attachCanvas(canvas)
+      .then((nv) => {
+        nv.onIntensityChange = () => undefined;
+        nv.onLocationChange = (loc: unknown) => {
+          const cur = shown;
+          if (!cur) return;
+          const mm = (loc as { mm: ArrayLike<number> }).mm;
+          const shape = spatialShape(cur.ct);
+          const v = worldToVoxel(cur.ct.affine, mm, shape);
+          if (!v) {
+            setReadout(null);
+            return;
+          }
+          const idx = (v[2] * shape[1] + v[1]) * shape[2] + v[0];
+          setReadout({ vox: [v[2], v[1], v[0]], hu: cur.ct.data[idx], label: currentLabels(cur.key)?.[idx] ?? 0 });
+        };
+      })
+      .catch((e: unknown) => setViewError(`The 3D view could not start (WebGL2 is needed): ${(e as Error).message ?? e}`));
+    return () => endEdit(true);
+  }, []);
+
+  // the base volume: the selected series once it is loaded (again after a reorder)
+  const order = entry?.order;
+  useEffect(() => {
+    let live = true;
+    endEdit(true);
+    const series = selected && ready ? loadedSeries(selected) : undefined;
+    if (!selected || !series) {
+      shown = null;
+      setGrid(null);
+      void showBase(null);
+      return;
+    }
+    void (async () => {
+      try {
+        await showBase(displayCt(series.volume));
+        if (!live) return;
+        const v = useSpine.getState().view;
+        setBaseWindow(...windowRange(v.level, v.width));
+        setSliceView(v.sliceType);
+        const g = { key: selected, ct: series.volume };
+        shown = g;
+        setGrid(g);
+        setReadout(null);
+        if (pendingCentre?.key === selected) {
+          centreOn(g.ct, pendingCentre.voxel);
+          pendingCentre = null;
+        }
+      } catch (e) {
+        if (live) useStore.getState().addMessage('error', `Could not display ${selected}: ${(e as Error).message ?? e}`);
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [selected, ready, order]);
+
+  // the label overlay: the model's masks, or the corrected ones; hidden while they are the drawing
+  const edited = entry?.edited;
+  useEffect(() => {
+    if (!grid) return;
+    const labels = result && !editing ? (currentLabels(grid.key) ?? null) : null;
+    const v = useSpine.getState().view;
+    showLabels(labels ? grid.ct : null, labels, labelStyle(v.opacity, v.showMasks), v.visible).catch((e: unknown) =>
+      useStore.getState().addMessage('error', `Could not display the masks: ${(e as Error).message ?? e}`),
+    );
+  }, [grid, result, edited, editing]);
+  useEffect(() => styleOverlay(labelStyle(view.opacity, view.showMasks)), [view.opacity, view.showMasks]);
+  useEffect(() => colourLabels(view.visible), [view.visible]);
+  useEffect(() => {
+    if (grid) setBaseWindow(...windowRange(view.level, view.width));
+  }, [view.level, view.width, grid]);
+  useEffect(() => {
+    if (grid) setSliceView(view.sliceType);
+  }, [view.sliceType, grid]);
+
+  return (
+    <section className="viewer spine-viewer">
+      <ViewToolbar hasCt={!!grid} />
+      <div className="canvas-wrap">
+        <canvas ref={canvasRef} data-testid="niivue-canvas" />
+        {viewError && <div className="canvas-note error">{viewError}</div>}
+        {!viewError && nSeries === 0 && <EmptySpine />}
+        {!viewError && entry && entry.status === 'loading' && <div className="canvas-note">Loading {entry.source}…</div>}
+        {!viewError && entry?.loadFailed && (
+          <div className="canvas-note error" data-testid="spine-view-error">
+            {entry.error}
+          </div>
+        )}
+      </div>
+      {grid && result && <Legend />}
+      {grid && result && <EditBar seriesKey={grid.key} />}
+      <div className="readout" data-testid="spine-readout">
+        {entry ? (
+          <>
+            <span>
+              <span className="muted">series</span> {entry.description || entry.source}
+            </span>
+            {entry.shape && (
+              <span>
+                <span className="muted">slices×rows×cols</span> {entry.shape.join('×')}
+              </span>
+            )}
+            {entry.spacing && (
+              <span>
+                <span className="muted">mm</span> {entry.spacing.map((x) => fmtValue(Number(x.toFixed(3)))).join(' × ')}
+              </span>
+            )}
+            {readout && (
+              <span data-testid="spine-readout-voxel">
+                <span className="muted">slice,row,col</span> {readout.vox.join(', ')} <span className="muted">HU</span> {fmtValue(readout.hu)}
+                {readout.label > 0 && <b style={{ color: vertebraCss(readout.label - 1) }}> {VERTEBRAE[readout.label - 1]}</b>}
+              </span>
+            )}
+          </>
+        ) : (
+          <span className="muted">No series selected.</span>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function EmptySpine() {
+  const busy = useSpine((s) => s.busy);
+  return (
+    <div className="canvas-note hero">
+      <div className="canvas-note-title">Segment C1..C7 and score fractures in neck CT</div>
+      <div>
+        Drop a DICOM study folder (or several, or a <span className="mono">.nii.gz</span>), the segmentation <span className="mono">.onnx</span> (and
+        optionally the fracture model and a labels <span className="mono">.csv</span>). Everything runs in this browser.
+      </div>
+      <button className="primary big" onClick={() => void loadSpineDemo()} disabled={busy !== null} data-testid="spine-demo-hero">
+        {busy ?? 'Run the demo: a simulated neck CT, both models, labels'}
+      </button>
+    </div>
+  );
+}
+
+function ViewToolbar({ hasCt }: { hasCt: boolean }) {
+  const view = useSpine((s) => s.view);
+  return (
+    <div className="toolbar">
+      <div className="seg" role="group" aria-label="Slice layout">
+        {SLICES.map((s) => (
+          <button key={s.id} className={view.sliceType === s.id ? 'on' : ''} onClick={() => setView({ sliceType: s.id })} data-testid={`spine-slice-${s.id}`}>
+            {s.label}
+          </button>
+        ))}
+      </div>
+      <div className="seg" role="group" aria-label="CT window" title="CT window presets (level / width in HU)">
+        {CT_WINDOWS.map((w) => (
+          <button
+            key={w.id}
+            className={view.windowId === w.id ? 'on' : ''}
+            onClick={() => setView({ level: w.level, width: w.width, windowId: w.id })}
+            title={`${w.label}: level ${w.level}, width ${w.width} HU`}
+            data-testid={`spine-window-${w.id}`}
+          >
+            {w.label}
+          </button>
+        ))}
+      </div>
+      <span className="toolbar-group" title="Window level and width (HU)">
+        <span className="muted">L</span>
+        <NumberInput value={view.level} onChange={(v) => setView({ level: v, windowId: '' })} disabled={!hasCt} ariaLabel="window level" testId="spine-window-level" />
+        <span className="muted">W</span>
+        <NumberInput value={view.width} min={1} onChange={(v) => setView({ width: v, windowId: '' })} disabled={!hasCt} ariaLabel="window width" testId="spine-window-width" />
+      </span>
+      <label className="toolbar-group" title="Show the vertebra masks">
+        <input type="checkbox" checked={view.showMasks} onChange={(e) => setView({ showMasks: e.target.checked })} data-testid="spine-show-masks" />
+        <span>Masks</span>
+      </label>
+      <label className="toolbar-group" title="Mask opacity">
+        <span className="muted">opacity</span>
+        <input type="range" min={0} max={1} step={0.05} value={view.opacity} onChange={(e) => setView({ opacity: Number(e.target.value) })} aria-label="mask opacity" />
+      </label>
+    </div>
+  );
+}
+
+/** C1..C7 colours, each a checkbox that shows or hides that vertebra. */
+function Legend() {
+  const visible = useSpine((s) => s.view.visible);
+  const toggle = (k: number, on: boolean) => setView({ visible: visible.map((v, i) => (i === k ? on : v)) });
+  return (
+    <div className="spine-legend" data-testid="spine-legend">
+      {VERTEBRAE.map((name, k) => (
+        <label key={name} className="legend-item" title={`Show ${name}`}>
+          <input type="checkbox" checked={visible[k]} onChange={(e) => toggle(k, e.target.checked)} data-testid={`spine-toggle-${name}`} />
+          <span className="swatch" style={{ background: vertebraCss(k) }} />
+          {name}
+        </label>
+      ))}
+      <button className="link" onClick={() => setView({ visible: VERTEBRAE.map(() => true) })}>
+        all
+      </button>
+      <button className="link" onClick={() => setView({ visible: VERTEBRAE.map(() => false) })}>
+        none
+      </button>
+    </div>
+  );
+}
+
+/** Correcting the masks with Niivue's pen: pick a vertebra (or the eraser), draw on a 2D slice, apply, save. */
+function EditBar({ seriesKey }: { seriesKey: string }) {
+  const pen = useSpine((s) => s.view.pen);
+  const edited = useSpine((s) => s.series.find((t) => t.key === seriesKey)?.edited);
+  const running = useSpine((s) => s.batch.status === 'running');
+  const editing = pen !== null;
+  return (
+    <div className="spine-editbar" data-testid="spine-editbar">
+      {!editing ? (
+        <button onClick={() => void beginEdit(1)} disabled={running} data-testid="spine-edit" title="Correct the masks with a pen on the 2D slices">
+          Edit masks
+        </button>
+      ) : (
+        <>
+          <span className="muted small">pen</span>
+          <div className="seg" role="group" aria-label="Pen">
+            {VERTEBRAE.map((name, k) => (
+              <button key={name} className={pen === k + 1 ? 'on' : ''} onClick={() => choosePen(k + 1)} data-testid={`spine-pen-${name}`} title={`Draw ${name} (label ${k + 1})`}>
+                <span className="swatch" style={{ background: vertebraCss(k) }} /> {name}
+              </button>
+            ))}
+            <button className={pen === 0 ? 'on' : ''} onClick={() => choosePen(0)} data-testid="spine-pen-erase" title="Erase (label 0)">
+              erase
+            </button>
+          </div>
+          <button onClick={undo} title="Undo the last stroke">
+            undo
+          </button>
+          <button onClick={() => applyEdits()} data-testid="spine-edit-apply" title="Keep the drawing as the corrected masks">
+            apply
+          </button>
+          <button className="primary" onClick={() => endEdit(true)} data-testid="spine-edit-done">
+            done
+          </button>
+          <button onClick={() => endEdit(false)} title="Leave without the strokes not applied yet">
+            cancel
+          </button>
+        </>
+      )}
+      <span className="muted small" data-testid="spine-edited">
+        {edited ? `${edited.toLocaleString()} voxels corrected` : editing ? 'drag on a 2D slice to draw' : ''}
+      </span>
+      {edited !== undefined && !editing && (
+        <button className="link" onClick={() => revertEdits(seriesKey)} title="Back to the model's masks">
+          revert
+        </button>
+      )}
+      <button onClick={() => downloadCorrected(seriesKey)} disabled={!editing && edited === undefined} data-testid="spine-download-corrected" title="The corrected labels as .nii.gz in the CT's space">
+        Save corrected .nii.gz
+      </button>
+    </div>
+  );
+}
