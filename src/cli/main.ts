@@ -4,6 +4,7 @@
  *   npm run --silent cli -- inspect M.onnx [--json]
  *   npm run --silent cli -- convert M.onnx --webgpu --out M2.onnx [--float16] [--relax-dims] [--tolerance t]
  *   npm run --silent cli -- motors --models m1.onnx,m2.onnx --tomograms DIR --out submission.csv [options]
+ *   npm run --silent cli -- spectrogram --models m1.onnx[,m2.onnx] --inputs DIR --out submission.csv [--votes votes.csv] [--window start]
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ import { parseLabelsCsv, submissionCsv, thresholdDetections } from '../core/moto
 import { motorMetric } from '../core/motors/metric';
 import { checkSize, convertModel, inspectReport, reportJson, reportText } from '../core/onnx/convert';
 import { checkRewrite, type ModelRunner } from '../core/onnx/check';
+import { spectrogram, SPECTROGRAM_USAGE } from './spectrogram';
 
 export class UsageError extends Error {}
 
@@ -35,7 +37,8 @@ const USAGE = `usage:
   voxelbench motors --models m1.onnx[,m2.onnx...] --tomograms DIR --out submission.csv
                     [--quantile q | none] [--labels labels.csv] [--input-size D,H,W] [--roi D,H,W]
                     [--overlap a,b,c] [--sw-batch n] [--tta identity,flipD,flipH] [--max-peaks k]
-                    [--min-peak-distance d] [--card model.json] [--quiet]`;
+                    [--min-peak-distance d] [--card model.json] [--quiet]
+${SPECTROGRAM_USAGE}`;
 
 function numbers(s: string, what: string): number[] {
   const v = s.split(',').map((x) => Number(x.trim()));
@@ -464,6 +467,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (cmd === 'inspect') inspect(rest);
     else if (cmd === 'convert') return await convert(rest);
     else if (cmd === 'motors') return await motors(rest);
+    else if (cmd === 'spectrogram') return await spectrogram(rest);
     else if (cmd === undefined || cmd === '--help' || cmd === '-h') {
       process.stdout.write(USAGE + '\n');
       return cmd === undefined ? 2 : 0;
