@@ -11,8 +11,10 @@ import { sessionOutputsPredictor, type OutputsPredictor } from '../core/ortPredi
 import { detectMotors } from '../core/motors/pipeline';
 import { runSpinePipeline } from '../core/spine/pipeline';
 import { readDicomSeries } from '../core/spine/dicom';
+import { classifySpectrogram } from '../core/eeg/pipeline';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
 import type { Backend, BackendChoice, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
+import { runProteinFov } from '../core/protein/pipeline';
 
 interface ModelEntry {
   loaded: LoadedModel;
@@ -337,6 +339,51 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
 
   async readDicom(files, order) {
     return exclusiveRun(async (signal) => readDicomSeries(files, { order, signal }));
+  },
+
+  // ---- EEG spectrogram preset (helper eeg) ----
+  async runSpectrogram(req, onProgress) {
+    const entries = req.modelIds.map((id) => {
+      const e = models.get(id);
+      if (!e) throw new Error('a model of this run is no longer loaded (load it again)');
+      return e;
+    });
+    if (entries.length === 0) throw new Error('add at least one model');
+    return exclusiveRun(async (signal) => {
+      const preds = await Promise.all(entries.map((e) => modelPredictor(e, req.backend, signal)));
+      const res = await classifySpectrogram(
+        req.spectrogram,
+        preds.map((p, i) => ({ name: entries[i].loaded.name, outputs: p.outputs })),
+        req.params,
+        { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
+      );
+      const last = preds[preds.length - 1];
+      const fell = preds.find((p) => p.backend() === 'wasm' && /WebGPU/.test(p.reason()));
+      return Comlink.transfer({ ...res, backend: last.backend(), backendReason: (fell ?? last).reason() }, res.cam ? [res.cam.data.buffer as ArrayBuffer] : []);
+    });
+  },
+
+  // ---- protein localisation preset (helper protein) ----
+  async runProtein(req, onProgress) {
+    const entries = req.modelIds.map((id) => {
+      const e = models.get(id);
+      if (!e) throw new Error('a model of this run is no longer loaded (load it again)');
+      return e;
+    });
+    if (entries.length === 0) throw new Error('add at least one model');
+    return exclusiveRun(async (signal) => {
+      const preds = await Promise.all(entries.map((e) => modelPredictor(e, req.backend, signal)));
+      const res = await runProteinFov(
+        req.fov,
+        req.cells,
+        preds.map((p, i) => ({ name: entries[i].loaded.name, outputs: p.outputs })),
+        req.params,
+        { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
+      );
+      const last = preds[preds.length - 1];
+      const fell = preds.find((p) => p.backend() === 'wasm' && /WebGPU/.test(p.reason()));
+      return Comlink.transfer({ ...res, backend: last.backend(), backendReason: (fell ?? last).reason() }, [res.cam.buffer as ArrayBuffer]);
+    });
   },
 };
 
