@@ -105,7 +105,7 @@ describe('protein preprocessing vs PyTorch', () => {
     expect([fov.width, fov.height, fov.bits]).toEqual([600, 544, 16]);
     fov.channels.forEach((ch, c) => {
       expect(ch[0]).toBe(ref.raw_first[c]);
-      expect(ch.reduce((a, b) => a + b, 0)).toBe(ref.raw_sum[c]);
+      expect(Array.from(ch as ArrayLike<number>).reduce((a, b) => a + b, 0)).toBe(ref.raw_sum[c]);
     });
     expect(scaleDivisor(fov.channels)).toBe(65535);
     const x = preprocessFov(fov, params);

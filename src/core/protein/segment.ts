@@ -164,10 +164,16 @@ export function segmentCells(fov: Pick<FieldOfView, 'width' | 'height' | 'channe
     const y = Math.floor(q / w);
     const x = q - y * w;
     const l = labels[q];
-    if (x > 0 && !labels[q - 1] && inArea(q - 1)) (labels[q - 1] = l), (queue[tail++] = q - 1);
-    if (x < w - 1 && !labels[q + 1] && inArea(q + 1)) (labels[q + 1] = l), (queue[tail++] = q + 1);
-    if (y > 0 && !labels[q - w] && inArea(q - w)) (labels[q - w] = l), (queue[tail++] = q - w);
-    if (y < h - 1 && !labels[q + w] && inArea(q + w)) (labels[q + w] = l), (queue[tail++] = q + w);
+    const grow = (r: number) => {
+      if (!labels[r] && inArea(r)) {
+        labels[r] = l;
+        queue[tail++] = r;
+      }
+    };
+    if (x > 0) grow(q - 1);
+    if (x < w - 1) grow(q + 1);
+    if (y > 0) grow(q - w);
+    if (y < h - 1) grow(q + w);
   }
   return labels;
 }
