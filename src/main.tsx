@@ -1,7 +1,12 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
+import { registerServiceWorker } from './ui/share/offline';
+import { exposeShareHooks } from './ui/share/ShareMenu';
 import './ui/styles.css';
+
+registerServiceWorker();
+exposeShareHooks();
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

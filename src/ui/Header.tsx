@@ -1,4 +1,5 @@
 import { FileButtons } from './FileButtons';
+import { ShareMenu } from './share/ShareMenu';
 import { openDemo, PRESETS, switchPreset } from './presets';
 import { useStore } from './store';
 
@@ -41,6 +42,7 @@ export function Header() {
             </button>
           ) : null,
         )}
+        <ShareMenu />
       </div>
       <div className="topbar-right small">
         {rt ? (

@@ -1,7 +1,8 @@
 /** The Niivue canvas: base volume, result overlay, slice layout, window/level and the crosshair readout. */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { spatialShape } from '../core/volume';
-import { loadDemo } from './actions';
+import { Gallery } from './share/Gallery';
+import { openBrainDemo } from './share/workbench';
 import { channelOf, diffOnInput, labelsOf, parityOf, rangeOf } from './derived';
 import { fmtValue } from './format';
 import { NumberInput } from './NumberInput';
@@ -157,9 +158,10 @@ function EmptyView() {
         Drop a volume (<span className="mono">.nii</span>, <span className="mono">.nii.gz</span>, <span className="mono">.mrc</span>,{' '}
         <span className="mono">.npy</span>) and an <span className="mono">.onnx</span> model anywhere on the page. Nothing leaves this machine.
       </div>
-      <button className="primary big" onClick={() => void loadDemo()} disabled={busy !== null} data-testid="try-demo-hero">
+      <button className="primary big" onClick={() => void openBrainDemo()} disabled={busy !== null} data-testid="try-demo-hero">
         {busy ?? 'Try the demo: brain tissue segmentation (MeshNet)'}
       </button>
+      <Gallery />
     </div>
   );
 }

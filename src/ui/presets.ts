@@ -4,13 +4,16 @@
  * header and the address handling read this list, so adding a preset touches no other shared file.
  */
 import type { ComponentType } from 'react';
-import { loadDemo } from './actions';
 import { MotorsApp } from './motors/MotorsApp';
 import { SpineApp } from './spine/SpineApp';
 import { loadSpineDemo, setBackend as setSpineBackend } from './spine/actions';
-import { loadMotorsDemo, setBackend } from './motors/actions';
+import { setBackend } from './motors/actions';
 import type { BackendChoice } from '../worker/protocol';
 import { useStore, type PresetId } from './store';
+import { openLink } from './share/link';
+import type { PresetShare } from './share/types';
+import { openBrainDemo, workbenchShare } from './share/workbench';
+import { motorsShare, openMotorsDemo } from './motors/share';
 
 export interface PresetDemo {
   /** `?demo=<name>` opens the preset with this demo and runs it. */
@@ -18,8 +21,8 @@ export interface PresetDemo {
   label: string;
   /** One line for the button tooltip and the gallery. */
   title: string;
-  /** Loads the demo's data and models and runs them (the preset page is already shown). */
-  open(): Promise<void> | void;
+  /** Loads the demo's data and models and runs them (the preset page is already shown); `run: false` stops before running (share links). */
+  open(opts?: { run?: boolean }): Promise<void> | void;
 }
 
 export interface PresetEntry {
@@ -34,6 +37,8 @@ export interface PresetEntry {
    * after the demo (if named) has been started. Reads the preset's own query values.
    */
   fromUrl?(params: URLSearchParams): void;
+  /** Links, session files, gallery and offline cache: see src/ui/share/types.ts. */
+  share?: PresetShare;
 }
 
 function backendFromUrl(params: URLSearchParams): void {
@@ -46,7 +51,8 @@ export const PRESETS: PresetEntry[] = [
     id: 'workbench',
     label: 'Workbench',
     title: 'Any ONNX model on one volume',
-    demo: { name: 'brain', label: 'Brain MRI demo', title: 'MeshNet brain tissue segmentation (white/grey matter) on a T1 scan', open: loadDemo },
+    demo: { name: 'brain', label: 'Brain MRI demo', title: 'MeshNet brain tissue segmentation (white/grey matter) on a T1 scan', open: openBrainDemo },
+    share: workbenchShare,
   },
   {
     id: 'motors',
@@ -57,8 +63,9 @@ export const PRESETS: PresetEntry[] = [
       name: 'motors',
       label: 'Flagellar motors demo',
       title: 'Simulated tomograms, a small motor heatmap model and labels: runs the flagellar motor preset',
-      open: loadMotorsDemo,
+      open: openMotorsDemo,
     },
+    share: motorsShare,
     fromUrl: backendFromUrl,
   },
   {
@@ -116,6 +123,10 @@ export function startFromUrl(params: URLSearchParams): void {
   const p = presetForUrl(params);
   if (!p) return;
   useStore.getState().setPreset(p.id);
+  if (p.share) {
+    void openLink(p, params); // a share link: demo or URLs, values, run, view
+    return;
+  }
   p.fromUrl?.(params);
   if (p.demo && params.get('demo') === p.demo.name) void p.demo.open();
 }

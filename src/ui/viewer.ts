@@ -247,3 +247,40 @@ export function centreOn(ref: Volume, voxel: [number, number, number]): void {
   v.drawScene();
   v.createOnLocationChange();
 }
+
+/** What a share link keeps of the Niivue scene: crosshair (fractions of the base volume), 2D pan (mm) and zoom. */
+export interface SceneView {
+  crosshair: [number, number, number];
+  pan: [number, number, number];
+  zoom: number;
+}
+
+/** The scene as shown now; null when no volume is shown. */
+export function readScene(): SceneView | null {
+  if (!nv || !baseImg) return null;
+  const c = nv.scene.crosshairPos;
+  const p = nv.scene.pan2Dxyzmm;
+  return { crosshair: [c[0], c[1], c[2]], pan: [p[0], p[1], p[2]], zoom: p[3] };
+}
+
+/** Moves the crosshair and sets pan/zoom (what readScene gave); the readout follows. */
+export function writeScene(s: Partial<SceneView>): void {
+  const v = nv;
+  if (!v || !baseImg) return;
+  if (s.crosshair) {
+    const c = v.scene.crosshairPos;
+    for (let i = 0; i < 3; i++) c[i] = Math.min(1, Math.max(0, s.crosshair[i]));
+  }
+  if (s.pan || s.zoom !== undefined) {
+    const p = v.scene.pan2Dxyzmm;
+    if (s.pan) for (let i = 0; i < 3; i++) p[i] = s.pan[i];
+    if (s.zoom !== undefined && s.zoom > 0) p[3] = s.zoom;
+  }
+  v.drawScene();
+  v.createOnLocationChange();
+}
+
+/** Resolves when every queued volume/overlay/points load has finished. */
+export function viewerIdle(): Promise<void> {
+  return queue.then(() => undefined);
+}

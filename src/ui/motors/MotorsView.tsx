@@ -6,7 +6,8 @@ import type { Volume } from '../../core/volume';
 import { fmtValue } from '../format';
 import { useStore, type SliceView } from '../store';
 import { attachCanvas, centreOn, getNiivue, setSliceView, showBase, showOverlay, showPoints, styleOverlay, type OverlayStyle, type ViewPoint } from '../viewer';
-import { ensureLoaded, loadMotorsDemo } from './actions';
+import { ensureLoaded } from './actions';
+import { openMotorsDemo } from './share';
 import { displayVolume, heatmapVolume, mapRange, pointSize, tomogramGrid } from './display';
 import { useMotors } from './state';
 
@@ -59,7 +60,8 @@ export function MotorsView() {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [viewError, setViewError] = useState<string | null>(null);
   const [grid, setGrid] = useState<{ id: string; grid: Volume } | null>(null);
-  const [sliceType, setSliceType] = useState<SliceView>('multiplanar');
+  const sliceType = useMotors((s) => s.view.sliceType);
+  const setSliceType = (t: SliceView) => useMotors.setState((s) => ({ view: { ...s.view, sliceType: t } }));
   const selected = useMotors((s) => s.selected);
   const entry = useMotors((s) => s.tomograms.find((t) => t.id === s.selected) ?? null);
   const loaded = entry?.shape !== undefined;
@@ -195,7 +197,7 @@ function EmptyMotors() {
         TIFF stacks, one or more <span className="mono">.onnx</span> models and optionally a <span className="mono">labels.csv</span>. Everything runs in this
         browser.
       </div>
-      <button className="primary big" onClick={() => void loadMotorsDemo()} disabled={busy !== null} data-testid="motors-demo-hero">
+      <button className="primary big" onClick={() => void openMotorsDemo()} disabled={busy !== null} data-testid="motors-demo-hero">
         {busy ?? 'Run the demo: simulated tomograms, a small model, labels'}
       </button>
     </div>

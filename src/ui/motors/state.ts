@@ -10,6 +10,7 @@ import type { TomogramLabel } from '../../core/motors/postprocess';
 import { motorsPreset, type MotorsParams } from '../../core/presets/motors';
 import type { Backend, BackendChoice } from '../../worker/protocol';
 import type { TomoSource } from './sources';
+import type { SliceView } from '../store';
 
 export type TomoStatus = 'loading' | 'waiting' | 'running' | 'done' | 'error' | 'cancelled';
 
@@ -75,6 +76,8 @@ export interface MotorsView {
   opacity: number;
   /** Heatmap values below this fraction of the tomogram's maximum are transparent. */
   heatmapFloor: number;
+  /** Slice layout of the view. */
+  sliceType: SliceView;
 }
 
 export interface MotorsState {
@@ -105,7 +108,7 @@ export const useMotors = create<MotorsState>()(() => ({
   backend: 'auto',
   batch: initialBatch,
   selected: null,
-  view: { showHeatmap: true, showPoints: true, opacity: 0.65, heatmapFloor: 0.5 },
+  view: { showHeatmap: true, showPoints: true, opacity: 0.65, heatmapFloor: 0.5, sliceType: 'multiplanar' },
   busy: null,
 }));
 

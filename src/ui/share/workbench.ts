@@ -1,0 +1,402 @@
+/**
+ * Share hooks of the workbench (and its brain MRI demo): link values, where the inputs came from,
+ * loading link URLs, and session files with the volume, the model and the raw output.
+ */
+import { readVolume } from '../../core/io';
+import { writeNifti } from '../../core/io/nifti';
+import type { ShareSpec, ShareValues } from '../../core/share/query';
+import { readTensor, tensorEntry, type TensorRef } from '../../core/share/session';
+import { spatialShape } from '../../core/volume';
+import type { RunResult } from '../../worker/protocol';
+import { checkRelax, loadDemo, loadModelBytes, loadVolumeBytes, relaxModel, run } from '../actions';
+import { resampleToGrid, type Shape3 } from '../overlay';
+import { initialRunState, initialSettings, initialView, useStore, type ResultState, type SliceView, type ViewState, type WindowSettings } from '../store';
+import { baseImage } from '../viewer';
+import { urlFileName } from './cache';
+import type { FetchUrl, LinkUrls, PresetShare, SessionSave, ShareSources } from './types';
+
+type Origin = { demo: string } | { url: string };
+
+/** Where each loaded volume/model object came from; anything not in here was opened from this computer. */
+const origins = new WeakMap<object, Origin>();
+let labelsUrl: string | undefined;
+/** Set while a demo or a link loads: what the loads in that time come from. */
+let pending: Origin | null = null;
+let runs = 0;
+/** The values right after the demo loaded and ran (a demo link leaves these out). */
+type DemoBaseline = { settings: ShareValues; view?: ShareValues };
+let demoBaseline: DemoBaseline | null = null;
+
+useStore.subscribe((s, prev) => {
+  if (s.volume && s.volume !== prev.volume && !origins.has(s.volume) && pending) origins.set(s.volume, pending);
+  if (s.model && s.model !== prev.model && !origins.has(s.model) && pending) origins.set(s.model, pending);
+  if (s.runState.status === 'running' && prev.runState.status !== 'running') runs++;
+  if (s.labelNames !== prev.labelNames && !pending) labelsUrl = undefined;
+});
+
+const SLICES: SliceView[] = ['axial', 'coronal', 'sagittal', 'multiplanar', 'render'];
+const round = (x: number, digits = 6): number => Number(x.toPrecision(digits));
+
+function settingsValues(s: WindowSettings, relaxed: boolean): ShareValues {
+  return {
+    roi: [...s.roi],
+    overlap: [...s.overlap],
+    mode: s.mode,
+    sigma: s.sigmaScale,
+    swBatch: s.swBatch,
+    cval: s.cval,
+    backend: s.backend,
+    intensity: s.intensity,
+    relax: relaxed,
+  };
+}
+
+/** The base window, or [] while it is Niivue's automatic (robust) range. */
+function windowValue(v: ViewState): number[] {
+  const img = baseImage();
+  if (!(v.baseMax > v.baseMin)) return [];
+  if (img && img.robust_min === v.baseMin && img.robust_max === v.baseMax) return [];
+  return [round(v.baseMin), round(v.baseMax)];
+}
+
+function viewValues(v: ViewState): ShareValues {
+  return {
+    overlay: v.overlay,
+    colormap: v.colormap,
+    opacity: v.opacity,
+    threshold: v.threshold,
+    class: v.channel,
+    show: v.showOverlay,
+    slice: v.sliceType,
+    window: windowValue(v),
+  };
+}
+
+const VIEW_KEYS = ['overlay', 'colormap', 'opacity', 'threshold', 'class', 'show', 'slice', 'window'];
+
+const DEFAULTS: ShareValues = { ...settingsValues(initialSettings, false), ...viewValues(initialView) };
+
+export const workbenchSpec: ShareSpec = {
+  defaults: DEFAULTS,
+  fields: {
+    roi: { integer: true, min: 1 },
+    overlap: { min: 0, max: 0.99 },
+    mode: { choices: ['gaussian', 'constant'] },
+    sigma: { min: 0 },
+    swBatch: { integer: true, min: 1 },
+    backend: { choices: ['auto', 'wasm', 'webgpu'] },
+    intensity: { choices: ['none', 'div255', 'minmax'] },
+    overlay: { choices: ['heatmap', 'labels'] },
+    opacity: { min: 0, max: 1 },
+    class: { integer: true, min: 0 },
+    slice: { choices: SLICES },
+    window: { anyLength: true },
+  },
+};
+
+function sources(): ShareSources {
+  const { volume, model } = useStore.getState();
+  const out: ShareSources = { models: [], data: [], local: [], empty: !volume && !model };
+  const vo = volume ? origins.get(volume) : undefined;
+  const mo = model ? origins.get(model) : undefined;
+  if (vo && mo && 'demo' in vo && 'demo' in mo && vo.demo === mo.demo) {
+    out.demo = vo.demo;
+    return out;
+  }
+  for (const [item, o, list] of [
+    [volume, vo, out.data],
+    [model, mo, out.models],
+  ] as const) {
+    if (!item) continue;
+    const name = 'fileName' in item ? item.fileName : '';
+    if (o && 'url' in o) list.push(o.url);
+    else out.local.push(name);
+  }
+  if (labelsUrl) out.labels = labelsUrl;
+  return out;
+}
+
+/** The brain demo with its origin recorded; with `run: false` it stops before running (links apply their values first). */
+export async function openBrainDemo(opts: { run?: boolean } = {}): Promise<void> {
+  pending = { demo: 'brain' };
+  demoBaseline = null;
+  try {
+    await loadDemo({ run: false });
+  } finally {
+    pending = null;
+  }
+  const s = useStore.getState();
+  if (!s.volume || !s.model || origins.get(s.volume) === undefined) return;
+  demoBaseline = { settings: settingsValues(s.settings, s.model.loaded.relaxed) };
+  if (opts.run !== false) await runWorkbench();
+}
+
+async function runWorkbench(): Promise<void> {
+  await run();
+  const s = useStore.getState();
+  // the demo's view once it ran (overlay kind, class, threshold chosen for its first result)
+  if (demoBaseline && !demoBaseline.view && s.result && sources().demo) demoBaseline.view = viewValues(s.view);
+}
+
+async function load(urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
+  const { addMessage } = useStore.getState();
+  if (urls.data.length > 1) addMessage('warning', `The link names ${urls.data.length} volumes; the workbench opens the first one.`);
+  if (urls.models.length > 1) addMessage('warning', `The link names ${urls.models.length} models; the workbench opens the first one.`);
+  let ok = true;
+  const fetchOne = async (url: string, what: string): Promise<Uint8Array | null> => {
+    useStore.setState({ busy: `Downloading ${what} ${urlFileName(url)}…` });
+    try {
+      return await fetchUrl(url);
+    } catch (e) {
+      addMessage('error', `Could not open the link's ${what}: ${(e as Error).message}`);
+      ok = false;
+      return null;
+    } finally {
+      useStore.setState({ busy: null });
+    }
+  };
+  const [dataUrl, modelUrl] = [urls.data[0], urls.models[0]];
+  const [vol, mod, lab] = await Promise.all([
+    dataUrl ? fetchOne(dataUrl, 'volume') : null,
+    modelUrl ? fetchOne(modelUrl, 'model') : null,
+    urls.labels ? fetchOne(urls.labels, 'labels') : null,
+  ]);
+  if (vol && dataUrl) {
+    pending = { url: dataUrl };
+    try {
+      loadVolumeBytes(vol, urlFileName(dataUrl));
+    } catch (e) {
+      addMessage('error', `Could not open ${dataUrl}: ${(e as Error).message}`);
+      ok = false;
+    } finally {
+      pending = null;
+    }
+  }
+  let labelNames: string[] | null = null;
+  if (lab && urls.labels) {
+    labelNames = parseLabelNames(new TextDecoder().decode(lab));
+    if (!labelNames) addMessage('warning', `${urls.labels}: no class names found (expected a model card with "labels" or one name per line).`);
+  }
+  if (mod && modelUrl) {
+    pending = { url: modelUrl };
+    try {
+      ok = (await loadModelBytes(mod, urlFileName(modelUrl), { labelNames })) && ok;
+    } finally {
+      pending = null;
+    }
+  }
+  if (labelNames && urls.labels) {
+    pending = { url: urls.labels };
+    useStore.setState({ labelNames });
+    pending = null;
+    labelsUrl = urls.labels;
+  }
+  return ok;
+}
+
+/** Class names from a model card ({"labels": [...]}) or a text file with one name per line. */
+export function parseLabelNames(text: string): string[] | null {
+  const t = text.trim();
+  if (t.startsWith('{') || t.startsWith('[')) {
+    try {
+      const j = JSON.parse(t) as unknown;
+      const arr = Array.isArray(j) ? j : (j as { labels?: unknown }).labels;
+      return Array.isArray(arr) && arr.length > 0 ? arr.map(String) : null;
+    } catch {
+      return null;
+    }
+  }
+  const lines = t.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  return lines.length > 0 ? lines : null;
+}
+
+async function apply(values: ShareValues): Promise<string[]> {
+  const s = useStore.getState();
+  const v = values;
+  const patch: Partial<WindowSettings> = {};
+  if (v.roi) Object.assign(patch, { roi: v.roi as Shape3, roiTouched: true });
+  if (v.overlap) {
+    const o = v.overlap as Shape3;
+    Object.assign(patch, { overlap: o, overlapLinked: o[0] === o[1] && o[1] === o[2] });
+  }
+  if (v.mode !== undefined) patch.mode = v.mode as WindowSettings['mode'];
+  if (v.sigma !== undefined) patch.sigmaScale = v.sigma as number;
+  if (v.swBatch !== undefined) patch.swBatch = v.swBatch as number;
+  if (v.cval !== undefined) patch.cval = v.cval as number;
+  if (v.backend !== undefined) patch.backend = v.backend as WindowSettings['backend'];
+  if (v.intensity !== undefined) patch.intensity = v.intensity as WindowSettings['intensity'];
+  s.setSettings(patch);
+  if (v.relax === true && s.model && !s.model.loaded.relaxed) await relaxModel();
+  else if (v.relax === false && s.model?.loaded.relaxed) {
+    const m = s.model;
+    await loadModelBytes(m.bytes, m.fileName, { labelNames: s.labelNames, keepRoi: true, quiet: true });
+  }
+  checkRelax();
+  return [];
+}
+
+/** View values go in after the run (a first result picks its own overlay kind and class). */
+function applyView(values: ShareValues): void {
+  const v = values;
+  const patch: Partial<ViewState> = {};
+  if (v.overlay !== undefined) patch.overlay = v.overlay as ViewState['overlay'];
+  if (v.colormap !== undefined) patch.colormap = v.colormap as string;
+  if (v.opacity !== undefined) patch.opacity = v.opacity as number;
+  if (v.threshold !== undefined) patch.threshold = v.threshold as number;
+  if (v.class !== undefined) {
+    const n = useStore.getState().result?.channels ?? 1;
+    patch.channel = Math.min(v.class as number, n - 1);
+  }
+  if (v.show !== undefined) patch.showOverlay = v.show as boolean;
+  if (v.slice !== undefined) patch.sliceType = v.slice as SliceView;
+  const w = v.window as number[] | undefined;
+  if (w && w.length === 2 && w[1] > w[0]) Object.assign(patch, { baseMin: w[0], baseMax: w[1] });
+  useStore.getState().setView(patch);
+}
+
+// ---------------------------------------------------------------------------------------------
+// sessions
+
+interface WorkbenchSession {
+  volume: { path: string; fileName: string; origin?: Origin } | null;
+  model: { path: string; fileName: string; relaxed: boolean; origin?: Origin } | null;
+  labelNames: string[] | null;
+  labelsUrl?: string;
+  settings: WindowSettings;
+  view: ViewState;
+  demoBaseline: DemoBaseline | null;
+  result: {
+    data: TensorRef;
+    shape: number[];
+    backend: RunResult['backend'];
+    backendReason: string;
+    stats: RunResult['stats'];
+    sessionMs: number;
+    perWindowMs: number;
+    wallMs: number;
+    inputName: string;
+    modelName: string;
+    modelLoadMs: number;
+    relaxed: boolean;
+    channels: number;
+  } | null;
+}
+
+const safeName = (n: string): string => n.replace(/[^\w.-]+/g, '_') || 'file';
+
+async function saveSession(): Promise<SessionSave<WorkbenchSession>> {
+  const s = useStore.getState();
+  const files = new Map<string, Uint8Array>();
+  const st: WorkbenchSession = {
+    volume: null,
+    model: null,
+    labelNames: s.labelNames,
+    ...(labelsUrl ? { labelsUrl } : {}),
+    settings: s.settings,
+    view: s.view,
+    demoBaseline,
+    result: null,
+  };
+  if (s.volume) {
+    const path = `inputs/${safeName(s.volume.fileName.replace(/\.(nii(\.gz)?|mrc|npy|gz)$/i, ''))}.nii.gz`;
+    files.set(path, writeNifti(s.volume.volume, { gzip: true }));
+    st.volume = { path, fileName: s.volume.fileName, origin: origins.get(s.volume) };
+  }
+  if (s.model) {
+    const path = `models/${safeName(s.model.fileName)}`;
+    files.set(path, s.model.bytes);
+    st.model = { path, fileName: s.model.fileName, relaxed: s.model.loaded.relaxed, origin: origins.get(s.model) };
+  }
+  const r = s.result;
+  if (r && s.volume && r.input === s.volume.volume) {
+    const { data, ...run } = r.run;
+    st.result = {
+      ...run,
+      data: tensorEntry('results/output.f32', data, files),
+      wallMs: r.wallMs,
+      inputName: r.inputName,
+      modelName: r.modelName,
+      modelLoadMs: r.modelLoadMs,
+      relaxed: r.relaxed,
+      channels: r.channels,
+    };
+  }
+  return { state: st, files };
+}
+
+async function openSession(state: unknown, files: Map<string, Uint8Array>, name: string): Promise<void> {
+  const st = state as WorkbenchSession;
+  if (!st || typeof st !== 'object' || !st.settings || !st.view) throw new Error(`${name}: the workbench state is missing from session.json`);
+  const { addMessage } = useStore.getState();
+  useStore.setState({ result: null, runState: initialRunState, parity: null });
+  if (st.volume) {
+    const bytes = files.get(st.volume.path);
+    if (!bytes) throw new Error(`${name}: ${st.volume.path} is missing`);
+    // checked first: loadVolumeBytes would keep the previous volume on failure
+    readVolume(bytes, st.volume.path);
+    pending = st.volume.origin ?? null;
+    try {
+      loadVolumeBytes(bytes, st.volume.path);
+    } finally {
+      pending = null;
+    }
+    const v = useStore.getState().volume!;
+    useStore.setState({ volume: { ...v, fileName: st.volume.fileName } });
+    if (st.volume.origin) origins.set(useStore.getState().volume!, st.volume.origin);
+  } else {
+    useStore.setState({ volume: null });
+  }
+  if (st.model) {
+    const bytes = files.get(st.model.path);
+    if (!bytes) throw new Error(`${name}: ${st.model.path} is missing`);
+    pending = st.model.origin ?? null;
+    try {
+      const ok = await loadModelBytes(bytes, st.model.fileName, { relaxDims: st.model.relaxed, labelNames: st.labelNames, keepRoi: true, quiet: true });
+      if (!ok) throw new Error(`${name}: its model ${st.model.fileName} could not be loaded (see the messages)`);
+    } finally {
+      pending = null;
+    }
+  }
+  labelsUrl = st.labelsUrl;
+  demoBaseline = st.demoBaseline ?? null;
+  useStore.setState({ labelNames: st.labelNames, settings: { ...initialSettings, ...st.settings } });
+  const cur = useStore.getState();
+  const vol = cur.volume?.volume;
+  if (st.result && vol) {
+    const r = st.result;
+    const data = readTensor(r.data, files, name);
+    if (!(data instanceof Float32Array)) throw new Error(`${name}: ${r.data.path} is not float32`);
+    const out = r.shape.length === 3 ? [r.shape[0], 1, r.shape[1], r.shape[2]] : r.shape;
+    const onInput = resampleToGrid(data, r.channels, [out[1], out[2], out[3]], spatialShape(vol) as Shape3);
+    const { data: _ref, wallMs, inputName, modelName, modelLoadMs, relaxed, channels, ...run } = r;
+    void _ref;
+    const result: ResultState = { run: { ...run, data }, wallMs, inputName, modelName, input: vol, modelLoadMs, relaxed, onInput, channels };
+    useStore.setState({
+      result,
+      runState: { ...initialRunState, status: 'done', done: run.stats.windows, total: run.stats.windows, elapsedMs: wallMs },
+    });
+  }
+  useStore.setState({ view: { ...initialView, ...st.view } });
+  addMessage('info', `Opened the session ${name}${st.result ? ' with its result (not run again)' : ''}.`);
+}
+
+export const workbenchShare: PresetShare & { applyView(values: ShareValues): void } = {
+  spec: () => {
+    const base = sources().demo && demoBaseline ? { ...DEFAULTS, ...demoBaseline.settings, ...(demoBaseline.view ?? {}) } : DEFAULTS;
+    return { ...workbenchSpec, defaults: base };
+  },
+  values: () => {
+    const s = useStore.getState();
+    return { ...settingsValues(s.settings, s.model?.loaded.relaxed ?? false), ...viewValues(s.view) };
+  },
+  sources,
+  load,
+  apply,
+  applyView,
+  run: runWorkbench,
+  runCount: () => runs,
+  saveSession,
+  openSession,
+};
+
+export { VIEW_KEYS as WORKBENCH_VIEW_KEYS };
