@@ -5,6 +5,8 @@
  *   npm run --silent cli -- convert M.onnx --webgpu --out M2.onnx [--float16] [--relax-dims] [--tolerance t]
  *   npm run --silent cli -- motors --models m1.onnx,m2.onnx --tomograms DIR --out submission.csv [options]
  *   npm run --silent cli -- spectrogram --models m1.onnx[,m2.onnx] --inputs DIR --out submission.csv [--votes votes.csv] [--window start]
+ *   npm run --silent cli -- protein --models m1.onnx[,m2.onnx] --inputs DIR [--cells DIR] --out cells.csv [--labels cell_labels.csv]
+ *   npm run --silent cli -- spine --seg s1.onnx[,s2.onnx] [--cls c1.onnx,...] --studies DIR --out DIR [--labels labels.csv]
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -24,6 +26,8 @@ import { motorMetric } from '../core/motors/metric';
 import { checkSize, convertModel, inspectReport, reportJson, reportText } from '../core/onnx/convert';
 import { checkRewrite, type ModelRunner } from '../core/onnx/check';
 import { spectrogram, SPECTROGRAM_USAGE } from './spectrogram';
+import { protein, PROTEIN_USAGE } from './protein';
+import { spine, SPINE_USAGE } from './spine';
 
 export class UsageError extends Error {}
 
@@ -38,7 +42,9 @@ const USAGE = `usage:
                     [--quantile q | none] [--labels labels.csv] [--input-size D,H,W] [--roi D,H,W]
                     [--overlap a,b,c] [--sw-batch n] [--tta identity,flipD,flipH] [--max-peaks k]
                     [--min-peak-distance d] [--card model.json] [--quiet]
-${SPECTROGRAM_USAGE}`;
+${SPECTROGRAM_USAGE}
+${PROTEIN_USAGE}
+${SPINE_USAGE}`;
 
 function numbers(s: string, what: string): number[] {
   const v = s.split(',').map((x) => Number(x.trim()));
@@ -467,7 +473,9 @@ export async function main(argv: string[]): Promise<number> {
     else if (cmd === 'inspect') inspect(rest);
     else if (cmd === 'convert') return await convert(rest);
     else if (cmd === 'motors') return await motors(rest);
+    else if (cmd === 'protein') return await protein(rest);
     else if (cmd === 'spectrogram') return await spectrogram(rest);
+    else if (cmd === 'spine') return await spine(rest);
     else if (cmd === undefined || cmd === '--help' || cmd === '-h') {
       process.stdout.write(USAGE + '\n');
       return cmd === undefined ? 2 : 0;
