@@ -127,7 +127,13 @@ function numberOf(ds: DataSet, tag: string): number | null {
   return v ? v[0] : null;
 }
 
+function hasPreamble(b: Uint8Array): boolean {
+  return b.length >= 132 && b[128] === 0x44 && b[129] === 0x49 && b[130] === 0x43 && b[131] === 0x4d;
+}
+
 function parse(file: DicomFile): DataSet {
+  const b = file.bytes;
+  if (!hasPreamble(b) && !(b.length > 8 && b[0] === 0x08 && b[1] === 0x00)) throw new Error('not a DICOM file (no DICM prefix)');
   try {
     return dicomParser.parseDicom(file.bytes);
   } catch (e) {
