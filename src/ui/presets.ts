@@ -14,6 +14,8 @@ import { openLink } from './share/link';
 import type { PresetShare } from './share/types';
 import { openBrainDemo, workbenchShare } from './share/workbench';
 import { motorsShare, openMotorsDemo } from './motors/share';
+import { ProteinApp } from './protein/ProteinApp';
+import { loadProteinDemo, setBackend as setProteinBackend } from './protein/actions';
 
 export interface PresetDemo {
   /** `?demo=<name>` opens the preset with this demo and runs it. */
@@ -82,6 +84,22 @@ export const PRESETS: PresetEntry[] = [
     fromUrl: (params) => {
       const b = params.get('backend');
       if (b === 'wasm' || b === 'webgpu' || b === 'auto') setSpineBackend(b as BackendChoice);
+    },
+  },
+  {
+    id: 'protein',
+    label: 'Protein localisation',
+    title: 'Protein localisation in cells (HPA 2021 pipeline): RGBY images in, class probabilities, CAMs, per-cell labels and cells.csv out',
+    Page: ProteinApp,
+    demo: {
+      name: 'protein',
+      label: 'Protein localisation demo',
+      title: 'Two simulated RGBY fields of view with cell masks and a small CAM model: runs the protein localisation preset',
+      open: () => loadProteinDemo(),
+    },
+    fromUrl: (params) => {
+      const b = params.get('backend');
+      if (b === 'wasm' || b === 'webgpu' || b === 'auto') setProteinBackend(b as BackendChoice);
     },
   },
 ];
