@@ -11,6 +11,7 @@ import { argmaxCounts } from '../src/core/labels';
 import { tomogramFromVolume } from '../src/core/motors/tomogram';
 import { zoomLinear } from '../src/core/motors/resize';
 import { motorsParamsFromCard, type MotorsModelCard } from '../src/core/presets/motors';
+import { opLog, runOp } from './opHarness';
 
 const client = createWorkerClient();
 
@@ -41,6 +42,10 @@ export interface HarnessMotors {
 }
 
 const harness = {
+  /** One-op model on one backend, with ORT's node placements (e2e/webgpuOps.spec.ts). */
+  runOp,
+  opLog,
+
   /** One tomogram of `size` through the motor pipeline with the model card's values. */
   async motors(req: HarnessMotors) {
     const src = tomogramFromVolume(readVolume(await fetchBytes(req.tomogram), req.tomogram), 'bench');

@@ -12,9 +12,16 @@
  *  - ConvTranspose 3D: 'currently only support 2-dimensional conv' (native EP: 'Only Conv2d or
  *    Conv1d are supported'). Rewritten by rewriteConvTranspose3d.
  *  - Conv 3D (a naive Conv3D shader; the doc's "conv3d is not supported" is stale): pads must be
- *    all six equal ('Unsupported padding parameter: 1,1,1,0,0,0'), strides and dilations must be
- *    explicit attributes ('dilations should be 3D'), auto_pad SAME_LOWER fails, and group > 1
- *    runs but gives wrong numbers (max rel. diff 1.8 on a test model). Rewritten by rewriteForWebGpu.
+ *    all six equal ('Unsupported padding parameter: 1,1,1,0,0,0'), auto_pad SAME_LOWER fails, and
+ *    group > 1 runs but gives wrong numbers (max rel. diff 1.8 on a test model). Rewritten by
+ *    rewriteForWebGpu.
+ *  - Conv (any rank) with neither kernel_shape nor dilations attributes fails ('dilations should be
+ *    2D'/'3D'); either one is enough (e2e/webgpuOps.spec.ts). PyTorch exports always write both.
+ *  - DequantizeLinear on a tensor computed at run time gives wrong numbers (uint8 and int8, with
+ *    and without zero point); on weights it is constant-folded on the CPU at session creation.
+ *  - GatherBlockQuantized: uint8 data runs on the CPU; 4-bit data runs on WebGPU but its numbers
+ *    differ from the CPU kernel's. GroupQueryAttention without past key/values fails at run()
+ *    ('Unsupported OrtValue type').
  *  - 3D MaxPool/AveragePool/GlobalAveragePool/GlobalMaxPool fail under the default NHWC layout
  *    ('Pooling with kernelShape.length > 2 is not supported for NHWC format'); they run with
  *    `executionProviders: [{ name: 'webgpu', preferredLayout: 'NCHW' }]`, or after rewriteForWebGpu.
@@ -58,10 +65,10 @@ const WEBGPU: Row[] = [
   ['AveragePool', '7-9,10,11-18,19+', 'partial', '3D fails under the default NHWC layout; ceil_mode=1 fails'],
   ['BatchNormalization', '7-8,9-13,14,15+', 'partial', 'inference only (training_mode=1 fails)'],
   ['Cast', '6-8,9-12,13-18,19-20,21+', 'yes'], ['Ceil', '6-12,13+', 'yes'], ['Clip', '6-10,11,12,13+', 'yes'], ['Concat', '1-3,4-10,11-12,13+', 'yes'],
-  ['Conv', '1-10,11+', 'partial', '3D: a naive shader that needs all six pads equal and explicit strides/dilations, and gives wrong numbers with group > 1 (rewriteForWebGpu fixes all three)'],
+  ['Conv', '1-10,11+', 'partial', '3D: a naive shader that needs all six pads equal and gives wrong numbers with group > 1 (rewriteForWebGpu fixes both); any rank fails without kernel_shape and dilations attributes'],
   ['ConvTranspose', '1-10,11+', 'partial', "1D/2D only; 3D fails at run time: 'currently only support 2-dimensional conv' (native WebGPU EP: 'Only Conv2d or Conv1d are supported'); rewriteConvTranspose3d rewrites it"],
   ['Cos', '7+', 'yes'], ['Cosh', '9+', 'yes'], ['CumSum', '11-13,14+', 'yes'], ['DFT', '17-19,20+', 'yes'],
-  ['DepthToSpace', '11-12,13+', 'yes', '4D only (as in ONNX)'], ['DequantizeLinear', '10-12,13-18,19-20,21+', 'yes'],
+  ['DepthToSpace', '11-12,13+', 'yes', '4D only (as in ONNX)'], ['DequantizeLinear', '10-12,13-18,19-20,21+', 'partial', 'wrong numbers on tensors computed at run time (uint8 and int8); on weights it is constant-folded on the CPU'],
   ['Div', '7-12,13,14+', 'yes'], ['Einsum', '12+', 'yes'], ['Elu', '6+', 'yes'], ['Equal', '7-10,11-12,13-18,19+', 'yes'],
   ['Erf', '9-12,13+', 'yes'], ['Exp', '6-12,13+', 'yes'], ['Expand', '8-12,13+', 'yes'], ['Flatten', '1-8,9-10,11-12,13-20,21+', 'yes'],
   ['Floor', '6-12,13+', 'yes'], ['Gather', '1-10,11-12,13+', 'yes'], ['GatherElements', '11-12,13+', 'yes'], ['GatherND', '11,12,13+', 'yes'],
@@ -90,14 +97,18 @@ const WEBGPU: Row[] = [
   ['Unsqueeze', '1-10,11-12,13-20,21+', 'yes'], ['Where', '9-15,16+', 'yes'],
   // no kernel needed: ORT folds or removes these when the session is created
   ['Constant', '1+', 'yes', 'folded into an initializer when the session is created'],
-  ['Identity', '1+', 'yes', "removed by ORT's graph optimizer"],
-  ['Dropout', '1+', 'yes', "removed by ORT's graph optimizer (inference)"],
+  ['Identity', '1+', 'yes', "removed by ORT's graph optimizer (kept as a CPU copy when it only links a graph input to an output)"],
+  ['Dropout', '1+', 'yes', "removed by ORT's graph optimizer in inference (kept as a CPU copy when it only links a graph input to an output)"],
+  // ONNX functions without a kernel of their own: ORT expands them when the session is created
+  ['CastLike', '15+', 'yes', 'an ONNX function: ORT expands it into Cast'],
+  ['GroupNormalization', '18+', 'yes', 'an ONNX function: ORT expands it into Reshape, ReduceMean, Sub, Sqrt, Div, Mul, Add (WebGPU) with its shape arithmetic on the CPU'],
+  ['CenterCropPad', '18+', 'yes', 'an ONNX function: ORT expands it into Pad and Slice (WebGPU) with its shape arithmetic on the CPU'],
 ];
 
 /** com.microsoft contrib ops with WebGPU kernels (same doc). */
 const WEBGPU_MS: Row[] = [
   ['Attention', '1+', 'partial', 'no mask, no past/present'], ['BiasAdd', '1+', 'yes'], ['BiasSplitGelu', '1+', 'yes'], ['FastGelu', '1+', 'yes'],
-  ['FusedConv', '1+', 'yes'], ['GatherBlockQuantized', '1+', 'yes'], ['Gelu', '1+', 'yes'], ['GroupQueryAttention', '1+', 'yes'],
+  ['FusedConv', '1+', 'yes'], ['GatherBlockQuantized', '1+', 'partial', 'uint8 data runs on the CPU; 4-bit data gives numbers that differ from the CPU kernel'], ['Gelu', '1+', 'yes'], ['GroupQueryAttention', '1+', 'partial', "fails at run() without past key/values ('Unsupported OrtValue type')"],
   ['MatMulNBits', '1+', 'yes'], ['MultiHeadAttention', '1+', 'partial', 'no mask, no past/present'], ['QuickGelu', '1+', 'yes'],
   ['RotaryEmbedding', '1+', 'yes'], ['SkipLayerNormalization', '1+', 'yes'], ['SkipSimplifiedLayerNormalization', '1+', 'yes'],
 ];
@@ -106,16 +117,15 @@ const WEBGPU_MS: Row[] = [
 const CPU_ONLY: Row[] = [
   ['ConstantOfShape', '', 'cpu'], ['Upsample', '', 'cpu', 'deprecated; re-export with Resize (opset >= 11) to run on WebGPU'],
   ['PRelu', '', 'cpu'], ['Max', '', 'cpu'], ['Min', '', 'cpu'], ['Sum', '', 'cpu'], ['Mean', '', 'cpu'], ['Softplus', '', 'cpu'],
-  ['Softsign', '', 'cpu'], ['Selu', '', 'cpu'], ['Celu', '', 'cpu'], ['Mish', '', 'cpu'], ['Mod', '', 'cpu'], ['Round', '', 'cpu'], ['Sign', '', 'cpu'],
+  ['Softsign', '', 'cpu'], ['Selu', '', 'cpu'], ['Celu', '', 'cpu'], ['Mish', '', 'cpu', 'an ONNX function: ORT expands it into Softplus (CPU) and Tanh, Mul (WebGPU)'], ['Mod', '', 'cpu'], ['Round', '', 'cpu'], ['Sign', '', 'cpu'],
   ['LogSoftmax', '', 'cpu'], ['Hardmax', '', 'cpu'], ['NonZero', '', 'cpu'], ['TopK', '', 'cpu'], ['OneHot', '', 'cpu'], ['Trilu', '', 'cpu'],
   ['LRN', '', 'cpu'], ['LpNormalization', '', 'cpu'], ['MeanVarianceNormalization', '', 'cpu'],
-  ['GroupNormalization', '', 'cpu', 'an ONNX function: ORT may expand it into ops that run on WebGPU'],
   ['SpaceToDepth', '', 'cpu'], ['QuantizeLinear', '', 'cpu'], ['QLinearConv', '', 'cpu'], ['QLinearMatMul', '', 'cpu'], ['MatMulInteger', '', 'cpu'],
   ['ConvInteger', '', 'cpu'], ['DynamicQuantizeLinear', '', 'cpu'], ['ScatterElements', '', 'cpu'], ['Scatter', '', 'cpu'], ['Compress', '', 'cpu'],
   ['NonMaxSuppression', '', 'cpu'], ['RoiAlign', '', 'cpu'], ['Size', '', 'cpu'], ['And', '', 'cpu'], ['Or', '', 'cpu'], ['Xor', '', 'cpu'],
   ['IsNaN', '', 'cpu'], ['IsInf', '', 'cpu'], ['Loop', '', 'cpu'], ['Scan', '', 'cpu'], ['EyeLike', '', 'cpu'], ['ReverseSequence', '', 'cpu'],
-  ['Unique', '', 'cpu'], ['Col2Im', '', 'cpu'], ['CenterCropPad', '', 'cpu'], ['AffineGrid', '', 'cpu'], ['Shrink', '', 'cpu'], ['BitShift', '', 'cpu'],
-  ['CastLike', '', 'cpu'], ['LpPool', '', 'cpu'], ['GlobalLpPool', '', 'cpu'], ['MaxUnpool', '', 'cpu'], ['MaxRoiPool', '', 'cpu'], ['STFT', '', 'cpu'],
+  ['Unique', '', 'cpu'], ['Col2Im', '', 'cpu'], ['AffineGrid', '', 'cpu'], ['Shrink', '', 'cpu'], ['BitShift', '', 'cpu'],
+['LpPool', '', 'cpu'], ['GlobalLpPool', '', 'cpu'], ['MaxUnpool', '', 'cpu'], ['MaxRoiPool', '', 'cpu'], ['STFT', '', 'cpu'],
   ['RandomNormal', '', 'cpu'], ['RandomUniform', '', 'cpu'], ['RandomNormalLike', '', 'cpu'], ['RandomUniformLike', '', 'cpu'], ['Multinomial', '', 'cpu'],
 ];
 
@@ -227,14 +237,19 @@ function nodeProblem(n: NodeInfo, dims: Map<string, number[]>, rank: Map<string,
       if (wRank(1) === 5 || xRank() === 5) return '3D ConvTranspose is not supported by the WebGPU backend (fails at run time)';
       return null;
     case 'Conv': {
-      if (wRank(1) !== 5 && xRank() !== 5) return null;
+      const r = wRank(1) ?? xRank();
+      const bare = !list(n.attrs.kernel_shape) && !list(n.attrs.dilations);
+      if (r !== 5) return bare && r ? `Conv without kernel_shape and dilations attributes fails on WebGPU ('dilations should be ${r - 2}D'); export it with them` : null;
       if (num(n.attrs.group, 1) > 1) return '3D Conv with groups: the WebGPU Conv3D shader ignores them (wrong numbers)';
       const pads = list(n.attrs.pads) ?? [0];
       if (autoPad === 'SAME_LOWER') return '3D Conv with auto_pad SAME_LOWER is not supported on WebGPU';
       if (autoPad === 'NOTSET' && pads.some((p) => p !== pads[0])) return `3D Conv with pads [${pads}]: the WebGPU Conv3D kernel needs all six pads equal`;
-      if (!list(n.attrs.strides) || !list(n.attrs.dilations)) return "3D Conv without explicit strides/dilations attributes fails on WebGPU ('dilations should be 3D')";
+      if (bare) return "3D Conv without kernel_shape and dilations attributes fails on WebGPU ('dilations should be 3D')";
       return null;
     }
+    case 'DequantizeLinear':
+      // on an initializer ORT folds it into a float32 weight when the session is created
+      return dims.has(n.inputs[0]) ? null : 'DequantizeLinear on a tensor computed at run time gives wrong numbers on WebGPU';
     case 'MaxPool':
     case 'AveragePool':
       if (is3d() && layout === 'NHWC') return `3D ${n.op} fails under WebGPU's default NHWC layout (runs with preferredLayout 'NCHW')`;
@@ -255,6 +270,17 @@ function nodeProblem(n: NodeInfo, dims: Map<string, number[]>, rank: Map<string,
     default:
       return null;
   }
+}
+
+/** Node-level problems of com.microsoft ops: [problem, 'cpu' when it runs on the CPU instead of failing]. */
+function msNodeProblem(n: NodeInfo, types: Map<string, number>): [string, 'cpu' | 'fail'] | null {
+  if (n.op === 'GatherBlockQuantized') {
+    const t = types.get(n.inputs[0]);
+    if (t === 2) return ['GatherBlockQuantized with uint8 data has no WebGPU kernel', 'cpu'];
+    if (t === 21 || t === 22) return ['GatherBlockQuantized with 4-bit data gives wrong numbers on WebGPU (differs from the CPU kernel)', 'fail'];
+  }
+  if (n.op === 'GroupQueryAttention' && !n.inputs[3]) return ["GroupQueryAttention without past key/values fails on WebGPU ('Unsupported OrtValue type')", 'fail'];
+  return null;
 }
 
 /** Node-level problems that rewriteForWebGpu removes. */
@@ -294,8 +320,16 @@ export function verdictFor(info: ModelInfo, opts: VerdictOptions = {}): Verdict 
   if (info.nodes) {
     const dims = constDims(info);
     const r = ranks(info, opts);
+    const types = new Map((info.initializers ?? []).map((t) => [t.name, t.dataType] as const));
     for (const n of info.nodes) {
+      if (n.domain === 'com.microsoft') {
+        const p = msNodeProblem(n, types);
+        if (p && p[1] === 'cpu') cpuOps[`${n.domain}:${n.op}`] = (cpuOps[`${n.domain}:${n.op}`] ?? 0) + 1;
+        else if (p) failing.push({ node: n.name || n.outputs[0], op: `${n.domain}:${n.op}`, reason: p[0] });
+      }
       if (n.domain) continue;
+      // an op whose WebGPU kernels do not cover this opset runs on the CPU: no WebGPU limits apply
+      if (opSupport(n.op, info.opset).support === 'cpu') continue;
       const p = nodeProblem(n, dims, r, opts.preferredLayout ?? 'NHWC');
       if (p) failing.push({ node: n.name || n.outputs[0], op: n.op, reason: p });
       if (n.op === 'ConvTranspose' && ((dims.get(n.inputs[1])?.length ?? r.get(n.inputs[0])) === 5)) ct3d++;
