@@ -6,6 +6,8 @@
 import type { ComponentType } from 'react';
 import { MotorsApp } from './motors/MotorsApp';
 import { SpineApp } from './spine/SpineApp';
+import { EegApp } from './eeg/EegApp';
+import { loadEegDemo, setEegBackend } from './eeg/actions';
 import { loadSpineDemo, setBackend as setSpineBackend } from './spine/actions';
 import { setBackend } from './motors/actions';
 import type { BackendChoice } from '../worker/protocol';
@@ -84,6 +86,22 @@ export const PRESETS: PresetEntry[] = [
     fromUrl: (params) => {
       const b = params.get('backend');
       if (b === 'wasm' || b === 'webgpu' || b === 'auto') setSpineBackend(b as BackendChoice);
+    },
+  },
+  {
+    id: 'eeg',
+    label: 'EEG spectrogram',
+    title: 'EEG spectrogram classification (HMS 2024 pipeline): parquet spectrograms in, six-class probabilities, CAM, submission.csv and KL out',
+    Page: EegApp,
+    demo: {
+      name: 'eeg',
+      label: 'EEG spectrogram demo',
+      title: 'Two simulated and one real EEG-derived spectrogram, expert votes and a small CAM classifier: runs the EEG preset',
+      open: loadEegDemo,
+    },
+    fromUrl: (params) => {
+      const b = params.get('backend');
+      if (b === 'wasm' || b === 'webgpu' || b === 'auto') setEegBackend(b as BackendChoice);
     },
   },
   {
