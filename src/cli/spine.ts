@@ -209,7 +209,16 @@ export async function spine(argv: string[]): Promise<number> {
   params.fallbackThreshold = Math.min(num(values.fallback, 'fallback') ?? params.fallbackThreshold, params.threshold);
   const problems = validateSpineParams(params);
   if (problems.length) throw new InputError(problems[0]);
-  const labels = values.labels ? parseSpineLabelsCsv(readFileSync(values.labels, 'utf8'), basename(values.labels)) : null;
+  if (values.labels && !cls.length) throw new InputError('--labels needs --cls (fracture probabilities) to compute the metric');
+  let labelsText: string | null = null;
+  if (values.labels) {
+    try {
+      labelsText = readFileSync(values.labels, 'utf8');
+    } catch (e) {
+      throw new InputError(`cannot read --labels '${values.labels}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  const labels = labelsText !== null ? parseSpineLabelsCsv(labelsText, basename(values.labels as string)) : null;
 
   const studies = findStudies(values.studies);
   const segSessions = await Promise.all(seg.map((m) => m.session));
@@ -257,7 +266,6 @@ export async function spine(argv: string[]): Promise<number> {
     log(`no --cls models: no fracture probabilities, so no submission.csv (masks only)`);
   }
   if (labels) {
-    if (!clsPreds.length) throw new InputError('--labels needs --cls (fracture probabilities) to compute the metric');
     const m = spineMetric(labels, preds);
     if (m.rows === 0) throw new InputError(`--labels: none of the ${preds.length} studies is in ${basename(values.labels as string)}`);
     process.stdout.write(`RSNA 2022 weighted log loss: ${m.loss.toFixed(4)} (${m.perStudy.length} studies, ${m.rows} rows${m.missing.length ? `; ${m.missing.length} labelled studies not predicted` : ''})\n`);

@@ -1,8 +1,8 @@
 /**
  * JPEG 2000 decoding with @cornerstonejs/codec-openjpeg (OpenJPEG compiled to WASM), loaded on first
  * use. In Node (CLI, tests) the Emscripten module finds its .wasm next to itself; in a browser page
- * or worker the bundler must hand over the .wasm address: import './openjpegBrowser' (which calls
- * configureOpenJpeg with a Vite `?url` import) once in the code that runs there.
+ * or worker the .wasm address comes from a Vite `?url` import (openjpegBrowser.ts, imported
+ * dynamically only there), unless configureOpenJpeg gave a URL or the bytes.
  */
 
 interface FrameInfo {
@@ -41,12 +41,16 @@ export function configureOpenJpeg(c: { wasmUrl?: string; wasmBinary?: ArrayBuffe
   loading = null;
 }
 
+function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions === 'object' && typeof process.versions.node === 'string';
+}
+
 async function load(): Promise<OpenJpegModule> {
   loading ??= (async () => {
     const mod = (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')) as unknown as { default: OpenJpegFactory | { default: OpenJpegFactory } };
     const d = mod.default;
     const factory: OpenJpegFactory = typeof d === 'function' ? d : d.default;
-    const url = config.wasmUrl;
+    const url = config.wasmUrl ?? (!config.wasmBinary && !isNode() ? (await import('./openjpegBrowser')).openJpegWasmUrl : undefined);
     return factory({
       // OpenJPEG logs every header it reads: keep the console quiet
       print: () => undefined,

@@ -1,5 +1,7 @@
-/** Browser/worker side of the JPEG 2000 decoder: Vite emits the .wasm and gives its URL. */
+/**
+ * Browser/worker side of the JPEG 2000 decoder: Vite emits the .wasm and gives its URL. openjpeg.ts
+ * imports this module dynamically, only outside Node, so Node (CLI, tests) never sees the `?url` import.
+ */
 import wasmUrl from '@cornerstonejs/codec-openjpeg/decodewasm?url';
-import { configureOpenJpeg } from './openjpeg';
 
-configureOpenJpeg({ wasmUrl });
+export const openJpegWasmUrl: string = wasmUrl;

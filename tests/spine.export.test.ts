@@ -1,0 +1,66 @@
+/**
+ * Spine export and metric: submission.csv rows, the labels CSV, and the RSNA 2022 weighted log loss
+ * against a Python implementation (tools/make_spine_fixtures.py rsna_metric).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseSpineLabelsCsv, parseSpineSubmissionCsv, spineMetric, spineSubmissionCsv, type SpineStudyPrediction } from '../src/core/spine/export';
+import { VERTEBRAE } from '../src/core/presets/spine';
+import { InputError } from '../src/core/volume';
+
+const ROOT = resolve(__dirname, '..');
+const REF = JSON.parse(readFileSync(resolve(ROOT, 'tests/fixtures/spine/reference.json'), 'utf8'));
+
+const pred = (uid: string, p: number[]): SpineStudyPrediction => ({
+  studyUid: uid,
+  vertebrae: VERTEBRAE.map((name, k) => ({ name, fracture: p[k] })),
+  patientOverall: p[7],
+});
+
+describe('RSNA 2022 metric', () => {
+  it('equals the Python implementation (per-row weights 1/2 and 7/14, sum(w * l) / sum(w); 0 and 1 clipped)', () => {
+    const labels = new Map(REF.metric.labels.map((y: number[], i: number) => [`s${i}`, { C: y.slice(0, 7), patient_overall: y[7] }]));
+    const preds = REF.metric.predictions.map((p: number[], i: number) => pred(`s${i}`, p));
+    const m = spineMetric(labels as Map<string, { C: number[]; patient_overall: number }>, preds);
+    expect(m.loss).toBeCloseTo(REF.metric.loss, 12);
+    m.perStudy.forEach((s, i) => expect(s.loss).toBeCloseTo(REF.metric.perStudy[i], 12));
+    expect(m.rows).toBe(24);
+    expect(m.missing).toEqual([]);
+  });
+
+  it('a perfect prediction scores ~0; missing and unlabelled studies are reported, not scored', () => {
+    const labels = parseSpineLabelsCsv('StudyInstanceUID,patient_overall,C1,C2,C3,C4,C5,C6,C7\na,1,0,0,0,0,1,0,0\nb,0,0,0,0,0,0,0,0\n');
+    const m = spineMetric(labels, [pred('a', [0, 0, 0, 0, 1, 0, 0, 1]), pred('zz', [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])]);
+    expect(m.loss).toBeLessThan(1e-12);
+    expect(m.missing).toEqual(['b']);
+    expect(m.unlabelled).toEqual(['zz']);
+  });
+});
+
+describe('CSV', () => {
+  it('submission.csv: row_id,fractured with {uid}_C1..C7 and _patient_overall; reads back', () => {
+    const csv = spineSubmissionCsv([pred('1.2.3', [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.912345678])]);
+    expect(csv.split('\n')).toEqual([
+      'row_id,fractured',
+      '1.2.3_C1,0.1', '1.2.3_C2,0.2', '1.2.3_C3,0.3', '1.2.3_C4,0.4', '1.2.3_C5,0.5', '1.2.3_C6,0.6', '1.2.3_C7,0.7',
+      '1.2.3_patient_overall,0.912346',
+      '',
+    ]);
+    const back = parseSpineSubmissionCsv(csv);
+    expect(back[0].studyUid).toBe('1.2.3');
+    expect(back[0].patientOverall).toBeCloseTo(0.912346, 9);
+    // a vertebra without a mask has no stage-2 value: 0.5
+    expect(spineSubmissionCsv([{ studyUid: 'x', vertebrae: [{ name: 'C1', fracture: 0.2 }] }]).split('\n')[2]).toBe('x_C2,0.5');
+  });
+
+  it('labels CSV: the sample sim_neck_labels.csv, and clear messages for bad files', () => {
+    const labels = parseSpineLabelsCsv(readFileSync(resolve(ROOT, 'public/samples/ct/sim_neck_labels.csv'), 'utf8'), 'sim_neck_labels.csv');
+    expect([...labels.values()]).toEqual([{ patient_overall: 1, C: [0, 0, 0, 0, 1, 0, 0] }]);
+    expect([...labels.keys()][0]).toBe(REF.sim_neck.studyUid);
+    expect(() => parseSpineLabelsCsv('StudyInstanceUID,C1\nx,1\n', 'l.csv')).toThrow(InputError);
+    expect(() => parseSpineLabelsCsv('StudyInstanceUID,C1\nx,1\n', 'l.csv')).toThrow('l.csv: missing column(s) patient_overall, C2, C3, C4, C5, C6, C7');
+    expect(() => parseSpineLabelsCsv('StudyInstanceUID,patient_overall,C1,C2,C3,C4,C5,C6,C7\nx,1,0,0,2,0,0,0,0\n', 'l.csv')).toThrow("l.csv, line 2: C3 must be 0 or 1, got '2'");
+    expect(() => parseSpineLabelsCsv('', 'l.csv')).toThrow('l.csv: the file is empty');
+  });
+});
