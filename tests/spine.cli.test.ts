@@ -35,7 +35,7 @@ describe('voxelbench spine', () => {
     expect(r.stderr).toMatch(/broken: skipped: broken: no DICOM image among the 1 file\(s\) \(readme\.txt: not a DICOM file/);
     expect(r.code).toBe(1); // one study failed, the others ran
     expect(r.stdout).toMatch(new RegExp(`${UID.replace(/\./g, '\\.')}\\n  vertebra  voxels`));
-    expect(r.stdout).toMatch(/ {2}C5 +\d+ +\d+\.\d\d +\d+\.\.\d+ +0\.\d{3}  0\.\d{3}/);
+    expect(r.stdout).toMatch(/ {2}C5 +\d+ +\d+\.\d\d +\d+\.\.\d+ +0\.\d{3} {2}0\.\d{3}/);
     expect(r.stdout).toMatch(/patient_overall 0\.\d{3} \(1 - prod\(1 - C_k\): no patient head\)/);
     expect(r.stdout).toMatch(/RSNA 2022 weighted log loss: \d\.\d{4} \(2 studies, 16 rows\)/);
     const ct = readVolume(new Uint8Array(readFileSync(join(CT, 'sim_neck.nii.gz'))), 'sim_neck.nii.gz');
