@@ -25,6 +25,7 @@ import { parseLabelsCsv, submissionCsv, thresholdDetections } from '../core/moto
 import { motorMetric } from '../core/motors/metric';
 import { checkSize, convertModel, inspectReport, reportJson, reportText } from '../core/onnx/convert';
 import { checkRewrite, type ModelRunner } from '../core/onnx/check';
+import { CARD_METADATA_KEY, parseCardText, withCardMetadata } from '../core/onnx/card';
 import { spectrogram, SPECTROGRAM_USAGE } from './spectrogram';
 import { protein, PROTEIN_USAGE } from './protein';
 import { spine, SPINE_USAGE } from './spine';
@@ -37,7 +38,7 @@ const USAGE = `usage:
                    [--weight-map W.npy] [--relax-dims] [--quiet]
   voxelbench inspect M.onnx [--json]
   voxelbench convert M.onnx --out M2.onnx [--webgpu] [--float16] [--relax-dims] [--tolerance t]
-                     [--check-size n] [--seed s]
+                     [--check-size n] [--seed s] [--card card.json (stored in metadata_props)]
   voxelbench motors --models m1.onnx[,m2.onnx...] --tomograms DIR --out submission.csv
                     [--quantile q | none] [--labels labels.csv] [--input-size D,H,W] [--roi D,H,W]
                     [--overlap a,b,c] [--sw-batch n] [--tta identity,flipD,flipH] [--max-peaks k]
@@ -200,11 +201,14 @@ async function convert(argv: string[]): Promise<number> {
       tolerance: { type: 'string' },
       'check-size': { type: 'string' },
       seed: { type: 'string', default: '1234' },
+      card: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
   });
   if (positionals.length !== 1 || !values.out) throw new UsageError('convert needs one model file and --out');
+  const cardText = values.card ? new TextDecoder().decode(readFile(values.card, 'model card')) : null;
+  if (values.card && cardText !== null) parseCardText(cardText, basename(values.card));
   const path = positionals[0];
   const bytes = readFile(path, 'model');
   const files = new Map<string, Uint8Array>();
@@ -212,8 +216,8 @@ async function convert(argv: string[]): Promise<number> {
     const p = join(dirname(path), loc);
     if (existsSync(p)) files.set(loc, readFile(p, 'external data'));
   }
-  if (!values.webgpu && !values.float16 && !values['relax-dims'] && !files.size) {
-    throw new UsageError('convert needs --webgpu, --float16 or --relax-dims (or a model with external data to inline)');
+  if (!values.webgpu && !values.float16 && !values['relax-dims'] && !files.size && !values.card) {
+    throw new UsageError('convert needs --webgpu, --float16, --relax-dims or --card (or a model with external data to inline)');
   }
   const tolerance = values.tolerance ? numbers(values.tolerance, 'tolerance')[0] : values.float16 ? 1e-2 : 1e-4;
   const r = convertModel(bytes, { webgpu: values.webgpu, float16: values.float16, relaxDims: values['relax-dims'], files, modelName: basename(path) });
@@ -231,10 +235,12 @@ async function convert(argv: string[]): Promise<number> {
     process.stderr.write(`voxelbench: refusing to write ${values.out}: ${c.reason}\n`);
     return 1;
   }
-  writeFileSync(values.out, r.bytes);
+  const outBytes = values.card && cardText !== null ? withCardMetadata(r.bytes, cardText, basename(values.card)) : r.bytes;
+  if (values.card) process.stdout.write(`model card ${basename(values.card)} stored in metadata_props '${CARD_METADATA_KEY}'\n`);
+  writeFileSync(values.out, outBytes);
   process.stdout.write(`WebGPU verdict: ${r.before.verdict} -> ${r.after.verdict}\n`);
   for (const x of r.after.reasons) process.stdout.write(`  - ${x}\n`);
-  process.stdout.write(`wrote ${values.out} (${(r.bytes.length / 1e6).toFixed(2)} MB)\n`);
+  process.stdout.write(`wrote ${values.out} (${(outBytes.length / 1e6).toFixed(2)} MB)\n`);
   return 0;
 }
 

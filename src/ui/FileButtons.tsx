@@ -29,7 +29,7 @@ export function FileButtons() {
       <button onClick={() => modelRef.current?.click()} disabled={busy} data-testid="open-model">
         Open model…
       </button>
-      <input ref={modelRef} type="file" hidden multiple accept=".onnx,.data,.bin" onChange={onPick} data-testid="model-input" />
+      <input ref={modelRef} type="file" hidden multiple accept=".onnx,.data,.bin,.json" onChange={onPick} data-testid="model-input" />
     </>
   );
 }

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import type { ModelInfo, TensorInfo } from '../core/onnx/model';
 import { opSupport, verdictFor, type Support } from '../core/onnx/webgpuOps';
 import { makeWebGpu, REWRITE_TOLERANCE, relaxModel } from './actions';
+import { Float16Toggle } from './Float16Toggle';
 import { fmtBytes, fmtMs } from './format';
 import { inputSpec } from './overlay';
 import { KV, Panel } from './Panel';
@@ -69,6 +70,7 @@ function Inspector({ info }: { info: ModelInfo }) {
           )}
         </div>
       )}
+      <Float16Toggle info={info} />
       <details className="more" open>
         <summary>Operators ({ops.length})</summary>
         <div className="ops">

@@ -5,6 +5,8 @@
 import { throttle } from './throttle';
 import { readVolume } from '../core/io';
 import { externalDataFiles, externalDataRefs, inlineExternalData } from '../core/onnx/externalData';
+import { cardFromMetadata, describeCard, parseCardText, type WorkbenchCard } from '../core/onnx/card';
+import { inspectModel } from '../core/onnx/model';
 import { rewriteForWebGpu } from '../core/onnx/rewrite';
 import { planWindows, type SlidingWindowParams, type SlidingWindowProgress } from '../core/slidingWindow';
 import { range, spatialShape, type Volume } from '../core/volume';
@@ -71,23 +73,75 @@ export async function openFiles(files: File[]): Promise<void> {
   }
   const isSide = (f: File) => referenced.has(f.name) || isDataFile(f.name);
   const sideFiles = files.filter((f) => !isModelFile(f.name) && isSide(f));
-  const volumes = files.filter((f) => !isModelFile(f.name) && !isSide(f));
+  const cardFiles = files.filter((f) => isCardFile(f.name) && !isSide(f));
+  const volumes = files.filter((f) => !isModelFile(f.name) && !isSide(f) && !isCardFile(f.name));
   const { addMessage } = useStore.getState();
   if (volumes.length > 1) addMessage('warning', `Several volumes dropped; opening ${volumes[0].name} only.`);
   if (models.length > 1) addMessage('warning', `Several models dropped; opening ${models[0].name} only.`);
   if (volumes[0]) await openVolumeFile(volumes[0]);
+  let card: SourcedCard | null = null;
+  if (models[0] && cardFiles.length) {
+    const base = models[0].name.replace(/\.onnx$/i, '');
+    const file = cardFiles.find((f) => f.name.replace(/\.json$/i, '') === base) ?? (cardFiles.length === 1 ? cardFiles[0] : null);
+    if (!file) addMessage('warning', `${cardFiles.map((f) => f.name).join(', ')}: none is named ${base}.json; no model card applied.`);
+    else {
+      try {
+        card = { card: parseCardText(await file.text(), file.name), source: file.name };
+      } catch (e) {
+        addMessage('error', `Model card ${errorText(e)}; the model was not opened.`, { key: 'open-model' });
+        return;
+      }
+    }
+  } else if (cardFiles.length) {
+    addMessage('warning', `${cardFiles.map((f) => f.name).join(', ')}: a model card applies when dropped together with its .onnx model.`);
+  }
   if (models[0]) {
-    if (modelBytes && (referenced.size > 0 || sideFiles.length > 0)) await openModelWithData(models[0].name, modelBytes, sideFiles);
-    else await openModelFile(models[0]);
+    if (modelBytes && (referenced.size > 0 || sideFiles.length > 0)) await openModelWithData(models[0].name, modelBytes, sideFiles, card);
+    else await openModelFile(models[0], card);
   } else if (sideFiles.length > 0) {
     addMessage('warning', `${sideFiles.map((f) => f.name).join(', ')}: external data of an ONNX model; drop it together with its .onnx file.`);
   }
 }
 
 const baseName = (p: string): string => p.split(/[\\/]/).pop() ?? p;
+const isCardFile = (name: string): boolean => /\.json$/i.test(name);
+
+/** A model card and where it came from (a file name, or the model's metadata). */
+interface SourcedCard {
+  card: WorkbenchCard;
+  source: string;
+}
+
+/**
+ * Loads a model with its card: the dropped `<model>.json`, else a card in the model's
+ * metadata_props ('voxelbench.card'). The card's values fill the workbench settings once the
+ * model has loaded (a model that fails to load changes nothing).
+ */
+async function loadModelWithCard(bytes: Uint8Array, name: string, fileCard: SourcedCard | null): Promise<boolean> {
+  const { addMessage } = useStore.getState();
+  let card = fileCard;
+  if (!card) {
+    try {
+      const c = cardFromMetadata(inspectModel(bytes).metadata, name);
+      if (c) card = { card: c, source: `${name} (in its metadata)` };
+    } catch (e) {
+      addMessage('warning', `Model card ${errorText(e)}; settings unchanged.`);
+    }
+  }
+  if (!card) return loadModelBytes(bytes, name);
+  const c = card.card;
+  const ok = await loadModelBytes(bytes, name, { relaxDims: c.relaxDims ?? false, labelNames: c.labels ?? null });
+  if (!ok) return false;
+  applyCard(c);
+  checkRelax();
+  const what = describeCard(c);
+  const other = c.preset && !['workbench', 'segmentation'].includes(c.preset) ? ` The card is for the '${c.preset}' preset: its page runs the whole pipeline.` : '';
+  addMessage('info', `Settings from the model card ${card.source}${c.name ? ` (${c.name})` : ''}: ${what || 'no workbench values'}.${other}`, { key: 'card' });
+  return true;
+}
 
 /** A model with external data: its side files are inlined before it goes to the worker. */
-async function openModelWithData(name: string, bytes: Uint8Array, sideFiles: File[]): Promise<void> {
+async function openModelWithData(name: string, bytes: Uint8Array, sideFiles: File[], card: SourcedCard | null = null): Promise<void> {
   const files = new Map<string, Uint8Array>();
   let inlined: Uint8Array;
   try {
@@ -103,7 +157,7 @@ async function openModelWithData(name: string, bytes: Uint8Array, sideFiles: Fil
     useStore.getState().addMessage('error', aboutFile(name, e), { key: 'open-model' });
     return;
   }
-  await loadModelBytes(inlined, name);
+  await loadModelWithCard(inlined, name, card);
 }
 
 async function readFile(file: File): Promise<Uint8Array> {
@@ -121,7 +175,7 @@ export async function openVolumeFile(file: File): Promise<void> {
   }
 }
 
-export async function openModelFile(file: File): Promise<void> {
+export async function openModelFile(file: File, card: SourcedCard | null = null): Promise<void> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
@@ -129,7 +183,7 @@ export async function openModelFile(file: File): Promise<void> {
     useStore.getState().addMessage('error', aboutFile(file.name, e), { key: 'open-model' });
     return;
   }
-  await loadModelBytes(bytes, file.name);
+  await loadModelWithCard(bytes, file.name, card);
 }
 
 /** Parses a volume and makes it current; throws (InputError) and leaves the old one on failure. */

@@ -125,6 +125,12 @@ async function modelPredictor(entry: ModelEntry, choice: BackendChoice, signal: 
   if (choice === 'wasm') {
     backend = 'wasm';
     reason = 'WASM chosen by the user';
+  } else if (gpu.available && gpu.shaderF16 === false && (entry.loaded.info.initializers ?? []).some((t) => t.dataType === 10)) {
+    // onnxruntime-web builds f16 shaders anyway on such an adapter and run() returns zeros without an error
+    const why = `the model has float16 weights and the WebGPU adapter (${gpu.adapter}) has no 'shader-f16' (WebGPU would return zeros)`;
+    if (choice === 'webgpu') throw new Error(`WebGPU cannot run this model: ${why}; choose WASM or convert it back to float32`);
+    backend = 'wasm';
+    reason = `${why}; using WASM`;
   } else if (gpu.available) {
     backend = 'webgpu';
     reason = `WebGPU adapter: ${gpu.adapter}`;
