@@ -171,6 +171,15 @@ export function EegParamsPanel() {
         <input type="checkbox" checked={p.occlusion} onChange={(e) => setEegParams({ occlusion: e.target.checked })} disabled={running} data-testid="eeg-occlusion" />
         <span title="For models without class maps: re-run the models with each 64 x 64 patch masked">Occlusion maps for logits-only models</span>
       </label>
+      {p.occlusion && (
+        <label className="field">
+          <span title="Square patch masked with 0 (the standardised mean), and the step between patches, in model-input pixels">Patch / stride</span>
+          <span className="row">
+            <NumberInput value={p.occlusionParams.patch[0]} integer min={1} onChange={(v) => setEegParams({ occlusionParams: { ...p.occlusionParams, patch: [v, v] } })} disabled={running} testId="eeg-occ-patch" />
+            <NumberInput value={p.occlusionParams.stride[0]} integer min={1} onChange={(v) => setEegParams({ occlusionParams: { ...p.occlusionParams, stride: [v, v] } })} disabled={running} testId="eeg-occ-stride" />
+          </span>
+        </label>
+      )}
       <div className="muted small">
         Clip, natural log, (x − mean) / (std + {p.eps}) with the population std, bilinear to {p.size[0]} × {p.size[1]}; softmax, mean over models.
       </div>
