@@ -265,3 +265,29 @@ describe('stage-2 crops vs tools/models/spine.py vertebra_crops (same quantised 
     expect(Array.from(bilinearU8(new Uint8Array([0, 100]), 1, 1, 2, 4).subarray(0, 4))).toEqual([0, 25, 75, 100]);
   });
 });
+
+describe('relabel with other thresholds (no model run)', () => {
+  it('a synthetic probability grid: threshold, fallback, overlap by the highest probability, mapping to the CT grid', async () => {
+    const { relabelSpine } = await import('../src/core/spine/pipeline');
+    // grid 2 x 2 x 2 per class, CT 4 x 4 x 4: slices sampled [0, 3]
+    const S = 2;
+    const n = S * S * S;
+    const probs = new Float32Array(7 * n);
+    probs[0 * n + 0] = 0.9; // C1 at grid (0, 0, 0)
+    probs[1 * n + 0] = 0.95; // C2 overlaps C1 there with a higher probability
+    probs[1 * n + 7] = 0.3; // and at (1, 1, 1)
+    probs[2 * n + 5] = 0.1; // C3 only above the fallback
+    const r = relabelSpine({ gridProbs: probs, gridShape: [7, S, S, S], sliceIndices: [0, 3] }, [4, 4, 4], [2, 1, 1], 0.2, 0.05);
+    const at = (d: number, h: number, w: number) => r.labels[(d * 4 + h) * 4 + w];
+    expect(at(0, 0, 0)).toBe(2);
+    expect(at(1, 1, 1)).toBe(2); // slice 1 is nearest to sampled slice 0; rows/cols 0..1 -> grid 0
+    expect(at(3, 3, 3)).toBe(2);
+    expect(at(3, 0, 3)).toBe(3); // grid (1, 0, 1) = index 5: C3 through the fallback
+    expect(r.vertebrae[0]).toMatchObject({ name: 'C1', present: false, voxels: 0, threshold: 0.2 });
+    expect(r.vertebrae[1]).toMatchObject({ name: 'C2', present: true, voxels: 16, volumeMl: 0.032, sliceRange: [0, 3] });
+    expect(r.vertebrae[2]).toMatchObject({ name: 'C3', threshold: 0.05, voxels: 8 });
+    expect(r.vertebrae[3]).toMatchObject({ name: 'C4', present: false, threshold: undefined });
+    const stricter = relabelSpine({ gridProbs: probs, gridShape: [7, S, S, S], sliceIndices: [0, 3] }, [4, 4, 4], [2, 1, 1], 0.5, 0.05);
+    expect(stricter.vertebrae[1].voxels).toBe(8);
+  });
+});

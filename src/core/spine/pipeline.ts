@@ -224,6 +224,26 @@ function addSigmoid(out: Out, acc: Float32Array, K: number, S: number, R: number
   }
 }
 
+/**
+ * New masks from a result's grid probabilities with other thresholds (no model run): labels on the
+ * CT grid and the per-vertebra rows (stage-2 values, which depend on the masks, are dropped).
+ */
+export function relabelSpine(
+  result: Pick<SpineResult, 'gridProbs' | 'gridShape' | 'sliceIndices'>,
+  shape: readonly [number, number, number],
+  spacing: readonly number[],
+  threshold: number,
+  fallbackThreshold: number,
+): { labels: Uint8Array; vertebrae: VertebraRow[] } {
+  if (!result.gridProbs || !result.gridShape || !result.sliceIndices) throw new Error('this result keeps no grid probabilities: run it again');
+  const prob: ProbGrid = { data: result.gridProbs, shape: result.gridShape };
+  const K = prob.shape[0];
+  const thresholds = Array.from({ length: K }, (_, k) => vertebraBox(prob, k, threshold, fallbackThreshold)?.threshold ?? null);
+  const [, S, R, C] = prob.shape;
+  const labels = labelsToOriginal(gridLabels(prob, thresholds), [S, R, C], result.sliceIndices, shape);
+  return { labels, vertebrae: vertebraRows(labels, shape, spacing, prob, thresholds) };
+}
+
 export async function runSpinePipeline(
   stored: VoxelArray,
   shape: [number, number, number],
