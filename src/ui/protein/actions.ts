@@ -228,7 +228,13 @@ export function loadGroundTruthText(text: string, name: string): boolean {
 }
 
 async function loadGroundTruthFile(file: File): Promise<void> {
-  loadGroundTruthText(await file.text(), file.name);
+  const text = await file.text();
+  const head = text.slice(0, text.indexOf('\n') >>> 0).toLowerCase();
+  if (!/(^|,)\s*cell\s*(,|$)/.test(head)) {
+    say('info', `${file.name} is not a per-cell ground truth (ID, cell, Label); not used.`);
+    return;
+  }
+  loadGroundTruthText(text, file.name);
 }
 
 export function setBackend(backend: BackendChoice): void {
