@@ -277,6 +277,29 @@ def main():
     ref['stage2'] = {'logits': fl.tolist(), 'C': ck.tolist(), 'patientProduct': float(np.clip(1 - np.prod(1 - ck), 1e-4, 0.9999))}
     print('stage 2 C_k:', np.round(ck, 4))
 
+    # ---- a tiny classifier with a patient head (second output), exported here, run in PyTorch
+    class TinyPatient(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(6, 1)
+            self.pfc = torch.nn.Linear(6, 1)
+
+        def forward(self, x):
+            f = (x.mean((2, 3)) - 0.3) * 8.0
+            return self.fc(f), self.pfc(f.mean(0, keepdim=True))
+
+    torch.manual_seed(5)
+    tiny = TinyPatient().eval()
+    path = os.path.join(OUT, 'tiny_patient.onnx')
+    with torch.no_grad():
+        torch.onnx.export(tiny, torch.zeros(2, 6, 224, 224), path, opset_version=17, input_names=['input'],
+                          output_names=['logits', 'patient'], dynamic_axes={'input': {0: 'n'}, 'logits': {0: 'n'}})
+        tl, tp = tiny(torch.from_numpy(crops.astype(np.float32) / 255.0))
+    tsig = 1 / (1 + np.exp(-tl[:, 0].numpy().astype(np.float64)))
+    ref['tinyPatient'] = {'C': np.clip(tsig.reshape(-1, 15).mean(1), 1e-4, 0.9999).tolist(),
+                          'patient': float(np.clip(1 / (1 + np.exp(-float(tp[0, 0]))), 1e-4, 0.9999))}
+    print('tiny patient head:', ref['tinyPatient'])
+
     # ---- metric
     y = [[0, 0, 0, 0, 1, 0, 0, 1], [0] * 8, [1, 1, 0, 0, 0, 0, 1, 1]]
     p = [[0.1, 0.2, 0.05, 0.3, 0.7, 0.2, 0.1, 0.8], [0.01, 0.5, 0.9, 0.0, 1.0, 0.3, 0.2, 0.4], [0.6, 0.4, 0.2, 0.1, 0.1, 0.1, 0.5, 0.9]]
