@@ -316,6 +316,6 @@ describe('runSpinePipeline stage 2 with a patient head (a tiny two-output model)
     expect(r.patientOverall as number).toBeCloseTo(REF.tinyPatient.patient, 5);
     const p = await runSpinePipeline(series.stored, shape(), series.volume.spacing, [seg], [cls], { ...params, patient: 'product' });
     expect(p.patientSource).toBe('product');
-    expect(p.patientOverall as number).toBeCloseTo(1 - REF.tinyPatient.C.reduce((a: number, c: number) => a * (1 - c), 1), 5);
+    expect(p.patientOverall as number).toBeCloseTo(Math.min(0.9999, 1 - REF.tinyPatient.C.reduce((a: number, c: number) => a * (1 - c), 1)), 5);
   }, 120_000);
 });
