@@ -343,8 +343,11 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
     });
   },
 
-  async readDicom(files, order) {
-    return exclusiveRun(async (signal) => readDicomSeries(files, { order, signal }));
+  async readDicom(files, order, onProgress) {
+    return exclusiveRun(async (signal) => {
+      const res = await readDicomSeries(files, { order, signal, onProgress: onProgress ? (d, t) => void onProgress(d, t) : undefined });
+      return Comlink.transfer(res, res.series.flatMap((s) => [s.volume.data.buffer as ArrayBuffer, s.stored.buffer as ArrayBuffer]));
+    });
   },
 
   // ---- EEG spectrogram preset (helper eeg) ----

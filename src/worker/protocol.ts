@@ -96,7 +96,11 @@ export interface WorkerApi {
   /** Spine preset: stage 1 (segmentation) and optional stage 2 (fracture) on one CT series. */
   runSpine(req: SpineRequest, onProgress?: (p: SpineProgress) => void): Promise<SpineRunResult>;
   /** Spine preset: decodes DICOM files (JPEG 2000 included) off the main thread. */
-  readDicom(files: DicomFile[], order?: 'position' | 'filename'): Promise<{ series: DicomSeries[]; skipped: DicomSkip[] }>;
+  readDicom(
+    files: DicomFile[],
+    order?: 'position' | 'filename',
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<{ series: DicomSeries[]; skipped: DicomSkip[] }>;
   /** EEG preset: one spectrogram through the models (folds), with CAM or occlusion maps. */
   runSpectrogram(req: SpectrogramRequest, onProgress?: (p: EegProgress) => void): Promise<SpectrogramResult>;
   /** Protein preset: one RGBY field of view through the models (folds), CAM or occlusion, per-cell labels. */
