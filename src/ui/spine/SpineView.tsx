@@ -252,10 +252,10 @@ function Legend() {
           {name}
         </label>
       ))}
-      <button className="link" onClick={() => setView({ visible: VERTEBRAE.map(() => true) })}>
+      <button className="link" onClick={() => setView({ visible: VERTEBRAE.map(() => true) })} data-testid="spine-toggle-all">
         all
       </button>
-      <button className="link" onClick={() => setView({ visible: VERTEBRAE.map(() => false) })}>
+      <button className="link" onClick={() => setView({ visible: VERTEBRAE.map(() => false) })} data-testid="spine-toggle-none">
         none
       </button>
     </div>

@@ -11,7 +11,8 @@ import { writeNifti } from '../../core/io/nifti';
 import { spineParamsFromCard, spinePreset, validateSpineParams, type SpineParams } from '../../core/presets/spine';
 import type { DicomSeries } from '../../core/spine/dicom';
 import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv, type SpineMetricResult, type SpineStudyPrediction } from '../../core/spine/export';
-import type { SpineProgress } from '../../core/spine/pipeline';
+import { flip3, orientHeadFirst } from '../../core/spine/orient';
+import type { SpineProgress, VertebraRow } from '../../core/spine/pipeline';
 import { spatialShape } from '../../core/volume';
 import { createWorkerClient, type WorkerClient } from '../../worker/client';
 import type { BackendChoice, SpineRunResult } from '../../worker/protocol';
@@ -96,7 +97,9 @@ export function addSources(list: SpineSource[]): void {
   }));
   useSpine.setState((st) => {
     const kept = st.series.filter((t) => !ids.has(t.source));
-    const selected = st.selected && kept.some((t) => t.key === st.selected) ? st.selected : (fresh[0]?.key ?? null);
+    // a new drop shows the new series unless a loaded one is being looked at
+    const cur = kept.find((t) => t.key === st.selected);
+    const selected = cur && !cur.loadFailed ? cur.key : (fresh[0]?.key ?? null);
     return { series: [...kept, ...fresh], selected };
   });
   for (const src of list) {
@@ -150,7 +153,9 @@ async function readSource(src: SpineSource, order: 'position' | 'filename', seq:
     if (vol.shape.length !== 3) throw new Error(`${src.file.path}: a CT volume has 3 dimensions; this one is [${vol.shape.join(', ')}]`);
     if (vol.shape[0] < 2) throw new Error(`${src.file.path}: a single slice; the pipeline needs a series of axial slices`);
     const id = baseName(src.file.path).replace(/\.nii(\.gz)?$/i, '');
-    const s: LoadedSeries = { studyUid: id, seriesUid: '', volume: vol, stored: vol.data, files: [src.file.path], order };
+    // the model was trained on DICOM order (head first, columns to the left, rows to posterior)
+    const o = orientHeadFirst(vol);
+    const s: LoadedSeries = { studyUid: id, seriesUid: '', volume: vol, stored: o.data, files: [src.file.path], order, flips: o.flips, warnings: o.warnings };
     return { series: [s], warnings: [], described: new Map([['', 'NIfTI volume']]) };
   }
   useSpine.setState((st) => ({ loading: st.loading ? { ...st.loading, what: `Decoding ${src.id} (${nFiles(files.length)})` } : st.loading }));
@@ -171,9 +176,15 @@ async function readSource(src: SpineSource, order: 'position' | 'filename', seq:
     warnings.push(`skipped ${nFiles(res.skipped.length)}: ${shown}${res.skipped.length > 3 ? '; …' : ''}`);
   }
   const described = new Map(res.series.map((d: DicomSeries) => [d.seriesUid, d.description]));
-  const series = res.series.map((d: DicomSeries): LoadedSeries => ({ studyUid: d.studyUid, seriesUid: d.seriesUid, volume: d.volume, stored: d.stored, files: d.files, order: d.order }));
-  // the series' own warnings travel with it
-  res.series.forEach((d: DicomSeries, i: number) => ((series[i] as LoadedSeries & { warnings?: string[] }).warnings = d.warnings));
+  const series = res.series.map((d: DicomSeries): LoadedSeries => ({
+    studyUid: d.studyUid,
+    seriesUid: d.seriesUid,
+    volume: d.volume,
+    stored: d.stored,
+    files: d.files,
+    order: d.order,
+    warnings: d.warnings,
+  }));
   return { series, warnings, described };
 }
 
@@ -188,6 +199,7 @@ async function loadSource(src: SpineSource): Promise<void> {
   if (src.kind === 'dicom' && src.files.length === 0) {
     const why = src.ignored.length > 0 ? `only ${src.ignored.map(baseName).slice(0, 3).join(', ')}${src.ignored.length > 3 ? ', …' : ''}` : 'the folder is empty';
     patchSeries(src.id, { status: 'error', loadFailed: true, error: `${src.folder}/: no DICOM files here (${why})` });
+    showLoadable(src.id);
     return;
   }
   try {
@@ -212,7 +224,7 @@ async function loadSource(src: SpineSource): Promise<void> {
         shape: [D, H, W],
         spacing: [...s.volume.spacing],
         order: s.order,
-        warnings: [...((s as LoadedSeries & { warnings?: string[] }).warnings ?? []), ...warnings],
+        warnings: [...(s.warnings ?? []), ...warnings, ...ignoredNote(src)],
       };
     });
     useSpine.setState((st) => {
@@ -230,7 +242,23 @@ async function loadSource(src: SpineSource): Promise<void> {
       return;
     }
     patchSeries(src.id, { status: 'error', loadFailed: true, error: errorText(e) });
+    showLoadable(src.id);
   }
+}
+
+/** After a source failed: show a series that can be shown instead of the broken one. */
+function showLoadable(key: string): void {
+  const s = useSpine.getState();
+  if (s.selected !== key) return;
+  const other = s.series.find((t) => !t.loadFailed && t.key !== key);
+  if (other) useSpine.setState({ selected: other.key });
+}
+
+/** "ignored ATTRIBUTION.md (not DICOM)" for the notes next to a series. */
+function ignoredNote(src: SpineSource): string[] {
+  if (src.kind !== 'dicom' || src.ignored.length === 0) return [];
+  const names = src.ignored.map(baseName);
+  return [`ignored ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''} (not DICOM)`];
 }
 
 /** Reads one loaded series again in the other slice order (the order is a preset value). */
@@ -243,7 +271,7 @@ async function reorder(entry: SeriesEntry, order: 'position' | 'filename'): Prom
     const s = series.find((x) => x.seriesUid === entry.seriesUid);
     if (!s) return null;
     holdSeries(entry.key, s);
-    patchSeries(entry.key, { order: s.order, warnings: (s as LoadedSeries & { warnings?: string[] }).warnings ?? [], edited: undefined });
+    patchSeries(entry.key, { order: s.order, warnings: [...(s.warnings ?? []), ...ignoredNote(src)], edited: undefined });
     return s;
   } finally {
     useSpine.setState({ loading: null });
@@ -424,6 +452,14 @@ function updateClock(): void {
   useSpine.setState({ batch: { ...s.batch, elapsedMs, etaMs: f > 0 ? (elapsedMs * (1 - f)) / f : 0 } });
 }
 
+/** A vertebra row of a flipped (NIfTI) volume in the volume's own voxel order. */
+function unflipRow(v: VertebraRow, shape: [number, number, number], flips: [boolean, boolean, boolean]): VertebraRow {
+  const out = { ...v };
+  if (flips[0] && v.sliceRange) out.sliceRange = [shape[0] - 1 - v.sliceRange[1], shape[0] - 1 - v.sliceRange[0]];
+  if (v.centre) out.centre = v.centre.map((c, i) => (flips[i] ? shape[i] - 1 - c : c)) as [number, number, number];
+  return out;
+}
+
 let runSeq = 0;
 let currentKey: string | null = null;
 
@@ -506,12 +542,13 @@ export async function runSpine(): Promise<void> {
           Comlink.proxy(onProgress),
         );
         if (seq !== runSeq) return;
-        holdLabels(k, r.labels);
+        const flips = series.flips;
+        holdLabels(k, flips ? flip3(r.labels, spatialShape(series.volume), flips) : r.labels);
         patchSeries(k, {
           status: 'done',
           progress: undefined,
           result: {
-            vertebrae: r.vertebrae,
+            vertebrae: flips ? r.vertebrae.map((v) => unflipRow(v, spatialShape(series.volume), flips)) : r.vertebrae,
             patientOverall: r.patientOverall,
             timings: r.timings,
             backend: r.backend,

@@ -13,6 +13,9 @@ export interface LoadedSeries {
   stored: VoxelArray;
   files: string[];
   order: 'position' | 'filename';
+  /** NIfTI only: axes [D, H, W] flipped into the pipeline's order (head first, DICOM pixel order); results are flipped back. */
+  flips?: [boolean, boolean, boolean];
+  warnings?: string[];
 }
 
 interface Held {

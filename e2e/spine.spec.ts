@@ -1,0 +1,407 @@
+/**
+ * The "Cervical spine" preset as a user drives it (WASM): a DICOM study folder with the demo models,
+ * their cards and labels in; the C1..C7 overlay drawn over the CT; the vertebra table equal to
+ * core's pipeline run in Node on the same files (onnxruntime-node); the masks NIfTI on the CT's grid;
+ * submission.csv and the weighted log loss as the table; a corrected mask drawn with Niivue's pen;
+ * the real JPEG 2000 series decoded and run (Esc cancels, Ctrl+Enter runs); ?demo=spine without
+ * clicks; broken folders each get a message naming the file while the rest keeps working.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import * as ort from 'onnxruntime-node';
+import { readNifti } from '../src/core/io/nifti';
+import { sessionOutputsPredictor, sessionPredictor } from '../src/core/ortPredictor';
+import { spineParamsFromCard, spinePreset, VERTEBRAE, type SpineParams } from '../src/core/presets/spine';
+import { readDicomSeries } from '../src/core/spine/dicom';
+import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv } from '../src/core/spine/export';
+import { runSpinePipeline, type SpineResult, type VertebraRow } from '../src/core/spine/pipeline';
+import { ROOT, setNumber } from './util';
+
+const CT = join(ROOT, 'public/samples/ct');
+const SIM = join(CT, 'sim_neck');
+const J2K = join(CT, 'real_totalseg_j2k');
+const LABELS = join(CT, 'sim_neck_labels.csv');
+const SEG = join(ROOT, 'public/models/spine_seg.onnx');
+const SEG_CARD = join(ROOT, 'public/models/spine_seg.json');
+const CLS = join(ROOT, 'public/models/spine_fracture.onnx');
+const CLS_CARD = join(ROOT, 'public/models/spine_fracture.json');
+
+interface SeriesView {
+  key: string;
+  status: string;
+  error?: string;
+  studyUid: string;
+  shape?: number[];
+  backend?: string;
+  vertebrae?: VertebraRow[];
+  patientOverall?: number;
+  wallMs?: number;
+  edited?: number;
+}
+
+interface SpineView {
+  batch: string;
+  selected: string | null;
+  series: SeriesView[];
+}
+
+function spineState(page: Page): Promise<SpineView> {
+  return page.evaluate(() => {
+    const s = window.__voxelbenchSpine!.store.getState();
+    return {
+      batch: s.batch.status,
+      selected: s.selected,
+      series: s.series.map((t) => ({
+        key: t.key,
+        status: t.status,
+        error: t.error,
+        studyUid: t.studyUid,
+        shape: t.shape,
+        backend: t.result?.backend,
+        vertebrae: t.result?.vertebrae,
+        patientOverall: t.result?.patientOverall,
+        wallMs: t.result?.wallMs,
+        edited: t.edited,
+      })),
+    };
+  });
+}
+
+async function openSpine(page: Page, query = '?preset=spine&backend=wasm'): Promise<void> {
+  page.on('pageerror', (e) => console.log('pageerror:', e.message));
+  await page.goto(`./${query}`);
+  await page.waitForFunction(() => window.__voxelbenchSpine !== undefined);
+  await expect(page.getByTestId('preset-spine')).toHaveClass(/on/);
+}
+
+async function addModels(page: Page): Promise<void> {
+  await page.getByTestId('spine-model-input').setInputFiles([SEG, SEG_CARD, CLS, CLS_CARD]);
+  await expect(page.getByTestId('spine-model-spine_seg.onnx')).toBeVisible({ timeout: 90_000 });
+  await expect(page.getByTestId('spine-model-spine_fracture.onnx')).toBeVisible({ timeout: 90_000 });
+  await expect(page.getByTestId('spine-params-from')).toContainText('spine_seg.json');
+}
+
+async function waitBatch(page: Page, timeout = 240_000): Promise<SpineView> {
+  await expect.poll(async () => (await spineState(page)).batch, { timeout }).toMatch(/done|cancelled|error/);
+  return spineState(page);
+}
+
+/** Pixels of the Niivue canvas as shown (a real screenshot) that are coloured (not gray). */
+async function colouredPixels(page: Page): Promise<number> {
+  const png = await page.getByTestId('niivue-canvas').screenshot();
+  return page.evaluate(async (bytes) => {
+    const bmp = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
+    const off = new OffscreenCanvas(bmp.width, bmp.height);
+    const ctx = off.getContext('2d')!;
+    ctx.drawImage(bmp, 0, 0);
+    const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 40) n++;
+    return n;
+  }, [...png]);
+}
+
+/** The series' files as core reads them. */
+function dicomFiles(dir: string): { name: string; bytes: Uint8Array }[] {
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.dcm'))
+    .map((n) => ({ name: n, bytes: new Uint8Array(readFileSync(join(dir, n))) }));
+}
+
+/** Core's pipeline in Node (onnxruntime-node) on the same files, models and card values as the page. */
+async function nodeReference(params: SpineParams): Promise<{ result: SpineResult; shape: number[]; affine: number[][]; studyUid: string }> {
+  const { series } = await readDicomSeries(dicomFiles(SIM), { order: params.order });
+  const s = series[0];
+  const makeTensor = (data: Float32Array, dims: readonly number[]) => new ort.Tensor('float32', data, dims);
+  const seg = await ort.InferenceSession.create(SEG, { intraOpNumThreads: 2 });
+  const cls = await ort.InferenceSession.create(CLS, { intraOpNumThreads: 2 });
+  try {
+    const result = await runSpinePipeline(
+      s.stored,
+      s.volume.shape as [number, number, number],
+      [...s.volume.spacing],
+      [sessionPredictor(seg, makeTensor, seg.inputNames[0], seg.outputNames[0])],
+      [sessionOutputsPredictor(cls, makeTensor, cls.inputNames[0])],
+      params,
+    );
+    return { result, shape: s.volume.shape, affine: s.volume.affine, studyUid: s.studyUid };
+  } finally {
+    await seg.release();
+    await cls.release();
+  }
+}
+
+const cardParams = (): SpineParams => ({
+  ...spinePreset,
+  ...spineParamsFromCard(JSON.parse(readFileSync(SEG_CARD, 'utf8'))),
+  ...spineParamsFromCard(JSON.parse(readFileSync(CLS_CARD, 'utf8'))),
+});
+
+test('spine: a dropped DICOM study on WASM: overlay drawn, table as core in Node, masks NIfTI on the CT grid, submission.csv and log loss as the table, corrected mask', async ({ page }) => {
+  const T = Date.now();
+  const lap = (what: string) => console.log(`  ${what}: ${((Date.now() - T) / 1000).toFixed(1)} s`);
+  await openSpine(page);
+  const nodeRef = nodeReference(cardParams()); // runs in Node while the page works
+  void nodeRef.then(() => lap('node reference done'));
+  await page.getByTestId('study-folder-input').setInputFiles(SIM);
+  await addModels(page);
+  lap('models');
+  await page.getByTestId('spine-labels-input').setInputFiles(LABELS);
+  await expect(page.getByTestId('spine-labels')).toContainText('sim_neck_labels.csv');
+  await expect(page.getByTestId('series-status-sim_neck')).toHaveText('ready', { timeout: 60_000 });
+  lap('ready');
+  await page.getByTestId('spine-slice-axial').click();
+  await page.waitForTimeout(500);
+  lap('const before = await colouredP');
+  const before = await colouredPixels(page);
+
+  const t0 = Date.now();
+  await page.getByTestId('spine-run').click();
+  const st = await waitBatch(page);
+  const s = st.series[0];
+  expect(s.status, s.error).toBe('done');
+  expect(s.backend).toBe('wasm');
+  console.log(`sim_neck (92 x 160 x 160) on WASM, stage 1 + 2: ${((Date.now() - t0) / 1000).toFixed(1)} s (page wall ${(s.wallMs! / 1000).toFixed(1)} s)`);
+
+  // the table: 7 rows, the same numbers as core's pipeline in Node on the same files
+  lap('const ref = await nodeRef;');
+  const ref = await nodeRef;
+  expect(s.studyUid).toBe(ref.studyUid);
+  await expect(page.getByTestId('spine-table').locator('tbody tr[data-testid^="spine-row-C"]')).toHaveCount(7);
+  for (const [k, name] of VERTEBRAE.entries()) {
+    const want = ref.result.vertebrae[k];
+    const got = s.vertebrae![k];
+    expect(got.name).toBe(name);
+    expect(got.voxels).toBe(want.voxels);
+    expect(got.sliceRange).toEqual(want.sliceRange);
+    expect(Math.abs(got.meanProb - want.meanProb)).toBeLessThan(1e-4);
+    expect(Math.abs(got.fracture! - want.fracture!)).toBeLessThan(1e-4);
+    const row = page.getByTestId(`spine-row-${name}`);
+    await expect(row.getByTestId('cell-volume')).toHaveText(want.volumeMl.toFixed(2));
+    await expect(row.getByTestId('cell-slices')).toHaveText(`${want.sliceRange![0]}–${want.sliceRange![1]}`);
+    await expect(row.getByTestId('cell-prob')).toHaveText(want.meanProb.toFixed(4));
+    await expect(row.getByTestId('cell-fracture')).toHaveText(want.fracture!.toFixed(4));
+  }
+  lap('await expect(page.getByTestId(');
+  await expect(page.getByTestId('spine-row-patient_overall').getByTestId('cell-fracture')).toHaveText(ref.result.patientOverall!.toFixed(4));
+
+  // the overlay: coloured pixels over the CT, gone when every vertebra is unchecked, back with one
+  // (each toggle re-uploads the overlay: slow on software GL, so few of them)
+  await expect.poll(() => colouredPixels(page), { timeout: 30_000 }).toBeGreaterThan(before + 200);
+  const all = await colouredPixels(page);
+  lap('overlay on');
+  await page.getByTestId('spine-toggle-none').click();
+  for (const v of VERTEBRAE) await expect(page.getByTestId(`spine-toggle-${v}`)).not.toBeChecked();
+  await expect.poll(() => colouredPixels(page), { timeout: 30_000 }).toBeLessThan(before + 50);
+  lap('overlay off');
+  await page.getByTestId('spine-toggle-C4').check();
+  await expect.poll(() => colouredPixels(page), { timeout: 30_000 }).toBeGreaterThan(before + 20);
+  expect(await colouredPixels(page)).toBeLessThan(all);
+  await page.getByTestId('spine-toggle-all').click();
+  await expect(page.getByTestId('spine-legend')).toContainText('C7');
+  lap('toggles');
+
+  // a row click centres the view on the vertebra (the readout names it)
+  const c4 = ref.result.vertebrae[3].centre!.map((x) => Math.round(x));
+  await page.getByTestId('spine-row-C4').click();
+  await expect(page.getByTestId('spine-readout-voxel')).toContainText(c4.join(', '));
+
+  lap('// the masks: .nii.gz');
+  // the masks: .nii.gz with the CT's shape and affine, voxel counts as the table, equal to Node's labels
+  const ct = (await page.evaluate(() => window.__voxelbenchSpine!.ct('sim_neck')))!;
+  expect(ct.shape).toEqual(ref.shape);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-masks').click()]);
+  expect(dl.suggestedFilename()).toBe(`${ref.studyUid}_vertebrae.nii.gz`);
+  const masks = readNifti(new Uint8Array(readFileSync(await dl.path())), dl.suggestedFilename());
+  expect(masks.shape).toEqual(ct.shape);
+  for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) expect(Math.abs(masks.affine[r][c] - ct.affine[r][c])).toBeLessThan(1e-4);
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) expect(Math.abs(masks.affine[r][c] - ref.affine[r][c])).toBeLessThan(1e-4);
+  const counts = new Array<number>(8).fill(0);
+  let differ = 0;
+  for (let i = 0; i < masks.data.length; i++) {
+    counts[masks.data[i]]++;
+    if (masks.data[i] !== ref.result.labels[i]) differ++;
+  }
+  expect(counts.slice(1)).toEqual(ref.result.vertebrae.map((v) => v.voxels));
+  expect(differ).toBe(0);
+
+  lap('// submission.csv: header');
+  // submission.csv: header + 8 rows, the same numbers as the table; exactly core's CSV of the page's rows
+  const [csvDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-submission').click()]);
+  expect(csvDl.suggestedFilename()).toBe('submission.csv');
+  const csv = readFileSync(await csvDl.path(), 'utf8');
+  const lines = csv.trim().split('\n');
+  expect(lines[0]).toBe('row_id,fractured');
+  expect(lines).toHaveLength(9);
+  const byId = new Map(lines.slice(1).map((l) => [l.split(',')[0], Number(l.split(',')[1])]));
+  for (const name of VERTEBRAE) {
+    const text = await page.getByTestId(`spine-row-${name}`).getByTestId('cell-fracture').innerText();
+    expect(byId.get(`${ref.studyUid}_${name}`)!.toFixed(4)).toBe(text);
+  }
+  expect(byId.get(`${ref.studyUid}_patient_overall`)!.toFixed(4)).toBe(await page.getByTestId('spine-row-patient_overall').getByTestId('cell-fracture').innerText());
+  const preds = [{ studyUid: s.studyUid, vertebrae: s.vertebrae!, patientOverall: s.patientOverall }];
+  expect(csv).toBe(spineSubmissionCsv(preds));
+
+  // the weighted log loss against the labels: core's metric on the same predictions
+  const m = spineMetric(parseSpineLabelsCsv(readFileSync(LABELS, 'utf8')), preds);
+  await expect(page.getByTestId('spine-logloss')).toHaveText(m.loss.toFixed(4));
+
+  lap('// editing: the labels');
+  // editing: the labels as Niivue's drawing come back unchanged; a C3 stroke changes voxels to 3 only
+  await page.getByTestId('spine-edit').click();
+  await page.getByTestId('spine-edit-apply').click();
+  expect((await spineState(page)).series[0].edited).toBeUndefined();
+  lap('round trip');
+  await page.getByTestId('spine-pen-C3').click();
+  const box = (await page.getByTestId('niivue-canvas').boundingBox())!;
+  const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
+  await page.mouse.move(cx - 40, cy - 10);
+  await page.mouse.down();
+  for (let i = 0; i <= 16; i++) await page.mouse.move(cx - 40 + 5 * i, cy - 10 + i);
+  await page.mouse.up();
+  lap('drawn');
+  await page.getByTestId('spine-edit-done').click();
+  await expect.poll(async () => (await spineState(page)).series[0].edited ?? 0).toBeGreaterThan(10);
+  await expect(page.getByTestId('spine-edited')).toContainText('voxels corrected');
+  lap('const [fixDl]');
+  const [fixDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('spine-download-corrected').click()]);
+  expect(fixDl.suggestedFilename()).toBe(`${ref.studyUid}_vertebrae_corrected.nii.gz`);
+  const fixed = readNifti(new Uint8Array(readFileSync(await fixDl.path())), fixDl.suggestedFilename());
+  expect(fixed.shape).toEqual(ct.shape);
+  expect(fixed.affine).toEqual(masks.affine);
+  let changed = 0;
+  for (let i = 0; i < fixed.data.length; i++) {
+    if (fixed.data[i] === masks.data[i]) continue;
+    changed++;
+    expect(fixed.data[i]).toBe(3);
+  }
+  expect(changed).toBe((await spineState(page)).series[0].edited);
+});
+
+test('spine: the real JPEG 2000 series decodes and runs; Esc cancels the run and Ctrl+Enter runs it again', async ({ page }) => {
+  await openSpine(page);
+  await addModels(page);
+  await page.getByTestId('study-folder-input').setInputFiles(J2K);
+  await expect(page.getByTestId('series-status-real_totalseg_j2k')).toHaveText('ready', { timeout: 120_000 });
+  const st0 = await spineState(page);
+  expect(st0.series).toHaveLength(1);
+  expect(st0.series[0].shape).toEqual([20, 512, 512]);
+  // HU as decoded: air at the corners, tissue at the centre (the decoder's output, not zeros)
+  const hu = await page.evaluate(() => {
+    const s = window.__voxelbenchSpine!.ct('real_totalseg_j2k')!;
+    return s.shape;
+  });
+  expect(hu).toEqual([20, 512, 512]);
+  await expect(page.getByTestId('series-warnings-real_totalseg_j2k')).toContainText('ATTRIBUTION.md');
+
+  // Esc while it runs: cancelled, nothing breaks
+  await page.keyboard.press('Control+Enter');
+  await expect.poll(async () => (await spineState(page)).series[0].status, { timeout: 30_000 }).toBe('running');
+  await page.keyboard.press('Escape');
+  await expect.poll(async () => (await spineState(page)).batch, { timeout: 30_000 }).toBe('cancelled');
+  expect((await spineState(page)).series[0].status).toBe('cancelled');
+
+  const t0 = Date.now();
+  await page.keyboard.press('Control+Enter');
+  await expect.poll(async () => (await spineState(page)).batch, { timeout: 30_000 }).toBe('running');
+  const st = await waitBatch(page);
+  const s = st.series[0];
+  expect(s.status, s.error).toBe('done');
+  console.log(`real JPEG 2000 series (20 x 512 x 512) on WASM: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await expect(page.getByTestId('spine-table').locator('tbody tr[data-testid^="spine-row-C"]')).toHaveCount(7);
+  const ct = (await page.evaluate(() => window.__voxelbenchSpine!.ct('real_totalseg_j2k')))!;
+  const masks = (await page.evaluate(() => {
+    const m = window.__voxelbenchSpine!.masks('real_totalseg_j2k', false);
+    return m ? Array.from(m.bytes) : null;
+  }))!;
+  const vol = readNifti(new Uint8Array(masks), 'masks.nii.gz');
+  expect(vol.shape).toEqual(ct.shape);
+});
+
+test('spine: ?demo=spine runs without clicks', async ({ page }) => {
+  const t0 = Date.now();
+  await openSpine(page, '?demo=spine&backend=wasm');
+  const st = await waitBatch(page);
+  expect(st.batch).toBe('done');
+  expect(st.series).toHaveLength(1);
+  expect(st.series[0].status, st.series[0].error).toBe('done');
+  expect(st.series[0].vertebrae).toHaveLength(7);
+  await expect(page.getByTestId('spine-table').locator('tbody tr[data-testid^="spine-row-C"]')).toHaveCount(7);
+  await expect(page.getByTestId('spine-logloss')).toBeVisible();
+  console.log(`?demo=spine: ${((Date.now() - t0) / 1000).toFixed(1)} s from the address to the table`);
+});
+
+/** Offset of a tag's value (explicit VR little endian, short VR) in a DICOM file. */
+function tagValue(bytes: Buffer, group: number, element: number): number {
+  const tag = Buffer.from([group & 0xff, group >> 8, element & 0xff, element >> 8]);
+  const at = bytes.indexOf(tag, 132);
+  if (at < 0) throw new Error(`tag ${group.toString(16)},${element.toString(16)} not found`);
+  return at + 8;
+}
+
+test('spine: broken study folders each get a message naming the file; a NIfTI dropped next runs with small preset values', async ({ page }) => {
+  const root = mkdtempSync(join(tmpdir(), 'spine-bad-'));
+  const dir = join(root, 'studies');
+  const sim = (n: number) => readFileSync(join(SIM, `${n}.dcm`));
+  const put = (folder: string, name: string, bytes: Buffer | string) => {
+    mkdirSync(join(dir, folder), { recursive: true });
+    writeFileSync(join(dir, folder, name), bytes);
+  };
+  try {
+    put('notes', 'readme.txt', 'no images here');
+    // no pixel data: the files end before (7FE0,0010)
+    for (const n of [1, 2]) {
+      const b = sim(n);
+      put('nopixels', `${n}.dcm`, b.subarray(0, b.indexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00]), 132)));
+    }
+    put('single', '1.dcm', sim(1));
+    // mixed: one file of the series says it has 80 rows
+    put('mixed', '1.dcm', sim(1));
+    const m = Buffer.from(sim(2));
+    m.writeUInt16LE(80, tagValue(m, 0x0028, 0x0010));
+    put('mixed', '2.dcm', m);
+    // an unsupported transfer syntax (same length as Explicit VR Little Endian's UID + pad)
+    for (const n of [1, 2]) {
+      const b = Buffer.from(sim(n));
+      const at = b.indexOf(Buffer.from('1.2.840.10008.1.2.1\0'), 132);
+      b.write('1.2.840.10008.1.2.99', at, 'latin1');
+      put('syntax', `${n}.dcm`, b);
+    }
+
+    await openSpine(page);
+    await page.getByTestId('study-folder-input').setInputFiles(dir);
+    const err = (id: string) => page.getByTestId(`series-error-studies/${id}`);
+    await expect(err('notes')).toContainText(/no DICOM files.*readme\.txt/);
+    await expect(err('nopixels')).toContainText(/1\.dcm.*without pixel data/);
+    await expect(err('single')).toContainText(/1\.dcm.*single slice/);
+    await expect(err('mixed')).toContainText(/2\.dcm.*80 x 160.*mixed series/);
+    await expect(err('syntax')).toContainText(/\.dcm.*1\.2\.840\.10008\.1\.2\.99/);
+    for (const id of ['notes', 'nopixels', 'single', 'mixed', 'syntax']) await expect(page.getByTestId(`series-status-studies/${id}`)).toHaveText('error');
+
+    // the page still works: a NIfTI CT dropped on it loads and runs (32 slices, 32 x 32: quick)
+    const nii = readFileSync(join(CT, 'sim_neck.nii.gz'));
+    await page.evaluate(async (bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], 'sim_neck.nii.gz'));
+      window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, [...nii]);
+    await expect(page.getByTestId('series-status-sim_neck')).toHaveText('ready');
+    await page.getByTestId('spine-model-input').setInputFiles([SEG, SEG_CARD]);
+    await expect(page.getByTestId('spine-model-spine_seg.onnx')).toBeVisible();
+    await setNumber(page, 'spine-param-slices', 32);
+    await setNumber(page, 'spine-param-size', 32);
+    await page.getByTestId('spine-run').click();
+    const st = await waitBatch(page, 120_000);
+    const nifti = st.series.find((t) => t.key === 'sim_neck')!;
+    expect(nifti.status, nifti.error).toBe('done');
+    expect(nifti.shape).toEqual([92, 160, 160]);
+    expect(st.series.filter((t) => t.status === 'error')).toHaveLength(5);
+    await expect(page.getByTestId('spine-table').locator('tbody tr[data-testid^="spine-row-C"]')).toHaveCount(7);
+    // no fracture model: no submission.csv, says why
+    await expect(page.getByTestId('download-submission')).toBeDisabled();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
