@@ -4,14 +4,14 @@
  */
 import { throttle } from './throttle';
 import { readVolume } from '../core/io';
-import { externalDataFiles, externalDataRefs, inlineExternalData } from '../core/onnx/externalData';
+import { externalDataFiles, externalDataOption, externalDataRefs, formatBytes, inlineExternalData } from '../core/onnx/externalData';
 import { cardFromMetadata, describeCard, parseCardText, type WorkbenchCard } from '../core/onnx/card';
 import { inspectModel } from '../core/onnx/model';
 import { rewriteForWebGpu } from '../core/onnx/rewrite';
 import { planWindows, type SlidingWindowParams, type SlidingWindowProgress } from '../core/slidingWindow';
 import { range, spatialShape, type Volume } from '../core/volume';
 import { createWorkerClient, type WorkerClient } from '../worker/client';
-import type { RunRequest } from '../worker/protocol';
+import type { ExternalDataFile, RunRequest } from '../worker/protocol';
 import {
   channelRange,
   defaultRoi,
@@ -140,7 +140,26 @@ async function loadModelWithCard(bytes: Uint8Array, name: string, fileCard: Sour
   return true;
 }
 
-/** A model with external data: its side files are inlined before it goes to the worker. */
+/**
+ * External data above this size stays in its own buffers, handed to onnxruntime as the
+ * `externalData` session option (no inlined copy of the weights; the only way past the 2 GB
+ * protobuf limit). Below it the weights are inlined, so rewrites and float16 work on one buffer.
+ */
+export const EXTERNAL_INLINE_LIMIT = 256 * 2 ** 20;
+
+/** Side files of models loaded with external data, by the model bytes kept in the store (reloads pass them again). */
+const externalFor = new WeakMap<Uint8Array, ExternalDataFile[]>();
+
+/**
+ * The model as one self-contained buffer (weights inlined), for the rewrites and the float16
+ * conversion; throws the 2 GB message when that cannot be.
+ */
+export function selfContained(bytes: Uint8Array, name = 'the model'): Uint8Array {
+  const ext = externalFor.get(bytes);
+  return ext ? inlineExternalData(bytes, new Map(ext.map((f) => [f.path, f.data])), { modelName: name }) : bytes;
+}
+
+/** A model with external data: its side files are inlined before it goes to the worker, or passed along when large. */
 async function openModelWithData(name: string, bytes: Uint8Array, sideFiles: File[], card: SourcedCard | null = null): Promise<void> {
   const files = new Map<string, Uint8Array>();
   let inlined: Uint8Array;
@@ -151,6 +170,14 @@ async function openModelWithData(name: string, bytes: Uint8Array, sideFiles: Fil
     for (const r of refs) {
       const b = baseName(r.location);
       if (!files.has(r.location) && files.has(b)) files.set(r.location, files.get(b)!);
+    }
+    const external = externalDataFiles(refs).reduce((a, f) => a + f.bytes, 0);
+    if (external > EXTERNAL_INLINE_LIMIT) {
+      externalFor.set(bytes, externalDataOption(bytes, files, { modelName: name }));
+      if (await loadModelWithCard(bytes, name, card)) {
+        useStore.getState().addMessage('info', `${name}: ${formatBytes(external)} of external data handed to onnxruntime as it is (not inlined).`);
+      }
+      return;
     }
     inlined = refs.length ? inlineExternalData(bytes, files, { modelName: name }) : bytes;
   } catch (e) {
@@ -227,7 +254,7 @@ export async function loadModelBytes(bytes: Uint8Array, name: string, opts: Load
   const { addMessage } = useStore.getState();
   try {
     // the worker may detach what it is given: keep our own copy for reloads
-    const loaded = await getClient().api.loadModel(bytes.slice(), name, relaxDims);
+    const loaded = await getClient().api.loadModel(bytes.slice(), name, relaxDims, externalFor.get(bytes));
     const prev = useStore.getState().model;
     const model: ModelState = { loaded, bytes, fileName: name };
     useStore.setState(keepCheck ? { model, labelNames } : { model, labelNames, rewriteCheck: null });
@@ -271,12 +298,13 @@ export async function makeWebGpu(): Promise<void> {
   useStore.setState({ rewriteCheck: { status: 'checking' }, busy: `Rewriting ${m.fileName} for WebGPU…` });
   const { addMessage } = st;
   try {
-    const rw = rewriteForWebGpu(m.bytes);
+    const full = selfContained(m.bytes, m.fileName);
+    const rw = rewriteForWebGpu(full);
     if (rw.rewritten === 0) {
       const why = rw.skipped.map((k) => `${k.node} (${k.op}): ${k.reason}`).join('; ');
       throw new Error(`nothing was rewritten${why ? `: ${why}` : ''}`);
     }
-    const result = await getClient().api.compareModels(m.bytes.slice(), rw.bytes.slice(), { tolerance: REWRITE_TOLERANCE });
+    const result = await getClient().api.compareModels(full.slice(), rw.bytes.slice(), { tolerance: REWRITE_TOLERANCE });
     if (useStore.getState().model !== m) return;
     if (!result.ok) {
       useStore.setState({ rewriteCheck: { status: 'refused', result, rewritten: rw.rewritten } });

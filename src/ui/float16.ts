@@ -9,7 +9,7 @@ import { create } from 'zustand';
 import type { CheckResult } from '../core/onnx/check';
 import { toFloat16 } from '../core/onnx/float16';
 import type { ModelInfo } from '../core/onnx/model';
-import { getClient, loadModelBytes } from './actions';
+import { getClient, loadModelBytes, selfContained } from './actions';
 import { useStore, type ModelState } from './store';
 
 /** Tolerance of the float16 check (max abs difference / max |float32 output|), as `convert --float16`. */
@@ -56,8 +56,9 @@ export async function enableFloat16(): Promise<void> {
   useStore.setState({ busy: `Converting ${m.fileName} to float16…` });
   switching = true;
   try {
-    const conv = toFloat16(m.bytes);
-    const result = await getClient().api.compareModels(m.bytes.slice(), conv.bytes.slice(), { tolerance: FLOAT16_TOLERANCE });
+    const full = selfContained(m.bytes, m.fileName);
+    const conv = toFloat16(full);
+    const result = await getClient().api.compareModels(full.slice(), conv.bytes.slice(), { tolerance: FLOAT16_TOLERANCE });
     if (useStore.getState().model !== m) return;
     const stats = { initializers: conv.initializers, overflow: conv.overflow, maxWeightRelError: conv.maxWeightRelError };
     if (!result.ok) {

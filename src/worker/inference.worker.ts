@@ -13,7 +13,7 @@ import { runSpinePipeline } from '../core/spine/pipeline';
 import { readDicomSeries } from '../core/spine/dicom';
 import { classifySpectrogram } from '../core/eeg/pipeline';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
-import type { Backend, BackendChoice, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
+import type { Backend, BackendChoice, ExternalDataFile, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
 import { runProteinFov } from '../core/protein/pipeline';
 
 interface ModelEntry {
@@ -21,6 +21,8 @@ interface ModelEntry {
   bytes: Uint8Array;
   sessions: Partial<Record<Backend, ort.InferenceSession>>;
   sessionMs: Partial<Record<Backend, number>>;
+  /** Side files of a model whose weights stay external (passed to every session). */
+  externalData?: ExternalDataFile[];
 }
 
 const models = new Map<string, ModelEntry>();
@@ -66,6 +68,7 @@ async function session(entry: ModelEntry, backend: Backend): Promise<ort.Inferen
   const s = await ort.InferenceSession.create(entry.bytes, {
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
+    ...(entry.externalData ? { externalData: entry.externalData } : {}),
   });
   entry.sessionMs[backend] = performance.now() - t0;
   entry.sessions[backend] = s;
@@ -192,7 +195,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
     };
   },
 
-  async loadModel(bytes, name, relaxDims = false) {
+  async loadModel(bytes, name, relaxDims = false, externalData) {
     const t0 = performance.now();
     const info0 = inspectModel(bytes);
     const relaxed = relaxDims && info0.inputs.some(hasFixedSpatialDims);
@@ -206,6 +209,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
       bytes: finalBytes,
       sessions: {},
       sessionMs: {},
+      ...(externalData?.length ? { externalData } : {}),
     };
     // Create the WASM session now so that a model ORT cannot load fails here, not at run time.
     try {

@@ -79,8 +79,11 @@ export interface MotorsResult extends MotorDetection {
 
 export interface WorkerApi {
   runtime(): Promise<RuntimeInfo>;
-  /** Parses and registers a model. relaxDims: make fixed spatial dims symbolic first. */
-  loadModel(bytes: Uint8Array, name: string, relaxDims?: boolean): Promise<LoadedModel>;
+  /**
+   * Parses and registers a model. relaxDims: make fixed spatial dims symbolic first. externalData:
+   * the side files of a model whose weights stay external (onnxruntime-web's session option).
+   */
+  loadModel(bytes: Uint8Array, name: string, relaxDims?: boolean, externalData?: ExternalDataFile[]): Promise<LoadedModel>;
   /** Fetches a model (same origin or CORS-enabled URL) and loads it. */
   loadModelUrl(url: string, relaxDims?: boolean): Promise<LoadedModel>;
   unloadModel(id: string): Promise<void>;
@@ -149,3 +152,9 @@ export interface ProteinRequest {
 }
 
 export type ProteinRunResult = ProteinFovResult & { backend: Backend; backendReason: string };
+
+/** A side file of an ONNX model with external data: `path` as the model names it (onnxruntime-web's externalData entry). */
+export interface ExternalDataFile {
+  path: string;
+  data: Uint8Array;
+}
