@@ -160,9 +160,12 @@ export function sampleAndResize(
   const out = new Float64Array(count * size * size);
   const tmp = new Float64Array(size * cols);
   const plane = rows * cols;
-  const view = (k: number): ArrayLike<number> =>
-    ArrayBuffer.isView(stored) ? (stored as unknown as { subarray(a: number, b: number): ArrayLike<number> }).subarray(k * plane, (k + 1) * plane) : Array.prototype.slice.call(stored, k * plane, (k + 1) * plane);
-  indices.forEach((k, s) => resizeSeparable(view(k), rows, cols, wy, wx, out, tmp, s * size * size));
+  // one monomorphic float64 copy of each sampled slice keeps the inner loops fast
+  const slice = new Float64Array(plane);
+  indices.forEach((k, s) => {
+    for (let i = 0; i < plane; i++) slice[i] = stored[k * plane + i];
+    resizeSeparable(slice, rows, cols, wy, wx, out, tmp, s * size * size);
+  });
   return { data: out, indices };
 }
 
