@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { ROOT, setNumber } from './util';
-import { LAYOUT, PLOT_H } from '../src/ui/eeg/display';
+import { CANVAS_H, CANVAS_W, LAYOUT, PLOT_H } from '../src/ui/eeg/display';
 
 const SAMPLES = join(ROOT, 'public/samples/eeg');
 const FIX = join(ROOT, 'tests/fixtures/eeg');
@@ -165,6 +165,11 @@ test('dropped samples, votes and model on WASM: PyTorch probabilities, CAM pixel
   expect(maxDiff(hiOn, hiOff)).toBeGreaterThan(40);
   expect(maxDiff(loOn, loOff)).toBe(0);
   await page.getByTestId('eeg-show-cam').check();
+  // the readout under the pointer: time, chain, frequency, power, CAM value
+  const box = (await page.getByTestId('eeg-canvas').boundingBox())!;
+  const [hx, hy] = cellXY(Math.floor(hi / w), hi % w, h, w);
+  await page.getByTestId('eeg-canvas').hover({ position: { x: (hx * box.width) / CANVAS_W, y: (hy * box.height) / CANVAS_H } });
+  await expect(page.getByTestId('eeg-readout')).toContainText(/row \d+ · \d+ s · (LL|RL|LP|RP) [\d.]+ Hz · power [\d.e+-]+ · CAM seizure (0\.9\d|1\.00)/);
   // another class gives another overlay (pixels compared in the page: the plot is 720 x 418)
   const plot = (keep: boolean) =>
     page.evaluate(

@@ -1,7 +1,9 @@
 /** The spectrogram of the selected file with the CAM overlay, the class probabilities and the results table. */
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
+import { camOnSpectrogram } from '../../core/eeg/pipeline';
+import { EEG_CHAINS } from '../../core/presets/eeg';
 import { eegScore } from './actions';
-import { CANVAS_H, CANVAS_W, drawSpectrogram, logPower } from './display';
+import { CANVAS_H, CANVAS_W, LAYOUT, drawSpectrogram, logPower } from './display';
 import { useEeg, type EegFile } from './state';
 
 export function EegView() {
@@ -29,6 +31,33 @@ export function EegView() {
     });
   }, [spec, log, result, view, params.classes]);
   const setView = (patch: Partial<typeof view>) => useEeg.setState((s) => ({ view: { ...s.view, ...patch } }));
+  const [readout, setReadout] = useState<string | null>(null);
+  const camFull = useMemo(
+    () => (result?.cam ? camOnSpectrogram(result.cam, Math.min(view.cls, result.cam.shape[0] - 1), 400, result.window.rows) : null),
+    [result, view.cls],
+  );
+  const onMove = (e: MouseEvent<HTMLCanvasElement>) => {
+    if (!spec) return;
+    const box = e.currentTarget.getBoundingClientRect();
+    const x = ((e.clientX - box.left) * CANVAS_W) / box.width - LAYOUT.left;
+    const y = ((e.clientY - box.top) * CANVAS_H) / box.height - LAYOUT.top;
+    const c = Math.floor(y / (LAYOUT.panelH + LAYOUT.gap));
+    const yy = y - c * (LAYOUT.panelH + LAYOUT.gap);
+    if (x < 0 || x >= LAYOUT.plotW || c < 0 || c > 3 || yy >= LAYOUT.panelH) {
+      setReadout(null);
+      return;
+    }
+    const t = Math.min(spec.rows - 1, Math.floor(((x + 0.5) * spec.rows) / LAYOUT.plotW));
+    const bin = 99 - Math.floor((yy * 100) / LAYOUT.panelH);
+    const r = c * 100 + bin;
+    const v = spec.data[r * spec.rows + t];
+    const w = result?.window;
+    const cv = camFull && w && t >= w.start && t < w.start + w.rows ? camFull[r * w.rows + (t - w.start)] : null;
+    setReadout(
+      `row ${t} · ${spec.time[t]} s · ${EEG_CHAINS[c]} ${spec.freqs[bin]} Hz · power ${Number.isNaN(v) ? 'NaN' : v.toPrecision(4)}` +
+        (cv !== null ? ` · ${result?.cam?.source === 'occlusion' ? 'occlusion' : 'CAM'} ${params.classes[view.cls]} ${cv.toFixed(2)}` : ''),
+    );
+  };
   return (
     <div className="eeg-view" data-testid="eeg-view">
       <div className="eeg-view-bar row">
@@ -53,12 +82,15 @@ export function EegView() {
       </div>
       <div className="eeg-canvas-wrap">
         {spec ? (
-          <canvas ref={canvas} width={CANVAS_W} height={CANVAS_H} className="eeg-canvas" data-testid="eeg-canvas" />
+          <canvas ref={canvas} width={CANVAS_W} height={CANVAS_H} className="eeg-canvas" data-testid="eeg-canvas" onMouseMove={onMove} onMouseLeave={() => setReadout(null)} />
         ) : (
           <div className="eeg-empty muted">
             {file?.error ? <span className="eeg-file-error">{file.error}</span> : 'Drop HMS spectrogram .parquet files, an .onnx model (or several folds) and optionally a votes .csv — or open the demo.'}
           </div>
         )}
+      </div>
+      <div className="eeg-readout small mono muted" data-testid="eeg-readout">
+        {readout ?? (spec ? 'Hover the spectrogram for values.' : '')}
       </div>
       {file?.warnings.length ? (
         <div className="eeg-warnings small" data-testid="eeg-warnings">
@@ -136,43 +168,45 @@ export function EegResultsTable() {
   const kl = new Map(score?.perFile.map((r) => [r.eegId, r.kl]));
   if (files.length === 0) return null;
   return (
-    <table className="eeg-table" data-testid="eeg-table">
-      <thead>
-        <tr>
-          <th>file</th>
-          <th>eeg_id</th>
-          {classes.map((c) => (
-            <th key={c}>{c}</th>
-          ))}
-          <th>top</th>
-          {score && <th>KL</th>}
-        </tr>
-      </thead>
-      <tbody>
-        {files.map((f) => {
-          const p = f.status === 'done' ? f.result?.probabilities : undefined;
-          const top = p ? p.indexOf(Math.max(...p)) : -1;
-          return (
-            <tr key={f.id} className={f.id === selected ? 'on' : ''} onClick={() => useEeg.setState({ selected: f.id })} data-testid={`eeg-row-${f.id}`}>
-              <td className="mono ellipsis">{f.name}</td>
-              <td className="mono">{f.id}</td>
-              {p ? (
-                classes.map((c, i) => (
-                  <td key={c} className={`num ${i === top ? 'top' : ''}`}>
-                    {p[i].toFixed(4)}
+    <div className="eeg-table-wrap">
+      <table className="eeg-table" data-testid="eeg-table">
+        <thead>
+          <tr>
+            <th>file</th>
+            <th>eeg_id</th>
+            {classes.map((c) => (
+              <th key={c}>{c}</th>
+            ))}
+            <th>top</th>
+            {score && <th>KL</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {files.map((f) => {
+            const p = f.status === 'done' ? f.result?.probabilities : undefined;
+            const top = p ? p.indexOf(Math.max(...p)) : -1;
+            return (
+              <tr key={f.id} className={f.id === selected ? 'on' : ''} onClick={() => useEeg.setState({ selected: f.id })} data-testid={`eeg-row-${f.id}`}>
+                <td className="mono ellipsis">{f.name}</td>
+                <td className="mono">{f.id}</td>
+                {p ? (
+                  classes.map((c, i) => (
+                    <td key={c} className={`num ${i === top ? 'top' : ''}`}>
+                      {p[i].toFixed(4)}
+                    </td>
+                  ))
+                ) : (
+                  <td colSpan={classes.length} className={f.error ? 'eeg-file-error' : 'muted'}>
+                    {f.error ?? f.status}
                   </td>
-                ))
-              ) : (
-                <td colSpan={classes.length} className={f.error ? 'eeg-file-error' : 'muted'}>
-                  {f.error ?? f.status}
-                </td>
-              )}
-              <td>{top >= 0 ? classes[top] : ''}</td>
-              {score && <td className="num">{kl.has(f.id) ? kl.get(f.id)!.toFixed(4) : '–'}</td>}
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+                )}
+                <td>{top >= 0 ? classes[top] : ''}</td>
+                {score && <td className="num">{kl.has(f.id) ? kl.get(f.id)!.toFixed(4) : '–'}</td>}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -38,10 +38,12 @@ export async function addEegFiles(files: PickedFile[]): Promise<void> {
   const csv = files.filter((f) => /\.csv$/i.test(name(f)));
   const other = files.filter((f) => !parquet.includes(f) && !models.includes(f) && !csv.includes(f) && !/\.(json|md)$/i.test(name(f)));
   if (other.length) say('info', `Ignored ${other.length} file${other.length > 1 ? 's' : ''} that are no spectrogram (.parquet), model (.onnx) or votes (.csv): ${other.slice(0, 4).map(name).join(', ')}${other.length > 4 ? ', …' : ''}.`);
+  // a card first: its classes decide how models and votes are read
+  for (const j of files.filter((f) => /\.json$/i.test(name(f)))) await applyEegCard(await j.file.text(), name(j));
   for (const c of csv) await loadVotesText(await c.file.text(), name(c));
   for (const m of models) await addModelBytes(new Uint8Array(await m.file.arrayBuffer()), name(m));
   if (parquet.length) await addParquetFiles(parquet.map((p) => ({ name: name(p), bytes: () => p.file.arrayBuffer() })));
-  if (files.length && !parquet.length && !models.length && !csv.length) say('warning', 'Nothing to open there: drop HMS spectrogram .parquet files, .onnx models or a votes .csv.', 'eeg-open');
+  if (files.length && !parquet.length && !models.length && !csv.length && !files.some((f) => /\.json$/i.test(name(f)))) say('warning', 'Nothing to open there: drop HMS spectrogram .parquet files, .onnx models or a votes .csv.', 'eeg-open');
 }
 
 export async function addParquetFiles(items: { name: string; bytes: () => Promise<ArrayBuffer> }[]): Promise<void> {
@@ -110,7 +112,7 @@ export async function addModelBytes(bytes: Uint8Array, name: string): Promise<bo
     useEeg.setState((s) => {
       const old = s.models.find((m) => m.name === name);
       if (old) void worker().api.unloadModel(old.workerId).catch(() => undefined);
-      const entry = { workerId: loaded.id, name, info: loaded.info };
+      const entry = { workerId: loaded.id, name, info: loaded.info, bytes };
       return { models: old ? s.models.map((m) => (m === old ? entry : m)) : [...s.models, entry] };
     });
     useStore.getState().clearMessages('eeg-model');
@@ -146,6 +148,23 @@ export function loadVotesText(text: string, name: string): boolean {
   } catch (e) {
     say('error', `Could not read the votes ${name}: ${errorText(e)}`, 'eeg-votes');
     return false;
+  }
+}
+
+/** A model card (public/models/*.json) with `classes`: the class names and order of its model. */
+export async function applyEegCard(text: string, name: string): Promise<void> {
+  try {
+    const card = JSON.parse(text) as { preset?: string; classes?: unknown };
+    const classes = card.classes;
+    if (!Array.isArray(classes) || classes.length < 2 || !classes.every((c) => typeof c === 'string')) {
+      say('info', `${name} has no class list; not used as a model card.`);
+      return;
+    }
+    if (card.preset && card.preset !== 'eeg') say('warning', `${name} is the card of a '${card.preset}' model; its class names are used anyway.`);
+    setEegParams({ classes: classes as string[] });
+    say('info', `Classes from the model card ${name}: ${(classes as string[]).join(', ')}.`);
+  } catch (e) {
+    say('error', `Could not read the model card ${name}: ${errorText(e)}`, 'eeg-card');
   }
 }
 
@@ -269,8 +288,18 @@ async function hardStop(): Promise<void> {
     files: s.files.map((f) => (f.status === 'running' || f.status === 'waiting' ? { ...f, status: 'cancelled', progress: undefined } : f)),
     batch: { ...s.batch, status: 'cancelled', cancelRequested: false },
   }));
-  say('warning', 'The run did not stop in time; the inference worker was restarted. Add the models again to run.');
-  useEeg.setState({ models: [] });
+  say('warning', 'The run did not stop in time; the inference worker was restarted and the models are loaded again.');
+  const models = useEeg.getState().models;
+  const again = [];
+  for (const m of models) {
+    try {
+      const loaded = await worker().api.loadModel(m.bytes.slice(), m.name, false);
+      again.push({ ...m, workerId: loaded.id });
+    } catch (e) {
+      say('error', `Could not load ${m.name} again: ${errorText(e)}`, 'eeg-model');
+    }
+  }
+  useEeg.setState({ models: again });
 }
 
 // ---------------------------------------------------------------------------------------------

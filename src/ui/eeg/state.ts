@@ -35,6 +35,8 @@ export interface EegModelEntry {
   workerId: string;
   name: string;
   info: ModelInfo;
+  /** The file, kept to load it again when the worker is restarted. */
+  bytes: Uint8Array;
 }
 
 export interface EegBatch {
