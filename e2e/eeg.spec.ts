@@ -80,6 +80,16 @@ test('?demo=eeg loads the three samples, votes and the model and runs without cl
   await expect(page.getByTestId('eeg-kl-value')).toHaveText(klRef.votes.kl.toFixed(4));
   await expect(page.getByTestId('eeg-canvas')).toBeVisible();
   await page.screenshot({ path: 'test-results/eeg-demo.png' });
+  // a 60-row window from row 100 (start row editable): the PyTorch probabilities of that window
+  await page.getByTestId('eeg-window-mode').selectOption('window');
+  await setNumber(page, 'eeg-window-start', 100);
+  await setNumber(page, 'eeg-window-rows', 60);
+  await page.getByTestId('eeg-run').click();
+  const w = await waitDone(page);
+  const seiz = w.files.find((f) => f.id === 'sim_seizure_001')!;
+  const wref = (ref.samples as unknown as Record<string, { probabilities: number[] }>).window.probabilities;
+  expect(maxDiff(seiz.probabilities!, wref)).toBeLessThan(1e-4);
+  expect(w.files.find((f) => f.id === 'real_eegmmidb_S001R03')!.warnings.join(' ')).toMatch(/runs past the end \(62 rows\); using rows 2\.\.61/);
 });
 
 async function openEeg(page: Page): Promise<void> {
