@@ -105,6 +105,18 @@ describe('HMS parquet', () => {
     expect(specs.real_eegmmidb_S001R03.freqs[99]).toBeCloseTo(19.92, 10);
   });
 
+  it('reads DOUBLE columns with real nulls (definition level 0) and NaN values; both become 0', async () => {
+    const s = await readSpectrogramParquet(bytes(resolve(FIX, 'nulls_double.parquet')), 'nulls_double.parquet');
+    expect(s.rows).toBe(8);
+    expect(s.timeType).toBe('DOUBLE');
+    expect(Array.from(s.time)).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
+    expect(s.nanCount).toBe(4); // LL_0.59 rows 1 and 5, RP_19.92 row 7 (nulls), LP_10.16 row 3 (a NaN value)
+    expect(Number.isNaN(s.data[1]) && Number.isNaN(s.data[5])).toBe(true);
+    const ref = npy('nulls_double.npy');
+    // float64 values in the file; the (400, T) array is float32 like the Python reference's astype(float32)
+    expect(maxDiff(spectrogramArray(s), ref.data as Float32Array)).toBe(0);
+  });
+
   it('names the wrong and missing columns', async () => {
     const p = readSpectrogramParquet(bytes(resolve(FIX, 'wrong_columns.parquet')), 'wrong_columns.parquet');
     await expect(p).rejects.toThrow(/^wrong_columns\.parquet: not an HMS spectrogram: missing 2 columns: LL_0\.59, RP_19\.92; unexpected column: LL_0\.6/);

@@ -22,6 +22,8 @@ reader, independent of hyparquet) and public/models/eeg_spectrogram.onnx. Writes
   tiny_eeg_logits.onnx     the same without class_maps (logits only: the occlusion path)
   tiny_eeg_5class.onnx     a wrong model: 5 classes
   wrong_columns.parquet    5 rows; `LL_0.59` renamed `LL_0.6` and `RP_19.92` missing
+  nulls_double.parquet     8 rows, DOUBLE time and values, real nulls (definition level 0) in LL_0.59 and RP_19.92 and a
+                           NaN value; nulls_double.npy = its (400, 8) array after NaN/null -> 0
 """
 import json
 import os
@@ -36,7 +38,7 @@ from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, 'models'))
-from eeg_parquet import read_parquet, write_parquet  # noqa: E402
+from eeg_parquet import _thrift, _varint, T_BINARY, T_I32, T_I64, T_LIST, T_STRUCT, read_parquet, write_parquet  # noqa: E402
 
 torch.set_num_threads(1)
 ROOT = os.path.abspath(os.path.join(HERE, '..'))
@@ -154,6 +156,42 @@ def kaggle_kl(solution, submission, eps=1e-15):
     return float(rows.mean()), rows.tolist()
 
 
+def write_parquet_nulls(path, columns):
+    """Like eeg_parquet.write_parquet (one row group, PLAIN, OPTIONAL, DOUBLE) but NaN in `columns` marked as null by
+    the definition levels (bit-packed, width 1) and left out of the values, as parquet writers store missing values.
+    `columns`: (name, values, keep) with keep[i] True where a NaN stays a NaN *value* (not a null)."""
+    n = len(columns[0][1])
+    out = bytearray(b'PAR1')
+    chunks = []
+    for name, arr, keep in columns:
+        arr = np.asarray(arr, np.float64)
+        defined = ~np.isnan(arr) | keep
+        groups = (n + 7) // 8
+        bits = np.zeros(groups * 8, np.uint8)
+        bits[:n] = defined
+        packed = np.packbits(bits.reshape(-1, 8)[:, ::-1], axis=1).reshape(-1).tobytes()
+        rle = _varint((groups << 1) | 1) + packed
+        values = arr[defined].astype('<f8').tobytes()
+        page = len(rle).to_bytes(4, 'little') + rle + values
+        header = _thrift([(1, T_I32, 0), (2, T_I32, len(page)), (3, T_I32, len(page)),
+                          (5, T_STRUCT, [(1, T_I32, n), (2, T_I32, 0), (3, T_I32, 3), (4, T_I32, 3)])])
+        offset = len(out)
+        out += header + page
+        chunks.append((name, offset, len(header) + len(page)))
+    schema = [[(4, T_BINARY, 'schema'), (5, T_I32, len(columns))]] + [[(1, T_I32, 5), (3, T_I32, 1), (4, T_BINARY, c[0])] for c in chunks]
+    cols = []
+    for name, off, size in chunks:
+        meta = [(1, T_I32, 5), (2, T_LIST, (T_I32, [0, 3])), (3, T_LIST, (T_BINARY, [name])), (4, T_I32, 0),
+                (5, T_I64, n), (6, T_I64, size), (7, T_I64, size), (9, T_I64, off)]
+        cols.append([(2, T_I64, off), (3, T_STRUCT, meta)])
+    rg = [(1, T_LIST, (T_STRUCT, cols)), (2, T_I64, sum(c[2] for c in chunks)), (3, T_I64, n)]
+    fmd = _thrift([(1, T_I32, 1), (2, T_LIST, (T_STRUCT, schema)), (3, T_I64, n), (4, T_LIST, (T_STRUCT, [rg])),
+                   (6, T_BINARY, 'voxelbench tools/make_eeg_fixtures.py')])
+    out += fmd + len(fmd).to_bytes(4, 'little') + b'PAR1'
+    with open(path, 'wb') as f:
+        f.write(out)
+
+
 def main():
     steps, model_out = {}, {}
     onnx_path = os.path.join(ROOT, 'public', 'models', 'eeg_spectrogram.onnx')
@@ -256,6 +294,26 @@ def main():
     for c in COLUMNS[1:-1]:
         cols.append(('LL_0.6' if c == 'LL_0.59' else c, rng.random(n).astype(np.float32) * 10))
     write_parquet(os.path.join(OUT, 'wrong_columns.parquet'), cols)
+
+    # real nulls (definition level 0) and a NaN value, DOUBLE columns
+    n = 8
+    cols = [('time', np.arange(0, 2 * n, 2).astype(np.float64), np.zeros(n, bool))]
+    for c in COLUMNS[1:]:
+        v = rng.random(n) * 100
+        keep = np.zeros(n, bool)
+        if c == 'LL_0.59':
+            v[[1, 5]] = np.nan  # nulls
+        if c == 'RP_19.92':
+            v[7] = np.nan  # null
+        if c == 'LP_10.16':
+            v[3] = np.nan  # a NaN value, not a null
+            keep[3] = True
+        cols.append((c, v, keep))
+    path = os.path.join(OUT, 'nulls_double.parquet')
+    write_parquet_nulls(path, cols)
+    names, back = read_parquet(path)
+    assert names == COLUMNS and np.isnan(back['LL_0.59'][[1, 5]]).all() and np.isnan(back['LP_10.16'][3])
+    np.save(os.path.join(OUT, 'nulls_double.npy'), to_array(back))
     for stem in FILES:
         print(stem, 'demo', np.round(model_out[stem]['probabilities'], 4).tolist(), 'tiny6', np.round(model_out[stem]['tiny6_probabilities'], 4).tolist())
 
