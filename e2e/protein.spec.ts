@@ -291,3 +291,25 @@ test('protein: ?demo=protein loads the samples, masks and model and runs without
   await expect(page.getByTestId('protein-cell-table').locator('tbody tr')).toHaveCount(7);
   await expect(page.getByTestId('protein-map')).toHaveText(/^\d\.\d{4}$/);
 });
+
+test('protein: a logits-only model gets an occlusion map with progress; Esc cancels, a new run finishes', async ({ page }) => {
+  await openProtein(page, 'preset=protein&backend=wasm');
+  await page.getByTestId('protein-model-input').setInputFiles(join(FIX, 'tiny_protein_logits.onnx'));
+  await expect(page.getByTestId('protein-model-tiny_protein_logits.onnx')).toContainText('occlusion');
+  await dropFiles(page, sampleFiles());
+  for (const id of IDS) await expect(page.getByTestId(`fov-status-${id}`)).toHaveText('waiting');
+  await page.getByTestId('protein-run').click();
+  await expect(page.getByTestId('fov-progress-sim_protein_001')).toContainText('occlusion', { timeout: 60_000 });
+  await page.locator('body').press('Escape');
+  await expect.poll(async () => (await proteinState(page)).batch, { timeout: 30_000 }).toBe('cancelled');
+  expect((await proteinState(page)).fovs.map((f) => f.status)).toEqual(['cancelled', 'cancelled']);
+  const st = await runAndWait(page);
+  expect(st.batch).toBe('done');
+  const ref = JSON.parse(readFileSync(join(FIX, 'tiny_ref.json'), 'utf8'));
+  for (const f of st.fovs) {
+    expect(f.status, f.error).toBe('done');
+    expect(f.camSource).toBe('occlusion');
+    expect(maxAbsDiff(f.logits!, ref[f.id].logits_only_model)).toBeLessThan(1e-4);
+  }
+  await expect(page.getByTestId('protein-caption')).toContainText('an occlusion map');
+});

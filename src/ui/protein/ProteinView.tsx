@@ -3,7 +3,7 @@ import { useEffect, useMemo, useRef } from 'react';
 import { PROTEIN_CHANNELS } from '../../core/presets/protein';
 import { camAtImage } from '../../core/protein/cells';
 import { camColour, channelMax, classColour, renderFov } from './render';
-import { patchView, setChannel, useProtein } from './state';
+import { effectiveCamClass, patchView, setChannel, useProtein } from './state';
 
 const SWATCH: Record<string, string> = { red: '#ff4040', green: '#40ff40', blue: '#4080ff', yellow: '#ffff40' };
 
@@ -29,12 +29,13 @@ export function ProteinView() {
   const canvas = useRef<HTMLCanvasElement>(null);
   const fov = entry?.fov;
   const result = entry?.status === 'done' ? entry.result : undefined;
+  const camClass = effectiveCamClass(view.camClass, result?.probabilities);
   const maxima = useMemo(() => (fov ? fov.channels.map(channelMax) : [1, 1, 1, 1]), [fov]);
   const cam = useMemo(() => {
     if (!result || !view.showCam) return null;
     const [, h, w] = result.camShape;
-    return camAtImage(result.cam, Math.min(view.camClass, result.camShape[0] - 1), [h, w], result.height, result.width);
-  }, [result, view.showCam, view.camClass]);
+    return camAtImage(result.cam, Math.min(camClass, result.camShape[0] - 1), [h, w], result.height, result.width);
+  }, [result, view.showCam, camClass]);
   const labels = result?.cells ?? entry?.cells ?? null;
 
   useEffect(() => {
@@ -49,8 +50,8 @@ export function ProteinView() {
       outlines: view.showOutlines && labels ? { labels, cells: result?.cellResults ?? [], selected: view.selectedCell } : null,
     });
     c.getContext('2d')!.putImageData(new ImageData(rgba as Uint8ClampedArray<ArrayBuffer>, fov.width, fov.height), 0, 0);
-    c.dataset.rendered = `${fov.id}:${cam ? view.camClass : 'none'}:${view.showOutlines && labels ? 'outlines' : 'plain'}`;
-  }, [fov, view, maxima, cam, labels, result]);
+    c.dataset.rendered = `${fov.id}:${cam ? camClass : 'none'}:${view.showOutlines && labels ? 'outlines' : 'plain'}`;
+  }, [fov, view, maxima, cam, labels, result, camClass]);
 
   const pick = (e: React.MouseEvent<HTMLCanvasElement>) => {
     const c = canvas.current;
@@ -88,7 +89,7 @@ export function ProteinView() {
           <input type="checkbox" checked={view.showCam} onChange={(e) => patchView({ showCam: e.target.checked })} data-testid="show-cam" />
           <span>CAM</span>
         </label>
-        <select value={view.camClass} onChange={(e) => patchView({ camClass: Number(e.target.value) })} data-testid="cam-class" aria-label="CAM class">
+        <select value={camClass} onChange={(e) => patchView({ camClass: Number(e.target.value) })} data-testid="cam-class" aria-label="CAM class">
           {classes.map((c, k) => (
             <option key={k} value={k}>
               {k} {c}
@@ -125,8 +126,9 @@ export function ProteinView() {
       {result && (
         <div className="small muted protein-caption" data-testid="protein-caption">
           {result.id}: {result.width} x {result.height}, {result.cellResults.length} cells ({result.cellsSource === 'given' ? `mask ${entry?.cellsName ?? ''}` : 'simple built-in segmentation'}), CAM from{' '}
-          {result.camSource === 'class_maps' ? `class maps ${result.camShape[1]} x ${result.camShape[2]}` : 'an occlusion map'} · outline colour = the cell's top class (
-          <span style={{ color: classColour(view.camClass) }}>■</span> {classes[view.camClass]})
+          {result.camSource === 'class_maps' ? `class maps ${result.camShape[1]} x ${result.camShape[2]}` : 'an occlusion map'}: showing{' '}
+          <span style={{ color: classColour(camClass) }}>■</span> {classes[camClass]}
+          {view.camClass === null ? ' (the top class)' : ''} · outline colour = each cell's top class
         </div>
       )}
     </div>

@@ -20,7 +20,7 @@ import {
   setBackend,
 } from './actions';
 import { classColour } from './render';
-import { patchView, runKey, useProtein, type FovEntry } from './state';
+import { effectiveCamClass, patchView, runKey, useProtein, type FovEntry } from './state';
 
 function take(e: ChangeEvent<HTMLInputElement>): File[] {
   const files = Array.from(e.target.files ?? []);
@@ -261,8 +261,9 @@ export function ProteinRunPanel() {
 export function ProbabilityChart() {
   const entry = useProtein((s) => s.fovs.find((f) => f.id === s.selected));
   const classes = useProtein((s) => s.params.classes);
-  const camClass = useProtein((s) => s.view.camClass);
+  const chosen = useProtein((s) => s.view.camClass);
   const p = entry?.status === 'done' ? entry.result?.probabilities : undefined;
+  const camClass = effectiveCamClass(chosen, p);
   return (
     <Panel title={`Probabilities${entry ? ` · ${entry.id}` : ''}`} testId="protein-probs">
       {!p ? (

@@ -44,7 +44,8 @@ export interface ChannelView {
 export interface ProteinViewState {
   channels: Record<ProteinChannel, ChannelView>;
   showCam: boolean;
-  camClass: number;
+  /** Class whose CAM is shown; null = the selected image's most probable class. */
+  camClass: number | null;
   camOpacity: number;
   showOutlines: boolean;
   selectedCell: number | null;
@@ -70,7 +71,7 @@ export interface ProteinState {
 export const initialView: ProteinViewState = {
   channels: { red: { on: true, max: 1 }, green: { on: true, max: 1 }, blue: { on: true, max: 1 }, yellow: { on: true, max: 1 } },
   showCam: true,
-  camClass: 0,
+  camClass: null,
   camOpacity: 0.5,
   showOutlines: true,
   selectedCell: null,
@@ -105,4 +106,13 @@ export function setChannel(c: ProteinChannel, patch: Partial<ChannelView>): void
 /** What a result depends on: the preset values (all of them change the cells), the models and the backend. */
 export function runKey(s: Pick<ProteinState, 'params' | 'models' | 'backend'>): string {
   return JSON.stringify({ params: s.params, models: s.models.map((m) => `${m.name}:${m.bytes.length}`), backend: s.backend });
+}
+
+/** The CAM class shown: the chosen one, or the most probable class of the result. */
+export function effectiveCamClass(camClass: number | null, probabilities: ArrayLike<number> | undefined): number {
+  if (camClass !== null) return camClass;
+  if (!probabilities || probabilities.length === 0) return 0;
+  let best = 0;
+  for (let k = 1; k < probabilities.length; k++) if (probabilities[k] > probabilities[best]) best = k;
+  return best;
 }
