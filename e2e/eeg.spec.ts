@@ -242,12 +242,22 @@ test('a wrong class count is named; a logits-only model gets an occlusion map wi
   const c = await waitDone(page, 60_000);
   expect(c.batch).toBe('cancelled');
   expect(c.files.some((x) => x.status === 'cancelled')).toBe(true);
-  // the page still runs afterwards
-  await page.getByTestId('eeg-occlusion').uncheck();
+  // the page still runs afterwards; with the demo model as a second fold the softmax is averaged
+  await page.getByTestId('eeg-model-input').setInputFiles(MODEL);
+  await expect(page.getByTestId('eeg-model-eeg_spectrogram.onnx')).toBeVisible();
   await page.getByTestId('eeg-run').click();
   const again = await waitDone(page);
   expect(again.batch).toBe('done');
   expect(again.files.every((x) => x.status === 'done')).toBe(true);
+  const twoRef = (ref.samples as unknown as Record<string, { two_fold_mean: number[] }>);
+  for (const x of again.files) {
+    expect(x.folds).toBe(2);
+    expect(x.cam).toBe('class_maps');
+    expect(maxDiff(x.probabilities!, twoRef[x.id].two_fold_mean)).toBeLessThan(1e-4);
+  }
+  // each fold's value is a dot on the bar chart (6 classes x 2 folds)
+  await page.getByTestId('eeg-row-sim_lpd_002').click();
+  await expect(page.getByTestId('eeg-chart').locator('circle')).toHaveCount(12);
 });
 
 test('WebGPU: a tiny 6-class CAM model gives the WASM probabilities (1e-4)', async ({ page }) => {
