@@ -40,6 +40,8 @@ export default defineConfig({
     headless: true,
     viewport: { width: 1400, height: 900 },
     acceptDownloads: true,
+    // the built app registers a service worker (public/sw.js); only e2e/share.spec.ts allows it
+    serviceWorkers: 'block',
     launchOptions: { executablePath, args: chromiumArgs },
   },
   webServer: {

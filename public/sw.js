@@ -31,7 +31,7 @@ function isolated(res) {
   return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
 }
 
-/** index.html, then every assets/… name found in it and in the scripts and styles it leads to. */
+/** index.html, then every hashed asset name found in it and in the scripts and styles it leads to. */
 async function precacheShell() {
   const cache = await caches.open(SHELL);
   const seen = new Set();
@@ -50,7 +50,11 @@ async function precacheShell() {
     const type = res.headers.get('Content-Type') || '';
     if (/text|javascript|json/.test(type)) {
       const text = await res.clone().text();
-      for (const m of text.matchAll(/assets\/[\w.\-]+\.(?:js|mjs|css|wasm|svg|png|woff2?)/g)) queue.push(scope() + m[0]);
+      // 'assets/x-hash.js' in index.html, './x-hash.js' or 'x-hash.wasm' inside the chunks (relative to them)
+      for (const m of text.matchAll(/["'`(]((?:\.\/)?(?:assets\/)?[\w.-]+-[\w-]{8}\.(?:js|mjs|css|wasm))["'`)]/g)) {
+        const ref = m[1];
+        queue.push(ref.startsWith('assets/') ? scope() + ref : new URL(ref, url).href);
+      }
     }
     await cache.put(url, res);
   }

@@ -127,7 +127,8 @@ export async function openBrainDemo(opts: { run?: boolean } = {}): Promise<void>
   }
   const s = useStore.getState();
   if (!s.volume || !s.model || origins.get(s.volume) === undefined) return;
-  demoBaseline = { settings: settingsValues(s.settings, s.model.loaded.relaxed) };
+  // what the demo's card set; the backend and cval are the user's own (no card sets them)
+  demoBaseline = { settings: { ...settingsValues(s.settings, s.model.loaded.relaxed), backend: DEFAULTS.backend, cval: DEFAULTS.cval } };
   if (opts.run !== false) await runWorkbench();
 }
 

@@ -1,0 +1,348 @@
+/**
+ * Sharing (issue 8) as a researcher uses it, with the service worker allowed:
+ * - motors: the demo clicked through, settings and view changed, "Copy link"; with the network off
+ *   the link opened in a new page (app, ONNX runtime and demo files from the service worker's
+ *   cache) gives the same table, values, view and pixels; "Save session", reload, "Open session"
+ *   gives them again without running anything;
+ * - workbench: a link with model and data URLs (another origin, CORS) gives what opening the same
+ *   files and settings by hand gives; opened again offline, the bytes come from Cache Storage;
+ * - brain MRI (its run is the slow one, so once): the gallery on the landing page, the demo
+ *   clicked through, its link, and its session opened without running;
+ * - a page with a local file says that a link cannot carry it and offers a session file.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { decode as decodePng } from 'fast-png';
+import { fixture, ROOT, setNumber } from './util';
+import { readFileSync } from 'node:fs';
+
+test.use({ serviceWorkers: 'allow', permissions: ['clipboard-read', 'clipboard-write'] });
+
+const TMP = mkdtempSync(join(tmpdir(), 'vb-share-'));
+
+/** Fraction of canvas pixels that differ by more than `tol` in any channel between two screenshots. */
+function pixelDiff(a: Buffer, b: Buffer, tol = 24): number {
+  const pa = decodePng(a);
+  const pb = decodePng(b);
+  if (pa.width !== pb.width || pa.height !== pb.height) return 1;
+  const ca = pa.channels;
+  let diff = 0;
+  const n = pa.width * pa.height;
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < 3; c++) {
+      if (Math.abs(Number(pa.data[i * ca + c]) - Number(pb.data[i * pb.channels + c])) > tol) {
+        diff++;
+        break;
+      }
+    }
+  }
+  return diff / n;
+}
+
+/** Coloured (non-gray) pixels of a screenshot: the overlay is drawn. */
+function colouredPixels(png: Buffer): number {
+  const p = decodePng(png);
+  let n = 0;
+  for (let i = 0; i < p.width * p.height; i++) {
+    const [r, g, b] = [0, 1, 2].map((c) => Number(p.data[i * p.channels + c]));
+    if (Math.max(r, g, b) - Math.min(r, g, b) > 40) n++;
+  }
+  return n;
+}
+
+async function settled(page: Page): Promise<Buffer> {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  return page.getByTestId('niivue-canvas').screenshot();
+}
+
+const shareState = (page: Page) =>
+  page.evaluate(() => ({ values: window.__voxelbenchShare!.values(), scene: window.__voxelbenchShare!.scene(), runs: window.__voxelbenchShare!.runCount() }));
+
+async function copyLink(page: Page): Promise<string> {
+  await page.getByTestId('share-menu').click();
+  await page.getByTestId('copy-link').click();
+  await expect(page.getByTestId('link-copied')).toBeVisible();
+  const shown = await page.getByTestId('share-link').inputValue();
+  const clip = await page.evaluate(() => navigator.clipboard.readText());
+  expect(clip).toBe(shown);
+  await page.keyboard.press('Escape');
+  return shown;
+}
+
+async function saveSession(page: Page, name: string): Promise<string> {
+  await page.getByTestId('share-menu').click();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-session').click()]);
+  expect(download.suggestedFilename()).toMatch(/^voxelbench-\w+-\d+\.vbsession$/);
+  const path = join(TMP, name);
+  await download.saveAs(path);
+  return path;
+}
+
+async function openSession(page: Page, path: string): Promise<void> {
+  await page.getByTestId('share-menu').click();
+  await page.getByTestId('session-input').setInputFiles(path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// motors
+
+interface MotorsSummary {
+  batch: string;
+  selected: string | null;
+  rows: { id: string; status: string; score?: number; point?: number[]; heatmapSum?: number }[];
+}
+
+const motorsSummary = (page: Page): Promise<MotorsSummary> =>
+  page.evaluate(() => {
+    const s = window.__voxelbenchMotors!.store.getState();
+    return {
+      batch: s.batch.status,
+      selected: s.selected,
+      rows: s.tomograms.map((t) => ({
+        id: t.id,
+        status: t.status,
+        score: t.result?.detection.score,
+        point: t.result?.detection.point,
+        heatmapSum: t.result ? t.result.detection.heatmap.reduce((a, b) => a + b, 0) : undefined,
+      })),
+    };
+  });
+
+async function motorsDone(page: Page, timeout = 150_000): Promise<MotorsSummary> {
+  await page.waitForFunction(() => window.__voxelbenchMotors !== undefined);
+  await expect.poll(async () => (await motorsSummary(page)).batch, { timeout }).toBe('done');
+  return motorsSummary(page);
+}
+
+test('motors: demo link = clicking through, offline; changed settings and view travel by link; a session restores them without running', async ({ page, context }) => {
+  const t0 = Date.now();
+  await page.goto('./?preset=motors');
+  await page.getByTestId('motor-backend').selectOption('wasm'); // headless WebGPU is SwiftShader: far slower
+  await page.getByTestId('motors-demo').click();
+  const clicked = await motorsDone(page);
+  expect(clicked.rows.length).toBe(4);
+  const tClick = (Date.now() - t0) / 1000;
+
+  // change settings (quantile and floor apply live) and the view: tomogram, slice, zoom, crosshair, opacity
+  await setNumber(page, 'param-quantile', 0.3);
+  await page.getByTestId('motor-row-tomo_sim_003').click();
+  await page.getByTestId('motor-slice-axial').click();
+  await page.getByTestId('motor-heatmap-floor').fill('0.3');
+  await page.getByLabel('heatmap opacity').fill('0.8');
+  await page.evaluate(() => {
+    const nv = window.__voxelbench!.nv;
+    nv.scene.pan2Dxyzmm[3] = 1.6;
+    nv.scene.crosshairPos[2] = 0.4;
+    nv.drawScene();
+  });
+  const before = await shareState(page);
+  expect(before.values).toMatchObject({ quantile: 0.3, tomo: 'tomo_sim_003', slice: 'axial', floor: 0.3, opacity: 0.8, backend: 'wasm' });
+  expect(before.scene.zoom).toBe(1.6);
+  const table = await page.getByTestId('motor-table').innerText();
+  const shot = await settled(page);
+
+  const link = await copyLink(page);
+  expect(link).toMatch(/\?v=1&demo=motors&/);
+  for (const part of ['quantile=0.3', 'backend=wasm', 'tomo=tomo_sim_003', 'slice=axial', 'opacity=0.8', 'floor=0.3', 'zoom=1.6', 'xyz=']) expect(link).toContain(part);
+  expect(link).not.toContain('roi='); // defaults (the demo card's values) are left out
+
+  // keep what this first visit loaded, then go offline
+  const cached = await page.evaluate(() => window.__voxelbenchShare!.cacheLoaded());
+  expect(cached.failed).toBe(0);
+  expect(cached.cached).toBeGreaterThan(250); // app, runtime, model, 4 x 64 slices
+  await context.setOffline(true);
+
+  // the link in a new page, offline: same results, values, view and pixels
+  const t1 = Date.now();
+  const b = await context.newPage();
+  await b.goto(link);
+  const viaLink = await motorsDone(b);
+  await b.evaluate(() => window.__voxelbenchShare!.linkOpened());
+  const tLink = (Date.now() - t1) / 1000;
+  expect(await b.evaluate(() => fetch(`samples/not-cached-${Date.now()}.bin`).then((r) => `HTTP ${r.status}`, () => 'failed'))).toBe('failed');
+  expect(viaLink.rows).toEqual(clicked.rows);
+  expect(viaLink.selected).toBe('tomo_sim_003');
+  const after = await shareState(b);
+  expect(after.values).toEqual(before.values);
+  expect(after.scene).toEqual(before.scene);
+  expect(after.runs).toBe(1);
+  expect(await b.getByTestId('motor-table').innerText()).toBe(table);
+  const shotB = await settled(b);
+  const d = pixelDiff(shot, shotB);
+  console.log(`motors: click-through run ${tClick.toFixed(1)} s, offline link ${tLink.toFixed(1)} s, canvas pixels differing ${(100 * d).toFixed(3)} %`);
+  expect(d).toBeLessThan(0.005);
+  expect(colouredPixels(shotB)).toBeGreaterThan(50);
+
+  // session: save, reload (still offline), open: the same without running
+  const file = await saveSession(b, 'motors.vbsession');
+  await b.goto('./?preset=motors');
+  await b.waitForFunction(() => window.__voxelbenchShare !== undefined && window.__voxelbenchMotors !== undefined);
+  await openSession(b, file);
+  await expect(b.getByTestId('motor-row-tomo_sim_004')).toBeVisible();
+  await expect.poll(async () => (await shareState(b)).values).toEqual(before.values);
+  const restored = await motorsSummary(b);
+  expect(restored.rows).toEqual(clicked.rows);
+  expect(restored.batch).toBe('done');
+  expect((await shareState(b)).runs).toBe(0); // nothing ran
+  await expect.poll(async () => (await shareState(b)).scene).toEqual(before.scene);
+  expect(await b.getByTestId('motor-table').innerText()).toBe(table);
+  // the restored page can be shared again (its inputs are the demo's)
+  expect(await b.evaluate(() => window.__voxelbenchShare!.link().url)).toBe(link);
+  await expect.poll(async () => pixelDiff(shot, await settled(b)), { timeout: 10_000 }).toBeLessThan(0.005);
+  await context.setOffline(false);
+});
+
+// ---------------------------------------------------------------------------------------------
+// workbench
+
+interface WorkbenchSummary {
+  status: string;
+  shape: number[];
+  outputSum: number;
+  counts: number[];
+}
+
+const workbenchSummary = (page: Page): Promise<WorkbenchSummary> =>
+  page.evaluate(() => {
+    const s = window.__voxelbench!.store.getState();
+    const r = s.result;
+    const counts: number[] = [];
+    if (r) {
+      const n = r.onInput.length / r.channels;
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        if (r.channels === 1) best = r.onInput[i] > s.view.threshold ? 1 : 0;
+        else for (let c = 1; c < r.channels; c++) if (r.onInput[c * n + i] > r.onInput[best * n + i]) best = c;
+        counts[best] = (counts[best] ?? 0) + 1;
+      }
+    }
+    return { status: s.runState.status, shape: r?.run.shape ?? [], outputSum: r ? r.run.data.reduce((a, b) => a + b, 0) : 0, counts };
+  });
+
+async function workbenchDone(page: Page, timeout = 240_000): Promise<WorkbenchSummary> {
+  await page.waitForFunction(() => window.__voxelbench !== undefined);
+  await expect.poll(async () => (await workbenchSummary(page)).status, { timeout }).toMatch(/done|error/);
+  return workbenchSummary(page);
+}
+
+const REMOTE = 'https://vb-remote.example';
+
+test('workbench: a link with model and data URLs = the same files opened by hand; opened again offline from the cache', async ({ page, context }) => {
+  const served: string[] = [];
+  await context.route(`${REMOTE}/**`, async (route) => {
+    const url = route.request().url();
+    served.push(url);
+    const file = url.endsWith('.onnx') ? fixture('models/tiny3d.onnx') : fixture('volumes/ball_int16.nii.gz');
+    await route.fulfill({ body: readFileSync(file), headers: { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin', 'Content-Type': 'application/octet-stream' } });
+  });
+  // by hand: open the files, set the values, run, then the view
+  await page.goto('./');
+  await page.getByTestId('volume-input').setInputFiles(fixture('volumes/ball_int16.nii.gz'));
+  await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d.onnx'));
+  await expect(page.getByTestId('model-name')).toContainText('tiny3d.onnx');
+  await page.getByTestId('intensity').selectOption('div255');
+  for (const a of ['d', 'h', 'w']) await setNumber(page, `roi-${a}`, 8);
+  await page.getByTestId('backend').selectOption('wasm');
+  await page.getByTestId('run').click();
+  const byHand = await workbenchDone(page);
+  expect(byHand.status).toBe('done');
+  await page.getByTestId('slice-axial').click();
+  await page.getByTestId('overlay-opacity').fill('0.4');
+  const handValues = (await shareState(page)).values;
+  const shot = await settled(page);
+  const legend = await page.getByTestId('legend').innerText();
+
+  // the link a colleague would get for the same files on the web
+  const link = `./?v=1&preset=workbench&model=${REMOTE}/m/tiny3d.onnx&data=${REMOTE}/d/ball_int16.nii.gz&roi=8,8,8&backend=wasm&intensity=div255&opacity=0.4&slice=axial`;
+  const w = await context.newPage();
+  await w.goto(link);
+  const viaLink = await workbenchDone(w);
+  await w.evaluate(() => window.__voxelbenchShare!.linkOpened());
+  expect(served.length).toBe(2);
+  expect(viaLink).toEqual(byHand);
+  expect((await shareState(w)).values).toEqual(handValues);
+  expect(await w.getByTestId('legend').innerText()).toBe(legend);
+  expect(pixelDiff(shot, await settled(w))).toBeLessThan(0.005);
+  // its own link names the URLs and the same values
+  const copied = await copyLink(w);
+  expect(copied).toContain(`model=${REMOTE}/m/tiny3d.onnx&data=${REMOTE}/d/ball_int16.nii.gz`);
+  for (const part of ['preset=workbench', 'roi=8,8,8', 'backend=wasm', 'intensity=div255', 'opacity=0.4', 'slice=axial']) expect(copied).toContain(part);
+  await w.getByTestId('share-menu').click();
+  await expect(w.getByTestId('cache-size')).toHaveText(/\d+(\.\d)? (kB|MB) in \d+ files/);
+  await w.keyboard.press('Escape');
+
+  // offline: the app from the service worker, the model and volume from Cache Storage
+  expect((await w.evaluate(() => window.__voxelbenchShare!.cacheLoaded())).failed).toBe(0);
+  await context.setOffline(true);
+  const o = await context.newPage();
+  await o.goto(copied);
+  const offline = await workbenchDone(o);
+  await o.evaluate(() => window.__voxelbenchShare!.linkOpened());
+  expect(served.length).toBe(2); // nothing fetched again
+  expect(offline).toEqual(byHand);
+  expect((await shareState(o)).values).toEqual(handValues);
+  expect((await shareState(o)).scene).toEqual((await shareState(w)).scene);
+  expect(pixelDiff(shot, await settled(o))).toBeLessThan(0.005);
+  // Clear empties the cache
+  await o.getByTestId('share-menu').click();
+  await o.getByTestId('clear-cache').click();
+  await expect(o.getByTestId('cache-size')).toHaveText('0 kB in 0 files');
+  await context.setOffline(false);
+});
+
+// ---------------------------------------------------------------------------------------------
+// brain MRI (workbench demo)
+
+test('brain MRI: gallery landing page; the demo clicked through gives its link; its session opens without running', async ({ page }) => {
+  await page.goto('./');
+  await expect(page.getByTestId('gallery')).toBeVisible();
+  for (const name of ['brain', 'motors']) {
+    const card = page.getByTestId(`gallery-${name}`);
+    await expect(card).toHaveAttribute('href', `./?demo=${name}`);
+    await expect.poll(() => card.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(100);
+  }
+  const t0 = Date.now();
+  await page.getByTestId('backend').selectOption('wasm');
+  await page.getByTestId('try-demo').click();
+  const clicked = await workbenchDone(page, 600_000);
+  console.log(`brain: click-through run ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  expect(clicked.status).toBe('done');
+  expect(clicked.counts.length).toBe(3);
+  await page.getByTestId('slice-axial').click();
+  const legend = await page.getByTestId('legend').innerText();
+  const shot = await settled(page);
+  const link = await copyLink(page);
+  // the card's values (roi 192, overlap 0.5, min-max, relaxed dims) are the demo's: left out
+  expect(link).toMatch(/\?v=1&demo=brain&backend=wasm&slice=axial&xyz=[\d.,]+&zoom=1&pan=/);
+  const state = await shareState(page);
+
+  const file = await saveSession(page, 'brain.vbsession');
+  await page.reload();
+  await page.waitForFunction(() => window.__voxelbenchShare !== undefined);
+  await openSession(page, file);
+  await expect(page.getByTestId('legend')).toBeVisible();
+  const restored = await workbenchSummary(page);
+  expect(restored).toEqual(clicked);
+  expect((await shareState(page)).runs).toBe(0);
+  await expect.poll(async () => (await shareState(page)).values).toEqual(state.values);
+  await expect.poll(async () => (await shareState(page)).scene).toEqual(state.scene);
+  expect(await page.getByTestId('legend').innerText()).toBe(legend);
+  await expect.poll(async () => pixelDiff(shot, await settled(page)), { timeout: 10_000 }).toBeLessThan(0.005);
+  expect(await page.evaluate(() => window.__voxelbenchShare!.link().url)).toBe(link);
+});
+
+test('a dropped local file cannot go into a link: the page says so and offers a session file; bad link values are named', async ({ page }) => {
+  await page.goto('./?v=1&preset=workbench&roi=64,x,64&colour=red');
+  await expect(page.getByText('roi: expected a number, got "x"; the default 96,96,96 is used.').first()).toBeVisible();
+  await expect(page.getByText('Unknown setting "colour" in the link; ignored.').first()).toBeVisible();
+  await page.getByTestId('volume-input').setInputFiles(join(ROOT, 'public/demo/meshnet/t1.nii.gz'));
+  await expect(page.getByTestId('share-menu')).toBeEnabled();
+  await page.getByTestId('share-menu').click();
+  await page.getByTestId('copy-link').click();
+  await expect(page.getByTestId('share-problem')).toContainText('t1.nii.gz was opened from this computer: a link cannot carry local files. Save a session file instead');
+  await expect(page.getByTestId('share-link')).toHaveCount(0);
+  await expect(page.getByTestId('save-session')).toHaveClass(/primary/);
+  await expect(page.getByTestId('cache-size')).toHaveText(/\d+(\.\d)? (kB|MB|GB) in \d+ files/);
+});

@@ -1,0 +1,112 @@
+/**
+ * Gallery thumbnails rendered by the app itself: serves a build, opens every demo card of the
+ * landing page (`?demo=<name>`, one per registry entry with a demo) in headless Chromium, waits
+ * for the link to be applied (run and view), screenshots the result region and writes it,
+ * downscaled, to public/gallery/<name>.png. Commit the PNGs (a few tens of kB each).
+ *
+ *   VB_DIST=dist-gallery npx vite build && VB_DIST=dist-gallery npx tsx tools/gallery.ts [name ...]
+ *
+ * The result region is the first of `[data-gallery-region]` (a preset page may mark its own), else
+ * the Niivue canvas, else the page's <main>. Demos run on WASM (`&backend=wasm`). Env: VB_DIST (build folder, default dist), VB_PORT (default 4190),
+ * CHROMIUM (default /usr/bin/chromium), GALLERY_WIDTH (default 360).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { decode, encode } from 'fast-png';
+import { chromium, type Page } from 'playwright-core';
+import { chromiumArgs } from '../playwright.config';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const DIST = process.env.VB_DIST ?? 'dist';
+const PORT = Number(process.env.VB_PORT ?? 4190);
+const WIDTH = Number(process.env.GALLERY_WIDTH ?? 360);
+const OUT = resolve(ROOT, 'public/gallery');
+
+/** Box-filter downscale of an RGB(A) image to `width` (aspect kept), RGB out. */
+export function downscale(img: { width: number; height: number; data: ArrayLike<number>; channels: number }, width: number): { width: number; height: number; data: Uint8Array } {
+  const f = img.width / width;
+  const height = Math.max(1, Math.round(img.height / f));
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const y0 = Math.floor(y * f);
+    const y1 = Math.max(y0 + 1, Math.min(img.height, Math.floor((y + 1) * f)));
+    for (let x = 0; x < width; x++) {
+      const x0 = Math.floor(x * f);
+      const x1 = Math.max(x0 + 1, Math.min(img.width, Math.floor((x + 1) * f)));
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) s += img.data[(yy * img.width + xx) * img.channels + c];
+        out[(y * width + x) * 3 + c] = Math.round(s / ((y1 - y0) * (x1 - x0)));
+      }
+    }
+  }
+  return { width, height, data: out };
+}
+
+async function waitForServer(url: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    if (i > 200) throw new Error(`${url}: vite preview did not start`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** Waits until two screenshots a few seconds apart are the same (for pages without share hooks). */
+async function stableShot(page: Page, selector: string, timeoutMs: number): Promise<Buffer> {
+  const t0 = Date.now();
+  let last = await page.locator(selector).first().screenshot();
+  for (;;) {
+    await page.waitForTimeout(3000);
+    const next = await page.locator(selector).first().screenshot();
+    if (next.equals(last) || Date.now() - t0 > timeoutMs) return next;
+    last = next;
+  }
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort', '--outDir', DIST], { cwd: ROOT, stdio: 'ignore', detached: true });
+  const base = `http://localhost:${PORT}/`;
+  try {
+    await waitForServer(base);
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: chromiumArgs });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, serviceWorkers: 'block' });
+    const landing = await context.newPage();
+    await landing.goto(base);
+    const names = await landing.locator('[data-testid^="gallery-"][href]').evaluateAll((cards) =>
+      cards.map((c) => new URL((c as HTMLAnchorElement).href).searchParams.get('demo')).filter((n): n is string => !!n),
+    );
+    await landing.close();
+    mkdirSync(OUT, { recursive: true });
+    for (const name of names) {
+      if (only.length > 0 && !only.includes(name)) continue;
+      const t0 = Date.now();
+      const page = await context.newPage();
+      page.on('pageerror', (e) => console.error(`${name}: ${e.message}`));
+      // WASM: headless Chromium's WebGPU is SwiftShader, far slower than WASM
+      await page.goto(`${base}?demo=${encodeURIComponent(name)}&backend=wasm`);
+      await page.waitForFunction(() => window.__voxelbench !== undefined && window.__voxelbenchShare !== undefined, null, { timeout: 300_000 });
+      await page.evaluate(() => window.__voxelbenchShare!.linkOpened());
+      await page.waitForLoadState('networkidle');
+      const selector = (await page.locator('[data-gallery-region]').count()) > 0 ? '[data-gallery-region]' : (await page.locator('[data-testid="niivue-canvas"]').count()) > 0 ? '[data-testid="niivue-canvas"]' : 'main';
+      const png = await stableShot(page, selector, 600_000);
+      const img = decode(png);
+      const small = downscale({ width: img.width, height: img.height, data: img.data, channels: img.channels }, Math.min(WIDTH, img.width));
+      const file = resolve(OUT, `${name}.png`);
+      const bytes = encode({ width: small.width, height: small.height, data: small.data, channels: 3 });
+      writeFileSync(file, bytes);
+      console.log(`${name}: ${small.width}×${small.height}, ${(bytes.byteLength / 1024).toFixed(0)} kB, ${((Date.now() - t0) / 1000).toFixed(1)} s -> public/gallery/${name}.png`);
+      await page.close();
+    }
+    await browser.close();
+  } finally {
+    if (server.pid) process.kill(-server.pid);
+  }
+}
+
+await main();
