@@ -38,12 +38,14 @@ function configure(): void {
   for (const k of ['log', 'error', 'warn', 'info'] as const) {
     const orig = console[k].bind(console);
     console[k] = (...a: unknown[]) => {
-      log.push(a.map(String).join(' '));
+      const line = a.map(String).join(' ');
+      log.push(line);
       if (log.length > 20000) {
         log.splice(0, 10000);
         dropped += 10000;
       }
-      orig(...a);
+      // ORT's own lines (hundreds per verbose session) stay here: sending each to the test runner costs time
+      if (!/\[[VIWEF]:onnxruntime:/.test(line)) orig(...a);
     };
   }
 }
