@@ -43,6 +43,7 @@ import {
   type ProteinModel,
 } from '../src/core/protein';
 import { unzlibSync } from 'fflate';
+import { renderFov } from '../src/ui/protein/render';
 
 const ROOT = resolve(__dirname, '..');
 const FIX = resolve(ROOT, 'tests/fixtures/protein');
@@ -374,5 +375,42 @@ describe('protein inputs: grouping and bad files', () => {
     await expect(read(1)).rejects.toThrow(/^b_green\.png: not a PNG image/);
     await expect(read(2)).rejects.toThrow(/^c_cells\.png: the cell mask is 6 x 6 but the images of c are 8 x 8/);
     expect(() => decodeChannelImage(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0]), 'x_red.jpg')).toThrow(/x_red\.jpg: not a PNG image \(it is a JPEG/);
+  });
+});
+
+describe('protein page drawing (src/ui/protein/render.ts)', () => {
+  const all = { red: { on: true, max: 1 }, green: { on: true, max: 1 }, blue: { on: true, max: 1 }, yellow: { on: true, max: 1 } };
+  const px = (rgba: Uint8ClampedArray, i: number) => Array.from(rgba.subarray(4 * i, 4 * i + 4));
+
+  it('yellow is shown as red + green, contrast scales by the channel maximum, channels toggle', () => {
+    const ch = [Uint8Array.from([0, 0, 0]), Uint8Array.from([0, 0, 0]), Uint8Array.from([0, 0, 100]), Uint8Array.from([200, 100, 0])];
+    const rgba = renderFov(3, 1, ch, { channels: all, channelMax: [1, 1, 100, 200] });
+    expect(px(rgba, 0)).toEqual([255, 255, 0, 255]);
+    expect(px(rgba, 1).slice(2)).toEqual([0, 255]);
+    expect(px(rgba, 1)[0]).toBeGreaterThanOrEqual(127);
+    expect(px(rgba, 1)[0]).toBeLessThanOrEqual(128);
+    expect(px(rgba, 2)).toEqual([0, 0, 255, 255]);
+    const half = renderFov(3, 1, ch, { channels: { ...all, yellow: { on: true, max: 0.5 } }, channelMax: [1, 1, 100, 200] });
+    expect(px(half, 1)).toEqual([255, 255, 0, 255]);
+    const off = renderFov(3, 1, ch, { channels: { ...all, yellow: { on: false, max: 1 } }, channelMax: [1, 1, 100, 200] });
+    expect(px(off, 0)).toEqual([0, 0, 0, 255]);
+  });
+
+  it('the CAM blends its colour by opacity x value; outlines take the top class colour at cell borders', () => {
+    const z = new Uint8Array(9);
+    const cam = Float32Array.from([0, 0, 0, 0, 1, 0, 0, 0, 0]);
+    const rgba = renderFov(3, 3, [z, z, z, z], { channels: all, channelMax: [1, 1, 1, 1], cam: { data: cam, opacity: 0.5 } });
+    expect(px(rgba, 0)).toEqual([0, 0, 0, 255]);
+    expect(px(rgba, 4)).toEqual([126, 128, 82, 255]); // half of camColour(1) = (252, 255, 164)
+    const labels = Int32Array.from([1, 1, 1, 1, 1, 1, 1, 1, 0]);
+    const cells = [{ id: 1, area: 8, bbox: [0, 0, 2, 2] as [number, number, number, number], labels: [{ cls: 3, confidence: 0.2, q: 0.5 }, { cls: 5, confidence: 0.4, q: 0.5 }] }];
+    const o = renderFov(3, 3, [z, z, z, z], { channels: all, channelMax: [1, 1, 1, 1], outlines: { labels, cells, selected: null } });
+    const c5 = [0x91, 0x1e, 0xb4, 255]; // class 5's colour (the highest confidence)
+    expect(px(o, 0)).toEqual([0, 0, 0, 255]); // inside the cell (the image border is no cell border)
+    expect(px(o, 5)).toEqual(c5); // next to the background pixel
+    expect(px(o, 7)).toEqual(c5);
+    expect(px(o, 8)).toEqual([0, 0, 0, 255]);
+    const sel = renderFov(3, 3, [z, z, z, z], { channels: all, channelMax: [1, 1, 1, 1], outlines: { labels, cells, selected: 1 } });
+    expect(px(sel, 5)).toEqual([255, 255, 255, 255]);
   });
 });
