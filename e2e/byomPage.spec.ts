@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { readNpy, writeNpy } from '../src/core/io/npy';
 import { withCardMetadata } from '../src/core/onnx/card';
+import { DT, floatTensor, GRAPH, makeModel, makeNode, makeValueInfo } from '../src/core/onnx/graph';
 import { writeLargeModel } from '../tools/largeModel';
 import { fixture, setNumber } from './util';
 
@@ -110,6 +111,25 @@ test('float16: converted in the page, checked against float32 on WASM within the
   await page.getByTestId('float16-toggle').click();
   await expect(page.getByTestId('model-name')).toHaveText('unet_convtranspose3d.onnx');
   await expect(page.getByTestId('float16-check')).toHaveCount(0);
+
+  // a model whose weights leave the float16 range: refused, with the numbers; the float32 model stays
+  const overflow = makeModel({
+    nodes: [makeNode('Mul', ['input', 'big'], ['t'], 'up'), makeNode('Mul', ['t', 'small'], ['output'], 'down')],
+    initializers: [floatTensor('big', [1], [1e5]), floatTensor('small', [1], [1e-5])],
+    inputs: [makeValueInfo(GRAPH.input, 'input', DT.FLOAT, ['n', 1, 'd', 'h', 'w'])],
+    outputs: [makeValueInfo(GRAPH.output, 'output', DT.FLOAT, ['n', 1, 'd', 'h', 'w'])],
+  });
+  const overflowPath = join(tmp, 'overflow.onnx');
+  writeFileSync(overflowPath, overflow);
+  await page.getByTestId('model-input').setInputFiles(overflowPath);
+  await expect(page.getByTestId('model-name')).toHaveText('overflow.onnx');
+  await page.getByTestId('float16-toggle').click();
+  await expect(check).toHaveAttribute('data-status', 'refused', { timeout: 60_000 });
+  await expect(check).toContainText('float16 check failed, not loaded');
+  await expect(check).toContainText('1 weights overflowed to ±inf');
+  await expect.poll(async () => (await state(page)).messages.join('\n')).toMatch(/The float16 model was not loaded: max relative difference .* is above the tolerance 1e-2/);
+  await expect(page.getByTestId('model-name')).toHaveText('overflow.onnx');
+  await expect(page.getByTestId('float16-toggle')).not.toBeChecked();
 });
 
 test('model cards: <model>.json dropped with the model, or a card in metadata_props, fill the workbench settings', async ({ page }) => {
