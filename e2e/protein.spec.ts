@@ -267,6 +267,9 @@ test('protein: bad inputs get their own messages; the good field of view still r
     { name: 'fake_green.png', bytes: new TextEncoder().encode('GIF89a not a png') },
     { name: 'fake_blue.png', bytes: png(16, 16) },
     { name: 'fake_yellow.png', bytes: png(16, 16) },
+    // good ones without masks (the simple segmentation runs): a 16-bit RGBY set and a 4-channel TIFF
+    ...CH.map((c) => ({ name: `png16_${c}.png`, bytes: new Uint8Array(readFileSync(join(FIX, `png16_${c}.png`))) })),
+    { name: 'tiff_rgba8.tif', bytes: new Uint8Array(readFileSync(join(FIX, 'tiff_rgba8.tif'))) },
   ]);
   await expect(page.getByTestId('fov-error-nogreen')).toContainText('missing the green channel (nogreen_green.png)');
   await expect(page.getByTestId('fov-error-sizes')).toContainText('different sizes');
@@ -277,7 +280,9 @@ test('protein: bad inputs get their own messages; the good field of view still r
   await page.locator('body').press('Control+Enter');
   await expect.poll(async () => (await proteinState(page)).batch, { timeout: 120_000 }).toBe('done');
   const st = await proteinState(page);
-  expect(st.fovs.find((f) => f.id === 'sim_protein_001')!.status).toBe('done');
+  for (const id of ['sim_protein_001', 'png16', 'tiff_rgba8']) expect(st.fovs.find((f) => f.id === id)!.status, id).toBe('done');
+  await expect(page.getByTestId('fov-png16')).toContainText('600 x 544, 16-bit · no mask: simple segmentation');
+  await expect(page.getByTestId('fov-tiff_rgba8')).toContainText('30 x 24, 8-bit');
   expect(st.fovs.filter((f) => f.status === 'error').map((f) => f.id).sort()).toEqual(['fake', 'nogreen', 'sizes']);
 });
 
