@@ -282,3 +282,56 @@ test('WebGPU: a tiny 6-class CAM model gives the WASM probabilities (1e-4)', asy
   expect(maxDiff(g.probabilities!, c.probabilities!)).toBeLessThan(1e-4);
   expect(maxDiff(c.probabilities!, ref.samples.real_eegmmidb_S001R03.tiny6_probabilities)).toBeLessThan(1e-4);
 });
+
+test('share: a link carries the window, the picked file and the CAM view; a session restores the results without running', async ({ page, context }) => {
+  test.slow();
+  await page.goto('./?demo=eeg&backend=wasm');
+  await page.waitForFunction(() => window.__voxelbenchEeg !== undefined);
+  await waitDone(page);
+  await page.getByTestId('eeg-window-mode').selectOption('window');
+  await setNumber(page, 'eeg-window-start', 100);
+  await setNumber(page, 'eeg-window-rows', 60);
+  await page.getByTestId('eeg-run').click();
+  const before = await waitDone(page);
+  await page.getByTestId('eeg-row-sim_lpd_002').click();
+  await page.getByTestId('eeg-cam-class').selectOption('lpd');
+  await page.getByTestId('eeg-opacity').fill('0.3');
+  await page.getByTestId('share-menu').click();
+  await page.getByTestId('copy-link').click();
+  const link = await page.getByTestId('share-link').inputValue();
+  await page.keyboard.press('Escape');
+  expect(link).toMatch(/demo=eeg/);
+  expect(link).toMatch(/start=100/);
+  expect(link).toMatch(/file=sim_lpd_002/);
+  expect(link).toMatch(/cls=lpd/);
+
+  const p2 = await context.newPage();
+  await p2.goto(link);
+  await p2.waitForFunction(() => window.__voxelbenchEeg !== undefined);
+  const after = await waitDone(p2);
+  for (const f of before.files) expect(maxDiff(after.files.find((x) => x.id === f.id)!.probabilities!, f.probabilities!)).toBeLessThan(1e-6);
+  const v2 = await p2.evaluate(() => {
+    const s = window.__voxelbenchEeg!.store.getState();
+    return { selected: s.selected, view: s.view, start: s.params.windowStart, rows: s.params.windowRows, window: s.params.window };
+  });
+  expect(v2).toEqual({ selected: 'sim_lpd_002', view: { cls: 1, showCam: true, opacity: 0.3 }, start: 100, rows: 60, window: 'window' });
+
+  // session file: saved, then opened on a fresh page: the same results, nothing run
+  await p2.getByTestId('share-menu').click();
+  const [download] = await Promise.all([p2.waitForEvent('download'), p2.getByTestId('save-session').click()]);
+  const path = await download.path();
+  const p3 = await context.newPage();
+  await p3.goto('./?preset=eeg');
+  await p3.waitForFunction(() => window.__voxelbenchEeg !== undefined);
+  await p3.getByTestId('share-menu').click();
+  await p3.getByTestId('session-input').setInputFiles(path!);
+  await expect.poll(async () => (await eegState(p3)).files.filter((f) => f.status === 'done').length, { timeout: 60_000 }).toBe(3);
+  const restored = await eegState(p3);
+  for (const f of before.files) {
+    const r = restored.files.find((x) => x.id === f.id)!;
+    expect(maxDiff(r.probabilities!, f.probabilities!)).toBe(0);
+    expect(r.cam).toBe('class_maps');
+  }
+  expect(await p3.evaluate(() => window.__voxelbenchShare!.runCount())).toBe(0);
+  await expect(p3.getByTestId('eeg-canvas')).toBeVisible();
+});

@@ -7,7 +7,8 @@ import type { ComponentType } from 'react';
 import { MotorsApp } from './motors/MotorsApp';
 import { SpineApp } from './spine/SpineApp';
 import { EegApp } from './eeg/EegApp';
-import { loadEegDemo, setEegBackend } from './eeg/actions';
+import { setEegBackend } from './eeg/actions';
+import { eegShare, openEegDemo } from './eeg/share';
 import { loadSpineDemo, setBackend as setSpineBackend } from './spine/actions';
 import { setBackend } from './motors/actions';
 import type { BackendChoice } from '../worker/protocol';
@@ -97,8 +98,9 @@ export const PRESETS: PresetEntry[] = [
       name: 'eeg',
       label: 'EEG spectrogram demo',
       title: 'Two simulated and one real EEG-derived spectrogram, expert votes and a small CAM classifier: runs the EEG preset',
-      open: loadEegDemo,
+      open: openEegDemo,
     },
+    share: eegShare,
     fromUrl: (params) => {
       const b = params.get('backend');
       if (b === 'wasm' || b === 'webgpu' || b === 'auto') setEegBackend(b as BackendChoice);

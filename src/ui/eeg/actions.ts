@@ -58,7 +58,9 @@ export async function addParquetFiles(items: { name: string; bytes: () => Promis
   for (const it of items) {
     const id = stem(it.name);
     try {
-      const spec = await readSpectrogramParquet(await it.bytes(), it.name);
+      const bytes = new Uint8Array(await it.bytes());
+      patchFile(id, { bytes });
+      const spec = await readSpectrogramParquet(bytes, it.name);
       patchFile(id, { spec, status: 'waiting', warnings: spec.warnings });
       for (const w of spec.warnings) say('warning', w);
     } catch (e) {

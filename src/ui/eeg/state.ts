@@ -18,6 +18,8 @@ export interface EegFile {
   id: string;
   name: string;
   status: EegFileStatus;
+  /** The file's bytes (kept for session files). */
+  bytes?: Uint8Array;
   spec?: Spectrogram;
   /** Why it failed (reading or running). */
   error?: string;
