@@ -319,3 +319,24 @@ describe('runSpinePipeline stage 2 with a patient head (a tiny two-output model)
     expect(p.patientOverall as number).toBeCloseTo(Math.min(0.9999, 1 - REF.tinyPatient.C.reduce((a: number, c: number) => a * (1 - c), 1)), 5);
   }, 120_000);
 });
+
+describe('layout option', () => {
+  it('a model that thresholds its input gives the same labels in slices-last and slices-first layouts', async () => {
+    // C1 where the (first-channel) input is bright, C2 where it is mid grey: layout-independent per voxel
+    const fake = async (x: Float32Array, dims: number[]) => {
+      const n = dims[2] * dims[3] * dims[4];
+      const out = new Float32Array(7 * n).fill(-10);
+      for (let i = 0; i < n; i++) {
+        if (x[i] > 0.6) out[i] = 10;
+        else if (x[i] > 0.4) out[n + i] = 10;
+      }
+      return { data: out, shape: [1, 7, dims[2], dims[3], dims[4]] };
+    };
+    const last = await runSpinePipeline(series.stored, shape(), series.volume.spacing, [fake], [], { ...params, layout: 'slices-last' });
+    const first = await runSpinePipeline(series.stored, shape(), series.volume.spacing, [fake], [], { ...params, layout: 'slices-first' });
+    expect(last.vertebrae[0].voxels).toBeGreaterThan(1000);
+    expect(last.vertebrae[1].voxels).toBeGreaterThan(1000);
+    expect(Buffer.from(first.labels).equals(Buffer.from(last.labels))).toBe(true);
+    expect(Buffer.from((first.gridProbs as Float32Array).buffer).equals(Buffer.from((last.gridProbs as Float32Array).buffer))).toBe(true);
+  }, 60_000);
+});
