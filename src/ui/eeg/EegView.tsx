@@ -80,7 +80,7 @@ export function EegView() {
           <input type="range" min={0} max={1} step={0.05} value={view.opacity} onChange={(e) => setView({ opacity: Number(e.target.value) })} data-testid="eeg-opacity" />
         </label>
       </div>
-      <div className="eeg-canvas-wrap">
+      <div className="eeg-canvas-wrap" data-gallery-region>
         {spec ? (
           <canvas ref={canvas} width={CANVAS_W} height={CANVAS_H} className="eeg-canvas" data-testid="eeg-canvas" onMouseMove={onMove} onMouseLeave={() => setReadout(null)} />
         ) : (
