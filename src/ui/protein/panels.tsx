@@ -2,6 +2,7 @@
 import { useRef, type ChangeEvent } from 'react';
 import type { BackendChoice } from '../../worker/protocol';
 import type { RleFormat } from '../../core/protein/rle';
+import { proteinPresetInfo } from '../../core/presets/protein';
 import { NumberInput } from '../NumberInput';
 import { Panel } from '../Panel';
 import { useStore } from '../store';
@@ -169,6 +170,14 @@ export function ProteinParamsPanel() {
         Without a cell mask a <b>simple</b> built-in segmentation is used (Otsu nuclei from blue, cells grown inside the red + yellow + blue foreground): fine for
         separated cells, not a substitute for the HPA cell segmentator. Drop <span className="mono">&lt;id&gt;_cells.png</span> label images for real work.
       </p>
+      <details className="small" data-testid="protein-notes">
+        <summary>Pipeline ({proteinPresetInfo.source})</summary>
+        <ul className="protein-notes">
+          {proteinPresetInfo.notes.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ul>
+      </details>
     </Panel>
   );
 }
