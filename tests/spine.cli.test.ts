@@ -73,5 +73,8 @@ describe('voxelbench spine', () => {
     expect(r.stderr).toBe("voxelbench: --order must be position or filename, got 'random'\n");
     r = await cli(['spine', '--seg', SEG, '--studies', STUDIES, '--out', OUT, '--labels', join(tmp, 'labels.csv')]);
     expect(r.stderr).toMatch(/--labels needs --cls/);
+    r = await cli(['spine', '--seg', CLS, '--studies', STUDIES, '--out', OUT]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('voxelbench: --seg: spine_fracture.onnx: a segmentation model needs a 5D input (N, C, D, H, W); this one has [n, 6, h, w]\n');
   }, 120_000);
 });

@@ -14,7 +14,7 @@ import { readNpy } from '../src/core/io/npy';
 import { readVolume } from '../src/core/io';
 import { sessionOutputsPredictor, sessionPredictor } from '../src/core/ortPredictor';
 import { AbortError } from '../src/core/slidingWindow';
-import { spineParamsFromCard, spinePreset, validateSpineParams, type SpineParams } from '../src/core/presets/spine';
+import { checkSpineModel, spineParamsFromCard, spinePreset, validateSpineParams, type SpineParams } from '../src/core/presets/spine';
 import { readDicomSeries, type DicomSeries } from '../src/core/spine/dicom';
 import { areaWeights, linspace, normaliseU8, preprocessSpine, resizeSeparable, sampleSliceIndices, toInputTensor } from '../src/core/spine/preprocess';
 import { bilinearU8, linspaceInt, vertebraCrops, type ProbGrid } from '../src/core/spine/crops';
@@ -48,6 +48,18 @@ describe('preset card', () => {
     expect(spineParamsFromCard({ preprocessing: { layout: '(N, C, slices, rows, cols)' }, inference: { inputSize: [96, 128, 128] } })).toEqual({ layout: 'slices-first', sliceCount: 96, size: 128 });
     expect(() => spineParamsFromCard({ preprocessing: { layout: '(N, rows)' } })).toThrow(/unknown preprocessing.layout/);
     expect(validateSpineParams(spinePreset)).toEqual([]);
+    const io = (inp: (number | string)[], out: (number | string)[]) => ({ name: 'm.onnx', inputs: [{ name: 'x', dims: inp }], outputs: [{ name: 'y', dims: out }] });
+    expect(checkSpineModel(io(['n', 3, 128, 128, 128], ['n', 7, 128, 128, 128]), 'seg', spinePreset)).toEqual([]);
+    expect(checkSpineModel(io([1, 1, 128, 128, 64], [1, 5, 128, 128, 64]), 'seg', spinePreset)).toEqual([
+      'm.onnx: the model takes 1 channel(s); the preset repeats the volume to 3',
+      "m.onnx: the model's input is [1, 1, 128, 128, 64] but the preset feeds [1, 3, 128, 128, 128] (slices-last); check the layout, slice count and size",
+      'm.onnx: the output must be (N, 7, ...) = C1..C7 on the input grid; this one is [1, 5, 128, 128, 64]',
+    ]);
+    expect(checkSpineModel(io(['n', 6, 224, 224], ['n', 1]), 'cls', spinePreset)).toEqual([]);
+    expect(checkSpineModel(io(['n', 5, 256, 256], ['n', 1]), 'cls', spinePreset)).toEqual([
+      'm.onnx: the model takes 5 channel(s); the crops have 6 (5 slices + the mask)',
+      "m.onnx: the model's input is [n, 5, 256, 256] but the crops are 224 x 224",
+    ]);
     expect(validateSpineParams({ ...spinePreset, threshold: 0.01, sliceCount: 0 })).toEqual([
       'slice count must be a positive integer, got 0',
       'fallback threshold must be in (0, threshold], got 0.05',

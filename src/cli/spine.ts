@@ -15,11 +15,12 @@ import * as ort from 'onnxruntime-node';
 import { sessionOutputsPredictor, sessionPredictor } from '../core/ortPredictor';
 import { readVolume, writeNifti } from '../core/io';
 import { InputError, type Affine, type Volume, type VoxelArray } from '../core/volume';
-import { spineParamsFromCard, spinePreset, validateSpineParams, type SpineLayout, type SpineOrder, type SpineParams } from '../core/presets/spine';
+import { checkSpineModel, spineParamsFromCard, spinePreset, validateSpineParams, type SpineLayout, type SpineOrder, type SpineParams } from '../core/presets/spine';
 import { readDicomSeries, type DicomFile } from '../core/spine/dicom';
 import { runSpinePipeline, type SpineResult } from '../core/spine/pipeline';
 import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv, type SpineStudyPrediction } from '../core/spine/export';
 import { orientHeadFirst } from '../core/spine/orient';
+import { inspectModel } from '../core/onnx/model';
 
 export const SPINE_USAGE = `  voxelbench spine --seg s1.onnx[,s2.onnx...] [--cls c1.onnx[,c2.onnx...]] --studies DIR --out DIR
                    [--labels labels.csv] [--order position|filename] [--threshold t] [--fallback t]
@@ -72,12 +73,11 @@ function models(list: string, what: string): { path: string; session: Promise<or
     .filter(Boolean)
     .map((path) => {
       if (!existsSync(path)) throw new InputError(`--${what}: no such model file '${path}'`);
-      return {
-        path,
-        session: ort.InferenceSession.create(path, { intraOpNumThreads: 2 }).catch((e: Error) => {
-          throw new InputError(`${basename(path)}: onnxruntime could not load the model: ${e.message.split('\n')[0]}`);
-        }),
-      };
+      const session = ort.InferenceSession.create(path, { intraOpNumThreads: 2 }).catch((e: Error) => {
+        throw new InputError(`${basename(path)}: onnxruntime could not load the model: ${e.message.split('\n')[0]}`);
+      });
+      session.catch(() => undefined); // awaited later; a usage error thrown first must not leave it unhandled
+      return { path, session };
     });
 }
 
@@ -220,6 +220,18 @@ export async function spine(argv: string[]): Promise<number> {
   }
   const labels = labelsText !== null ? parseSpineLabelsCsv(labelsText, basename(values.labels as string)) : null;
 
+  for (const [list, role] of [[seg, 'seg'], [cls, 'cls']] as const) {
+    for (const m of list) {
+      let info;
+      try {
+        info = inspectModel(new Uint8Array(readFileSync(m.path)));
+      } catch (e) {
+        throw new InputError(`${basename(m.path)}: not a readable ONNX model: ${(e as Error).message}`);
+      }
+      const problems = checkSpineModel({ name: basename(m.path), inputs: info.inputs, outputs: info.outputs }, role, params);
+      if (problems.length) throw new InputError(`--${role}: ${problems[0]}`);
+    }
+  }
   const studies = findStudies(values.studies);
   const segSessions = await Promise.all(seg.map((m) => m.session));
   const clsSessions = await Promise.all(cls.map((m) => m.session));

@@ -151,3 +151,36 @@ export function validateSpineParams(p: SpineParams): string[] {
   if (p.patient !== 'head' && p.patient !== 'product') errs.push(`patient must be head or product, got ${String(p.patient)}`);
   return errs;
 }
+
+/** A model's declared input/output dims (numbers fixed, strings symbolic), e.g. from inspectModel. */
+export interface SpineModelIo {
+  name: string;
+  inputs: { name: string; dims: (number | string)[] }[];
+  outputs: { name: string; dims: (number | string)[] }[];
+}
+
+/**
+ * Problems (empty when fine) of a stage-1 ('seg') or stage-2 ('cls') model against the preset:
+ * seg: one 5D input (N, channels, ...) whose fixed spatial dims match the layout's (rows, cols, slices)
+ * or (slices, rows, cols), output (N, 7, ...); cls: one 4D input (N, cropChannels + 1, cropSize, cropSize).
+ */
+export function checkSpineModel(m: SpineModelIo, role: 'seg' | 'cls', p: SpineParams): string[] {
+  const errs: string[] = [];
+  const fixed = (d: number | string): d is number => typeof d === 'number' && d > 0;
+  if (m.inputs.length !== 1) return [`${m.name}: the model has ${m.inputs.length} inputs; one image tensor is needed`];
+  const dims = m.inputs[0].dims;
+  if (role === 'seg') {
+    if (dims.length !== 5) return [`${m.name}: a segmentation model needs a 5D input (N, C, D, H, W); this one has [${dims.join(', ')}]`];
+    const want = p.layout === 'slices-last' ? [p.size, p.size, p.sliceCount] : [p.sliceCount, p.size, p.size];
+    if (fixed(dims[1]) && dims[1] !== p.channels) errs.push(`${m.name}: the model takes ${dims[1]} channel(s); the preset repeats the volume to ${p.channels}`);
+    const bad = dims.slice(2).some((d, i) => fixed(d) && d !== want[i]);
+    if (bad) errs.push(`${m.name}: the model's input is [${dims.join(', ')}] but the preset feeds [1, ${p.channels}, ${want.join(', ')}] (${p.layout}); check the layout, slice count and size`);
+    const out = m.outputs[0]?.dims ?? [];
+    if (out.length !== 5 || (fixed(out[1]) && out[1] !== 7)) errs.push(`${m.name}: the output must be (N, 7, ...) = C1..C7 on the input grid; this one is [${out.join(', ')}]`);
+  } else {
+    if (dims.length !== 4) return [`${m.name}: a fracture model needs a 4D input (N, ${p.cropChannels + 1}, ${p.cropSize}, ${p.cropSize}); this one has [${dims.join(', ')}]`];
+    if (fixed(dims[1]) && dims[1] !== p.cropChannels + 1) errs.push(`${m.name}: the model takes ${dims[1]} channel(s); the crops have ${p.cropChannels + 1} (${p.cropChannels} slices + the mask)`);
+    if (dims.slice(2).some((d) => fixed(d) && d !== p.cropSize)) errs.push(`${m.name}: the model's input is [${dims.join(', ')}] but the crops are ${p.cropSize} x ${p.cropSize}`);
+  }
+  return errs;
+}
