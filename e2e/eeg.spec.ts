@@ -144,6 +144,7 @@ test('dropped samples, votes and model on WASM: PyTorch probabilities, CAM pixel
     expect(got.cam).toBe('class_maps');
     worst = Math.max(worst, maxDiff(got.probabilities!, ref.samples[f].probabilities));
   }
+  console.log(`eeg e2e: WASM vs PyTorch max |diff| ${worst.toExponential(2)}`);
   expect(worst).toBeLessThan(1e-4);
   expect(st.files.find((f) => f.id === 'real_eegmmidb_S001R03')!.warnings.join(' ')).toMatch(/62 rows .* trained on 300-row/);
   expect(st.files.filter((f) => f.status === 'error').map((f) => f.id).sort()).toEqual(['cut', 'wrong_columns']);
@@ -279,6 +280,7 @@ test('WebGPU: a tiny 6-class CAM model gives the WASM probabilities (1e-4)', asy
   const cpu = await waitDone(page);
   const c = cpu.files[0];
   expect(c.backend).toBe('wasm');
+  console.log(`eeg e2e: WebGPU vs WASM max |diff| ${maxDiff(g.probabilities!, c.probabilities!).toExponential(2)}, WASM vs PyTorch ${maxDiff(c.probabilities!, ref.samples.real_eegmmidb_S001R03.tiny6_probabilities).toExponential(2)}`);
   expect(maxDiff(g.probabilities!, c.probabilities!)).toBeLessThan(1e-4);
   expect(maxDiff(c.probabilities!, ref.samples.real_eegmmidb_S001R03.tiny6_probabilities)).toBeLessThan(1e-4);
 });
