@@ -182,6 +182,7 @@ describe('preprocessing vs numpy / PyTorch', () => {
     expect(moved.start).toBe(200);
     expect(moved.warnings[0]).toMatch(/runs past the end \(500 rows\); using rows 200\.\.499/);
     expect(chooseWindow(specs.sim_seizure_001, eegPreset).warnings).toEqual([]);
+    expect(chooseWindow({ name: 'long.parquet', rows: 1800 }, eegPreset).warnings[0]).toMatch(/^long\.parquet has 1800 rows \(60 min\); .*choose a window/);
   });
 });
 

@@ -31,6 +31,12 @@ export function chooseWindow(spec: Pick<Spectrogram, 'name' | 'rows'>, p: Pick<E
           'It runs on the whole file stretched to the model input, so its predictions are less reliable.',
       );
     }
+    if (p.window === 'whole' && T > p.trainedRows) {
+      warnings.push(
+        `${spec.name} has ${T} rows (${minutes(T)}); the model was trained on ${p.trainedRows}-row (${minutes(p.trainedRows)}) windows ` +
+          'and the whole file is squeezed into the model input; choose a window to run a 10-minute stretch.',
+      );
+    }
     return { start: 0, rows: T, warnings };
   }
   let start = Math.max(0, Math.floor(p.windowStart));
