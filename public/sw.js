@@ -85,15 +85,16 @@ function pageKey(url) {
 }
 
 async function fromCache(request, navigate) {
-  if (navigate) return caches.match(pageKey(request.url));
-  return (await caches.match(request)) || (await caches.match(request, { ignoreSearch: true }));
+  // ignoreVary: a module script asks with an Origin header, the precache fetch did not
+  if (navigate) return caches.match(pageKey(request.url), { ignoreVary: true });
+  return (await caches.match(request, { ignoreVary: true })) || (await caches.match(request, { ignoreSearch: true, ignoreVary: true }));
 }
 
 async function handle(event) {
   const request = event.request;
   const navigate = request.mode === 'navigate';
   if (!navigate && isShell(request.url)) {
-    const hit = await caches.match(request);
+    const hit = await caches.match(request, { ignoreVary: true });
     if (hit) return isolated(hit);
   }
   try {
@@ -134,7 +135,7 @@ self.addEventListener('message', (event) => {
         if (typeof url !== 'string' || !url.startsWith(scope()) || url.startsWith(scope() + 'sw.js')) continue;
         const clean = data.pages && data.pages.includes(url) ? pageKey(url) : url.split('#')[0];
         const target = isShell(clean) ? shell : runtime;
-        if (await target.match(clean)) {
+        if (await target.match(clean, { ignoreVary: true })) {
           cached++;
           continue;
         }
