@@ -194,7 +194,7 @@ describe('models through onnxruntime-node vs PyTorch', () => {
   });
   beforeAll(async () => {
     sessions.demo = await ort.InferenceSession.create(readFileSync(resolve(ROOT, 'public/models/eeg_spectrogram.onnx')));
-    for (const k of ['tiny_eeg_6class', 'tiny_eeg_logits', 'tiny_eeg_5class']) sessions[k] = await ort.InferenceSession.create(readFileSync(resolve(FIX, `${k}.onnx`)));
+    for (const k of ['tiny_eeg_6class', 'tiny_eeg_logits', 'tiny_eeg_5class', 'tiny_eeg_logits_b1']) sessions[k] = await ort.InferenceSession.create(readFileSync(resolve(FIX, `${k}.onnx`)));
   });
   const demo = () => model('demo', 'eeg_spectrogram.onnx');
 
@@ -258,6 +258,11 @@ describe('models through onnxruntime-node vs PyTorch', () => {
     expect(r.cam?.shape).toEqual([6, 64, 64]);
     expect(seen.at(-1)).toBe(16);
     expect(Math.max(...r.cam!.data)).toBeGreaterThan(0.99);
+    // the same model exported with a fixed batch of 1: occlusion falls back to one input per call, same maps
+    const b1 = await classifySpectrogram(specs.sim_lpd_002, [model('tiny_eeg_logits_b1', 'tiny_eeg_logits_b1.onnx')], p);
+    expect(b1.warnings.join(' ')).toMatch(/tiny_eeg_logits_b1\.onnx: does not take a batch of 8 inputs .*one input at a time/);
+    expect(maxDiff(b1.cam!.data, r.cam!.data)).toBeLessThan(1e-5);
+    expect(maxDiff(b1.probabilities, r.probabilities)).toBeLessThan(1e-6);
   });
 });
 

@@ -21,6 +21,7 @@ reader, independent of hyparquet) and public/models/eeg_spectrogram.onnx. Writes
   tiny_eeg_6class.onnx     a ~100-parameter CNN with the demo's IO: input (N,1,H,W) -> logits (N,6), class_maps (N,6,16,16)
   tiny_eeg_logits.onnx     the same without class_maps (logits only: the occlusion path)
   tiny_eeg_5class.onnx     a wrong model: 5 classes
+  tiny_eeg_logits_b1.onnx  tiny_eeg_logits exported with a fixed batch of 1 (input (1, 1, H, W))
   wrong_columns.parquet    5 rows; `LL_0.59` renamed `LL_0.6` and `RP_19.92` missing
   nulls_double.parquet     8 rows, DOUBLE time and values, real nulls (definition level 0) in LL_0.59 and RP_19.92 and a
                            NaN value; nulls_double.npy = its (400, 8) array after NaN/null -> 0
@@ -132,11 +133,13 @@ class Tiny(nn.Module):
         return (lg, m) if self.maps else lg
 
 
-def export_tiny(model, name, maps):
+def export_tiny(model, name, maps, batch1=False):
     path = os.path.join(OUT, name)
     outs = ['logits', 'class_maps'] if maps else ['logits']
     dyn = {'input': {0: 'batch', 2: 'height', 3: 'width'}, 'logits': {0: 'batch'}}
-    if maps:
+    if batch1:
+        dyn = {'input': {2: 'height', 3: 'width'}}
+    elif maps:
         dyn['class_maps'] = {0: 'batch'}
     torch.onnx.export(model, torch.zeros(1, 1, 512, 512), path, opset_version=17, input_names=['input'], output_names=outs, dynamic_axes=dyn)
     onnx.checker.check_model(onnx.load(path))
@@ -207,6 +210,7 @@ def main():
     export_tiny(tiny6, 'tiny_eeg_6class.onnx', True)
     export_tiny(tiny_logits, 'tiny_eeg_logits.onnx', False)
     export_tiny(tiny5, 'tiny_eeg_5class.onnx', True)
+    export_tiny(tiny_logits, 'tiny_eeg_logits_b1.onnx', False, batch1=True)
 
     # the torch evaluation of the ONNX graph equals the training script's PyTorch model
     inp = np.load(os.path.join(REF, 'input.npy'))

@@ -142,14 +142,35 @@ export async function classifySpectrogram(spec: Spectrogram, models: readonly Ee
     cam = { data: acc, shape: [K, h, w], source: 'class_maps' };
   } else if (params.occlusion) {
     // occlusion of the fold-mean probabilities
+    // models exported with a fixed batch of 1 fail on a batch of masked inputs: those then get one input per call
+    const single = new Set<number>();
+    const logitsOf = async (mi: number, batch: Float32Array, bshape: number[]): Promise<Float32Array> => {
+      const n = bshape[0];
+      const m = models[mi];
+      if (n > 1 && !single.has(mi)) {
+        try {
+          return findLogits(await m.outputs(batch, bshape))!.data;
+        } catch (e) {
+          if ((e as Error).name === 'AbortError' || opts.signal?.aborted) throw e;
+          single.add(mi);
+          warnings.push(`${m.name}: does not take a batch of ${n} inputs (${(e as Error).message.split('\n')[0]}); occlusion runs it one input at a time`);
+        }
+      }
+      const per = batch.length / n;
+      const out = new Float32Array(n * K);
+      for (let i = 0; i < n; i++) {
+        check();
+        out.set(findLogits(await m.outputs(batch.subarray(i * per, (i + 1) * per), [1, ...bshape.slice(1)]))!.data.subarray(0, K), i * K);
+      }
+      return out;
+    };
     const predict: Predictor = async (batch, bshape) => {
       const n = bshape[0];
       const mean = new Float32Array(n * K);
-      for (const m of models) {
-        const out = await m.outputs(batch, bshape);
-        const lg = findLogits(out)!;
+      for (let mi = 0; mi < models.length; mi++) {
+        const lg = await logitsOf(mi, batch, bshape);
         for (let i = 0; i < n; i++) {
-          const p = softmax(lg.data.subarray(i * K, (i + 1) * K));
+          const p = softmax(lg.subarray(i * K, (i + 1) * K));
           for (let j = 0; j < K; j++) mean[i * K + j] += p[j] / models.length;
         }
       }
