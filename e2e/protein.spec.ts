@@ -286,8 +286,8 @@ test('protein: bad inputs get their own messages; the good field of view still r
   expect(st.fovs.filter((f) => f.status === 'error').map((f) => f.id).sort()).toEqual(['fake', 'nogreen', 'sizes']);
 });
 
-test('protein: ?demo=protein loads the samples, masks and model and runs without clicks', async ({ page }) => {
-  await openProtein(page, 'demo=protein&backend=wasm');
+test('protein: ?demo=protein (a link with values) loads the samples, masks and model and runs without clicks', async ({ page }) => {
+  await openProtein(page, 'demo=protein&backend=wasm&keepRatio=0.3&view.camOpacity=0.8');
   await expect.poll(async () => (await proteinState(page)).fovs.map((f) => f.status).join(','), { timeout: 180_000 }).toBe('done,done');
   const st = await proteinState(page);
   expect(st.fovs.map((f) => f.id)).toEqual(IDS);
@@ -295,6 +295,9 @@ test('protein: ?demo=protein loads the samples, masks and model and runs without
   await expect(page.getByTestId('protein-canvas')).toBeVisible();
   await expect(page.getByTestId('protein-cell-table').locator('tbody tr')).toHaveCount(7);
   await expect(page.getByTestId('protein-map')).toHaveText(/^\d\.\d{4}$/);
+  // the link's values: keep ratio 0.3 (every kept class has conf / p > 0.3; at 0.02 some have less), CAM opacity 0.8
+  expect(await page.evaluate(() => [window.__voxelbenchProtein!.store.getState().params.keepRatio, window.__voxelbenchProtein!.store.getState().view.camOpacity])).toEqual([0.3, 0.8]);
+  for (const f of st.fovs) for (const c of f.cells!) for (const l of c.labels) if (l.cls !== 18) expect(l.confidence / f.probabilities![l.cls]).toBeGreaterThan(0.3);
 });
 
 test('protein: a logits-only model gets an occlusion map with progress; Esc cancels, a new run finishes', async ({ page }) => {

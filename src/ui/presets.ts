@@ -18,7 +18,8 @@ import type { PresetShare } from './share/types';
 import { openBrainDemo, workbenchShare } from './share/workbench';
 import { motorsShare, openMotorsDemo } from './motors/share';
 import { ProteinApp } from './protein/ProteinApp';
-import { loadProteinDemo, setBackend as setProteinBackend } from './protein/actions';
+import { setBackend as setProteinBackend } from './protein/actions';
+import { openProteinDemo, proteinShare } from './protein/share';
 
 export interface PresetDemo {
   /** `?demo=<name>` opens the preset with this demo and runs it. */
@@ -115,8 +116,9 @@ export const PRESETS: PresetEntry[] = [
       name: 'protein',
       label: 'Protein localisation demo',
       title: 'Two simulated RGBY fields of view with cell masks and a small CAM model: runs the protein localisation preset',
-      open: () => loadProteinDemo(),
+      open: openProteinDemo,
     },
+    share: proteinShare,
     fromUrl: (params) => {
       const b = params.get('backend');
       if (b === 'wasm' || b === 'webgpu' || b === 'auto') setProteinBackend(b as BackendChoice);
