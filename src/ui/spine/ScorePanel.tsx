@@ -1,7 +1,7 @@
 /** Downloads (masks as NIfTI in the CT's space, submission.csv) and, with labels, the weighted log loss per study. */
 import { useMemo } from 'react';
 import { Panel } from '../Panel';
-import { downloadMasks, downloadSubmission, metricResult, predictions } from './actions';
+import { downloadMasks, downloadSubmission, hasFractureValues, metricResult, predictions } from './actions';
 import { useSpine } from './state';
 
 export function ScorePanel() {
@@ -9,7 +9,7 @@ export function ScorePanel() {
   const labels = useSpine((s) => s.labels);
   const selected = useSpine((s) => s.series.find((t) => t.key === s.selected) ?? null);
   const preds = useMemo(() => predictions(series), [series]);
-  const withFracture = preds.length > 0 && preds.every((p) => p.vertebrae.every((v) => v.fracture !== undefined));
+  const withFracture = hasFractureValues(preds);
   const metric = useMemo(() => {
     void labels;
     void series;

@@ -21,7 +21,7 @@ import './spine.css';
 export interface SpineHooks {
   store: typeof useSpine;
   submission: () => string;
-  ct: (key: string) => { shape: number[]; affine: number[][]; spacing: number[] } | null;
+  ct: (key: string) => { shape: number[]; affine: number[][]; spacing: number[]; min: number; max: number; sum: number } | null;
   masks: (key: string, corrected: boolean) => { bytes: Uint8Array; name: string } | null;
   labels: (key: string) => Uint8Array | null;
   edit: { begin: typeof beginEdit; pen: typeof choosePen; end: typeof endEdit };
@@ -39,7 +39,16 @@ export function exposeSpineHooks(): void {
     submission: submissionText,
     ct: (key) => {
       const s = loadedSeries(key);
-      return s ? { shape: [...s.volume.shape], affine: s.volume.affine.map((r) => [...r]), spacing: [...s.volume.spacing] } : null;
+      if (!s) return null;
+      const d = s.volume.data;
+      let [min, max, sum] = [Infinity, -Infinity, 0];
+      for (let i = 0; i < d.length; i++) {
+        const v = d[i];
+        if (v < min) min = v;
+        if (v > max) max = v;
+        sum += v;
+      }
+      return { shape: [...s.volume.shape], affine: s.volume.affine.map((r) => [...r]), spacing: [...s.volume.spacing], min, max, sum };
     },
     masks: masksNifti,
     labels: (key) => currentLabels(key) ?? null,

@@ -4,10 +4,10 @@ import { vertebraCss } from './display';
 import { centreView } from './SpineView';
 import { useSpine } from './state';
 
-function Bar({ value, max, testId, text, color }: { value: number; max: number; testId: string; text: string; color?: string }) {
+function Bar({ value, max, testId, text, color, title }: { value: number; max: number; testId: string; text: string; color?: string; title?: string }) {
   const f = max > 0 && Number.isFinite(value) ? Math.max(0, Math.min(1, value / max)) : 0;
   return (
-    <td className="num-col bar-cell" data-testid={testId}>
+    <td className="num-col bar-cell" data-testid={testId} title={title}>
       <span className="bar" style={{ width: `${(100 * f).toFixed(1)}%`, background: color }} />
       <span className="bar-text">{text}</span>
     </td>
@@ -61,7 +61,7 @@ export function VertebraTable() {
                   {r.sliceRange ? `${r.sliceRange[0]}–${r.sliceRange[1]}` : '–'}
                 </td>
                 <Bar value={r.meanProb} max={1} testId="cell-prob" text={r.meanProb.toFixed(4)} />
-                {hasFracture && <Bar value={r.fracture ?? NaN} max={1} testId="cell-fracture" text={r.fracture !== undefined ? r.fracture.toFixed(4) : '–'} color="#ef4444" />}
+                {hasFracture && <Bar value={r.fracture ?? NaN} max={1} testId="cell-fracture" text={r.fracture !== undefined ? r.fracture.toFixed(4) : '–'} color="#ef4444" title={r.fracture === undefined ? 'no mask, so no crops: submission.csv gives it 0.5' : undefined} />}
               </tr>
             ))}
             {result?.patientOverall !== undefined && (

@@ -69,8 +69,9 @@ export async function addFiles(files: PickedFile[], emptyFolders: string[] = [])
 const sources = new Map<string, SpineSource>();
 let loadChain: Promise<unknown> = Promise.resolve();
 let loadSeq = 0;
-/** True while the worker decodes (a hard stop may have to restart it). */
-let pendingDecode = false;
+/** The decode in flight in the worker (a hard stop may have to restart it), or 0. */
+let pendingDecode = 0;
+let decodeSeq = 0;
 
 /** Adds sources (replacing ones with the same id) and decodes them one after another. */
 export function addSources(list: SpineSource[]): void {
@@ -158,16 +159,22 @@ async function readSource(src: SpineSource, order: 'position' | 'filename', seq:
     const s: LoadedSeries = { studyUid: id, seriesUid: '', volume: vol, stored: o.data, files: [src.file.path], order, flips: o.flips, warnings: o.warnings };
     return { series: [s], warnings: [], described: new Map([['', 'NIfTI volume']]) };
   }
-  useSpine.setState((st) => ({ loading: st.loading ? { ...st.loading, what: `Decoding ${src.id} (${nFiles(files.length)})` } : st.loading }));
-  pendingDecode = true;
+  useSpine.setState((st) => ({ loading: st.loading ? { ...st.loading, what: `Decoding ${src.id}`, done: 0 } : st.loading }));
+  const decodeId = ++decodeSeq;
+  pendingDecode = decodeId;
   let res: Awaited<ReturnType<WorkerClient['api']['readDicom']>>;
   try {
+    const onProgress = throttle((p: [number, number]) => {
+      if (seq !== loadSeq) return;
+      useSpine.setState((st) => ({ loading: st.loading ? { ...st.loading, done: p[0], total: p[1] } : st.loading }));
+    }, 100);
     res = await worker().api.readDicom(
       Comlink.transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer)),
       order,
+      Comlink.proxy((done: number, total: number) => onProgress([done, total])),
     );
   } finally {
-    pendingDecode = false;
+    if (pendingDecode === decodeId) pendingDecode = 0;
   }
   if (seq !== loadSeq) throw abortError();
   const warnings: string[] = [];
@@ -215,7 +222,8 @@ async function loadSource(src: SpineSource): Promise<void> {
         key,
         source: src.id,
         kind: src.kind,
-        studyUid: s.studyUid,
+        // a series without a StudyInstanceUID goes by its folder (as the CLI does)
+        studyUid: s.studyUid || src.id,
         seriesUid: s.seriesUid,
         description: described.get(s.seriesUid) ?? '',
         nFiles: s.files.length,
@@ -609,10 +617,12 @@ export function cancelSpine(): void {
   }
   if (runningNow) useSpine.setState({ batch: { ...s.batch, cancelRequested: true } });
   const seq = runSeq;
+  const decode = loadingNow ? pendingDecode : 0;
   worker().cancel();
   setTimeout(() => {
     const st = useSpine.getState();
-    if ((seq === runSeq && st.batch.status === 'running' && currentKey !== null) || (loadingNow && pendingDecode)) void hardStop();
+    // the same run or the same decode still has not stopped
+    if ((runningNow && seq === runSeq && st.batch.status === 'running' && currentKey !== null) || (decode !== 0 && pendingDecode === decode)) void hardStop();
   }, HARD_STOP_MS);
 }
 
@@ -621,8 +631,8 @@ async function hardStop(): Promise<void> {
   runSeq++;
   const k = currentKey;
   currentKey = null;
-  const decoding = pendingDecode;
-  pendingDecode = false;
+  const decoding = pendingDecode !== 0;
+  pendingDecode = 0;
   client?.terminate();
   client = null;
   if (decoding) {
@@ -668,6 +678,11 @@ export function predictions(series: SeriesEntry[] = useSpine.getState().series):
   return out;
 }
 
+/** Predictions with stage-2 values (a vertebra without a mask has none: submission.csv gives it 0.5). */
+export function hasFractureValues(preds: SpineStudyPrediction[]): boolean {
+  return preds.length > 0 && preds.every((p) => p.patientOverall !== undefined || p.vertebrae.some((v) => v.fracture !== undefined));
+}
+
 /** Exactly spineSubmissionCsv(predictions()). */
 export function submissionText(): string {
   return spineSubmissionCsv(predictions());
@@ -676,7 +691,7 @@ export function submissionText(): string {
 export function metricResult(): SpineMetricResult | null {
   const s = useSpine.getState();
   const preds = predictions(s.series);
-  if (!s.labels || preds.length === 0 || !preds.every((p) => p.vertebrae.every((v) => v.fracture !== undefined))) return null;
+  if (!s.labels || !hasFractureValues(preds)) return null;
   return spineMetric(s.labels.rows, preds);
 }
 
