@@ -107,7 +107,7 @@ export function ProteinView() {
           <span>cell outlines</span>
         </label>
       </div>
-      <div className="protein-canvas-wrap">
+      <div className="protein-canvas-wrap" data-gallery-region>
         {fov ? (
           <canvas ref={canvas} className="protein-canvas" onClick={pick} data-testid="protein-canvas" />
         ) : (
