@@ -38,6 +38,7 @@ interface SeriesView {
   vertebrae?: VertebraRow[];
   patientOverall?: number;
   wallMs?: number;
+  timings?: { preprocessMs: number; segMs: number; clsMs: number };
   edited?: number;
 }
 
@@ -63,6 +64,7 @@ function spineState(page: Page): Promise<SpineView> {
         vertebrae: t.result?.vertebrae,
         patientOverall: t.result?.patientOverall,
         wallMs: t.result?.wallMs,
+        timings: t.result?.timings,
         edited: t.edited,
       })),
     };
@@ -157,7 +159,11 @@ test('spine: a dropped DICOM study on WASM: overlay drawn, table as core in Node
   const s = st.series[0];
   expect(s.status, s.error).toBe('done');
   expect(s.backend).toBe('wasm');
-  console.log(`sim_neck (92 x 160 x 160) on WASM, stage 1 + 2: ${((Date.now() - t0) / 1000).toFixed(1)} s (page wall ${(s.wallMs! / 1000).toFixed(1)} s)`);
+  const tm = s.timings!;
+  console.log(
+    `sim_neck (92 x 160 x 160) on WASM: click to table ${((Date.now() - t0) / 1000).toFixed(1)} s, page wall ${(s.wallMs! / 1000).toFixed(1)} s ` +
+      `(preprocess ${tm.preprocessMs.toFixed(0)} ms, 128^3 segmentation ${tm.segMs.toFixed(0)} ms, 105 fracture crops ${tm.clsMs.toFixed(0)} ms)`,
+  );
 
   // the table: 7 rows, the same numbers as core's pipeline in Node on the same files
   const ref = await nodeRef;
@@ -334,6 +340,18 @@ test('spine: ?demo=spine runs without clicks', async ({ page }) => {
   await expect(page.getByTestId('spine-table').locator('tbody tr[data-testid^="spine-row-C"]')).toHaveCount(7);
   await expect(page.getByTestId('spine-logloss')).toBeVisible();
   console.log(`?demo=spine: ${((Date.now() - t0) / 1000).toFixed(1)} s from the address to the table`);
+
+  // window presets and typed numbers set the CT's display range (bone by default)
+  const ctWindow = () => page.evaluate(() => [window.__voxelbench!.nv.volumes[0].cal_min, window.__voxelbench!.nv.volumes[0].cal_max]);
+  expect(await ctWindow()).toEqual([-500, 1300]);
+  await page.getByTestId('spine-window-lung').click();
+  await expect.poll(ctWindow).toEqual([-1350, 150]);
+  await setNumber(page, 'spine-window-level', 50);
+  await setNumber(page, 'spine-window-width', 350);
+  await expect.poll(ctWindow).toEqual([-125, 225]);
+  // the 3D render shows the vertebrae in colour
+  await page.getByTestId('spine-slice-render').click();
+  await expect.poll(() => colouredPixels(page), { timeout: 30_000 }).toBeGreaterThan(500);
 });
 
 /** Offset of a tag's value (explicit VR little endian, short VR) in a DICOM file. */
@@ -373,8 +391,24 @@ test('spine: broken study folders each get a message naming the file; a NIfTI dr
       put('syntax', `${n}.dcm`, b);
     }
 
+    // two series in one folder (slices 4..6 get another SeriesInstanceUID): offered as a choice
+    const seriesUid = Buffer.from('2.25.1092939278638132925011156452109207120');
+    for (const n of [1, 2, 3, 4, 5, 6]) {
+      const b = Buffer.from(sim(n));
+      if (n > 3) {
+        const at = b.indexOf(seriesUid, 132);
+        b.write('9', at + seriesUid.length - 1, 'latin1');
+      }
+      put('two', `${n}.dcm`, b);
+    }
+
     await openSpine(page);
     await page.getByTestId('study-folder-input').setInputFiles(dir);
+    const choice = page.getByTestId('study-studies/two').locator('input[type=radio]');
+    await expect(choice).toHaveCount(2);
+    await expect(choice.nth(0)).toBeChecked();
+    await choice.nth(1).check();
+    await expect(choice.nth(0)).not.toBeChecked();
     const err = (id: string) => page.getByTestId(`series-error-studies/${id}`);
     await expect(err('notes')).toContainText(/no DICOM files.*readme\.txt/);
     await expect(err('nopixels')).toContainText(/1\.dcm.*without pixel data/);
@@ -401,6 +435,9 @@ test('spine: broken study folders each get a message naming the file; a NIfTI dr
     expect(nifti.status, nifti.error).toBe('done');
     expect(nifti.shape).toEqual([92, 160, 160]);
     expect(st.series.filter((t) => t.status === 'error')).toHaveLength(5);
+    // the chosen series of the two-series folder ran too; the other one did not
+    const two = st.series.filter((t) => t.key.startsWith('studies/two#'));
+    expect(two.map((t) => t.status).sort()).toEqual(['done', 'ready']);
     await expect(page.getByTestId('spine-table').locator('tbody tr[data-testid^="spine-row-C"]')).toHaveCount(7);
     // no fracture model: no submission.csv, says why
     await expect(page.getByTestId('download-submission')).toBeDisabled();
