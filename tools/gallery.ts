@@ -6,8 +6,8 @@
  *
  *   VB_DIST=dist-gallery npx vite build && VB_DIST=dist-gallery npx tsx tools/gallery.ts [name ...]
  *
- * The result region is the first of `[data-gallery-region]` (a preset page may mark its own), else
- * the Niivue canvas, else the page's <main>. Demos run on WASM (`&backend=wasm`). Env: VB_DIST (build folder, default dist), VB_PORT (default 4190),
+ * The result region is the first of `[data-gallery-region]` (a preset page may mark its own), the
+ * Niivue canvas, a page's own `<canvas data-testid="…-canvas">`, the page's <main>. Demos run on WASM (`&backend=wasm`). Env: VB_DIST (build folder, default dist), VB_PORT (default 4190),
  * CHROMIUM (default /usr/bin/chromium), GALLERY_WIDTH (default 360).
  */
 import { spawn } from 'node:child_process';
@@ -22,6 +22,8 @@ const DIST = process.env.VB_DIST ?? 'dist';
 const PORT = Number(process.env.VB_PORT ?? 4190);
 const WIDTH = Number(process.env.GALLERY_WIDTH ?? 360);
 const OUT = resolve(ROOT, 'public/gallery');
+/** Where the result is, first match wins: a region a page marks, the Niivue view, a page's own canvas (eeg-canvas…). */
+const REGIONS = ['[data-gallery-region]', '[data-testid="niivue-canvas"]', 'canvas[data-testid$="-canvas"]', 'main'];
 
 /** Box-filter downscale of an RGB(A) image to `width` (aspect kept), RGB out. */
 export function downscale(img: { width: number; height: number; data: ArrayLike<number>; channels: number }, width: number): { width: number; height: number; data: Uint8Array } {
@@ -93,7 +95,13 @@ async function main(): Promise<void> {
       await page.waitForFunction(() => window.__voxelbench !== undefined && window.__voxelbenchShare !== undefined, null, { timeout: 300_000 });
       await page.evaluate(() => window.__voxelbenchShare!.linkOpened());
       await page.waitForLoadState('networkidle');
-      const selector = (await page.locator('[data-gallery-region]').count()) > 0 ? '[data-gallery-region]' : (await page.locator('[data-testid="niivue-canvas"]').count()) > 0 ? '[data-testid="niivue-canvas"]' : 'main';
+      let selector = 'main';
+      for (const sel of REGIONS) {
+        if ((await page.locator(sel).count()) > 0) {
+          selector = sel;
+          break;
+        }
+      }
       const png = await stableShot(page, selector, 600_000);
       const img = decode(png);
       const small = downscale({ width: img.width, height: img.height, data: img.data, channels: img.channels }, Math.min(WIDTH, img.width));
