@@ -18,6 +18,7 @@ export function SpineRunPanel() {
   const order = useSpine((s) => s.params.order);
   const rt = useStore((s) => s.runtime);
   const running = batch.status === 'running';
+  const queued = Math.max(0, series.filter((t) => t.status === 'loading').length - 1);
   const list = runnable(series);
   const stale = list.filter((t) => t.status !== 'done' || t.result?.key !== key || t.order !== order).length;
   const ready = hasSeg && (list.length > 0 || series.some((t) => t.status === 'loading')) && !busy;
@@ -62,7 +63,7 @@ export function SpineRunPanel() {
           <div className="progress-text">
             <span data-testid="spine-loading-text">
               {loading.what} · {loading.done}/{loading.total}
-              {loading.queued > 0 ? ` · ${loading.queued} more queued` : ''}
+              {queued > 0 ? ` · ${queued} more queued` : ''}
             </span>
           </div>
         </div>

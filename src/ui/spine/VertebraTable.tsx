@@ -51,7 +51,20 @@ export function VertebraTable() {
               </tr>
             )}
             {rows.map((r, k) => (
-              <tr key={r.name} onClick={() => go(r)} className={r.present ? '' : 'below'} data-testid={`spine-row-${r.name}`} title={r.centre ? `Go to ${r.name}` : `${r.name} was not found`}>
+              <tr
+                key={r.name}
+                onClick={() => go(r)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter' || e.key === ' ') {
+                    e.preventDefault();
+                    go(r);
+                  }
+                }}
+                tabIndex={r.centre ? 0 : -1}
+                className={r.present ? '' : 'below'}
+                data-testid={`spine-row-${r.name}`}
+                title={r.centre ? `Go to ${r.name}` : `${r.name} was not found`}
+              >
                 <td>
                   <span className="swatch" style={{ background: vertebraCss(k) }} /> {r.name}
                   {!r.present && <span className="muted small"> (not found)</span>}

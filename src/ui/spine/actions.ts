@@ -106,7 +106,6 @@ export function addSources(list: SpineSource[]): void {
   for (const src of list) {
     sources.set(src.id, src);
     const seq = loadSeq;
-    useSpine.setState((st) => ({ loading: st.loading ? { ...st.loading, queued: st.loading.queued + 1 } : st.loading }));
     loadChain = loadChain.then(() => (seq === loadSeq ? loadSource(src) : undefined)).catch(() => undefined);
   }
   void loadChain.then(() => {
@@ -201,7 +200,7 @@ async function loadSource(src: SpineSource): Promise<void> {
   if (!entry || sources.get(src.id) !== src) return;
   const n = src.kind === 'dicom' ? src.files.length : 1;
   useSpine.setState((st) => ({
-    loading: { what: `Reading ${src.id} (${nFiles(n)})`, done: 0, total: n, queued: Math.max(0, (st.loading?.queued ?? 1) - 1), startedAt: st.loading?.startedAt ?? Date.now(), cancelRequested: false },
+    loading: { what: `Reading ${src.id} (${nFiles(n)})`, done: 0, total: n, startedAt: st.loading?.startedAt ?? Date.now(), cancelRequested: false },
   }));
   if (src.kind === 'dicom' && src.files.length === 0) {
     const why = src.ignored.length > 0 ? `only ${src.ignored.map(baseName).slice(0, 3).join(', ')}${src.ignored.length > 3 ? ', …' : ''}` : 'the folder is empty';
@@ -273,7 +272,7 @@ function ignoredNote(src: SpineSource): string[] {
 async function reorder(entry: SeriesEntry, order: 'position' | 'filename'): Promise<LoadedSeries | null> {
   const src = sources.get(entry.source);
   if (!src || src.kind !== 'dicom') return loadedSeries(entry.key) ?? null;
-  useSpine.setState({ loading: { what: `Reading ${src.id} again (${order} order)`, done: 0, total: src.files.length, queued: 0, startedAt: Date.now(), cancelRequested: false } });
+  useSpine.setState({ loading: { what: `Reading ${src.id} again (${order} order)`, done: 0, total: src.files.length, startedAt: Date.now(), cancelRequested: false } });
   try {
     const { series } = await readSource(src, order, loadSeq);
     const s = series.find((x) => x.seriesUid === entry.seriesUid);

@@ -86,8 +86,6 @@ export interface LoadingState {
   /** Files read of the current source. */
   done: number;
   total: number;
-  /** Sources still waiting after this one. */
-  queued: number;
   startedAt: number;
   cancelRequested: boolean;
 }
