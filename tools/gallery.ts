@@ -46,6 +46,23 @@ export function downscale(img: { width: number; height: number; data: ArrayLike<
   return { width, height, data: out };
 }
 
+/**
+ * The card's thumbnail: the centre 4:3 of the screenshot (cards show 4:3), downscaled to `width`,
+ * 5 bits per channel (a third of the PNG size, no visible banding at this size).
+ */
+export function thumbnail(img: { width: number; height: number; data: ArrayLike<number>; channels: number }, width: number): { width: number; height: number; data: Uint8Array } {
+  let { width: w, height: h } = img;
+  if (w * 3 > h * 4) w = Math.round((h * 4) / 3);
+  else h = Math.round((w * 3) / 4);
+  const x0 = Math.floor((img.width - w) / 2);
+  const y0 = Math.floor((img.height - h) / 2);
+  const crop = new Uint8Array(w * h * img.channels);
+  for (let y = 0; y < h; y++) for (let i = 0; i < w * img.channels; i++) crop[y * w * img.channels + i] = img.data[((y0 + y) * img.width + x0) * img.channels + i];
+  const small = downscale({ width: w, height: h, data: crop, channels: img.channels }, Math.min(width, w));
+  for (let i = 0; i < small.data.length; i++) small.data[i] &= 0xf8;
+  return small;
+}
+
 async function waitForServer(url: string): Promise<void> {
   for (let i = 0; ; i++) {
     try {
@@ -95,16 +112,19 @@ async function main(): Promise<void> {
       await page.waitForFunction(() => window.__voxelbench !== undefined && window.__voxelbenchShare !== undefined, null, { timeout: 300_000 });
       await page.evaluate(() => window.__voxelbenchShare!.linkOpened());
       await page.waitForLoadState('networkidle');
+      // the region may appear only once the result is in: wait for one (up to a minute), else the page
       let selector = 'main';
-      for (const sel of REGIONS) {
-        if ((await page.locator(sel).count()) > 0) {
-          selector = sel;
-          break;
+      for (let i = 0; i < 60 && selector === 'main'; i++) {
+        for (const sel of REGIONS.slice(0, -1)) {
+          if ((await page.locator(sel).count()) > 0) {
+            selector = sel;
+            break;
+          }
         }
+        if (selector === 'main') await page.waitForTimeout(1000);
       }
       const png = await stableShot(page, selector, 600_000);
-      const img = decode(png);
-      const small = downscale({ width: img.width, height: img.height, data: img.data, channels: img.channels }, Math.min(WIDTH, img.width));
+      const small = thumbnail(decode(png), WIDTH);
       const file = resolve(OUT, `${name}.png`);
       const bytes = encode({ width: small.width, height: small.height, data: small.data, channels: 3 });
       writeFileSync(file, bytes);

@@ -12,7 +12,7 @@ import { urlFileName } from '../share/cache';
 import type { FetchUrl, LinkUrls, PresetShare, SessionSave, ShareSources } from '../share/types';
 import { useStore, type SliceView } from '../store';
 import { baseImage, setBaseWindow } from '../viewer';
-import { addModelBytes, addSources, clearTomograms, loadLabelsText, loadMotorsDemo, removeModel, runMotors } from './actions';
+import { addModelBytes, addSources, clearTomograms, ensureLoaded, loadLabelsText, loadMotorsDemo, removeModel, runMotors } from './actions';
 import { sortFiles, sourceLabel, type PickedFile, type TomoSource } from './sources';
 import { initialBatch, useMotors, type BatchState, type Labels, type MotorsView, type TomoEntry, type TomoStatus } from './state';
 
@@ -392,6 +392,11 @@ export const motorsShare: PresetShare = {
   apply,
   applyView,
   run: runMotors,
+  // the view decodes the selected tomogram (from its files) before showing it
+  viewReady: async () => {
+    const id = useMotors.getState().selected;
+    if (id) await ensureLoaded(id, true);
+  },
   runCount: () => runs,
   saveSession,
   openSession,

@@ -126,6 +126,7 @@ async function doOpen(entry: PresetEntry, params: URLSearchParams): Promise<void
   }
   for (const p of await share.apply(values)) addMessage('warning', p);
   await share.run();
+  await share.viewReady?.();
   await settleView();
   share.applyView?.(values);
   await settleView();

@@ -64,6 +64,7 @@ export async function openSessionFile(file: File, entries: readonly PresetEntry[
     } finally {
       useStore.setState({ busy: null });
     }
+    await entry.share.viewReady?.();
     await settleView();
     entry.share.applyView?.(saved.values ?? {});
     await settleView();

@@ -73,6 +73,11 @@ export interface PresetShare {
   applyView?(values: ShareValues): void;
   /** Runs and resolves when the result is shown in the store (or the run failed and said why). */
   run(): Promise<void>;
+  /**
+   * Resolves when the page has started showing what is selected (e.g. the selected tomogram is
+   * decoded and handed to the viewer); the scene is applied after it. Optional.
+   */
+  viewReady?(): Promise<void>;
   /** The page shows a Niivue view whose crosshair and zoom go into links (default true). */
   scene?: boolean;
   /** Runs started on this page since it loaded (tests check that opening a session ran nothing). */
