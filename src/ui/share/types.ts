@@ -21,7 +21,9 @@
  * then `values()` plus the scene values, encoded against `spec().defaults`.
  *
  * A demo's `open` must record that what it loads comes from the demo (so that `sources()` says
- * `demo` and the link is `?demo=<name>`): wrap it as openBrainDemo / openMotorsDemo do.
+ * `demo` and the link is `?demo=<name>`): wrap it as openBrainDemo / openMotorsDemo do. For a page
+ * built like the motors page, `storeShare()` (./storeShare.ts) derives link-only hooks (demo
+ * links with every preset value, the backend, the selection and the view) from its store alone.
  *
  * Session files (src/core/share/session.ts): `saveSession()` returns the preset's JSON state and
  * the bytes it needs (models, inputs, result arrays through tensorEntry); `openSession()` puts
