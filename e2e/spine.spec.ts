@@ -329,14 +329,17 @@ test('spine: the real JPEG 2000 series decodes and runs; Esc cancels the run and
   expect(csv).toContain('real_totalseg_j2k_patient_overall,');
 });
 
-test('spine: ?demo=spine runs without clicks', async ({ page }) => {
+test('spine: ?demo=spine runs without clicks (a link value applied before the run)', async ({ page }) => {
   const t0 = Date.now();
-  await openSpine(page, '?demo=spine&backend=wasm');
+  await openSpine(page, '?demo=spine&backend=wasm&threshold=0.3');
   const st = await waitBatch(page);
   expect(st.batch).toBe('done');
   expect(st.series).toHaveLength(1);
   expect(st.series[0].status, st.series[0].error).toBe('done');
   expect(st.series[0].vertebrae).toHaveLength(7);
+  expect(st.series[0].backend).toBe('wasm');
+  expect(await page.evaluate(() => window.__voxelbenchSpine!.store.getState().params.threshold)).toBe(0.3);
+  await expect(page.getByTestId('spine-param-threshold')).toHaveValue('0.3');
   await expect(page.getByTestId('spine-table').locator('tbody tr[data-testid^="spine-row-C"]')).toHaveCount(7);
   await expect(page.getByTestId('spine-logloss')).toBeVisible();
   console.log(`?demo=spine: ${((Date.now() - t0) / 1000).toFixed(1)} s from the address to the table`);

@@ -9,7 +9,8 @@ import { SpineApp } from './spine/SpineApp';
 import { EegApp } from './eeg/EegApp';
 import { setEegBackend } from './eeg/actions';
 import { eegShare, openEegDemo } from './eeg/share';
-import { loadSpineDemo, setBackend as setSpineBackend } from './spine/actions';
+import { setBackend as setSpineBackend } from './spine/actions';
+import { openSpineDemo, spineShare } from './spine/share';
 import { setBackend } from './motors/actions';
 import type { BackendChoice } from '../worker/protocol';
 import { useStore, type PresetId } from './store';
@@ -83,8 +84,9 @@ export const PRESETS: PresetEntry[] = [
       name: 'spine',
       label: 'Cervical spine demo',
       title: 'A simulated neck CT (DICOM), the C1..C7 segmentation and fracture models and labels: runs the cervical spine preset',
-      open: loadSpineDemo,
+      open: openSpineDemo,
     },
+    share: spineShare,
     fromUrl: (params) => {
       const b = params.get('backend');
       if (b === 'wasm' || b === 'webgpu' || b === 'auto') setSpineBackend(b as BackendChoice);
