@@ -460,7 +460,7 @@ function updateClock(): void {
 }
 
 /** A vertebra row of a flipped (NIfTI) volume in the volume's own voxel order. */
-function unflipRow(v: VertebraRow, shape: [number, number, number], flips: [boolean, boolean, boolean]): VertebraRow {
+export function unflipRow(v: VertebraRow, shape: [number, number, number], flips: [boolean, boolean, boolean]): VertebraRow {
   const out = { ...v };
   if (flips[0] && v.sliceRange) out.sliceRange = [shape[0] - 1 - v.sliceRange[1], shape[0] - 1 - v.sliceRange[0]];
   if (v.centre) out.centre = v.centre.map((c, i) => (flips[i] ? shape[i] - 1 - c : c)) as [number, number, number];

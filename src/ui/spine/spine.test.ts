@@ -87,3 +87,32 @@ describe('display helpers', () => {
     expect(Array.from(drawingToNative(ras, { start, step, dimsRAS: [3, nx, ny, nz] }, native.length))).toEqual(Array.from(native));
   });
 });
+
+describe('actions helpers', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { inspectModel } = await import('../../core/onnx/model');
+  const { modelStage, progressFraction, unflipRow } = await import('./actions');
+
+  it('tells stage 1 from stage 2 by the input rank of the real models', () => {
+    const info = (name: string) => inspectModel(new Uint8Array(readFileSync(`public/models/${name}`)));
+    expect(modelStage(info('spine_seg.onnx'))).toEqual({ stage: 'seg' });
+    expect(modelStage(info('spine_fracture.onnx'))).toEqual({ stage: 'cls' });
+    const flat = { ...info('spine_fracture.onnx') };
+    flat.inputs = [{ name: 'x', type: 'float32', dims: ['n', 100] }];
+    expect(modelStage(flat)).toEqual({ problem: expect.stringMatching(/input x is \[n, 100\]/) });
+  });
+
+  it('weights the run stages into one fraction', () => {
+    expect(progressFraction(undefined)).toBe(0);
+    expect(progressFraction({ stage: 'preprocess', done: 1, total: 1 })).toBeCloseTo(0.1);
+    expect(progressFraction({ stage: 'segment', done: 1, total: 2 })).toBeCloseTo(0.4);
+    expect(progressFraction({ stage: 'classify', done: 7, total: 7 })).toBeCloseTo(1);
+  });
+
+  it('maps a vertebra row of a flipped NIfTI back to the volume order', () => {
+    const row = { name: 'C3', present: true, voxels: 5, volumeMl: 1, sliceRange: [10, 20] as [number, number], meanProb: 0.8, centre: [15, 30, 40] as [number, number, number] };
+    const back = unflipRow(row, [92, 160, 160], [true, false, true]);
+    expect(back.sliceRange).toEqual([71, 81]);
+    expect(back.centre).toEqual([76, 30, 119]);
+  });
+});
