@@ -430,6 +430,12 @@ test('spine: broken study folders each get a message naming the file; a NIfTI dr
     await expect(page.getByTestId('series-status-sim_neck')).toHaveText('ready');
     await page.getByTestId('spine-model-input').setInputFiles([SEG, SEG_CARD]);
     await expect(page.getByTestId('spine-model-spine_seg.onnx')).toBeVisible();
+    // a preset value the model cannot take is named before anything runs
+    await setNumber(page, 'spine-param-channels', 1);
+    await page.getByTestId('spine-run').click();
+    await expect(page.getByTestId('banner')).toContainText(/spine_seg\.onnx: the model takes 3 channel\(s\); the preset repeats the volume to 1/);
+    expect((await spineState(page)).batch).toBe('idle');
+    await setNumber(page, 'spine-param-channels', 3);
     await setNumber(page, 'spine-param-slices', 32);
     await setNumber(page, 'spine-param-size', 32);
     await page.getByTestId('spine-run').click();

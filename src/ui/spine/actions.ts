@@ -8,7 +8,7 @@
 import * as Comlink from 'comlink';
 import { readVolume } from '../../core/io';
 import { writeNifti } from '../../core/io/nifti';
-import { spineParamsFromCard, spinePreset, validateSpineParams, type SpineParams } from '../../core/presets/spine';
+import { checkSpineModel, spineParamsFromCard, spinePreset, validateSpineParams, type SpineParams } from '../../core/presets/spine';
 import type { DicomSeries } from '../../core/spine/dicom';
 import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv, type SpineMetricResult, type SpineStudyPrediction } from '../../core/spine/export';
 import { flip3, orientHeadFirst } from '../../core/spine/orient';
@@ -482,6 +482,11 @@ export async function runSpine(): Promise<void> {
   const problems = validateSpineParams(s0.params);
   if (problems.length > 0) {
     say('error', `Fix the preset values first: ${problems.join('; ')}.`, 'spine-validate');
+    return;
+  }
+  const modelProblems = s0.models.flatMap((m) => checkSpineModel({ name: m.name, inputs: m.info.inputs, outputs: m.info.outputs }, m.stage, s0.params));
+  if (modelProblems.length > 0) {
+    say('error', `The models do not fit the preset values: ${modelProblems.join('; ')}.`, 'spine-validate');
     return;
   }
   if (!s0.models.some((m) => m.stage === 'seg')) {
