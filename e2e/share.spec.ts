@@ -180,7 +180,7 @@ test('motors: demo link = clicking through, offline; changed settings and view t
   await b.goto('./?preset=motors');
   await b.waitForFunction(() => window.__voxelbenchShare !== undefined && window.__voxelbenchMotors !== undefined);
   await openSession(b, file);
-  await expect(b.getByTestId('motor-row-tomo_sim_004')).toBeVisible();
+  await expect(b.getByTestId('motor-row-tomo_sim_004')).toBeVisible({ timeout: 120_000 });
   await expect.poll(async () => (await shareState(b)).values).toEqual(before.values);
   const restored = await motorsSummary(b);
   expect(restored.rows).toEqual(clicked.rows);
@@ -323,7 +323,7 @@ test('brain MRI: gallery landing page; the demo clicked through gives its link; 
   await page.reload();
   await page.waitForFunction(() => window.__voxelbenchShare !== undefined);
   await openSession(page, file);
-  await expect(page.getByTestId('legend')).toBeVisible();
+  await expect(page.getByTestId('legend')).toBeVisible({ timeout: 120_000 }); // the model is parsed and loaded again
   const restored = await workbenchSummary(page);
   expect(restored).toEqual(clicked);
   expect((await shareState(page)).runs).toBe(0);
