@@ -72,6 +72,8 @@ let loadSeq = 0;
 /** The decode in flight in the worker (a hard stop may have to restart it), or 0. */
 let pendingDecode = 0;
 let decodeSeq = 0;
+/** Rejects the decode in flight (a hard stop: the terminated worker will never answer it). */
+let abortDecode: (() => void) | null = null;
 
 /** Adds sources (replacing ones with the same id) and decodes them one after another. */
 export function addSources(list: SpineSource[]): void {
@@ -167,13 +169,22 @@ async function readSource(src: SpineSource, order: 'position' | 'filename', seq:
       if (seq !== loadSeq) return;
       useSpine.setState((st) => ({ loading: st.loading ? { ...st.loading, done: p[0], total: p[1] } : st.loading }));
     }, 100);
-    res = await worker().api.readDicom(
-      Comlink.transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer)),
-      order,
-      Comlink.proxy((done: number, total: number) => onProgress([done, total])),
-    );
+    const stopped = new Promise<never>((_, reject) => {
+      abortDecode = () => reject(abortError());
+    });
+    res = await Promise.race([
+      worker().api.readDicom(
+        Comlink.transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer)),
+        order,
+        Comlink.proxy((done: number, total: number) => onProgress([done, total])),
+      ),
+      stopped,
+    ]);
   } finally {
-    if (pendingDecode === decodeId) pendingDecode = 0;
+    if (pendingDecode === decodeId) {
+      pendingDecode = 0;
+      abortDecode = null;
+    }
   }
   if (seq !== loadSeq) throw abortError();
   const warnings: string[] = [];
@@ -626,30 +637,30 @@ export function cancelSpine(): void {
   setTimeout(() => {
     const st = useSpine.getState();
     // the same run or the same decode still has not stopped
-    if ((runningNow && seq === runSeq && st.batch.status === 'running' && currentKey !== null) || (decode !== 0 && pendingDecode === decode)) void hardStop();
+    const run = runningNow && seq === runSeq && st.batch.status === 'running' && currentKey !== null;
+    const dec = decode !== 0 && pendingDecode === decode;
+    if (run || dec) void hardStop({ run, decode: dec });
   }, HARD_STOP_MS);
 }
 
 
-async function hardStop(): Promise<void> {
-  runSeq++;
-  const k = currentKey;
-  currentKey = null;
-  const decoding = pendingDecode !== 0;
-  pendingDecode = 0;
+async function hardStop(what: { run: boolean; decode: boolean }): Promise<void> {
   client?.terminate();
   client = null;
-  if (decoding) {
-    // the decode that never answered is dropped: later drops queue on a fresh chain
-    loadSeq++;
-    loadChain = Promise.resolve();
-    useSpine.setState((st) => ({
-      loading: null,
-      series: st.series.map((t) => (t.status === 'loading' ? { ...t, status: 'cancelled', loadFailed: true, error: 'decoding cancelled; drop the folder again to load it' } : t)),
-    }));
+  if (what.decode) {
+    // the decode that never answered rejects now (its row already says cancelled): the sources
+    // queued behind it, a folder dropped again say, go on in the new worker
+    pendingDecode = 0;
+    abortDecode?.();
+    abortDecode = null;
   }
-  if (k) patchSeries(k, { status: 'cancelled', progress: undefined });
-  if (useSpine.getState().batch.status === 'running') finishBatch('cancelled', 0);
+  if (what.run) {
+    runSeq++; // whatever the old run still reports is ignored
+    const k = currentKey;
+    currentKey = null;
+    if (k) patchSeries(k, { status: 'cancelled', progress: undefined });
+    if (useSpine.getState().batch.status === 'running') finishBatch('cancelled', 0);
+  }
   say('info', 'The worker did not answer the cancel request, so it was restarted.');
   const reloaded: SpineModel[] = [];
   for (const m of useSpine.getState().models) {
