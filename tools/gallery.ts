@@ -46,19 +46,9 @@ export function downscale(img: { width: number; height: number; data: ArrayLike<
   return { width, height, data: out };
 }
 
-/**
- * The card's thumbnail: the centre 4:3 of the screenshot (cards show 4:3), downscaled to `width`,
- * 5 bits per channel (a third of the PNG size, no visible banding at this size).
- */
+/** The card's thumbnail: downscaled to `width`, 5 bits per channel (a third of the PNG size, no visible banding at this size). */
 export function thumbnail(img: { width: number; height: number; data: ArrayLike<number>; channels: number }, width: number): { width: number; height: number; data: Uint8Array } {
-  let { width: w, height: h } = img;
-  if (w * 3 > h * 4) w = Math.round((h * 4) / 3);
-  else h = Math.round((w * 3) / 4);
-  const x0 = Math.floor((img.width - w) / 2);
-  const y0 = Math.floor((img.height - h) / 2);
-  const crop = new Uint8Array(w * h * img.channels);
-  for (let y = 0; y < h; y++) for (let i = 0; i < w * img.channels; i++) crop[y * w * img.channels + i] = img.data[((y0 + y) * img.width + x0) * img.channels + i];
-  const small = downscale({ width: w, height: h, data: crop, channels: img.channels }, Math.min(width, w));
+  const small = downscale(img, Math.min(width, img.width));
   for (let i = 0; i < small.data.length; i++) small.data[i] &= 0xf8;
   return small;
 }
