@@ -19,7 +19,7 @@ import { groupProteinFiles, readFovFiles } from '../src/core/protein/images';
 import { cellRows, cellsCsv, runProteinFov, type ProteinFovResult } from '../src/core/protein/pipeline';
 import { channelMax, renderFov } from '../src/ui/protein/render';
 import { initialView } from '../src/ui/protein/state';
-import { maxAbsDiff, ROOT } from './util';
+import { canvasPixels as pixelMeasure, maxAbsDiff, ROOT } from './util';
 
 const SAMPLES = join(ROOT, 'public/samples/protein');
 const MODEL = join(ROOT, 'public/models/protein_localisation.onnx');
@@ -320,4 +320,37 @@ test('protein: a logits-only model gets an occlusion map with progress; Esc canc
     expect(maxAbsDiff(f.logits!, ref[f.id].logits_only_model)).toBeLessThan(1e-4);
   }
   await expect(page.getByTestId('protein-caption')).toContainText('an occlusion map');
+});
+
+test('protein: a session file restores the fields of view, the results, the cell table and the view without running', async ({ page, context }) => {
+  test.slow();
+  await openProtein(page, 'demo=protein&backend=wasm&keepRatio=0.3&view.camOpacity=0.8');
+  await expect.poll(async () => (await proteinState(page)).fovs.map((f) => f.status).join(','), { timeout: 180_000 }).toBe('done,done');
+  await page.evaluate(() => window.__voxelbenchProtein!.store.setState({ selected: 'sim_protein_002' }));
+  await expect(page.getByTestId('protein-cell-table').locator('tbody tr').first()).toBeVisible();
+  const before = await proteinState(page);
+  const table = await page.getByTestId('protein-cell-table').innerText();
+  const pixels = await pixelMeasure(page, 'protein-canvas');
+  await page.getByTestId('share-menu').click();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-session').click()]);
+  const path = await download.path();
+
+  const p2 = await context.newPage();
+  await openProtein(p2);
+  await p2.getByTestId('share-menu').click();
+  await p2.getByTestId('session-input').setInputFiles(path!);
+  await expect.poll(async () => (await proteinState(p2)).fovs.map((f) => f.status).join(','), { timeout: 60_000 }).toBe('done,done');
+  const after = await proteinState(p2);
+  expect(after.fovs.map((f) => f.id)).toEqual(IDS);
+  for (const f of before.fovs) {
+    const r = after.fovs.find((x) => x.id === f.id)!;
+    expect(maxAbsDiff(r.probabilities!, f.probabilities!)).toBe(0);
+    expect(r.cells).toEqual(f.cells);
+    expect(r.camSource).toBe(f.camSource);
+  }
+  expect(await p2.evaluate(() => { const s = window.__voxelbenchProtein!.store.getState(); return [s.selected, s.params.keepRatio, s.view.camOpacity]; })).toEqual(['sim_protein_002', 0.3, 0.8]);
+  await expect.poll(() => p2.getByTestId('protein-cell-table').innerText()).toBe(table);
+  await p2.keyboard.press('Escape');
+  await expect.poll(() => pixelMeasure(p2, 'protein-canvas')).toEqual(pixels);
+  expect(await p2.evaluate(() => window.__voxelbenchShare!.runCount())).toBe(0);
 });
