@@ -10,9 +10,11 @@ import { eegSubmissionCsv, parseVotesCsv, scoreEeg, type EegScore } from '../../
 import { eegPreset, validateEegParams, type EegParams } from '../../core/presets/eeg';
 import { createWorkerClient, type WorkerClient } from '../../worker/client';
 import type { BackendChoice } from '../../worker/protocol';
+import { addPresetModel, reloadPresetModels, removePresetModel, type PresetModels } from '../presetModels';
 import { useStore } from '../store';
 import type { PickedFile } from '../motors/sources';
-import { initialEegBatch, patchFile, runKey, useEeg, type EegFile } from './state';
+import type { ModelInfo } from '../../core/onnx/model';
+import { initialEegBatch, patchFile, runKey, useEeg, type EegFile, type EegModelEntry } from './state';
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const isAbort = (e: unknown): boolean => (e as Error)?.name === 'AbortError' || /cancel/i.test(errorText(e));
@@ -87,56 +89,41 @@ export function clearEegFiles(): void {
 // ---------------------------------------------------------------------------------------------
 // models and votes
 
-export async function addModelBytes(bytes: Uint8Array, name: string): Promise<boolean> {
-  if (useEeg.getState().batch.status === 'running') {
-    say('warning', `Cannot add ${name} while a run is going; cancel first.`);
-    return false;
+/** The EEG page's model list (the folds; messages under 'eeg-model'). */
+const modelList: PresetModels<EegModelEntry> = { store: useEeg, worker, key: 'eeg-model' };
+
+/** The problem with a model for the EEG preset (input shape, number of classes), or null. */
+function eegModelProblem(name: string, info: ModelInfo): string | null {
+  const i = info.inputs[0];
+  if (i.dims.length !== 4 || (typeof i.dims[1] === 'number' && i.dims[1] !== 1)) {
+    return `Cannot use ${name} for EEG spectrograms: its input ${i.name} is [${i.dims.join(', ')}]; the preset feeds (N, 1, H, W).`;
   }
-  useEeg.setState({ busy: `Loading model ${name}…` });
-  try {
-    const loaded = await worker().api.loadModel(bytes.slice(), name, false);
-    const i = loaded.info.inputs[0];
-    if (i.dims.length !== 4 || (typeof i.dims[1] === 'number' && i.dims[1] !== 1)) {
-      void worker().api.unloadModel(loaded.id).catch(() => undefined);
-      say('error', `Cannot use ${name} for EEG spectrograms: its input ${i.name} is [${i.dims.join(', ')}]; the preset feeds (N, 1, H, W).`, 'eeg-model');
-      return false;
-    }
-    const lg = loaded.info.outputs.find((o) => o.name === 'logits') ?? loaded.info.outputs.find((o) => o.dims.length === 2);
-    const k = lg?.dims[1];
-    const classes = useEeg.getState().params.classes;
-    if (!lg || (typeof k === 'number' && k !== classes.length)) {
-      void worker().api.unloadModel(loaded.id).catch(() => undefined);
-      say('error', lg
-        ? `${name}: the model gives ${k} classes (output '${lg.name}' [${lg.dims.join(', ')}]); the EEG preset needs ${classes.length}: ${classes.join(', ')}.`
-        : `${name}: the model has no (N, K) logits output; outputs: ${loaded.info.outputs.map((o) => `${o.name} [${o.dims.join(', ')}]`).join(', ')}.`, 'eeg-model');
-      return false;
-    }
-    useEeg.setState((s) => {
-      const old = s.models.find((m) => m.name === name);
-      if (old) void worker().api.unloadModel(old.workerId).catch(() => undefined);
-      const entry = { workerId: loaded.id, name, info: loaded.info, bytes };
-      return { models: old ? s.models.map((m) => (m === old ? entry : m)) : [...s.models, entry] };
-    });
-    useStore.getState().clearMessages('eeg-model');
-    const n = useEeg.getState().models.length;
-    const maps = loaded.info.outputs.some((o) => o.dims.length === 4);
-    say('info', `Loaded model ${name} (${loaded.info.parameters.toLocaleString()} parameters, ${maps ? 'class maps for the CAM' : 'logits only: occlusion maps'})${n > 1 ? `; ${n} folds, the softmax is averaged` : ''}.`);
-    return true;
-  } catch (e) {
-    say('error', `Could not open ${name}: ${errorText(e)}`, 'eeg-model');
-    return false;
-  } finally {
-    useEeg.setState({ busy: null });
+  const lg = info.outputs.find((o) => o.name === 'logits') ?? info.outputs.find((o) => o.dims.length === 2);
+  const k = lg?.dims[1];
+  const classes = useEeg.getState().params.classes;
+  if (!lg || (typeof k === 'number' && k !== classes.length)) {
+    return lg
+      ? `${name}: the model gives ${k} classes (output '${lg.name}' [${lg.dims.join(', ')}]); the EEG preset needs ${classes.length}: ${classes.join(', ')}.`
+      : `${name}: the model has no (N, K) logits output; outputs: ${info.outputs.map((o) => `${o.name} [${o.dims.join(', ')}]`).join(', ')}.`;
   }
+  return null;
+}
+
+export function addModelBytes(bytes: Uint8Array, name: string): Promise<boolean> {
+  return addPresetModel(
+    modelList,
+    bytes,
+    name,
+    (loaded) => eegModelProblem(name, loaded.info) ?? { workerId: loaded.id, name, info: loaded.info, bytes },
+    (m, n) => {
+      const maps = m.info.outputs.some((o) => o.dims.length === 4);
+      return `Loaded model ${name} (${m.info.parameters.toLocaleString()} parameters, ${maps ? 'class maps for the CAM' : 'logits only: occlusion maps'})${n > 1 ? `; ${n} folds, the softmax is averaged` : ''}.`;
+    },
+  );
 }
 
 export function removeEegModel(name: string): void {
-  const s = useEeg.getState();
-  if (s.batch.status === 'running') return;
-  const m = s.models.find((x) => x.name === name);
-  if (!m) return;
-  void worker().api.unloadModel(m.workerId).catch(() => undefined);
-  useEeg.setState({ models: s.models.filter((x) => x !== m) });
+  removePresetModel(modelList, name);
 }
 
 export function loadVotesText(text: string, name: string): boolean {
@@ -291,17 +278,7 @@ async function hardStop(): Promise<void> {
     batch: { ...s.batch, status: 'cancelled', cancelRequested: false },
   }));
   say('warning', 'The run did not stop in time; the inference worker was restarted and the models are loaded again.');
-  const models = useEeg.getState().models;
-  const again = [];
-  for (const m of models) {
-    try {
-      const loaded = await worker().api.loadModel(m.bytes.slice(), m.name, false);
-      again.push({ ...m, workerId: loaded.id });
-    } catch (e) {
-      say('error', `Could not load ${m.name} again: ${errorText(e)}`, 'eeg-model');
-    }
-  }
-  useEeg.setState({ models: again });
+  await reloadPresetModels(modelList, (model, error) => ({ text: `Could not load ${model} again: ${error}`, key: 'eeg-model' }));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import { motorsParamsFromCard, motorsPreset, validateMotorsParams, type MotorsMo
 import type { ModelInfo } from '../../core/onnx/model';
 import { createWorkerClient, type WorkerClient } from '../../worker/client';
 import type { BackendChoice, MotorsRequest, MotorsResult } from '../../worker/protocol';
+import { addPresetModel, readModelFile, reloadPresetModels, removePresetModel, type PresetModels } from '../presetModels';
 import { useStore } from '../store';
 import { cached, forget, remember } from './cache';
 import { loadSource, type LoadedTomogram } from './load';
@@ -35,6 +36,9 @@ function worker(): WorkerClient {
   client ??= createWorkerClient();
   return client;
 }
+
+/** The motors page's model list (messages under 'motors-model'). */
+const modelList: PresetModels<MotorModel> = { store: useMotors, worker, key: 'motors-model' };
 
 function runMotorsInWorker(req: MotorsRequest, onProgress: (p: MotorsProgress) => void): Promise<MotorsResult> {
   return worker().api.runMotors(req, Comlink.proxy(onProgress));
@@ -192,56 +196,26 @@ export function motorModelProblem(info: ModelInfo): string | null {
 
 export async function addModelFiles(files: File[]): Promise<void> {
   for (const f of files) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await f.arrayBuffer());
-    } catch (e) {
-      say('error', `Could not read ${f.name}: ${errorText(e)}`, 'motors-model');
-      continue;
-    }
-    await addModelBytes(bytes, f.name);
+    const bytes = await readModelFile(modelList, f);
+    if (bytes) await addModelBytes(bytes, f.name);
   }
 }
 
-export async function addModelBytes(bytes: Uint8Array, name: string): Promise<boolean> {
-  if (useMotors.getState().batch.status === 'running') {
-    say('warning', `Cannot add ${name} while a run is going; cancel first.`);
-    return false;
-  }
-  useMotors.setState({ busy: `Loading model ${name}…` });
-  try {
-    const loaded = await worker().api.loadModel(bytes.slice(), name, false);
-    const problem = motorModelProblem(loaded.info);
-    if (problem) {
-      void worker().api.unloadModel(loaded.id).catch(() => undefined);
-      say('error', `Cannot use ${name} for motors: ${problem}.`, 'motors-model');
-      return false;
-    }
-    const model: MotorModel = { workerId: loaded.id, name, bytes, info: loaded.info };
-    useMotors.setState((s) => {
-      const old = s.models.find((m) => m.name === name);
-      if (old) void worker().api.unloadModel(old.workerId).catch(() => undefined);
-      return { models: old ? s.models.map((m) => (m === old ? model : m)) : [...s.models, model] };
-    });
-    useStore.getState().clearMessages('motors-model');
-    const n = useMotors.getState().models.length;
-    say('info', `Loaded model ${name} (${loaded.info.parameters.toLocaleString()} parameters)${n > 1 ? `; ${n} models will be summed after the sigmoid` : ''}.`);
-    return true;
-  } catch (e) {
-    say('error', `Could not open ${name}: ${errorText(e)}`, 'motors-model');
-    return false;
-  } finally {
-    useMotors.setState({ busy: null });
-  }
+export function addModelBytes(bytes: Uint8Array, name: string): Promise<boolean> {
+  return addPresetModel(
+    modelList,
+    bytes,
+    name,
+    (loaded) => {
+      const problem = motorModelProblem(loaded.info);
+      return problem ? `Cannot use ${name} for motors: ${problem}.` : { workerId: loaded.id, name, bytes, info: loaded.info };
+    },
+    (m, n) => `Loaded model ${name} (${m.info.parameters.toLocaleString()} parameters)${n > 1 ? `; ${n} models will be summed after the sigmoid` : ''}.`,
+  );
 }
 
 export function removeModel(name: string): void {
-  const s = useMotors.getState();
-  if (s.batch.status === 'running') return;
-  const m = s.models.find((x) => x.name === name);
-  if (!m) return;
-  void worker().api.unloadModel(m.workerId).catch(() => undefined);
-  useMotors.setState({ models: s.models.filter((x) => x !== m) });
+  removePresetModel(modelList, name);
 }
 
 /** Applies a model card's inference block as the preset values (and as what Reset goes back to). */
@@ -446,17 +420,7 @@ async function hardStop(): Promise<void> {
   finishBatch('cancelled', 0);
   say('info', 'The worker did not answer the cancel request, so it was restarted.');
   // the new worker knows no models: load them again
-  const models = useMotors.getState().models;
-  const reloaded: MotorModel[] = [];
-  for (const m of models) {
-    try {
-      const l = await worker().api.loadModel(m.bytes.slice(), m.name, false);
-      reloaded.push({ ...m, workerId: l.id });
-    } catch (e) {
-      say('error', `Could not reload ${m.name} after the restart: ${errorText(e)}`);
-    }
-  }
-  useMotors.setState({ models: reloaded });
+  await reloadPresetModels(modelList);
 }
 
 // ---------------------------------------------------------------------------------------------

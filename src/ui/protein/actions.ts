@@ -12,6 +12,7 @@ import { cellRows, cellsCsv, submissionCsv, type CellRow, type ProteinProgress }
 import type { ModelInfo } from '../../core/onnx/model';
 import { createWorkerClient, type WorkerClient } from '../../worker/client';
 import type { BackendChoice, ProteinRequest, ProteinRunResult } from '../../worker/protocol';
+import { addPresetModel, reloadPresetModels, removePresetModel, type PresetModels } from '../presetModels';
 import { useStore } from '../store';
 import { throttle } from '../throttle';
 import type { PickedFile } from '../motors/sources';
@@ -34,6 +35,9 @@ function worker(): WorkerClient {
   client ??= createWorkerClient();
   return client;
 }
+
+/** The protein page's model list (messages under 'protein-model'). */
+const modelList: PresetModels<ProteinModelEntry> = { store: useProtein, worker, key: 'protein-model' };
 
 function runInWorker(req: ProteinRequest, onProgress: (p: ProteinProgress) => void): Promise<ProteinRunResult> {
   return worker().api.runProtein(req, Comlink.proxy(onProgress));
@@ -154,46 +158,24 @@ export function proteinModelProblem(info: ModelInfo, classes: number): string | 
   return null;
 }
 
-export async function addModelBytes(bytes: Uint8Array, name: string): Promise<boolean> {
-  if (useProtein.getState().batch.status === 'running') {
-    say('warning', `Cannot add ${name} while a run is going; cancel first.`);
-    return false;
-  }
-  useProtein.setState({ busy: `Loading model ${name}…` });
-  try {
-    const loaded = await worker().api.loadModel(bytes.slice(), name, false);
-    const problem = proteinModelProblem(loaded.info, useProtein.getState().params.classes.length);
-    if (problem) {
-      void worker().api.unloadModel(loaded.id).catch(() => undefined);
-      say('error', `Cannot use ${name} for protein localisation: ${problem}.`, 'protein-model');
-      return false;
-    }
-    const model: ProteinModelEntry = { workerId: loaded.id, name, bytes, info: loaded.info };
-    useProtein.setState((s) => {
-      const old = s.models.find((m) => m.name === name);
-      if (old) void worker().api.unloadModel(old.workerId).catch(() => undefined);
-      return { models: old ? s.models.map((m) => (m === old ? model : m)) : [...s.models, model] };
-    });
-    useStore.getState().clearMessages('protein-model');
-    const n = useProtein.getState().models.length;
-    const maps = loaded.info.outputs.some((o) => o.dims.length === 4);
-    say('info', `Loaded model ${name} (${loaded.info.parameters.toLocaleString()} parameters${maps ? ', class maps' : ', logits only: occlusion maps'})${n > 1 ? `; ${n} models are averaged before the sigmoid and the CAM` : ''}.`);
-    return true;
-  } catch (e) {
-    say('error', `Could not open ${name}: ${errorText(e)}`, 'protein-model');
-    return false;
-  } finally {
-    useProtein.setState({ busy: null });
-  }
+export function addModelBytes(bytes: Uint8Array, name: string): Promise<boolean> {
+  return addPresetModel(
+    modelList,
+    bytes,
+    name,
+    (loaded) => {
+      const problem = proteinModelProblem(loaded.info, useProtein.getState().params.classes.length);
+      return problem ? `Cannot use ${name} for protein localisation: ${problem}.` : { workerId: loaded.id, name, bytes, info: loaded.info };
+    },
+    (m, n) => {
+      const maps = m.info.outputs.some((o) => o.dims.length === 4);
+      return `Loaded model ${name} (${m.info.parameters.toLocaleString()} parameters${maps ? ', class maps' : ', logits only: occlusion maps'})${n > 1 ? `; ${n} models are averaged before the sigmoid and the CAM` : ''}.`;
+    },
+  );
 }
 
 export function removeModel(name: string): void {
-  const s = useProtein.getState();
-  if (s.batch.status === 'running') return;
-  const m = s.models.find((x) => x.name === name);
-  if (!m) return;
-  void worker().api.unloadModel(m.workerId).catch(() => undefined);
-  useProtein.setState({ models: s.models.filter((x) => x !== m) });
+  removePresetModel(modelList, name);
 }
 
 export function applyCard(card: ProteinModelCard, name: string): void {
@@ -365,16 +347,7 @@ async function hardStop(): Promise<void> {
   if (id) patchFov(id, { status: 'cancelled', progress: undefined });
   finishBatch('cancelled', 0);
   say('info', 'The worker did not answer the cancel request, so it was restarted.');
-  const reloaded: ProteinModelEntry[] = [];
-  for (const m of useProtein.getState().models) {
-    try {
-      const l = await worker().api.loadModel(m.bytes.slice(), m.name, false);
-      reloaded.push({ ...m, workerId: l.id });
-    } catch (e) {
-      say('error', `Could not reload ${m.name} after the restart: ${errorText(e)}`);
-    }
-  }
-  useProtein.setState({ models: reloaded });
+  await reloadPresetModels(modelList);
 }
 
 // ---------------------------------------------------------------------------------------------

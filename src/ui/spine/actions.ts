@@ -16,6 +16,7 @@ import type { SpineProgress, VertebraRow } from '../../core/spine/pipeline';
 import { spatialShape } from '../../core/volume';
 import { createWorkerClient, type WorkerClient } from '../../worker/client';
 import type { BackendChoice, SpineRunResult } from '../../worker/protocol';
+import { addPresetModel, readModelFile, reloadPresetModels, removePresetModel, type PresetModels } from '../presetModels';
 import { useStore } from '../store';
 import { throttle } from '../throttle';
 import { correctedLabels, currentLabels, forgetSeries, holdLabels, holdSeries, loadedSeries, modelLabels, type LoadedSeries } from './cache';
@@ -334,55 +335,29 @@ export function modelStage(info: SpineModel['info']): { stage: 'seg' | 'cls' } |
   return { problem: `its input ${i.name} is [${i.dims.join(', ')}]; stage 1 takes (N, C, rows, cols, slices), stage 2 (N, 6, H, W)` };
 }
 
+/** The spine page's model list (messages under 'spine-model'). */
+const modelList: PresetModels<SpineModel> = { store: useSpine, worker, key: 'spine-model' };
+
 export async function addModelFile(f: File): Promise<boolean> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await f.arrayBuffer());
-  } catch (e) {
-    say('error', `Could not read ${f.name}: ${errorText(e)}`, 'spine-model');
-    return false;
-  }
-  return addModelBytes(bytes, f.name);
+  const bytes = await readModelFile(modelList, f);
+  return bytes ? addModelBytes(bytes, f.name) : false;
 }
 
-export async function addModelBytes(bytes: Uint8Array, name: string): Promise<boolean> {
-  if (useSpine.getState().batch.status === 'running') {
-    say('warning', `Cannot add ${name} while a run is going; cancel first.`);
-    return false;
-  }
-  useSpine.setState({ busy: `Loading model ${name}…` });
-  try {
-    const loaded = await worker().api.loadModel(bytes.slice(), name, false);
-    const st = modelStage(loaded.info);
-    if ('problem' in st) {
-      void worker().api.unloadModel(loaded.id).catch(() => undefined);
-      say('error', `Cannot use ${name} for the spine preset: ${st.problem}.`, 'spine-model');
-      return false;
-    }
-    const model: SpineModel = { workerId: loaded.id, name, bytes, info: loaded.info, stage: st.stage };
-    useSpine.setState((s) => {
-      const old = s.models.find((m) => m.name === name);
-      if (old) void worker().api.unloadModel(old.workerId).catch(() => undefined);
-      return { models: old ? s.models.map((m) => (m === old ? model : m)) : [...s.models, model] };
-    });
-    useStore.getState().clearMessages('spine-model');
-    say('info', `Loaded ${st.stage === 'seg' ? 'segmentation (stage 1)' : 'fracture (stage 2)'} model ${name} (${loaded.info.parameters.toLocaleString()} parameters).`);
-    return true;
-  } catch (e) {
-    say('error', `Could not open ${name}: ${errorText(e)}`, 'spine-model');
-    return false;
-  } finally {
-    useSpine.setState({ busy: null });
-  }
+export function addModelBytes(bytes: Uint8Array, name: string): Promise<boolean> {
+  return addPresetModel(
+    modelList,
+    bytes,
+    name,
+    (loaded) => {
+      const st = modelStage(loaded.info);
+      return 'problem' in st ? `Cannot use ${name} for the spine preset: ${st.problem}.` : { workerId: loaded.id, name, bytes, info: loaded.info, stage: st.stage };
+    },
+    (m) => `Loaded ${m.stage === 'seg' ? 'segmentation (stage 1)' : 'fracture (stage 2)'} model ${name} (${m.info.parameters.toLocaleString()} parameters).`,
+  );
 }
 
 export function removeModel(name: string): void {
-  const s = useSpine.getState();
-  if (s.batch.status === 'running') return;
-  const m = s.models.find((x) => x.name === name);
-  if (!m) return;
-  void worker().api.unloadModel(m.workerId).catch(() => undefined);
-  useSpine.setState({ models: s.models.filter((x) => x !== m) });
+  removePresetModel(modelList, name);
 }
 
 /** Applies a model card's values on top of the current defaults (a stage-1 and a stage-2 card add up). */
@@ -662,16 +637,7 @@ async function hardStop(what: { run: boolean; decode: boolean }): Promise<void> 
     if (useSpine.getState().batch.status === 'running') finishBatch('cancelled', 0);
   }
   say('info', 'The worker did not answer the cancel request, so it was restarted.');
-  const reloaded: SpineModel[] = [];
-  for (const m of useSpine.getState().models) {
-    try {
-      const l = await worker().api.loadModel(m.bytes.slice(), m.name, false);
-      reloaded.push({ ...m, workerId: l.id });
-    } catch (e) {
-      say('error', `Could not reload ${m.name} after the restart: ${errorText(e)}`);
-    }
-  }
-  useSpine.setState({ models: reloaded });
+  await reloadPresetModels(modelList);
 }
 
 export function setBackend(backend: BackendChoice): void {
