@@ -17,7 +17,7 @@ import { spineParamsFromCard, spinePreset, VERTEBRAE, type SpineParams } from '.
 import { readDicomSeries } from '../src/core/spine/dicom';
 import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv } from '../src/core/spine/export';
 import { runSpinePipeline, type SpineResult, type VertebraRow } from '../src/core/spine/pipeline';
-import { ROOT, setNumber } from './util';
+import { canvasPixels, ROOT, setNumber } from './util';
 
 const CT = join(ROOT, 'public/samples/ct');
 const SIM = join(CT, 'sim_neck');
@@ -453,4 +453,36 @@ test('spine: broken study folders each get a message naming the file; a NIfTI dr
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('spine: a session file restores the series, the label volume, the vertebra table and the view without running', async ({ page, context }) => {
+  test.slow();
+  await openSpine(page, '?demo=spine&backend=wasm&threshold=0.3');
+  const before = await waitBatch(page);
+  expect(before.series[0].status, before.series[0].error).toBe('done');
+  await page.getByTestId('spine-slice-axial').click();
+  await page.evaluate(() => window.__voxelbenchSpine!.store.setState((s) => ({ view: { ...s.view, opacity: 0.8 } })));
+  await expect(page.getByTestId('spine-table').locator('tbody tr[data-testid^="spine-row-C"]')).toHaveCount(7);
+  const table = await page.getByTestId('spine-table').innerText();
+  await page.waitForTimeout(500);
+  const pixels = await canvasPixels(page);
+  expect(pixels.colored).toBeGreaterThan(100); // the label overlay is drawn
+  await page.getByTestId('share-menu').click();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-session').click()]);
+  const path = await download.path();
+
+  const p2 = await context.newPage();
+  await openSpine(p2);
+  await p2.getByTestId('share-menu').click();
+  await p2.getByTestId('session-input').setInputFiles(path!);
+  await expect.poll(async () => (await spineState(p2)).series.map((t) => t.status).join(','), { timeout: 60_000 }).toBe('done');
+  const after = await spineState(p2);
+  expect(after.series.map((t) => t.key)).toEqual(before.series.map((t) => t.key));
+  expect(after.series[0].vertebrae).toEqual(before.series[0].vertebrae);
+  expect(after.series[0].patientOverall).toBe(before.series[0].patientOverall);
+  expect(await p2.evaluate(() => { const s = window.__voxelbenchSpine!.store.getState(); return [s.params.threshold, s.view.sliceType, s.view.opacity]; })).toEqual([0.3, 'axial', 0.8]);
+  await expect.poll(() => p2.getByTestId('spine-table').innerText()).toBe(table);
+  await p2.keyboard.press('Escape');
+  await expect.poll(() => canvasPixels(p2), { timeout: 30_000 }).toEqual(pixels);
+  expect(await p2.evaluate(() => window.__voxelbenchShare!.runCount())).toBe(0);
 });

@@ -121,6 +121,9 @@ export function loaded(): Promise<void> {
   return loadChain.then(() => undefined);
 }
 
+/** The source (its files) a series was read from, by source id: session files keep its bytes. */
+export const spineSource = (id: string): SpineSource | undefined => sources.get(id);
+
 async function readBytes(src: SpineSource, seq: number): Promise<{ name: string; bytes: Uint8Array }[]> {
   const files = src.kind === 'dicom' ? src.files : [src.file];
   const out: { name: string; bytes: Uint8Array }[] = [];

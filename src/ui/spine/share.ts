@@ -2,14 +2,28 @@
  * Share hooks of the cervical spine page (src/ui/share/types.ts) from its store
  * (src/ui/share/storeShare.ts): demo links carry every preset value (`threshold`, `order`,
  * `layout` …), the backend, the selected series (`sel`) and the view (`view.level`,
- * `view.width`, `view.sliceType`, `view.opacity` …) with the crosshair. URL inputs and session
- * files are not supported yet (the page says so).
+ * `view.width`, `view.sliceType`, `view.opacity` …) with the crosshair. URL inputs are not
+ * supported yet (the page says so).
+ *
+ * Session files hold the preset values, the view, the models' bytes, the labels, every source's
+ * files (DICOM or NIfTI) and every result (the label volume, the user's corrected labels, the
+ * vertebra rows and fracture scores); opening one decodes the series again and shows the saved
+ * results without running a model.
  */
+import type { SpineParams } from '../../core/presets/spine';
+import type { SpineLabel } from '../../core/spine/export';
+import { readTensor, tensorEntry, type TensorRef } from '../../core/share/session';
+import type { BackendChoice } from '../../worker/protocol';
+import type { PickedFile } from '../motors/sources';
 import { storeShare } from '../share/storeShare';
-import { loadSpineDemo, runSpine } from './actions';
-import { useSpine } from './state';
+import type { SessionSave } from '../share/types';
+import { useStore } from '../store';
+import { addModelBytes, addSources, clearLabels, clearSeries, loaded, loadSpineDemo, removeModel, runSpine, spineSource } from './actions';
+import { correctedLabels, holdCorrected, holdLabels, modelLabels } from './cache';
+import type { SpineSource } from './sources';
+import { initialBatch, initialView, runKey, useSpine, type SeriesEntry, type SeriesResult, type SpineViewState } from './state';
 
-export const spineShare = storeShare({
+const base = storeShare({
   store: useSpine,
   demo: 'spine',
   openDemo: loadSpineDemo,
@@ -19,4 +33,160 @@ export const spineShare = storeShare({
   label: 'Cervical spine',
 });
 
-export const openSpineDemo = (opts?: { run?: boolean }): Promise<void> => spineShare.openDemo(opts);
+export const openSpineDemo = (opts?: { run?: boolean }): Promise<void> => base.openDemo(opts);
+
+// ---------------------------------------------------------------------------------------------
+// sessions
+
+interface SavedFile {
+  /** The path as dropped ("sim_neck/slice_000.dcm") and where its bytes are in the session. */
+  path: string;
+  at: string;
+}
+
+type SavedSource = { kind: 'dicom'; id: string; folder: string; ignored: string[]; files: SavedFile[] } | { kind: 'nifti'; id: string; file: SavedFile };
+
+interface SavedSeries {
+  key: string;
+  chosen: boolean;
+  result?: SeriesResult & { current: boolean };
+  labels?: TensorRef;
+  corrected?: TensorRef;
+  edited?: number;
+}
+
+interface SpineSession {
+  models: { name: string; path: string }[];
+  sources: SavedSource[];
+  series: SavedSeries[];
+  params: SpineParams;
+  paramsFrom: string;
+  defaults: SpineParams;
+  backend: BackendChoice;
+  labels: { name: string; rows: [string, SpineLabel][] } | null;
+  selected: string | null;
+  view: SpineViewState;
+}
+
+const safe = (n: string): string => n.replace(/[^\w.-]+/g, '_').replace(/\.\.+/g, '.');
+
+async function saveSession(): Promise<SessionSave<SpineSession>> {
+  const s = useSpine.getState();
+  if (s.batch.status === 'running') throw new Error('a run is going; wait for it or cancel it first');
+  if (s.loading || s.series.some((t) => t.status === 'loading')) throw new Error('series are still being read; wait for them first');
+  const files = new Map<string, Uint8Array>();
+  const models = s.models.map((m, i) => {
+    const path = `models/${i}_${safe(m.name)}`;
+    files.set(path, m.bytes);
+    return { name: m.name, path };
+  });
+  const sources: SavedSource[] = [];
+  const ids = [...new Set(s.series.map((t) => t.source))];
+  for (const [i, id] of ids.entries()) {
+    const src = spineSource(id);
+    if (!src) continue; // a source that failed before it was kept
+    const keep = async (p: PickedFile, j: number): Promise<SavedFile> => {
+      const at = `sources/${i}/${j}_${safe(p.path.split('/').pop() ?? p.path)}`;
+      files.set(at, new Uint8Array(await p.file.arrayBuffer()));
+      return { path: p.path, at };
+    };
+    if (src.kind === 'dicom') sources.push({ kind: 'dicom', id, folder: src.folder, ignored: src.ignored, files: await Promise.all(src.files.map(keep)) });
+    else sources.push({ kind: 'nifti', id, file: await keep(src.file, 0) });
+  }
+  const key = runKey(s);
+  const series: SavedSeries[] = s.series.map((t, i) => {
+    const out: SavedSeries = { key: t.key, chosen: t.chosen };
+    if (t.status === 'done' && t.result) {
+      out.result = { ...t.result, current: t.result.key === key };
+      const labels = modelLabels(t.key);
+      const corrected = correctedLabels(t.key);
+      if (labels) out.labels = tensorEntry(`results/${i}_labels.u8`, labels, files);
+      if (corrected) out.corrected = tensorEntry(`results/${i}_corrected.u8`, corrected, files);
+      if (t.edited !== undefined) out.edited = t.edited;
+    }
+    return out;
+  });
+  return {
+    state: {
+      models,
+      sources,
+      series,
+      params: s.params,
+      paramsFrom: s.paramsFrom,
+      defaults: s.defaults,
+      backend: s.backend,
+      labels: s.labels ? { name: s.labels.name, rows: [...s.labels.rows] } : null,
+      selected: s.selected,
+      view: { ...s.view, pen: null },
+    },
+    files,
+  };
+}
+
+function bytesOf(ref: TensorRef, files: Map<string, Uint8Array>, name: string): Uint8Array {
+  const a = readTensor(ref, files, name);
+  if (!(a instanceof Uint8Array)) throw new Error(`${name}: ${ref.path} is not uint8`);
+  return a;
+}
+
+async function openSession(state: unknown, files: Map<string, Uint8Array>, name: string): Promise<void> {
+  const st = state as SpineSession;
+  if (!st || !Array.isArray(st.models) || !Array.isArray(st.sources) || !Array.isArray(st.series) || !st.params) throw new Error(`${name}: the spine state is missing from session.json`);
+  if (useSpine.getState().batch.status === 'running') throw new Error('a run is going; cancel it before opening a session');
+  for (const m of st.models) if (!files.has(m.path)) throw new Error(`${name}: ${m.path} is missing`);
+  for (const src of st.sources) for (const f of src.kind === 'dicom' ? src.files : [src.file]) if (!files.has(f.at)) throw new Error(`${name}: ${f.at} is missing`);
+  const held = new Map<string, { labels?: Uint8Array; corrected?: Uint8Array }>();
+  for (const t of st.series) {
+    held.set(t.key, { labels: t.labels ? bytesOf(t.labels, files, name) : undefined, corrected: t.corrected ? bytesOf(t.corrected, files, name) : undefined });
+  }
+  clearSeries();
+  clearLabels();
+  for (const m of [...useSpine.getState().models]) removeModel(m.name);
+  useSpine.setState({
+    params: st.params,
+    paramsFrom: st.paramsFrom,
+    defaults: st.defaults ?? st.params,
+    backend: st.backend ?? 'auto',
+    labels: st.labels ? { name: st.labels.name, rows: new Map(st.labels.rows) } : null,
+  });
+  for (const m of st.models) {
+    if (!(await addModelBytes(files.get(m.path)!, m.name))) throw new Error(`${name}: its model ${m.name} could not be loaded (see the messages)`);
+  }
+  const picked = (f: SavedFile): PickedFile => {
+    const leaf = f.path.split('/').pop() ?? f.path;
+    return { path: f.path, file: new File([files.get(f.at)!.slice()], leaf) };
+  };
+  const sources: SpineSource[] = st.sources.map((src) =>
+    src.kind === 'dicom' ? { kind: 'dicom', id: src.id, folder: src.folder, ignored: src.ignored, files: src.files.map(picked) } : { kind: 'nifti', id: src.id, file: picked(src.file) },
+  );
+  if (sources.length > 0) addSources(sources);
+  await loaded();
+  // the saved results, as they were (the model ids changed: keep the key current)
+  const key = runKey(useSpine.getState());
+  let shown = 0;
+  for (const t of st.series) {
+    const h = held.get(t.key);
+    if (!h?.labels || !useSpine.getState().series.some((x) => x.key === t.key && !x.loadFailed)) continue;
+    holdLabels(t.key, h.labels);
+    if (h.corrected) holdCorrected(t.key, h.corrected);
+  }
+  useSpine.setState((s) => ({
+    series: s.series.map((x): SeriesEntry => {
+      const t = st.series.find((y) => y.key === x.key);
+      if (!t || x.loadFailed) return x;
+      const out: SeriesEntry = { ...x, chosen: t.chosen };
+      if (t.result && held.get(t.key)?.labels) {
+        const { current, ...result } = t.result;
+        shown++;
+        return { ...out, status: 'done', result: { ...result, key: current ? key : result.key }, edited: t.edited };
+      }
+      return out;
+    }),
+    batch: initialBatch,
+    selected: st.selected !== null && s.series.some((x) => x.key === st.selected) ? st.selected : s.selected,
+    view: { ...initialView, ...st.view, pen: null },
+  }));
+  useStore.getState().addMessage('info', `Opened the session ${name}: ${st.series.length} series, ${shown} with results (not run again).`);
+}
+
+export const spineShare = { ...base, saveSession, openSession };
