@@ -1,11 +1,10 @@
 /** Left and right columns of the EEG page: inputs, preset values, run, score and export. */
-import { useRef, type ChangeEvent } from 'react';
+import { useRef } from 'react';
+import { BackendField, BackendsUsed, BatchBadge, ModelList, ProgressBar, takeFiles as take } from '../common';
 import { fmtClock } from '../format';
 import { NumberInput } from '../NumberInput';
 import { Panel } from '../Panel';
 import { pickedFiles } from '../motors/load';
-import type { BackendChoice } from '../../worker/protocol';
-import { useStore } from '../store';
 import {
   addEegFiles,
   cancelEeg,
@@ -21,12 +20,6 @@ import {
   setEegParams,
 } from './actions';
 import { runKey, useEeg } from './state';
-
-function take(e: ChangeEvent<HTMLInputElement>): File[] {
-  const files = Array.from(e.target.files ?? []);
-  e.target.value = '';
-  return files;
-}
 
 export function EegInputsPanel() {
   const filesRef = useRef<HTMLInputElement>(null);
@@ -56,23 +49,7 @@ export function EegInputsPanel() {
       <input ref={votesRef} type="file" hidden accept=".csv,text/csv" onChange={(e) => void addEegFiles(pickedFiles(take(e)))} data-testid="eeg-votes-input" />
       {busy && <div className="muted small">{busy}</div>}
       <div className="subhead">Models {models.length > 1 && <span className="muted">({models.length} folds, softmax averaged)</span>}</div>
-      {models.length === 0 ? (
-        <div className="muted small">No model yet.</div>
-      ) : (
-        <ul className="eeg-list" data-testid="eeg-models">
-          {models.map((m) => (
-            <li key={m.name} data-testid={`eeg-model-${m.name}`}>
-              <span className="grow ellipsis mono" title={m.name}>
-                {m.name}
-              </span>
-              <span className="muted small">{m.info.outputs.some((o) => o.dims.length === 4) ? 'CAM' : 'logits'}</span>
-              <button className="ghost icon" onClick={() => removeEegModel(m.name)} disabled={running} aria-label={`Remove ${m.name}`} title="Remove">
-                ×
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <ModelList models={models} className="eeg-list" testId="eeg-model" detail={(m) => (m.info.outputs.some((o) => o.dims.length === 4) ? 'CAM' : 'logits')} onRemove={removeEegModel} disabled={running} />
       <div className="subhead">
         Spectrograms <span className="muted">({files.length})</span>
         {files.length > 0 && (
@@ -194,7 +171,6 @@ export function EegRunPanel() {
   const nModels = useEeg((s) => s.models.length);
   const busy = useEeg((s) => s.busy !== null);
   const key = useEeg(runKey);
-  const rt = useStore((s) => s.runtime);
   const running = batch.status === 'running';
   const runnable = files.filter((f) => !f.readFailed && f.spec);
   const stale = runnable.filter((f) => f.status !== 'done' || f.key !== key).length;
@@ -206,17 +182,8 @@ export function EegRunPanel() {
   const done = files.filter((f) => f.status === 'done' && f.result);
   const backends = [...new Set(done.map((f) => f.result!.backend))];
   return (
-    <Panel title="Run" testId="eeg-run-panel" extra={batch.status !== 'idle' ? <span className={`badge status-${batch.status}`} data-testid="eeg-batch-status">{batch.status}</span> : undefined}>
-      <label className="field">
-        <span>Backend</span>
-        <select value={backend} onChange={(e) => setEegBackend(e.target.value as BackendChoice)} disabled={running} data-testid="eeg-backend">
-          <option value="auto">Auto</option>
-          <option value="webgpu" disabled={rt ? !rt.webgpu.available : false}>
-            WebGPU
-          </option>
-          <option value="wasm">WASM (CPU)</option>
-        </select>
-      </label>
+    <Panel title="Run" testId="eeg-run-panel" extra={<BatchBadge status={batch.status} testId="eeg-batch-status" />}>
+      <BackendField value={backend} onChange={setEegBackend} disabled={running} testId="eeg-backend" />
       <div className="row run-row">
         <button className="primary grow" onClick={() => void runEeg()} disabled={running || !ready} data-testid="eeg-run" title="Run (Ctrl+Enter)">
           {running ? 'Running…' : stale === 0 && runnable.length ? `Run again (${runnable.length})` : `Run ${stale || runnable.length || ''} file${(stale || runnable.length) === 1 ? '' : 's'}`} <kbd>Ctrl+Enter</kbd>
@@ -228,9 +195,7 @@ export function EegRunPanel() {
       {!ready && !running && <div className="muted small">{nModels === 0 ? 'Add a model (.onnx) to run.' : runnable.length === 0 ? 'Add spectrogram .parquet files to run.' : 'Loading…'}</div>}
       {batch.ids.length > 0 && (
         <div className="progress-block" data-testid="eeg-progress">
-          <div className={`progress ${batch.status}`} role="progressbar" aria-valuemin={0} aria-valuemax={1} aria-valuenow={frac}>
-            <div className="progress-fill" style={{ width: `${(100 * frac).toFixed(1)}%` }} />
-          </div>
+          <ProgressBar fraction={frac} status={batch.status} />
           <div className="progress-text">
             <span data-testid="eeg-progress-text">
               {nDone} / {batch.ids.length} files{cur?.progress?.stage === 'occlusion' ? ` · occlusion ${cur.progress.done}/${cur.progress.total}` : ''}
@@ -239,16 +204,7 @@ export function EegRunPanel() {
           </div>
         </div>
       )}
-      {backends.length > 0 && (
-        <div className="backend-line">
-          {backends.map((b) => (
-            <span key={b} className={`badge backend-${b}`} data-testid="eeg-backend-used">
-              {b === 'webgpu' ? 'WebGPU' : 'WASM'}
-            </span>
-          ))}
-          <span className="small muted">{done[0]?.result?.backendReason}</span>
-        </div>
-      )}
+      <BackendsUsed backends={backends} reason={done[0]?.result?.backendReason} testId="eeg-backend-used" />
     </Panel>
   );
 }

@@ -10,18 +10,11 @@ import { eegSubmissionCsv, parseVotesCsv, scoreEeg, type EegScore } from '../../
 import { eegPreset, validateEegParams, type EegParams } from '../../core/presets/eeg';
 import { createWorkerClient, type WorkerClient } from '../../worker/client';
 import type { BackendChoice } from '../../worker/protocol';
-import { addPresetModel, reloadPresetModels, removePresetModel, type PresetModels } from '../presetModels';
+import { addPresetModel, errorText, isAbort, reloadPresetModels, removePresetModel, say, type PresetModels } from '../presetModels';
 import { useStore } from '../store';
 import type { PickedFile } from '../motors/sources';
 import type { ModelInfo } from '../../core/onnx/model';
 import { initialEegBatch, patchFile, runKey, useEeg, type EegFile, type EegModelEntry } from './state';
-
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const isAbort = (e: unknown): boolean => (e as Error)?.name === 'AbortError' || /cancel/i.test(errorText(e));
-
-function say(level: 'info' | 'warning' | 'error', text: string, key?: string): void {
-  useStore.getState().addMessage(level, text, key ? { key } : undefined);
-}
 
 let client: WorkerClient | null = null;
 function worker(): WorkerClient {

@@ -1,5 +1,6 @@
 /** Open buttons (tomogram folder/files, models, labels) and the tomogram queue with per-tomogram status. */
-import { useRef, type ChangeEvent } from 'react';
+import { useRef } from 'react';
+import { ModelList, takeFiles as take } from '../common';
 import { fmtClock } from '../format';
 import { Panel } from '../Panel';
 import { addFiles, clearLabels, clearTomograms, loadLabelsFile, removeModel, removeTomogram } from './actions';
@@ -7,12 +8,6 @@ import { pickedFiles } from './load';
 import { TOMOGRAM_ACCEPT } from './sources';
 import { useMotors, type TomoEntry } from './state';
 import { centreView } from './MotorsView';
-
-function take(e: ChangeEvent<HTMLInputElement>): File[] {
-  const files = Array.from(e.target.files ?? []);
-  e.target.value = ''; // the same files can be picked again
-  return files;
-}
 
 export function InputsPanel() {
   const folderRef = useRef<HTMLInputElement>(null);
@@ -62,23 +57,7 @@ export function InputsPanel() {
         data-testid="labels-input"
       />
       <div className="subhead">Models {models.length > 1 && <span className="muted">(summed)</span>}</div>
-      {models.length === 0 ? (
-        <div className="muted small">No model yet.</div>
-      ) : (
-        <ul className="motor-list" data-testid="motor-models">
-          {models.map((m) => (
-            <li key={m.name} data-testid={`motor-model-${m.name}`}>
-              <span className="grow ellipsis mono" title={m.name}>
-                {m.name}
-              </span>
-              <span className="muted small">{(m.info.parameters / 1e6).toFixed(2)} M</span>
-              <button className="ghost icon" onClick={() => removeModel(m.name)} disabled={running} aria-label={`Remove ${m.name}`} title="Remove">
-                ×
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <ModelList models={models} className="motor-list" testId="motor-model" detail={(m) => `${(m.info.parameters / 1e6).toFixed(2)} M`} onRemove={removeModel} disabled={running} />
       <div className="subhead">Labels</div>
       {labels ? (
         <div className="motor-list-row" data-testid="motor-labels">

@@ -2,6 +2,7 @@
 import { useMemo } from 'react';
 import { planWindows } from '../../core/slidingWindow';
 import { MOTORS_TTA, validateMotorsParams, type MotorsParams, type MotorsTta } from '../../core/presets/motors';
+import { NumField, type NumFieldProps } from '../common';
 import { NumberInput } from '../NumberInput';
 import { Panel } from '../Panel';
 import { setParams, useMotors } from './state';
@@ -55,26 +56,9 @@ function TripleInput({ label, hint, value, integer, min, max, testId, onChange }
   );
 }
 
-function Num({ label, title, value, onChange, testId, integer, min, max, unit }: {
-  label: string;
-  title?: string;
-  value: number;
-  onChange: (v: number) => void;
-  testId: string;
-  integer?: boolean;
-  min?: number;
-  max?: number;
-  unit?: string;
-}) {
-  return (
-    <label className="field" title={title}>
-      <span>{label}</span>
-      <span className="num-unit">
-        <NumberInput value={value} onChange={onChange} integer={integer} min={min} max={max} testId={testId} ariaLabel={label} />
-        {unit && <span className="muted small">{unit}</span>}
-      </span>
-    </label>
-  );
+/** Every number of the motors values keeps a unit column (empty where there is no unit). */
+function Num(props: NumFieldProps) {
+  return <NumField {...props} unit={props.unit ?? ''} />;
 }
 
 export function ParamsPanel() {

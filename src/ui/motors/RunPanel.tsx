@@ -1,8 +1,7 @@
 /** Backend, Run / Cancel, overall progress with ETA, and what the last results ran on. */
-import type { BackendChoice } from '../../worker/protocol';
 import { fmtClock } from '../format';
 import { Panel } from '../Panel';
-import { useStore } from '../store';
+import { BackendField, BackendsUsed, BatchBadge, ProgressBar } from '../common';
 import { batchFraction, cancelMotors, runMotors, setBackend } from './actions';
 import { runKey, useMotors } from './state';
 
@@ -13,7 +12,6 @@ export function MotorsRunPanel() {
   const nModels = useMotors((s) => s.models.length);
   const busy = useMotors((s) => s.busy !== null);
   const key = useMotors(runKey);
-  const rt = useStore((s) => s.runtime);
   const running = batch.status === 'running';
   const runnable = tomograms.filter((t) => !t.loadFailed);
   const stale = runnable.filter((t) => t.status !== 'done' || t.result?.key !== key).length;
@@ -30,19 +28,8 @@ export function MotorsRunPanel() {
       ? `Run again (${runnable.length})`
       : `Run ${stale || runnable.length} tomogram${(stale || runnable.length) === 1 ? '' : 's'}`;
   return (
-    <Panel title="Run" testId="motor-run-panel" extra={batch.status !== 'idle' ? <span className={`badge status-${batch.status}`} data-testid="motor-batch-status">{batch.status}</span> : undefined}>
-      <label className="field">
-        <span>Backend</span>
-        <select value={backend} onChange={(e) => setBackend(e.target.value as BackendChoice)} disabled={running} data-testid="motor-backend">
-          <option value="auto" title="WebGPU when the browser has it, else WASM">
-            Auto
-          </option>
-          <option value="webgpu" disabled={rt ? !rt.webgpu.available : false}>
-            WebGPU
-          </option>
-          <option value="wasm">WASM (CPU{rt ? `, ${rt.threads} thread${rt.threads === 1 ? '' : 's'}` : ''})</option>
-        </select>
-      </label>
+    <Panel title="Run" testId="motor-run-panel" extra={<BatchBadge status={batch.status} testId="motor-batch-status" />}>
+      <BackendField value={backend} onChange={setBackend} disabled={running} testId="motor-backend" detailed />
       <div className="row run-row">
         <button className="primary grow" onClick={() => void runMotors()} disabled={running || !ready} data-testid="motor-run" title="Run the models on the tomograms whose results are missing or out of date">
           {label}
@@ -56,9 +43,7 @@ export function MotorsRunPanel() {
       )}
       {batch.ids.length > 0 && (
         <div className="progress-block" data-testid="motor-progress">
-          <div className={`progress ${batch.status}`} role="progressbar" aria-valuemin={0} aria-valuemax={1} aria-valuenow={frac}>
-            <div className="progress-fill" style={{ width: `${(100 * frac).toFixed(1)}%` }} />
-          </div>
+          <ProgressBar fraction={frac} status={batch.status} />
           <div className="progress-text">
             <span data-testid="motor-progress-text">
               {nDone} / {batch.ids.length} tomograms
@@ -69,16 +54,7 @@ export function MotorsRunPanel() {
           </div>
         </div>
       )}
-      {backends.length > 0 && (
-        <div className="backend-line">
-          {backends.map((b) => (
-            <span key={b} className={`badge backend-${b}`} data-testid="motor-backend-used">
-              {b === 'webgpu' ? 'WebGPU' : 'WASM'}
-            </span>
-          ))}
-          <span className="small muted">{reason}</span>
-        </div>
-      )}
+      <BackendsUsed backends={backends} reason={reason} testId="motor-backend-used" />
     </Panel>
   );
 }

@@ -12,19 +12,12 @@ import { motorsParamsFromCard, motorsPreset, validateMotorsParams, type MotorsMo
 import type { ModelInfo } from '../../core/onnx/model';
 import { createWorkerClient, type WorkerClient } from '../../worker/client';
 import type { BackendChoice, MotorsRequest, MotorsResult } from '../../worker/protocol';
-import { addPresetModel, readModelFile, reloadPresetModels, removePresetModel, type PresetModels } from '../presetModels';
+import { addPresetModel, errorText, isAbort, readModelFile, reloadPresetModels, removePresetModel, say, type PresetModels } from '../presetModels';
 import { useStore } from '../store';
 import { cached, forget, remember } from './cache';
 import { loadSource, type LoadedTomogram } from './load';
 import { sortFiles, sourceLabel, type PickedFile, type TomoSource } from './sources';
 import { initialBatch, patchTomo, runKey, useMotors, type MotorModel, type TomoEntry } from './state';
-
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const isAbort = (e: unknown): boolean => (e as Error)?.name === 'AbortError' || /cancel/i.test(errorText(e));
-
-function say(level: 'info' | 'warning' | 'error', text: string, key?: string): void {
-  useStore.getState().addMessage(level, text, key ? { key } : undefined);
-}
 
 // ---------------------------------------------------------------------------------------------
 // worker

@@ -12,19 +12,13 @@ import { cellRows, cellsCsv, submissionCsv, type CellRow, type ProteinProgress }
 import type { ModelInfo } from '../../core/onnx/model';
 import { createWorkerClient, type WorkerClient } from '../../worker/client';
 import type { BackendChoice, ProteinRequest, ProteinRunResult } from '../../worker/protocol';
-import { addPresetModel, reloadPresetModels, removePresetModel, type PresetModels } from '../presetModels';
+import { addPresetModel, errorText, isAbort, reloadPresetModels, removePresetModel, say, type PresetModels } from '../presetModels';
 import { useStore } from '../store';
 import { throttle } from '../throttle';
 import type { PickedFile } from '../motors/sources';
 import { patchFov, runKey, useProtein, type FovEntry, type ProteinModelEntry } from './state';
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const isAbort = (e: unknown): boolean => (e as Error)?.name === 'AbortError' || /cancel/i.test(errorText(e));
 const baseName = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
-
-function say(level: 'info' | 'warning' | 'error', text: string, key?: string): void {
-  useStore.getState().addMessage(level, text, key ? { key } : undefined);
-}
 
 // ---------------------------------------------------------------------------------------------
 // worker

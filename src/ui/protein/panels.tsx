@@ -1,11 +1,10 @@
 /** Side panels of the protein page: inputs, preset values, run/export/score, probabilities, per-cell and all-images tables. */
-import { useRef, type ChangeEvent } from 'react';
-import type { BackendChoice } from '../../worker/protocol';
+import { useRef } from 'react';
+import { BackendField, BackendsUsed, BatchBadge, ModelList, ProgressBar, takeFiles as take } from '../common';
 import type { RleFormat } from '../../core/protein/rle';
 import { proteinPresetInfo } from '../../core/presets/protein';
 import { NumberInput } from '../NumberInput';
 import { Panel } from '../Panel';
-import { useStore } from '../store';
 import { pickedFiles } from '../motors/load';
 import {
   addFiles,
@@ -22,12 +21,6 @@ import {
 } from './actions';
 import { classColour } from './render';
 import { effectiveCamClass, patchView, runKey, useProtein, type FovEntry } from './state';
-
-function take(e: ChangeEvent<HTMLInputElement>): File[] {
-  const files = Array.from(e.target.files ?? []);
-  e.target.value = '';
-  return files;
-}
 
 export function ProteinInputsPanel() {
   const filesRef = useRef<HTMLInputElement>(null);
@@ -53,23 +46,7 @@ export function ProteinInputsPanel() {
       <input ref={folderRef} type="file" hidden multiple {...{ webkitdirectory: '', directory: '' }} onChange={(e) => void addFiles(pickedFiles(take(e)))} data-testid="protein-folder-input" />
       <input ref={modelRef} type="file" hidden multiple accept=".onnx,.json" onChange={(e) => void addFiles(pickedFiles(take(e)))} data-testid="protein-model-input" />
       <div className="subhead">Models {models.length > 1 && <span className="muted">(averaged before sigmoid / CAM)</span>}</div>
-      {models.length === 0 ? (
-        <div className="muted small">No model yet.</div>
-      ) : (
-        <ul className="protein-list" data-testid="protein-models">
-          {models.map((m) => (
-            <li key={m.name} data-testid={`protein-model-${m.name}`}>
-              <span className="grow ellipsis mono" title={m.name}>
-                {m.name}
-              </span>
-              <span className="muted small">{m.info.outputs.some((o) => o.dims.length === 4) ? 'CAM' : 'occlusion'}</span>
-              <button className="ghost icon" onClick={() => removeModel(m.name)} disabled={running} aria-label={`Remove ${m.name}`} title="Remove">
-                ×
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <ModelList models={models} className="protein-list" testId="protein-model" detail={(m) => (m.info.outputs.some((o) => o.dims.length === 4) ? 'CAM' : 'occlusion')} onRemove={removeModel} disabled={running} />
       <div className="subhead">Ground truth</div>
       <div className="muted small" data-testid="protein-gt">
         {gt ? `${gt.name}: ${gt.cells.size} images` : 'None (optional: cell_labels.csv with ID, cell, Label for the cell mAP).'}
@@ -190,7 +167,6 @@ export function ProteinRunPanel() {
   const nModels = useProtein((s) => s.models.length);
   const busy = useProtein((s) => s.busy);
   const key = useProtein(runKey);
-  const rt = useStore((s) => s.runtime);
   useProtein((s) => s.groundTruth);
   const running = batch.status === 'running';
   const runnable = fovs.filter((f) => !f.loadFailed);
@@ -200,17 +176,8 @@ export function ProteinRunPanel() {
   const metric = done.length ? proteinMetric() : null;
   const backends = [...new Set(done.map((f) => f.result!.backend))];
   return (
-    <Panel title="Run" testId="protein-run-panel" extra={batch.status !== 'idle' ? <span className={`badge status-${batch.status}`} data-testid="protein-batch-status">{batch.status}</span> : undefined}>
-      <label className="field">
-        <span>Backend</span>
-        <select value={backend} onChange={(e) => setBackend(e.target.value as BackendChoice)} disabled={running} data-testid="protein-backend">
-          <option value="auto">Auto</option>
-          <option value="webgpu" disabled={rt ? !rt.webgpu.available : false}>
-            WebGPU
-          </option>
-          <option value="wasm">WASM (CPU)</option>
-        </select>
-      </label>
+    <Panel title="Run" testId="protein-run-panel" extra={<BatchBadge status={batch.status} testId="protein-batch-status" />}>
+      <BackendField value={backend} onChange={setBackend} disabled={running} testId="protein-backend" />
       <div className="row run-row">
         <button className="primary grow" onClick={() => void runProtein()} disabled={running || nModels === 0 || runnable.length === 0 || busy !== null} data-testid="protein-run" title="Run (Ctrl+Enter)">
           {running ? 'Running…' : stale > 0 ? `Run ${stale} field${stale === 1 ? '' : 's'} of view` : 'Run again'} <kbd>Ctrl+Enter</kbd>
@@ -222,24 +189,13 @@ export function ProteinRunPanel() {
       {busy && <div className="muted small">{busy}</div>}
       {batch.ids.length > 0 && (
         <div className="progress-block" data-testid="protein-progress">
-          <div className={`progress ${batch.status}`} role="progressbar" aria-valuemin={0} aria-valuemax={1} aria-valuenow={frac}>
-            <div className="progress-fill" style={{ width: `${(100 * frac).toFixed(1)}%` }} />
-          </div>
+          <ProgressBar fraction={frac} status={batch.status} />
           <div className="progress-text small">
             {batch.ids.filter((id) => fovs.find((f) => f.id === id)?.status === 'done').length} / {batch.ids.length} fields of view
           </div>
         </div>
       )}
-      {backends.length > 0 && (
-        <div className="backend-line">
-          {backends.map((b) => (
-            <span key={b} className={`badge backend-${b}`} data-testid="protein-backend-used">
-              {b === 'webgpu' ? 'WebGPU' : 'WASM'}
-            </span>
-          ))}
-          <span className="small muted">{done[0]?.result?.backendReason}</span>
-        </div>
-      )}
+      <BackendsUsed backends={backends} reason={done[0]?.result?.backendReason} testId="protein-backend-used" />
       <div className="subhead">Export</div>
       <label className="field">
         <span title="hpa: pycocotools compressed RLE, zlib, base64 (HPA 2021 encode_binary_mask); counts: uncompressed column-major run lengths">mask RLE</span>

@@ -1,16 +1,11 @@
 /** Open buttons (study folders, NIfTI, models, labels), the models, the labels, and the study list with the series choice. */
-import { useRef, type ChangeEvent } from 'react';
+import { useRef } from 'react';
+import { ModelList, takeFiles as take } from '../common';
 import { Panel } from '../Panel';
 import { pickedFiles } from '../motors/load';
 import { addFiles, chooseSeries, clearLabels, clearSeries, removeModel, removeSource } from './actions';
 import { progressFraction } from './actions';
 import { useSpine, type SeriesEntry } from './state';
-
-function take(e: ChangeEvent<HTMLInputElement>): File[] {
-  const files = Array.from(e.target.files ?? []);
-  e.target.value = ''; // the same files can be picked again
-  return files;
-}
 
 export function InputsPanel() {
   const folderRef = useRef<HTMLInputElement>(null);
@@ -42,26 +37,20 @@ export function InputsPanel() {
       <input ref={modelRef} type="file" hidden multiple accept=".onnx,.json" onChange={(e) => void addFiles(pickedFiles(take(e)))} data-testid="spine-model-input" />
       <input ref={labelsRef} type="file" hidden accept=".csv,text/csv" onChange={(e) => void addFiles(pickedFiles(take(e)))} data-testid="spine-labels-input" />
       <div className="subhead">Models</div>
-      {models.length === 0 ? (
-        <div className="muted small">No model yet: stage 1 (C1..C7 segmentation) is needed, stage 2 (fractures) is optional.</div>
-      ) : (
-        <ul className="motor-list" data-testid="spine-models">
-          {models.map((m) => (
-            <li key={m.name} data-testid={`spine-model-${m.name}`}>
-              <span className={`badge stage-${m.stage}`} title={m.stage === 'seg' ? 'stage 1: segmentation' : 'stage 2: fracture'}>
-                {m.stage === 'seg' ? 'seg' : 'frac'}
-              </span>
-              <span className="grow ellipsis mono" title={m.name}>
-                {m.name}
-              </span>
-              <span className="muted small">{(m.info.parameters / 1e6).toFixed(2)} M</span>
-              <button className="ghost icon" onClick={() => removeModel(m.name)} disabled={running} aria-label={`Remove ${m.name}`} title="Remove">
-                ×
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <ModelList
+        models={models}
+        className="motor-list"
+        testId="spine-model"
+        empty="No model yet: stage 1 (C1..C7 segmentation) is needed, stage 2 (fractures) is optional."
+        badge={(m) => (
+          <span className={`badge stage-${m.stage}`} title={m.stage === 'seg' ? 'stage 1: segmentation' : 'stage 2: fracture'}>
+            {m.stage === 'seg' ? 'seg' : 'frac'}
+          </span>
+        )}
+        detail={(m) => `${(m.info.parameters / 1e6).toFixed(2)} M`}
+        onRemove={removeModel}
+        disabled={running}
+      />
       <div className="subhead">Labels</div>
       {labels ? (
         <div className="motor-list-row" data-testid="spine-labels">

@@ -1,27 +1,9 @@
 /** Every value of the spine preset (SpineParams), editable; defaults from the model cards or spinePreset. */
 import { useMemo } from 'react';
 import { validateSpineParams, type SpineParams } from '../../core/presets/spine';
-import { NumberInput } from '../NumberInput';
+import { NumField as Num } from '../common';
 import { Panel } from '../Panel';
 import { setParams, useSpine } from './state';
-
-function Num({ label, title, value, onChange, testId, integer, min, max }: {
-  label: string;
-  title?: string;
-  value: number;
-  onChange: (v: number) => void;
-  testId: string;
-  integer?: boolean;
-  min?: number;
-  max?: number;
-}) {
-  return (
-    <label className="field" title={title}>
-      <span>{label}</span>
-      <NumberInput value={value} onChange={onChange} integer={integer} min={min} max={max} testId={testId} ariaLabel={label} />
-    </label>
-  );
-}
 
 export function ParamsPanel() {
   const p = useSpine((s) => s.params);

@@ -1,8 +1,7 @@
 /** Backend, Run / Cancel, progress of decoding and of the run with ETA, and what the results ran on. */
-import type { BackendChoice } from '../../worker/protocol';
 import { fmtClock } from '../format';
 import { Panel } from '../Panel';
-import { useStore } from '../store';
+import { BackendField, BackendsUsed, BatchBadge, ProgressBar } from '../common';
 import { batchFraction, cancelSpine, runSpine, setBackend } from './actions';
 import { runKey, runnable, useSpine } from './state';
 
@@ -16,7 +15,6 @@ export function SpineRunPanel() {
   const busy = useSpine((s) => s.busy !== null);
   const key = useSpine(runKey);
   const order = useSpine((s) => s.params.order);
-  const rt = useStore((s) => s.runtime);
   const running = batch.status === 'running';
   const queued = Math.max(0, series.filter((t) => t.status === 'loading').length - 1);
   const list = runnable(series);
@@ -30,19 +28,8 @@ export function SpineRunPanel() {
   const n = stale || list.length;
   const label = running ? 'Running…' : list.length > 0 && stale === 0 ? `Run again (${list.length})` : `Run ${n > 0 ? n : ''} series`.replace('  ', ' ');
   return (
-    <Panel title="Run" testId="spine-run-panel" extra={batch.status !== 'idle' ? <span className={`badge status-${batch.status}`} data-testid="spine-batch-status">{batch.status}</span> : undefined}>
-      <label className="field">
-        <span>Backend</span>
-        <select value={backend} onChange={(e) => setBackend(e.target.value as BackendChoice)} disabled={running} data-testid="spine-backend">
-          <option value="auto" title="WebGPU when the browser has it, else WASM">
-            Auto
-          </option>
-          <option value="webgpu" disabled={rt ? !rt.webgpu.available : false}>
-            WebGPU
-          </option>
-          <option value="wasm">WASM (CPU{rt ? `, ${rt.threads} thread${rt.threads === 1 ? '' : 's'}` : ''})</option>
-        </select>
-      </label>
+    <Panel title="Run" testId="spine-run-panel" extra={<BatchBadge status={batch.status} testId="spine-batch-status" />}>
+      <BackendField value={backend} onChange={setBackend} disabled={running} testId="spine-backend" detailed />
       <div className="row run-row">
         <button className="primary grow" onClick={() => void runSpine()} disabled={running || !ready} data-testid="spine-run" title="Run the chosen series (Ctrl/Cmd+Enter)">
           {label} <kbd>Ctrl+Enter</kbd>
@@ -57,9 +44,7 @@ export function SpineRunPanel() {
       {hasSeg && !hasCls && <div className="muted small">No fracture model: masks and volumes only (no submission.csv).</div>}
       {loading && (
         <div className="progress-block" data-testid="spine-loading">
-          <div className="progress running" role="progressbar" aria-valuemin={0} aria-valuemax={1} aria-valuenow={loading.total ? loading.done / loading.total : 0}>
-            <div className="progress-fill" style={{ width: `${(100 * (loading.total ? loading.done / loading.total : 0)).toFixed(1)}%` }} />
-          </div>
+          <ProgressBar fraction={loading.total ? loading.done / loading.total : 0} status="running" />
           <div className="progress-text">
             <span data-testid="spine-loading-text">
               {loading.what} · {loading.done}/{loading.total}
@@ -70,9 +55,7 @@ export function SpineRunPanel() {
       )}
       {batch.keys.length > 0 && (
         <div className="progress-block" data-testid="spine-progress">
-          <div className={`progress ${batch.status}`} role="progressbar" aria-valuemin={0} aria-valuemax={1} aria-valuenow={frac}>
-            <div className="progress-fill" style={{ width: `${(100 * frac).toFixed(1)}%` }} />
-          </div>
+          <ProgressBar fraction={frac} status={batch.status} />
           <div className="progress-text">
             <span data-testid="spine-progress-text">
               {nDone} / {batch.keys.length} series
@@ -83,16 +66,7 @@ export function SpineRunPanel() {
           </div>
         </div>
       )}
-      {backends.length > 0 && (
-        <div className="backend-line">
-          {backends.map((b) => (
-            <span key={b} className={`badge backend-${b}`} data-testid="spine-backend-used">
-              {b === 'webgpu' ? 'WebGPU' : 'WASM'}
-            </span>
-          ))}
-          <span className="small muted">{reason}</span>
-        </div>
-      )}
+      <BackendsUsed backends={backends} reason={reason} testId="spine-backend-used" />
     </Panel>
   );
 }

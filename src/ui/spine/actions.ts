@@ -16,20 +16,13 @@ import type { SpineProgress, VertebraRow } from '../../core/spine/pipeline';
 import { spatialShape } from '../../core/volume';
 import { createWorkerClient, type WorkerClient } from '../../worker/client';
 import type { BackendChoice, SpineRunResult } from '../../worker/protocol';
-import { addPresetModel, readModelFile, reloadPresetModels, removePresetModel, type PresetModels } from '../presetModels';
+import { addPresetModel, errorText, isAbort, readModelFile, reloadPresetModels, removePresetModel, say, type PresetModels } from '../presetModels';
 import { useStore } from '../store';
 import { throttle } from '../throttle';
 import { correctedLabels, currentLabels, forgetSeries, holdLabels, holdSeries, loadedSeries, modelLabels, type LoadedSeries } from './cache';
 import { labelsVolume } from './display';
 import { baseName, nFiles, sortSpineFiles, type PickedFile, type SpineSource } from './sources';
 import { initialBatch, patchSeries, runKey, runnable, useSpine, type SeriesEntry, type SpineModel } from './state';
-
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const isAbort = (e: unknown): boolean => (e as Error)?.name === 'AbortError' || /cancel/i.test(errorText(e));
-
-function say(level: 'info' | 'warning' | 'error', text: string, key?: string): void {
-  useStore.getState().addMessage(level, text, key ? { key } : undefined);
-}
 
 // ---------------------------------------------------------------------------------------------
 // worker
@@ -620,7 +613,6 @@ export function cancelSpine(): void {
     if (run || dec) void hardStop({ run, decode: dec });
   }, HARD_STOP_MS);
 }
-
 
 async function hardStop(what: { run: boolean; decode: boolean }): Promise<void> {
   client?.terminate();

@@ -1,0 +1,140 @@
+/** Small pieces the preset pages share: picked files, the model list, the backend choice, progress bars, the backends a run used. */
+import type { ChangeEvent, ReactNode } from 'react';
+import type { BackendChoice } from '../worker/protocol';
+import { NumberInput } from './NumberInput';
+import { useStore } from './store';
+
+/** The files picked in a file input; the input is emptied so that the same files can be picked again. */
+export function takeFiles(e: ChangeEvent<HTMLInputElement>): File[] {
+  const files = Array.from(e.target.files ?? []);
+  e.target.value = ''; // the same files can be picked again
+  return files;
+}
+
+export interface ModelListProps<M extends { name: string }> {
+  models: M[];
+  /** Class of the list (e.g. 'motor-list'). */
+  className: string;
+  /** The list is `${testId}s`, each model `${testId}-${name}` (e.g. 'motor-model'). */
+  testId: string;
+  /** Shown while there is no model. */
+  empty?: ReactNode;
+  /** Before the name (e.g. a stage badge). */
+  badge?: (m: M) => ReactNode;
+  /** After the name, muted (e.g. the parameter count). */
+  detail: (m: M) => ReactNode;
+  onRemove: (name: string) => void;
+  /** The remove buttons are off (while a run is going). */
+  disabled: boolean;
+}
+
+/** The models a preset holds, each with a remove button. */
+export function ModelList<M extends { name: string }>({ models, className, testId, empty = 'No model yet.', badge, detail, onRemove, disabled }: ModelListProps<M>) {
+  if (models.length === 0) return <div className="muted small">{empty}</div>;
+  return (
+    <ul className={className} data-testid={`${testId}s`}>
+      {models.map((m) => (
+        <li key={m.name} data-testid={`${testId}-${m.name}`}>
+          {badge?.(m)}
+          <span className="grow ellipsis mono" title={m.name}>
+            {m.name}
+          </span>
+          <span className="muted small">{detail(m)}</span>
+          <button className="ghost icon" onClick={() => onRemove(m.name)} disabled={disabled} aria-label={`Remove ${m.name}`} title="Remove">
+            ×
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export interface NumFieldProps {
+  label: string;
+  title?: string;
+  value: number;
+  onChange: (v: number) => void;
+  testId: string;
+  integer?: boolean;
+  min?: number;
+  max?: number;
+  /** With a unit (also ''), the field and the unit after it share a column. */
+  unit?: string;
+}
+
+/** A labelled number field of a preset's values (commits on Enter or blur). */
+export function NumField({ label, title, value, onChange, testId, integer, min, max, unit }: NumFieldProps) {
+  const input = <NumberInput value={value} onChange={onChange} integer={integer} min={min} max={max} testId={testId} ariaLabel={label} />;
+  return (
+    <label className="field" title={title}>
+      <span>{label}</span>
+      {unit === undefined ? (
+        input
+      ) : (
+        <span className="num-unit">
+          {input}
+          {unit ? <span className="muted small">{unit}</span> : null}
+        </span>
+      )}
+    </label>
+  );
+}
+
+/**
+ * The Backend field (Auto / WebGPU / WASM); WebGPU is off when the browser has none. `detailed`
+ * explains Auto and gives WASM's thread count.
+ */
+export function BackendField({ value, onChange, disabled, testId, detailed = false }: { value: BackendChoice; onChange: (b: BackendChoice) => void; disabled: boolean; testId: string; detailed?: boolean }) {
+  const rt = useStore((s) => s.runtime);
+  return (
+    <label className="field">
+      <span>Backend</span>
+      <select value={value} onChange={(e) => onChange(e.target.value as BackendChoice)} disabled={disabled} data-testid={testId}>
+        {detailed ? (
+          <option value="auto" title="WebGPU when the browser has it, else WASM">
+            Auto
+          </option>
+        ) : (
+          <option value="auto">Auto</option>
+        )}
+        <option value="webgpu" disabled={rt ? !rt.webgpu.available : false}>
+          WebGPU
+        </option>
+        <option value="wasm">{detailed ? `WASM (CPU${rt ? `, ${rt.threads} thread${rt.threads === 1 ? '' : 's'}` : ''})` : 'WASM (CPU)'}</option>
+      </select>
+    </label>
+  );
+}
+
+/** The batch status badge of a run panel's title (nothing while idle). */
+export function BatchBadge({ status, testId }: { status: string; testId: string }) {
+  return status !== 'idle' ? (
+    <span className={`badge status-${status}`} data-testid={testId}>
+      {status}
+    </span>
+  ) : null;
+}
+
+/** A progress bar filled to `fraction` (0..1); `status` is its class (running, done, cancelled, …). */
+export function ProgressBar({ fraction, status }: { fraction: number; status: string }) {
+  return (
+    <div className={`progress ${status}`} role="progressbar" aria-valuemin={0} aria-valuemax={1} aria-valuenow={fraction}>
+      <div className="progress-fill" style={{ width: `${(100 * fraction).toFixed(1)}%` }} />
+    </div>
+  );
+}
+
+/** What the finished results ran on (a badge per backend) and why. */
+export function BackendsUsed({ backends, reason, testId }: { backends: string[]; reason: ReactNode; testId: string }) {
+  if (backends.length === 0) return null;
+  return (
+    <div className="backend-line">
+      {backends.map((b) => (
+        <span key={b} className={`badge backend-${b}`} data-testid={testId}>
+          {b === 'webgpu' ? 'WebGPU' : 'WASM'}
+        </span>
+      ))}
+      <span className="small muted">{reason}</span>
+    </div>
+  );
+}
