@@ -26,7 +26,10 @@ const TMP = mkdtempSync(join(tmpdir(), 'vb-share-'));
 function pixelDiff(a: Buffer, b: Buffer, tol = 24): number {
   const pa = decodePng(a);
   const pb = decodePng(b);
-  if (pa.width !== pb.width || pa.height !== pb.height) return 1;
+  if (pa.width !== pb.width || pa.height !== pb.height) {
+    console.log(`screenshots differ in size: ${pa.width}x${pa.height} vs ${pb.width}x${pb.height}`);
+    return 1;
+  }
   const ca = pa.channels;
   let diff = 0;
   const n = pa.width * pa.height;
@@ -347,3 +350,57 @@ test('a dropped local file cannot go into a link: the page says so and offers a 
   await expect(page.getByTestId('save-session')).toHaveClass(/primary/);
   await expect(page.getByTestId('cache-size')).toHaveText(/\d+(\.\d)? (kB|MB|GB) in \d+ files/);
 });
+
+// ---------------------------------------------------------------------------------------------
+// spine, EEG, protein: the demo clicked through = its link opened in a new page
+
+type DemoName = 'spine' | 'eeg' | 'protein';
+const DEMO_PAGES: Record<DemoName, { table: string; canvas: string }> = {
+  spine: { table: 'spine-table', canvas: 'niivue-canvas' },
+  eeg: { table: 'eeg-table', canvas: 'eeg-canvas' },
+  protein: { table: 'protein-all-table', canvas: 'protein-canvas' },
+};
+
+/** The page's batch status (spine, EEG or protein store). */
+const batchStatus = (page: Page, name: DemoName): Promise<string | null> =>
+  page.evaluate((n) => {
+    const st = n === 'spine' ? window.__voxelbenchSpine?.store.getState() : n === 'eeg' ? window.__voxelbenchEeg?.store.getState() : window.__voxelbenchProtein?.store.getState();
+    return st ? st.batch.status : null;
+  }, name);
+
+async function demoResult(page: Page, name: DemoName): Promise<{ table: string; shot: Buffer }> {
+  await expect.poll(() => batchStatus(page, name), { timeout: 120_000 }).toBe('done');
+  const table = page.getByTestId(DEMO_PAGES[name].table);
+  await expect(table).toBeVisible();
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  return { table: await table.innerText(), shot: await page.getByTestId(DEMO_PAGES[name].canvas).screenshot() };
+}
+
+for (const name of ['spine', 'eeg', 'protein'] as const) {
+  test(`${name}: the demo clicked through = its ?demo=${name} link in a new page (result table and view pixels)`, async ({ page, context }) => {
+    const t0 = Date.now();
+    await page.goto(`./?preset=${name}&backend=wasm`); // headless WebGPU is SwiftShader: far slower
+    await page.waitForFunction(() => window.__voxelbenchShare !== undefined);
+    await page.getByTestId(`${name}-demo`).click();
+    const clicked = await demoResult(page, name);
+    const tClick = (Date.now() - t0) / 1000;
+    const link = await copyLink(page);
+    expect(link).toMatch(new RegExp(`\\?v=1&demo=${name}&`));
+    expect(link).toContain('backend=wasm');
+
+    const t1 = Date.now();
+    const b = await context.newPage();
+    await b.goto(link);
+    await b.waitForFunction(() => window.__voxelbenchShare !== undefined);
+    const viaLink = await demoResult(b, name);
+    await b.evaluate(() => window.__voxelbenchShare!.linkOpened());
+    const tLink = (Date.now() - t1) / 1000;
+    expect(viaLink.table).toBe(clicked.table);
+    expect((await shareState(b)).values).toEqual((await shareState(page)).values);
+    await b.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const shotB = await b.getByTestId(DEMO_PAGES[name].canvas).screenshot();
+    const d = pixelDiff(clicked.shot, shotB);
+    console.log(`${name}: click-through ${tClick.toFixed(1)} s, link ${tLink.toFixed(1)} s, view pixels differing ${(100 * d).toFixed(3)} %`);
+    expect(d).toBeLessThan(0.005);
+  });
+}
