@@ -13,10 +13,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { decode as decodePng } from 'fast-png';
 import { fixture, ROOT, setNumber } from './util';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 test.use({ serviceWorkers: 'allow', permissions: ['clipboard-read', 'clipboard-write'] });
 
@@ -418,9 +419,20 @@ async function serveFromPublic(context: BrowserContext): Promise<string[]> {
   await context.route(`${FILES}/**`, async (route) => {
     const path = new URL(route.request().url()).pathname.slice(1);
     served.push(path);
-    await route.fulfill({ body: readFileSync(join(ROOT, 'public', path)), headers: { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin', 'Content-Type': 'application/octet-stream' } });
+    const file = join(ROOT, 'public', path);
+    const headers = { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin', 'Content-Type': 'application/octet-stream' };
+    await route.fulfill(existsSync(file) ? { body: readFileSync(file), headers } : { status: 404, body: 'not found', headers });
   });
   return served;
+}
+
+/** What a link names, from its readable or compact (`z=`: deflated JSON) form. */
+function linkParts(link: string): { preset?: string; model: string[]; data: string[]; labels?: string; values: Record<string, unknown> } {
+  const q = new URL(link).searchParams;
+  const z = q.get('z');
+  if (z) return JSON.parse(inflateRawSync(Buffer.from(z, 'base64url')).toString('utf8')) as ReturnType<typeof linkParts>;
+  const values = Object.fromEntries([...q].filter(([k]) => !['v', 'preset', 'demo', 'model', 'data', 'labels'].includes(k)));
+  return { preset: q.get('preset') ?? undefined, model: q.getAll('model'), data: q.getAll('data'), labels: q.get('labels') ?? undefined, values };
 }
 
 const URL_LINKS: Record<'spine' | 'protein', { models: string[]; data: string[]; labels: string }> = {
@@ -464,9 +476,19 @@ for (const name of ['spine', 'protein'] as const) {
     console.log(`${name}: ?demo link ${tDemo.toFixed(1)} s, URL link ${tUrls.toFixed(1)} s (${served.length} files), view pixels differing ${(100 * d).toFixed(3)} %`);
     expect(d).toBeLessThan(0.005);
     // Copy link on that page: the same URLs (models seg before cls, then the cards), labels and values
-    const copied = await copyLink(b);
-    expect(copied).toContain(`preset=${name}&`);
-    expect(copied).toContain(query);
-    expect(copied).toContain('backend=wasm');
+    const copied = linkParts(await copyLink(b));
+    expect(copied.preset).toBe(name);
+    expect(copied.model).toEqual(u.models.map((p) => `${FILES}/${p}`));
+    expect(copied.data).toEqual(u.data.map((p) => `${FILES}/${p}`));
+    expect(copied.labels).toBe(`${FILES}/${u.labels}`);
+    expect(copied.values.backend).toBe('wasm');
   });
 }
+
+test('protein: a link URL that fails is named in a message and nothing runs', async ({ page, context }) => {
+  const served = await serveFromPublic(context);
+  await page.goto(`./?v=1&preset=protein&model=${FILES}/models/protein_localisation.onnx&data=${FILES}/samples/protein/missing_red.png&backend=wasm`);
+  await expect(page.getByText(`Could not open the link's file: ${FILES}/samples/protein/missing_red.png`).first()).toBeVisible();
+  expect(served).toContain('models/protein_localisation.onnx');
+  expect(await page.evaluate(() => window.__voxelbenchShare!.runCount())).toBe(0);
+});

@@ -2,7 +2,10 @@
  * Share hooks of the protein page (src/ui/share/types.ts) from its store (src/ui/share/storeShare.ts):
  * demo links carry every preset value (`keepRatio`, `percentile`, `segmentation.minNucleusArea` …),
  * the backend, the selected field of view (`sel`) and the view (`view.camOpacity`,
- * `view.channels.green.max` …). URL inputs are not supported yet (the page says so).
+ * `view.channels.green.max` …). Links with URLs (`?v=1&preset=protein&model=<url>&data=<url>…&labels=<url>`):
+ * models (.onnx, or a .json model card), data = the RGBY PNGs (`<id>_red.png` …, `<id>_cells.png`)
+ * or 4-channel TIFFs, labels = cell_labels.csv; each is fetched through the cache and goes the way
+ * a dropped file goes.
  *
  * Session files hold the preset values, the view, the models' bytes, every field of view's files
  * (RGBY PNGs or TIFF, cell masks), the cell labels and every result (logits, probabilities, CAM
@@ -14,10 +17,12 @@ import type { RleFormat } from '../../core/protein/rle';
 import { readTensor, tensorEntry, type TensorArray, type TensorRef } from '../../core/share/session';
 import type { BackendChoice, ProteinRunResult } from '../../worker/protocol';
 import type { PickedFile } from '../motors/sources';
+import { urlFileName } from '../share/cache';
 import { storeShare } from '../share/storeShare';
-import type { SessionSave } from '../share/types';
+import type { FetchUrl, LinkUrls, SessionSave, ShareSources } from '../share/types';
+import { fetchUrlFiles, urlOfFile } from '../share/urlFiles';
 import { useStore } from '../store';
-import { addModelBytes, addSets, clearFovs, loadFov, loadProteinDemo, removeModel, runProtein } from './actions';
+import { addFiles, addModelBytes, addSets, clearFovs, loadFov, loadGroundTruthText, loadProteinDemo, removeModel, runProtein } from './actions';
 import { initialView, runKey, useProtein, type FovEntry, type ProteinViewState } from './state';
 
 const base = storeShare({
@@ -30,6 +35,75 @@ const base = storeShare({
 });
 
 export const openProteinDemo = (opts?: { run?: boolean }): Promise<void> => base.openDemo(opts);
+
+// ---------------------------------------------------------------------------------------------
+// links with URLs
+
+/** Link URLs of the models' bytes and the ground truth read from a link (files keep theirs: urlOfFile). */
+const urlOf = new WeakMap<object, string>();
+/** Model cards a link named (they set values; written back into the link after its models). */
+let cardUrls: string[] = [];
+
+async function load(urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
+  const say = useStore.getState().addMessage;
+  let ok = true;
+  const failed = (e: Error): void => {
+    say('error', `Could not open the link's file: ${e.message}`);
+    ok = false;
+  };
+  const n = urls.models.length + urls.data.length + (urls.labels ? 1 : 0);
+  useProtein.setState({ busy: `Downloading ${n} file${n === 1 ? '' : 's'} of the link…` });
+  let got: Awaited<ReturnType<typeof fetchUrlFiles>>[];
+  try {
+    got = await Promise.all([fetchUrlFiles(urls.models, fetchUrl, failed), fetchUrlFiles(urls.data, fetchUrl, failed), fetchUrlFiles(urls.labels ? [urls.labels] : [], fetchUrl, failed)]);
+  } finally {
+    useProtein.setState({ busy: null });
+  }
+  const [models, data, labels] = got;
+  const cards = models.filter((m) => /\.json$/i.test(m.path));
+  if (cards.length > 0) await addFiles(cards);
+  cardUrls = cards.map((c) => c.url);
+  for (const m of models) {
+    if (cards.includes(m)) continue;
+    if (!(await addModelBytes(new Uint8Array(await m.file.arrayBuffer()), m.file.name))) ok = false;
+    const kept = useProtein.getState().models.find((x) => x.name === m.file.name);
+    if (kept) urlOf.set(kept.bytes, m.url);
+  }
+  for (const l of labels) {
+    if (!loadGroundTruthText(await l.file.text(), urlFileName(l.url))) ok = false;
+    const kept = useProtein.getState().groundTruth;
+    if (kept) urlOf.set(kept, l.url);
+  }
+  if (data.length > 0) await addFiles(data);
+  await Promise.all(useProtein.getState().fovs.map((f) => loadFov(f.id)));
+  if (data.length > 0 && !useProtein.getState().fovs.some((f) => !f.loadFailed)) ok = false;
+  return ok;
+}
+
+/** Demo, or per input: the URL it came from, or its name as a local file (no link then). */
+function sources(): ShareSources {
+  const b = base.sources();
+  if (b.demo !== undefined || b.empty) return b;
+  const s = useProtein.getState();
+  const out: ShareSources = { models: [], data: [], local: [], empty: false };
+  for (const m of s.models) {
+    const u = urlOf.get(m.bytes);
+    if (u) out.models.push(u);
+    else out.local.push(m.name);
+  }
+  for (const f of s.fovs) {
+    const us = roles(f.files).map(([, p]) => urlOfFile(p.file));
+    if (us.length > 0 && us.every((u) => u !== undefined)) out.data.push(...(us as string[]));
+    else out.local.push(f.id);
+  }
+  if (out.models.length + out.data.length > 0) out.models.push(...cardUrls);
+  if (s.groundTruth) {
+    const u = urlOf.get(s.groundTruth);
+    if (u) out.labels = u;
+    else out.local.push(s.groundTruth.name);
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------
 // sessions
@@ -170,4 +244,4 @@ async function openSession(state: unknown, files: Map<string, Uint8Array>, name:
   useStore.getState().addMessage('info', `Opened the session ${name}: ${st.fovs.length} fields of view, ${results.size} with results (not run again).`);
 }
 
-export const proteinShare = { ...base, saveSession, openSession };
+export const proteinShare = { ...base, sources, load, saveSession, openSession };

@@ -2,8 +2,11 @@
  * Share hooks of the cervical spine page (src/ui/share/types.ts) from its store
  * (src/ui/share/storeShare.ts): demo links carry every preset value (`threshold`, `order`,
  * `layout` …), the backend, the selected series (`sel`) and the view (`view.level`,
- * `view.width`, `view.sliceType`, `view.opacity` …) with the crosshair. URL inputs are not
- * supported yet (the page says so).
+ * `view.width`, `view.sliceType`, `view.opacity` …) with the crosshair. Links with URLs
+ * (`?v=1&preset=spine&model=<url>[&model=<url>]&data=<url>…&labels=<url>`): models (.onnx; the
+ * stage comes from the input rank, as for dropped models; .json model cards too), data = the
+ * DICOM files of a series (grouped by their URL's folder) or NIfTI URLs, labels = the labels
+ * CSV; each is fetched through the cache and goes the way a dropped file goes.
  *
  * Session files hold the preset values, the view, the models' bytes, the labels, every source's
  * files (DICOM or NIfTI) and every result (the label volume, the user's corrected labels, the
@@ -15,10 +18,12 @@ import type { SpineLabel } from '../../core/spine/export';
 import { readTensor, tensorEntry, type TensorRef } from '../../core/share/session';
 import type { BackendChoice } from '../../worker/protocol';
 import type { PickedFile } from '../motors/sources';
+import { urlFileName } from '../share/cache';
 import { storeShare } from '../share/storeShare';
-import type { SessionSave } from '../share/types';
+import type { FetchUrl, LinkUrls, SessionSave, ShareSources } from '../share/types';
+import { fetchUrlFiles, urlOfFile } from '../share/urlFiles';
 import { useStore } from '../store';
-import { addModelBytes, addSources, clearLabels, clearSeries, loaded, loadSpineDemo, removeModel, runSpine, spineSource } from './actions';
+import { addFiles, addModelBytes, addSources, clearLabels, clearSeries, loaded, loadLabelsText, loadSpineDemo, removeModel, runSpine, spineSource } from './actions';
 import { correctedLabels, holdCorrected, holdLabels, modelLabels } from './cache';
 import type { SpineSource } from './sources';
 import { initialBatch, initialView, runKey, useSpine, type SeriesEntry, type SeriesResult, type SpineViewState } from './state';
@@ -34,6 +39,83 @@ const base = storeShare({
 });
 
 export const openSpineDemo = (opts?: { run?: boolean }): Promise<void> => base.openDemo(opts);
+
+// ---------------------------------------------------------------------------------------------
+// links with URLs
+
+/** Link URLs of the models' bytes and the labels read from a link (files keep theirs: urlOfFile). */
+const urlOf = new WeakMap<object, string>();
+/** Model cards a link named (they set values; written back into the link after its models). */
+let cardUrls: string[] = [];
+
+async function load(urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
+  const say = useStore.getState().addMessage;
+  let ok = true;
+  const failed = (e: Error): void => {
+    say('error', `Could not open the link's file: ${e.message}`);
+    ok = false;
+  };
+  const n = urls.models.length + urls.data.length + (urls.labels ? 1 : 0);
+  useSpine.setState({ busy: `Downloading ${n} file${n === 1 ? '' : 's'} of the link…` });
+  let got: [Awaited<ReturnType<typeof fetchUrlFiles>>, Awaited<ReturnType<typeof fetchUrlFiles>>, Awaited<ReturnType<typeof fetchUrlFiles>>];
+  try {
+    got = await Promise.all([
+      fetchUrlFiles(urls.models, fetchUrl, failed),
+      fetchUrlFiles(urls.data, fetchUrl, failed, { folders: true }),
+      fetchUrlFiles(urls.labels ? [urls.labels] : [], fetchUrl, failed),
+    ]);
+  } finally {
+    useSpine.setState({ busy: null });
+  }
+  const [models, data, labels] = got;
+  const cards = models.filter((m) => /\.json$/i.test(m.path));
+  if (cards.length > 0) await addFiles(cards);
+  cardUrls = cards.map((c) => c.url);
+  for (const m of models) {
+    if (cards.includes(m)) continue;
+    const bytes = new Uint8Array(await m.file.arrayBuffer());
+    if (!(await addModelBytes(bytes, m.file.name))) ok = false;
+    const kept = useSpine.getState().models.find((x) => x.name === m.file.name);
+    if (kept) urlOf.set(kept.bytes, m.url);
+  }
+  for (const l of labels) {
+    if (!loadLabelsText(await l.file.text(), urlFileName(l.url))) ok = false;
+    const kept = useSpine.getState().labels;
+    if (kept) urlOf.set(kept, l.url);
+  }
+  if (data.length > 0) await addFiles(data);
+  await loaded();
+  if (data.length > 0 && !useSpine.getState().series.some((t) => !t.loadFailed)) ok = false;
+  return ok;
+}
+
+/** Demo, or per input: the URL it came from, or its name as a local file (no link then). */
+function sources(): ShareSources {
+  const b = base.sources();
+  if (b.demo !== undefined || b.empty) return b;
+  const s = useSpine.getState();
+  const out: ShareSources = { models: [], data: [], local: [], empty: false };
+  const order = { seg: 0, cls: 1 };
+  for (const m of [...s.models].sort((a, c) => order[a.stage] - order[c.stage])) {
+    const u = urlOf.get(m.bytes);
+    if (u) out.models.push(u);
+    else out.local.push(m.name);
+  }
+  for (const id of new Set(s.series.map((t) => t.source))) {
+    const src = spineSource(id);
+    const files = !src ? [] : src.kind === 'dicom' ? src.files : [src.file];
+    const us = files.map((f) => urlOfFile(f.file));
+    if (files.length > 0 && us.every((u) => u !== undefined)) out.data.push(...(us as string[]));
+    else out.local.push(id);
+  }
+  if (out.models.length + out.data.length > 0) out.models.push(...cardUrls);
+  if (s.labels) {
+    const u = urlOf.get(s.labels);
+    if (u) out.labels = u;
+    else out.local.push(s.labels.name);
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------
 // sessions
@@ -189,4 +271,4 @@ async function openSession(state: unknown, files: Map<string, Uint8Array>, name:
   useStore.getState().addMessage('info', `Opened the session ${name}: ${st.series.length} series, ${shown} with results (not run again).`);
 }
 
-export const spineShare = { ...base, saveSession, openSession };
+export const spineShare = { ...base, sources, load, saveSession, openSession };

@@ -1,0 +1,52 @@
+/**
+ * Link URLs as the files a page's drop handler takes: each URL fetched through the share
+ * framework's cached fetch (Cache Storage, so the link reopens offline) into a File named after
+ * the URL's last path segment. `urlOfFile` says which URL a File came from (the pages' `sources()`
+ * write those URLs back into links).
+ */
+import type { PickedFile } from '../motors/sources';
+import { urlFileName } from './cache';
+import type { FetchUrl } from './types';
+
+const urls = new WeakMap<File, string>();
+
+/** The URL a File was fetched from (undefined: opened from this computer). */
+export const urlOfFile = (f: File): string | undefined => urls.get(f);
+
+/** The last folder of a URL's path ('sim_neck' for …/ct/sim_neck/1.dcm), or ''. */
+export function urlFolder(url: string): string {
+  try {
+    const parts = new URL(url, 'http://x/').pathname.split('/').filter((p) => p !== '');
+    return parts.length > 1 ? decodeURIComponent(parts[parts.length - 2]) : '';
+  } catch {
+    return '';
+  }
+}
+
+export interface UrlFile extends PickedFile {
+  url: string;
+}
+
+/**
+ * Fetches the URLs (all at once); a failure is reported through `failed` (with the error naming
+ * the URL) and left out. With `folders`, each path keeps the URL's last folder ("sim_neck/1.dcm"),
+ * so that files of one series group as a dropped folder does.
+ */
+export async function fetchUrlFiles(list: string[], fetchUrl: FetchUrl, failed: (e: Error) => void, opts: { folders?: boolean } = {}): Promise<UrlFile[]> {
+  const got = await Promise.all(
+    list.map(async (url): Promise<UrlFile | null> => {
+      try {
+        const bytes = await fetchUrl(url);
+        const name = urlFileName(url);
+        const file = new File([bytes.slice()], name);
+        urls.set(file, url);
+        const folder = opts.folders ? urlFolder(url) : '';
+        return { url, path: folder ? `${folder}/${name}` : name, file };
+      } catch (e) {
+        failed(e instanceof Error ? e : new Error(String(e)));
+        return null;
+      }
+    }),
+  );
+  return got.filter((f): f is UrlFile => f !== null);
+}
