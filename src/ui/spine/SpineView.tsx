@@ -7,7 +7,7 @@ import { NumberInput } from '../NumberInput';
 import { worldToVoxel } from '../overlay';
 import { useStore } from '../store';
 import { attachCanvas, centreOn, setBaseWindow, setSliceView, showBase } from '../viewer';
-import { loadSpineDemo } from './actions';
+import { openSpineDemo } from './share';
 import { currentLabels, loadedSeries } from './cache';
 import { CT_WINDOWS, displayCt, vertebraCss, windowRange } from './display';
 import { applyEdits, beginEdit, choosePen, downloadCorrected, endEdit, revertEdits, undo } from './editing';
@@ -190,7 +190,7 @@ function EmptySpine() {
         Drop a DICOM study folder (or several, or a <span className="mono">.nii.gz</span>), the segmentation <span className="mono">.onnx</span> (and
         optionally the fracture model and a labels <span className="mono">.csv</span>). Everything runs in this browser.
       </div>
-      <button className="primary big" onClick={() => void loadSpineDemo()} disabled={busy !== null} data-testid="spine-demo-hero">
+      <button className="primary big" onClick={() => void openSpineDemo()} disabled={busy !== null} data-testid="spine-demo-hero">
         {busy ?? 'Run the demo: a simulated neck CT, both models, labels'}
       </button>
     </div>
