@@ -10,12 +10,12 @@ import type { ShareSpec, ShareValues } from '../../core/share/query';
 import { readTensor, tensorEntry, type TensorRef } from '../../core/share/session';
 import type { BackendChoice, SpectrogramResult } from '../../worker/protocol';
 import { urlFileName } from '../share/cache';
+import { shareSourcesOf, type Origin } from '../share/origins';
 import type { FetchUrl, LinkUrls, PresetShare, SessionSave, ShareSources } from '../share/types';
 import { useStore } from '../store';
 import { addModelBytes, addParquetFiles, clearEegFiles, clearVotes, loadEegDemo, loadVotesText, removeEegModel, runEeg } from './actions';
 import { initialEegBatch, runKey, useEeg, type EegFile, type EegView } from './state';
 
-type Origin = { demo: string } | { url: string };
 
 /** Origins by object: model bytes, file bytes and the votes object. Not in here = a local file. */
 const origins = new WeakMap<object, Origin>();
@@ -73,24 +73,14 @@ function spec(): ShareSpec {
 
 function sources(): ShareSources {
   const s = useEeg.getState();
-  const out: ShareSources = { models: [], data: [], local: [], empty: s.models.length === 0 && s.files.length === 0 };
-  const items: { o: Origin | undefined; name: string; list: string[] | 'labels' }[] = [
-    ...s.models.map((m) => ({ o: origins.get(m.bytes), name: m.name, list: out.models })),
-    ...s.files.map((f) => ({ o: f.bytes ? origins.get(f.bytes) : undefined, name: f.name, list: out.data })),
-    ...(s.votes ? [{ o: origins.get(s.votes), name: s.votes.name, list: 'labels' as const }] : []),
-  ];
-  const demos = new Set(items.map((i) => (i.o && 'demo' in i.o ? i.o.demo : null)));
-  if (items.length > 0 && demos.size === 1 && !demos.has(null)) {
-    out.demo = [...demos][0]!;
-    return out;
-  }
-  for (const { o, name, list } of items) {
-    if (o && 'url' in o) {
-      if (list === 'labels') out.labels = o.url;
-      else list.push(o.url);
-    } else out.local.push(name);
-  }
-  return out;
+  return shareSourcesOf(
+    [
+      ...s.models.map((m) => ({ origin: origins.get(m.bytes), name: m.name, kind: 'model' as const })),
+      ...s.files.map((f) => ({ origin: f.bytes ? origins.get(f.bytes) : undefined, name: f.name, kind: 'data' as const })),
+      ...(s.votes ? [{ origin: origins.get(s.votes), name: s.votes.name, kind: 'labels' as const }] : []),
+    ],
+    s.models.length === 0 && s.files.length === 0,
+  );
 }
 
 /** The bundled demo with its origin recorded (links and gallery cards open it as `?demo=eeg`). */

@@ -9,6 +9,7 @@ import type { ShareSpec, ShareValues } from '../../core/share/query';
 import { readTensor, tensorEntry, type TensorRef } from '../../core/share/session';
 import type { Backend, BackendChoice } from '../../worker/protocol';
 import { urlFileName } from '../share/cache';
+import { shareSourcesOf, type Origin } from '../share/origins';
 import type { FetchUrl, LinkUrls, PresetShare, SessionSave, ShareSources } from '../share/types';
 import { useStore, type SliceView } from '../store';
 import { baseImage, setBaseWindow } from '../viewer';
@@ -16,7 +17,6 @@ import { addModelBytes, addSources, clearTomograms, ensureLoaded, loadLabelsText
 import { sortFiles, sourceLabel, type PickedFile, type TomoSource } from './sources';
 import { initialBatch, useMotors, type BatchState, type Labels, type MotorsView, type TomoEntry, type TomoStatus } from './state';
 
-type Origin = { demo: string } | { url: string };
 
 /** Origins by object: model bytes, tomogram sources and the labels object. Not in here = a local file. */
 const origins = new WeakMap<object, Origin>();
@@ -99,24 +99,14 @@ function spec(): ShareSpec {
 
 function sources(): ShareSources {
   const s = useMotors.getState();
-  const out: ShareSources = { models: [], data: [], local: [], empty: s.models.length === 0 && s.tomograms.length === 0 };
-  const items: { o: Origin | undefined; name: string; list: string[] | 'labels' }[] = [
-    ...s.models.map((m) => ({ o: origins.get(m.bytes), name: m.name, list: out.models })),
-    ...s.tomograms.map((t) => ({ o: t.source ? origins.get(t.source) : undefined, name: t.id, list: out.data })),
-    ...(s.labels ? [{ o: origins.get(s.labels), name: s.labels.name, list: 'labels' as const }] : []),
-  ];
-  const demos = new Set(items.map((i) => (i.o && 'demo' in i.o ? i.o.demo : null)));
-  if (items.length > 0 && demos.size === 1 && !demos.has(null)) {
-    out.demo = [...demos][0]!;
-    return out;
-  }
-  for (const { o, name, list } of items) {
-    if (o && 'url' in o) {
-      if (list === 'labels') out.labels = o.url;
-      else list.push(o.url);
-    } else out.local.push(name);
-  }
-  return out;
+  return shareSourcesOf(
+    [
+      ...s.models.map((m) => ({ origin: origins.get(m.bytes), name: m.name, kind: 'model' as const })),
+      ...s.tomograms.map((t) => ({ origin: t.source ? origins.get(t.source) : undefined, name: t.id, kind: 'data' as const })),
+      ...(s.labels ? [{ origin: origins.get(s.labels), name: s.labels.name, kind: 'labels' as const }] : []),
+    ],
+    s.models.length === 0 && s.tomograms.length === 0,
+  );
 }
 
 /** The bundled demo with its origin recorded (links and gallery cards open it as `?demo=motors`). */
