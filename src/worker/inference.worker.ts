@@ -180,6 +180,24 @@ async function modelPredictor(entry: ModelEntry, choice: BackendChoice, signal: 
   return { predictor, outputs, backend: () => backend, reason: () => reason };
 }
 
+/** The loaded models a preset run names (at least one), or a message saying what to do. */
+function loadedEntries(ids: string[], none = 'add at least one model'): ModelEntry[] {
+  const entries = ids.map((id) => {
+    const e = models.get(id);
+    if (!e) throw new Error('a model of this run is no longer loaded (load it again)');
+    return e;
+  });
+  if (entries.length === 0) throw new Error(none);
+  return entries;
+}
+
+/** The backend of the last model run (all the same unless one fell back), and the fallback's reason if any did. */
+function backendSummary(preds: ModelPredictor[]): { backend: Backend; backendReason: string } {
+  const last = preds[preds.length - 1];
+  const fell = preds.find((p) => p.backend() === 'wasm' && /WebGPU/.test(p.reason()));
+  return { backend: last.backend(), backendReason: (fell ?? last).reason() };
+}
+
 const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
   configure(ortBaseUrl) {
     configureOrt(ortBaseUrl);
@@ -263,12 +281,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
   },
 
   async runMotors(req, onProgress) {
-    const entries = req.modelIds.map((id) => {
-      const e = models.get(id);
-      if (!e) throw new Error('a model of this run is no longer loaded (load it again)');
-      return e;
-    });
-    if (entries.length === 0) throw new Error('add at least one model');
+    const entries = loadedEntries(req.modelIds);
     return exclusiveRun(async (signal) => {
       const preds = await Promise.all(entries.map((e) => modelPredictor(e, req.backend, signal)));
       const det = await detectMotors(
@@ -277,11 +290,8 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
         req.params,
         { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
       );
-      // the backend of the last model run (all the same unless one fell back)
-      const last = preds[preds.length - 1];
-      const fell = preds.find((p) => p.backend() === 'wasm' && /WebGPU/.test(p.reason()));
       return Comlink.transfer(
-        { ...det, backend: last.backend(), backendReason: (fell ?? last).reason() },
+        { ...det, ...backendSummary(preds) },
         [det.heatmap.buffer],
       );
     });
@@ -318,14 +328,8 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
 
   // ---- spine preset (helper spine-core) ----
   async runSpine(req, onProgress) {
-    const find = (id: string) => {
-      const e = models.get(id);
-      if (!e) throw new Error('a model of this run is no longer loaded (load it again)');
-      return e;
-    };
-    const segEntries = req.segModelIds.map(find);
-    const clsEntries = req.clsModelIds.map(find);
-    if (segEntries.length === 0) throw new Error('add at least one segmentation model');
+    const segEntries = loadedEntries(req.segModelIds, 'add at least one segmentation model');
+    const clsEntries = req.clsModelIds.length ? loadedEntries(req.clsModelIds) : [];
     return exclusiveRun(async (signal) => {
       const seg = await Promise.all(segEntries.map((e) => modelPredictor(e, req.backend, signal)));
       const cls = await Promise.all(clsEntries.map((e) => modelPredictor(e, req.backend, signal)));
@@ -338,12 +342,9 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
         req.params,
         { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
       );
-      const all = [...seg, ...cls];
-      const last = all[all.length - 1];
-      const fell = all.find((p) => p.backend() === 'wasm' && /WebGPU/.test(p.reason()));
       const transfer: ArrayBuffer[] = [res.labels.buffer as ArrayBuffer];
       if (res.probs) transfer.push(res.probs.buffer as ArrayBuffer);
-      return Comlink.transfer({ ...res, backend: last.backend(), backendReason: (fell ?? last).reason() }, transfer);
+      return Comlink.transfer({ ...res, ...backendSummary([...seg, ...cls]) }, transfer);
     });
   },
 
@@ -356,12 +357,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
 
   // ---- EEG spectrogram preset (helper eeg) ----
   async runSpectrogram(req, onProgress) {
-    const entries = req.modelIds.map((id) => {
-      const e = models.get(id);
-      if (!e) throw new Error('a model of this run is no longer loaded (load it again)');
-      return e;
-    });
-    if (entries.length === 0) throw new Error('add at least one model');
+    const entries = loadedEntries(req.modelIds);
     return exclusiveRun(async (signal) => {
       const preds = await Promise.all(entries.map((e) => modelPredictor(e, req.backend, signal)));
       const res = await classifySpectrogram(
@@ -370,20 +366,13 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
         req.params,
         { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
       );
-      const last = preds[preds.length - 1];
-      const fell = preds.find((p) => p.backend() === 'wasm' && /WebGPU/.test(p.reason()));
-      return Comlink.transfer({ ...res, backend: last.backend(), backendReason: (fell ?? last).reason() }, res.cam ? [res.cam.data.buffer as ArrayBuffer] : []);
+      return Comlink.transfer({ ...res, ...backendSummary(preds) }, res.cam ? [res.cam.data.buffer as ArrayBuffer] : []);
     });
   },
 
   // ---- protein localisation preset (helper protein) ----
   async runProtein(req, onProgress) {
-    const entries = req.modelIds.map((id) => {
-      const e = models.get(id);
-      if (!e) throw new Error('a model of this run is no longer loaded (load it again)');
-      return e;
-    });
-    if (entries.length === 0) throw new Error('add at least one model');
+    const entries = loadedEntries(req.modelIds);
     return exclusiveRun(async (signal) => {
       const preds = await Promise.all(entries.map((e) => modelPredictor(e, req.backend, signal)));
       const res = await runProteinFov(
@@ -393,9 +382,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
         req.params,
         { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
       );
-      const last = preds[preds.length - 1];
-      const fell = preds.find((p) => p.backend() === 'wasm' && /WebGPU/.test(p.reason()));
-      return Comlink.transfer({ ...res, backend: last.backend(), backendReason: (fell ?? last).reason() }, [res.cam.buffer as ArrayBuffer]);
+      return Comlink.transfer({ ...res, ...backendSummary(preds) }, [res.cam.buffer as ArrayBuffer]);
     });
   },
 };
