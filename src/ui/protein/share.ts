@@ -20,7 +20,7 @@ import type { PickedFile } from '../motors/sources';
 import { urlFileName } from '../share/cache';
 import { storeShare } from '../share/storeShare';
 import type { FetchUrl, LinkUrls, SessionSave, ShareSources } from '../share/types';
-import { fetchUrlFiles, urlOfFile } from '../share/urlFiles';
+import { fetchLinkFiles, urlOfFile } from '../share/urlFiles';
 import { useStore } from '../store';
 import { addFiles, addModelBytes, addSets, clearFovs, loadFov, loadGroundTruthText, loadProteinDemo, removeModel, runProtein } from './actions';
 import { initialView, runKey, useProtein, type FovEntry, type ProteinViewState } from './state';
@@ -45,21 +45,9 @@ const urlOf = new WeakMap<object, string>();
 let cardUrls: string[] = [];
 
 async function load(urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
-  const say = useStore.getState().addMessage;
-  let ok = true;
-  const failed = (e: Error): void => {
-    say('error', `Could not open the link's file: ${e.message}`);
-    ok = false;
-  };
-  const n = urls.models.length + urls.data.length + (urls.labels ? 1 : 0);
-  useProtein.setState({ busy: `Downloading ${n} file${n === 1 ? '' : 's'} of the link…` });
-  let got: Awaited<ReturnType<typeof fetchUrlFiles>>[];
-  try {
-    got = await Promise.all([fetchUrlFiles(urls.models, fetchUrl, failed), fetchUrlFiles(urls.data, fetchUrl, failed), fetchUrlFiles(urls.labels ? [urls.labels] : [], fetchUrl, failed)]);
-  } finally {
-    useProtein.setState({ busy: null });
-  }
-  const [models, data, labels] = got;
+  const got = await fetchLinkFiles(urls, fetchUrl, useStore.getState().addMessage, (busy) => useProtein.setState({ busy }));
+  let ok = got.ok;
+  const { models, data, labels } = got;
   const cards = models.filter((m) => /\.json$/i.test(m.path));
   if (cards.length > 0) await addFiles(cards);
   cardUrls = cards.map((c) => c.url);

@@ -50,3 +50,41 @@ export async function fetchUrlFiles(list: string[], fetchUrl: FetchUrl, failed: 
   );
   return got.filter((f): f is UrlFile => f !== null);
 }
+
+export interface LinkFiles {
+  models: UrlFile[];
+  data: UrlFile[];
+  labels: UrlFile[];
+  /** False when any URL failed (each failure has its message). */
+  ok: boolean;
+}
+
+/**
+ * All of a link's files, fetched with a busy line (`setBusy`) while they download; each URL that
+ * fails gets a message naming it and is left out.
+ */
+export async function fetchLinkFiles(
+  links: { models: string[]; data: string[]; labels?: string },
+  fetchUrl: FetchUrl,
+  say: (level: 'error', text: string) => void,
+  setBusy: (busy: string | null) => void,
+  opts: { dataFolders?: boolean } = {},
+): Promise<LinkFiles> {
+  let ok = true;
+  const failed = (e: Error): void => {
+    say('error', `Could not open the link's file: ${e.message}`);
+    ok = false;
+  };
+  const n = links.models.length + links.data.length + (links.labels ? 1 : 0);
+  setBusy(`Downloading ${n} file${n === 1 ? '' : 's'} of the link…`);
+  try {
+    const [models, data, labels] = await Promise.all([
+      fetchUrlFiles(links.models, fetchUrl, failed),
+      fetchUrlFiles(links.data, fetchUrl, failed, { folders: opts.dataFolders }),
+      fetchUrlFiles(links.labels ? [links.labels] : [], fetchUrl, failed),
+    ]);
+    return { models, data, labels, ok };
+  } finally {
+    setBusy(null);
+  }
+}
