@@ -1,8 +1,19 @@
 /**
  * The "Flagellar motors" preset: cryo-ET flagellar motor detection as in the BYU 2025 first-place
- * pipeline (spec `pipelines.md` section 1). Plain data, JSON-serialisable; every value is editable.
+ * pipeline (spec `pipelines.md` section 1). Every value is declared once in `motorsParamSpecs`;
+ * defaults, validation, model cards, links, sessions, the form and the CLI flags come from there.
  * Values marked (derived) come from public copies of the original code, not the original itself.
  */
+import { readVolume } from '../io';
+import { motorMetric } from '../motors/metric';
+import { detectMotors, type MotorDetection, type MotorsProgress } from '../motors/pipeline';
+import { parseLabelsCsv, submissionCsv, thresholdDetections, type ThresholdedRow, type TomogramLabel } from '../motors/postprocess';
+import { decodeGrayImage, readTiffStack, type GrayImage } from '../motors/decode';
+import { sortTomogramPaths } from '../motors/sources';
+import { stackSliceFiles, tomogramFromVolume, type Tomogram } from '../motors/tomogram';
+import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs } from '../preset/params';
+import type { MetricReport, ModelRole, Preset, ReadOptions } from '../preset/types';
+import type { ModelInfo } from '../onnx/model';
 
 export type MotorsTta = 'identity' | 'flipD' | 'flipH' | 'flipW';
 
@@ -23,6 +34,8 @@ export interface MotorsParams {
   weightFloor: number;
   /** Test-time flips; logits are averaged over them (per model) before the sigmoid. */
   tta: MotorsTta[];
+  /** 'quantile': a tomogram passes when its score > the batch quantile; 'none': every tomogram passes. */
+  cutoff: 'quantile' | 'none';
   /** Batch quantile of the scores used as cutoff: a tomogram passes when its score > cutoff. */
   quantile: number;
   /** Peaks reported per tomogram; 1 = the argmax only (the pipeline). */
@@ -37,21 +50,49 @@ export interface MotorsParams {
   defaultVoxelSpacing: number;
 }
 
-export const motorsPreset: MotorsParams = {
-  inputSize: [128, 672, 672],
-  roi: [64, 672, 672],
-  overlap: [0.875, 0.25, 0.25],
-  swBatch: 2,
-  weightMargin: 0.3,
-  weightFloor: 1e-3,
-  tta: ['identity', 'flipD', 'flipH'],
-  quantile: 0.545,
-  maxPeaks: 1,
-  minPeakDistance: 32,
-  distanceThresholdAngstrom: 1000,
-  beta: 2,
-  defaultVoxelSpacing: 10,
-};
+const AXES = ['Z', 'Y', 'X'] as const;
+
+/** Every value of the preset, declared once. */
+export const motorsParamSpecs: ParamSpecs = [
+  {
+    key: 'inputSize', label: 'input size', type: 'numbers', axes: AXES, default: [128, 672, 672], integer: true, min: 1, unit: 'voxels', group: 'inference',
+    help: 'every tomogram is resized to this (order-1 zoom) before the windows are cut',
+    card: ['inference.inputSize', 'preprocessing.resize.to'],
+  },
+  { key: 'roi', label: 'roi', type: 'numbers', axes: AXES, default: [64, 672, 672], integer: true, min: 1, unit: 'voxels', group: 'inference', help: 'sliding-window size in resized voxels', card: 'inference.roi' },
+  {
+    key: 'overlap', label: 'overlap', type: 'numbers', axes: AXES, default: [0.875, 0.25, 0.25], min: 0, max: 1, maxExclusive: true, broadcast: true, group: 'inference',
+    help: 'fraction of the roi that neighbouring windows share, per axis', card: 'inference.overlap',
+  },
+  { key: 'swBatch', label: 'sw batch', type: 'number', integer: true, min: 1, default: 2, group: 'inference', help: 'windows per model call', card: 'inference.swBatch' },
+  { key: 'weightMargin', label: 'weight margin', type: 'number', min: 0, max: 0.5, default: 0.3, group: 'inference', advanced: true, help: 'fraction of the roi on each side that gets the weight floor' },
+  { key: 'weightFloor', label: 'weight floor', type: 'number', min: 0, minExclusive: true, max: 1, default: 1e-3, group: 'inference', advanced: true, help: 'weight of the window margins (the centre is 1)' },
+  {
+    key: 'tta', label: 'TTA', type: 'choices', choices: MOTORS_TTA, choiceLabels: { identity: 'identity', flipD: 'flip Z', flipH: 'flip Y', flipW: 'flip X' }, minCount: 1,
+    default: ['identity', 'flipD', 'flipH'], group: 'inference', help: 'test-time flips; logits are averaged over them', card: 'inference.tta',
+  },
+  {
+    key: 'cutoff', label: 'cutoff', type: 'choice', choices: ['quantile', 'none'], choiceLabels: { quantile: 'batch quantile', none: 'none (every tomogram passes)' },
+    default: 'quantile', live: true, group: 'post-processing', help: 'how the score cutoff is chosen',
+  },
+  {
+    key: 'quantile', label: 'quantile', type: 'number', min: 0, max: 1, default: 0.545, live: true, group: 'post-processing',
+    help: 'a tomogram passes when its score > this quantile of the batch scores', card: 'inference.postprocess.quantile',
+  },
+  { key: 'maxPeaks', label: 'max peaks', type: 'number', integer: true, min: 1, default: 1, group: 'post-processing', help: 'peaks reported per tomogram (1 = the argmax)' },
+  { key: 'minPeakDistance', label: 'min peak distance', type: 'number', min: 0, default: 32, unit: 'voxels', group: 'post-processing', advanced: true, help: 'minimum distance between peaks (original voxels)' },
+  {
+    key: 'distanceThresholdAngstrom', label: 'distance threshold', type: 'number', min: 0, minExclusive: true, default: 1000, unit: 'Å', live: true, group: 'metric', link: 'distance', cli: 'distance',
+    help: 'a detection within this distance of the true motor is a true positive',
+  },
+  { key: 'beta', label: 'beta', type: 'number', min: 0, minExclusive: true, default: 2, live: true, group: 'metric', help: "F-beta's beta" },
+  {
+    key: 'defaultVoxelSpacing', label: 'default voxel spacing', type: 'number', min: 0, minExclusive: true, default: 10, unit: 'Å', live: true, group: 'metric', link: 'spacing', cli: 'spacing',
+    advanced: true, help: 'used when neither the file nor the labels give one',
+  },
+];
+
+export const motorsPreset: MotorsParams = paramDefaults<MotorsParams>(motorsParamSpecs);
 
 export const motorsPresetInfo = {
   id: 'motors',
@@ -79,55 +120,113 @@ export interface MotorsModelCard {
   };
 }
 
-function triple(v: unknown, what: string): [number, number, number] | undefined {
-  if (v === undefined) return undefined;
-  const a = typeof v === 'number' ? [v, v, v] : v;
-  if (!Array.isArray(a) || a.length !== 3 || !a.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-    throw new Error(`model card: ${what} must be 3 numbers, got ${JSON.stringify(v)}`);
-  }
-  return [a[0], a[1], a[2]];
-}
-
 /** The preset with the values a model card gives (inference.inputSize/roi/overlap/swBatch/tta, postprocess.quantile). */
 export function motorsParamsFromCard(card: MotorsModelCard, base: MotorsParams = motorsPreset): MotorsParams {
-  const inf = card.inference ?? {};
-  const p: MotorsParams = { ...base, inputSize: [...base.inputSize], roi: [...base.roi], overlap: [...base.overlap], tta: [...base.tta] };
-  const size = triple(inf.inputSize ?? card.preprocessing?.resize?.to, 'inference.inputSize');
-  if (size) p.inputSize = size;
-  const roi = triple(inf.roi, 'inference.roi');
-  if (roi) p.roi = roi;
-  const overlap = triple(inf.overlap, 'inference.overlap');
-  if (overlap) p.overlap = overlap;
-  if (typeof inf.swBatch === 'number') p.swBatch = inf.swBatch;
-  if (Array.isArray(inf.tta)) {
-    const bad = inf.tta.filter((t) => !MOTORS_TTA.includes(t as MotorsTta));
-    if (bad.length) throw new Error(`model card: unknown TTA ${bad.join(', ')}; known: ${MOTORS_TTA.join(', ')}`);
-    p.tta = inf.tta as MotorsTta[];
-  }
-  if (typeof inf.postprocess?.quantile === 'number') p.quantile = inf.postprocess.quantile;
-  return p;
+  return paramsFromCard(motorsParamSpecs, card, base);
 }
 
 /** Checks the values a user can edit; returns a list of problems (empty when fine). */
 export function validateMotorsParams(p: MotorsParams): string[] {
-  const errs: string[] = [];
-  const pos = (a: number[], what: string) => {
-    if (a.length !== 3 || a.some((x) => !Number.isInteger(x) || x < 1)) errs.push(`${what} must be 3 positive integers, got ${a.join(', ')}`);
-  };
-  pos(p.inputSize, 'input size');
-  pos(p.roi, 'roi');
-  if (p.overlap.length !== 3 || p.overlap.some((o) => !(o >= 0 && o < 1))) errs.push(`overlap must be 3 values in [0, 1), got ${p.overlap.join(', ')}`);
-  if (!Number.isInteger(p.swBatch) || p.swBatch < 1) errs.push(`sw batch must be a positive integer, got ${p.swBatch}`);
-  if (!(p.weightMargin >= 0 && p.weightMargin <= 0.5)) errs.push(`weight margin must be in [0, 0.5], got ${p.weightMargin}`);
-  if (!(p.weightFloor > 0 && p.weightFloor <= 1)) errs.push(`weight floor must be in (0, 1], got ${p.weightFloor}`);
-  if (p.tta.length === 0) errs.push('at least one TTA pass is needed (identity)');
-  const badTta = p.tta.filter((t) => !MOTORS_TTA.includes(t));
-  if (badTta.length) errs.push(`unknown TTA ${badTta.join(', ')}; known: ${MOTORS_TTA.join(', ')}`);
-  if (!(p.quantile >= 0 && p.quantile <= 1)) errs.push(`quantile must be in [0, 1], got ${p.quantile}`);
-  if (!Number.isInteger(p.maxPeaks) || p.maxPeaks < 1) errs.push(`max peaks must be a positive integer, got ${p.maxPeaks}`);
-  if (!(p.minPeakDistance >= 0)) errs.push(`min peak distance must be >= 0, got ${p.minPeakDistance}`);
-  if (!(p.distanceThresholdAngstrom > 0)) errs.push(`distance threshold must be > 0, got ${p.distanceThresholdAngstrom}`);
-  if (!(p.beta > 0)) errs.push(`beta must be > 0, got ${p.beta}`);
-  if (!(p.defaultVoxelSpacing > 0)) errs.push(`default voxel spacing must be > 0, got ${p.defaultVoxelSpacing}`);
-  return errs;
+  return validateParams(motorsParamSpecs, p);
 }
+
+/** Checks that a model takes (N, 1, D, H, W) and gives (N, 1, d, h, w); returns the problem or null. */
+export function motorModelProblem(info: ModelInfo): string | null {
+  const i = info.inputs[0];
+  const o = info.outputs[0];
+  if (!i || !o) return 'it has no input or no output';
+  if (info.inputs.length !== 1) return `it has ${info.inputs.length} inputs; the motor preset feeds one (N, 1, D, H, W) tensor`;
+  const fixed = (d: number | string, v: number) => typeof d !== 'number' || d === v;
+  if (i.dims.length !== 5 || !fixed(i.dims[1], 1)) return `its input ${i.name} is [${i.dims.join(', ')}]; the motor preset needs (N, 1, D, H, W)`;
+  if (o.dims.length !== 5 || !fixed(o.dims[1], 1)) {
+    return `its output ${o.name} is [${o.dims.join(', ')}]; the motor preset needs a single-channel 3D map (N, 1, d, h, w)`;
+  }
+  return null;
+}
+
+/** What a batch row of the motors preset is: the detection without its heatmap, with the cutoff once the batch is finished. */
+export type MotorsRow = Omit<MotorDetection, 'heatmap'> & Partial<Pick<ThresholdedRow, 'passes' | 'cutoff' | 'passingPeaks'>>;
+
+const motorsModel: ModelRole<MotorsParams> = {
+  role: 'model',
+  label: 'model',
+  min: 1,
+  cli: 'models',
+  check: (info) => {
+    const p = motorModelProblem(info);
+    return p ? [p] : [];
+  },
+};
+
+/** Decodes one image slice: by default core's pure-JS decoders; the page passes the browser's. */
+export type SliceDecoder = (bytes: Uint8Array, name: string) => GrayImage | Promise<GrayImage>;
+
+export interface MotorsReadOptions extends ReadOptions {
+  decodeImage?: SliceDecoder;
+}
+
+/** The F-beta of finished rows against BYU labels (tomograms without labels are left out). */
+export function motorsMetric(rows: readonly MotorsRow[], labels: readonly TomogramLabel[], p: MotorsParams): MetricReport {
+  const m = motorMetric(labels, rows.map((r) => ({ id: r.id, point: r.passes === false ? [-1, -1, -1] : r.point })), {
+    beta: p.beta,
+    distanceThresholdAngstrom: p.distanceThresholdAngstrom,
+    missing: 'skip',
+  });
+  const lines = m.perTomogram.map((r) => `${r.id}\t${r.outcome}\tdistance ${r.distance === null ? '-' : r.distance.toFixed(1)}\tthreshold ${r.threshold.toFixed(1)} voxels`);
+  if (m.missing.length) lines.push(`${m.missing.length} labelled tomogram${m.missing.length > 1 ? 's have' : ' has'} no prediction and ${m.missing.length > 1 ? 'are' : 'is'} left out of the score: ${m.missing.join(', ')}`);
+  if (m.unlabelled.length) lines.push(`${m.unlabelled.length} tomogram${m.unlabelled.length > 1 ? 's are' : ' is'} not in the labels and left out of the score: ${m.unlabelled.join(', ')}`);
+  lines.push(
+    `F-beta (beta ${m.beta}): ${m.fbeta.toFixed(4)}  TP ${m.tp}  FP ${m.fp}  FN ${m.fn}  TN ${m.tn}  precision ${m.precision.toFixed(4)}  recall ${m.recall.toFixed(4)}  (${m.perTomogram.length} tomograms, ${p.distanceThresholdAngstrom} A threshold)`,
+  );
+  return { name: `F-beta (beta ${m.beta})`, score: m.fbeta, lowerIsBetter: false, lines };
+}
+
+export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, MotorsRow, TomogramLabel[], MotorsProgress> = {
+  id: 'motors',
+  name: 'Flagellar motors',
+  info: motorsPresetInfo,
+  params: motorsParamSpecs,
+  inputs: {
+    accept: ['.mrc', '.mrcs', '.rec', '.map', '.st', '.ali', '.tif', '.tiff', '.nii', '.gz', '.npy', '.jpg', '.jpeg', '.png', '.onnx', '.json', '.csv'],
+    hint: 'folders of slices (one per tomogram) · .mrc / .rec / .tif · .onnx models · labels .csv · model card .json',
+    sort: sortTomogramPaths,
+    async read(source, files, _params, opts: MotorsReadOptions = {}) {
+      const decode = opts.decodeImage ?? decodeGrayImage;
+      if (source.kind === 'slices') {
+        const { tomogram, skipped } = await stackSliceFiles(source.id, files.map((f) => ({ name: f.path, read: () => f.bytes })), decode, {
+          signal: opts.signal,
+          onSlice: opts.onProgress ? (done, total) => opts.onProgress!({ done, total }) : undefined,
+        });
+        return { items: [tomogram], warnings: [], skipped: skipped.map((path) => ({ path, reason: 'not an image slice' })) };
+      }
+      const f = files[0];
+      if (!f) throw new Error(`${source.id}: no file`);
+      const name = f.path.slice(f.path.lastIndexOf('/') + 1);
+      const tomogram = source.kind === 'tiff' ? readTiffStack(f.bytes, source.id, name) : tomogramFromVolume(readVolume(f.bytes, name), source.id);
+      return { items: [tomogram], warnings: [], skipped: [] };
+    },
+    itemId: (t) => t.id,
+  },
+  models: [motorsModel],
+  run: (tomo, models, params, opts) => detectMotors(tomo, (models.model ?? []).map((m) => m.predictor), params, opts),
+  row: (_tomo, det) => {
+    const { heatmap: _heatmap, ...row } = det;
+    return row;
+  },
+  finish: (rows, p) => thresholdDetections(rows, p.cutoff === 'none' ? null : p.quantile) as MotorsRow[],
+  exports: [
+    {
+      file: 'submission.csv',
+      label: 'submission.csv',
+      mime: 'text/csv',
+      write: (rows) => submissionCsv(rows.map((r) => ({ id: r.id, point: r.point, passes: r.passes ?? true }))),
+    },
+  ],
+  labels: {
+    label: 'labels',
+    cli: 'labels',
+    parse: (text, name) => parseLabelsCsv(text, name),
+    metric: motorsMetric,
+  },
+  transferables: (x) => ('heatmap' in x ? [x.heatmap.buffer as ArrayBuffer] : [x.data.buffer as ArrayBuffer]),
+};

@@ -1,0 +1,202 @@
+/**
+ * The preset contract: one `Preset` per pipeline, as plain data plus pure functions, written once
+ * and used by the worker (readInputs / runPreset), the page (the kit in src/ui/kit derives the
+ * store, batch runner, parameter form, links and sessions from it), and the command line
+ * (`voxelbench run <preset>`, shards and merge). No DOM, no React, no onnxruntime here.
+ *
+ * A run is: sort the dropped or listed files into item sources, models, labels and cards
+ * (`inputs.sort`); read each source into items (`inputs.read`, in the worker or in Node); run each
+ * item through the models (`run`); reduce each result to a small JSON row (`row`); apply the batch
+ * step over all rows (`finish`, e.g. the motors quantile cutoff); write the exports (`exports`) and
+ * score them against labels (`labels.metric`). `row` and `finish` are what make shards and merge
+ * byte-identical to one run: a shard writes rows, merge finishes them.
+ */
+import type { ModelInfo } from '../onnx/model';
+import type { OutputsPredictor } from '../ortPredictor';
+import type { Predictor } from '../slidingWindow';
+import type { ParamSpecs } from './params';
+
+/** Presets known to this version (the page registry and the CLI list them in this order). */
+export type PresetKey = 'motors' | 'spine' | 'eeg' | 'protein' | 'brain';
+
+export interface PresetInfo {
+  /** One line: what the pipeline does. */
+  task: string;
+  /** The public solution it reproduces. */
+  source: string;
+  input: string;
+  model: string;
+  output: string;
+  metric?: string;
+  notes?: readonly string[];
+}
+
+/** A file as the preset sees it: its path inside the drop or the folder ('tomo_1/slice_0000.jpg'). */
+export interface InputFile {
+  path: string;
+  bytes: Uint8Array;
+}
+
+/** A group of files that reads into one or more items (a slice folder, a DICOM study, an RGBY set). */
+export interface ItemSource {
+  /** Item id (a tomogram id, a study folder, an eeg_id); unique in a batch. */
+  id: string;
+  /** What kind of source it is ('slices', 'mrc', 'tiff', 'dicom', 'nifti', 'parquet', 'rgby'…). */
+  kind: string;
+  /** Its files' paths, in reading order. */
+  paths: string[];
+  /** Secondary files that belong to this item (protein cell masks). */
+  extra?: Record<string, string>;
+}
+
+/** What `inputs.sort` makes of a list of paths. */
+export interface SortedInputs {
+  sources: ItemSource[];
+  models: string[];
+  /** Model cards (.json). */
+  cards: string[];
+  /** Labels / votes / ground truth (.csv). */
+  labels: string[];
+  /** Paths that are none of these, for a message. */
+  ignored: string[];
+  /** Notes on what was left out (duplicate ids…), for a message. */
+  notes: string[];
+}
+
+export interface ReadProgress {
+  done: number;
+  total: number;
+}
+
+export interface ReadOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: ReadProgress) => void;
+}
+
+/** The items a source reads into, with warnings (shown with the item) and skipped files. */
+export interface ReadResult<Item> {
+  items: Item[];
+  warnings: string[];
+  skipped: { path: string; reason: string }[];
+}
+
+/** One model as a run gets it: its name, its declared inputs/outputs, and how to call it. */
+export interface ModelHandle {
+  name: string;
+  info: ModelInfo;
+  /** The model's first output for a batch. */
+  predictor: Predictor;
+  /** Every output for a batch, by name. */
+  outputs: OutputsPredictor;
+}
+
+/** A kind of model a preset takes (motors: 'model'; spine: 'seg' and 'cls'). */
+export interface ModelRole<P> {
+  role: string;
+  /** 'model', 'segmentation model', 'fracture model'. */
+  label: string;
+  /** At least this many are needed to run (0 = optional). */
+  min: number;
+  /** CLI flag (without dashes) that lists them, comma-separated. */
+  cli: string;
+  /** Problems of a model for this role with these values (empty when it can be used). */
+  check(info: ModelInfo, name: string, params: P): string[];
+  /** Which role a model with this info takes when it is dropped (spine: by input rank); default: the first role that accepts it. */
+  accepts?(info: ModelInfo): boolean;
+}
+
+/** Common progress fields; presets add their own (model, pass, stage…). */
+export interface RunProgress {
+  done: number;
+  total: number;
+  elapsedMs: number;
+  etaMs: number;
+  /** What runs now, for the progress line ('model 1, flip Z', 'stage 2: crops'). */
+  stage?: string;
+}
+
+export interface RunOptions<Progress extends RunProgress = RunProgress> {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+/** An export written from the batch's rows (submission.csv, cells.csv). */
+export interface BatchExport<P, Row, Labels> {
+  file: string;
+  /** What the page's download button says. */
+  label: string;
+  mime: string;
+  write(rows: readonly Row[], params: P, labels: Labels | null): string;
+  /** Only some batches have it (spine's submission needs the fracture stage); default true. */
+  available?(rows: readonly Row[], params: P): boolean;
+}
+
+/** A file per item (spine masks, brain labels), written in the item's own space. */
+export interface ItemExport<P, Item, Result> {
+  /** File name for an item ('<StudyUID>.nii.gz'). */
+  file(item: Item, result: Result): string;
+  label: string;
+  mime: string;
+  write(item: Item, result: Result, params: P): Uint8Array;
+}
+
+export interface MetricReport {
+  /** The metric's name ('F-beta (beta 2)', 'weighted log loss'). */
+  name: string;
+  score: number;
+  /** Lower is better (log loss, KL). */
+  lowerIsBetter: boolean;
+  /** Lines for the CLI and the page (counts, per-class values). */
+  lines: string[];
+}
+
+export interface PresetLabels<P, Row, Labels> {
+  /** What the labels file is called on the page ('labels', 'votes', 'cell labels'). */
+  label: string;
+  /** CLI flag (without dashes). */
+  cli: string;
+  parse(text: string, name: string, params: P): Labels;
+  metric(rows: readonly Row[], labels: Labels, params: P): MetricReport;
+}
+
+/**
+ * A pipeline. `Item` is what a source reads into (a tomogram, a CT series, a spectrogram, a field of
+ * view), `Result` what a run gives for an item (kept by the page, heavy: heatmaps, masks, CAMs),
+ * `Row` its JSON summary (what tables, CSVs, shards and the metric use).
+ */
+export interface Preset<P = unknown, Item = unknown, Result = unknown, Row = unknown, Labels = unknown, Progress extends RunProgress = RunProgress> {
+  id: PresetKey;
+  name: string;
+  info: PresetInfo;
+  /** Every editable value, declared once. */
+  params: ParamSpecs;
+  /** Rules across values ('fallback threshold must be in (0, threshold]'); the per-value rules come from `params`. */
+  validate?(params: P): string[];
+  /** A card's values beyond what the specs' `card` paths say (e.g. a layout-dependent size). */
+  fromCard?(card: Record<string, unknown>, params: P): P;
+  inputs: {
+    /** File name patterns the page's file picker offers ('.mrc', '.parquet'…). */
+    accept: readonly string[];
+    /** One line for the drop hint. */
+    hint: string;
+    sort(paths: readonly string[]): SortedInputs;
+    read(source: ItemSource, files: readonly InputFile[], params: P, opts?: ReadOptions): Promise<ReadResult<Item>>;
+    /** The id an item is shown and exported under (usually the source id; a DICOM series has its own). */
+    itemId(item: Item): string;
+  };
+  models: readonly ModelRole<P>[];
+  run(item: Item, models: Readonly<Record<string, readonly ModelHandle[]>>, params: P, opts?: RunOptions<Progress>): Promise<Result>;
+  /** The JSON row of a result (no typed arrays). */
+  row(item: Item, result: Result, params: P): Row;
+  /** The batch step over all rows, in batch order (motors: the quantile cutoff); default: rows as they are. */
+  finish?(rows: readonly Row[], params: P): Row[];
+  exports: readonly BatchExport<P, Row, Labels>[];
+  itemExports?: readonly ItemExport<P, Item, Result>[];
+  labels?: PresetLabels<P, Row, Labels>;
+  /** Typed arrays of an Item / Result, for transfers between the worker and the page. */
+  transferables?(x: Item | Result): ArrayBuffer[];
+}
+
+/** Any preset, for registries and generic code. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPreset = Preset<any, any, any, any, any, any>;
