@@ -126,7 +126,7 @@ export function paramsFromCli<P>(specs: ParamSpecs, values: Record<string, strin
     try {
       p = setPath(p, s.key, parseParamText(s, raw));
     } catch (e) {
-      throw new Error(`--${f}: ${(e as Error).message}`);
+      throw new Error(`--${f}: ${(e as Error).message}`, { cause: e });
     }
   }
   return p;
