@@ -8,6 +8,7 @@
  * tomogram without a motor (score <= cutoff) is written `-1,-1,-1`. Rows are sorted by tomo_id
  * (code-unit order), lines end with "\n", and the file ends with a newline.
  */
+import { parseCsvRows } from '../io/csv';
 import { InputError } from '../volume';
 import type { Point3 } from './pipeline';
 
@@ -99,40 +100,8 @@ export function submissionCsv(rows: readonly { id: string; point: Point3 | reado
 // ---------------------------------------------------------------------------------------------
 // CSV reading
 
-/** Splits CSV text into rows of fields (RFC 4180 quotes, CRLF or LF, a leading BOM dropped). */
-export function parseCsv(text: string): string[][] {
-  const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (quoted) {
-      if (c === '"') {
-        if (s[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && s[i + 1] === '\n') i++;
-      row.push(field);
-      field = '';
-      if (row.length > 1 || row[0] !== '') rows.push(row);
-      row = [];
-    } else field += c;
-  }
-  if (field !== '' || row.length) {
-    row.push(field);
-    if (row.length > 1 || row[0] !== '') rows.push(row);
-  }
-  return rows;
-}
+/** Splits CSV text into rows of fields (RFC 4180 quotes, CRLF or LF, a leading BOM dropped): core's one CSV reader. */
+export const parseCsv = parseCsvRows;
 
 /** One tomogram of a labels file: its motors (empty when none) and metadata. */
 export interface TomogramLabel {
