@@ -71,7 +71,15 @@ export function ShareMenu() {
   const boxRef = useRef<HTMLDivElement>(null);
   const entry = presetEntry(preset);
 
-  const refreshUsage = () => void cacheUsage().then(setUsage).catch(() => setUsage(null));
+  // a slow count that started before Clear must not overwrite the count made after it: only the latest applies
+  const usageSeq = useRef(0);
+  const refreshUsage = () => {
+    const seq = ++usageSeq.current;
+    const apply = (u: CacheUsage | null) => {
+      if (seq === usageSeq.current) setUsage(u);
+    };
+    void cacheUsage().then(apply).catch(() => apply(null));
+  };
   useEffect(() => {
     if (!open) return;
     setLink(currentLink(entry));
@@ -156,7 +164,10 @@ export function ShareMenu() {
             </span>
             <button
               className="ghost"
-              onClick={() => void clearCaches().then(refreshUsage)}
+              onClick={() => {
+                usageSeq.current++; // drop any count in flight
+                void clearCaches().then(refreshUsage);
+              }}
               data-testid="clear-cache"
               title="Delete the cached app, demo files and downloaded models and data"
             >
