@@ -10,7 +10,10 @@
 import { decode as decodePng } from 'fast-png';
 import { decodeTiffPage, openTiff, releaseTiffPage, tiffPageSamples } from '../io/tiff';
 import { InputError } from '../volume';
-import { PROTEIN_CHANNELS, type ProteinChannel } from '../presets/protein';
+
+/** Channel order of the model input (HPA file suffixes). */
+export const PROTEIN_CHANNELS = ['red', 'green', 'blue', 'yellow'] as const;
+export type ProteinChannel = (typeof PROTEIN_CHANNELS)[number];
 
 export type ChannelData = Uint8Array | Uint16Array;
 
