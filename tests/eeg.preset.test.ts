@@ -1,27 +1,22 @@
 /**
  * The EEG preset on the preset contract (src/core/presets/eeg.ts): its specs (defaults = the values
  * before the specs, validation, the page's link keys, the CLI's flags), its sort, its model check,
- * and a whole run through the contract functions with onnxruntime-node, which writes the same
- * submission.csv text and the same KL line as `voxelbench spectrogram` does.
+ * and its model check. A whole run through the contract (onnxruntime-node) against
+ * `voxelbench spectrogram` is in tests/eeg.cli.test.ts.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { inspectModel, type ModelInfo } from '../src/core/onnx/model';
 import { paramCliOptions, paramsFromCli, paramsFromShareValues, paramsShareSpec, paramsShareValues } from '../src/core/preset/derive';
 import { presetDefaults, presetParamsFromCard, validatePreset } from '../src/core/preset';
 import { presetDef } from '../src/core/presets';
-import { eegModelProblem, eegParamSpecs, eegPreset, eegPresetDef, validateEegParams, type EegParams, type EegRow } from '../src/core/presets/eeg';
+import { eegModelProblem, eegParamSpecs, eegPreset, eegPresetDef, validateEegParams, type EegParams } from '../src/core/presets/eeg';
 import { decodeLink, encodeLink } from '../src/core/share/query';
-import { cli } from './cliRunner';
-import { loadModel, runPreset } from './presetRunner';
 
 const ROOT = resolve(__dirname, '..');
-const SAMPLES = resolve(ROOT, 'public/samples/eeg');
 const FIX = resolve(ROOT, 'tests/fixtures/eeg');
 const MODEL = resolve(ROOT, 'public/models/eeg_spectrogram.onnx');
-const FILES = ['real_eegmmidb_S001R03', 'sim_lpd_002', 'sim_seizure_001'];
 
 /** The preset's values as they were written by hand before the specs. */
 const BEFORE: EegParams = {
@@ -129,57 +124,4 @@ describe('EEG sort and model check', () => {
     expect([role.role, role.cli, role.min]).toEqual(['model', 'models', 1]);
     expect(role.check(info([[1, 1, 8, 8]], [['logits', [1, 3]]]), 'x', { ...eegPreset, classes: ['a', 'b', 'c'] })).toEqual([]);
   });
-});
-
-describe('EEG through the contract = voxelbench spectrogram', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'voxelbench-eeg-preset-'));
-  const DIR = join(tmp, 'inputs');
-  const listing = () => readdirSync(DIR).sort().map((f) => join(DIR, f));
-
-  beforeAll(() => {
-    mkdirSync(DIR, { recursive: true });
-    for (const f of FILES) copyFileSync(resolve(SAMPLES, `${f}.parquet`), join(DIR, `${f}.parquet`));
-    copyFileSync(resolve(FIX, 'wrong_columns.parquet'), join(DIR, 'bad_columns.parquet'));
-    writeFileSync(join(DIR, 'cut.parquet'), readFileSync(resolve(SAMPLES, 'sim_lpd_002.parquet')).subarray(0, 200_000));
-  });
-
-  it('the same submission.csv text, the same KL line, the same files refused with the same messages', async () => {
-    const out = join(tmp, 'submission.csv');
-    const votes = resolve(SAMPLES, 'votes.csv');
-    const [r, model] = await Promise.all([cli(['spectrogram', '--models', MODEL, '--inputs', DIR, '--out', out, '--votes', votes]), loadModel(MODEL)]);
-    expect(r.code, r.stderr).toBe(0);
-    const run = await runPreset(eegPresetDef, [...listing(), votes, MODEL], { model: [model] }, eegPreset, { score: true });
-    await model.release();
-
-    expect(run.exports['submission.csv']).toBe(readFileSync(out, 'utf8'));
-    expect(run.failed.map((f) => f.id)).toEqual(['bad_columns', 'cut']);
-    for (const f of run.failed) expect(r.stderr).toContain(`voxelbench: ${f.message.split('\n')[0]}`);
-    for (const w of run.readWarnings) expect(r.stderr).toContain(w);
-    const rows = run.rows as EegRow[];
-    expect(rows.map((x) => x.eegId)).toEqual(FILES);
-    for (const row of rows) {
-      expect(r.stdout).toContain(`${row.eegId}\t${row.window.rows}\t${row.probabilities.map((v) => v.toFixed(4)).join('\t')}\t${row.top}\t`);
-      for (const w of row.warnings) expect(r.stderr).toContain(w);
-    }
-    const m = run.metric!;
-    expect([m.name, m.lowerIsBetter]).toEqual(['KL divergence', true]);
-    const cliKl = r.stdout.trim().split('\n').at(-1)!;
-    expect(cliKl).toMatch(/^KL divergence: [\d.]+ \(mean over 2 files with votes\)$/);
-    expect(m.lines.at(-1)).toBe(cliKl);
-    expect(m.score.toFixed(6)).toBe(/KL divergence: ([\d.]+)/.exec(cliKl)![1]);
-    expect(m.lines).toContain('no votes for real_eegmmidb_S001R03; left out of the KL');
-    expect(r.stderr).toContain('no votes for real_eegmmidb_S001R03; left out of the KL');
-  }, 180_000);
-
-  it('a window from --window / --window-rows: the same submission.csv', async () => {
-    const out = join(tmp, 'w.csv');
-    const file = join(DIR, 'sim_seizure_001.parquet');
-    const [r, model] = await Promise.all([cli(['spectrogram', '--models', MODEL, '--inputs', file, '--out', out, '--window', '100', '--window-rows', '60', '--quiet']), loadModel(MODEL)]);
-    expect(r.code, r.stderr).toBe(0);
-    const params = paramsFromCli<EegParams>(eegParamSpecs, { window: '100', 'window-rows': '60' }, eegPreset);
-    const run = await runPreset(eegPresetDef, [file], { model: [model] }, params);
-    await model.release();
-    expect(run.exports['submission.csv']).toBe(readFileSync(out, 'utf8'));
-    expect((run.rows as EegRow[])[0].window).toEqual({ start: 100, rows: 60 });
-  }, 180_000);
 });

@@ -1,25 +1,19 @@
 /**
  * The protein preset on the preset contract (src/core/presets/protein.ts): its specs (defaults =
  * the values before the specs, validation, model cards, the page's link keys, the CLI's --segment
- * and --rle), its sort on bare paths and its read, its model check, and whole runs through the
- * contract functions with onnxruntime-node, which write the same cells.csv and submission.csv text
- * and the same cell mAP line as `voxelbench protein` does (given masks, and the built-in
- * segmentation scored against the given masks).
+ * and --rle), its sort on bare paths and its read, its model check. Whole runs through the contract
+ * (onnxruntime-node) against `voxelbench protein` are in tests/protein.cli.test.ts.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { encode as encodePng } from 'fast-png';
+import { describe, expect, it } from 'vitest';
 import { inspectModel } from '../src/core/onnx/model';
 import { paramsFromCli, paramsFromShareValues, paramsShareSpec } from '../src/core/preset/derive';
 import { presetDefaults, presetParamsFromCard } from '../src/core/preset';
 import { presetDef } from '../src/core/presets';
-import { proteinModelProblem, proteinParamsFromCard, proteinParamSpecs, proteinPreset, proteinPresetDef, validateProteinParams, type ProteinParams, type ProteinRow } from '../src/core/presets/protein';
+import { proteinModelProblem, proteinParamsFromCard, proteinParamSpecs, proteinPreset, proteinPresetDef, validateProteinParams, type ProteinParams } from '../src/core/presets/protein';
 import { readProteinSource, type ProteinItem } from '../src/core/protein/sources';
 import { decodeLink } from '../src/core/share/query';
-import { cli } from './cliRunner';
-import { loadModel, runPreset } from './presetRunner';
 
 const ROOT = resolve(__dirname, '..');
 const SAMPLES = resolve(ROOT, 'public/samples/protein');
@@ -139,67 +133,4 @@ describe('protein sort, read and model check', () => {
     expect(role.check(demo, 'm.onnx', proteinPreset)).toEqual([]);
     expect(role.check(five, 'five.onnx', proteinPreset)[0]).toMatch(/^Cannot use five\.onnx for protein localisation: the model gives 5 classes/);
   });
-});
-
-describe('protein through the contract = voxelbench protein', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'voxelbench-protein-preset-'));
-  const IMAGES = join(tmp, 'images');
-  const CELLS = join(tmp, 'cells');
-  const LABELS = join(SAMPLES, 'cell_labels.csv');
-  const list = (dir: string) => readdirSync(dir).sort().map((f) => join(dir, f));
-  const card = JSON.parse(readFileSync(CARD, 'utf8'));
-
-  beforeAll(() => {
-    mkdirSync(IMAGES, { recursive: true });
-    mkdirSync(CELLS, { recursive: true });
-    for (const id of IDS) {
-      for (const c of CH) copyFileSync(join(SAMPLES, `${id}_${c}.png`), join(IMAGES, `${id}_${c}.png`));
-      copyFileSync(join(SAMPLES, `${id}_cells.png`), join(CELLS, `${id}_cells.png`));
-    }
-    const png = (w: number, h: number) => encodePng({ width: w, height: h, data: new Uint8Array(w * h).fill(9), depth: 8, channels: 1 });
-    for (const c of ['red', 'green', 'blue']) writeFileSync(join(IMAGES, `broken_${c}.png`), png(16, 16));
-    for (const c of CH) writeFileSync(join(IMAGES, `sizes_${c}.png`), png(c === 'yellow' ? 12 : 16, 16));
-    for (const c of CH) writeFileSync(join(IMAGES, `fake_${c}.png`), c === 'blue' ? new TextEncoder().encode('<html>not an image</html>') : png(16, 16));
-    writeFileSync(join(IMAGES, 'notes.txt'), 'not an image');
-  });
-
-  async function both(args: string[], params: ProteinParams, paths: string[]) {
-    const [r, model] = await Promise.all([cli(['protein', '--models', MODEL, '--inputs', IMAGES, ...args]), loadModel(MODEL)]);
-    expect(r.code, r.stderr).toBe(0);
-    const run = await runPreset(proteinPresetDef, [...paths, MODEL], { model: [model] }, params, { score: true });
-    await model.release();
-    return { r, run };
-  }
-
-  it('given masks: the same cells.csv and submission.csv text, the same mAP line, the same sets refused', async () => {
-    const out = join(tmp, 'cells.csv');
-    const sub = join(tmp, 'submission.csv');
-    const params = proteinParamsFromCard(card, proteinPreset);
-    const { r, run } = await both(['--cells', CELLS, '--out', out, '--submission', sub, '--labels', LABELS], params, [...list(IMAGES), ...list(CELLS), LABELS]);
-    expect(run.exports['cells.csv']).toBe(readFileSync(out, 'utf8'));
-    expect(run.exports['submission.csv']).toBe(readFileSync(sub, 'utf8'));
-    expect(run.failed.map((f) => f.id)).toEqual(['broken', 'fake', 'sizes']);
-    for (const f of run.failed) expect(r.stderr).toContain(f.message.split('\n')[0]);
-    const rows = run.rows as ProteinRow[];
-    for (const row of rows) expect(r.stdout).toContain(`${row.id}\t${row.cellCount} cells (${row.cellsSource})\t${row.cells.length} cell labels\t`);
-    const line = r.stdout.split('\n').find((l) => l.startsWith('cell mAP'))!;
-    expect(line).toMatch(/^cell mAP at IoU 0\.6: \d\.\d{4} over 4 classes \(2 images\)/);
-    expect(run.metric!.lines.at(-1)).toBe(line);
-    expect([run.metric!.name, run.metric!.lowerIsBetter]).toEqual(['cell mAP at IoU 0.6', false]);
-    expect(JSON.parse(JSON.stringify(rows))).toEqual(rows); // rows are plain JSON
-  }, 240_000);
-
-  it('--segment --rle counts with given masks and labels: segmented cells scored against the masks, as the CLI', async () => {
-    const out = join(tmp, 'seg.csv');
-    const params = paramsFromCli<ProteinParams>(proteinParamSpecs, { segment: true, rle: 'counts' }, proteinParamsFromCard(card, proteinPreset));
-    const { r, run } = await both(['--cells', CELLS, '--out', out, '--segment', '--rle', 'counts', '--labels', LABELS], params, [...list(IMAGES), ...list(CELLS), LABELS]);
-    expect(run.exports['cells.csv']).toBe(readFileSync(out, 'utf8'));
-    expect(run.exports['cells.csv'].split('\n')[1].split(',')[7]).toMatch(/^\d+( \d+)+$/);
-    const rows = run.rows as ProteinRow[];
-    expect(rows.map((x) => x.cellsSource)).toEqual(['segmented', 'segmented']);
-    // the segmented cells are not the given ones: IoUs below 1 are what the metric works on
-    expect(rows[0].maskIous!.some(([, , v]) => v < 1)).toBe(true);
-    const line = r.stdout.split('\n').find((l) => l.startsWith('cell mAP'))!;
-    expect(run.metric!.lines.at(-1)).toBe(line);
-  }, 240_000);
 });
