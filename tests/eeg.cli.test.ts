@@ -1,13 +1,18 @@
 /**
  * `voxelbench spectrogram` as a real process (tsx + onnxruntime-node): the three EEG samples plus a
  * file with wrong columns and a truncated file; probabilities and KL against the PyTorch / Python
- * references of tools/make_eeg_fixtures.py; a wrong class count; a window.
+ * references of tools/make_eeg_fixtures.py; a wrong class count; a window. The preset contract
+ * (src/core/presets/eeg.ts, run by tests/presetRunner.ts) writes the same submission.csv text and
+ * KL line as the process.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { paramsFromCli } from '../src/core/preset/derive';
+import { eegParamSpecs, eegPreset, eegPresetDef, type EegParams, type EegRow } from '../src/core/presets/eeg';
 import { cli } from './cliRunner';
+import { loadModel, runPreset } from './presetRunner';
 
 const ROOT = resolve(__dirname, '..');
 const FIX = resolve(ROOT, 'tests/fixtures/eeg');
@@ -53,7 +58,26 @@ describe('voxelbench spectrogram', () => {
     const kl = Number(/KL divergence: ([\d.]+) \(mean over 2 files with votes\)/.exec(r.stdout)?.[1]);
     expect(Math.abs(kl - klRef.votes.kl)).toBeLessThan(1e-5);
     expect(r.stdout).toMatch(/wrote .*submission\.csv: 3 files, 1 model .*; 2 failed/);
-  }, 120_000);
+
+    // the same through the preset contract: submission.csv text, refused files, table lines, KL line
+    const model = await loadModel(MODEL);
+    const votes = resolve(SAMPLES, 'votes.csv');
+    const run = await runPreset(eegPresetDef, [...readdirSync(DIR).sort().map((f) => join(DIR, f)), votes, MODEL], { model: [model] }, eegPreset, { score: true });
+    await model.release();
+    expect(run.exports['submission.csv']).toBe(readFileSync(out, 'utf8'));
+    expect(run.failed.map((f) => f.id)).toEqual(['bad_columns', 'cut']);
+    for (const f of run.failed) expect(r.stderr).toContain(`voxelbench: ${f.message.split('\n')[0]}`);
+    for (const w of run.readWarnings) expect(r.stderr).toContain(w);
+    for (const row of run.rows as EegRow[]) {
+      expect(r.stdout).toContain(`${row.eegId}\t${row.window.rows}\t${row.probabilities.map((v) => v.toFixed(4)).join('\t')}\t${row.top}\t`);
+      for (const w of row.warnings) expect(r.stderr).toContain(w);
+    }
+    const m = run.metric!;
+    expect([m.name, m.lowerIsBetter, m.score.toFixed(6)]).toEqual(['KL divergence', true, String(kl.toFixed(6))]);
+    expect(m.lines.at(-1)).toBe(r.stdout.trim().split('\n').at(-1));
+    expect(m.lines).toContain('no votes for real_eegmmidb_S001R03; left out of the KL');
+    expect(r.stderr).toContain('voxelbench: no votes for real_eegmmidb_S001R03; left out of the KL');
+  }, 180_000);
 
   it('two models are averaged; a window is taken from the given row', async () => {
     const out = join(tmp, 'two.csv');
@@ -67,7 +91,14 @@ describe('voxelbench spectrogram', () => {
     const wref = (ref.samples as unknown as Record<string, { probabilities: number[] }>).window.probabilities;
     expect(Math.max(...wr.map((v, j) => Math.abs(v - wref[j])))).toBeLessThan(1e-4);
     expect(w.stdout).toMatch(/sim_seizure_001\t60\/300\t/);
-  }, 120_000);
+    // the contract with the same flags: the same submission.csv
+    const model = await loadModel(MODEL);
+    const params = paramsFromCli<EegParams>(eegParamSpecs, { window: '100', 'window-rows': '60' }, eegPreset);
+    const run = await runPreset(eegPresetDef, [join(DIR, 'sim_seizure_001.parquet')], { model: [model] }, params);
+    await model.release();
+    expect(run.exports['submission.csv']).toBe(readFileSync(join(tmp, 'w.csv'), 'utf8'));
+    expect((run.rows as EegRow[])[0].window).toEqual({ start: 100, rows: 60 });
+  }, 180_000);
 
   it('a model with the wrong number of classes stops with a clear message', async () => {
     const r = await cli(['spectrogram', '--models', resolve(FIX, 'tiny_eeg_5class.onnx'), '--inputs', DIR, '--out', join(tmp, 'x.csv')]);

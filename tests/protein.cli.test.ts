@@ -2,10 +2,13 @@
  * `voxelbench protein` as a real process (tsx + onnxruntime-node): a folder with the two public
  * samples (+ masks in a separate --cells folder), a broken set (missing channel), a set with channels
  * of different sizes and a non-PNG channel; the demo model; cells.csv equal to the core run here,
- * submission.csv, the cell mAP line; a 5-class model refused; --segment and --rle counts.
+ * submission.csv, the cell mAP line; a 5-class model refused; --segment and --rle counts. The preset
+ * contract (src/core/presets/protein.ts, run by tests/presetRunner.ts) writes the same cells.csv and
+ * submission.csv text and the same mAP line as the process, also for the built-in segmentation scored
+ * against the given masks.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,8 +16,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { encode as encodePng } from 'fast-png';
 import { sessionOutputsPredictor } from '../src/core/ortPredictor';
-import { proteinParamsFromCard, proteinPreset } from '../src/core/presets/protein';
+import { paramsFromCli } from '../src/core/preset/derive';
+import { proteinParamsFromCard, proteinParamSpecs, proteinPreset, proteinPresetDef, type ProteinParams, type ProteinRow } from '../src/core/presets/protein';
 import { decodeBinaryMask, groupProteinFiles, readFovFiles, cellRows, cellsCsv, runProteinFov, type CellRow } from '../src/core/protein';
+import { loadModel, runPreset, type PresetRun } from './presetRunner';
 
 const ROOT = resolve(__dirname, '..');
 const SAMPLES = resolve(ROOT, 'public/samples/protein');
@@ -25,6 +30,19 @@ const CH = ['red', 'green', 'blue', 'yellow'];
 const tmp = mkdtempSync(join(tmpdir(), 'voxelbench-protein-'));
 const IMAGES = join(tmp, 'images');
 const CELLS = join(tmp, 'cells');
+const LABELS = join(SAMPLES, 'cell_labels.csv');
+const CARD = JSON.parse(readFileSync(resolve(ROOT, 'public/models/protein_localisation.json'), 'utf8'));
+const list = (dir: string) => readdirSync(dir).sort().map((f) => join(dir, f));
+
+/** The preset through its contract functions on what the CLI was given (the folders' listings, sorted). */
+async function contractRun(paths: string[], params: ProteinParams): Promise<PresetRun> {
+  const model = await loadModel(MODEL);
+  try {
+    return await runPreset(proteinPresetDef, [...paths, MODEL], { model: [model] }, params, { score: true });
+  } finally {
+    await model.release();
+  }
+}
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -85,7 +103,35 @@ describe('voxelbench protein (process)', () => {
     const s = readFileSync(sub, 'utf8').trim().split('\n');
     expect(s[0]).toBe('ID,ImageWidth,ImageHeight,PredictionString');
     expect(s.map((l) => l.split(',')[0]).slice(1)).toEqual(IDS);
-  }, 120_000);
+
+    // the same through the preset contract: both CSV texts, the refused sets, the table lines, the mAP line
+    const run = await contractRun([...list(IMAGES), ...list(CELLS), LABELS], params);
+    expect(run.exports['cells.csv']).toBe(csv);
+    expect(run.exports['submission.csv']).toBe(readFileSync(sub, 'utf8'));
+    expect(run.failed.map((f) => f.id)).toEqual(['broken', 'fake', 'sizes']);
+    for (const f of run.failed) expect(r.stderr).toContain(f.message.split('\n')[0]);
+    const rowsOut = run.rows as ProteinRow[];
+    for (const row of rowsOut) expect(r.stdout).toContain(`${row.id}\t${row.cellCount} cells (${row.cellsSource})\t${row.cells.length} cell labels\t`);
+    expect(JSON.parse(JSON.stringify(rowsOut))).toEqual(rowsOut); // rows are plain JSON
+    expect([run.metric!.name, run.metric!.lowerIsBetter]).toEqual(['cell mAP at IoU 0.6', false]);
+    expect(run.metric!.lines.at(-1)).toBe(r.stdout.split('\n').find((l) => l.startsWith('cell mAP')));
+  }, 180_000);
+
+  it('--segment --rle counts with given masks and labels: the contract scores the segmented cells against the masks as the CLI does', async () => {
+    const out = join(tmp, 'seg_scored.csv');
+    const r = await cli(['protein', '--models', MODEL, '--inputs', IMAGES, '--cells', CELLS, '--out', out, '--segment', '--rle', 'counts', '--labels', LABELS]);
+    expect(r.code, r.stderr).toBe(0);
+    const params = paramsFromCli<ProteinParams>(proteinParamSpecs, { segment: true, rle: 'counts' }, proteinParamsFromCard(CARD, proteinPreset));
+    const run = await contractRun([...list(IMAGES), ...list(CELLS), LABELS], params);
+    expect(run.exports['cells.csv']).toBe(readFileSync(out, 'utf8'));
+    const rowsOut = run.rows as ProteinRow[];
+    expect(rowsOut.map((x) => x.cellsSource)).toEqual(['segmented', 'segmented']);
+    // the segmented cells are not the given ones: IoUs below 1 are what the metric works on
+    expect(rowsOut[0].maskIous!.some(([, , v]) => v < 1)).toBe(true);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('cell mAP'));
+    expect(line).toMatch(/^cell mAP at IoU 0\.6: \d\.\d{4} over \d+ classes \(2 images\)/);
+    expect(run.metric!.lines.at(-1)).toBe(line);
+  }, 180_000);
 
   it('--segment (simple built-in segmentation) and --rle counts', async () => {
     const out = join(tmp, 'seg.csv');
@@ -95,7 +141,10 @@ describe('voxelbench protein (process)', () => {
     expect(r.stderr).toContain('cells from the simple built-in segmentation');
     const row = readFileSync(out, 'utf8').trim().split('\n')[1].split(',');
     expect(row[7]).toMatch(/^\d+( \d+)+$/);
-  }, 120_000);
+    // the contract with the CLI's --segment and --rle as values: the same cells.csv
+    const params = paramsFromCli<ProteinParams>(proteinParamSpecs, { segment: true, rle: 'counts' }, proteinParamsFromCard(CARD, proteinPreset));
+    expect((await contractRun(list(IMAGES), params)).exports['cells.csv']).toBe(readFileSync(out, 'utf8'));
+  }, 180_000);
 
   it('refuses a model with the wrong number of classes, and missing arguments, with exit code 2', async () => {
     const r = await cli(['protein', '--models', join(FIX, 'tiny_protein_5cls.onnx'), '--inputs', IMAGES, '--out', join(tmp, 'x.csv')]);

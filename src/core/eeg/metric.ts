@@ -5,6 +5,7 @@
  * clipped to [eps, 1 - eps] (eps = 1e-15, not renormalised); per row sum of p log(p / q) over the
  * classes with p != 0 (0 where p = 0, scipy's rel_entr convention); the score is the mean over rows.
  */
+import { parseCsvRows } from '../io/csv';
 import { InputError } from '../volume';
 
 /** Per-row KL and their mean (the Kaggle score). */
@@ -38,36 +39,17 @@ export interface VotesTable {
   warnings: string[];
 }
 
-function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (q) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') q = false;
-      else cur += ch;
-    } else if (ch === '"') q = true;
-    else if (ch === ',') {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur.trim());
-  return out;
-}
-
 /**
  * A votes CSV: `eeg_id` and one `<class>_vote` column per class (other columns ignored, e.g. HMS
  * train.csv). Several rows of one eeg_id are summed. Rows without votes are skipped with a warning.
  */
 export function parseVotesCsv(text: string, name: string, classes: readonly string[]): VotesTable {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '');
+  // core's CSV reader; fields are trimmed, and lines with only blanks are no rows
+  const lines = parseCsvRows(text)
+    .map((r) => r.map((f) => f.trim()))
+    .filter((r) => r.some((f) => f !== ''));
   if (lines.length === 0) throw new InputError(`${name}: the votes file is empty`);
-  const header = splitCsvLine(lines[0]).map((h) => h.toLowerCase());
+  const header = lines[0].map((h) => h.toLowerCase());
   const idCol = header.indexOf('eeg_id');
   const cols = classes.map((c) => header.indexOf(`${c.toLowerCase()}_vote`));
   const missing = classes.filter((_, i) => cols[i] < 0).map((c) => `${c}_vote`);
@@ -80,7 +62,7 @@ export function parseVotesCsv(text: string, name: string, classes: readonly stri
   const warnings: string[] = [];
   let merged = 0;
   for (let li = 1; li < lines.length; li++) {
-    const f = splitCsvLine(lines[li]);
+    const f = lines[li];
     const id = f[idCol];
     const v = cols.map((c) => Number(f[c]));
     if (!id || v.some((x) => !Number.isFinite(x) || x < 0)) {

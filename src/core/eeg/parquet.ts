@@ -7,7 +7,9 @@
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import type { FileMetaData } from 'hyparquet';
 import { InputError } from '../volume';
-import { EEG_CHAINS } from '../presets/eeg';
+
+/** The four bipolar chains of the HMS spectrograms, in column order. */
+export const EEG_CHAINS = ['LL', 'RL', 'LP', 'RP'] as const;
 
 /** Bin frequencies: k / 1024 * 200 Hz for k = 3 .. 102, as the column names write them (2 decimals, half up). */
 export function hmsFrequencyNames(): string[] {

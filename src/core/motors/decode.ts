@@ -1,9 +1,9 @@
 /**
  * Pure-JS image decoding for tomogram slices and stacks (no DOM: runs in Node, the worker and the
- * page): JPEG with jpeg-js, TIFF with UTIF (photopea), PNG with a small decoder over fflate.
+ * page): JPEG with jpeg-js, TIFF with core's one TIFF reader (src/core/io/tiff.ts, UTIF), PNG with a small decoder over fflate.
  *
  * Conversions to 8-bit gray, documented because the page (which may decode with the browser) and
- * the CLI must give the same voxels:
+ * the CLI must give the same voxels (TIFF pages are read by src/core/io/tiff.ts):
  * - gray images are taken as they are; RGB(A)/palette by PIL's `convert('L')` luma,
  *   (R * 19595 + G * 38470 + B * 7471 + 32768) >> 16 (so R = G = B = v gives v); alpha is ignored;
  * - 16-bit slices (PNG or TIFF) keep their high byte (v >> 8), as browsers do when they draw them;
@@ -14,13 +14,12 @@
  * not bit-identical to libjpeg-turbo (PIL, browsers).
  */
 import * as jpegNs from 'jpeg-js';
-import * as utifNs from 'utif';
 import { unzlibSync } from 'fflate';
+import { decodeTiffPage, openTiff, releaseTiffPage, tiffPageRgba, tiffPageSamples, tiffSpacing, type TiffFile } from '../io/tiff';
 import { InputError } from '../volume';
 import type { Tomogram } from './tomogram';
 
-// both are CommonJS: take the module object whether the loader (Node ESM, vitest, Vite) puts it on `default` or not
-const UTIF = ((utifNs as unknown as { default?: typeof utifNs }).default ?? utifNs) as typeof utifNs;
+// CommonJS: take the module object whether the loader (Node ESM, vitest, Vite) puts it on `default` or not
 const decodeJpeg = (((jpegNs as unknown as { default?: typeof jpegNs }).default ?? jpegNs) as typeof jpegNs).decode;
 
 export interface GrayImage {
@@ -176,117 +175,43 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number):
 }
 
 // ---------------------------------------------------------------------------------------------
-// TIFF (UTIF)
-
-type Ifd = utifNs.IFD;
-
-function tag(ifd: Ifd, t: number): number | undefined {
-  const v = ifd[`t${t}`] as number[] | undefined;
-  return Array.isArray(v) && typeof v[0] === 'number' ? v[0] : undefined;
-}
-
-function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
-  return bytes.slice().buffer as ArrayBuffer;
-}
-
-interface TiffPages {
-  buf: ArrayBuffer;
-  ifds: Ifd[];
-  pages: Ifd[];
-}
-
-function tiffPages(bytes: Uint8Array, name: string): TiffPages {
-  const buf = arrayBufferOf(bytes);
-  let ifds: Ifd[];
-  try {
-    ifds = UTIF.decode(buf);
-  } catch (e) {
-    throw new InputError(`${name}: not a readable TIFF (${(e as Error).message ?? e})`);
-  }
-  const pages = ifds.filter((d) => tag(d, 256) !== undefined && tag(d, 257) !== undefined);
-  if (pages.length === 0) throw new InputError(`${name}: the TIFF has no images`);
-  return { buf, ifds, pages };
-}
-
-type PageFormat = { bits: number; samples: number; format: number; photometric: number };
-
-function pageFormat(ifd: Ifd): PageFormat {
-  const bpsTag = ifd['t258'] as number[] | undefined;
-  return {
-    bits: bpsTag ? bpsTag[0] : 1,
-    samples: tag(ifd, 277) ?? (bpsTag ? bpsTag.length : 1),
-    format: tag(ifd, 339) ?? 1,
-    photometric: tag(ifd, 262) ?? 1,
-  };
-}
-
-function decodePage(t: TiffPages, ifd: Ifd, name: string, index: number): void {
-  try {
-    // UTIF takes the IFD list as a third argument (for JPEG tables in other IFDs); its types omit it
-    (UTIF.decodeImage as (b: ArrayBuffer, i: Ifd, all: Ifd[]) => void)(t.buf, ifd, t.ifds);
-  } catch (e) {
-    throw new InputError(`${name}: cannot decode TIFF page ${index + 1} (${(e as Error).message ?? e})`);
-  }
-  const { bits, samples } = pageFormat(ifd);
-  const need = Math.ceil((ifd.width * samples * bits) / 8) * ifd.height;
-  if (!ifd.data || ifd.data.length < need) throw new InputError(`${name}: TIFF page ${index + 1} is cut short or uses an unsupported compression`);
-}
+// TIFF (the one reader: src/core/io/tiff.ts)
 
 /** Gray 8-bit values of a decoded page (see the module comment for the conversions). */
-function pageToGray8(ifd: Ifd, f: PageFormat): Uint8Array {
-  const n = ifd.width * ifd.height;
-  const d = ifd.data;
+function pageToGray8(t: TiffFile, index: number): Uint8Array {
+  const f = t.pages[index];
+  const n = f.width * f.height;
   if (f.samples === 1 && f.bits === 8 && (f.photometric === 0 || f.photometric === 1)) {
-    const g = d.slice(0, n);
+    const g = tiffPageSamples(t, index) as Uint8Array;
     if (f.photometric === 0) for (let i = 0; i < n; i++) g[i] = 255 - g[i];
     return g;
   }
   if (f.samples === 1 && f.bits === 16 && f.format !== 3) {
+    const s = tiffPageSamples(t, index);
     const g = new Uint8Array(n);
-    for (let i = 0; i < n; i++) g[i] = d[2 * i + 1] ^ (f.format === 2 ? 0x80 : 0); // high byte (int16: offset binary)
+    for (let i = 0; i < n; i++) g[i] = ((s[i] >> 8) & 0xff) ^ (f.format === 2 ? 0x80 : 0); // high byte (int16: offset binary)
     if (f.photometric === 0) for (let i = 0; i < n; i++) g[i] = 255 - g[i];
     return g;
   }
   if (f.samples === 1 && (f.format === 3 || f.bits === 32)) {
     throw new InputError(`${f.bits}-bit ${f.format === 3 ? 'float' : 'integer'} TIFF slices are not supported in slice folders; use a multi-page TIFF stack or MRC`);
   }
-  return rgbaToGray(UTIF.toRGBA8(ifd), ifd.width, ifd.height);
+  return rgbaToGray(tiffPageRgba(t, index), f.width, f.height);
 }
 
 function tiffFirstPage(bytes: Uint8Array, name: string): GrayImage {
-  const t = tiffPages(bytes, name);
-  const ifd = t.pages[0];
-  decodePage(t, ifd, name, 0);
-  return { width: ifd.width, height: ifd.height, gray: pageToGray8(ifd, pageFormat(ifd)) };
+  const t = openTiff(bytes, name);
+  decodeTiffPage(t, 0);
+  return { width: t.pages[0].width, height: t.pages[0].height, gray: pageToGray8(t, 0) };
 }
 
-/** Numeric samples of a decoded single-channel 16/32-bit or float page. */
-function pageSamples(ifd: Ifd, f: PageFormat): ArrayLike<number> {
-  const n = ifd.width * ifd.height;
-  const d = ifd.data;
-  const view = new DataView(d.buffer, d.byteOffset, d.byteLength);
-  // UTIF turns 16-bit data little-endian; 32-bit data stays in the file's byte order
-  const le = f.bits === 16 ? true : (ifd as unknown as { isLE: boolean }).isLE;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    if (f.bits === 16) out[i] = f.format === 2 ? view.getInt16(2 * i, true) : view.getUint16(2 * i, true);
-    else if (f.format === 3) out[i] = view.getFloat32(4 * i, le);
-    else out[i] = f.format === 2 ? view.getInt32(4 * i, le) : view.getUint32(4 * i, le);
-  }
-  if (f.photometric === 0) for (let i = 0; i < n; i++) out[i] = -out[i];
+/** Numeric samples of a decoded single-channel 16/32-bit or float page (photometric 0: negated). */
+function pageSamples(t: TiffFile, index: number): ArrayLike<number> {
+  const s = tiffPageSamples(t, index);
+  if (t.pages[index].photometric !== 0) return s;
+  const out = new Float64Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = -s[i];
   return out;
-}
-
-/** Angstrom per pixel from an ImageJ description (unit=nm|micron|um|A) and XResolution, if given. */
-function tiffSpacing(ifd: Ifd): number | undefined {
-  const desc = (ifd['t270'] as unknown as string[] | undefined)?.[0];
-  const xres = tag(ifd, 282);
-  if (typeof desc !== 'string' || !xres || !(xres > 0)) return undefined;
-  const unit = /(?:^|\n)unit=([^\n]+)/.exec(desc)?.[1]?.trim().toLowerCase();
-  const perUnit: Record<string, number> = { nm: 10, nanometer: 10, micron: 1e4, um: 1e4, 'µm': 1e4, '\\u00b5m': 1e4, a: 1, 'å': 1, angstrom: 1 };
-  const f = unit ? perUnit[unit] : undefined;
-  return f ? Number((f / xres).toPrecision(6)) : undefined;
 }
 
 /**
@@ -295,16 +220,14 @@ function tiffSpacing(ifd: Ifd): number | undefined {
  * one page at a time, so that no wide copy of the stack is made); RGB pages by luma.
  */
 export function readTiffStack(bytes: Uint8Array, id: string, name = id): Tomogram {
-  const t = tiffPages(bytes, name);
+  const t = openTiff(bytes, name);
   const { pages } = t;
-  const w = tag(pages[0], 256)!;
-  const h = tag(pages[0], 257)!;
-  const f0 = pageFormat(pages[0]);
-  pages.forEach((p, i) => {
-    if (tag(p, 256) !== w || tag(p, 257) !== h) {
-      throw new InputError(`${id}: TIFF page ${i + 1} is ${tag(p, 256)} x ${tag(p, 257)} but page 1 is ${w} x ${h}; all pages must have the same size`);
+  const { width: w, height: h } = pages[0];
+  const f0 = pages[0];
+  pages.forEach((f, i) => {
+    if (f.width !== w || f.height !== h) {
+      throw new InputError(`${id}: TIFF page ${i + 1} is ${f.width} x ${f.height} but page 1 is ${w} x ${h}; all pages must have the same size`);
     }
-    const f = pageFormat(p);
     if (f.bits !== f0.bits || f.samples !== f0.samples || f.format !== f0.format) {
       throw new InputError(`${id}: TIFF page ${i + 1} has another pixel type (${f.bits}-bit x ${f.samples}) than page 1 (${f0.bits}-bit x ${f0.samples})`);
     }
@@ -313,38 +236,38 @@ export function readTiffStack(bytes: Uint8Array, id: string, name = id): Tomogra
   const data = new Uint8Array(n * pages.length);
   const wide = f0.samples === 1 && (f0.bits === 16 || f0.bits === 32);
   if (!wide) {
-    pages.forEach((p, z) => {
-      decodePage(t, p, name, z);
-      data.set(pageToGray8(p, f0), z * n);
-      (p as { data: Uint8Array | null }).data = null;
+    pages.forEach((_, z) => {
+      decodeTiffPage(t, z);
+      data.set(pageToGray8(t, z), z * n);
+      releaseTiffPage(t, z);
     });
   } else {
     let lo = Infinity;
     let hi = -Infinity;
-    pages.forEach((p, z) => {
-      decodePage(t, p, name, z);
-      const s = pageSamples(p, f0);
+    pages.forEach((_, z) => {
+      decodeTiffPage(t, z);
+      const s = pageSamples(t, z);
       for (let i = 0; i < n; i++) {
         const v = s[i];
         if (v < lo) lo = v;
         if (v > hi) hi = v;
       }
-      (p as { data: Uint8Array | null }).data = null;
+      releaseTiffPage(t, z);
     });
     const scale = hi > lo ? 255 / (hi - lo) : 0;
-    pages.forEach((p, z) => {
-      decodePage(t, p, name, z);
-      const s = pageSamples(p, f0);
+    pages.forEach((_, z) => {
+      decodeTiffPage(t, z);
+      const s = pageSamples(t, z);
       const o = z * n;
       for (let i = 0; i < n; i++) {
         const v = s[i];
         data[o + i] = v === v ? Math.floor((v - lo) * scale + 0.5) : 0;
       }
-      (p as { data: Uint8Array | null }).data = null;
+      releaseTiffPage(t, z);
     });
   }
   const tomo: Tomogram = { id, shape: [pages.length, h, w], data };
-  const sp = tiffSpacing(pages[0]);
+  const sp = tiffSpacing(t, 0);
   if (sp) tomo.spacing = sp;
   return tomo;
 }

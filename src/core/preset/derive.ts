@@ -36,7 +36,8 @@ function shareField(s: ParamSpec): ShareField {
     case 'number':
       return boundsField(s);
     case 'numbers':
-      return { ...boundsField(s), ...(numbersLength(s) === null ? { anyLength: true } : {}) };
+      // a broadcast value may come as one number (`patch=32` for 32, 32)
+      return { ...boundsField(s), ...(numbersLength(s) === null || s.broadcast ? { anyLength: true } : {}) };
     case 'choice':
       return { choices: s.choices };
     case 'choices':
@@ -71,6 +72,13 @@ export function paramsShareValues(specs: ParamSpecs, p: unknown): ShareValues {
   return out;
 }
 
+/** One number given for a broadcast 'numbers' value stands for every axis. */
+function broadcastOne(s: ParamSpec, v: ParamValue): ParamValue {
+  if (s.type !== 'numbers' || !s.broadcast || !Array.isArray(v) || v.length !== 1) return v;
+  const n = numbersLength(s);
+  return n === null ? v : (Array(n).fill(v[0]) as number[]);
+}
+
 /**
  * `base` with the link's values applied (only those the link had); values that break a rule the
  * link decoder cannot know (an exclusive bound, say) are left out with a problem each.
@@ -81,7 +89,7 @@ export function paramsFromShareValues<P>(specs: ParamSpecs, values: ShareValues,
   for (const s of specs) {
     const k = linkKey(s);
     if (!k || !(k in values)) continue;
-    const v = values[k];
+    const v = broadcastOne(s, values[k]);
     const e = checkParam(s, v);
     if (e) problems.push(`${k}: ${e}; the current value is kept.`);
     else params = setPath(params, s.key, v);
@@ -116,9 +124,13 @@ export function paramsFromCli<P>(specs: ParamSpecs, values: Record<string, strin
   for (const s of specs) {
     const f = cliFlag(s);
     if (!f) continue;
+    const also = (): void => {
+      for (const [k, v] of Object.entries(s.cliSets ?? {})) p = setPath(p, k, v);
+    };
     if (s.type === 'boolean') {
       if (values[f] === true) p = setPath(p, s.key, true);
       if (values[`no-${f}`] === true) p = setPath(p, s.key, false);
+      if (values[f] === true || values[`no-${f}`] === true) also();
       continue;
     }
     const raw = values[f];
@@ -128,6 +140,7 @@ export function paramsFromCli<P>(specs: ParamSpecs, values: Record<string, strin
     } catch (e) {
       throw new Error(`--${f}: ${(e as Error).message}`, { cause: e });
     }
+    also();
   }
   return p;
 }

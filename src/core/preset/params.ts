@@ -23,6 +23,8 @@ interface SpecBase {
   link?: string | false;
   /** CLI flag without dashes (default: the key in kebab case); false = no flag. */
   cli?: string | false;
+  /** Values (by key) that giving this flag also sets: EEG's `--window 100` is a start row and the window mode. */
+  cliSets?: Readonly<Record<string, ParamValue>>;
   /** Where a model card gives this value (dotted paths, first found wins), or a reader. */
   card?: CardSource | readonly CardSource[];
   /** Changing it does not change the models' outputs (applied live, no new run needed). */

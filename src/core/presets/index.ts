@@ -4,10 +4,14 @@
  * its Preset (see ./motors.ts) and one line here, plus its view (src/ui/<preset>/).
  */
 import type { AnyPreset, PresetKey } from '../preset/types';
+import { eegPresetDef } from './eeg';
 import { motorsPresetDef } from './motors';
+import { proteinPresetDef } from './protein';
 
 export const PRESET_DEFS: Partial<Record<PresetKey, AnyPreset>> = {
   motors: motorsPresetDef,
+  eeg: eegPresetDef,
+  protein: proteinPresetDef,
 };
 
 /** The preset with this id, or an Error listing the known ones. */

@@ -1,18 +1,19 @@
 /**
  * Reading HPA-style fields of view (no DOM: page, worker, Node): one grayscale PNG per channel
  * (`<id>_red.png`, `_green`, `_blue`, `_yellow`; 8- or 16-bit, fast-png), or one 4-channel TIFF
- * (4 samples per pixel, or 4 pages of one sample; 8 or 16 bit, UTIF), and cell masks as label
+ * (4 samples per pixel, or 4 pages of one sample; 8 or 16 bit, src/core/io/tiff.ts), and cell masks as label
  * images (`<id>_cells.png`, 8/16-bit PNG or TIFF, 0 = background). Values are kept as stored
  * (no 16 -> 8 bit reduction): the pipeline's scaling depends on the maximum.
  * Colour PNGs given as one channel take the maximum of R, G, B per pixel (a tinted or gray-as-RGB
  * channel image keeps its values); palette images are expanded first.
  */
 import { decode as decodePng } from 'fast-png';
-import * as utifNs from 'utif';
+import { decodeTiffPage, openTiff, releaseTiffPage, tiffPageSamples } from '../io/tiff';
 import { InputError } from '../volume';
-import { PROTEIN_CHANNELS, type ProteinChannel } from '../presets/protein';
 
-const UTIF = ((utifNs as unknown as { default?: typeof utifNs }).default ?? utifNs) as typeof utifNs;
+/** Channel order of the model input (HPA file suffixes). */
+export const PROTEIN_CHANNELS = ['red', 'green', 'blue', 'yellow'] as const;
+export type ProteinChannel = (typeof PROTEIN_CHANNELS)[number];
 
 export type ChannelData = Uint8Array | Uint16Array;
 
@@ -108,61 +109,27 @@ function unpackBits(packed: Uint8Array, width: number, height: number, depth: nu
   return out;
 }
 
-type Ifd = utifNs.IFD;
-const tag = (ifd: Ifd, t: number): number | undefined => {
-  const v = ifd[`t${t}`] as number[] | undefined;
-  return Array.isArray(v) && typeof v[0] === 'number' ? v[0] : undefined;
-};
-
 /**
- * The channels of a TIFF: one page with several samples per pixel (RGBA-like, chunky or planar)
- * or several one-sample pages; 8- or 16-bit unsigned integers.
+ * The channels of a TIFF (core's one TIFF reader, src/core/io/tiff.ts): one page with several
+ * samples per pixel (RGBA-like, chunky or planar) or several one-sample pages; 8- or 16-bit
+ * unsigned integers.
  */
 export function readTiffChannels(bytes: Uint8Array, name: string): { width: number; height: number; bits: 8 | 16; channels: ChannelData[] } {
-  const buf = bytes.slice().buffer as ArrayBuffer;
-  let ifds: Ifd[];
-  try {
-    ifds = UTIF.decode(buf);
-  } catch (e) {
-    throw new InputError(`${name}: not a readable TIFF (${(e as Error).message ?? e})`);
-  }
-  const pages = ifds.filter((d) => tag(d, 256) !== undefined && tag(d, 257) !== undefined);
-  if (pages.length === 0) throw new InputError(`${name}: the TIFF has no images`);
-  const width = tag(pages[0], 256)!;
-  const height = tag(pages[0], 257)!;
-  const n = width * height;
+  const t = openTiff(bytes, name);
+  const { width, height } = t.pages[0];
   const out: ChannelData[] = [];
   let bits: 8 | 16 = 8;
-  for (const [pi, p] of pages.entries()) {
-    if (tag(p, 256) !== width || tag(p, 257) !== height) {
-      throw new InputError(`${name}: TIFF page ${pi + 1} is ${tag(p, 256)} x ${tag(p, 257)} but page 1 is ${width} x ${height}`);
+  for (const [pi, p] of t.pages.entries()) {
+    if (p.width !== width || p.height !== height) {
+      throw new InputError(`${name}: TIFF page ${pi + 1} is ${p.width} x ${p.height} but page 1 is ${width} x ${height}`);
     }
-    const bps = (p['t258'] as number[] | undefined)?.[0] ?? 1;
-    const spp = tag(p, 277) ?? 1;
-    const format = tag(p, 339) ?? 1;
-    const planar = tag(p, 284) ?? 1;
-    if ((bps !== 8 && bps !== 16) || format !== 1) {
-      throw new InputError(`${name}: ${bps}-bit ${format === 3 ? 'float' : format === 2 ? 'signed' : ''} TIFF samples are not supported; use 8- or 16-bit unsigned images`);
+    if ((p.bits !== 8 && p.bits !== 16) || p.format !== 1) {
+      throw new InputError(`${name}: ${p.bits}-bit ${p.format === 3 ? 'float' : p.format === 2 ? 'signed' : ''} TIFF samples are not supported; use 8- or 16-bit unsigned images`);
     }
-    bits = bps === 16 ? 16 : bits;
-    try {
-      (UTIF.decodeImage as (b: ArrayBuffer, i: Ifd, all: Ifd[]) => void)(buf, p, ifds);
-    } catch (e) {
-      throw new InputError(`${name}: cannot decode TIFF page ${pi + 1} (${(e as Error).message ?? e})`);
-    }
-    const d = p.data;
-    const bytesPer = bps / 8;
-    if (!d || d.length < n * spp * bytesPer) throw new InputError(`${name}: TIFF page ${pi + 1} is cut short or uses an unsupported compression`);
-    const view = new DataView(d.buffer, d.byteOffset, d.byteLength);
-    for (let s = 0; s < spp; s++) {
-      const ch: ChannelData = bps === 16 ? new Uint16Array(n) : new Uint8Array(n);
-      for (let i = 0; i < n; i++) {
-        const k = planar === 2 ? s * n + i : i * spp + s;
-        // UTIF turns 16-bit samples little-endian
-        ch[i] = bps === 16 ? view.getUint16(2 * k, true) : d[k];
-      }
-      out.push(ch);
-    }
+    bits = p.bits === 16 ? 16 : bits;
+    decodeTiffPage(t, pi);
+    for (let s = 0; s < p.samples; s++) out.push(tiffPageSamples(t, pi, s) as ChannelData);
+    releaseTiffPage(t, pi);
   }
   if (bits === 16) for (let i = 0; i < out.length; i++) if (out[i] instanceof Uint8Array) out[i] = Uint16Array.from(out[i]);
   return { width, height, bits, channels: out };

@@ -6,6 +6,7 @@
  * precision envelope over recall (VOC 2010+); mAP = mean over classes with ground truth.
  * Reference: tools/make_protein_fixtures.py (average_precision_cells).
  */
+import { formatCsvRows, parseCsvRows } from '../io/csv';
 
 export interface MetricImage {
   id: string;
@@ -68,7 +69,24 @@ function envelopeAp(tp: number[], npos: number): number {
 }
 
 export function cellMap(images: MetricImage[], iouThreshold = 0.6): CellMapResult {
-  const ious = new Map(images.map((im) => [im.id, pairIous(im.pred, im.gt)]));
+  return cellMapFromIous(
+    images.map((im) => ({ id: im.id, ious: pairIous(im.pred, im.gt), gtClasses: im.gtClasses, preds: im.preds })),
+    iouThreshold,
+  );
+}
+
+/** One image for the metric with its mask IoUs already computed (pairIous(pred, gt)): what a batch row keeps. */
+export interface MetricIous {
+  id: string;
+  /** IoU by predicted cell, then ground-truth cell (pairs that overlap). */
+  ious: Map<number, Map<number, number>>;
+  gtClasses: Map<number, number[]>;
+  preds: { cell: number; cls: number; confidence: number }[];
+}
+
+/** cellMap on IoUs computed before (the same numbers: cellMap calls this). */
+export function cellMapFromIous(images: readonly MetricIous[], iouThreshold = 0.6): CellMapResult {
+  const ious = new Map(images.map((im) => [im.id, im.ious]));
   const classes = new Set<number>();
   for (const im of images) {
     for (const cl of im.gtClasses.values()) cl.forEach((c) => classes.add(c));
@@ -113,21 +131,20 @@ export function cellMap(images: MetricImage[], iouThreshold = 0.6): CellMapResul
   return { mAP: vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : NaN, ap, positives, iouThreshold };
 }
 
-/** `ID,cell,Label` ground truth (public/samples/protein/cell_labels.csv): image id -> cell -> classes. */
+/** `ID,cell,Label` ground truth (public/samples/protein/cell_labels.csv): image id -> cell -> classes. Read with core's CSV reader. */
 export function parseCellLabelsCsv(text: string, name = 'cell_labels.csv'): Map<string, Map<number, number[]>> {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const head = lines[0]?.split(',').map((s) => s.trim().toLowerCase()) ?? [];
+  const rows = parseCsvRows(text).filter((r) => r.some((f) => f.trim() !== ''));
+  const head = rows[0]?.map((s) => s.trim().toLowerCase()) ?? [];
   const iId = head.indexOf('id');
   const iCell = head.indexOf('cell');
   const iLab = head.indexOf('label');
-  if (iId < 0 || iCell < 0 || iLab < 0) throw new Error(`${name}: needs the columns ID, cell, Label (got ${lines[0] ?? 'an empty file'})`);
+  if (iId < 0 || iCell < 0 || iLab < 0) throw new Error(`${name}: needs the columns ID, cell, Label (got ${rows[0] ? formatCsvRows([rows[0]]).trimEnd() : 'an empty file'})`);
   const out = new Map<string, Map<number, number[]>>();
-  lines.slice(1).forEach((l, i) => {
-    const f = l.split(',');
+  rows.slice(1).forEach((f, i) => {
     const cell = Number(f[iCell]);
     const labels = (f[iLab] ?? '').trim().split(/[ |]+/).filter(Boolean).map(Number);
-    if (!Number.isInteger(cell) || labels.some((v) => !Number.isInteger(v))) throw new Error(`${name}: line ${i + 2} is not 'ID,cell,Label' with whole numbers: ${l}`);
-    const id = f[iId].trim();
+    if (!Number.isInteger(cell) || labels.some((v) => !Number.isInteger(v))) throw new Error(`${name}: line ${i + 2} is not 'ID,cell,Label' with whole numbers: ${formatCsvRows([f]).trimEnd()}`);
+    const id = (f[iId] ?? '').trim();
     if (!out.has(id)) out.set(id, new Map());
     out.get(id)!.set(cell, labels);
   });
