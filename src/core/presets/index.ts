@@ -5,9 +5,11 @@
  */
 import type { AnyPreset, PresetKey } from '../preset/types';
 import { motorsPresetDef } from './motors';
+import { spinePresetDef } from './spine';
 
 export const PRESET_DEFS: Partial<Record<PresetKey, AnyPreset>> = {
   motors: motorsPresetDef,
+  spine: spinePresetDef,
 };
 
 /** The preset with this id, or an Error listing the known ones. */
