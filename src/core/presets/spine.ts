@@ -10,7 +10,6 @@ import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs, type Pa
 import type { MetricReport, ModelRole, Preset, RunProgress } from '../preset/types';
 import type { ModelInfo } from '../onnx/model';
 import { InputError } from '../volume';
-import type { SliceOrder } from '../spine/dicom';
 import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv, type SpineLabel, type SpineStudyPrediction } from '../spine/export';
 import { readSpineSource, resultInItemSpace, safeFileName, spineMasksNifti, type SpineItem } from '../spine/item';
 import { runSpinePipeline, spineProgressFraction, type SpineProgress, type SpineResult, type VertebraRow } from '../spine/pipeline';
@@ -232,26 +231,14 @@ export interface SpineRunProgress extends RunProgress {
  */
 export type SpineItemResult = SpineResult;
 
-/** A batch row: one series' vertebra table and fracture values (plain JSON). */
-export interface SpineRow {
-  /** The study id (StudyInstanceUID, or the folder / file name when there is none): submission.csv's row ids. */
-  id: string;
-  source: string;
-  kind: 'dicom' | 'nifti';
-  studyUid: string;
-  seriesUid: string;
-  description: string;
-  seriesIndex: number;
-  shape: [number, number, number];
-  spacing: number[];
-  order: SliceOrder | null;
+/** A batch row: one series' vertebra table and fracture values (plain JSON); `id` is the study id that submission.csv's row ids use. */
+export type SpineRow = Pick<SpineItem, 'id' | 'source' | 'kind' | 'studyUid' | 'seriesUid' | 'description' | 'seriesIndex' | 'shape' | 'spacing' | 'order' | 'warnings'> & {
   /** C1..C7 in the CT's voxel order. */
   vertebrae: VertebraRow[];
   patientOverall?: number;
   patientSource?: 'head' | 'product';
   timings: SpineResult['timings'];
-  warnings: string[];
-}
+};
 
 /** One prediction per study, in batch order: the first row of each study (a source's largest series comes first). */
 export function spineStudyPredictions(rows: readonly SpineRow[]): SpineStudyPrediction[] {
@@ -280,24 +267,15 @@ export function spinePresetMetric(rows: readonly SpineRow[], labels: Map<string,
 
 const inputRank = (info: ModelInfo): number => (info.inputs.length === 1 ? info.inputs[0].dims.length : -1);
 
-const spineModels: readonly ModelRole<SpineParams>[] = [
-  {
-    role: 'seg',
-    label: 'segmentation model',
-    min: 1,
-    cli: 'seg',
-    check: (info, name, p) => checkSpineModel({ name, inputs: info.inputs, outputs: info.outputs }, 'seg', p),
-    accepts: (info) => inputRank(info) === 5,
-  },
-  {
-    role: 'cls',
-    label: 'fracture model',
-    min: 0,
-    cli: 'cls',
-    check: (info, name, p) => checkSpineModel({ name, inputs: info.inputs, outputs: info.outputs }, 'cls', p),
-    accepts: (info) => inputRank(info) === 4,
-  },
-];
+/** A model role: stage 1 ('seg') takes a 5D input, stage 2 ('cls') a 4D one; checked against the values by checkSpineModel. */
+const spineModel = (role: 'seg' | 'cls', label: string, min: number, rank: number): ModelRole<SpineParams> => ({
+  role,
+  label,
+  min,
+  cli: role,
+  check: (info, name, p) => checkSpineModel({ name, inputs: info.inputs, outputs: info.outputs }, role, p),
+  accepts: (info) => inputRank(info) === rank,
+});
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -315,7 +293,7 @@ export const spinePresetDef: Preset<SpineParams, SpineItem, SpineItemResult, Spi
     read: (source, files, params, opts) => readSpineSource(source, files, params.order, opts),
     itemId: (item) => item.id,
   },
-  models: spineModels,
+  models: [spineModel('seg', 'segmentation model', 1, 5), spineModel('cls', 'fracture model', 0, 4)],
   async run(item, models, params, opts = {}) {
     const seg = (models.seg ?? []).map((m) => m.predictor);
     const cls = (models.cls ?? []).map((m) => m.outputs);
