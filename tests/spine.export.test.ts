@@ -63,4 +63,24 @@ describe('CSV', () => {
     expect(() => parseSpineLabelsCsv('StudyInstanceUID,patient_overall,C1,C2,C3,C4,C5,C6,C7\nx,1,0,0,2,0,0,0,0\n', 'l.csv')).toThrow("l.csv, line 2: C3 must be 0 or 1, got '2'");
     expect(() => parseSpineLabelsCsv('', 'l.csv')).toThrow('l.csv: the file is empty');
   });
+
+  it("labels and submissions are read with core's CSV reader: BOM, CRLF, quotes, blank lines, any column order", () => {
+    const text = '\uFEFF"C7",C6,C5,C4,C3,C2,C1,patient_overall,"StudyInstanceUID",notes\r\n0,0,1,0,0,0,0,1,"1.2.3","fracture, C5"\r\n\r\n  \r\n0,0,0,0,0,0,0,0, 4.5.6 ,"a ""quoted"" note\non two lines"\r\n';
+    const labels = parseSpineLabelsCsv(text, 'l.csv');
+    expect([...labels.entries()]).toEqual([
+      ['1.2.3', { patient_overall: 1, C: [0, 0, 0, 0, 1, 0, 0] }],
+      ['4.5.6', { patient_overall: 0, C: [0, 0, 0, 0, 0, 0, 0] }],
+    ]);
+    const head = 'StudyInstanceUID,patient_overall,C1,C2,C3,C4,C5,C6,C7\n';
+    expect(() => parseSpineLabelsCsv(`${head}a,0,0,0,0,0,0,0,0\n\nb,0,0,0,0,0,0,0,\n`, 'l.csv')).toThrow("l.csv, line 3: C7 must be 0 or 1, got ''");
+    expect(() => parseSpineLabelsCsv(`${head}a,0,0,0,0,0,0,0,0\na,1,0,0,0,0,0,0,0\n`, 'l.csv')).toThrow('l.csv, line 3: StudyInstanceUID a appears twice');
+    expect(() => parseSpineLabelsCsv(`${head},0,0,0,0,0,0,0,0\n`, 'l.csv')).toThrow('l.csv, line 2: empty StudyInstanceUID');
+    expect(() => parseSpineLabelsCsv(' \n\n', 'l.csv')).toThrow('l.csv: the file is empty');
+
+    const back = parseSpineSubmissionCsv('row_id,fractured\r\n"1.2.3_C1",0.25\r\n\r\n1.2.3_patient_overall,1e-4\r\n');
+    expect(back).toEqual([{ studyUid: '1.2.3', vertebrae: [{ name: 'C1', fracture: 0.25 }], patientOverall: 1e-4 }]);
+    expect(() => parseSpineSubmissionCsv('row_id,prob\n', 's.csv')).toThrow('s.csv: expected the header row_id,fractured');
+    expect(() => parseSpineSubmissionCsv('row_id,fractured\n1.2.3_C9,0.5\n', 's.csv')).toThrow('s.csv, line 2: expected {StudyInstanceUID}_C1..C7|patient_overall,value');
+    expect(() => parseSpineSubmissionCsv('row_id,fractured\n1.2.3_C1,x\n', 's.csv')).toThrow(InputError);
+  });
 });

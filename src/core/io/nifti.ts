@@ -374,5 +374,6 @@ export function writeNifti(vol: Volume, opts: NiftiWriteOptions = {}): Uint8Arra
   for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) f32(280 + 16 * r + 4 * c, vol.affine[r][c]);
   text(344, 'n+1', 3); // magic "n+1\0"; bytes 348..351 (extension flag) stay 0
   out.set(bytesOf(vol.data), offset); // little-endian, as in memory
-  return opts.gzip === false ? out : gzipSync(out);
+  // mtime 0: the same volume gives the same bytes (shards and merge, reruns)
+  return opts.gzip === false ? out : gzipSync(out, { mtime: 0 });
 }

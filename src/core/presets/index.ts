@@ -7,9 +7,11 @@ import type { AnyPreset, PresetKey } from '../preset/types';
 import { eegPresetDef } from './eeg';
 import { motorsPresetDef } from './motors';
 import { proteinPresetDef } from './protein';
+import { spinePresetDef } from './spine';
 
 export const PRESET_DEFS: Partial<Record<PresetKey, AnyPreset>> = {
   motors: motorsPresetDef,
+  spine: spinePresetDef,
   eeg: eegPresetDef,
   protein: proteinPresetDef,
 };

@@ -1,11 +1,21 @@
 /**
  * The "Cervical spine CT" preset: C1..C7 segmentation and fracture detection as in the RSNA 2022
- * Cervical Spine Fracture Detection first-place pipeline (spec `pipelines.md` section 2). Plain data,
- * JSON-serialisable; every value is editable.
+ * Cervical Spine Fracture Detection first-place pipeline (spec `pipelines.md` section 2). Every value
+ * is declared once in `spineParamSpecs`; defaults, validation, model cards, links, sessions, the form
+ * and the CLI flags come from there. `spinePresetDef` is the pipeline on the preset contract
+ * (src/core/preset/types.ts): DICOM study folders and NIfTI CTs in, masks in the CT's space and
+ * submission.csv out, the RSNA 2022 weighted log loss against train.csv.
  */
+import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs, type ParamValue } from '../preset/params';
+import type { MetricReport, ModelRole, Preset, RunProgress } from '../preset/types';
+import type { ModelInfo } from '../onnx/model';
+import { InputError } from '../volume';
+import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv, type SpineLabel, type SpineStudyPrediction } from '../spine/export';
+import { readSpineSource, resultInItemSpace, safeFileName, spineMasksNifti, type SpineItem } from '../spine/item';
+import { runSpinePipeline, spineProgressFraction, type SpineProgress, type SpineResult, type VertebraRow } from '../spine/pipeline';
+import { sortSpinePaths } from '../spine/sources';
 
-export const VERTEBRAE = ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7'] as const;
-export type Vertebra = (typeof VERTEBRAE)[number];
+export { VERTEBRAE, type Vertebra } from '../spine/vertebrae';
 
 export type SpineOrder = 'position' | 'filename';
 export type SpineLayout = 'slices-last' | 'slices-first';
@@ -46,22 +56,94 @@ export interface SpineParams {
   patient: 'head' | 'product';
 }
 
-export const spinePreset: SpineParams = {
-  order: 'position',
-  sliceCount: 128,
-  size: 128,
-  layout: 'slices-last',
-  channels: 3,
-  threshold: 0.2,
-  fallbackThreshold: 0.05,
-  cropSlices: 15,
-  cropChannels: 5,
-  cropSize: 224,
-  cropBatch: 105,
-  clampLow: 1e-4,
-  clampHigh: 0.9999,
-  patient: 'head',
-};
+const ORDERS: readonly SpineOrder[] = ['position', 'filename'];
+const LAYOUTS: readonly SpineLayout[] = ['slices-last', 'slices-first'];
+
+type Card = Record<string, unknown>;
+/** A stage-2 card (preset 'spine-fracture') gives the crop values; every other card is read as a stage-1 card. */
+const isFractureCard = (card: Card): boolean => card.preset === 'spine-fracture';
+type CardRead = (v: unknown, card: Card) => ParamValue | undefined;
+const segCard = (read: CardRead): CardRead => (v, card) => (isFractureCard(card) ? undefined : read(v, card));
+const fractureCard = (read: CardRead): CardRead => (v, card) => (isFractureCard(card) ? read(v, card) : undefined);
+const positiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
+/** A stage-1 card's tensor layout: preprocessing.layout '(N, C, rows, cols, slices)' or '(N, C, slices, rows, cols)'. */
+function cardLayout(card: Card): SpineLayout | undefined {
+  const prep = card.preprocessing;
+  const layout = typeof prep === 'object' && prep !== null && !Array.isArray(prep) ? (prep as Card).layout : undefined;
+  if (typeof layout !== 'string') return undefined;
+  const l = layout.replace(/\s+/g, '').toLowerCase();
+  if (l.includes('rows,cols,slices')) return 'slices-last';
+  if (l.includes('slices,rows,cols')) return 'slices-first';
+  throw new Error(`model card: unknown preprocessing.layout ${JSON.stringify(layout)}`);
+}
+
+/** inference.inputSize as (slices, rows) in the card's layout (slices-last: (rows, cols, slices); slices-first: (slices, rows, cols)); rows must equal cols. */
+function cardInputSize(v: unknown, card: Card): { slices: number; rows: number } | undefined {
+  if (!Array.isArray(v) || v.length !== 3 || !v.every(positiveInt)) return undefined;
+  const slicesLast = (cardLayout(card) ?? 'slices-last') === 'slices-last';
+  const [slices, rows, cols] = slicesLast ? [v[2], v[0], v[1]] : [v[0], v[1], v[2]];
+  if (cols !== rows) throw new Error(`model card: inference.inputSize ${v.join(' x ')} must have rows = cols`);
+  return { slices, rows };
+}
+
+/**
+ * Every value of the preset, declared once. Model cards: a stage-1 card (preset 'spine-seg') sets the
+ * layout, sliceCount/size (inference.inputSize in the card's layout), the thresholds
+ * (inference.maskThreshold / maskFallbackThreshold) and the slice order (sliceOrder 'head first' ->
+ * position); a stage-2 card ('spine-fracture') sets cropSize (inference.roi) and cropBatch (inference.swBatch).
+ */
+export const spineParamSpecs: ParamSpecs = [
+  {
+    key: 'order', label: 'order', type: 'choice', choices: ORDERS, choiceLabels: { position: 'ImagePositionPatient, head first', filename: 'number in the file name (the original)' },
+    default: 'position', group: 'input', help: 'DICOM slice order: along the slice normal, head first (what the model expects), or by the number in the file name',
+    card: { path: 'preprocessing.sliceOrder', read: segCard((v) => (typeof v === 'string' && /head first|ImagePositionPatient/i.test(v) ? 'position' : undefined)) },
+  },
+  {
+    key: 'sliceCount', label: 'slice count', type: 'number', integer: true, min: 1, default: 128, unit: 'slices', group: 'segmentation',
+    help: 'slices sampled for stage 1: round(quantile(range(n), linspace(0, 1, count)))',
+    card: { path: 'inference.inputSize', read: segCard((v, card) => cardInputSize(v, card)?.slices) },
+  },
+  {
+    key: 'size', label: 'size', type: 'number', integer: true, min: 1, default: 128, unit: 'pixels', group: 'segmentation',
+    help: 'in-plane size each sampled slice is resized to (area interpolation)',
+    card: { path: 'inference.inputSize', read: segCard((v, card) => cardInputSize(v, card)?.rows) },
+  },
+  {
+    key: 'layout', label: 'layout', type: 'choice', choices: LAYOUTS, choiceLabels: { 'slices-last': '(N, C, rows, cols, slices), the original', 'slices-first': '(N, C, slices, rows, cols)' },
+    default: 'slices-last', group: 'segmentation', help: 'axis order of the stage-1 tensor',
+    card: { path: 'preprocessing.layout', read: segCard((_v, card) => cardLayout(card)) },
+  },
+  { key: 'channels', label: 'channels', type: 'number', integer: true, min: 1, default: 3, group: 'segmentation', advanced: true, help: 'channels the normalised volume is repeated to' },
+  {
+    key: 'threshold', label: 'threshold', type: 'number', min: 0, minExclusive: true, max: 1, maxExclusive: true, default: 0.2, step: 0.05, group: 'masks',
+    help: 'mask threshold on the sigmoid probability per vertebra',
+    card: { path: 'inference.maskThreshold', read: segCard((v) => (typeof v === 'number' ? v : undefined)) },
+  },
+  {
+    key: 'fallbackThreshold', label: 'fallback threshold', type: 'number', min: 0, minExclusive: true, max: 1, maxExclusive: true, default: 0.05, step: 0.01, group: 'masks', cli: 'fallback',
+    help: 'used for a vertebra with no voxel above the threshold; at most the threshold',
+    card: { path: 'inference.maskFallbackThreshold', read: segCard((v) => (typeof v === 'number' ? v : undefined)) },
+  },
+  { key: 'cropSlices', label: 'crop slices', type: 'number', integer: true, min: 1, default: 15, unit: 'slices', group: 'fracture', help: 'stage 2: slices per vertebra, evenly spaced over its z range' },
+  { key: 'cropChannels', label: 'crop channels', type: 'number', integer: true, min: 1, default: 5, unit: 'slices', group: 'fracture', advanced: true, help: 'stage 2: neighbouring stored slices per crop slice (ind - 2 .. ind + 2); the mask is one more channel' },
+  {
+    key: 'cropSize', label: 'crop size', type: 'number', integer: true, min: 1, default: 224, unit: 'pixels', group: 'fracture', help: 'stage 2: crop size (bilinear)',
+    card: { path: 'inference.roi', read: fractureCard((v) => (Array.isArray(v) && v.length === 2 && v[0] === v[1] && positiveInt(v[0]) ? v[0] : undefined)) },
+  },
+  {
+    key: 'cropBatch', label: 'crop batch', type: 'number', integer: true, min: 1, default: 105, group: 'fracture', help: 'stage 2: crops per model call',
+    card: { path: 'inference.swBatch', read: fractureCard((v) => (positiveInt(v) ? v : undefined)) },
+  },
+  { key: 'clampLow', label: 'clamp low', type: 'number', min: 0, minExclusive: true, max: 1, maxExclusive: true, default: 1e-4, group: 'fracture', advanced: true, help: 'C_k = clamp(mean sigmoid, low, high)' },
+  { key: 'clampHigh', label: 'clamp high', type: 'number', min: 0, minExclusive: true, max: 1, maxExclusive: true, default: 0.9999, group: 'fracture', advanced: true, help: 'C_k = clamp(mean sigmoid, low, high)' },
+  {
+    key: 'patient', label: 'patient', type: 'choice', choices: ['head', 'product'], choiceLabels: { head: "the models' patient head (else the product)", product: '1 - prod(1 - C_k)' },
+    default: 'head', group: 'fracture', help: 'where patient_overall comes from',
+  },
+];
+
+export const spinePreset: SpineParams = paramDefaults<SpineParams>(spineParamSpecs);
 
 export const spinePresetInfo = {
   id: 'spine',
@@ -77,79 +159,27 @@ export const spinePresetInfo = {
   derived: [] as string[],
 } as const;
 
-/** The subset of a model card (public/models/spine_*.json) that the preset reads. */
-export interface SpineModelCard {
-  preset?: string;
-  inputs?: { shape?: (number | string)[] }[];
-  preprocessing?: { layout?: string; sliceOrder?: string };
-  inference?: { inputSize?: number[]; maskThreshold?: number; maskFallbackThreshold?: number; swBatch?: number; roi?: number[] };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
- * The preset values a model card gives: a stage-1 card (preset 'spine-seg') sets layout (from
- * preprocessing.layout: '(N, C, rows, cols, slices)' = slices-last, '(N, C, slices, rows, cols)' =
- * slices-first), sliceCount/size (inference.inputSize), thresholds (inference.maskThreshold /
- * maskFallbackThreshold) and the slice order (sliceOrder 'head first' -> position); a stage-2 card
- * ('spine-fracture') sets cropSize (inference.roi) and cropBatch (inference.swBatch).
+ * The preset values a model card gives (only those: a stage-1 and a stage-2 card add up); see
+ * `spineParamSpecs` for which card paths set which value. Throws an Error naming the card path
+ * for a value in a wrong form.
  */
 export function spineParamsFromCard(card: unknown): Partial<SpineParams> {
-  if (!isObject(card)) throw new Error('model card: expected a JSON object');
-  const c = card as SpineModelCard;
-  const out: Partial<SpineParams> = {};
-  const inf = isObject(c.inference) ? c.inference : {};
-  const prep = isObject(c.preprocessing) ? c.preprocessing : {};
-  if (c.preset === 'spine-fracture') {
-    const roi = inf.roi;
-    if (Array.isArray(roi) && roi.length === 2 && roi[0] === roi[1] && Number.isInteger(roi[0]) && roi[0] > 0) out.cropSize = roi[0];
-    if (typeof inf.swBatch === 'number' && Number.isInteger(inf.swBatch) && inf.swBatch > 0) out.cropBatch = inf.swBatch;
-    return out;
-  }
-  if (typeof prep.layout === 'string') {
-    const l = prep.layout.replace(/\s+/g, '').toLowerCase();
-    if (l.includes('rows,cols,slices')) out.layout = 'slices-last';
-    else if (l.includes('slices,rows,cols')) out.layout = 'slices-first';
-    else throw new Error(`model card: unknown preprocessing.layout ${JSON.stringify(prep.layout)}`);
-  }
-  const size = inf.inputSize;
-  if (Array.isArray(size) && size.length === 3 && size.every((s) => Number.isInteger(s) && s > 0)) {
-    // slices-last: (rows, cols, slices); slices-first: (slices, rows, cols)
-    const slicesLast = (out.layout ?? 'slices-last') === 'slices-last';
-    out.sliceCount = slicesLast ? size[2] : size[0];
-    out.size = slicesLast ? size[0] : size[1];
-    if ((slicesLast ? size[1] : size[2]) !== out.size) throw new Error(`model card: inference.inputSize ${size.join(' x ')} must have rows = cols`);
-  }
-  if (typeof inf.maskThreshold === 'number') out.threshold = inf.maskThreshold;
-  if (typeof inf.maskFallbackThreshold === 'number') out.fallbackThreshold = inf.maskFallbackThreshold;
-  if (typeof prep.sliceOrder === 'string' && /head first|ImagePositionPatient/i.test(prep.sliceOrder)) out.order = 'position';
-  return out;
+  return paramsFromCard<Partial<SpineParams>>(spineParamSpecs, card, {});
 }
 
-/** Checks the values a user can edit; returns a list of problems (empty when fine). */
-export function validateSpineParams(p: SpineParams): string[] {
+/** The rules across values (each applies when its values are fine on their own). */
+export function spineCrossRules(p: SpineParams): string[] {
   const errs: string[] = [];
-  const posInt = (v: number, what: string) => {
-    if (!Number.isInteger(v) || v < 1) errs.push(`${what} must be a positive integer, got ${v}`);
-  };
-  posInt(p.sliceCount, 'slice count');
-  posInt(p.size, 'size');
-  posInt(p.channels, 'channels');
-  posInt(p.cropSlices, 'crop slices');
-  posInt(p.cropChannels, 'crop channels');
-  posInt(p.cropSize, 'crop size');
-  posInt(p.cropBatch, 'crop batch');
-  if (p.order !== 'position' && p.order !== 'filename') errs.push(`order must be position or filename, got ${String(p.order)}`);
-  if (p.layout !== 'slices-last' && p.layout !== 'slices-first') errs.push(`layout must be slices-last or slices-first, got ${String(p.layout)}`);
-  if (!(p.threshold > 0 && p.threshold < 1)) errs.push(`threshold must be in (0, 1), got ${p.threshold}`);
-  if (!(p.fallbackThreshold > 0 && p.fallbackThreshold <= p.threshold)) {
-    errs.push(`fallback threshold must be in (0, threshold], got ${p.fallbackThreshold}`);
-  }
-  if (!(p.clampLow > 0 && p.clampLow < p.clampHigh && p.clampHigh < 1)) errs.push(`clamp must satisfy 0 < low < high < 1, got ${p.clampLow}, ${p.clampHigh}`);
-  if (p.patient !== 'head' && p.patient !== 'product') errs.push(`patient must be head or product, got ${String(p.patient)}`);
+  const ok = (v: number) => v > 0 && v < 1;
+  if (ok(p.threshold) && ok(p.fallbackThreshold) && !(p.fallbackThreshold <= p.threshold)) errs.push(`fallback threshold must be in (0, threshold], got ${p.fallbackThreshold}`);
+  if (ok(p.clampLow) && ok(p.clampHigh) && !(p.clampLow < p.clampHigh)) errs.push(`clamp must satisfy 0 < low < high < 1, got ${p.clampLow}, ${p.clampHigh}`);
   return errs;
+}
+
+/** Checks the values a user can edit; returns a list of problems (empty when fine): each value's, then the rules across values. */
+export function validateSpineParams(p: SpineParams): string[] {
+  return [...validateParams(spineParamSpecs, p), ...spineCrossRules(p)];
 }
 
 /** A model's declared input/output dims (numbers fixed, strings symbolic), e.g. from inspectModel. */
@@ -184,3 +214,146 @@ export function checkSpineModel(m: SpineModelIo, role: 'seg' | 'cls', p: SpinePa
   }
   return errs;
 }
+
+// ---------------------------------------------------------------------------------------------
+// the preset contract
+
+/** What a run reports: the stage's own counts (done of total), and the run's clock over all stages. */
+export interface SpineRunProgress extends RunProgress {
+  stage: SpineProgress['stage'];
+  /** Fraction (0..1) of the series' run. */
+  fraction: number;
+}
+
+/**
+ * The result of one series: the pipeline's, with the labels (0 = background, k = C_k) and the
+ * vertebra rows in the CT's own voxel order (a NIfTI's flips undone); no grid probabilities.
+ */
+export type SpineItemResult = SpineResult;
+
+/** A batch row: one series' vertebra table and fracture values (plain JSON); `id` is the study id that submission.csv's row ids use. */
+export type SpineRow = Pick<SpineItem, 'id' | 'source' | 'kind' | 'studyUid' | 'seriesUid' | 'description' | 'seriesIndex' | 'shape' | 'spacing' | 'order' | 'warnings'> & {
+  /** C1..C7 in the CT's voxel order. */
+  vertebrae: VertebraRow[];
+  patientOverall?: number;
+  patientSource?: 'head' | 'product';
+  timings: SpineResult['timings'];
+};
+
+/** One prediction per study, in batch order: the first row of each study (a source's largest series comes first). */
+export function spineStudyPredictions(rows: readonly SpineRow[]): SpineStudyPrediction[] {
+  const seen = new Set<string>();
+  const out: SpineStudyPrediction[] = [];
+  for (const r of rows) {
+    if (seen.has(r.id)) continue;
+    seen.add(r.id);
+    out.push({ studyUid: r.id, vertebrae: r.vertebrae, patientOverall: r.patientOverall });
+  }
+  return out;
+}
+
+/** The fracture stage ran for every row (submission.csv and the metric need it). */
+export const hasFractureStage = (rows: readonly SpineRow[]): boolean => rows.length > 0 && rows.every((r) => r.patientOverall !== undefined);
+
+/** The RSNA 2022 weighted log loss of the rows (one per study) against train.csv labels, with the CLI's line. */
+export function spinePresetMetric(rows: readonly SpineRow[], labels: Map<string, SpineLabel>): MetricReport {
+  if (!hasFractureStage(rows)) throw new InputError('the weighted log loss needs fracture probabilities: add a fracture model (stage 2)');
+  const preds = spineStudyPredictions(rows);
+  const m = spineMetric(labels, preds);
+  if (m.rows === 0) throw new InputError(`none of the ${preds.length} studies is in the labels`);
+  const line = `RSNA 2022 weighted log loss: ${m.loss.toFixed(4)} (${m.perStudy.length} studies, ${m.rows} rows${m.missing.length ? `; ${m.missing.length} labelled studies not predicted` : ''})`;
+  return { name: 'RSNA 2022 weighted log loss', score: m.loss, lowerIsBetter: true, lines: [line] };
+}
+
+const inputRank = (info: ModelInfo): number => (info.inputs.length === 1 ? info.inputs[0].dims.length : -1);
+
+/** A model role: stage 1 ('seg') takes a 5D input, stage 2 ('cls') a 4D one; checked against the values by checkSpineModel. */
+const spineModel = (role: 'seg' | 'cls', label: string, min: number, rank: number): ModelRole<SpineParams> => ({
+  role,
+  label,
+  min,
+  cli: role,
+  check: (info, name, p) => checkSpineModel({ name, inputs: info.inputs, outputs: info.outputs }, role, p),
+  accepts: (info) => inputRank(info) === rank,
+});
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+export const spinePresetDef: Preset<SpineParams, SpineItem, SpineItemResult, SpineRow, Map<string, SpineLabel>, SpineRunProgress> = {
+  id: 'spine',
+  name: 'Cervical spine CT',
+  info: spinePresetInfo,
+  params: spineParamSpecs,
+  validate: spineCrossRules,
+  inputs: {
+    // DICOM files often have no extension: the picker takes any file
+    accept: [],
+    hint: 'DICOM study folders (one per study) · .nii / .nii.gz CT · .onnx models (stage 1: 5D input, stage 2: 4D) · model cards .json · train.csv labels',
+    sort: sortSpinePaths,
+    read: (source, files, params, opts) => readSpineSource(source, files, params.order, opts),
+    itemId: (item) => item.id,
+  },
+  models: [spineModel('seg', 'segmentation model', 1, 5), spineModel('cls', 'fracture model', 0, 4)],
+  async run(item, models, params, opts = {}) {
+    const seg = (models.seg ?? []).map((m) => m.predictor);
+    const cls = (models.cls ?? []).map((m) => m.outputs);
+    const t0 = now();
+    const onProgress = opts.onProgress;
+    const r = await runSpinePipeline(item.stored, item.shape, item.spacing, seg, cls, params, {
+      signal: opts.signal,
+      keepGridProbs: false,
+      onProgress: onProgress
+        ? (p) => {
+            const fraction = spineProgressFraction(p, cls.length > 0);
+            const elapsedMs = now() - t0;
+            onProgress({ stage: p.stage, done: p.done, total: p.total, fraction, elapsedMs, etaMs: fraction > 0 ? (elapsedMs * (1 - fraction)) / fraction : 0 });
+          }
+        : undefined,
+    });
+    return resultInItemSpace(item, r);
+  },
+  row: (item, r) => ({
+    id: item.id,
+    source: item.source,
+    kind: item.kind,
+    studyUid: item.studyUid,
+    seriesUid: item.seriesUid,
+    description: item.description,
+    seriesIndex: item.seriesIndex,
+    shape: [...item.shape],
+    spacing: [...item.spacing],
+    order: item.order,
+    vertebrae: r.vertebrae.map((v) => ({ ...v })),
+    ...(r.patientOverall !== undefined ? { patientOverall: r.patientOverall, patientSource: r.patientSource } : {}),
+    timings: { ...r.timings },
+    warnings: [...item.warnings],
+  }),
+  exports: [
+    {
+      file: 'submission.csv',
+      label: 'submission.csv',
+      mime: 'text/csv',
+      write: (rows) => spineSubmissionCsv(spineStudyPredictions(rows)),
+      available: (rows) => hasFractureStage(rows),
+    },
+  ],
+  itemExports: [
+    {
+      // the CLI's name; a source's other series get their SeriesInstanceUID added
+      file: (item) => `${safeFileName(item.id)}${item.seriesIndex > 0 ? `_${safeFileName(item.seriesUid)}` : ''}.nii.gz`,
+      label: 'masks (.nii.gz)',
+      mime: 'application/gzip',
+      write: (item, r) => spineMasksNifti(item, r.labels),
+    },
+  ],
+  labels: {
+    label: 'labels',
+    cli: 'labels',
+    parse: (text, name) => parseSpineLabelsCsv(text, name),
+    metric: (rows, labels) => spinePresetMetric(rows, labels),
+  },
+  transferables: (x) => {
+    const arrays = 'stored' in x ? [x.volume.data, x.stored] : [x.labels, x.gridProbs, x.probs];
+    return [...new Set(arrays.filter((a) => a !== undefined).map((a) => a.buffer as ArrayBuffer))];
+  },
+};

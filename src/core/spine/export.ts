@@ -7,7 +7,8 @@
  *   clipped to [1e-15, 1 - 1e-15] as sklearn's log_loss).
  */
 import { InputError } from '../volume';
-import { VERTEBRAE } from '../presets/spine';
+import { parseCsvRows, parseCsvTable } from '../io/csv';
+import { VERTEBRAE } from './vertebrae';
 import type { VertebraRow } from './pipeline';
 
 export interface SpineStudyPrediction {
@@ -44,61 +45,40 @@ export function spineSubmissionCsv(rows: readonly SpineStudyPrediction[], missin
   return lines.join('\n') + '\n';
 }
 
-function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (q) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') q = false;
-      else cur += ch;
-    } else if (ch === '"') q = true;
-    else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out.map((s) => s.trim());
-}
+/** Rows of a CSV (core's reader), cells trimmed, lines with nothing on them left out. */
+const csvRows = (rows: string[][]): string[][] => rows.map((r) => r.map((c) => c.trim())).filter((r) => r.length > 1 || r[0] !== '');
 
 /** The labels CSV (StudyInstanceUID,patient_overall,C1..C7; other columns ignored), values 0/1. */
 export function parseSpineLabelsCsv(text: string, name = 'labels.csv'): Map<string, SpineLabel> {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length === 0) throw new InputError(`${name}: the file is empty`);
-  const head = splitCsvLine(lines[0]);
-  const col = (c: string) => head.indexOf(c);
-  const missing = SPINE_LABEL_COLUMNS.filter((c) => col(c) < 0);
+  const table = parseCsvTable(text);
+  const rows = table ? csvRows(table.rows) : [];
+  if (!table || (table.header.length === 1 && table.header[0] === '')) throw new InputError(`${name}: the file is empty`);
+  const missing = SPINE_LABEL_COLUMNS.filter((c) => table.column(c) < 0);
   if (missing.length) throw new InputError(`${name}: missing column(s) ${missing.join(', ')}; expected ${SPINE_LABEL_COLUMNS.join(',')}`);
   const out = new Map<string, SpineLabel>();
-  for (let i = 1; i < lines.length; i++) {
-    const cells = splitCsvLine(lines[i]);
-    const uid = cells[col('StudyInstanceUID')];
+  rows.forEach((cells, r) => {
+    const line = r + 2;
+    const cell = (c: string): string | undefined => cells[table.column(c)];
+    const uid = cell('StudyInstanceUID');
     const num = (c: string) => {
-      const v = Number(cells[col(c)]);
-      if (cells[col(c)] === undefined || cells[col(c)] === '' || !(v === 0 || v === 1)) {
-        throw new InputError(`${name}, line ${i + 1}: ${c} must be 0 or 1, got '${cells[col(c)] ?? ''}'`);
-      }
+      const v = Number(cell(c));
+      if (cell(c) === undefined || cell(c) === '' || !(v === 0 || v === 1)) throw new InputError(`${name}, line ${line}: ${c} must be 0 or 1, got '${cell(c) ?? ''}'`);
       return v;
     };
-    if (!uid) throw new InputError(`${name}, line ${i + 1}: empty StudyInstanceUID`);
-    if (out.has(uid)) throw new InputError(`${name}, line ${i + 1}: StudyInstanceUID ${uid} appears twice`);
+    if (!uid) throw new InputError(`${name}, line ${line}: empty StudyInstanceUID`);
+    if (out.has(uid)) throw new InputError(`${name}, line ${line}: StudyInstanceUID ${uid} appears twice`);
     out.set(uid, { patient_overall: num('patient_overall'), C: VERTEBRAE.map((c) => num(c)) });
-  }
+  });
   return out;
 }
 
 /** Parses submission.csv back into predictions (row_id,fractured). */
 export function parseSpineSubmissionCsv(text: string, name = 'submission.csv'): SpineStudyPrediction[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines[0]?.trim() !== SPINE_SUBMISSION_HEADER) throw new InputError(`${name}: expected the header ${SPINE_SUBMISSION_HEADER}`);
+  const rows = csvRows(parseCsvRows(text));
+  if (rows[0]?.join(',') !== SPINE_SUBMISSION_HEADER) throw new InputError(`${name}: expected the header ${SPINE_SUBMISSION_HEADER}`);
   const map = new Map<string, SpineStudyPrediction>();
-  for (let i = 1; i < lines.length; i++) {
-    const [rowId, val] = splitCsvLine(lines[i]);
+  for (let i = 1; i < rows.length; i++) {
+    const [rowId, val] = rows[i];
     const m = /^(.*)_(C[1-7]|patient_overall)$/.exec(rowId ?? '');
     const v = Number(val);
     if (!m || !Number.isFinite(v)) throw new InputError(`${name}, line ${i + 1}: expected {StudyInstanceUID}_C1..C7|patient_overall,value`);

@@ -9,7 +9,8 @@
 import type { OutputsPredictor } from '../ortPredictor';
 import { AbortError, type Predictor } from '../slidingWindow';
 import { InputError, type VoxelArray } from '../volume';
-import { VERTEBRAE, type SpineParams } from '../presets/spine';
+import type { SpineParams } from '../presets/spine';
+import { VERTEBRAE } from './vertebrae';
 import { preprocessSpine } from './preprocess';
 import { vertebraBox, vertebraCrops, type ProbGrid, type VertebraCrops } from './crops';
 
@@ -54,6 +55,21 @@ export interface SpineProgress {
   stage: 'preprocess' | 'segment' | 'crops' | 'classify';
   done: number;
   total: number;
+}
+
+/** Where each stage sits in one series' run: [start, share] (progress bars and ETAs). */
+export const SPINE_STAGE_WEIGHT: Readonly<Record<SpineProgress['stage'], readonly [number, number]>> = {
+  preprocess: [0, 0.1],
+  segment: [0.1, 0.6],
+  crops: [0.7, 0.05],
+  classify: [0.75, 0.25],
+};
+
+/** Fraction (0..1) of one series' run; without stage 2 the segmentation ends the run. */
+export function spineProgressFraction(p: SpineProgress, stage2 = true): number {
+  const [start, share] = SPINE_STAGE_WEIGHT[p.stage] ?? [0, 1];
+  const f = start + share * (p.total > 0 ? Math.min(1, p.done / p.total) : 0);
+  return stage2 ? f : Math.min(1, f / (SPINE_STAGE_WEIGHT.segment[0] + SPINE_STAGE_WEIGHT.segment[1]));
 }
 
 /** A Predictor (first output) or an OutputsPredictor (all outputs by name). */
