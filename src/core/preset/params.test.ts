@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { motorsParamSpecs, motorsPreset, type MotorsParams } from '../presets/motors';
 import { paramCliOptions, paramsFromCli, paramsFromShareValues, paramsShareSpec, paramsShareValues, parseSessionParams } from './derive';
-import { checkParam, getPath, paramDefaults, paramsFromCard, parseParamText, setPath, validateParams, type ParamSpecs } from './params';
+import { checkParam, getPath, paramDefaults, paramsFromCard, parseParamText, setPath, validateParams, type ParamSpec, type ParamSpecs } from './params';
 import { decodeLink, encodeLink } from '../share/query';
 
 const nested: ParamSpecs = [
@@ -33,7 +33,7 @@ describe('parameter specs', () => {
   it('text parsing broadcasts per-axis values, accepts negatives and refuses what breaks a rule', () => {
     const overlap = motorsParamSpecs.find((s) => s.key === 'overlap')!;
     expect(parseParamText(overlap, '0.5')).toEqual([0.5, 0.5, 0.5]);
-    const roi = { key: 'roi', label: 'roi', type: 'numbers', default: [-1, -1, -1], integer: true } as const;
+    const roi: ParamSpec = { key: 'roi', label: 'roi', type: 'numbers', default: [-1, -1, -1], integer: true };
     expect(parseParamText(roi, '-1,-1,-1')).toEqual([-1, -1, -1]);
     expect(() => parseParamText(overlap, '1')).toThrow('overlap must be 3 values in [0, 1), got 1, 1, 1');
     expect(() => parseParamText(roi, '1,x,2')).toThrow('roi: expected a number, got "1,x,2"');
