@@ -19,6 +19,37 @@ export default tseslint.config(
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
   },
   {
+    // src/core runs in the page, the worker, Node and the tests: it takes what it needs as
+    // arguments and never imports the page, the worker or React (tsconfig.core.json keeps the
+    // DOM and Node types out of it)
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/ui', '**/ui/**', '**/worker', '**/worker/**'],
+              message: 'src/core must not import from src/ui or src/worker: pass what core needs in as arguments.',
+            },
+            {
+              group: ['react', 'react/**', 'react-dom', 'react-dom/**', 'zustand', 'zustand/**', 'comlink', '@niivue/niivue'],
+              message: 'src/core is plain TypeScript: no React, stores, comlink or viewers.',
+            },
+          ],
+        },
+      ],
+      // the same for import('...') (no-restricted-imports sees static imports only)
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/(^|\\/)(ui|worker)(\\/|$)/]',
+          message: 'src/core must not import from src/ui or src/worker: pass what core needs in as arguments.',
+        },
+      ],
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',

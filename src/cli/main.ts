@@ -3,13 +3,14 @@
  *   npm run --silent cli -- infer --model M.onnx --input X.npy --out Y.npy [options]
  *   npm run --silent cli -- inspect M.onnx [--json]
  *   npm run --silent cli -- convert M.onnx --webgpu --out M2.onnx [--float16] [--relax-dims] [--tolerance t]
- *   npm run --silent cli -- motors --models m1.onnx,m2.onnx --tomograms DIR --out submission.csv [options]
+ *   npm run --silent cli -- run <preset> --inputs PATH[,PATH...] --models m1.onnx[,m2.onnx] [--out DIR] [--shard K/N] [preset flags]
+ *   npm run --silent cli -- merge DIR... [--out DIR] [--labels F]
+ *   npm run --silent cli -- motors --models m1.onnx,m2.onnx --tomograms DIR --out submission.csv [options]   (= run motors)
  *   npm run --silent cli -- spectrogram --models m1.onnx[,m2.onnx] --inputs DIR --out submission.csv [--votes votes.csv] [--window start]
  *   npm run --silent cli -- protein --models m1.onnx[,m2.onnx] --inputs DIR [--cells DIR] --out cells.csv [--labels cell_labels.csv]
  *   npm run --silent cli -- spine --seg s1.onnx[,s2.onnx] [--cls c1.onnx,...] --studies DIR --out DIR [--labels labels.csv]
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims, type ModelInfo } from '../core/onnx/model';
@@ -17,20 +18,20 @@ import { sessionPredictor } from '../core/ortPredictor';
 import { slidingWindowInference, type BlendMode, type SlidingWindowParams } from '../core/slidingWindow';
 import { readNpy, writeNpy } from '../core/io/npy';
 import { readVolume } from '../core/io';
-import { MOTORS_TTA, motorsParamsFromCard, motorsPreset, validateMotorsParams, type MotorsParams, type MotorsTta } from '../core/presets/motors';
-import { decodeGrayImage, readTiffStack } from '../core/motors/decode';
-import { detectMotors, type MotorDetection } from '../core/motors/pipeline';
-import { isSliceName, stackSliceFiles, tomogramFromVolume, tomogramId, type Tomogram } from '../core/motors/tomogram';
-import { parseLabelsCsv, submissionCsv, thresholdDetections } from '../core/motors/postprocess';
-import { motorMetric } from '../core/motors/metric';
+import type { MotorsParams, MotorsRow } from '../core/presets/motors';
+import { paramCliOptions } from '../core/preset';
+import { PRESET_DEFS, presetDef } from '../core/presets';
 import { checkSize, convertModel, inspectReport, reportJson, reportText } from '../core/onnx/convert';
 import { checkRewrite, type ModelRunner } from '../core/onnx/check';
 import { CARD_METADATA_KEY, parseCardText, withCardMetadata } from '../core/onnx/card';
 import { spectrogram, SPECTROGRAM_USAGE } from './spectrogram';
 import { protein, PROTEIN_USAGE } from './protein';
 import { spine, SPINE_USAGE } from './spine';
+import { commaList, isNumberList, normaliseArgv, numbers, parseCli, readFile, UsageError } from './args';
+import { run, runBatch } from './run';
+import { merge } from './merge';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 const USAGE = `usage:
   voxelbench infer --model M.onnx --input X.npy --out Y.npy [--roi D,H,W] [--overlap a | a,b,c]
@@ -42,24 +43,14 @@ const USAGE = `usage:
   voxelbench motors --models m1.onnx[,m2.onnx...] --tomograms DIR --out submission.csv
                     [--quantile q | none] [--labels labels.csv] [--input-size D,H,W] [--roi D,H,W]
                     [--overlap a,b,c] [--sw-batch n] [--tta identity,flipD,flipH] [--max-peaks k]
-                    [--min-peak-distance d] [--card model.json] [--quiet]
+                    [--min-peak-distance d] [--card model.json] [--quiet]          (= run motors)
+  voxelbench run <preset> --inputs PATH[,PATH...] --models m1.onnx[,m2.onnx...] [--labels F] [--card F]
+                 [--out DIR] [--<parameter> v ...] [--shard K/N] [--quiet]
+                 presets: ${Object.keys(PRESET_DEFS).join(', ')}; \`run <preset> --help\` lists its flags
+  voxelbench merge DIR|shard-K-of-N.json ... [--out DIR] [--labels F] [--quiet]
 ${SPECTROGRAM_USAGE}
 ${PROTEIN_USAGE}
 ${SPINE_USAGE}`;
-
-function numbers(s: string, what: string): number[] {
-  const v = s.split(',').map((x) => Number(x.trim()));
-  if (v.length === 0 || v.some((x) => !Number.isFinite(x))) throw new UsageError(`--${what} expects numbers separated by commas, got '${s}'`);
-  return v;
-}
-
-function readFile(path: string, what: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
 
 /** Checks that a model's single image input fits a [C, ...spatial] volume. */
 export function checkModelFits(info: ModelInfo, shape: number[], roi: number[]): void {
@@ -81,23 +72,19 @@ export function checkModelFits(info: ModelInfo, shape: number[], roi: number[]):
 }
 
 async function infer(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' },
-      input: { type: 'string' },
-      out: { type: 'string' },
-      roi: { type: 'string' },
-      overlap: { type: 'string', default: '0.25' },
-      mode: { type: 'string', default: 'constant' },
-      'sigma-scale': { type: 'string', default: '0.125' },
-      'sw-batch': { type: 'string', default: '1' },
-      cval: { type: 'string', default: '0' },
-      'weight-map': { type: 'string' },
-      'relax-dims': { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false },
-    },
-    strict: true,
+  const { values } = parseCli(argv, {
+    model: { type: 'string' },
+    input: { type: 'string' },
+    out: { type: 'string' },
+    roi: { type: 'string' },
+    overlap: { type: 'string', default: '0.25' },
+    mode: { type: 'string', default: 'constant' },
+    'sigma-scale': { type: 'string', default: '0.125' },
+    'sw-batch': { type: 'string', default: '1' },
+    cval: { type: 'string', default: '0' },
+    'weight-map': { type: 'string' },
+    'relax-dims': { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
   });
   if (!values.model || !values.input || !values.out) throw new UsageError('infer needs --model, --input and --out');
   const mode = values.mode as BlendMode;
@@ -167,7 +154,7 @@ async function infer(argv: string[]): Promise<void> {
 }
 
 function inspect(argv: string[]): void {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+  const { values, positionals } = parseCli(argv, { json: { type: 'boolean', default: false } }, true);
   if (positionals.length !== 1) throw new UsageError('inspect needs one model file');
   const path = positionals[0];
   const r = inspectReport(readFile(path, 'model'), { found: (loc) => existsSync(join(dirname(path), loc)) });
@@ -191,9 +178,9 @@ const ortRunner = async (model: Uint8Array | string, feeds: Parameters<ModelRunn
 };
 
 async function convert(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
+  const { values, positionals } = parseCli(
+    argv,
+    {
       out: { type: 'string' },
       webgpu: { type: 'boolean', default: false },
       float16: { type: 'boolean', default: false },
@@ -203,9 +190,8 @@ async function convert(argv: string[]): Promise<number> {
       seed: { type: 'string', default: '1234' },
       card: { type: 'string' },
     },
-    allowPositionals: true,
-    strict: true,
-  });
+    true,
+  );
   if (positionals.length !== 1 || !values.out) throw new UsageError('convert needs one model file and --out');
   const cardText = values.card ? new TextDecoder().decode(readFile(values.card, 'model card')) : null;
   if (values.card && cardText !== null) parseCardText(cardText, basename(values.card));
@@ -245,240 +231,92 @@ async function convert(argv: string[]): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// motors: the flagellar-motor preset over a folder of tomograms
+// motors: an alias of `run motors` with the flags and output of before the generic runner
 
-const VOLUME_FILE = /\.(mrc|rec|map|st|ali|nii|npy)(\.gz)?$/i;
-const TIFF_FILE = /\.tiff?$/i;
-
-interface TomogramSource {
-  id: string;
-  path: string;
-  kind: 'slices' | 'volume' | 'tiff';
-}
-
-/** Tomograms in DIR: sub-folders of slices, MRC/REC/NIfTI/npy files, TIFF stacks; or DIR itself as one slice folder or file. */
-function findTomograms(dir: string, warn: (m: string) => void): TomogramSource[] {
-  let st;
-  try {
-    st = statSync(dir);
-  } catch (e) {
-    throw new UsageError(`cannot read tomograms '${dir}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+/** `--quantile none` (no cutoff) and one number for --input-size / --roi, as the motors command always took them. */
+function motorsAliasFlags(values: Record<string, string | boolean | undefined>): Record<string, string | boolean | undefined> {
+  const flags = { ...values };
+  if (flags.quantile === 'none') {
+    flags.quantile = undefined;
+    flags.cutoff = 'none';
   }
-  if (st.isFile()) {
-    const kind = TIFF_FILE.test(dir) ? 'tiff' : 'volume';
-    return [{ id: tomogramId(dir), path: dir, kind }];
+  for (const k of ['input-size', 'roi']) {
+    const v = flags[k];
+    if (typeof v === 'string' && isNumberList(v) && !v.includes(',')) flags[k] = [v, v, v].join(',');
   }
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const files = entries.filter((e) => e.isFile()).map((e) => e.name);
-  // a folder whose files are slices is one tomogram
-  if (files.some(isSliceName) && !files.some((f) => VOLUME_FILE.test(f) || (TIFF_FILE.test(f) && !/^slice/i.test(f))) && entries.every((e) => !e.isDirectory())) {
-    return [{ id: tomogramId(dir, true), path: dir, kind: 'slices' }];
-  }
-  const found: TomogramSource[] = [];
-  for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
-    const path = join(dir, e.name);
-    if (e.isDirectory()) found.push({ id: e.name, path, kind: 'slices' });
-    else if (VOLUME_FILE.test(e.name)) found.push({ id: tomogramId(e.name), path, kind: 'volume' });
-    else if (TIFF_FILE.test(e.name)) found.push({ id: tomogramId(e.name), path, kind: 'tiff' });
-  }
-  // one tomogram per id: folders first, then files in name order
-  found.sort((a, b) => Number(b.kind === 'slices') - Number(a.kind === 'slices'));
-  const seen = new Map<string, TomogramSource>();
-  for (const t of found) {
-    const prev = seen.get(t.id);
-    if (prev) warn(`${t.id}: both '${basename(prev.path)}' and '${basename(t.path)}' found; using '${basename(prev.path)}'`);
-    else seen.set(t.id, t);
-  }
-  return [...seen.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
-async function loadTomogram(src: TomogramSource, warn: (m: string) => void): Promise<Tomogram> {
-  if (src.kind === 'volume') return tomogramFromVolume(readVolume(readFile(src.path, 'tomogram'), basename(src.path)), src.id);
-  if (src.kind === 'tiff') return readTiffStack(readFile(src.path, 'tomogram'), src.id, basename(src.path));
-  const names = readdirSync(src.path, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
-  const { tomogram, skipped } = await stackSliceFiles(
-    src.id,
-    names.map((name) => ({ name, read: () => new Uint8Array(readFileSync(join(src.path, name))) })),
-    decodeGrayImage,
-  );
-  if (skipped.length) warn(`${src.id}: skipped ${skipped.length} non-image file${skipped.length > 1 ? 's' : ''} (${skipped.slice(0, 3).map((s) => `'${s}'`).join(', ')}${skipped.length > 3 ? ', ...' : ''})`);
-  return tomogram;
-}
-
-function triple(s: string, what: string): [number, number, number] {
-  const v = numbers(s, what);
-  if (v.length === 1) return [v[0], v[0], v[0]];
-  if (v.length !== 3) throw new UsageError(`--${what} needs 1 or 3 values, got ${v.length}`);
-  return [v[0], v[1], v[2]];
-}
-
-/** Checks the model's declared input and output: one (N, 1, D, H, W) input, a single-channel 3D map out. */
-function checkMotorModel(info: ModelInfo, name: string, params: MotorsParams): void {
-  try {
-    checkModelFits(info, [1, ...params.inputSize], params.roi);
-  } catch (e) {
-    throw new UsageError(`${name}: ${(e as Error).message}`);
-  }
-  const out = info.outputs[0];
-  if (!out) throw new UsageError(`${name}: the model has no output`);
-  const d = out.dims;
-  if (d.length !== 5 || (typeof d[1] === 'number' && d[1] !== 1)) {
-    throw new UsageError(`${name}: the output '${out.name}' has shape [${d.join(', ')}]; the motor preset needs a single-channel 3D map (N, 1, d, h, w)`);
-  }
+  return flags;
 }
 
 async function motors(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      models: { type: 'string' },
-      tomograms: { type: 'string' },
-      out: { type: 'string' },
-      quantile: { type: 'string' },
-      labels: { type: 'string' },
-      'input-size': { type: 'string' },
-      roi: { type: 'string' },
-      overlap: { type: 'string' },
-      'sw-batch': { type: 'string' },
-      tta: { type: 'string' },
-      'max-peaks': { type: 'string' },
-      'min-peak-distance': { type: 'string' },
-      card: { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-    },
-    strict: true,
+  const preset = presetDef('motors');
+  const { values } = parseCli(argv, {
+    models: { type: 'string' },
+    tomograms: { type: 'string' },
+    out: { type: 'string' },
+    labels: { type: 'string' },
+    card: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+    ...paramCliOptions(preset.params),
   });
-  if (!values.models || !values.tomograms || !values.out) throw new UsageError('motors needs --models, --tomograms and --out');
-  const quiet = values.quiet;
-  const warn = (m: string) => process.stderr.write(`voxelbench: ${m}\n`);
-  const note = (m: string) => {
-    if (!quiet) process.stderr.write(`${m}\n`);
-  };
-  const modelPaths = values.models.split(',').map((m) => m.trim()).filter(Boolean);
-
-  // parameters: preset <- model card (--card, or <first model>.json next to it) <- flags
-  let params: MotorsParams = motorsPreset;
-  const cardPath = values.card ?? modelPaths[0].replace(/\.onnx$/i, '') + '.json';
-  if (values.card || existsSync(cardPath)) {
-    let card;
-    try {
-      card = JSON.parse(new TextDecoder().decode(readFile(cardPath, 'model card')));
-    } catch (e) {
-      throw new UsageError(e instanceof UsageError ? e.message : `model card '${cardPath}' is not JSON: ${(e as Error).message}`);
-    }
-    try {
-      params = motorsParamsFromCard(card, params);
-    } catch (e) {
-      throw new UsageError(`${basename(cardPath)}: ${(e as Error).message}`);
-    }
-    note(`using the inference settings of ${basename(cardPath)}`);
-  }
-  params = { ...params };
-  if (values['input-size']) params.inputSize = triple(values['input-size'], 'input-size');
-  if (values.roi) params.roi = triple(values.roi, 'roi');
-  if (values.overlap) params.overlap = triple(values.overlap, 'overlap');
-  if (values['sw-batch']) params.swBatch = numbers(values['sw-batch'], 'sw-batch')[0];
-  if (values['max-peaks']) params.maxPeaks = numbers(values['max-peaks'], 'max-peaks')[0];
-  if (values['min-peak-distance']) params.minPeakDistance = numbers(values['min-peak-distance'], 'min-peak-distance')[0];
-  if (values.tta) {
-    const t = values.tta.split(',').map((x) => x.trim());
-    const bad = t.filter((x) => !MOTORS_TTA.includes(x as MotorsTta));
-    if (bad.length) throw new UsageError(`--tta: unknown pass ${bad.join(', ')}; known: ${MOTORS_TTA.join(', ')}`);
-    params.tta = t as MotorsTta[];
-  }
-  let quantile: number | null = params.quantile;
-  if (values.quantile !== undefined) {
-    if (values.quantile === 'none') quantile = null;
-    else quantile = params.quantile = numbers(values.quantile, 'quantile')[0];
-  }
-  const problems = validateMotorsParams(params);
-  if (problems.length) throw new UsageError(problems[0]);
-  const labels = values.labels ? parseLabelsCsv(new TextDecoder().decode(readFile(values.labels, 'labels')), basename(values.labels)) : null;
-
-  // models
-  const sessions: ort.InferenceSession[] = [];
-  const predictors = [];
-  for (const path of modelPaths) {
-    const bytes = readFile(path, 'model');
-    const info = inspectModel(bytes);
-    checkMotorModel(info, basename(path), params);
-    const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' }).catch((e: Error) => {
-      throw new UsageError(`${basename(path)}: onnxruntime could not load the model: ${e.message.split('\n')[0]}`);
-    });
-    sessions.push(session);
-    predictors.push(sessionPredictor(session, (d, dims) => new ort.Tensor('float32', d, dims), info.inputs[0].name, info.outputs[0].name));
-  }
-
-  // tomograms, one at a time (only the current one is held in memory)
-  const sources = findTomograms(values.tomograms, warn);
-  if (sources.length === 0) throw new UsageError(`no tomograms in '${values.tomograms}' (slice folders, .mrc/.rec files or .tif stacks)`);
-  const dets: Omit<MotorDetection, 'heatmap'>[] = [];
-  let failed = 0;
-  for (const [k, src] of sources.entries()) {
-    try {
-      const tomo = await loadTomogram(src, warn);
-      const det = await detectMotors(tomo, predictors, params, {
-        onProgress: quiet
-          ? undefined
-          : (p) => process.stderr.write(`\r[${k + 1}/${sources.length}] ${src.id}: model ${p.model + 1}, pass ${p.tta + 1}, window ${p.done}/${p.total}, ~${(p.etaMs / 1000).toFixed(1)} s left   `),
-      });
-      if (!quiet) process.stderr.write('\n');
-      const { heatmap: _heatmap, ...rest } = det;
-      dets.push(rest);
-    } catch (e) {
-      if (!quiet) process.stderr.write('\n');
-      failed++;
-      const msg = ((e as Error).message ?? String(e)).split('\n')[0];
-      warn(msg.startsWith(src.id) ? msg : `${src.id}: ${msg}`);
-    }
-  }
-  for (const s of sessions) await s.release();
-  if (dets.length === 0) {
-    warn(`none of the ${sources.length} tomograms could be processed; nothing written`);
-    return 1;
-  }
-
-  const rows = thresholdDetections(dets, quantile);
-  writeFileSync(values.out, submissionCsv(rows));
-  const cutoff = rows[0].cutoff;
-  const out: string[] = [];
+  const v = values as Record<string, string | boolean | undefined>;
+  const out = v.out as string | undefined;
+  if (!v.models || !v.tomograms || !out) throw new UsageError('motors needs --models, --tomograms and --out');
+  const quiet = v.quiet === true;
+  const { code, outcome, params } = await runBatch(
+    preset,
+    {
+      inputs: [v.tomograms as string],
+      models: { model: commaList(v.models as string) },
+      card: v.card as string | undefined,
+      labels: v.labels as string | undefined,
+      outDir: dirname(out),
+      exportPaths: { 'submission.csv': out },
+      flags: motorsAliasFlags(v),
+      quiet,
+    },
+    {
+      noun: 'tomogram',
+      skippedLine: (id, skipped) =>
+        `${id}: skipped ${skipped.length} non-image file${skipped.length > 1 ? 's' : ''} (${skipped.slice(0, 3).map((s) => `'${basename(s.path)}'`).join(', ')}${skipped.length > 3 ? ', ...' : ''})`,
+    },
+  );
+  if (!outcome) return code;
+  const p = params as MotorsParams;
+  const rows = outcome.rows as MotorsRow[];
+  const lines: string[] = [];
   if (!quiet) {
     for (const r of [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
-      out.push(`${r.id}\tscore ${r.score.toFixed(4)}\t(${r.point.map((v) => v.toFixed(1)).join(', ')})\t${r.passes ? 'motor' : 'below cutoff'}`);
+      lines.push(`${r.id}\tscore ${r.score.toFixed(4)}\t(${r.point.map((x) => x.toFixed(1)).join(', ')})\t${r.passes ? 'motor' : 'below cutoff'}`);
     }
-    out.push(
-      `wrote ${values.out}: ${rows.length} tomogram${rows.length > 1 ? 's' : ''}, ${rows.filter((r) => r.passes).length} with a motor` +
-        (quantile === null ? ' (no cutoff)' : ` (cutoff ${cutoff.toFixed(4)} = quantile ${quantile} of the scores)`) +
-        (failed ? `; ${failed} failed` : ''),
+    lines.push(
+      `wrote ${out}: ${rows.length} tomogram${rows.length > 1 ? 's' : ''}, ${rows.filter((r) => r.passes).length} with a motor` +
+        (p.cutoff === 'none' ? ' (no cutoff)' : ` (cutoff ${rows[0].cutoff!.toFixed(4)} = quantile ${p.quantile} of the scores)`) +
+        (outcome.failed.length ? `; ${outcome.failed.length} failed` : ''),
     );
   }
-  if (labels) {
-    const m = motorMetric(labels, rows.map((r) => ({ id: r.id, point: r.passes ? r.point : [-1, -1, -1] })), {
-      beta: params.beta,
-      distanceThresholdAngstrom: params.distanceThresholdAngstrom,
-      missing: 'skip',
-    });
-    if (!quiet) {
-      for (const r of m.perTomogram) out.push(`${r.id}\t${r.outcome}\tdistance ${r.distance === null ? '-' : r.distance.toFixed(1)}\tthreshold ${r.threshold.toFixed(1)} voxels`);
+  if (outcome.metric) {
+    // per-tomogram lines and the F-beta line on stdout (the F-beta line only with --quiet); what is left out of the score on stderr
+    const m = outcome.metric.lines;
+    for (const l of m.slice(0, -1)) {
+      if (/left out of the score/.test(l)) process.stderr.write(`voxelbench: ${l}\n`);
+      else if (!quiet) lines.push(l);
     }
-    if (m.missing.length) warn(`${m.missing.length} labelled tomogram${m.missing.length > 1 ? 's have' : ' has'} no prediction and ${m.missing.length > 1 ? 'are' : 'is'} left out of the score: ${m.missing.join(', ')}`);
-    if (m.unlabelled.length) warn(`${m.unlabelled.length} tomogram${m.unlabelled.length > 1 ? 's are' : ' is'} not in ${basename(values.labels!)} and left out of the score: ${m.unlabelled.join(', ')}`);
-    out.push(
-      `F-beta (beta ${m.beta}): ${m.fbeta.toFixed(4)}  TP ${m.tp}  FP ${m.fp}  FN ${m.fn}  TN ${m.tn}  precision ${m.precision.toFixed(4)}  recall ${m.recall.toFixed(4)}  (${m.perTomogram.length} tomograms, ${params.distanceThresholdAngstrom} A threshold)`,
-    );
+    lines.push(m[m.length - 1]);
   }
-  if (out.length) process.stdout.write(out.join('\n') + '\n');
-  return 0;
+  if (lines.length) process.stdout.write(lines.join('\n') + '\n');
+  return code;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  // the one argv normalisation (`--roi -1,-1,-1` = `--roi=-1,-1,-1`), for every subcommand
+  const [cmd, ...rest] = normaliseArgv(argv);
   try {
     if (cmd === 'infer') await infer(rest);
     else if (cmd === 'inspect') inspect(rest);
     else if (cmd === 'convert') return await convert(rest);
     else if (cmd === 'motors') return await motors(rest);
+    else if (cmd === 'run') return await run(rest);
+    else if (cmd === 'merge') return await merge(rest);
     else if (cmd === 'protein') return await protein(rest);
     else if (cmd === 'spectrogram') return await spectrogram(rest);
     else if (cmd === 'spine') return await spine(rest);

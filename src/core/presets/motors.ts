@@ -139,7 +139,7 @@ export function motorModelProblem(info: ModelInfo): string | null {
   const fixed = (d: number | string, v: number) => typeof d !== 'number' || d === v;
   if (i.dims.length !== 5 || !fixed(i.dims[1], 1)) return `its input ${i.name} is [${i.dims.join(', ')}]; the motor preset needs (N, 1, D, H, W)`;
   if (o.dims.length !== 5 || !fixed(o.dims[1], 1)) {
-    return `its output ${o.name} is [${o.dims.join(', ')}]; the motor preset needs a single-channel 3D map (N, 1, d, h, w)`;
+    return `the output '${o.name}' has shape [${o.dims.join(', ')}]; the motor preset needs a single-channel 3D map (N, 1, d, h, w)`;
   }
   return null;
 }

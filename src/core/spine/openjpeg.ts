@@ -42,7 +42,8 @@ export function configureOpenJpeg(c: { wasmUrl?: string; wasmBinary?: ArrayBuffe
 }
 
 function isNode(): boolean {
-  return typeof process !== 'undefined' && typeof process.versions === 'object' && typeof process.versions.node === 'string';
+  const proc = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
+  return typeof proc?.versions === 'object' && typeof proc.versions.node === 'string';
 }
 
 async function load(): Promise<OpenJpegModule> {

@@ -1,0 +1,74 @@
+/**
+ * Command-line arguments, the same way for every subcommand: one argv normalisation (values that
+ * start with '-'), one parseArgs call, one error type for what the user typed wrong (exit code 2).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A mistake in what was typed or given (a missing flag, an unreadable file): one line, exit code 2. */
+export class UsageError extends Error {}
+
+const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i;
+
+/** "-1", "-0.5", "-1,-1,-1", "1e-3,-2": a number or a comma list of numbers. */
+export const isNumberList = (token: string): boolean => token.split(',').every((p) => NUMBER.test(p.trim()));
+
+/**
+ * argv with `--name -1,-1,-1` written as `--name=-1,-1,-1`. node's parseArgs refuses a value that
+ * starts with '-' after a space ("argument is ambiguous"); a token that is a number or a comma list
+ * of numbers is never an option, so it is taken as the value of the flag before it. Run once on
+ * the whole command line before any subcommand parses it (a boolean flag followed by a number was
+ * an error before and stays one: "does not take an argument"). Nothing after `--` is touched.
+ */
+export function normaliseArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i];
+    if (t === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (/^--[^-=][^=]*$/.test(t) && next !== undefined && next.startsWith('-') && isNumberList(next)) {
+      out.push(`${t}=${next}`);
+      i++;
+    } else out.push(t);
+  }
+  return out;
+}
+
+export type CliOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs, strict (argv is already normalised: main() does it once for every subcommand); its errors are UsageErrors. */
+export function parseCli<O extends CliOptions>(argv: readonly string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message, { cause: e });
+  }
+}
+
+/** A comma list ("a.onnx,b.onnx") as its non-empty parts. */
+export const commaList = (s: string | undefined): string[] => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+
+export function numbers(s: string, what: string): number[] {
+  const v = s.split(',').map((x) => Number(x.trim()));
+  if (v.length === 0 || v.some((x) => !Number.isFinite(x))) throw new UsageError(`--${what} expects numbers separated by commas, got '${s}'`);
+  return v;
+}
+
+export function readFile(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+  }
+}
+
+export const readText = (path: string, what: string): string => new TextDecoder().decode(readFile(path, what));
+
+/** A message that names what it is about: `id: msg` unless it already starts with the id. */
+export const withId = (id: string, msg: string): string => (msg.startsWith(id) ? msg : `${id}: ${msg}`);
+
+/** An error's first line. */
+export const firstLine = (e: unknown): string => ((e as Error)?.message ?? String(e)).split('\n')[0];
