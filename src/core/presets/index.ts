@@ -4,10 +4,12 @@
  * its Preset (see ./motors.ts) and one line here, plus its view (src/ui/<preset>/).
  */
 import type { AnyPreset, PresetKey } from '../preset/types';
+import { brainPresetDef } from './brain';
 import { motorsPresetDef } from './motors';
 
 export const PRESET_DEFS: Partial<Record<PresetKey, AnyPreset>> = {
   motors: motorsPresetDef,
+  brain: brainPresetDef,
 };
 
 /** The preset with this id, or an Error listing the known ones. */
