@@ -4,6 +4,7 @@
  * its Preset (see ./motors.ts) and one line here, plus its view (src/ui/<preset>/).
  */
 import type { AnyPreset, PresetKey } from '../preset/types';
+import { brainPresetDef } from './brain';
 import { eegPresetDef } from './eeg';
 import { motorsPresetDef } from './motors';
 import { proteinPresetDef } from './protein';
@@ -14,6 +15,7 @@ export const PRESET_DEFS: Partial<Record<PresetKey, AnyPreset>> = {
   spine: spinePresetDef,
   eeg: eegPresetDef,
   protein: proteinPresetDef,
+  brain: brainPresetDef,
 };
 
 /** The preset with this id, or an Error listing the known ones. */
