@@ -47,14 +47,14 @@ function motorsState(page: Page): Promise<MotorsView> {
       startedAt: s.batch.startedAt,
       selected: s.selected,
       quantile: s.params.quantile,
-      tomograms: s.tomograms.map((t) => ({
+      tomograms: s.items.map((t) => ({
         id: t.id,
         status: t.status,
         error: t.error,
-        score: t.result?.detection.score,
-        point: t.result?.detection.point,
-        backend: t.result?.backend,
-        totalMs: t.result?.detection.timings.totalMs,
+        score: t.result?.score,
+        point: t.result?.point,
+        backend: t.backend,
+        totalMs: t.result?.timings.totalMs,
       })),
     };
   });
