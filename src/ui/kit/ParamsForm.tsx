@@ -34,9 +34,6 @@ export interface ParamsFormProps {
   presetDefaultsText?: string;
 }
 
-/** "Input size" from "input size" (labels are written lower case for messages). */
-const cap = (s: string): string => (s ? s[0].toUpperCase() + s.slice(1) : s);
-
 /** Bounds an input may clamp to (inclusive ones only: an exclusive bound is left to the validation message). */
 function clampOf(s: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean }): { min?: number; max?: number } {
   return { min: s.minExclusive ? undefined : s.min, max: s.maxExclusive ? undefined : s.max };
@@ -124,7 +121,7 @@ function LiveMark() {
 function Label({ spec }: { spec: ParamSpec }) {
   return (
     <>
-      {cap(spec.label)}
+      {spec.label}
       {spec.live && <> <LiveMark /></>}
     </>
   );
@@ -135,7 +132,7 @@ function ParamField({ spec: s, value, id, onChange }: { spec: ParamSpec; value: 
     case 'number':
       return (
         <NumField
-          label={cap(s.label)}
+          label={s.label}
           badge={s.live ? <> <LiveMark /></> : undefined}
           title={s.help}
           value={value as number}

@@ -46,9 +46,17 @@ export class ItemCache<Item> {
   }
 }
 
+/** A read waiting or going: its result, its id in the worker (for cancelRead), and how to start it now. */
+export interface PendingRead<Item> {
+  promise: Promise<Item | null>;
+  readId: string;
+  /** Starts it now if it is still waiting (an urgent read of a queued item jumps the queue). */
+  start(): void;
+}
+
 /** Reads waiting or going, by item id, and the chain that runs queued reads one at a time. */
 export class ReadQueue<Item> {
-  readonly pending = new Map<string, { promise: Promise<Item | null>; readId: string }>();
+  readonly pending = new Map<string, PendingRead<Item>>();
   private chain: Promise<unknown> = Promise.resolve();
   private seq = 0;
 
@@ -59,13 +67,27 @@ export class ReadQueue<Item> {
 
   /** Runs `job` after the queued reads (or at once when urgent); one entry per id. */
   enqueue(id: string, readId: string, job: () => Promise<Item | null>, urgent: boolean): Promise<Item | null> {
-    let promise: Promise<Item | null>;
-    if (urgent) promise = job();
+    let resolve!: (v: Item | null) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<Item | null>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    let started = false;
+    const start = (): void => {
+      if (started) return;
+      started = true;
+      job().then(resolve, reject);
+    };
+    this.pending.set(id, { promise, readId, start });
+    if (urgent) start();
     else {
-      promise = this.chain.then(job);
-      this.chain = promise.catch(() => undefined);
+      // the chain waits for this read before the next one starts (also when it was started early)
+      this.chain = this.chain.then(() => {
+        start();
+        return promise.catch(() => undefined);
+      });
     }
-    this.pending.set(id, { promise, readId });
     void promise
       .finally(() => {
         if (this.pending.get(id)?.promise === promise) this.pending.delete(id);

@@ -14,7 +14,7 @@ import type { Origin, PickedFile } from './files';
 import { errorText, isAbort, say, unsay } from './messages';
 import { addModelFiles } from './models';
 import { count, entryOf, listText, sortPicked } from './pure';
-import { initialBatch, itemEntry, patchItem, workerOf } from './store';
+import { initialBatch, itemEntry, patchItem, untilReplaced, workerOf } from './store';
 import type { AnyStore, ItemEntry, PageSource } from './types';
 
 /** What an intake did: sources queued, and how many inputs could not be used (each said why). */
@@ -91,7 +91,10 @@ export function ensureItem(store: AnyStore, id: string, urgent = false): Promise
   const have = cache.get(id);
   if (have !== undefined) return Promise.resolve(have);
   const p = reads.pending.get(id);
-  if (p) return p.promise;
+  if (p) {
+    if (urgent) p.start();
+    return p.promise;
+  }
   const readId = reads.nextReadId();
   return reads.enqueue(id, readId, () => readItem(store, id, readId), urgent);
 }
@@ -117,13 +120,8 @@ async function readItem(store: AnyStore, id: string, readId: string): Promise<un
   let res: ReadResult<unknown>;
   try {
     const files = await inputFiles(src);
-    res = await client.api.readInputs(
-      preset.id,
-      src.source,
-      Comlink.transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer)),
-      store.getState().params,
-      Comlink.proxy(onProgress),
-      readId,
+    res = await untilReplaced(store, client, () =>
+      client.api.readInputs(preset.id, src.source, Comlink.transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer)), store.getState().params, Comlink.proxy(onProgress), readId),
     );
     if (res.items.length === 0) throw new Error(`${id}: nothing to read in it`);
   } catch (e) {

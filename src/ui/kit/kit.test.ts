@@ -1,7 +1,7 @@
 /** The kit's pure parts: the run key, a batch's progress and ETA, files sorted by a preset into the page's sources and entries, result arrays in sessions. */
 import { describe, expect, it } from 'vitest';
 import { motorsParamSpecs, motorsPreset, motorsPresetDef } from '../../core/presets/motors';
-import { ItemCache } from './cache';
+import { ItemCache, ReadQueue } from './cache';
 import type { PickedFile } from './files';
 import { batchClock, batchFraction, entryOf, itemsToRun, runKey, sortPicked } from './pure';
 import { packTensors, unpackTensors } from './session';
@@ -111,6 +111,40 @@ describe('item cache', () => {
     expect([c.has('a'), c.has('b'), c.has('c')]).toEqual([true, false, true]);
     c.set('d', new Uint8Array(500));
     expect([c.has('a'), c.has('c'), c.has('d')]).toEqual([false, false, true]);
+  });
+});
+
+describe('read queue', () => {
+  it('reads one source at a time in order; an urgent read of a waiting item starts at once; a failed read does not stop the queue', async () => {
+    const q = new ReadQueue<string>();
+    const log: string[] = [];
+    const gates = new Map<string, () => void>();
+    const job = (id: string, fail = false) => () =>
+      new Promise<string | null>((resolve, reject) => {
+        log.push(`start ${id}`);
+        gates.set(id, () => (fail ? reject(new Error(`${id} broke`)) : resolve(id)));
+      });
+    const tick = () => new Promise((r) => setTimeout(r, 0));
+    const a = q.enqueue('a', q.nextReadId(), job('a', true), false);
+    const b = q.enqueue('b', q.nextReadId(), job('b'), false);
+    const c = q.enqueue('c', q.nextReadId(), job('c'), false);
+    await tick();
+    expect(log).toEqual(['start a']);
+    q.pending.get('c')!.start(); // the view needs c now
+    await tick();
+    expect(log).toEqual(['start a', 'start c']);
+    gates.get('c')!();
+    expect(await c).toBe('c');
+    gates.get('a')!();
+    await expect(a).rejects.toThrow('a broke');
+    await tick();
+    expect(log).toEqual(['start a', 'start c', 'start b']);
+    gates.get('b')!();
+    expect(await b).toBe('b');
+    await tick();
+    // c was read already: the queue passes it without starting it again
+    expect(log).toEqual(['start a', 'start c', 'start b']);
+    expect([...q.pending.keys()]).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@ import type { ModelInfo } from '../../core/onnx/model';
 import type { ModelRole } from '../../core/preset/types';
 import type { Origin } from './files';
 import { errorText, say, unsay } from './messages';
-import { workerOf } from './store';
+import { untilReplaced, workerOf } from './store';
 import type { AnyStore, KitModel } from './types';
 
 /** The role a model with this info takes: the first that accepts it (a role without `accepts` takes any). */
@@ -36,7 +36,7 @@ export async function addModelBytes(store: AnyStore, bytes: Uint8Array, name: st
   store.setState({ busy: `Loading model ${name}…` });
   try {
     const worker = workerOf(store);
-    const loaded = await worker.api.loadModel(bytes.slice(), name, false);
+    const loaded = await untilReplaced(store, worker, () => worker.api.loadModel(bytes.slice(), name, false));
     const role = roleFor(preset.models, loaded.info);
     const problems = role ? role.check(loaded.info, name, store.getState().params) : [`none of its roles (${preset.models.map((r) => r.label).join(', ')}) takes it`];
     if (!role || problems.length > 0) {

@@ -14,7 +14,7 @@ import { ensureItem } from './intake';
 import { errorText, isAbort, say, unsay } from './messages';
 import { modelIdsByRole, reloadModels } from './models';
 import { batchClock, batchFraction, itemsToRun, runKey } from './pure';
-import { dropWorker, patchItem, workerOf } from './store';
+import { dropWorker, patchItem, untilReplaced, workerOf } from './store';
 import type { AnyStore, ItemEntry } from './types';
 
 /**
@@ -82,7 +82,7 @@ export async function runBatch(store: AnyStore): Promise<void> {
     runs: st.runs + 1,
   }));
   const live = () => store.getState().runSeq === seq;
-  const clock = setInterval(() => updateClock(store), 500);
+  const clock = setInterval(() => (live() ? updateClock(store) : clearInterval(clock)), 500);
   let cancelled = false;
   let failed = 0;
   try {
@@ -108,7 +108,10 @@ export async function runBatch(store: AnyStore): Promise<void> {
         updateClock(store);
       }, 100);
       try {
-        const r = await workerOf(store).api.runPreset(preset.id, { item, models: modelIdsByRole(st.models), params: st.params, backend: st.backend }, Comlink.proxy(onProgress));
+        const worker = workerOf(store);
+        const r = await untilReplaced(store, worker, () =>
+          worker.api.runPreset(preset.id, { item, models: modelIdsByRole(st.models), params: st.params, backend: st.backend }, Comlink.proxy(onProgress)),
+        );
         if (!live()) return;
         const row = preset.row(item, r.result, st.params);
         patchItem(store, id, { status: 'done', progress: undefined, result: r.result, row, runKey: key, backend: r.backend, backendReason: r.backendReason, wallMs: performance.now() - t0 });

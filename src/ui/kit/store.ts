@@ -54,6 +54,21 @@ export function dropWorker(store: AnyStore): void {
   store.setState({ worker: null });
 }
 
+/**
+ * `call`'s result, or a rejection when the page's worker is replaced meanwhile (a hard stop
+ * terminates it, and a terminated worker never answers).
+ */
+export function untilReplaced<T>(store: AnyStore, client: WorkerClient, call: () => Promise<T>): Promise<T> {
+  let stop = (): void => undefined;
+  const replaced = new Promise<never>((_, reject) => {
+    stop = store.subscribe((s) => {
+      if (s.worker !== client) reject(new Error('the worker was restarted'));
+    });
+  });
+  replaced.catch(() => undefined);
+  return Promise.race([call(), replaced]).finally(stop);
+}
+
 /** Updates one item's entry. */
 export function patchItem<S extends AnyStore>(store: S, id: string, patch: Partial<ItemEntry>): void {
   store.setState((s) => ({ items: s.items.map((t) => (t.id === id ? { ...t, ...patch } : t)) }));
