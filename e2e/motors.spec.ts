@@ -2,17 +2,18 @@
  * The "Flagellar motors" preset as a user drives it: a folder of tomograms, the demo model and
  * labels in, a WASM run, the table, the points over the tomogram, submission.csv and F-beta checked
  * against the core functions (and the CLI) in Node, the quantile applied live; WebGPU gives the
- * same point as WASM on a small input; broken folders get their own message while the rest runs.
+ * same point as WASM on a small input; broken folders get their own message while the rest runs;
+ * the page keeps answering while tomograms decode (in the worker).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { encode as encodeJpeg } from 'jpeg-js';
+import { decode as decodeJpeg, encode as encodeJpeg } from 'jpeg-js';
 import { motorMetric } from '../src/core/motors/metric';
 import { parseLabelsCsv, submissionCsv, thresholdDetections } from '../src/core/motors/postprocess';
-import { ROOT, canvasPixels, setNumber } from './util';
+import { ROOT, canvasPixels, fixture, maxAbsDiff, setNumber } from './util';
 
 const SAMPLES = join(ROOT, 'public/samples/tomograms');
 const MODEL = join(ROOT, 'public/models/motor_heatmap.onnx');
@@ -47,14 +48,14 @@ function motorsState(page: Page): Promise<MotorsView> {
       startedAt: s.batch.startedAt,
       selected: s.selected,
       quantile: s.params.quantile,
-      tomograms: s.tomograms.map((t) => ({
+      tomograms: s.items.map((t) => ({
         id: t.id,
         status: t.status,
         error: t.error,
-        score: t.result?.detection.score,
-        point: t.result?.detection.point,
-        backend: t.result?.backend,
-        totalMs: t.result?.detection.timings.totalMs,
+        score: t.result?.score,
+        point: t.result?.point,
+        backend: t.backend,
+        totalMs: t.result?.timings.totalMs,
       })),
     };
   });
@@ -286,3 +287,84 @@ test('motors: broken folders and files get their own message in the queue; the r
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('motors: the page keeps answering while the four demo tomograms decode (in the worker: no image is decoded on the page)', async ({ page }) => {
+  // count the page's own image decodes (the worker has its own createImageBitmap)
+  await page.addInitScript(() => {
+    const w = window as Window & { __pageDecodes?: number };
+    w.__pageDecodes = 0;
+    const own = window.createImageBitmap.bind(window) as (...a: unknown[]) => Promise<ImageBitmap>;
+    window.createImageBitmap = ((...a: unknown[]) => {
+      w.__pageDecodes!++;
+      return own(...a);
+    }) as typeof window.createImageBitmap;
+  });
+  await openMotors(page);
+  // a probe of the page's main thread: the longest wait between two animation frames, and how many quiet frames in a row
+  await page.evaluate(() => {
+    const probe = { on: true, frames: 0, longestMs: 0, quiet: 0, last: performance.now() };
+    (window as Window & { __frameProbe?: typeof probe }).__frameProbe = probe;
+    const tick = (t: number) => {
+      const gap = t - probe.last;
+      probe.longestMs = Math.max(probe.longestMs, gap);
+      probe.quiet = gap < 50 ? probe.quiet + 1 : 0;
+      probe.last = t;
+      probe.frames++;
+      if (probe.on) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  type Probe = { on: boolean; frames: number; longestMs: number; quiet: number; last: number };
+  const probe = () => page.evaluate(() => ({ ...(window as Window & { __frameProbe?: Probe }).__frameProbe! }));
+  // the viewer first shows a tiny tomogram and keeps showing it (headless Chromium draws WebGL in
+  // software, seconds for a first view): what is measured below is the reading alone
+  await page.getByTestId('tomogram-file-input').setInputFiles(fixture('io/mode0_imod_uint8.mrc'));
+  await expect(page.getByTestId('queue-status-mode0_imod_uint8')).toHaveText('waiting');
+  await page.waitForFunction(() => (window.__voxelbench?.nv.volumes.length ?? 0) > 0);
+  await expect.poll(async () => (await probe()).quiet, { timeout: 60_000 }).toBeGreaterThan(30);
+
+  // the four demo tomograms (folders of 64 JPEG slices), dropped as one folder
+  const ids = parseLabelsCsv(readFileSync(LABELS, 'utf8')).map((l) => l.id);
+  const root = mkdtempSync(join(tmpdir(), 'motors-four-'));
+  try {
+    for (const id of ids) cpSync(join(SAMPLES, id), join(root, 'four', id), { recursive: true });
+    await page.getByTestId('tomogram-folder-input').setInputFiles(join(root, 'four'));
+    const t0 = Date.now();
+    await page.evaluate(() => {
+      const p = (window as Window & { __frameProbe?: Probe }).__frameProbe!;
+      p.longestMs = 0;
+      p.frames = 0;
+      p.last = performance.now();
+    });
+    for (const id of ids) await expect(page.getByTestId(`queue-status-${id}`)).toHaveText('waiting', { timeout: 120_000 });
+    const p = await probe();
+    const pageDecodes = await page.evaluate(() => (window as Window & { __pageDecodes?: number }).__pageDecodes);
+    console.log(`${ids.length} x 64 slices read in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${p.frames} frames, longest wait between two ${p.longestMs.toFixed(0)} ms`);
+    expect(p.frames).toBeGreaterThan(10);
+    expect(p.longestMs).toBeLessThan(200);
+    expect(pageDecodes).toBe(0);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  expect(await page.evaluate(() => window.__voxelbenchMotors!.store.getState().selected)).toBe('mode0_imod_uint8');
+
+  // what the worker read is the tomogram: 64 x 192 x 192, its first slice as the JPEG decodes
+  const first = jpegGray(readFileSync(join(SAMPLES, ids[0], 'slice_0000.jpg')));
+  const got = await page.evaluate(async (id) => {
+    const t = (await window.__voxelbenchMotors!.tomogram(id))!;
+    const n = t.shape[1] * t.shape[2];
+    return { shape: t.shape, slice0: Array.from(t.data.subarray(0, n)) };
+  }, ids[0]);
+  expect(got.shape).toEqual([64, 192, 192]);
+  // the browser's JPEG decoder and jpeg-js may round a few values differently
+  expect(maxAbsDiff(got.slice0, first)).toBeLessThanOrEqual(2);
+  await expect(page.getByTestId(`queue-row-${ids[0]}`)).toContainText('64×192×192');
+});
+
+/** A JPEG slice's gray values as jpeg-js decodes it (R = G = B for gray JPEGs). */
+function jpegGray(bytes: Buffer): number[] {
+  const img = decodeJpeg(bytes, { useTArray: true });
+  const out: number[] = [];
+  for (let i = 0; i < img.width * img.height; i++) out.push(img.data[4 * i]);
+  return out;
+}

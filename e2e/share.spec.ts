@@ -104,12 +104,12 @@ const motorsSummary = (page: Page): Promise<MotorsSummary> =>
     return {
       batch: s.batch.status,
       selected: s.selected,
-      rows: s.tomograms.map((t) => ({
+      rows: s.items.map((t) => ({
         id: t.id,
         status: t.status,
-        score: t.result?.detection.score,
-        point: t.result?.detection.point,
-        heatmapSum: t.result ? t.result.detection.heatmap.reduce((a, b) => a + b, 0) : undefined,
+        score: t.result?.score,
+        point: t.result?.point,
+        heatmapSum: t.result ? t.result.heatmap.reduce((a, b) => a + b, 0) : undefined,
       })),
     };
   });

@@ -4,8 +4,7 @@
  * the Run / Cancel keys (Ctrl/Cmd+Enter, Esc).
  */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { pickedFiles, walkEntries } from './motors/load';
-import type { PickedFile } from './motors/sources';
+import { pickedFiles, walkEntries, type PickedFile } from './kit/files';
 
 const hasFiles = (e: DragEvent): boolean => !!e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files');
 

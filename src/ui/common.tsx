@@ -60,14 +60,19 @@ export interface NumFieldProps {
   max?: number;
   /** With a unit (also ''), the field and the unit after it share a column. */
   unit?: string;
+  /** After the label (a mark such as "live"). */
+  badge?: ReactNode;
 }
 
 /** A labelled number field of a preset's values (commits on Enter or blur). */
-export function NumField({ label, title, value, onChange, testId, integer, min, max, unit }: NumFieldProps) {
+export function NumField({ label, title, value, onChange, testId, integer, min, max, unit, badge }: NumFieldProps) {
   const input = <NumberInput value={value} onChange={onChange} integer={integer} min={min} max={max} testId={testId} ariaLabel={label} />;
   return (
     <label className="field" title={title}>
-      <span>{label}</span>
+      <span>
+        {label}
+        {badge}
+      </span>
       {unit === undefined ? (
         input
       ) : (

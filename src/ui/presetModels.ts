@@ -1,12 +1,13 @@
 /**
  * The model list every preset page keeps: .onnx files loaded into the page's own worker (each
  * checked for the preset before it is kept), replaced by name, removed, and loaded again after the
- * worker is restarted. Each function takes the preset's store, worker and message key. Also the
- * message helpers every preset's actions use. No React here.
+ * worker is restarted. Each function takes the preset's store, worker and message key. No React
+ * here. Pages built on the kit use src/ui/kit/models.ts instead.
  */
 import type { ModelInfo } from '../core/onnx/model';
 import type { WorkerClient } from '../worker/client';
 import type { LoadedModel } from '../worker/protocol';
+import { errorText, say } from './kit/messages';
 import { useStore } from './store';
 
 /** What every preset keeps of a loaded model. */
@@ -33,15 +34,7 @@ export interface PresetModels<M extends PresetModel> {
   key: string;
 }
 
-/** An error's message (or the thrown value as text). */
-export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-/** True for what a cancel rejects with. */
-export const isAbort = (e: unknown): boolean => (e as Error)?.name === 'AbortError' || /cancel/i.test(errorText(e));
-
-/** A message in the page's log (and banner); `key` groups it so that it can be cleared. */
-export function say(level: 'info' | 'warning' | 'error', text: string, key?: string): void {
-  useStore.getState().addMessage(level, text, key ? { key } : undefined);
-}
+export { errorText, isAbort, say } from './kit/messages';
 
 /** A file's bytes, or null (with a message naming the file) when it cannot be read. */
 export async function readModelFile<M extends PresetModel>(p: PresetModels<M>, f: File): Promise<Uint8Array | null> {

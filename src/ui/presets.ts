@@ -11,13 +11,13 @@ import { setEegBackend } from './eeg/actions';
 import { eegShare, openEegDemo } from './eeg/share';
 import { setBackend as setSpineBackend } from './spine/actions';
 import { openSpineDemo, spineShare } from './spine/share';
-import { setBackend } from './motors/actions';
 import type { BackendChoice } from '../worker/protocol';
 import { useStore, type PresetId } from './store';
 import { openLink } from './share/link';
 import type { PresetShare } from './share/types';
 import { openBrainDemo, workbenchShare } from './share/workbench';
-import { motorsShare, openMotorsDemo } from './motors/share';
+import { motorsShare, motorsStore, openMotorsDemo } from './motors/page';
+import { setBackend } from './kit/store';
 import { ProteinApp } from './protein/ProteinApp';
 import { setBackend as setProteinBackend } from './protein/actions';
 import { openProteinDemo, proteinShare } from './protein/share';
@@ -48,10 +48,6 @@ export interface PresetEntry {
   share?: PresetShare;
 }
 
-function backendFromUrl(params: URLSearchParams): void {
-  const b = params.get('backend');
-  if (b === 'wasm' || b === 'webgpu' || b === 'auto') setBackend(b as BackendChoice);
-}
 
 export const PRESETS: PresetEntry[] = [
   {
@@ -73,7 +69,7 @@ export const PRESETS: PresetEntry[] = [
       open: openMotorsDemo,
     },
     share: motorsShare,
-    fromUrl: backendFromUrl,
+    fromUrl: (params) => setBackend(motorsStore, params.get('backend') ?? ''),
   },
   {
     id: 'spine',

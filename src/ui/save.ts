@@ -1,4 +1,4 @@
-/** Downloads of the result: NIfTI in the input's space, argmax labels, raw .npy. */
+/** Downloads: the one helper every page uses (files, text), and the workbench result as NIfTI in the input's space, argmax labels, raw .npy. */
 import { writeNifti } from '../core/io/nifti';
 import { writeNpy } from '../core/io/npy';
 import { makeVolume, spatialShape } from '../core/volume';
@@ -60,4 +60,9 @@ export function saveLabels(r: ResultState, threshold: number): void {
 /** The raw stitched output [C, D', H', W'] (2D: [C, H', W']) as float32, before any resampling. */
 export function saveNpy(r: ResultState): void {
   download(writeNpy({ data: r.run.data, shape: r.run.shape }), outName(r, 'output.npy'));
+}
+
+/** Downloads text (a CSV, a JSON file) under `fileName`. */
+export function downloadText(text: string, fileName: string, type = 'text/plain'): void {
+  download(new TextEncoder().encode(text), fileName, type);
 }

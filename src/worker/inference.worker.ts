@@ -1,18 +1,23 @@
 /**
  * The inference worker: owns onnxruntime-web sessions, picks the execution provider
  * (WebGPU first, WASM as fallback, with the reason), runs the sliding window with the
- * model as predictor, streams progress and honours cancellation.
+ * model as predictor, streams progress and honours cancellation. The preset pages read their
+ * inputs here (readInputs: decoding never runs on the page's thread) and run their items through
+ * the preset's own `run` (runPreset), both generic over the presets of src/core/presets.
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
 import { checkRewrite, type ModelRunner } from '../core/onnx/check';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims } from '../core/onnx/model';
 import { sessionOutputsPredictor, type OutputsPredictor } from '../core/ortPredictor';
-import { detectMotors } from '../core/motors/pipeline';
+import type { ModelHandle } from '../core/preset/types';
+import { presetDef } from '../core/presets/index';
 import { runSpinePipeline } from '../core/spine/pipeline';
 import { readDicomSeries } from '../core/spine/dicom';
 import { classifySpectrogram } from '../core/eeg/pipeline';
+import type { MotorDetection } from '../core/motors/pipeline';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
+import { decodeImageInWorker } from './decodeImage';
 import type { Backend, BackendChoice, ExternalDataFile, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
 import { runProteinFov } from '../core/protein/pipeline';
 
@@ -25,10 +30,22 @@ interface ModelEntry {
   externalData?: ExternalDataFile[];
 }
 
-const models = new Map<string, ModelEntry>();
-let current: AbortController | null = null;
-let nextId = 1;
-let gpuProbe: Promise<RuntimeInfo['webgpu']> | null = null;
+/** Everything the worker holds, in one object made at start-up (a hard stop throws the worker away with it). */
+interface WorkerState {
+  models: Map<string, ModelEntry>;
+  /** The run in progress (one at a time; cancel() aborts it). */
+  current: AbortController | null;
+  /** Reads in progress by id (cancelRead aborts one). */
+  reads: Map<string, AbortController>;
+  nextId: number;
+  gpuProbe: Promise<RuntimeInfo['webgpu']> | null;
+}
+
+function createWorkerState(): WorkerState {
+  return { models: new Map(), current: null, reads: new Map(), nextId: 1, gpuProbe: null };
+}
+
+const state = createWorkerState();
 
 const threads = (): number => (self.crossOriginIsolated ? Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1)) : 1);
 
@@ -39,7 +56,7 @@ function configureOrt(ortBaseUrl: string): void {
 }
 
 function probeWebGpu(): Promise<RuntimeInfo['webgpu']> {
-  gpuProbe ??= (async () => {
+  state.gpuProbe ??= (async () => {
     const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
     if (!gpu) return { available: false, reason: 'this browser exposes no navigator.gpu (WebGPU disabled or unsupported)' };
     try {
@@ -58,7 +75,7 @@ function probeWebGpu(): Promise<RuntimeInfo['webgpu']> {
       return { available: false, reason: `requestAdapter failed: ${(e as Error).message}` };
     }
   })();
-  return gpuProbe;
+  return state.gpuProbe;
 }
 
 async function session(entry: ModelEntry, backend: Backend): Promise<ort.InferenceSession> {
@@ -92,16 +109,16 @@ function abortError(): Error {
  * it then rejects with an error named AbortError, which comlink passes to the page.
  */
 async function exclusiveRun<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  current?.abort();
+  state.current?.abort();
   const ac = new AbortController();
-  current = ac;
+  state.current = ac;
   try {
     return await fn(ac.signal);
   } catch (e) {
     if (e instanceof AbortError || ac.signal.aborted) throw abortError();
     throw e instanceof Error ? e : new Error(String(e));
   } finally {
-    if (current === ac) current = null;
+    if (state.current === ac) state.current = null;
   }
 }
 
@@ -181,14 +198,19 @@ async function modelPredictor(entry: ModelEntry, choice: BackendChoice, signal: 
 }
 
 /** The loaded models a preset run names (at least one), or a message saying what to do. */
-function loadedEntries(ids: string[], none = 'add at least one model'): ModelEntry[] {
+function loadedEntries(ids: string[], none = 'add at least one model', allowNone = false): ModelEntry[] {
   const entries = ids.map((id) => {
-    const e = models.get(id);
+    const e = state.models.get(id);
     if (!e) throw new Error('a model of this run is no longer loaded (load it again)');
     return e;
   });
-  if (entries.length === 0) throw new Error(none);
+  if (entries.length === 0 && !allowNone) throw new Error(none);
   return entries;
+}
+
+/** Buffers to transfer, each once (a buffer listed twice cannot be transferred). */
+function transferList(buffers: ArrayBuffer[]): ArrayBuffer[] {
+  return [...new Set(buffers)];
 }
 
 /** The backend of the last model run (all the same unless one fell back), and the fallback's reason if any did. */
@@ -223,7 +245,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
       throw new Error(`${name}: the model has ${info.inputs.length} inputs; the workbench feeds one image tensor`);
     }
     const entry: ModelEntry = {
-      loaded: { id: `m${nextId++}`, name, info, relaxed, loadMs: 0 },
+      loaded: { id: `m${state.nextId++}`, name, info, relaxed, loadMs: 0 },
       bytes: finalBytes,
       sessions: {},
       sessionMs: {},
@@ -236,7 +258,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
       throw new Error(`${name}: onnxruntime could not load this model: ${message(e)}`, { cause: e });
     }
     entry.loaded.loadMs = performance.now() - t0;
-    models.set(entry.loaded.id, entry);
+    state.models.set(entry.loaded.id, entry);
     return entry.loaded;
   },
 
@@ -253,14 +275,58 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
   },
 
   async unloadModel(id) {
-    const e = models.get(id);
+    const e = state.models.get(id);
     if (!e) return;
-    models.delete(id);
+    state.models.delete(id);
     for (const s of Object.values(e.sessions)) await s?.release();
   },
 
   cancel() {
-    current?.abort();
+    state.current?.abort();
+  },
+
+  async readInputs(presetId, source, files, params, onProgress, readId) {
+    const preset = presetDef(presetId);
+    const ac = new AbortController();
+    if (readId) state.reads.set(readId, ac);
+    try {
+      const res = await preset.inputs.read(source, files, params, {
+        signal: ac.signal,
+        onProgress: onProgress ? (p) => void onProgress(p) : undefined,
+        // image slices (motors): the browser's decoder, here in the worker
+        decodeImage: decodeImageInWorker,
+      } as Parameters<typeof preset.inputs.read>[3]);
+      return Comlink.transfer(res, transferList(res.items.flatMap((i) => preset.transferables?.(i) ?? [])));
+    } catch (e) {
+      if (e instanceof AbortError || ac.signal.aborted) throw abortError();
+      throw e instanceof Error ? e : new Error(String(e));
+    } finally {
+      if (readId && state.reads.get(readId) === ac) state.reads.delete(readId);
+    }
+  },
+
+  cancelRead(readId) {
+    state.reads.get(readId)?.abort();
+  },
+
+  async runPreset(presetId, req, onProgress) {
+    const preset = presetDef(presetId);
+    const roles = Object.fromEntries(preset.models.map((r) => [r.role, loadedEntries(req.models[r.role] ?? [], '', true)]));
+    return exclusiveRun(async (signal) => {
+      const preds: ModelPredictor[] = [];
+      const handles: Record<string, ModelHandle[]> = {};
+      for (const [role, entries] of Object.entries(roles)) {
+        handles[role] = [];
+        for (const e of entries) {
+          const p = await modelPredictor(e, req.backend, signal);
+          preds.push(p);
+          handles[role].push({ name: e.loaded.name, info: e.loaded.info, predictor: p.predictor, outputs: p.outputs });
+        }
+      }
+      if (preds.length === 0) throw new Error('add at least one model');
+      const result = await preset.run(req.item, handles, req.params, { signal, onProgress: onProgress ? (p: Parameters<typeof onProgress>[0]) => void onProgress(p) : undefined });
+      return Comlink.transfer({ result, ...backendSummary(preds) }, transferList(preset.transferables?.(result) ?? []));
+    });
   },
 
   async compareModels(original, rewritten, opts) {
@@ -281,24 +347,13 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
   },
 
   async runMotors(req, onProgress) {
-    const entries = loadedEntries(req.modelIds);
-    return exclusiveRun(async (signal) => {
-      const preds = await Promise.all(entries.map((e) => modelPredictor(e, req.backend, signal)));
-      const det = await detectMotors(
-        req.tomogram,
-        preds.map((p) => p.predictor),
-        req.params,
-        { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
-      );
-      return Comlink.transfer(
-        { ...det, ...backendSummary(preds) },
-        [det.heatmap.buffer],
-      );
-    });
+    const r = await api.runPreset('motors', { item: req.tomogram, models: { model: req.modelIds }, params: req.params, backend: req.backend }, onProgress as never);
+    const det = r.result as MotorDetection;
+    return Comlink.transfer({ ...det, backend: r.backend, backendReason: r.backendReason }, [det.heatmap.buffer as ArrayBuffer]);
   },
 
   async run(req: RunRequest, onProgress?: ProgressCallback): Promise<RunResult> {
-    const entry = models.get(req.modelId);
+    const entry = state.models.get(req.modelId);
     if (!entry) throw new Error('no such model loaded (load it again)');
     return exclusiveRun(async (signal) => {
       const model = await modelPredictor(entry, req.backend, signal);

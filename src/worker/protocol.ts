@@ -14,6 +14,7 @@ import type { DicomFile, DicomSeries, DicomSkip } from '../core/spine/dicom';
 import type { ProteinParams } from '../core/presets/protein';
 import type { FieldOfView } from '../core/protein/images';
 import type { ProteinFovResult, ProteinProgress } from '../core/protein/pipeline';
+import type { InputFile, ItemSource, ReadProgress, ReadResult, RunProgress } from '../core/preset/types';
 
 export type Backend = 'webgpu' | 'wasm';
 export type BackendChoice = 'auto' | Backend;
@@ -63,7 +64,28 @@ export interface RunResult {
 
 export type ProgressCallback = (p: SlidingWindowProgress) => void;
 
-/** One tomogram through the flagellar-motor pipeline (resize, tiles, TTA, models summed). */
+/**
+ * One item through a preset (src/core/presets/index.ts) in the worker: the item as the page holds
+ * it (copied in: the page keeps it for its view), the loaded models' worker ids by role, the values
+ * and the backend choice.
+ */
+export interface PresetRunRequest<P = unknown, Item = unknown> {
+  item: Item;
+  /** Worker model ids by role ('model'; spine: 'seg', 'cls'), in the order the run uses them. */
+  models: Record<string, string[]>;
+  params: P;
+  backend: BackendChoice;
+}
+
+/** The preset's result (its typed arrays transferred) and the backend that ran it. */
+export interface PresetRunResult<Result = unknown> {
+  result: Result;
+  backend: Backend;
+  /** Why this backend (adapter name, or why WebGPU was left). */
+  backendReason: string;
+}
+
+/** One tomogram through the flagellar-motor pipeline (e2e/harness.ts and `npm run bench`; the page uses runPreset). */
 export interface MotorsRequest {
   tomogram: { id: string; shape: [number, number, number]; data: Uint8Array; spacing?: number };
   /** Loaded models (folds/seeds): sigmoid maps are summed over them. */
@@ -89,6 +111,20 @@ export interface WorkerApi {
   unloadModel(id: string): Promise<void>;
   run(req: RunRequest, onProgress?: ProgressCallback): Promise<RunResult>;
   runMotors(req: MotorsRequest, onProgress?: (p: MotorsProgress) => void): Promise<MotorsResult>;
+  /**
+   * Reads one item source with its preset's `inputs.read` (the bytes transferred in, the items'
+   * typed arrays transferred out). Image slices decode with the browser's decoder here. Reads do
+   * not stop a run and a run does not stop them; `readId` names the read for cancelRead.
+   */
+  readInputs(presetId: string, source: ItemSource, files: InputFile[], params: unknown, onProgress?: (p: ReadProgress) => void, readId?: string): Promise<ReadResult<unknown>>;
+  /** Aborts the read started with this id (it rejects with an AbortError). */
+  cancelRead(readId: string): void;
+  /**
+   * Runs one item through its preset's `run` with ModelHandles built from the loaded models
+   * (WebGPU or WASM as chosen, with fallback); the result's typed arrays are transferred. It is
+   * the one run in progress: cancel() aborts it.
+   */
+  runPreset(presetId: string, req: PresetRunRequest, onProgress?: (p: RunProgress) => void): Promise<PresetRunResult>;
   /**
    * Runs `original` and `rewritten` on the same seeded random input on WASM and compares their
    * outputs (checkRewrite): ok when maxRelDiff <= tolerance (default 1e-4).

@@ -179,7 +179,8 @@ export interface Preset<P = unknown, Item = unknown, Result = unknown, Row = unk
     accept: readonly string[];
     /** One line for the drop hint. */
     hint: string;
-    sort(paths: readonly string[]): SortedInputs;
+    /** `emptyFolders`: folders a directory walk found with nothing in them (a file input never reports those). */
+    sort(paths: readonly string[], emptyFolders?: readonly string[]): SortedInputs;
     read(source: ItemSource, files: readonly InputFile[], params: P, opts?: ReadOptions): Promise<ReadResult<Item>>;
     /** The id an item is shown and exported under (usually the source id; a DICOM series has its own). */
     itemId(item: Item): string;

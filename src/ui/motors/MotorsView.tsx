@@ -2,14 +2,16 @@
 import { SHOW_RENDER } from '@niivue/niivue';
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Point3 } from '../../core/motors/pipeline';
+import type { TomogramLabel } from '../../core/motors/postprocess';
 import type { Volume } from '../../core/volume';
 import { fmtValue } from '../format';
 import { useStore, type SliceView } from '../store';
 import { attachCanvas, centreOn, getNiivue, setSliceView, showBase, showOverlay, showPoints, styleOverlay, type OverlayStyle, type ViewPoint } from '../viewer';
-import { ensureLoaded } from './actions';
-import { openMotorsDemo } from './share';
+import type { Tomogram } from '../../core/motors/tomogram';
+import { useKit } from '../kit/hooks';
+import { ensureItem } from '../kit/intake';
 import { displayVolume, heatmapVolume, mapRange, pointSize, tomogramGrid } from './display';
-import { useMotors } from './state';
+import { motorsStore as store, openMotorsDemo, type MotorsUi, type MotorsView as View, type TomoMeta } from './page';
 
 /** Node colour values for showPoints: positive -> warm colormap, negative -> winter. */
 export const PREDICTED_COLOR = 1;
@@ -26,21 +28,20 @@ const SLICES: { id: SliceView; label: string }[] = [
   { id: 'multiplanar', label: 'Multiplanar' },
 ];
 
-/** A request to centre the view on a point of a tomogram (set by table clicks). */
-let pendingCentre: { id: string; voxel: Point3 } | null = null;
-let shownGrid: { id: string; grid: Volume } | null = null;
-/** The user picked where to look in the shown tomogram: a new result does not move the view. */
-let centredByUser = false;
+const ui = (): MotorsUi => store.getState().ui;
+const setUi = (patch: Partial<MotorsUi>): void => store.setState((s) => ({ ui: { ...s.ui, ...patch } }));
 
+/** Selects a tomogram and centres the view on a point of it (now if it is shown, else once it is). */
 export function centreView(id: string, voxel: Point3): void {
-  pendingCentre = { id, voxel };
-  if (shownGrid?.id === id) {
-    centreOn(shownGrid.grid, voxel);
-    centredByUser = true;
-    pendingCentre = null;
-  }
-  useMotors.setState({ selected: id });
+  const shown = ui().shown;
+  if (shown?.id === id) {
+    centreOn(shown.grid, voxel);
+    setUi({ centre: null, centredByUser: true });
+  } else setUi({ centre: { id, voxel } });
+  store.setState({ selected: id });
 }
+
+const metaOf = (t: { meta?: unknown } | null | undefined): TomoMeta | undefined => t?.meta as TomoMeta | undefined;
 
 /** Niivue draws its own legend for connectome nodes; ours is in HTML. */
 function hidePointsLegend(): void {
@@ -60,15 +61,15 @@ export function MotorsView() {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [viewError, setViewError] = useState<string | null>(null);
   const [grid, setGrid] = useState<{ id: string; grid: Volume } | null>(null);
-  const sliceType = useMotors((s) => s.view.sliceType);
-  const setSliceType = (t: SliceView) => useMotors.setState((s) => ({ view: { ...s.view, sliceType: t } }));
-  const selected = useMotors((s) => s.selected);
-  const entry = useMotors((s) => s.tomograms.find((t) => t.id === s.selected) ?? null);
-  const loaded = entry?.shape !== undefined;
+  const sliceType = useKit(store, (s) => s.view.sliceType) as SliceView;
+  const setSliceType = (t: SliceView) => store.setState((s) => ({ view: { ...s.view, sliceType: t } }));
+  const selected = useKit(store, (s) => s.selected);
+  const entry = useKit(store, (s) => s.items.find((t) => t.id === s.selected) ?? null);
+  const loaded = metaOf(entry) !== undefined;
   const result = entry?.status === 'done' ? entry.result : undefined;
-  const labels = useMotors((s) => s.labels);
-  const view = useMotors((s) => s.view);
-  const nTomos = useMotors((s) => s.tomograms.length);
+  const labels = useKit(store, (s) => s.labels);
+  const view = useKit(store, (s) => s.view) as View;
+  const nTomos = useKit(store, (s) => s.items.length);
 
   useEffect(() => {
     const canvas = canvasRef.current;
@@ -95,15 +96,15 @@ export function MotorsView() {
   useEffect(() => {
     let live = true;
     if (!selected || !loaded) {
-      shownGrid = null;
+      setUi({ shown: null });
       void showBase(null);
       return;
     }
     void (async () => {
-      const tomo = await ensureLoaded(selected, true);
+      const tomo = (await ensureItem(store, selected, true)) as Tomogram | null;
       if (!live) return;
       if (!tomo) {
-        shownGrid = null;
+        setUi({ shown: null });
         void showBase(null);
         setGrid(null);
         return;
@@ -113,16 +114,17 @@ export function MotorsView() {
         if (!live) return;
         setSliceView(sliceType);
         const g = { id: tomo.id, grid: tomogramGrid(tomo) };
-        shownGrid = g;
         setGrid(g);
-        centredByUser = false;
-        const cur = useMotors.getState().tomograms.find((t) => t.id === tomo.id);
-        const point = cur?.status === 'done' ? cur.result?.detection.point : undefined;
-        if (pendingCentre?.id === tomo.id) {
-          centreOn(g.grid, pendingCentre.voxel);
-          centredByUser = true;
-          pendingCentre = null;
-        } else if (point) centreOn(g.grid, point);
+        const cur = store.getState().items.find((t) => t.id === tomo.id);
+        const point = cur?.status === 'done' ? cur.result?.point : undefined;
+        const centre = ui().centre;
+        if (centre?.id === tomo.id) {
+          centreOn(g.grid, centre.voxel);
+          setUi({ shown: g, centre: null, centredByUser: true });
+        } else {
+          setUi({ shown: g, centredByUser: false });
+          if (point) centreOn(g.grid, point);
+        }
       } catch (e) {
         if (live) useStore.getState().addMessage('error', `Could not display ${selected}: ${(e as Error).message ?? e}`);
       }
@@ -138,7 +140,7 @@ export function MotorsView() {
     if (grid) setSliceView(sliceType);
   }, [sliceType, grid]);
 
-  const det = result && grid && grid.id === result.detection.id ? result.detection : null;
+  const det = result && grid && grid.id === result.id ? result : null;
   const range = useMemo(() => (det ? mapRange(det.heatmap) : ([0, 1] as [number, number])), [det]);
   const style: OverlayStyle = useMemo(() => {
     const [lo, hi] = range;
@@ -152,7 +154,7 @@ export function MotorsView() {
     const data = det ? { kind: 'heatmap' as const, data: det.heatmap, ref: heatmapVolume(det, grid.grid), nLabels: 0, labelNames: null } : null;
     showOverlay(data, styleRef.current).catch((e: unknown) => useStore.getState().addMessage('error', `Could not display the heatmap: ${(e as Error).message ?? e}`));
     // a result that arrives for the shown tomogram: go to its point unless the user looked elsewhere
-    if (det && !centredByUser) centreOn(grid.grid, det.point);
+    if (det && !ui().centredByUser) centreOn(grid.grid, det.point);
   }, [det, grid]);
   useEffect(() => {
     styleRef.current = style;
@@ -160,7 +162,7 @@ export function MotorsView() {
   }, [style]);
 
   // points: the detected motor (and further peaks) and the true motors
-  const truths = useMemo(() => (selected ? (labels?.rows.find((r) => r.id === selected)?.motors ?? []) : []), [labels, selected]);
+  const truths = useMemo(() => (selected ? ((labels?.parsed ?? []) as TomogramLabel[]).find((r) => r.id === selected)?.motors ?? [] : []), [labels, selected]);
   useEffect(() => {
     if (!grid) return;
     const size = pointSize(grid.grid);
@@ -188,7 +190,7 @@ export function MotorsView() {
 }
 
 function EmptyMotors() {
-  const busy = useMotors((s) => s.busy);
+  const busy = useKit(store, (s) => s.busy);
   return (
     <div className="canvas-note hero">
       <div className="canvas-note-title">Find flagellar motors in cryo-ET tomograms</div>
@@ -205,8 +207,8 @@ function EmptyMotors() {
 }
 
 function ViewToolbar({ sliceType, setSliceType, hasResult }: { sliceType: SliceView; setSliceType: (s: SliceView) => void; hasResult: boolean }) {
-  const view = useMotors((s) => s.view);
-  const set = (patch: Partial<typeof view>) => useMotors.setState((s) => ({ view: { ...s.view, ...patch } }));
+  const view = useKit(store, (s) => s.view) as View;
+  const set = (patch: Partial<View>) => store.setState((s) => ({ view: { ...s.view, ...patch } }));
   return (
     <div className="toolbar">
       <div className="seg" role="group" aria-label="Slice layout">
@@ -269,34 +271,35 @@ function ViewLegend({ range, floor, nTruth, hasDet }: { range: [number, number] 
 }
 
 function ViewInfo({ legend }: { legend: ReactNode }) {
-  const entry = useMotors((s) => s.tomograms.find((t) => t.id === s.selected) ?? null);
+  const entry = useKit(store, (s) => s.items.find((t) => t.id === s.selected) ?? null);
   if (!entry) return <div className="readout muted">No tomogram selected.</div>;
   const r = entry.status === 'done' ? entry.result : undefined;
+  const meta = metaOf(entry);
   return (
     <div className="readout" data-testid="motor-view-info">
       <span>
         <span className="muted">tomogram</span> {entry.id}
       </span>
-      {entry.shape && (
+      {meta && (
         <span>
-          <span className="muted">Z×Y×X</span> {entry.shape.join('×')}
+          <span className="muted">Z×Y×X</span> {meta.shape.join('×')}
         </span>
       )}
-      {entry.spacing !== undefined && (
+      {meta?.spacing !== undefined && (
         <span>
-          <span className="muted">spacing</span> {fmtValue(entry.spacing)} Å
+          <span className="muted">spacing</span> {fmtValue(meta.spacing)} Å
         </span>
       )}
       {r && (
         <>
           <span>
-            <span className="muted">score</span> {r.detection.score.toFixed(4)}
+            <span className="muted">score</span> {r.score.toFixed(4)}
           </span>
           <span>
-            <span className="muted">point z,y,x</span> {r.detection.point.map((v) => v.toFixed(1)).join(', ')}
+            <span className="muted">point z,y,x</span> {r.point.map((v) => v.toFixed(1)).join(', ')}
           </span>
           <span>
-            <span className="muted">heatmap</span> {r.detection.heatmapShape.join('×')}
+            <span className="muted">heatmap</span> {r.heatmapShape.join('×')}
           </span>
         </>
       )}

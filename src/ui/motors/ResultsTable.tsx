@@ -1,16 +1,17 @@
 /** One row per finished tomogram: score, point, pass/fail at the cutoff, and with labels truth, distance and outcome. */
 import type { Point3 } from '../../core/motors/pipeline';
+import { useKit } from '../kit/hooks';
 import { centreView } from './MotorsView';
+import { motorsStore as store } from './page';
 import { useResults } from './ScorePanel';
-import { useMotors } from './state';
 
 const fmtPt = (p: readonly number[]): string => p.map((v) => v.toFixed(1)).join(', ');
 
 export function ResultsTable() {
   const { rows } = useResults();
-  const selected = useMotors((s) => s.selected);
-  const hasLabels = useMotors((s) => s.labels !== null);
-  const pending = useMotors((s) => s.tomograms.filter((t) => t.status !== 'done').length);
+  const selected = useKit(store, (s) => s.selected);
+  const hasLabels = useKit(store, (s) => s.labels !== null);
+  const pending = useKit(store, (s) => s.items.filter((t) => t.status !== 'done').length);
   return (
     <section className="motor-results">
       <div className="motor-results-head">

@@ -1,30 +1,42 @@
 /** Score histogram with the quantile cutoff, the quantile slider, F-beta against labels, and the CSV download. */
 import { useMemo } from 'react';
+import type { TomogramLabel } from '../../core/motors/postprocess';
+import type { MotorsRow } from '../../core/presets/motors';
 import { fmtValue } from '../format';
+import { useKit } from '../kit/hooks';
+import { downloadExport } from '../kit/runner';
+import { setParams } from '../kit/store';
 import { NumberInput } from '../NumberInput';
 import { Panel } from '../Panel';
-import { detections, downloadSubmission } from './actions';
 import { computeResults, histogram, niceTicks, type ResultRow, type Results } from './derive';
-import { setParams, useMotors } from './state';
+import { motorsStore as store } from './page';
 
-/** The results of the finished tomograms at the current quantile (recomputed live, no model run). */
+/** The finished tomograms' rows in queue order (their detections without heatmaps). */
+function useRows(): MotorsRow[] {
+  const items = useKit(store, (s) => s.items);
+  return useMemo(() => items.filter((t) => t.status === 'done' && t.row).map((t) => t.row as MotorsRow), [items]);
+}
+
+/** The results of the finished tomograms at the current cutoff (recomputed live, no model run). */
 export function useResults(): Results {
-  const tomograms = useMotors((s) => s.tomograms);
-  const quantile = useMotors((s) => s.params.quantile);
-  const beta = useMotors((s) => s.params.beta);
-  const dist = useMotors((s) => s.params.distanceThresholdAngstrom);
-  const labels = useMotors((s) => s.labels);
-  const dets = useMemo(() => detections(tomograms), [tomograms]);
+  const rows = useRows();
+  const cutoff = useKit(store, (s) => s.params.cutoff);
+  const quantile = useKit(store, (s) => s.params.quantile);
+  const beta = useKit(store, (s) => s.params.beta);
+  const dist = useKit(store, (s) => s.params.distanceThresholdAngstrom);
+  const labels = useKit(store, (s) => s.labels);
   return useMemo(
-    () => computeResults(dets, { quantile, beta, distanceThresholdAngstrom: dist }, labels?.rows ?? null),
-    [dets, quantile, beta, dist, labels],
+    () => computeResults(rows, { cutoff, quantile, beta, distanceThresholdAngstrom: dist }, (labels?.parsed as TomogramLabel[] | undefined) ?? null),
+    [rows, cutoff, quantile, beta, dist, labels],
   );
 }
 
+const setQuantile = (quantile: number) => setParams(store, { quantile });
+
 export function ScorePanel() {
   const results = useResults();
-  const quantile = useMotors((s) => s.params.quantile);
-  const nErr = useMotors((s) => s.tomograms.filter((t) => t.status === 'error').length);
+  const quantile = useKit(store, (s) => s.params.quantile);
+  const nErr = useKit(store, (s) => s.items.filter((t) => t.status === 'error').length);
   const n = results.rows.length;
   const passing = results.rows.filter((r) => r.passes).length;
   return (
@@ -45,11 +57,11 @@ export function ScorePanel() {
             max={1}
             step={0.005}
             value={quantile}
-            onChange={(e) => setParams({ quantile: Number(e.target.value) })}
+            onChange={(e) => setQuantile(Number(e.target.value))}
             data-testid="quantile-slider"
             aria-label="quantile"
           />
-          <NumberInput value={quantile} min={0} max={1} onChange={(v) => setParams({ quantile: v })} testId="quantile-input" ariaLabel="quantile value" className="slider-num" />
+          <NumberInput value={quantile} min={0} max={1} onChange={setQuantile} testId="quantile-input" ariaLabel="quantile value" className="slider-num" />
         </span>
       </div>
       {n > 0 && (
@@ -59,7 +71,7 @@ export function ScorePanel() {
       )}
       <FBeta results={results} />
       <div className="save-row">
-        <button className="primary" onClick={downloadSubmission} disabled={n === 0} data-testid="download-submission" title="tomo_id,Motor axis 0,Motor axis 1,Motor axis 2 (original voxels; -1 below the cutoff)">
+        <button className="primary" onClick={() => downloadExport(store)} disabled={n === 0} data-testid="download-submission" title="tomo_id,Motor axis 0,Motor axis 1,Motor axis 2 (original voxels; -1 below the cutoff)">
           Download submission.csv
         </button>
       </div>
@@ -69,9 +81,9 @@ export function ScorePanel() {
 }
 
 function FBeta({ results }: { results: Results }) {
-  const labels = useMotors((s) => s.labels);
-  const beta = useMotors((s) => s.params.beta);
-  const dist = useMotors((s) => s.params.distanceThresholdAngstrom);
+  const labels = useKit(store, (s) => s.labels);
+  const beta = useKit(store, (s) => s.params.beta);
+  const dist = useKit(store, (s) => s.params.distanceThresholdAngstrom);
   const m = results.metric;
   if (!labels) return <div className="muted small fbeta-none">Add a labels CSV for distances, TP/FP/FN and the F-beta score.</div>;
   if (!m) return <div className="muted small fbeta-none">No finished tomogram is in {labels.name}.</div>;
@@ -92,7 +104,7 @@ function FBeta({ results }: { results: Results }) {
         <span className="oc oc-TN">TN {m.tn}</span>
       </div>
       <div className="muted small">
-        precision {m.precision.toFixed(3)} · recall {m.recall.toFixed(3)} · {scored} of {labels.rows.length} labelled tomograms scored
+        precision {m.precision.toFixed(3)} · recall {m.recall.toFixed(3)} · {scored} of {(labels.parsed as TomogramLabel[]).length} labelled tomograms scored
         {thr !== undefined && ` · TP within ${fmtValue(dist)} Å${m.perTomogram.every((r) => r.threshold === thr) ? ` = ${fmtValue(thr)} voxels` : ''}`}
       </div>
     </div>

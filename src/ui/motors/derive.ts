@@ -38,11 +38,11 @@ function nearest(p: readonly number[], motors: readonly Point3[]): number | null
 
 export function computeResults(
   dets: readonly { id: string; score: number; point: Point3 }[],
-  params: Pick<MotorsParams, 'quantile' | 'beta' | 'distanceThresholdAngstrom'>,
+  params: Pick<MotorsParams, 'quantile' | 'beta' | 'distanceThresholdAngstrom'> & Partial<Pick<MotorsParams, 'cutoff'>>,
   labels: readonly TomogramLabel[] | null,
 ): Results {
   const plain = dets.map((d) => ({ id: d.id, score: d.score, point: d.point }));
-  const thr = thresholdDetections(plain, params.quantile);
+  const thr = thresholdDetections(plain, params.cutoff === 'none' ? null : params.quantile);
   const cutoff = thr.length > 0 ? thr[0].cutoff : NaN;
   let metric: MetricResult | null = null;
   const byId = new Map((labels ?? []).map((l) => [l.id, l]));

@@ -5,7 +5,7 @@ import type { Point3 } from '../../core/motors/pipeline';
 import { thresholdDetections, type TomogramLabel } from '../../core/motors/postprocess';
 import { computeResults, histogram, niceTicks } from './derive';
 import { heatmapVolume, tomogramGrid } from './display';
-import { sortFiles, sourceLabel } from './sources';
+import { sortFiles, sourceLabel } from '../../core/motors/sources';
 
 const f = (path: string) => ({ path, file: path });
 

@@ -2,6 +2,7 @@
 import type { ShareValues } from '../../core/share/query';
 import { readSession, SESSION_EXT, writeSession } from '../../core/share/session';
 import type { PresetEntry } from '../presets';
+import { download } from '../save';
 import { useStore } from '../store';
 import { applyScene, currentLink, sceneValues, settleView } from './link';
 
@@ -29,14 +30,7 @@ export async function saveSessionFile(entry: PresetEntry): Promise<void> {
   const { addMessage } = useStore.getState();
   try {
     const { bytes, name } = await sessionBytes(entry);
-    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/zip' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = name;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 30_000);
+    download(bytes, name, 'application/zip');
     addMessage('info', `Saved the session as ${name} (${(bytes.byteLength / 1e6).toFixed(1)} MB): Open session restores it here or on another machine.`);
   } catch (e) {
     addMessage('error', `Could not save the session: ${(e as Error).message}`, { key: 'session' });

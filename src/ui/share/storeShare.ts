@@ -4,7 +4,8 @@
  * every preset value (`<key>`, nested ones as `<key>.<sub>`), the backend, the selected item
  * (`sel`) and the view (`view.<key>`). A page adopts them with one line in src/ui/presets.ts
  * (`share: storeShare({...})` and the demo's `open` wrapped by `share.openDemo`). URL inputs and
- * session files need the page's own hooks (see ./types.ts and src/ui/motors/share.ts): until a
+ * session files need the page's own hooks (see ./types.ts; pages on the preset kit get them from
+ * src/ui/kit/share.ts): until a
  * page has them, its Save session says so and its links are demo links.
  */
 import type { StoreApi, UseBoundStore } from 'zustand';

@@ -4,7 +4,8 @@
  * PresetEntry (a `PresetShare`, below); the generic code (src/ui/share/*) iterates the registry,
  * so a preset that fills in these hooks gets "Copy link", "Save session", "Open session", the
  * gallery card and offline links with no other change. The workbench (src/ui/share/workbench.ts)
- * and the motors page (src/ui/motors/share.ts) are the examples to copy.
+ * is one example; pages built on the preset kit get theirs from `presetShare` (src/ui/kit/share.ts,
+ * used by the motors page in src/ui/motors/page.ts).
  *
  * How a link is opened (src/ui/share/link.ts, openLink):
  *   1. decodeLink (src/core/share/query.ts) reads `?v=1&demo=…|preset=…&model=…&data=…&labels=…&<values>`
@@ -21,8 +22,8 @@
  * then `values()` plus the scene values, encoded against `spec().defaults`.
  *
  * A demo's `open` must record that what it loads comes from the demo (so that `sources()` says
- * `demo` and the link is `?demo=<name>`): wrap it as openBrainDemo / openMotorsDemo do. For a page
- * built like the motors page, `storeShare()` (./storeShare.ts) derives link-only hooks (demo
+ * `demo` and the link is `?demo=<name>`): wrap it as openBrainDemo does (kit pages mark the demo's
+ * files with their origin, src/ui/kit/demo.ts). For a page with a store like the kit's, `storeShare()` (./storeShare.ts) derives link-only hooks (demo
  * links with every preset value, the backend, the selection and the view) from its store alone.
  *
  * Session files (src/core/share/session.ts): `saveSession()` returns the preset's JSON state and

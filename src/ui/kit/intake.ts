@@ -1,0 +1,251 @@
+/**
+ * What a preset page does with files: one `addFiles` for everything dropped, picked or fetched
+ * (the preset's `inputs.sort` says what is what), model cards applied as the preset's values,
+ * labels parsed by the preset, models loaded, and item sources queued to be read in the worker
+ * (readInputs) one at a time; `ensureItem` gives an item's decoded value (from the cache, or read
+ * again), an urgent one (the run or the view needs it) starting at once.
+ */
+import * as Comlink from 'comlink';
+import { presetDefaults, presetParamsFromCard } from '../../core/preset/index';
+import { getPath, type CardSource, type ParamSpecs } from '../../core/preset/params';
+import type { InputFile, ReadProgress, ReadResult } from '../../core/preset/types';
+import { throttle } from '../throttle';
+import type { Origin, PickedFile } from './files';
+import { errorText, isAbort, say, unsay } from './messages';
+import { addModelFiles } from './models';
+import { count, entryOf, listText, sortPicked } from './pure';
+import { initialBatch, itemEntry, patchItem, untilReplaced, workerOf } from './store';
+import type { AnyStore, ItemEntry, PageSource } from './types';
+
+/** What an intake did: sources queued, and how many inputs could not be used (each said why). */
+export interface IntakeReport {
+  /** Ids of the sources queued. */
+  ids: string[];
+  failed: number;
+}
+
+/** One handler for everything dropped, picked or fetched on a preset page. */
+export async function addFiles(store: AnyStore, files: readonly PickedFile[], emptyFolders: readonly string[] = []): Promise<IntakeReport> {
+  const { preset, config } = store;
+  const sorted = sortPicked(preset, files, emptyFolders);
+  let failed = 0;
+  for (const note of sorted.notes.slice(0, 3)) say('info', `Skipped ${note}.`);
+  if (sorted.notes.length > 3) say('info', `Skipped ${sorted.notes.length - 3} more sources of the same ids.`);
+  if (sorted.ignored.length > 0) {
+    say('info', `Ignored ${count(sorted.ignored.length, 'file', 'files')} that ${sorted.ignored.length === 1 ? 'is' : 'are'} no ${config.texts.item}, model, card or labels: ${listText(sorted.ignored, 4)}.`);
+  }
+  for (const c of sorted.cards) if (!applyCardText(store, await c.file.text(), c.file.name)) failed++;
+  if (sorted.labels.length > 0) {
+    if (sorted.labels.length > 1) say('warning', `Several CSV files: reading ${sorted.labels[0].path} as labels.`);
+    if (!(await loadLabelsFile(store, sorted.labels[0].file, sorted.labels[0].origin))) failed++;
+  }
+  if (sorted.models.length > 0) failed += await addModelFiles(store, sorted.models);
+  if (sorted.sources.length > 0) addSources(store, sorted.sources);
+  const used = sorted.sources.length + sorted.models.length + sorted.labels.length + sorted.cards.length;
+  if (files.length > 0 && used === 0) {
+    say('warning', `Nothing to open there: drop ${preset.inputs.hint}.`, `${config.key}-open`);
+    failed++;
+  }
+  return { ids: sorted.sources.map((s) => s.source.id), failed };
+}
+
+// ---------------------------------------------------------------------------------------------
+// items
+
+const defaultLabel = (src: PageSource): string => count(src.source.paths.length, 'file', 'files');
+
+/** Adds sources to the queue (replacing items with the same id) and queues their reads. */
+export function addSources(store: AnyStore, sources: readonly PageSource[]): void {
+  const { config } = store;
+  const label = (src: PageSource) => config.sourceLabel?.(src.source) ?? defaultLabel(src);
+  const fresh: ItemEntry[] = sources.map((src) => entryOf(src, label(src)));
+  const ids = new Set(fresh.map((t) => t.id));
+  const s = store.getState();
+  const replaced = s.items.filter((t) => ids.has(t.id));
+  const running = replaced.find((t) => t.status === 'running');
+  if (s.batch.status === 'running' && running) {
+    say('warning', `Cannot replace ${running.id} while it runs; cancel first.`);
+    return;
+  }
+  for (const t of replaced) forgetItem(store, t.id);
+  if (replaced.length > 0) say('info', `Replaced ${replaced.map((t) => t.id).join(', ')} with the newly added ${replaced.length === 1 ? 'source' : 'sources'}.`);
+  store.setState((st) => ({ items: [...st.items.filter((t) => !ids.has(t.id)), ...fresh], selected: st.selected ?? fresh[0]?.id ?? null }));
+  for (const t of fresh) void ensureItem(store, t.id);
+}
+
+/** Drops an item's decoded value and stops its read, if any. */
+function forgetItem(store: AnyStore, id: string): void {
+  const { cache, reads, worker } = store.getState();
+  cache.delete(id);
+  const r = reads.pending.get(id);
+  if (r) void worker?.api.cancelRead(r.readId);
+}
+
+/**
+ * The item's decoded value: from the cache, or read (again) from its source in the worker. Null
+ * when it cannot be read (its row then says why). Reads queue one after another; an urgent one
+ * (the run or the view needs it now) starts at once.
+ */
+export function ensureItem(store: AnyStore, id: string, urgent = false): Promise<unknown> {
+  const { cache, reads } = store.getState();
+  const have = cache.get(id);
+  if (have !== undefined) return Promise.resolve(have);
+  const p = reads.pending.get(id);
+  if (p) {
+    if (urgent) p.start();
+    return p.promise;
+  }
+  const readId = reads.nextReadId();
+  return reads.enqueue(id, readId, () => readItem(store, id, readId), urgent);
+}
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+async function inputFiles(src: PageSource): Promise<InputFile[]> {
+  return Promise.all(src.files.map(async (f) => ({ path: f.path, bytes: new Uint8Array(await f.file.arrayBuffer()) })));
+}
+
+async function readItem(store: AnyStore, id: string, readId: string): Promise<unknown> {
+  const { preset, config } = store;
+  const entry = itemEntry(store, id);
+  if (!entry?.source) return null;
+  const have = store.getState().cache.get(id);
+  if (have !== undefined) return have;
+  const src = entry.source;
+  const first = entry.meta === undefined;
+  const client = workerOf(store);
+  const onProgress = throttle((p: ReadProgress) => {
+    if (first && itemEntry(store, id)?.source === src && p.total > 0) patchItem(store, id, { loadProgress: p.done / p.total });
+  }, 100);
+  let res: ReadResult<unknown>;
+  try {
+    const files = await inputFiles(src);
+    res = await untilReplaced(store, client, () =>
+      client.api.readInputs(preset.id, src.source, Comlink.transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer)), store.getState().params, Comlink.proxy(onProgress), readId),
+    );
+    if (res.items.length === 0) throw new Error(`${id}: nothing to read in it`);
+  } catch (e) {
+    const cur = itemEntry(store, id);
+    if (cur?.source !== src) return null; // replaced or removed meanwhile
+    // the worker was restarted under the read (a hard stop): read again with the new one
+    if (store.getState().worker !== client) return readItem(store, id, readId);
+    if (isAbort(e)) return null;
+    patchItem(store, id, { status: 'error', loadFailed: true, error: errorText(e).replace(new RegExp(`^${escapeRe(id)}: `), ''), loadProgress: undefined });
+    // show an item that can be shown, not the broken one
+    const s = store.getState();
+    if (s.selected === id) store.setState({ selected: s.items.find((t) => !t.loadFailed)?.id ?? id });
+    return null;
+  }
+  const cur = itemEntry(store, id);
+  if (cur?.source !== src) return null;
+  return keepRead(store, cur, res, first, config.meta);
+}
+
+/** Caches what a read gave and, the first time, fills in the entry (a source of several items becomes one entry each). */
+function keepRead(store: AnyStore, entry: ItemEntry, res: ReadResult<unknown>, first: boolean, meta: (item: never) => unknown): unknown {
+  const { preset } = store;
+  const { cache } = store.getState();
+  const idOf = (item: unknown): string => preset.inputs.itemId(item);
+  const warnings = [...res.warnings];
+  if (res.skipped.length > 0) {
+    const names = res.skipped.map((s) => s.path.slice(s.path.lastIndexOf('/') + 1));
+    const reasons = [...new Set(res.skipped.map((s) => s.reason))].join('; ');
+    warnings.push(`skipped ${count(names.length, 'file', 'files')} (${reasons}): ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`);
+  }
+  if (res.items.length === 1 || (!first && entry.part === undefined)) {
+    const item = res.items[0];
+    cache.set(entry.id, item);
+    if (first) patchItem(store, entry.id, { meta: meta(item as never), loadProgress: undefined, warnings, ...(entry.status === 'loading' ? { status: 'waiting' } : {}) });
+    return item;
+  }
+  if (!first) {
+    for (const item of res.items) if (store.getState().items.some((t) => t.id === idOf(item))) cache.set(idOf(item), item);
+    return res.items.find((i) => idOf(i) === entry.part) ?? null;
+  }
+  // the first read of a source with several items: one entry per item, in place of the source's
+  const parts: ItemEntry[] = res.items.map((item) => ({ ...entry, id: idOf(item), part: idOf(item), meta: meta(item as never), loadProgress: undefined, warnings, status: 'waiting' }));
+  for (const [i, item] of res.items.entries()) cache.set(parts[i].id, item);
+  store.setState((s) => ({
+    items: s.items.flatMap((t) => (t.id === entry.id ? parts : [t])),
+    selected: s.selected === entry.id ? parts[0].id : s.selected,
+  }));
+  return res.items[0];
+}
+
+export function removeItem(store: AnyStore, id: string): void {
+  const s = store.getState();
+  const t = s.items.find((x) => x.id === id);
+  if (!t || t.status === 'running') return;
+  forgetItem(store, id);
+  store.setState({ items: s.items.filter((x) => x.id !== id), selected: s.selected === id ? (s.items.find((x) => x.id !== id)?.id ?? null) : s.selected });
+}
+
+export function clearItems(store: AnyStore): void {
+  const s = store.getState();
+  if (s.batch.status === 'running') return;
+  for (const t of s.items) forgetItem(store, t.id);
+  store.setState({ items: [], selected: null, batch: initialBatch });
+}
+
+// ---------------------------------------------------------------------------------------------
+// cards and labels
+
+const cardPaths = (specs: ParamSpecs): string[] =>
+  specs.flatMap((s) => (s.card ? ((Array.isArray(s.card) ? s.card : [s.card]) as readonly CardSource[]).map((c) => (typeof c === 'string' ? c : c.path)) : []));
+
+/**
+ * Applies a model card (JSON text) as the preset's values and as what Reset goes back to; says
+ * what it did. False when it could not be read (a card that gives none of the values is only noted).
+ */
+export function applyCardText(store: AnyStore, text: string, name: string): boolean {
+  const { preset, config } = store;
+  try {
+    const card = JSON.parse(text) as unknown;
+    if (!card || typeof card !== 'object' || Array.isArray(card)) throw new Error('expected a JSON object');
+    if (!preset.fromCard && !cardPaths(preset.params).some((p) => getPath(card, p) !== undefined)) {
+      say('info', `${name} gives none of the ${config.key} values; not used as a model card.`);
+      return true;
+    }
+    applyCard(store, card, name);
+    say('info', `Preset values from the model card ${name}.`);
+    return true;
+  } catch (e) {
+    say('error', `Could not read the model card ${name}: ${errorText(e)}`, `${config.key}-card`);
+    return false;
+  }
+}
+
+/** A card's values over the preset's defaults become the values and the defaults. Throws on a bad value. */
+export function applyCard(store: AnyStore, card: unknown, name: string): void {
+  const params = presetParamsFromCard(store.preset, card, presetDefaults(store.preset));
+  store.setState({ params, defaults: params, paramsFrom: name });
+}
+
+/** Parses labels with the preset and keeps them; says what they hold, or why not. */
+export function loadLabelsText(store: AnyStore, text: string, name: string, origin: Origin = 'dropped'): boolean {
+  const { preset, config } = store;
+  const key = `${config.key}-labels`;
+  if (!preset.labels) {
+    say('warning', `The ${config.key} page takes no labels; ${name} is not used.`, key);
+    return false;
+  }
+  try {
+    const parsed = preset.labels.parse(text, name, store.getState().params);
+    store.setState({ labels: { name, text, parsed, origin } });
+    unsay(key);
+    const summary = config.texts.labelsSummary?.(parsed);
+    say('info', `Labels ${name}${summary ? `: ${summary}` : ' loaded'}.`);
+    return true;
+  } catch (e) {
+    say('error', `Could not read the labels ${name}: ${errorText(e)}`, key);
+    return false;
+  }
+}
+
+export async function loadLabelsFile(store: AnyStore, file: File, origin: Origin = 'dropped'): Promise<boolean> {
+  return loadLabelsText(store, await file.text(), file.name, origin);
+}
+
+export function clearLabels(store: AnyStore): void {
+  store.setState({ labels: null });
+}

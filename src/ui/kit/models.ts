@@ -1,0 +1,105 @@
+/**
+ * The page's models: .onnx files loaded into its worker, each given the first role of the preset
+ * that accepts it and checked by that role before it is kept; replaced by name, removed, and loaded
+ * again after a hard stop restarted the worker.
+ */
+import type { ModelInfo } from '../../core/onnx/model';
+import type { ModelRole } from '../../core/preset/types';
+import type { Origin } from './files';
+import { errorText, say, unsay } from './messages';
+import { untilReplaced, workerOf } from './store';
+import type { AnyStore, KitModel } from './types';
+
+/** The role a model with this info takes: the first that accepts it (a role without `accepts` takes any). */
+export function roleFor<P>(roles: readonly ModelRole<P>[], info: ModelInfo): ModelRole<P> | undefined {
+  return roles.find((r) => (r.accepts ? r.accepts(info) : true));
+}
+
+/** Worker model ids by role, in the page's order. */
+export function modelIdsByRole(models: readonly KitModel[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const m of models) (out[m.role] ??= []).push(m.workerId);
+  return out;
+}
+
+/**
+ * Loads a model into the page's worker and keeps it (replacing one of the same name) when a role
+ * of the preset takes it; says why not otherwise. True when it was kept.
+ */
+export async function addModelBytes(store: AnyStore, bytes: Uint8Array, name: string, origin: Origin = 'dropped'): Promise<boolean> {
+  const { preset, config } = store;
+  const key = `${config.key}-model`;
+  if (store.getState().batch.status === 'running') {
+    say('warning', `Cannot add ${name} while a run is going; cancel first.`);
+    return false;
+  }
+  store.setState({ busy: `Loading model ${name}…` });
+  try {
+    const worker = workerOf(store);
+    const loaded = await untilReplaced(store, worker, () => worker.api.loadModel(bytes.slice(), name, false));
+    const role = roleFor(preset.models, loaded.info);
+    const problems = role ? role.check(loaded.info, name, store.getState().params) : [`none of its roles (${preset.models.map((r) => r.label).join(', ')}) takes it`];
+    if (!role || problems.length > 0) {
+      void worker.api.unloadModel(loaded.id).catch(() => undefined);
+      say('error', `Cannot use ${name} for ${config.key}: ${problems.join('; ')}.`, key);
+      return false;
+    }
+    const model: KitModel = { name, role: role.role, bytes, info: loaded.info, workerId: loaded.id, origin };
+    store.setState((s) => {
+      const old = s.models.find((m) => m.name === name);
+      if (old) void worker.api.unloadModel(old.workerId).catch(() => undefined);
+      return { models: old ? s.models.map((m) => (m === old ? model : m)) : [...s.models, model] };
+    });
+    unsay(key);
+    const n = store.getState().models.filter((m) => m.role === role.role).length;
+    const combined = n > 1 && config.texts.modelsCombined ? `; ${n} ${role.label}s will be ${config.texts.modelsCombined}` : '';
+    say('info', `Loaded ${preset.models.length > 1 ? role.label : 'model'} ${name} (${loaded.info.parameters.toLocaleString()} parameters)${combined}.`);
+    return true;
+  } catch (e) {
+    say('error', `Could not open ${name}: ${errorText(e)}`, key);
+    return false;
+  } finally {
+    store.setState({ busy: null });
+  }
+}
+
+/** Reads model files and loads them one after another. */
+export async function addModelFiles(store: AnyStore, files: readonly { file: File; origin?: Origin }[]): Promise<number> {
+  let failed = 0;
+  for (const f of files) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await f.file.arrayBuffer());
+    } catch (e) {
+      say('error', `Could not read ${f.file.name}: ${errorText(e)}`, `${store.config.key}-model`);
+      failed++;
+      continue;
+    }
+    if (!(await addModelBytes(store, bytes, f.file.name, f.origin))) failed++;
+  }
+  return failed;
+}
+
+/** Removes a model (not while a run is going) and frees it in the worker. */
+export function removeModel(store: AnyStore, name: string): void {
+  const s = store.getState();
+  if (s.batch.status === 'running') return;
+  const m = s.models.find((x) => x.name === name);
+  if (!m) return;
+  void s.worker?.api.unloadModel(m.workerId).catch(() => undefined);
+  store.setState({ models: s.models.filter((x) => x !== m) });
+}
+
+/** After a restart the new worker knows no models: loads them all again; one that fails is dropped with a message. */
+export async function reloadModels(store: AnyStore): Promise<void> {
+  const reloaded: KitModel[] = [];
+  for (const m of store.getState().models) {
+    try {
+      const l = await workerOf(store).api.loadModel(m.bytes.slice(), m.name, false);
+      reloaded.push({ ...m, workerId: l.id });
+    } catch (e) {
+      say('error', `Could not reload ${m.name} after the restart: ${errorText(e)}`);
+    }
+  }
+  store.setState({ models: reloaded });
+}

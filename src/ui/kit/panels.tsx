@@ -1,0 +1,226 @@
+/**
+ * The panels every kit page shows the same way: the queue of items (status, read and run
+ * progress, errors and warnings in their rows) and the run panel (backend, Run / Cancel, batch
+ * progress with ETA, the backends the results ran on). Test ids start with the page's prefix
+ * ('motor' → 'motor-run', 'motor-queue'); queue rows are `queue-row-<id>`, `queue-status-<id>`,
+ * `queue-error-<id>`.
+ */
+import type { ReactNode } from 'react';
+import { missingModels } from '../../core/preset/index';
+import type { RunProgress } from '../../core/preset/types';
+import { BackendField, BackendsUsed, BatchBadge, ProgressBar } from '../common';
+import { fmtClock } from '../format';
+import { Panel } from '../Panel';
+import { useKit } from './hooks';
+import { clearItems, removeItem } from './intake';
+import { batchFraction, count } from './pure';
+import { cancelBatch, currentRunKey, runBatch } from './runner';
+import { setBackend } from './store';
+import type { AnyStore, ItemEntry, ItemStatus } from './types';
+import './kit.css';
+
+const cap = (s: string): string => (s ? s[0].toUpperCase() + s.slice(1) : s);
+
+/** A column of the queue the page adds (shape, size…), after the id. */
+export interface QueueColumn {
+  head: string;
+  cell(entry: ItemEntry): ReactNode;
+}
+
+export interface QueuePanelProps {
+  store: AnyStore;
+  prefix: string;
+  columns?: readonly QueueColumn[];
+  /** Heading of the id column (default 'id'). */
+  idHead?: string;
+  /** A row was clicked (default: select it). */
+  onSelect?(entry: ItemEntry): void;
+  /** What the progress bar's tooltip says of the run progress (default: its stage or done / total). */
+  progressTitle?(p: RunProgress): string;
+}
+
+const STATUS_BADGE: Record<ItemStatus, string> = { loading: 'loading', waiting: 'idle', running: 'running', done: 'done', error: 'error', cancelled: 'cancelled' };
+
+export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelect, progressTitle }: QueuePanelProps) {
+  const { item, items: itemsText } = store.config.texts;
+  const items = useKit(store, (s) => s.items);
+  const selected = useKit(store, (s) => s.selected);
+  const running = useKit(store, (s) => s.batch.status === 'running');
+  const nErr = items.filter((t) => t.status === 'error').length;
+  const select = onSelect ?? ((t: ItemEntry) => store.setState({ selected: t.id }));
+  return (
+    <Panel
+      title={`${cap(itemsText)}${items.length ? ` (${items.length})` : ''}`}
+      testId={`${prefix}-queue`}
+      extra={
+        items.length > 0 ? (
+          <button className="link" onClick={() => clearItems(store)} disabled={running}>
+            clear
+          </button>
+        ) : undefined
+      }
+    >
+      {items.length === 0 ? (
+        <p className="muted small">Drop {itemsText} anywhere on the page.</p>
+      ) : (
+        <table className="queue-table">
+          <thead>
+            <tr>
+              <th>{idHead}</th>
+              {columns.map((c) => (
+                <th key={c.head}>{c.head}</th>
+              ))}
+              <th>status</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((t) => (
+              <QueueRow key={t.id} store={store} t={t} columns={columns} selected={t.id === selected} running={running} onSelect={select} progressTitle={progressTitle} />
+            ))}
+          </tbody>
+        </table>
+      )}
+      {nErr > 0 && (
+        <div className="small warn" data-testid="queue-error-count">
+          {count(nErr, item, itemsText)} with errors; the others run and export.
+        </div>
+      )}
+    </Panel>
+  );
+}
+
+function QueueRow({ store, t, columns, selected, running, onSelect, progressTitle }: {
+  store: AnyStore;
+  t: ItemEntry;
+  columns: readonly QueueColumn[];
+  selected: boolean;
+  running: boolean;
+  onSelect(t: ItemEntry): void;
+  progressTitle?(p: RunProgress): string;
+}) {
+  const p = t.progress as RunProgress | undefined;
+  const frac = t.status === 'loading' ? (t.loadProgress ?? 0) : p && p.total > 0 ? p.done / p.total : t.status === 'done' ? 1 : 0;
+  const title = p ? (progressTitle?.(p) ?? p.stage ?? `${p.done} / ${p.total}`) : undefined;
+  return (
+    <>
+      <tr className={`queue-row ${selected ? 'selected' : ''} st-${t.status}`} onClick={() => onSelect(t)} data-testid={`queue-row-${t.id}`}>
+        <td className="mono ellipsis" title={`${t.id} · ${t.sourceLabel}`}>
+          {t.id}
+          <div className="muted small">{t.sourceLabel}</div>
+        </td>
+        {columns.map((c) => (
+          <td key={c.head} className="mono small">
+            {c.cell(t)}
+          </td>
+        ))}
+        <td className="queue-status">
+          <span className={`badge status-${STATUS_BADGE[t.status]}`} data-testid={`queue-status-${t.id}`}>
+            {t.status}
+          </span>
+          {(t.status === 'running' || t.status === 'loading') && (
+            <div className="mini-progress" title={title}>
+              <div className="progress-fill" style={{ width: `${(100 * frac).toFixed(1)}%` }} />
+            </div>
+          )}
+          {t.status === 'running' && p && (
+            <div className="muted small mono">
+              {p.done}/{p.total} · ETA {fmtClock(p.etaMs)}
+            </div>
+          )}
+          {t.status === 'done' && t.wallMs !== undefined && <div className="muted small mono">{(t.wallMs / 1000).toFixed(1)} s</div>}
+        </td>
+        <td>
+          <button
+            className="ghost icon"
+            onClick={(e) => {
+              e.stopPropagation();
+              removeItem(store, t.id);
+            }}
+            disabled={running && t.status === 'running'}
+            aria-label={`Remove ${t.id}`}
+            title="Remove from the queue"
+          >
+            ×
+          </button>
+        </td>
+      </tr>
+      {(t.error || t.warnings.length > 0) && (
+        <tr className="queue-msg-row">
+          <td colSpan={columns.length + 3}>
+            {t.error && (
+              <div className="queue-error" data-testid={`queue-error-${t.id}`}>
+                {t.error}
+              </div>
+            )}
+            {t.warnings.map((w) => (
+              <div key={w} className="queue-note small">
+                {w}
+              </div>
+            ))}
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
+export interface RunPanelProps {
+  store: AnyStore;
+  prefix: string;
+  /** The Run button's tooltip. */
+  runTitle?: string;
+}
+
+/** Backend, Run / Cancel, the batch's progress with ETA, and what the results ran on. */
+export function RunPanel({ store, prefix, runTitle }: RunPanelProps) {
+  const { item, items: itemsText } = store.config.texts;
+  const batch = useKit(store, (s) => s.batch);
+  const items = useKit(store, (s) => s.items);
+  const backend = useKit(store, (s) => s.backend);
+  const models = useKit(store, (s) => s.models);
+  const busy = useKit(store, (s) => s.busy !== null);
+  const key = useKit(store, () => currentRunKey(store));
+  const running = batch.status === 'running';
+  const runnable = items.filter((t) => !t.loadFailed);
+  const stale = runnable.filter((t) => t.status !== 'done' || t.runKey !== key).length;
+  const counts: Record<string, number> = {};
+  for (const m of models) counts[m.role] = (counts[m.role] ?? 0) + 1;
+  const missing = missingModels(store.preset, counts);
+  const ready = !missing && runnable.length > 0 && !busy;
+  const frac = batchFraction(batch.ids, items);
+  const nDone = batch.ids.filter((id) => items.find((t) => t.id === id)?.status === 'done').length;
+  const finished = items.filter((t) => t.status === 'done' && t.backend);
+  const backends = [...new Set(finished.map((t) => t.backend!))];
+  const reason = finished[0]?.backendReason;
+  const n = stale || runnable.length;
+  const label = running ? 'Running…' : runnable.length === 0 ? 'Run' : stale === 0 ? `Run again (${runnable.length})` : `Run ${count(n, item, itemsText)}`;
+  return (
+    <Panel title="Run" testId={`${prefix}-run-panel`} extra={<BatchBadge status={batch.status} testId={`${prefix}-batch-status`} />}>
+      <BackendField value={backend} onChange={(b) => setBackend(store, b)} disabled={running} testId={`${prefix}-backend`} detailed />
+      <div className="row run-row">
+        <button className="primary grow" onClick={() => void runBatch(store)} disabled={running || !ready} data-testid={`${prefix}-run`} title={runTitle ?? `Run the models on the ${itemsText} whose results are missing or out of date`}>
+          {label}
+        </button>
+        <button onClick={() => cancelBatch(store)} disabled={!running || batch.cancelRequested} data-testid={`${prefix}-cancel`} title="Cancel (Esc)">
+          {batch.cancelRequested ? 'Stopping…' : 'Cancel'} <kbd>Esc</kbd>
+        </button>
+      </div>
+      {!ready && !running && <div className="muted small">{missing ? `${cap(missing)} (.onnx) to run.` : runnable.length === 0 ? `Add ${itemsText} to run.` : 'Loading…'}</div>}
+      {batch.ids.length > 0 && (
+        <div className="progress-block" data-testid={`${prefix}-progress`}>
+          <ProgressBar fraction={frac} status={batch.status} />
+          <div className="progress-text">
+            <span data-testid={`${prefix}-progress-text`}>
+              {nDone} / {batch.ids.length} {itemsText}
+            </span>
+            <span className="muted" data-testid={`${prefix}-eta`}>
+              {fmtClock(batch.elapsedMs)} elapsed{running && frac > 0 ? ` · ETA ${fmtClock(batch.etaMs)}` : ''}
+            </span>
+          </div>
+        </div>
+      )}
+      <BackendsUsed backends={backends} reason={reason} testId={`${prefix}-backend-used`} />
+    </Panel>
+  );
+}

@@ -1,0 +1,212 @@
+/**
+ * The batch runner of a preset page: every item whose result is missing or stale (runKey) runs
+ * through the worker's runPreset one after another, with progress and an ETA; errors stay in
+ * their rows and the rest still run; Esc cancels, and a worker that does not answer within
+ * HARD_STOP_MS is terminated, started again and given its models back. Rows, the batch step and
+ * the exports come from the preset (rows → preset.finish → export.write).
+ */
+import * as Comlink from 'comlink';
+import { missingModels, validatePreset } from '../../core/preset/index';
+import type { RunProgress } from '../../core/preset/types';
+import { download, downloadText } from '../save';
+import { throttle } from '../throttle';
+import { ensureItem } from './intake';
+import { errorText, isAbort, say, unsay } from './messages';
+import { modelIdsByRole, reloadModels } from './models';
+import { batchClock, batchFraction, itemsToRun, runKey } from './pure';
+import { dropWorker, patchItem, untilReplaced, workerOf } from './store';
+import type { AnyStore, ItemEntry } from './types';
+
+/**
+ * How long a cancelled run may take to stop before the worker is terminated (one constant for
+ * every page: long enough for one slow model call on WASM, short enough to feel like a stop).
+ */
+export const HARD_STOP_MS = 3000;
+
+/** The run key of the page's current values, models and backend. */
+export function currentRunKey(store: AnyStore): string {
+  const s = store.getState();
+  return runKey(store.preset.params, s.params, s.models, s.backend);
+}
+
+function updateClock(store: AnyStore): void {
+  const s = store.getState();
+  if (s.batch.status !== 'running') return;
+  store.setState({ batch: { ...s.batch, ...batchClock(s.batch, batchFraction(s.batch.ids, s.items), Date.now()) } });
+}
+
+/** Why the page cannot run now (a message), or null. */
+function blocker(store: AnyStore): string | null {
+  const { preset, config } = store;
+  const s = store.getState();
+  const counts: Record<string, number> = {};
+  for (const m of s.models) counts[m.role] = (counts[m.role] ?? 0) + 1;
+  const missing = missingModels(preset, counts);
+  const noItems = s.items.length === 0;
+  if (missing && noItems) return `Add ${config.texts.items} and ${missing.replace(/^add /, '')} first.`;
+  if (missing) return `${missing[0].toUpperCase()}${missing.slice(1)} first.`;
+  if (noItems) return `Add ${config.texts.items} first.`;
+  if (s.items.every((t) => t.loadFailed)) return `None of the ${config.texts.items} could be loaded; see the queue for why.`;
+  return null;
+}
+
+/**
+ * Runs every item whose result is missing or was made with other settings (all of them when
+ * everything is up to date), one after another. Resolves when the batch is over.
+ */
+export async function runBatch(store: AnyStore): Promise<void> {
+  const { preset, config } = store;
+  const s = store.getState();
+  if (s.batch.status === 'running') return;
+  const vkey = `${config.key}-validate`;
+  unsay(vkey);
+  const problems = validatePreset(preset, s.params);
+  if (problems.length > 0) {
+    say('error', `Fix the preset values first: ${problems.join('; ')}.`, vkey);
+    return;
+  }
+  const why = blocker(store);
+  if (why) {
+    say('warning', why, vkey);
+    return;
+  }
+  const key = currentRunKey(store);
+  const ids = itemsToRun(s.items, key);
+  const seq = s.runSeq + 1;
+  store.setState((st) => ({
+    items: st.items.map((t) =>
+      ids.includes(t.id) ? { ...t, status: t.status === 'loading' ? 'loading' : 'waiting', error: undefined, progress: undefined, result: undefined, row: undefined, runKey: undefined } : t,
+    ),
+    batch: { status: 'running', ids, startedAt: Date.now(), elapsedMs: 0, etaMs: 0, cancelRequested: false },
+    runSeq: seq,
+    runs: st.runs + 1,
+  }));
+  const live = () => store.getState().runSeq === seq;
+  const clock = setInterval(() => (live() ? updateClock(store) : clearInterval(clock)), 500);
+  let cancelled = false;
+  let failed = 0;
+  try {
+    for (const id of ids) {
+      if (!live() || store.getState().batch.cancelRequested) {
+        cancelled = true;
+        break;
+      }
+      const item = await ensureItem(store, id, true);
+      if (!live()) return;
+      if (item === null) {
+        failed++;
+        continue; // its row says why it could not be read
+      }
+      const st = store.getState();
+      if (!st.items.some((t) => t.id === id)) continue;
+      store.setState({ currentId: id });
+      patchItem(store, id, { status: 'running', progress: undefined });
+      const t0 = performance.now();
+      const onProgress = throttle((p: RunProgress) => {
+        if (!live() || store.getState().items.find((t) => t.id === id)?.status !== 'running') return;
+        patchItem(store, id, { progress: p });
+        updateClock(store);
+      }, 100);
+      try {
+        const worker = workerOf(store);
+        const r = await untilReplaced(store, worker, () =>
+          worker.api.runPreset(preset.id, { item, models: modelIdsByRole(st.models), params: st.params, backend: st.backend }, Comlink.proxy(onProgress)),
+        );
+        if (!live()) return;
+        const row = preset.row(item, r.result, st.params);
+        patchItem(store, id, { status: 'done', progress: undefined, result: r.result, row, runKey: key, backend: r.backend, backendReason: r.backendReason, wallMs: performance.now() - t0 });
+        if (store.getState().selected === null) store.setState({ selected: id });
+      } catch (e) {
+        if (!live()) return;
+        if (isAbort(e)) {
+          patchItem(store, id, { status: 'cancelled', progress: undefined });
+          cancelled = true;
+          break;
+        }
+        failed++;
+        patchItem(store, id, { status: 'error', error: errorText(e), progress: undefined });
+      } finally {
+        if (live()) store.setState({ currentId: null });
+      }
+    }
+  } finally {
+    clearInterval(clock);
+  }
+  if (!live()) return;
+  finishBatch(store, cancelled ? 'cancelled' : 'done', failed);
+}
+
+function finishBatch(store: AnyStore, status: 'done' | 'cancelled', failed: number): void {
+  const many = store.config.texts.items;
+  const s = store.getState();
+  const elapsedMs = Date.now() - s.batch.startedAt;
+  const ids = s.batch.ids;
+  const done = s.items.filter((t) => ids.includes(t.id) && t.status === 'done').length;
+  store.setState({
+    items: s.items.map((t) => (status === 'cancelled' && ids.includes(t.id) && (t.status === 'waiting' || t.status === 'running') ? { ...t, status: 'cancelled', progress: undefined } : t)),
+    batch: { ...s.batch, status, elapsedMs, etaMs: 0, cancelRequested: false },
+    currentId: null,
+  });
+  const secs = (elapsedMs / 1000).toFixed(1);
+  if (status === 'cancelled') say('info', `Run cancelled after ${done} of ${ids.length} ${many} (${secs} s).`);
+  else say(failed > 0 ? 'warning' : 'info', `Run finished: ${done} of ${ids.length} ${many} in ${secs} s${failed > 0 ? `; ${failed} failed (see the queue)` : ''}.`);
+}
+
+/** Cancel (Esc): the worker stops at its next model call, or is restarted if it does not answer within HARD_STOP_MS. */
+export function cancelBatch(store: AnyStore): void {
+  const s = store.getState();
+  if (s.batch.status !== 'running' || s.batch.cancelRequested) return;
+  store.setState({ batch: { ...s.batch, cancelRequested: true } });
+  const seq = s.runSeq;
+  s.worker?.cancel();
+  setTimeout(() => {
+    const st = store.getState();
+    if (st.runSeq === seq && st.batch.status === 'running' && st.currentId !== null) void hardStop(store);
+  }, HARD_STOP_MS);
+}
+
+/** Terminates the worker, starts a fresh one and loads the models into it again; the running item is cancelled. */
+async function hardStop(store: AnyStore): Promise<void> {
+  const s = store.getState();
+  const id = s.currentId;
+  store.setState({ runSeq: s.runSeq + 1, currentId: null }); // whatever the old run still reports is ignored
+  dropWorker(store);
+  if (id) patchItem(store, id, { status: 'cancelled', progress: undefined });
+  finishBatch(store, 'cancelled', 0);
+  say('info', 'The worker did not answer the cancel request, so it was restarted.');
+  await reloadModels(store);
+}
+
+// ---------------------------------------------------------------------------------------------
+// rows and exports
+
+/** The finished items' rows in queue order, through the preset's batch step (`finish`). */
+export function finishedRows<Row = unknown>(store: AnyStore, items: readonly ItemEntry[] = store.getState().items): Row[] {
+  const rows = items.filter((t) => t.status === 'done' && t.row !== undefined).map((t) => t.row);
+  const p = store.getState().params;
+  return (store.preset.finish ? store.preset.finish(rows, p) : rows) as Row[];
+}
+
+/** The text of one of the preset's exports for the finished items. */
+export function exportText(store: AnyStore, index = 0): string {
+  const exp = store.preset.exports[index];
+  if (!exp) throw new Error(`${store.preset.id} has no export ${index}`);
+  const s = store.getState();
+  return exp.write(finishedRows(store), s.params, s.labels?.parsed ?? null);
+}
+
+/** Downloads one of the preset's exports (submission.csv…). */
+export function downloadExport(store: AnyStore, index = 0): void {
+  const exp = store.preset.exports[index];
+  downloadText(exportText(store, index), exp.file, exp.mime);
+}
+
+/** Downloads one item's export (a mask in the item's own space…); the item is read again if needed. */
+export async function downloadItemExport(store: AnyStore, id: string, index = 0): Promise<void> {
+  const exp = store.preset.itemExports?.[index];
+  const entry = store.getState().items.find((t) => t.id === id);
+  if (!exp || !entry || entry.result === undefined) return;
+  const item = await ensureItem(store, id, true);
+  if (item === null) return;
+  download(exp.write(item, entry.result, store.getState().params), exp.file(item, entry.result), exp.mime);
+}

@@ -1,0 +1,180 @@
+/**
+ * A page's links and sessions (its `PresetShare`, src/ui/share/types.ts), derived from the
+ * preset's parameter specs plus a small view spec of the page: link values are the specs' link
+ * keys (paramsShareSpec / paramsShareValues / paramsFromShareValues), the backend, the selected
+ * item and the listed view values; what a link can say about the inputs comes from the origins
+ * the items, models and labels carry; link URLs go through the same intake as dropped files.
+ * Session files: ./session.ts.
+ */
+import { paramsFromShareValues, paramsShareSpec, paramsShareValues } from '../../core/preset/derive';
+import type { ShareField, ShareValues } from '../../core/share/query';
+import { shareSourcesOf, type Origin as ShareOrigin } from '../share/origins';
+import type { FetchUrl, LinkUrls, PresetShare, ShareSources } from '../share/types';
+import { fetchLinkFiles } from '../share/urlFiles';
+import { baseImage, setBaseWindow } from '../viewer';
+import { openDemo, type PageDemo } from './demo';
+import type { Origin, PickedFile } from './files';
+import { addFiles, ensureItem, loadLabelsText } from './intake';
+import { say } from './messages';
+import { addModelFiles } from './models';
+import { runBatch } from './runner';
+import { openKitSession, saveKitSession } from './session';
+import type { AnyStore } from './types';
+
+/** A view value in links: the view's key, its rules, and how many significant digits to keep. */
+export interface ViewField {
+  key: string;
+  field?: ShareField;
+  digits?: number;
+}
+
+/** Values the page sets after the run from its viewer (the Niivue window…), and reads back from it. */
+export interface AfterShare {
+  defaults: ShareValues;
+  fields?: Record<string, ShareField>;
+  values(): ShareValues;
+  apply(values: ShareValues): void;
+}
+
+/** What a page adds to the specs' link values: the selected item and its view. */
+export interface ViewShare {
+  /** Link key of the selected item ('tomo'); left out: the selection is not in links. */
+  selected?: string;
+  /** View values in links by link key. */
+  fields: Record<string, ViewField>;
+  after?: AfterShare;
+  /** The page has a Niivue view (crosshair, zoom and pan in links); default true. */
+  scene?: boolean;
+}
+
+const round = (x: number, digits: number): number => Number(x.toPrecision(digits));
+const BACKEND: ShareField = { choices: ['auto', 'wasm', 'webgpu'] };
+
+/** The Niivue base image's display window ([] = its automatic one): `window=lo,hi` in links. */
+export const baseWindowShare: AfterShare = {
+  defaults: { window: [] },
+  fields: { window: { anyLength: true } },
+  values() {
+    const img = baseImage();
+    const lo = img?.cal_min ?? NaN;
+    const hi = img?.cal_max ?? NaN;
+    if (!img || !(hi > lo) || (lo === img.robust_min && hi === img.robust_max)) return { window: [] };
+    return { window: [round(lo, 6), round(hi, 6)] };
+  },
+  apply(values) {
+    const w = values.window as number[] | undefined;
+    if (w && w.length === 2) setBaseWindow(w[0], w[1]);
+  },
+};
+
+/** The link's view of an origin ('dropped' = a local file). */
+export const shareOrigin = (o: Origin | undefined): ShareOrigin | undefined => (o === undefined || o === 'dropped' ? undefined : o);
+
+function viewValues(view: ViewShare, v: Record<string, unknown>): ShareValues {
+  const out: ShareValues = {};
+  for (const [k, f] of Object.entries(view.fields)) {
+    const x = v[f.key];
+    out[k] = (typeof x === 'number' && f.digits ? round(x, f.digits) : x) as ShareValues[string];
+  }
+  return out;
+}
+
+/** Where the page's inputs came from, for a link. */
+export function kitSources(store: AnyStore): ShareSources {
+  const s = store.getState();
+  return shareSourcesOf(
+    [
+      ...s.models.map((m) => ({ origin: shareOrigin(m.origin), name: m.name, kind: 'model' as const })),
+      ...s.items.map((t) => ({ origin: shareOrigin(t.origin), name: t.id, kind: 'data' as const })),
+      ...(s.labels ? [{ origin: shareOrigin(s.labels.origin), name: s.labels.name, kind: 'labels' as const }] : []),
+    ],
+    s.models.length === 0 && s.items.length === 0,
+  );
+}
+
+/** Opens a link's URLs through the page's intake (labels, models, then data), without running. */
+async function loadUrls(store: AnyStore, urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
+  const { config } = store;
+  const got = await fetchLinkFiles(urls, fetchUrl, say, (busy) => store.setState({ busy }));
+  let ok = got.ok;
+  const withOrigin = (f: { url: string; path: string; file: File }): PickedFile & { origin: Origin } => ({ path: f.path, file: f.file, origin: { url: f.url } });
+  for (const f of got.labels) ok = loadLabelsText(store, await f.file.text(), f.file.name, { url: f.url }) && ok;
+  if ((await addModelFiles(store, got.models.map(withOrigin))) > 0) ok = false;
+  for (const f of got.data) {
+    const report = await addFiles(store, [withOrigin(f)]);
+    if (report.ids.length === 0) {
+      say('error', `${f.url}: not a ${config.texts.item} this page can read (${store.preset.inputs.hint}); a link cannot name a folder.`);
+      ok = false;
+    } else if (report.failed > 0) ok = false;
+  }
+  return ok;
+}
+
+/** The page's share hooks (src/ui/share/types.ts), plus `openDemo` that loads its demo as the demo's. */
+export function presetShare(store: AnyStore, view: ViewShare, demo?: PageDemo): PresetShare & { openDemo(opts?: { run?: boolean }): Promise<void> } {
+  const { preset } = store;
+  const initialView = store.getState().view as Record<string, unknown>;
+  const spec = () => {
+    const s = store.getState();
+    const p = paramsShareSpec(preset.params, s.defaults);
+    const fields: Record<string, ShareField> = { ...(p.fields ?? {}), backend: BACKEND, ...(view.after?.fields ?? {}) };
+    for (const [k, f] of Object.entries(view.fields)) if (f.field) fields[k] = f.field;
+    return {
+      defaults: {
+        ...p.defaults,
+        backend: 'auto',
+        ...(view.selected ? { [view.selected]: s.items[0]?.id ?? '' } : {}),
+        ...viewValues(view, initialView),
+        ...(view.after?.defaults ?? {}),
+      },
+      fields,
+    };
+  };
+  const values = (): ShareValues => {
+    const s = store.getState();
+    return {
+      ...paramsShareValues(preset.params, s.params),
+      backend: s.backend,
+      ...(view.selected ? { [view.selected]: s.selected ?? '' } : {}),
+      ...viewValues(view, s.view as Record<string, unknown>),
+      ...(view.after?.values() ?? {}),
+    };
+  };
+  const apply = async (v: ShareValues): Promise<string[]> => {
+    const s = store.getState();
+    const { params, problems } = paramsFromShareValues(preset.params, v, s.params);
+    const patch: Record<string, unknown> = { params };
+    if (typeof v.backend === 'string') patch.backend = v.backend;
+    const sel = view.selected ? v[view.selected] : undefined;
+    if (view.selected && sel !== undefined) {
+      if (s.items.some((t) => t.id === sel)) patch.selected = sel;
+      else problems.push(`${view.selected}: there is no ${store.config.texts.item} "${String(sel)}"; showing ${s.selected ?? 'none'}.`);
+    }
+    const next = { ...(s.view as Record<string, unknown>) };
+    for (const [k, f] of Object.entries(view.fields)) if (v[k] !== undefined) next[f.key] = v[k];
+    patch.view = next;
+    store.setState(patch);
+    return problems;
+  };
+  return {
+    scene: view.scene ?? true,
+    spec,
+    values,
+    sources: () => kitSources(store),
+    load: (urls, fetchUrl) => loadUrls(store, urls, fetchUrl),
+    apply,
+    applyView: (v) => view.after?.apply(v),
+    run: () => runBatch(store),
+    // the view shows the selected item once it is read
+    viewReady: async () => {
+      const id = store.getState().selected;
+      if (id) await ensureItem(store, id, true);
+    },
+    runCount: () => store.getState().runs,
+    saveSession: () => saveKitSession(store),
+    openSession: (state, files, name) => openKitSession(store, state, files, name),
+    openDemo: async (opts = {}) => {
+      if (demo) await openDemo(store, demo, opts);
+    },
+  };
+}

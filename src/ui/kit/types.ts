@@ -1,0 +1,164 @@
+/**
+ * The kit's state, generic over a Preset (src/core/preset/types.ts): one zustand store per page
+ * holds everything the page knows (items, models, labels, values, batch, view, worker) — no page
+ * module keeps state of its own. See ./README.md.
+ */
+import type { StoreApi, UseBoundStore } from 'zustand';
+import type { ModelInfo } from '../../core/onnx/model';
+import type { AnyPreset, ItemSource, Preset, RunProgress } from '../../core/preset/types';
+import type { WorkerClient } from '../../worker/client';
+import type { Backend, BackendChoice } from '../../worker/protocol';
+import type { ItemCache, ReadQueue } from './cache';
+import type { Origin, PickedFile } from './files';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type ParamsOf<Pr> = Pr extends Preset<infer P, any, any, any, any, any> ? P : never;
+export type ItemOf<Pr> = Pr extends Preset<any, infer I, any, any, any, any> ? I : never;
+export type ResultOf<Pr> = Pr extends Preset<any, any, infer R, any, any, any> ? R : never;
+export type RowOf<Pr> = Pr extends Preset<any, any, any, infer W, any, any> ? W : never;
+export type LabelsOf<Pr> = Pr extends Preset<any, any, any, any, infer L, any> ? L : never;
+export type ProgressOf<Pr> = Pr extends Preset<any, any, any, any, any, infer G> ? G : RunProgress;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+export type ItemStatus = 'loading' | 'waiting' | 'running' | 'done' | 'error' | 'cancelled';
+
+/** An item source with its files as the page has them (read through the worker's readInputs). */
+export interface PageSource {
+  source: ItemSource;
+  files: PickedFile[];
+}
+
+/** One row of the page's queue: an item, from its source to its result. */
+export interface ItemEntry<Result = unknown, Row = unknown, Progress = RunProgress, Meta = unknown> {
+  /** The item's id (the source's id; a source that reads into several items gives each its own). */
+  id: string;
+  source: PageSource | null;
+  /** Where the item's files came from (links and sessions read it). */
+  origin: Origin;
+  /** For a source that reads into several items: which one this is (its itemId). */
+  part?: string;
+  /** "64 JPG slices", "MRC file"… */
+  sourceLabel: string;
+  status: ItemStatus;
+  /** Fraction read, while it is read for the first time. */
+  loadProgress?: number;
+  /** What the page shows of the item once read (the page's `meta(item)`: shape, spacing…). */
+  meta?: Meta;
+  /** Why it failed (reading or running); shown in its row. */
+  error?: string;
+  /** The error came from reading the source (a run does not retry it). */
+  loadFailed?: boolean;
+  /** Read warnings (skipped files…), shown in its row. */
+  warnings: string[];
+  progress?: Progress;
+  /** The preset's result (heavy: heatmaps, masks, CAMs). */
+  result?: Result;
+  /** preset.row(item, result): what tables, exports and the metric use. */
+  row?: Row;
+  /** The run key the result was made with (see runKey). */
+  runKey?: string;
+  backend?: Backend;
+  backendReason?: string;
+  /** Page wall time of its run (transfer + run). */
+  wallMs?: number;
+}
+
+/** A model the page holds, loaded in its worker. */
+export interface KitModel {
+  name: string;
+  /** The preset's model role it fills ('model'; spine: 'seg', 'cls'). */
+  role: string;
+  /** The file, kept to load it again after a restart and for sessions. */
+  bytes: Uint8Array;
+  info: ModelInfo;
+  /** Worker model id (changes when the worker is restarted). */
+  workerId: string;
+  origin: Origin;
+}
+
+export interface KitLabels<Labels = unknown> {
+  name: string;
+  /** The file's text (sessions keep it and parse it again). */
+  text: string;
+  parsed: Labels;
+  origin: Origin;
+}
+
+export type BatchStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
+
+export interface BatchState {
+  status: BatchStatus;
+  /** Ids run in this batch, in order. */
+  ids: string[];
+  startedAt: number;
+  elapsedMs: number;
+  etaMs: number;
+  cancelRequested: boolean;
+}
+
+export interface PresetState<Pr extends AnyPreset = AnyPreset, View = unknown, Meta = unknown, Ui = unknown> {
+  items: ItemEntry<ResultOf<Pr>, RowOf<Pr>, ProgressOf<Pr>, Meta>[];
+  models: KitModel[];
+  labels: KitLabels<LabelsOf<Pr>> | null;
+  params: ParamsOf<Pr>;
+  /** The values Reset goes back to (the preset's defaults or a model card's). */
+  defaults: ParamsOf<Pr>;
+  /** Where the defaults came from: 'preset' or the model card's file name. */
+  paramsFrom: string;
+  backend: BackendChoice;
+  selected: string | null;
+  /** The page's view values (links and sessions carry them). */
+  view: View;
+  /** The page's own passing state (where the viewer looks…): never in links or sessions. */
+  ui: Ui;
+  batch: BatchState;
+  /** What the page is busy with ('Downloading the demo…'), or null. */
+  busy: string | null;
+  /** Batches started on this page since it loaded. */
+  runs: number;
+  /** The page's own worker: created on first use, replaced after a hard stop. */
+  worker: WorkerClient | null;
+  /** Bumped by every batch and hard stop: what an older batch still reports is ignored. */
+  runSeq: number;
+  /** The item the worker runs now. */
+  currentId: string | null;
+  /** Decoded items, least recently used out first (not reactive). */
+  cache: ItemCache<ItemOf<Pr>>;
+  /** Reads waiting or in progress (not reactive). */
+  reads: ReadQueue<ItemOf<Pr>>;
+}
+
+/** Nouns and texts of a page (the kit's messages use them). */
+export interface PageTexts {
+  /** 'tomogram' / 'tomograms'. */
+  item: string;
+  items: string;
+  /** Said of several models of one role: 'summed after the sigmoid'. */
+  modelsCombined?: string;
+  /** Summary of parsed labels for the message and the inputs panel ('4 tomograms, 2 motors'). */
+  labelsSummary?(labels: unknown): string;
+}
+
+/** What a page tells the kit (createPresetStore). */
+export interface PageConfig<Pr extends AnyPreset, View, Meta, Ui> {
+  /** Message keys and messages: 'motors' (keys 'motors-model', 'motors-validate'…). */
+  key: string;
+  texts: PageTexts;
+  view: View;
+  ui: Ui;
+  /** What the queue and the view show of a read item (kept in its entry). */
+  meta(item: ItemOf<Pr>): Meta;
+  /** What the queue says of a source before it is read ("64 JPG slices"); default: its file count. */
+  sourceLabel?(source: ItemSource): string;
+  /** Bytes of decoded items kept in memory (default 1 GiB). */
+  cacheBytes?: number;
+}
+
+export type PresetStore<Pr extends AnyPreset = AnyPreset, View = unknown, Meta = unknown, Ui = unknown> = UseBoundStore<StoreApi<PresetState<Pr, View, Meta, Ui>>> & {
+  preset: Pr;
+  config: PageConfig<Pr, View, Meta, Ui>;
+};
+
+/** Any page's store, for the kit's generic functions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStore = PresetStore<AnyPreset, any, any, any>;
