@@ -42,6 +42,7 @@
  * and is not counted against the verdict.
  */
 import type { ModelInfo, NodeInfo } from './model';
+import { rewriteDecision, rewriteView, tensorRanks } from './rewritePlan';
 
 export type Support = 'yes' | 'partial' | 'cpu' | 'no';
 
@@ -195,8 +196,10 @@ export interface Verdict {
   failing: { node: string; op: string; reason: string }[];
   /** ConvTranspose nodes with 3D kernels (rewritable by rewriteConvTranspose3d). */
   convTranspose3d: number;
-  /** Failing nodes that rewriteForWebGpu rewrites. */
+  /** Failing nodes that rewriteForWebGpu rewrites (rewritePlan.ts rewriteDecision: the same decision convert takes). */
   rewritable: number;
+  /** Failing nodes that rewriteForWebGpu leaves as they are, and why. */
+  notRewritable: { node: string; op: string; reason: string }[];
 }
 
 export interface VerdictOptions {
@@ -283,24 +286,6 @@ function msNodeProblem(n: NodeInfo, types: Map<string, number>): [string, 'cpu' 
   return null;
 }
 
-/** Node-level problems that rewriteForWebGpu removes. */
-const REWRITABLE = /^(3D ConvTranspose|3D Conv (with groups|with pads|without)|3D (MaxPool|AveragePool|GlobalAveragePool|GlobalMaxPool) fails)/;
-
-/** Tensor ranks propagated through the graph where cheap: rank-preserving ops keep their first input's rank. */
-function ranks(info: ModelInfo, opts: VerdictOptions): Map<string, number> {
-  const r = new Map<string, number>();
-  for (const i of info.inputs) r.set(i.name, opts.inputRanks?.[i.name] ?? i.dims.length);
-  const keep = new Set(['Conv', 'ConvTranspose', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Elu', 'Gelu', 'Erf', 'Clip', 'Add', 'Sub', 'Mul', 'Div', 'Pow',
-    'BatchNormalization', 'InstanceNormalization', 'LayerNormalization', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool',
-    'Concat', 'Resize', 'Upsample', 'Pad', 'Slice', 'Softmax', 'Dropout', 'Identity', 'Cast', 'Sqrt', 'Exp', 'Neg', 'Abs', 'PRelu', 'HardSigmoid',
-    'HardSwish', 'Softplus', 'Where', 'Max', 'Min', 'Sum', 'Mean', 'Split', 'GridSample', 'Tile', 'Expand', 'Reciprocal']);
-  for (const n of info.nodes ?? []) {
-    const x = r.get(n.inputs[0]);
-    if (x !== undefined && keep.has(n.op)) for (const o of n.outputs) r.set(o, x);
-  }
-  return r;
-}
-
 /**
  * Whether a model runs on onnxruntime-web's WebGPU backend, from its op types and (when the
  * ModelInfo has per-node info, as inspectModel gives) node-level checks: 3D ConvTranspose (the
@@ -311,6 +296,8 @@ export function verdictFor(info: ModelInfo, opts: VerdictOptions = {}): Verdict 
   const cpuOps: Record<string, number> = {};
   const reasons: string[] = [];
   let ct3d = 0;
+  let rewritable = 0;
+  const notRewritable: Verdict['notRewritable'] = [];
   for (const [k, count] of Object.entries(info.ops)) {
     const s = opSupport(k, info.opset);
     if (s.support === 'no') {
@@ -319,7 +306,8 @@ export function verdictFor(info: ModelInfo, opts: VerdictOptions = {}): Verdict 
   }
   if (info.nodes) {
     const dims = constDims(info);
-    const r = ranks(info, opts);
+    const r = tensorRanks(info, opts.inputRanks);
+    const view = rewriteView(info, r);
     const types = new Map((info.initializers ?? []).map((t) => [t.name, t.dataType] as const));
     for (const n of info.nodes) {
       if (n.domain === 'com.microsoft') {
@@ -331,7 +319,12 @@ export function verdictFor(info: ModelInfo, opts: VerdictOptions = {}): Verdict 
       // an op whose WebGPU kernels do not cover this opset runs on the CPU: no WebGPU limits apply
       if (opSupport(n.op, info.opset).support === 'cpu') continue;
       const p = nodeProblem(n, dims, r, opts.preferredLayout ?? 'NHWC');
-      if (p) failing.push({ node: n.name || n.outputs[0], op: n.op, reason: p });
+      if (p) {
+        failing.push({ node: n.name || n.outputs[0], op: n.op, reason: p });
+        const d = rewriteDecision(n, view);
+        if (d === 'rewrite') rewritable++;
+        else notRewritable.push({ node: n.name || n.outputs[0], op: n.op, reason: d === 'keep' ? 'convert --webgpu has no rewrite for it' : d.skip });
+      }
       if (n.op === 'ConvTranspose' && ((dims.get(n.inputs[1])?.length ?? r.get(n.inputs[0])) === 5)) ct3d++;
     }
   } else if (info.ops.ConvTranspose && info.inputs.some((i) => i.dims.length === 5)) {
@@ -350,7 +343,13 @@ export function verdictFor(info: ModelInfo, opts: VerdictOptions = {}): Verdict 
   const cpu = Object.entries(cpuOps);
   if (cpu.length) reasons.push(`on the CPU: ${cpu.map(([k, v]) => `${k} x${v}`).join(', ')} (each costs a GPU-CPU round trip of its tensors)`);
   const verdict: VerdictKind = failing.length ? 'will fail' : cpu.length ? 'runs with listed ops on CPU' : 'runs fully on WebGPU';
-  const rewritable = failing.filter((f) => REWRITABLE.test(f.reason)).length;
-  if (rewritable) reasons.push(`rewriteForWebGpu (voxelbench convert --webgpu) fixes ${rewritable === failing.length ? 'all' : rewritable} of the ${failing.length} failing node${failing.length > 1 ? 's' : ''}`);
-  return { verdict, reasons, cpuOps, failing, convTranspose3d: ct3d, rewritable };
+  if (rewritable) {
+    const left = failing.length - rewritable;
+    const leftNodes = notRewritable.slice(0, 3).map((x) => `'${x.node}' (${x.reason})`).join(', ') + (notRewritable.length > 3 ? ', ...' : '');
+    reasons.push(
+      `rewriteForWebGpu (voxelbench convert --webgpu) fixes ${left ? rewritable : 'all'} of the ${failing.length} failing node${failing.length > 1 ? 's' : ''}` +
+        (left ? `; ${left} will still fail${leftNodes ? `: ${leftNodes}` : ''}` : ''),
+    );
+  }
+  return { verdict, reasons, cpuOps, failing, convTranspose3d: ct3d, rewritable, notRewritable };
 }
