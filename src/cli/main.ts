@@ -23,8 +23,8 @@ import { detectMotors, type MotorDetection } from '../core/motors/pipeline';
 import { isSliceName, stackSliceFiles, tomogramFromVolume, tomogramId, type Tomogram } from '../core/motors/tomogram';
 import { parseLabelsCsv, submissionCsv, thresholdDetections } from '../core/motors/postprocess';
 import { motorMetric } from '../core/motors/metric';
-import { checkSize, convertModel, inspectReport, reportJson, reportText } from '../core/onnx/convert';
-import { checkRewrite, type ModelRunner } from '../core/onnx/check';
+import { checkConversion, checkSize, convertModel, inspectReport, reportJson, reportText } from '../core/onnx/convert';
+import type { ModelRunner } from '../core/onnx/check';
 import { CARD_METADATA_KEY, parseCardText, withCardMetadata } from '../core/onnx/card';
 import { spectrogram, SPECTROGRAM_USAGE } from './spectrogram';
 import { protein, PROTEIN_USAGE } from './protein';
@@ -39,6 +39,7 @@ const USAGE = `usage:
   voxelbench inspect M.onnx [--json]
   voxelbench convert M.onnx --out M2.onnx [--webgpu] [--float16] [--relax-dims] [--tolerance t]
                      [--check-size n] [--seed s] [--card card.json (stored in metadata_props)]
+                     [--force (write it even when it will still fail on WebGPU)]
   voxelbench motors --models m1.onnx[,m2.onnx...] --tomograms DIR --out submission.csv
                     [--quantile q | none] [--labels labels.csv] [--input-size D,H,W] [--roi D,H,W]
                     [--overlap a,b,c] [--sw-batch n] [--tta identity,flipD,flipH] [--max-peaks k]
@@ -202,6 +203,7 @@ async function convert(argv: string[]): Promise<number> {
       'check-size': { type: 'string' },
       seed: { type: 'string', default: '1234' },
       card: { type: 'string' },
+      force: { type: 'boolean', default: false },
     },
     allowPositionals: true,
     strict: true,
@@ -226,13 +228,18 @@ async function convert(argv: string[]): Promise<number> {
   const size = values['check-size'] ? numbers(values['check-size'], 'check-size')[0] : checkSize(inspectModel(r.original));
   // a model with external data: onnxruntime-node opens the original from its path (reading the side files itself)
   const runner: ModelRunner = (m, feeds) => (files.size && m === r.original ? ortRunner(path, feeds) : ortRunner(m, feeds));
-  const c = await checkRewrite(r.original, r.bytes, runner, { tolerance, size, seed: numbers(values.seed, 'seed')[0] });
+  const c = await checkConversion(r, runner, { tolerance, size, seed: numbers(values.seed, 'seed')[0] });
   const shapes = Object.values(c.inputShapes).map((d) => d.join('x')).join(', ');
   process.stdout.write(
-    `check (onnxruntime-node, random input ${shapes}, seed ${values.seed}): max abs diff ${c.maxAbsDiff.toExponential(2)}, max rel diff ${c.maxRelDiff.toExponential(2)} (tolerance ${tolerance.toExponential(0)}, relative to the largest |output|)\n`,
+    `check (onnxruntime-node, random input ${shapes}${c.sizes.length > 1 ? ` (worst of sizes ${c.sizes.join(', ')})` : ''}, seed ${values.seed}): max abs diff ${c.maxAbsDiff.toExponential(2)}, max rel diff ${c.maxRelDiff.toExponential(2)} (tolerance ${tolerance.toExponential(0)}, relative to the largest |output|)\n`,
   );
   if (!c.ok) {
     process.stderr.write(`voxelbench: refusing to write ${values.out}: ${c.reason}\n`);
+    return 1;
+  }
+  if (r.refusal && !values.force) {
+    process.stdout.write(`WebGPU verdict: ${r.before.verdict} -> ${r.after.verdict}\n`);
+    process.stderr.write(`voxelbench: refusing to write ${values.out}: ${r.refusal} (--force writes it anyway)\n`);
     return 1;
   }
   const outBytes = values.card && cardText !== null ? withCardMetadata(r.bytes, cardText, basename(values.card)) : r.bytes;
@@ -482,6 +489,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (cmd === 'protein') return await protein(rest);
     else if (cmd === 'spectrogram') return await spectrogram(rest);
     else if (cmd === 'spine') return await spine(rest);
+    else if (cmd === 'card') return (await import('./card')).card(rest);
     else if (cmd === undefined || cmd === '--help' || cmd === '-h') {
       process.stdout.write(USAGE + '\n');
       return cmd === undefined ? 2 : 0;
