@@ -177,8 +177,9 @@ function inspect(argv: string[]): void {
 }
 
 /** Runs a model (bytes, or a path) with onnxruntime-node (CPU), one session per call. */
-const ortRunner = async (model: Uint8Array | string, feeds: Parameters<ModelRunner>[1]): ReturnType<ModelRunner> => {
-  const session = await (typeof model === 'string' ? ort.InferenceSession.create(model, { graphOptimizationLevel: 'all' }) : ort.InferenceSession.create(model, { graphOptimizationLevel: 'all' })).catch((e: Error) => {
+const ortRunner = async (model: Uint8Array | string, feeds: Parameters<ModelRunner>[1], opts?: Parameters<ModelRunner>[2]): ReturnType<ModelRunner> => {
+  const so: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...(opts?.probe ? { logSeverityLevel: 4 as const } : {}) };
+  const session = await (typeof model === 'string' ? ort.InferenceSession.create(model, so) : ort.InferenceSession.create(model, so)).catch((e: Error) => {
     throw new Error(`onnxruntime could not load the model: ${e.message.split('\n')[0]}`);
   });
   try {
@@ -227,7 +228,7 @@ async function convert(argv: string[]): Promise<number> {
   for (const w of r.warnings) process.stderr.write(`voxelbench: ${w}\n`);
   const size = values['check-size'] ? numbers(values['check-size'], 'check-size')[0] : checkSize(inspectModel(r.original));
   // a model with external data: onnxruntime-node opens the original from its path (reading the side files itself)
-  const runner: ModelRunner = (m, feeds) => (files.size && m === r.original ? ortRunner(path, feeds) : ortRunner(m, feeds));
+  const runner: ModelRunner = (m, feeds, o) => (files.size && m === r.original ? ortRunner(path, feeds, o) : ortRunner(m, feeds, o));
   const c = await checkConversion(r, runner, { tolerance, size, seed: numbers(values.seed, 'seed')[0] });
   const shapes = Object.values(c.inputShapes).map((d) => d.join('x')).join(', ');
   process.stdout.write(

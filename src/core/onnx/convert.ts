@@ -167,11 +167,12 @@ export function convertModel(bytes: Uint8Array, opts: ConvertOptions): ConvertRe
  */
 export async function checkConversion(r: ConvertResult, runner: ModelRunner, opts: CheckOptions & { size: number }): Promise<CheckResult & { sizes: number[] }> {
   const first = await checkRewrite(r.original, r.bytes, runner, opts);
-  if (!first.ok || !r.rewrite?.changes.some((c) => /ceil_mode/.test(c.to))) return { ...first, sizes: [opts.size] };
+  const symbolic = inspectModel(r.original).inputs.some((i) => i.dims.slice(1).some((d) => typeof d !== 'number' || d <= 0));
+  if (!first.ok || !symbolic || !r.rewrite?.changes.some((c) => /ceil_mode/.test(c.to))) return { ...first, sizes: [opts.size] };
   const odd = 2 ** Math.ceil(Math.log2(Math.max(opts.size, 16))) + 1;
   const oddOpts = { ...opts, size: odd };
   try {
-    await runner(r.original, randomFeeds(r.original, oddOpts));
+    await runner(r.original, randomFeeds(r.original, oddOpts), { probe: true });
   } catch {
     return { ...first, sizes: [opts.size] };
   }

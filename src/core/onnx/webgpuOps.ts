@@ -296,8 +296,9 @@ export function verdictFor(info: ModelInfo, opts: VerdictOptions = {}): Verdict 
   const cpuOps: Record<string, number> = {};
   const reasons: string[] = [];
   let ct3d = 0;
-  let rewritable = 0;
-  const notRewritable: Verdict['notRewritable'] = [];
+  /** Failing nodes the rewrite fixes, and why it leaves the others (default: it has no rewrite for them). */
+  const fixed = new Set<Verdict['failing'][number]>();
+  const leftBecause = new Map<Verdict['failing'][number], string>();
   for (const [k, count] of Object.entries(info.ops)) {
     const s = opSupport(k, info.opset);
     if (s.support === 'no') {
@@ -320,10 +321,11 @@ export function verdictFor(info: ModelInfo, opts: VerdictOptions = {}): Verdict 
       if (opSupport(n.op, info.opset).support === 'cpu') continue;
       const p = nodeProblem(n, dims, r, opts.preferredLayout ?? 'NHWC');
       if (p) {
-        failing.push({ node: n.name || n.outputs[0], op: n.op, reason: p });
+        const f = { node: n.name || n.outputs[0], op: n.op, reason: p };
+        failing.push(f);
         const d = rewriteDecision(n, view);
-        if (d === 'rewrite') rewritable++;
-        else notRewritable.push({ node: n.name || n.outputs[0], op: n.op, reason: d === 'keep' ? 'convert --webgpu has no rewrite for it' : d.skip });
+        if (d === 'rewrite') fixed.add(f);
+        else if (d !== 'keep') leftBecause.set(f, d.skip);
       }
       if (n.op === 'ConvTranspose' && ((dims.get(n.inputs[1])?.length ?? r.get(n.inputs[0])) === 5)) ct3d++;
     }
@@ -343,6 +345,8 @@ export function verdictFor(info: ModelInfo, opts: VerdictOptions = {}): Verdict 
   const cpu = Object.entries(cpuOps);
   if (cpu.length) reasons.push(`on the CPU: ${cpu.map(([k, v]) => `${k} x${v}`).join(', ')} (each costs a GPU-CPU round trip of its tensors)`);
   const verdict: VerdictKind = failing.length ? 'will fail' : cpu.length ? 'runs with listed ops on CPU' : 'runs fully on WebGPU';
+  const rewritable = fixed.size;
+  const notRewritable = failing.filter((f) => !fixed.has(f)).map((f) => ({ node: f.node, op: f.op, reason: leftBecause.get(f) ?? 'convert --webgpu has no rewrite for it' }));
   if (rewritable) {
     const left = failing.length - rewritable;
     const leftNodes = notRewritable.slice(0, 3).map((x) => `'${x.node}' (${x.reason})`).join(', ') + (notRewritable.length > 3 ? ', ...' : '');
