@@ -13,7 +13,7 @@ import { zoomLinear } from '../src/core/motors/resize';
 import { motorsParamsFromCard, type MotorsModelCard } from '../src/core/presets/motors';
 import { opLog, runOp } from './opHarness';
 
-const client = createWorkerClient();
+let client = createWorkerClient();
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);
@@ -73,6 +73,12 @@ const harness = {
     } finally {
       await client.api.unloadModel(model.id);
     }
+  },
+
+  /** A fresh inference worker (the old one is terminated; loaded models are gone). */
+  restartWorker(): void {
+    client.terminate();
+    client = createWorkerClient();
   },
 
   runtime: () => client.api.runtime(),

@@ -10,6 +10,15 @@ export interface OpFeed {
   type: 'float32' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8';
   dims: number[];
   data: number[];
+  /** Made here instead of `data` (inputs too large to pass from the test): 'hashU8/255' = tests/realModels.ts hashU8 / 255. */
+  gen?: 'hashU8/255';
+}
+
+/** tests/realModels.ts hashU8(shape) / 255 as float32. */
+function hashU8Div255(n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.fround((Math.imul(i, 2654435761 | 0) >>> 24) / 255);
+  return out;
 }
 
 export interface OpRun {
@@ -96,7 +105,8 @@ export async function runOp(modelUrl: string, feeds: OpFeed[], backend: 'webgpu'
     const inputs: Record<string, ort.Tensor> = {};
     for (const f of feeds) {
       const data =
-        f.type === 'float32' ? Float32Array.from(f.data)
+        f.gen === 'hashU8/255' ? hashU8Div255(f.dims.reduce((a, b) => a * b, 1))
+        : f.type === 'float32' ? Float32Array.from(f.data)
         : f.type === 'int64' ? BigInt64Array.from(f.data, (v) => BigInt(v))
         : f.type === 'int32' ? Int32Array.from(f.data)
         : f.type === 'uint8' ? Uint8Array.from(f.data)

@@ -240,6 +240,9 @@ describe('Conv3d and 3D pool rewrites for WebGPU', () => {
     ['AveragePool3d, asymmetric pads, count_include_pad 0', pool('AveragePool', [attrInts('kernel_shape', [3, 2, 3]), attrInts('strides', [2, 1, 2]), attrInts('pads', [1, 0, 1, 0, 1, 1])]), /AveragePool/],
     ['AveragePool3d, count_include_pad 1', pool('AveragePool', [attrInts('kernel_shape', [3, 3, 3]), attrInts('strides', [2, 2, 2]), attrInts('pads', [1, 1, 1, 1, 1, 1]), attrInt('count_include_pad', 1)]), /AveragePool/],
     ['MaxPool (1,2,2) (H, W only)', pool('MaxPool', [attrInts('kernel_shape', [1, 2, 2]), attrInts('strides', [1, 2, 2])]), /over \(H, W\) \+ Reshapes/],
+    ['MaxPool3d k2 s2 ceil_mode', pool('MaxPool', [attrInts('kernel_shape', [2, 2, 2]), attrInts('strides', [2, 2, 2]), attrInt('ceil_mode', 1)]), /over D \+ Reshapes \(end pads for ceil_mode\)/],
+    ['AveragePool3d k2 s2 ceil_mode, count_include_pad 0 (avg-down)', pool('AveragePool', [attrInts('kernel_shape', [2, 2, 2]), attrInts('strides', [2, 2, 2]), attrInt('ceil_mode', 1)]), /end pads for ceil_mode/],
+    ['AveragePool3d k3 s2 p1 ceil_mode, count_include_pad 1', pool('AveragePool', [attrInts('kernel_shape', [3, 3, 3]), attrInts('strides', [2, 2, 2]), attrInts('pads', [1, 1, 1, 1, 1, 1]), attrInt('ceil_mode', 1), attrInt('count_include_pad', 1)]), /Pad, end pads/],
     ['GlobalAveragePool on 5D', pool('GlobalAveragePool', []), /ReduceMean/],
     ['GlobalMaxPool on 5D', pool('GlobalMaxPool', []), /ReduceMax/],
   ];
@@ -258,10 +261,10 @@ describe('Conv3d and 3D pool rewrites for WebGPU', () => {
   }
 
   it('leaves what it cannot rewrite, with the reason', () => {
-    const m = pool('MaxPool', [attrInts('kernel_shape', [2, 2, 2]), attrInts('strides', [2, 2, 2]), attrInt('ceil_mode', 1)]);
+    const m = pool('MaxPool', [attrInts('kernel_shape', [2, 2, 2]), attrInts('strides', [2, 2, 2]), attrInts('dilations', [2, 2, 2])]);
     const r = rewriteForWebGpu(m);
     expect(r.rewritten).toBe(0);
-    expect(r.skipped[0].reason).toMatch(/ceil_mode/);
+    expect(r.skipped[0].reason).toMatch(/dilations/);
     expect(r.bytes).toBe(m);
   });
 });

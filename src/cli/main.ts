@@ -21,8 +21,8 @@ import { readVolume } from '../core/io';
 import type { MotorsParams, MotorsRow } from '../core/presets/motors';
 import { paramCliOptions } from '../core/preset';
 import { PRESET_DEFS, presetDef } from '../core/presets';
-import { checkSize, convertModel, inspectReport, reportJson, reportText } from '../core/onnx/convert';
-import { checkRewrite, type ModelRunner } from '../core/onnx/check';
+import { checkConversion, checkSize, convertModel, inspectReport, reportJson, reportText } from '../core/onnx/convert';
+import type { ModelRunner } from '../core/onnx/check';
 import { CARD_METADATA_KEY, parseCardText, withCardMetadata } from '../core/onnx/card';
 import { spectrogram, SPECTROGRAM_USAGE } from './spectrogram';
 import { protein, PROTEIN_USAGE } from './protein';
@@ -40,6 +40,7 @@ const USAGE = `usage:
   voxelbench inspect M.onnx [--json]
   voxelbench convert M.onnx --out M2.onnx [--webgpu] [--float16] [--relax-dims] [--tolerance t]
                      [--check-size n] [--seed s] [--card card.json (stored in metadata_props)]
+                     [--force (write it even when it will still fail on WebGPU)]
   voxelbench motors --models m1.onnx[,m2.onnx...] --tomograms DIR --out submission.csv
                     [--quantile q | none] [--labels labels.csv] [--input-size D,H,W] [--roi D,H,W]
                     [--overlap a,b,c] [--sw-batch n] [--tta identity,flipD,flipH] [--max-peaks k]
@@ -163,8 +164,9 @@ function inspect(argv: string[]): void {
 }
 
 /** Runs a model (bytes, or a path) with onnxruntime-node (CPU), one session per call. */
-const ortRunner = async (model: Uint8Array | string, feeds: Parameters<ModelRunner>[1]): ReturnType<ModelRunner> => {
-  const session = await (typeof model === 'string' ? ort.InferenceSession.create(model, { graphOptimizationLevel: 'all' }) : ort.InferenceSession.create(model, { graphOptimizationLevel: 'all' })).catch((e: Error) => {
+const ortRunner = async (model: Uint8Array | string, feeds: Parameters<ModelRunner>[1], opts?: Parameters<ModelRunner>[2]): ReturnType<ModelRunner> => {
+  const so: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...(opts?.probe ? { logSeverityLevel: 4 as const } : {}) };
+  const session = await (typeof model === 'string' ? ort.InferenceSession.create(model, so) : ort.InferenceSession.create(model, so)).catch((e: Error) => {
     throw new Error(`onnxruntime could not load the model: ${e.message.split('\n')[0]}`);
   });
   try {
@@ -189,6 +191,7 @@ async function convert(argv: string[]): Promise<number> {
       'check-size': { type: 'string' },
       seed: { type: 'string', default: '1234' },
       card: { type: 'string' },
+      force: { type: 'boolean', default: false },
     },
     true,
   );
@@ -211,14 +214,19 @@ async function convert(argv: string[]): Promise<number> {
   for (const w of r.warnings) process.stderr.write(`voxelbench: ${w}\n`);
   const size = values['check-size'] ? numbers(values['check-size'], 'check-size')[0] : checkSize(inspectModel(r.original));
   // a model with external data: onnxruntime-node opens the original from its path (reading the side files itself)
-  const runner: ModelRunner = (m, feeds) => (files.size && m === r.original ? ortRunner(path, feeds) : ortRunner(m, feeds));
-  const c = await checkRewrite(r.original, r.bytes, runner, { tolerance, size, seed: numbers(values.seed, 'seed')[0] });
+  const runner: ModelRunner = (m, feeds, o) => (files.size && m === r.original ? ortRunner(path, feeds, o) : ortRunner(m, feeds, o));
+  const c = await checkConversion(r, runner, { tolerance, size, seed: numbers(values.seed, 'seed')[0] });
   const shapes = Object.values(c.inputShapes).map((d) => d.join('x')).join(', ');
   process.stdout.write(
-    `check (onnxruntime-node, random input ${shapes}, seed ${values.seed}): max abs diff ${c.maxAbsDiff.toExponential(2)}, max rel diff ${c.maxRelDiff.toExponential(2)} (tolerance ${tolerance.toExponential(0)}, relative to the largest |output|)\n`,
+    `check (onnxruntime-node, random input ${shapes}${c.sizes.length > 1 ? ` (worst of sizes ${c.sizes.join(', ')})` : ''}, seed ${values.seed}): max abs diff ${c.maxAbsDiff.toExponential(2)}, max rel diff ${c.maxRelDiff.toExponential(2)} (tolerance ${tolerance.toExponential(0)}, relative to the largest |output|)\n`,
   );
   if (!c.ok) {
     process.stderr.write(`voxelbench: refusing to write ${values.out}: ${c.reason}\n`);
+    return 1;
+  }
+  if (r.refusal && !values.force) {
+    process.stdout.write(`WebGPU verdict: ${r.before.verdict} -> ${r.after.verdict}\n`);
+    process.stderr.write(`voxelbench: refusing to write ${values.out}: ${r.refusal} (--force writes it anyway)\n`);
     return 1;
   }
   const outBytes = values.card && cardText !== null ? withCardMetadata(r.bytes, cardText, basename(values.card)) : r.bytes;
@@ -320,6 +328,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (cmd === 'protein') return await protein(rest);
     else if (cmd === 'spectrogram') return await spectrogram(rest);
     else if (cmd === 'spine') return await spine(rest);
+    else if (cmd === 'card') return (await import('./card')).card(rest);
     else if (cmd === undefined || cmd === '--help' || cmd === '-h') {
       process.stdout.write(USAGE + '\n');
       return cmd === undefined ? 2 : 0;

@@ -21,8 +21,11 @@ export interface RunOutput {
   dims: readonly number[];
 }
 
-/** Runs a model (bytes) on named inputs and returns its named outputs. */
-export type ModelRunner = (model: Uint8Array, feeds: Record<string, RunFeed>) => Promise<Record<string, RunOutput>>;
+/**
+ * Runs a model (bytes) on named inputs and returns its named outputs. `probe`: a run that may
+ * fail (trying a size the model may not take); the runner need not log its failure.
+ */
+export type ModelRunner = (model: Uint8Array, feeds: Record<string, RunFeed>, opts?: { probe?: boolean }) => Promise<Record<string, RunOutput>>;
 
 export interface CheckOptions {
   /** Largest accepted maxRelDiff (default 1e-4). */

@@ -9,6 +9,7 @@ import { externalDataFiles, externalDataRefs, formatBytes, inlineExternalData } 
 import { rewriteForWebGpu, type RewriteResult } from './rewrite';
 import { toFloat16, type Float16Result } from './float16';
 import { estimateMemory } from './memory';
+import { checkRewrite, randomFeeds, type CheckOptions, type CheckResult, type ModelRunner } from './check';
 
 export interface OpRow {
   op: string;
@@ -108,6 +109,11 @@ export interface ConvertResult {
   float16?: Float16Result;
   before: Verdict;
   after: Verdict;
+  /**
+   * Why the result should not be written (WebGPU asked for, but it will still fail there), or
+   * undefined. The CLI refuses to write it unless told to (--force).
+   */
+  refusal?: string;
 }
 
 /** Inline external data, then relax dims, rewrite for WebGPU, convert to float16, as asked. */
@@ -146,7 +152,33 @@ export function convertModel(bytes: Uint8Array, opts: ConvertOptions): ConvertRe
     steps.push(`float16: ${f16.initializers} initializers, ${f16.constants} constants, ${f16.casts} Casts at float32 inputs/outputs; largest weight rounding error ${f16.maxWeightRelError.toExponential(1)} (relative to each tensor's max)`);
     if (f16.overflow) warnings.push(`${f16.overflow} weights exceed the float16 range (65504) and became infinite`);
   }
-  return { bytes: cur, original, steps, warnings, rewrite, float16: f16, before, after: verdictFor(inspectModel(cur)) };
+  const after = verdictFor(inspectModel(cur));
+  const failing = after.failing.slice(0, 3).map((f) => `${f.op} '${f.node}' (${f.reason})`).join('; ') + (after.failing.length > 3 ? `; ... (${after.failing.length} nodes)` : '');
+  const refusal = opts.webgpu && after.verdict === 'will fail' ? `the converted model will still fail on WebGPU: ${failing}` : undefined;
+  return { bytes: cur, original, steps, warnings, rewrite, float16: f16, before, after, ...(refusal ? { refusal } : {}) };
+}
+
+/**
+ * The numeric check of a conversion (checkRewrite, random input at `size`). When pools with
+ * ceil_mode were rewritten, a second check at an odd size (2^k + 1: every halving stays odd down
+ * to 3, so the ceil overhang is exercised at every level), unless the original itself does not
+ * run at that size (U-Nets with skip connections need multiples of their stride). The worst
+ * result is returned, with the sizes checked.
+ */
+export async function checkConversion(r: ConvertResult, runner: ModelRunner, opts: CheckOptions & { size: number }): Promise<CheckResult & { sizes: number[] }> {
+  const first = await checkRewrite(r.original, r.bytes, runner, opts);
+  const symbolic = inspectModel(r.original).inputs.some((i) => i.dims.slice(1).some((d) => typeof d !== 'number' || d <= 0));
+  if (!first.ok || !symbolic || !r.rewrite?.changes.some((c) => /ceil_mode/.test(c.to))) return { ...first, sizes: [opts.size] };
+  const odd = 2 ** Math.ceil(Math.log2(Math.max(opts.size, 16))) + 1;
+  const oddOpts = { ...opts, size: odd };
+  try {
+    await runner(r.original, randomFeeds(r.original, oddOpts), { probe: true });
+  } catch {
+    return { ...first, sizes: [opts.size] };
+  }
+  const second = await checkRewrite(r.original, r.bytes, runner, oddOpts);
+  const worst = second.ok && second.maxRelDiff <= first.maxRelDiff ? first : second;
+  return { ...worst, sizes: [opts.size, odd] };
 }
 
 /** Spatial size for the random check input: a multiple of the model's total stride, at least 16. */

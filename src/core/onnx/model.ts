@@ -181,7 +181,7 @@ export function inspectModel(bytes: Uint8Array): ModelInfo {
   };
 }
 
-function relaxValueInfo(f: Field, names: string[], fromDim: number): Field {
+function relaxValueInfo(f: Field, names: string[], fromDim: number, batch = 'batch'): Field {
   const vi = sub(f);
   const out = vi.map((vf) => {
     if (vf.no !== 2) return vf;
@@ -194,7 +194,7 @@ function relaxValueInfo(f: Field, names: string[], fromDim: number): Field {
           if (df.no !== 1) return df;
           const i = k++;
           if (i < fromDim && i !== 0) return df;
-          const param = i === 0 ? 'batch' : (names[i - fromDim] ?? `dim${i}`);
+          const param = i === 0 ? batch : (names[i - fromDim] ?? `dim${i}`);
           return lenField(1, [lenField(2, bytesOf(param))]);
         });
         return lenField(2, dims);
@@ -209,13 +209,17 @@ function relaxValueInfo(f: Field, names: string[], fromDim: number): Field {
 /**
  * Make the batch dim and the spatial dims (index >= 2) of every graph input and output
  * symbolic, and drop the graph's value_info (cached intermediate shapes), so that a fully
- * convolutional model declared with fixed sizes accepts any roi.
+ * convolutional model declared with fixed sizes accepts any roi. Outputs get symbols of their
+ * own (out_batch, out_D, ...; out1_batch, ... for the second output): an output need not have
+ * the input's size (a heatmap at stride 8) nor its batch (a model that folds 15 slices into one
+ * item).
  */
 export function relaxSpatialDims(bytes: Uint8Array): Uint8Array {
   const model = parseModel(bytes);
   const names = ['D', 'H', 'W'];
   const out = model.map((mf) => {
     if (mf.no !== M.graph) return mf;
+    let outputs = 0;
     const graph = sub(mf)
       .filter((gf) => gf.no !== G.valueInfo)
       .map((gf) => {
@@ -223,7 +227,10 @@ export function relaxSpatialDims(bytes: Uint8Array): Uint8Array {
         const info = readValueInfo(gf);
         const spatial = info.dims.length - 2;
         const local = spatial === 3 ? names : spatial === 2 ? names.slice(1) : names.slice(2);
-        return relaxValueInfo(gf, local, 2);
+        if (gf.no === G.input) return relaxValueInfo(gf, local, 2);
+        const prefix = outputs === 0 ? 'out_' : `out${outputs}_`;
+        outputs++;
+        return relaxValueInfo(gf, local.map((x) => prefix + x), 2, `${prefix}batch`);
       });
     return lenField(M.graph, graph);
   });

@@ -34,10 +34,16 @@
  *    pads + a Slice of the output where the strides allow, else a Pad node that also adds a zero
  *    channel (read with zero weights) so that ORT's PadFusion does not fold it back into the Conv;
  *    group > 1 becomes Split + one Conv per group + Concat;
- *  - 3D MaxPool/AveragePool (no ceil_mode, no dilations): two 2D pools, over (H, W) on
- *    (N, C*D, H, W) and over D on (N, C, D, H'*W'), exact because max and box averages are
- *    separable (also with count_include_pad = 0: the count of a box is a product of per-axis
- *    counts); GlobalAveragePool/GlobalMaxPool on 5D: ReduceMean/ReduceMax over axes 2, 3, 4.
+ *  - 3D MaxPool/AveragePool (no dilations): two 2D pools, over (H, W) on (N, C*D, H, W) and over
+ *    D on (N, C, D, H'*W'), exact because max and box averages are separable (also with
+ *    count_include_pad = 0: the count of a box is a product of per-axis counts);
+ *    GlobalAveragePool/GlobalMaxPool on 5D: ReduceMean/ReduceMax over axes 2, 3, 4;
+ *  - MaxPool/AveragePool with ceil_mode=1 (1D, 2D, 3D): ceil_mode=0 with larger end pads
+ *    (rewritePlan.ts ceilModePads); for AveragePool with count_include_pad=1 and non-zero pads,
+ *    the pads become a Pad node (zeros, counted) and the pool gets count_include_pad=0, so that
+ *    only the ceil overhang is left out of the divisor, as in onnxruntime and PyTorch.
+ * Which nodes are rewritten is decided by rewritePlan.ts rewriteDecision, which the inspector's
+ * verdict uses too.
  */
 import { all, first, lenField, str, sub, type Field } from './proto';
 import {
@@ -55,13 +61,13 @@ import {
   parseModelFields,
   readNode,
   tensorFloat32,
-  tensorSummary,
   TENSOR,
   valueInfoName,
   withGraph,
   type NodeInfo,
 } from './graph';
 import { inspectModel } from './model';
+import { autoPadOf, ceilModePads, conv3dPlan, intAttr, intsAttr as ints, rewriteDecision, rewriteView, tensorRanks, type RewriteView } from './rewritePlan';
 
 export { checkRewrite, type CheckResult, type ModelRunner, type RunFeed, type RunOutput } from './check';
 
@@ -93,21 +99,13 @@ export function planAxis(k: number, s: number, d: number, pb: number, pe: number
   return { s, M, a: M - 1 - qs, b, start: pb - qs * s, tail: (b + 1) * s - ke + pe - op };
 }
 
-class Skip extends Error {}
-
-const ints = (v: NodeInfo['attrs'][string] | undefined, n: number, dflt: number): number[] => {
-  if (Array.isArray(v) && v.length) return (v as number[]).slice();
-  return Array(n).fill(dflt);
-};
-const intAttr = (v: NodeInfo['attrs'][string] | undefined, dflt: number): number => (typeof v === 'number' ? v : dflt);
-
 interface Ctx {
   opset: number;
   /** TensorProto fields of an initializer or Constant output, if constant. */
-  tensor(name: string): Field[] | undefined;
+  fields(name: string): Field[] | undefined;
   newName(base: string): string;
-  /** Rank of a tensor where known (graph inputs, rank-preserving ops, initializers). */
-  rank(name: string): number | undefined;
+  /** The model as rewriteDecision sees it. */
+  view: RewriteView;
 }
 
 interface Emitted {
@@ -123,12 +121,11 @@ function constI64(ctx: Ctx, inits: Field[][], base: string, values: number[]): s
   return n;
 }
 
-function floatWeights(ctx: Ctx, name: string, what: string): { w: Float32Array; dims: number[] } {
-  const t = ctx.tensor(name);
-  if (!t) throw new Skip(`its ${what} is not an initializer or Constant`);
-  const s = tensorSummary(t);
-  if (s.external) throw new Skip(`its ${what} is in an external data file (inline the external data first)`);
-  if (s.dataType !== DT.FLOAT) throw new Skip(`its ${what} is ${s.dataType === DT.FLOAT16 ? 'float16' : `of type ${s.dataType}`} (float32 only; convert to float16 after the rewrite)`);
+/** float32 weights of a constant (rewriteDecision has checked that they are float32 and inline). */
+function floatWeights(ctx: Ctx, name: string): { w: Float32Array; dims: number[] } {
+  const t = ctx.fields(name);
+  const s = ctx.view.tensor(name);
+  if (!t || !s || s.dataType !== DT.FLOAT || s.external) throw new Error(`'${name}' is not an inline float32 constant`);
   return { w: tensorFloat32(t), dims: s.dims };
 }
 
@@ -136,20 +133,13 @@ function floatWeights(ctx: Ctx, name: string, what: string): { w: Float32Array; 
 // ConvTranspose 3D
 
 function rewriteConvTranspose(n: NodeInfo, ctx: Ctx): Emitted {
-  if (ctx.opset < 10) throw new Skip(`opset ${ctx.opset} (the rewrite needs opset >= 10)`);
-  const { w, dims: wd } = floatWeights(ctx, n.inputs[1], 'weight');
+  const { w, dims: wd } = floatWeights(ctx, n.inputs[1]);
   const [cin, coutG, ...k] = wd;
-  const group = intAttr(n.attrs.group, 1);
-  if (group !== 1) throw new Skip(`group ${group} (only group 1)`);
-  const autoPad = typeof n.attrs.auto_pad === 'string' ? n.attrs.auto_pad : 'NOTSET';
-  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') throw new Skip(`auto_pad ${autoPad} (only NOTSET or VALID)`);
-  if (Array.isArray(n.attrs.output_shape) && n.attrs.output_shape.length) throw new Skip('it sets output_shape (give pads and output_padding instead)');
-  if (Array.isArray(n.attrs.kernel_shape) && (n.attrs.kernel_shape as number[]).some((v, i) => v !== k[i])) throw new Skip(`kernel_shape [${n.attrs.kernel_shape}] does not match the weight's [${k}]`);
+  const autoPad = autoPadOf(n);
   const strides = ints(n.attrs.strides, 3, 1);
   const dil = ints(n.attrs.dilations, 3, 1);
   const pads = autoPad === 'VALID' ? [0, 0, 0, 0, 0, 0] : ints(n.attrs.pads, 6, 0);
   const outPad = ints(n.attrs.output_padding, 3, 0);
-  if (strides.length !== 3 || dil.length !== 3 || pads.length !== 6 || outPad.length !== 3) throw new Skip('attribute lengths do not fit a 3D ConvTranspose');
   const cout = coutG;
   const plan = [0, 1, 2].map((i) => planAxis(k[i], strides[i], dil[i], pads[i], pads[i + 3], outPad[i]));
   // WebGPU's Conv3D wants all six pads equal: pad P everywhere, cut the extra phases off in the Slice
@@ -195,8 +185,7 @@ function rewriteConvTranspose(n: NodeInfo, ctx: Ctx): Emitted {
   inits.push(floatTensor(wName, [cout * S, cin, Md, Mh, Mw], wp));
   const convIn = [n.inputs[0], wName];
   if (n.inputs[2]) {
-    const { w: bv } = floatWeights(ctx, n.inputs[2], 'bias');
-    if (bv.length !== cout) throw new Skip(`its bias has ${bv.length} values for ${cout} channels`);
+    const { w: bv } = floatWeights(ctx, n.inputs[2]);
     const bp = new Float32Array(cout * S);
     for (let c = 0; c < cout; c++) bp.fill(bv[c], c * S, (c + 1) * S);
     const bName = ctx.newName(`${base}_phase_B`);
@@ -247,20 +236,9 @@ function rewriteConvTranspose(n: NodeInfo, ctx: Ctx): Emitted {
 // ---------------------------------------------------------------------------------------------
 // Conv 3D: explicit attributes, equal pads, no groups
 
-function rewriteConv3d(n: NodeInfo, ctx: Ctx): Emitted | null {
-  const wt = ctx.tensor(n.inputs[1]);
-  const wd = wt ? tensorSummary(wt).dims : undefined;
-  if (!wd || wd.length !== 5) return null;
-  const k = wd.slice(2);
-  const group = intAttr(n.attrs.group, 1);
-  const autoPad = typeof n.attrs.auto_pad === 'string' ? n.attrs.auto_pad : 'NOTSET';
-  const pads = autoPad === 'VALID' ? [0, 0, 0, 0, 0, 0] : ints(n.attrs.pads, 6, 0);
-  const explicit = ['kernel_shape', 'strides', 'dilations'].every((a) => Array.isArray(n.attrs[a]) && (n.attrs[a] as number[]).length === 3);
-  const sameUpper = autoPad === 'SAME_UPPER';
-  const equalPads = sameUpper || pads.every((p) => p === pads[0]);
-  if (explicit && equalPads && group === 1) return null;
-  if (autoPad === 'SAME_LOWER' || (sameUpper && group > 1)) throw new Skip(`auto_pad ${autoPad} (give explicit pads)`);
-  const strides = ints(n.attrs.strides, 3, 1);
+function rewriteConv3d(n: NodeInfo, ctx: Ctx): Emitted {
+  const { wd, group, pads, strides, sameUpper, equalPads, explicit, P, sliceable } = conv3dPlan(n, ctx.view);
+  const k = wd!.slice(2);
   const dil = ints(n.attrs.dilations, 3, 1);
   const base = n.name || n.outputs[0];
   const nodes: Field[] = [];
@@ -275,8 +253,6 @@ function rewriteConv3d(n: NodeInfo, ctx: Ctx): Emitted | null {
     // and Slice the surplus off the output; else pad in a Pad node. ORT's PadFusion would fold
     // that Pad back into the Conv's pads, unless it also pads a non-spatial dim: so it adds one
     // zero channel, which the Conv reads with zero weights.
-    const P = Math.max(...pads);
-    const sliceable = [0, 1, 2].every((i) => (P - pads[i]) % strides[i] === 0 && (strides[i] === 1 || pads[i + 3] === P));
     if (sliceable) {
       convPads = [P, P, P, P, P, P];
       const axes = [0, 1, 2].filter((i) => pads[i] !== P || pads[i + 3] !== P);
@@ -286,7 +262,6 @@ function rewriteConv3d(n: NodeInfo, ctx: Ctx): Emitted | null {
         axes: axes.map((i) => i + 2),
       };
     } else {
-      if (ctx.opset < 11) throw new Skip(`opset ${ctx.opset} (a Pad with a pads input needs opset >= 11)`);
       const px = ctx.newName(`${base}_padded`);
       nodes.push(makeNode('Pad', [x, constI64(ctx, inits, `${base}_pads`, [0, 0, pads[0], pads[1], pads[2], 0, 1, pads[3], pads[4], pads[5]])], [px], ctx.newName(`${base}_pad`)));
       x = px;
@@ -314,7 +289,7 @@ function rewriteConv3d(n: NodeInfo, ctx: Ctx): Emitted | null {
   if (group === 1) {
     let wName = n.inputs[1];
     if (zeroChannel) {
-      const { w, dims } = floatWeights(ctx, n.inputs[1], 'weight');
+      const { w, dims } = floatWeights(ctx, n.inputs[1]);
       wName = ctx.newName(`${base}_W`);
       inits.push(floatTensor(wName, [dims[0], dims[1] + 1, ...k], withZeroChannel(w, dims[0], dims[1])));
     }
@@ -322,13 +297,11 @@ function rewriteConv3d(n: NodeInfo, ctx: Ctx): Emitted | null {
     parts.push(explicit ? 'Conv' : 'Conv with explicit attributes');
   } else {
     // groups: Split the input channels, one Conv per group, Concat the outputs
-    if (ctx.opset < 11) throw new Skip(`opset ${ctx.opset} (the group rewrite needs opset >= 11)`);
-    const { w, dims } = floatWeights(ctx, n.inputs[1], 'weight');
+    const { w, dims } = floatWeights(ctx, n.inputs[1]);
     const [cout, cinG] = dims;
-    if (cout % group) throw new Skip(`${cout} output channels do not split into ${group} groups`);
     const coutG = cout / group;
     const per = coutG * cinG * kk;
-    const bias = n.inputs[2] ? floatWeights(ctx, n.inputs[2], 'bias').w : null;
+    const bias = n.inputs[2] ? floatWeights(ctx, n.inputs[2]).w : null;
     const xs = Array.from({ length: group }, (_, g) => ctx.newName(`${base}_x${g}`));
     const sizes = Array.from({ length: group }, (_, g) => cinG + (zeroChannel && g === group - 1 ? 1 : 0));
     const splitAttrs = ctx.opset >= 13 ? [] : [attrInts('split', sizes)];
@@ -360,33 +333,45 @@ function rewriteConv3d(n: NodeInfo, ctx: Ctx): Emitted | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3D pools
+// pools: 3D ones as 2D pools, ceil_mode as end pads
 
-function rewritePool3d(n: NodeInfo, ctx: Ctx): Emitted | null {
+function rewritePool(n: NodeInfo, ctx: Ctx): Emitted {
   const base = n.name || n.outputs[0];
   const nodes: Field[] = [];
   const inits: Field[][] = [];
   if (n.op === 'GlobalAveragePool' || n.op === 'GlobalMaxPool') {
-    if (ctx.rank(n.inputs[0]) !== 5) return null;
     const op = n.op === 'GlobalAveragePool' ? 'ReduceMean' : 'ReduceMax';
     // ReduceMean takes axes as an input from opset 18 (ReduceMax too)
     if (ctx.opset >= 18) nodes.push(makeNode(op, [n.inputs[0], constI64(ctx, inits, `${base}_axes`, [2, 3, 4])], [n.outputs[0]], ctx.newName(`${base}_reduce`), [attrInt('keepdims', 1)]));
     else nodes.push(makeNode(op, [n.inputs[0]], [n.outputs[0]], ctx.newName(`${base}_reduce`), [attrInts('axes', [2, 3, 4]), attrInt('keepdims', 1)]));
     return { nodes, inits, to: op };
   }
-  const k = Array.isArray(n.attrs.kernel_shape) ? (n.attrs.kernel_shape as number[]) : [];
-  if (k.length !== 3) return null;
-  if (ctx.opset < 11) throw new Skip(`opset ${ctx.opset} (the rewrite needs opset >= 11)`);
-  if (n.outputs.length > 1 && n.outputs[1]) throw new Skip('it outputs Indices');
-  if (intAttr(n.attrs.ceil_mode, 0)) throw new Skip('ceil_mode=1 (WebGPU pools do not implement it)');
-  if (ints(n.attrs.dilations, 3, 1).some((d) => d !== 1)) throw new Skip('dilations (WebGPU MaxPool gives wrong numbers with dilations)');
-  if (intAttr(n.attrs.storage_order, 0)) throw new Skip('storage_order=1');
-  const autoPad = typeof n.attrs.auto_pad === 'string' ? n.attrs.auto_pad : 'NOTSET';
-  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') throw new Skip(`auto_pad ${autoPad} (give explicit pads)`);
-  const s = ints(n.attrs.strides, 3, 1);
-  const p = autoPad === 'VALID' ? [0, 0, 0, 0, 0, 0] : ints(n.attrs.pads, 6, 0);
-  const extra = n.op === 'AveragePool' ? [attrInt('count_include_pad', intAttr(n.attrs.count_include_pad, 0))] : [];
-  const x = n.inputs[0];
+  const k = n.attrs.kernel_shape as number[];
+  const nd = k.length;
+  const s = ints(n.attrs.strides, nd, 1);
+  let p = autoPadOf(n) === 'VALID' ? Array(2 * nd).fill(0) : ints(n.attrs.pads, 2 * nd, 0);
+  let cip = intAttr(n.attrs.count_include_pad, 0);
+  let x = n.inputs[0];
+  const parts: string[] = [];
+  if (intAttr(n.attrs.ceil_mode, 0)) {
+    if (n.op === 'AveragePool' && cip && p.some((v) => v > 0)) {
+      // explicit pads counted in the average: real zeros from a Pad node; only the ceil overhang is left out
+      const px = ctx.newName(`${base}_padded`);
+      nodes.push(makeNode('Pad', [x, constI64(ctx, inits, `${base}_pads`, [0, 0, ...p.slice(0, nd), 0, 0, ...p.slice(nd)])], [px], ctx.newName(`${base}_pad`)));
+      x = px;
+      p = [...Array(nd).fill(0), ...ceilModePads(k, s, p).slice(nd).map((e, i) => e - p[nd + i])];
+      parts.push('Pad');
+    } else p = ceilModePads(k, s, p);
+    // the overhang is padding, which count_include_pad=0 leaves out (with zero pads both counts agree)
+    cip = 0;
+    parts.push('end pads for ceil_mode');
+  }
+  const extra = n.op === 'AveragePool' ? [attrInt('count_include_pad', cip)] : [];
+  if (nd < 3) {
+    nodes.push(makeNode(n.op, [x], [n.outputs[0]], ctx.newName(`${base}_pool`), [attrInts('kernel_shape', k), attrInts('strides', s), attrInts('pads', p), ...extra]));
+    return { nodes, inits, to: `${n.op} without ceil_mode (${parts.join(', ')})` };
+  }
+  const done = (to: string) => ({ nodes, inits, to: parts.length ? `${to} (${parts.join(', ')})` : to });
   const xs = ctx.newName(`${base}_in_shape`);
   nodes.push(makeNode('Shape', [x], [xs], ctx.newName(`${base}_shape_in`)));
   const g = (idx: number[], what: string) => {
@@ -415,7 +400,7 @@ function rewritePool3d(n: NodeInfo, ctx: Ctx): Emitted | null {
     const t = ctx.newName(`${base}_t_out`);
     nodes.push(makeNode('Concat', [nc, d, hw2], [t], ctx.newName(`${base}_concat_out`), [attrInt('axis', 0)]));
     nodes.push(makeNode('Reshape', [p1, t], [n.outputs[0]], ctx.newName(`${base}_reshape_out`)));
-    return { nodes, inits, to: `2D ${n.op} over (H, W) + Reshapes` };
+    return done(`2D ${n.op} over (H, W) + Reshapes`);
   }
   // (N, C*D, H', W') -> (N, C, D, H'*W') -> pool over D
   const t2 = ctx.newName(`${base}_t2`);
@@ -427,15 +412,19 @@ function rewritePool3d(n: NodeInfo, ctx: Ctx): Emitted | null {
   const t3 = ctx.newName(`${base}_t3`);
   nodes.push(makeNode('Concat', [nc, minus1, hw2], [t3], ctx.newName(`${base}_concat3`), [attrInt('axis', 0)]));
   nodes.push(makeNode('Reshape', [p2, t3], [n.outputs[0]], ctx.newName(`${base}_reshape3`)));
-  return { nodes, inits, to: `2D ${n.op} over (H, W) and over D + Reshapes` };
+  return done(`2D ${n.op} over (H, W) and over D + Reshapes`);
 }
 
 // ---------------------------------------------------------------------------------------------
 // driver
 
-type Handler = (n: NodeInfo, ctx: Ctx) => Emitted | null;
+type Handler = (n: NodeInfo, ctx: Ctx) => Emitted;
 
-function applyRewrites(bytes: Uint8Array, handlers: Record<string, Handler>): RewriteResult {
+/**
+ * Rewrites the nodes whose op has a handler and for which rewriteDecision says 'rewrite'. `ranks`:
+ * tensor ranks known from an earlier state of the graph (they win over the ones found here).
+ */
+function applyRewrites(bytes: Uint8Array, handlers: Record<string, Handler>, ranks?: Map<string, number>): RewriteResult & { ranks: Map<string, number> } {
   const { model, graph, opset } = parseModelFields(bytes);
   const inits = new Map<string, Field[]>();
   for (const f of all(graph, GRAPH.initializer)) {
@@ -456,21 +445,14 @@ function applyRewrites(bytes: Uint8Array, handlers: Record<string, Handler>): Re
   }
   for (const o of all(graph, GRAPH.output)) uses.set(valueInfoName(o), (uses.get(valueInfoName(o)) ?? 0) + 1);
   const info = inspectModel(bytes);
-  const ranks = new Map<string, number>();
-  for (const i of info.inputs) ranks.set(i.name, i.dims.length);
-  for (const t of info.initializers ?? []) ranks.set(t.name, t.dims.length);
-  const keepRank = new Set(['Conv', 'ConvTranspose', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Elu', 'Gelu', 'Erf', 'Clip', 'Add', 'Sub', 'Mul', 'Div',
-    'BatchNormalization', 'InstanceNormalization', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Concat', 'Resize', 'Pad',
-    'Softmax', 'Dropout', 'Identity', 'Cast', 'PRelu', 'HardSwish', 'HardSigmoid', 'Sqrt', 'Exp', 'Neg', 'Abs', 'Split']);
-  for (const n of info.nodes ?? []) {
-    const r = ranks.get(n.inputs[0]);
-    if (r !== undefined && keepRank.has(n.op) && !n.domain) for (const o of n.outputs) ranks.set(o, r);
-  }
+  const allRanks = tensorRanks(info);
+  for (const [k, v] of ranks ?? []) allRanks.set(k, v);
+  const view = rewriteView(info, allRanks);
   const ctx: Ctx = {
     opset,
-    tensor: (name) => inits.get(name) ?? constants.get(name),
+    fields: (name) => inits.get(name) ?? constants.get(name),
     newName: nameMaker(graph),
-    rank: (name) => ranks.get(name),
+    view,
   };
 
   const changes: RewriteResult['changes'] = [];
@@ -485,32 +467,28 @@ function applyRewrites(bytes: Uint8Array, handlers: Record<string, Handler>): Re
     }
     const n = readNode(sub(f));
     const h = n.domain ? undefined : handlers[n.op];
-    if (!h) {
+    const d = h ? rewriteDecision(n, view) : 'keep';
+    if (!h || d === 'keep') {
       out.push(f);
       continue;
     }
-    try {
-      const e = h(n, ctx);
-      if (!e) {
-        out.push(f);
-        continue;
-      }
-      out.push(...e.nodes);
-      newInits.push(...e.inits);
-      const stillUsed = new Set(e.nodes.flatMap((x) => all(sub(x), NODE.input).map(str)));
-      for (const i of n.inputs) {
-        if (stillUsed.has(i)) continue;
-        uses.set(i, (uses.get(i) ?? 1) - 1);
-        released.add(i);
-      }
-      changes.push({ node: n.name || n.outputs[0], op: n.op, to: e.to });
-    } catch (err) {
-      if (!(err instanceof Skip)) throw err;
-      skipped.push({ node: n.name || n.outputs[0], op: n.op, reason: err.message });
+    if (d !== 'rewrite') {
+      skipped.push({ node: n.name || n.outputs[0], op: n.op, reason: d.skip });
       out.push(f);
+      continue;
     }
+    const e = h(n, ctx);
+    out.push(...e.nodes);
+    newInits.push(...e.inits);
+    const stillUsed = new Set(e.nodes.flatMap((x) => all(sub(x), NODE.input).map(str)));
+    for (const i of n.inputs) {
+      if (stillUsed.has(i)) continue;
+      uses.set(i, (uses.get(i) ?? 1) - 1);
+      released.add(i);
+    }
+    changes.push({ node: n.name || n.outputs[0], op: n.op, to: e.to });
   }
-  if (!changes.length) return { bytes, rewritten: 0, changes, skipped };
+  if (!changes.length) return { bytes, rewritten: 0, changes, skipped, ranks: allRanks };
 
   // drop initializers (and their legacy graph-input entries) and Constant nodes nothing uses any more
   const unused = (name: string) => released.has(name) && (inits.has(name) || constants.has(name)) && (uses.get(name) ?? 0) <= 0;
@@ -534,15 +512,8 @@ function applyRewrites(bytes: Uint8Array, handlers: Record<string, Handler>): Re
   const added = newInits.map((t) => lenField(GRAPH.initializer, t));
   if (lastInit >= 0) graphOut.splice(lastInit + 1, 0, ...added);
   else graphOut.push(...added);
-  return { bytes: withGraph(model, graphOut), rewritten: changes.length, changes, skipped };
+  return { bytes: withGraph(model, graphOut), rewritten: changes.length, changes, skipped, ranks: allRanks };
 }
-
-const convTranspose3d: Handler = (n, ctx) => {
-  const wt = ctx.tensor(n.inputs[1]);
-  const rank = wt ? tensorSummary(wt).dims.length : ctx.rank(n.inputs[0]);
-  if (rank !== 5) return null;
-  return rewriteConvTranspose(n, ctx);
-};
 
 /**
  * Replaces every 3D ConvTranspose (group 1, any stride/kernel/pads/output_padding/dilation,
@@ -551,13 +522,18 @@ const convTranspose3d: Handler = (n, ctx) => {
  * are kept byte for byte. Nodes it cannot rewrite are listed in `skipped`.
  */
 export function rewriteConvTranspose3d(bytes: Uint8Array): RewriteResult {
-  return applyRewrites(bytes, { ConvTranspose: convTranspose3d });
+  const { ranks: _r, ...r } = applyRewrites(bytes, { ConvTranspose: rewriteConvTranspose });
+  return r;
 }
 
-/** All rewrites for the WebGPU backend: 3D ConvTranspose, 3D Conv (attributes, pads, groups), 3D pools. */
+/**
+ * All rewrites for the WebGPU backend: 3D ConvTranspose, 3D Conv (attributes, pads, groups), 3D
+ * pools, pools with ceil_mode. What it rewrites and what it leaves: rewritePlan.ts rewriteDecision.
+ */
 export function rewriteForWebGpu(bytes: Uint8Array): RewriteResult {
-  const a = applyRewrites(bytes, { ConvTranspose: convTranspose3d });
-  const b = applyRewrites(a.bytes, { Conv: rewriteConv3d, MaxPool: rewritePool3d, AveragePool: rewritePool3d, GlobalAveragePool: rewritePool3d, GlobalMaxPool: rewritePool3d });
+  // two passes (ConvTranspose first), with the ranks of the original graph in the second
+  const a = applyRewrites(bytes, { ConvTranspose: rewriteConvTranspose });
+  const b = applyRewrites(a.bytes, { Conv: rewriteConv3d, MaxPool: rewritePool, AveragePool: rewritePool, GlobalAveragePool: rewritePool, GlobalMaxPool: rewritePool }, a.ranks);
   return { bytes: b.bytes, rewritten: a.rewritten + b.rewritten, changes: [...a.changes, ...b.changes], skipped: [...a.skipped, ...b.skipped] };
 }
 

@@ -26,12 +26,17 @@
  *    ('Pooling with kernelShape.length > 2 is not supported for NHWC format'); they run with
  *    `executionProviders: [{ name: 'webgpu', preferredLayout: 'NCHW' }]`, or after rewriteForWebGpu.
  *  - MaxPool/AveragePool with ceil_mode = 1 fail ('ceil_mode kernel execution ... is not yet
- *    implemented'); MaxPool with dilations gives wrong numbers (max rel. diff 1.7).
+ *    implemented'; timm's resnet*d avg-down shortcuts have them); rewriteForWebGpu turns them into
+ *    ceil_mode 0 with larger end pads. MaxPool with dilations gives wrong numbers (max rel. diff 1.7).
  *  - Resize: cubic only for 2D, linear for up to 3 spatial dims, align_corners not with downsampling.
  *  - GridSample: 4D input only, opset 16-19. BatchNormalization: no training mode.
- * Also seen: after a kernel fails at run time, later WebGPU sessions in the same JS context can
- * fail with 'kernel "[Transpose] ..." is not allowed to be called recursively'; and on an adapter
- * without 'shader-f16' a float16 model runs "successfully" and returns zeros.
+ * Also seen: after a kernel whose attribute parser throws (the ceil_mode and storage_order checks
+ * above: JSEP's computeKernel parses attributes after setting currentKernelId and outside the
+ * try/finally that clears it), every later WebGPU kernel in the same JS context, of any session,
+ * fails with 'kernel "[Transpose] ..." is not allowed to be called recursively'; releasing the
+ * session does not clear it, a fresh worker or page does (e2e/realModels.spec.ts). A kernel that
+ * fails inside its run (3D ConvTranspose, 3D pools under NHWC) leaves nothing behind. And on an
+ * adapter without 'shader-f16' a float16 model runs "successfully" and returns zeros.
  * Ops missing from the list run on the CPU (WASM) kernels inside the same WebGPU session: ORT
  * always registers its CPU EP as the fallback, and the WASM build has (nearly) every ONNX op,
  * ai.onnx.ml and com.microsoft contrib ops (their names are in ort-wasm-simd-threaded.jsep.wasm).
@@ -42,6 +47,7 @@
  * and is not counted against the verdict.
  */
 import type { ModelInfo, NodeInfo } from './model';
+import { rewriteDecision, rewriteView, tensorRanks } from './rewritePlan';
 
 export type Support = 'yes' | 'partial' | 'cpu' | 'no';
 
@@ -62,7 +68,7 @@ const WEBGPU: Row[] = [
   ['Abs', '6-12,13+', 'yes'], ['Acos', '7+', 'yes'], ['Acosh', '9+', 'yes'], ['Add', '7-12,13,14+', 'yes'],
   ['ArgMax', '1-10,11-12,13+', 'yes'], ['ArgMin', '1-10,11-12,13+', 'yes'], ['Asin', '7+', 'yes'], ['Asinh', '9+', 'yes'],
   ['Atan', '7+', 'yes'], ['Atanh', '9+', 'yes'],
-  ['AveragePool', '7-9,10,11-18,19+', 'partial', '3D fails under the default NHWC layout; ceil_mode=1 fails'],
+  ['AveragePool', '7-9,10,11-18,19+', 'partial', '3D fails under the default NHWC layout; ceil_mode=1 fails (rewriteForWebGpu fixes both)'],
   ['BatchNormalization', '7-8,9-13,14,15+', 'partial', 'inference only (training_mode=1 fails)'],
   ['Cast', '6-8,9-12,13-18,19-20,21+', 'yes'], ['Ceil', '6-12,13+', 'yes'], ['Clip', '6-10,11,12,13+', 'yes'], ['Concat', '1-3,4-10,11-12,13+', 'yes'],
   ['Conv', '1-10,11+', 'partial', '3D: a naive shader that needs all six pads equal and gives wrong numbers with group > 1 (rewriteForWebGpu fixes both); any rank fails without kernel_shape and dilations attributes'],
@@ -78,7 +84,7 @@ const WEBGPU: Row[] = [
   ['HardSigmoid', '6+', 'yes'], ['HardSwish', '14+', 'yes'], ['If', '1-10,11-12,13-18,19-20,21+', 'yes'],
   ['InstanceNormalization', '6+', 'yes'], ['LayerNormalization', '1-16,17+', 'yes'], ['LeakyRelu', '6-15,16+', 'yes'],
   ['Less', '7-8,9-12,13+', 'yes'], ['LessOrEqual', '12-15,16+', 'yes'], ['Log', '6-12,13+', 'yes'], ['MatMul', '1-12,13+', 'yes'],
-  ['MaxPool', '1-7,8-9,10,11,12+', 'partial', '3D fails under the default NHWC layout; ceil_mode=1 and storage_order=1 fail; dilations give wrong numbers'],
+  ['MaxPool', '1-7,8-9,10,11,12+', 'partial', '3D fails under the default NHWC layout; ceil_mode=1 and storage_order=1 fail; dilations give wrong numbers (rewriteForWebGpu fixes 3D and ceil_mode)'],
   ['Mul', '7-12,13,14+', 'yes'], ['Neg', '6-12,13+', 'yes'], ['Not', '1+', 'yes'],
   ['Pad', '2-10,11-12,13-17,18,19-20,21+', 'yes', 'float/float16 data'],
   ['Pow', '7-11,12,13-14,15+', 'yes'], ['Range', '11+', 'yes'], ['Reciprocal', '6-12,13+', 'yes'],
@@ -195,8 +201,10 @@ export interface Verdict {
   failing: { node: string; op: string; reason: string }[];
   /** ConvTranspose nodes with 3D kernels (rewritable by rewriteConvTranspose3d). */
   convTranspose3d: number;
-  /** Failing nodes that rewriteForWebGpu rewrites. */
+  /** Failing nodes that rewriteForWebGpu rewrites (rewritePlan.ts rewriteDecision: the same decision convert takes). */
   rewritable: number;
+  /** Failing nodes that rewriteForWebGpu leaves as they are, and why. */
+  notRewritable: { node: string; op: string; reason: string }[];
 }
 
 export interface VerdictOptions {
@@ -283,24 +291,6 @@ function msNodeProblem(n: NodeInfo, types: Map<string, number>): [string, 'cpu' 
   return null;
 }
 
-/** Node-level problems that rewriteForWebGpu removes. */
-const REWRITABLE = /^(3D ConvTranspose|3D Conv (with groups|with pads|without)|3D (MaxPool|AveragePool|GlobalAveragePool|GlobalMaxPool) fails)/;
-
-/** Tensor ranks propagated through the graph where cheap: rank-preserving ops keep their first input's rank. */
-function ranks(info: ModelInfo, opts: VerdictOptions): Map<string, number> {
-  const r = new Map<string, number>();
-  for (const i of info.inputs) r.set(i.name, opts.inputRanks?.[i.name] ?? i.dims.length);
-  const keep = new Set(['Conv', 'ConvTranspose', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Elu', 'Gelu', 'Erf', 'Clip', 'Add', 'Sub', 'Mul', 'Div', 'Pow',
-    'BatchNormalization', 'InstanceNormalization', 'LayerNormalization', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool',
-    'Concat', 'Resize', 'Upsample', 'Pad', 'Slice', 'Softmax', 'Dropout', 'Identity', 'Cast', 'Sqrt', 'Exp', 'Neg', 'Abs', 'PRelu', 'HardSigmoid',
-    'HardSwish', 'Softplus', 'Where', 'Max', 'Min', 'Sum', 'Mean', 'Split', 'GridSample', 'Tile', 'Expand', 'Reciprocal']);
-  for (const n of info.nodes ?? []) {
-    const x = r.get(n.inputs[0]);
-    if (x !== undefined && keep.has(n.op)) for (const o of n.outputs) r.set(o, x);
-  }
-  return r;
-}
-
 /**
  * Whether a model runs on onnxruntime-web's WebGPU backend, from its op types and (when the
  * ModelInfo has per-node info, as inspectModel gives) node-level checks: 3D ConvTranspose (the
@@ -311,6 +301,9 @@ export function verdictFor(info: ModelInfo, opts: VerdictOptions = {}): Verdict 
   const cpuOps: Record<string, number> = {};
   const reasons: string[] = [];
   let ct3d = 0;
+  /** Failing nodes the rewrite fixes, and why it leaves the others (default: it has no rewrite for them). */
+  const fixed = new Set<Verdict['failing'][number]>();
+  const leftBecause = new Map<Verdict['failing'][number], string>();
   for (const [k, count] of Object.entries(info.ops)) {
     const s = opSupport(k, info.opset);
     if (s.support === 'no') {
@@ -319,7 +312,8 @@ export function verdictFor(info: ModelInfo, opts: VerdictOptions = {}): Verdict 
   }
   if (info.nodes) {
     const dims = constDims(info);
-    const r = ranks(info, opts);
+    const r = tensorRanks(info, opts.inputRanks);
+    const view = rewriteView(info, r);
     const types = new Map((info.initializers ?? []).map((t) => [t.name, t.dataType] as const));
     for (const n of info.nodes) {
       if (n.domain === 'com.microsoft') {
@@ -331,7 +325,13 @@ export function verdictFor(info: ModelInfo, opts: VerdictOptions = {}): Verdict 
       // an op whose WebGPU kernels do not cover this opset runs on the CPU: no WebGPU limits apply
       if (opSupport(n.op, info.opset).support === 'cpu') continue;
       const p = nodeProblem(n, dims, r, opts.preferredLayout ?? 'NHWC');
-      if (p) failing.push({ node: n.name || n.outputs[0], op: n.op, reason: p });
+      if (p) {
+        const f = { node: n.name || n.outputs[0], op: n.op, reason: p };
+        failing.push(f);
+        const d = rewriteDecision(n, view);
+        if (d === 'rewrite') fixed.add(f);
+        else if (d !== 'keep') leftBecause.set(f, d.skip);
+      }
       if (n.op === 'ConvTranspose' && ((dims.get(n.inputs[1])?.length ?? r.get(n.inputs[0])) === 5)) ct3d++;
     }
   } else if (info.ops.ConvTranspose && info.inputs.some((i) => i.dims.length === 5)) {
@@ -350,7 +350,15 @@ export function verdictFor(info: ModelInfo, opts: VerdictOptions = {}): Verdict 
   const cpu = Object.entries(cpuOps);
   if (cpu.length) reasons.push(`on the CPU: ${cpu.map(([k, v]) => `${k} x${v}`).join(', ')} (each costs a GPU-CPU round trip of its tensors)`);
   const verdict: VerdictKind = failing.length ? 'will fail' : cpu.length ? 'runs with listed ops on CPU' : 'runs fully on WebGPU';
-  const rewritable = failing.filter((f) => REWRITABLE.test(f.reason)).length;
-  if (rewritable) reasons.push(`rewriteForWebGpu (voxelbench convert --webgpu) fixes ${rewritable === failing.length ? 'all' : rewritable} of the ${failing.length} failing node${failing.length > 1 ? 's' : ''}`);
-  return { verdict, reasons, cpuOps, failing, convTranspose3d: ct3d, rewritable };
+  const rewritable = fixed.size;
+  const notRewritable = failing.filter((f) => !fixed.has(f)).map((f) => ({ node: f.node, op: f.op, reason: leftBecause.get(f) ?? 'convert --webgpu has no rewrite for it' }));
+  if (rewritable) {
+    const left = failing.length - rewritable;
+    const leftNodes = notRewritable.slice(0, 3).map((x) => `'${x.node}' (${x.reason})`).join(', ') + (notRewritable.length > 3 ? ', ...' : '');
+    reasons.push(
+      `rewriteForWebGpu (voxelbench convert --webgpu) fixes ${left ? rewritable : 'all'} of the ${failing.length} failing node${failing.length > 1 ? 's' : ''}` +
+        (left ? `; ${left} will still fail${leftNodes ? `: ${leftNodes}` : ''}` : ''),
+    );
+  }
+  return { verdict, reasons, cpuOps, failing, convTranspose3d: ct3d, rewritable, notRewritable };
 }
