@@ -1,18 +1,17 @@
 /**
- * `voxelbench run <preset>`, `--shard K/N` + `merge`, the `motors` alias, --relax-dims and the
- * `brain` command, as real processes (tsx + onnxruntime-node) on the bundled demo samples and models.
+ * `voxelbench run <preset>`, `--shard K/N` + `merge`, the `motors` alias and --relax-dims, as real
+ * processes (tsx + onnxruntime-node) on the bundled demo samples and models.
  *
  * The shard test runs for every preset in PRESET_DEFS whose demo samples and models are in the
- * repository (motors, spine, EEG, protein; brain's one demo volume takes minutes a run and is
- * run once below), on at least 3 inputs each so that every shard has rows: one run and 3 shards +
- * merge must write byte-identical batch exports and item files and print the same metric lines.
+ * repository (motors, spine, EEG, protein; brain's one demo volume takes minutes a run: it runs
+ * once in tests/brain.cli.test.ts), on at least 3 inputs each so that every shard has rows: one
+ * run and 3 shards + merge must write byte-identical batch exports and item files and print the
+ * same metric lines.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readNifti } from '../src/core/io/nifti';
-import { labelCounts } from '../src/core/labels';
 import { inspectModel } from '../src/core/onnx/model';
 import { presetDefaults, type AnyPreset } from '../src/core/preset';
 import { PRESET_DEFS } from '../src/core/presets';
@@ -262,39 +261,5 @@ describe('--relax-dims: every preset, once in the runner', () => {
     expect(generic.stderr).toMatch(/fixed input size 16x16x16 but the roi is 24x24x24; pass --roi 16,16,16 or --relax-dims/);
     for (const r of [fits, relaxed]) expect(r.code, r.stderr).toBe(0);
     for (const f of ['fixed-c.csv', 'fixed-d.csv']) expect(readFileSync(join(tmp, f), 'utf8')).toMatch(/^tomo_id,Motor axis 0,Motor axis 1,Motor axis 2\ntomo_sim_001,\d+,\d+,\d+\n$/);
-  });
-});
-
-describe('voxelbench brain (= run brain) on the MeshNet demo', () => {
-  const DEMO = at('public/demo/meshnet');
-  const args = ['--inputs', join(DEMO, 't1.nii.gz'), '--model', join(DEMO, 'model.onnx')];
-
-  it('the model is fixed at 256^3: at roi 192 it is refused with how to run it', async () => {
-    const r = await cli(['run', 'brain', ...args.map((a) => (a === '--model' ? '--models' : a)), '--out', join(tmp, 'brain-refused')]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe(
-      'voxelbench: --models: model.onnx: its input is fixed at [256, 256, 256] but the roi is [192, 192, 192]: set the roi to that size or load the model with relaxed spatial dims (--relax-dims makes its spatial dims symbolic)\n',
-    );
-  });
-
-  it('with the demo card (roi 192, relaxDims): tissue_volumes.csv and t1_labels.nii.gz with the voxel counts the brain preset pins', { timeout: 900_000 }, async () => {
-    const out = join(tmp, 'brain');
-    const r = await cli(['brain', ...args, '--card', join(DEMO, 'card.json'), '--out', out]);
-    expect(r.code, r.stderr).toBe(0);
-    // pinned in tests/brain.preset.test.ts: MeshNet at roi 192, overlap 0.5, gaussian, onnxruntime-node CPU
-    const counts = [15523633, 518557, 735026];
-    expect(readFileSync(join(out, 'tissue_volumes.csv'), 'utf8')).toBe(
-      'id,label,name,voxels,volume_ml,conformed_voxels,conformed_volume_ml\n' +
-        't1,0,background,15523633,15523.633,15523633,15523.633\nt1,1,white matter,518557,518.557,518557,518.557\nt1,2,grey matter,735026,735.026,735026,735.026\n',
-    );
-    const labels = readNifti(new Uint8Array(readFileSync(join(out, 't1_labels.nii.gz'))), 't1_labels.nii.gz');
-    const t1 = readNifti(new Uint8Array(readFileSync(join(DEMO, 't1.nii.gz'))), 't1.nii.gz');
-    expect(labels.shape).toEqual([256, 256, 256]);
-    expect(labels.affine).toEqual(t1.affine);
-    expect(labelCounts(labels.data as Uint8Array, 3)).toEqual(counts);
-    expect(r.stdout).toBe(
-      `t1\tbackground 15523.633 mL (15523633 voxels)\twhite matter 518.557 mL (518557 voxels)\tgrey matter 735.026 mL (735026 voxels)\t-> ${join(out, 't1_labels.nii.gz')}\n` +
-        `wrote ${join(out, 'tissue_volumes.csv')}: 1 volume\n`,
-    );
   });
 });
