@@ -197,6 +197,21 @@ describe('run and merge: flags and refusals', () => {
     expect(r.stdout).toMatch(/--roi Z,Y,X\s+roi \(voxels\): sliding-window size in resized voxels \[default 64,672,672\]/);
   });
 
+  it("README's table lists every flag of run <preset> (the common ones in the line below it)", () => {
+    const readme = readFileSync(at('README.md'), 'utf8').split('\n');
+    const common = ['inputs', 'card', 'out', 'relax-dims', 'shard', 'quiet', 'help'];
+    for (const p of Object.values(PRESET_DEFS)) {
+      const row = readme.find((l) => l.startsWith(`| \`${p!.id}\` |`));
+      expect(row, p!.id).toBeDefined();
+      const opts = runOptions(p!);
+      for (const [k, o] of Object.entries(opts)) {
+        if (common.includes(k) || (k.startsWith('no-') && k.slice(3) in opts)) continue;
+        expect(row, `${p!.id} --${k}`).toContain(o.type === 'boolean' && `no-${k}` in opts ? `\`--[no-]${k}\`` : `\`--${k}\``);
+      }
+    }
+    expect(readme.find((l) => l.startsWith('Every `run <preset>` also takes'))).toBeDefined();
+  });
+
   it('unknown preset, missing models, a bad --shard: one line, exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['run', 'nope', '--inputs', '.'], /^voxelbench: unknown preset 'nope'; known: motors/],
