@@ -146,6 +146,25 @@ describe('voxelbench protein (process)', () => {
     expect((await contractRun(list(IMAGES), params)).exports['cells.csv']).toBe(readFileSync(out, 'utf8'));
   }, 180_000);
 
+  it('--cells also takes label TIFFs <id>.tif (the preset\'s extra inputs, run protein --cells too): the same cells.csv as the PNG masks', async () => {
+    const TIF = join(FIX, 'cells_tif'); // sim_protein_00{1,2}_cells.png as 8-bit LZW TIFFs
+    const dir = join(tmp, 'tif');
+    const [png, tif, generic] = await Promise.all([
+      cli(['protein', '--models', MODEL, '--inputs', IMAGES, '--cells', CELLS, '--out', join(dir, 'png_cells.csv')]),
+      cli(['protein', '--models', MODEL, '--inputs', IMAGES, '--cells', TIF, '--out', join(dir, 'tif_cells.csv')]),
+      cli(['run', 'protein', '--models', MODEL, '--inputs', IMAGES, '--cells', TIF, '--out', join(tmp, 'tif_run'), '--quiet']),
+    ]);
+    for (const r of [png, tif, generic]) expect(r.code, r.stderr).toBe(0);
+    expect(tif.stdout).toContain('sim_protein_001\t7 cells (given)');
+    expect(tif.stdout).toContain('sim_protein_002\t8 cells (given)');
+    const csv = readFileSync(join(dir, 'png_cells.csv'), 'utf8');
+    expect(readFileSync(join(dir, 'tif_cells.csv'), 'utf8')).toBe(csv);
+    expect(readFileSync(join(tmp, 'tif_run', 'cells.csv'), 'utf8')).toBe(csv);
+    // without --submission the command writes no submission.csv (run protein writes both)
+    expect(readdirSync(dir).sort()).toEqual(['png_cells.csv', 'tif_cells.csv']);
+    expect(readdirSync(join(tmp, 'tif_run')).sort()).toEqual(['cells.csv', 'submission.csv']);
+  }, 180_000);
+
   it('refuses a model with the wrong number of classes, and missing arguments, with exit code 2', async () => {
     const r = await cli(['protein', '--models', join(FIX, 'tiny_protein_5cls.onnx'), '--inputs', IMAGES, '--out', join(tmp, 'x.csv')]);
     expect(r.code).toBe(2);

@@ -1,12 +1,14 @@
 /**
- * `voxelbench run <preset>`, `--shard K/N` + `merge`, and the `motors` alias, as real processes
- * (tsx + onnxruntime-node) on the bundled demo samples and models.
+ * `voxelbench run <preset>`, `--shard K/N` + `merge`, the `motors` alias and --relax-dims, as real
+ * processes (tsx + onnxruntime-node) on the bundled demo samples and models.
  *
  * The shard test runs for every preset in PRESET_DEFS whose demo samples and models are in the
- * repository (today: motors; spine, EEG, protein join when they are registered): one run and
- * 3 shards + merge must write byte-identical batch exports and print the same metric lines.
+ * repository (motors, spine, EEG, protein; brain's one demo volume takes minutes a run: it runs
+ * once in tests/brain.cli.test.ts), on at least 3 inputs each so that every shard has rows: one
+ * run and 3 shards + merge must write byte-identical batch exports and item files and print the
+ * same metric lines.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,13 +22,24 @@ import { cli, ROOT } from './cliRunner';
 const tmp = mkdtempSync(join(tmpdir(), 'voxelbench-run-'));
 const at = (p: string) => resolve(ROOT, p);
 
-/** The demo of each preset: its samples, models and labels (what the page's demo loads). */
+/** A third field of view for the protein demo (the first one's channels and mask under another id), so that 3 shards all have one. */
+const PROTEIN3 = join(tmp, 'protein3');
+
+/** The demo of each preset: its samples, models and labels (what the page's demo loads), at least 3 inputs. */
 const DEMOS: Record<string, { inputs: string[]; models: string[]; labels?: string }> = {
   motors: { inputs: ['public/samples/tomograms'], models: ['public/models/motor_heatmap.onnx'], labels: 'public/samples/tomograms/labels.csv' },
-  spine: { inputs: ['public/samples/ct/sim_neck'], models: ['public/models/spine_seg.onnx', 'public/models/spine_fracture.onnx'], labels: 'public/samples/ct/sim_neck_labels.csv' },
+  // the DICOM series, the same CT as NIfTI, and the JPEG 2000 series
+  spine: {
+    inputs: ['public/samples/ct/sim_neck', 'public/samples/ct/sim_neck.nii.gz', 'public/samples/ct/real_totalseg_j2k'],
+    models: ['public/models/spine_seg.onnx', 'public/models/spine_fracture.onnx'],
+    labels: 'public/samples/ct/sim_neck_labels.csv',
+  },
   eeg: { inputs: ['public/samples/eeg'], models: ['public/models/eeg_spectrogram.onnx'], labels: 'public/samples/eeg/votes.csv' },
-  protein: { inputs: ['public/samples/protein'], models: ['public/models/protein_localisation.onnx'], labels: 'public/samples/protein/cell_labels.csv' },
+  protein: { inputs: ['public/samples/protein', PROTEIN3], models: ['public/models/protein_localisation.onnx'], labels: 'public/samples/protein/cell_labels.csv' },
 };
+
+mkdirSync(PROTEIN3, { recursive: true });
+for (const c of ['red', 'green', 'blue', 'yellow', 'cells']) copyFileSync(at(`public/samples/protein/sim_protein_001_${c}.png`), join(PROTEIN3, `sim_protein_003_${c}.png`));
 
 /** The model flags of a demo: each model goes to the first role that accepts it (as on the page). */
 function modelFlags(preset: AnyPreset, models: string[]): string[] {
@@ -50,8 +63,9 @@ const demoPresets = Object.values(PRESET_DEFS).filter((p): p is AnyPreset => {
 const metricLines = (stdout: string) => stdout.trimEnd().split('\n').slice(1);
 
 describe('run <preset>: 3 shards + merge = one run', () => {
-  it('runs for every registered preset with demo samples (motors at least)', () => {
+  it('runs for every registered preset with demo samples (motors, spine, EEG, protein)', () => {
     expect(demoPresets.map((p) => p.id)).toContain('motors');
+    expect(demoPresets.map((p) => p.id)).toEqual(['motors', 'spine', 'eeg', 'protein']);
   });
 
   for (const preset of demoPresets) {
@@ -72,6 +86,8 @@ describe('run <preset>: 3 shards + merge = one run', () => {
       const shardFiles = [1, 2, 3].map((k) => JSON.parse(readFileSync(join(sharded, `shard-${k}-of-3.json`), 'utf8')));
       for (const [k, s] of shardFiles.entries()) {
         expect(s.preset).toBe(preset.id);
+        expect(s.sources.length).toBeGreaterThanOrEqual(3);
+        expect(s.rows.length, `shard ${k + 1} of 3 has rows`).toBeGreaterThan(0);
         for (const r of s.rows) expect(r.source % 3).toBe(k);
       }
       expect(preset.exports.some((e) => existsSync(join(sharded, e.file)))).toBe(false);
@@ -81,6 +97,10 @@ describe('run <preset>: 3 shards + merge = one run', () => {
       const written = preset.exports.map((e) => e.file).filter((f) => existsSync(join(one, f)));
       expect(written.length).toBeGreaterThan(0);
       for (const f of written) expect(readFileSync(join(sharded, f)), f).toEqual(readFileSync(join(one, f)));
+      // the item files (spine masks) too: the shards wrote them, one of each, with the same bytes
+      const itemFiles = readdirSync(one).filter((f) => !written.includes(f));
+      expect(itemFiles.length).toBe(preset.itemExports ? shardFiles.reduce((a, x) => a + x.itemFiles.length, 0) : 0);
+      for (const f of itemFiles) expect(readFileSync(join(sharded, f)), f).toEqual(readFileSync(join(one, f)));
       // the same report: files and counts (but the folder), then every metric line
       expect(merged.stdout.replaceAll(sharded, 'OUT')).toBe(single.stdout.replaceAll(one, 'OUT'));
       if (labels.length) expect(metricLines(single.stdout).length).toBeGreaterThan(0);
@@ -177,6 +197,21 @@ describe('run and merge: flags and refusals', () => {
     expect(r.stdout).toMatch(/--roi Z,Y,X\s+roi \(voxels\): sliding-window size in resized voxels \[default 64,672,672\]/);
   });
 
+  it("README's table lists every flag of run <preset> (the common ones in the line below it)", () => {
+    const readme = readFileSync(at('README.md'), 'utf8').split('\n');
+    const common = ['inputs', 'card', 'out', 'relax-dims', 'shard', 'quiet', 'help'];
+    for (const p of Object.values(PRESET_DEFS)) {
+      const row = readme.find((l) => l.startsWith(`| \`${p!.id}\` |`));
+      expect(row, p!.id).toBeDefined();
+      const opts = runOptions(p!);
+      for (const [k, o] of Object.entries(opts)) {
+        if (common.includes(k) || (k.startsWith('no-') && k.slice(3) in opts)) continue;
+        expect(row, `${p!.id} --${k}`).toContain(o.type === 'boolean' && `no-${k}` in opts ? `\`--[no-]${k}\`` : `\`--${k}\``);
+      }
+    }
+    expect(readme.find((l) => l.startsWith('Every `run <preset>` also takes'))).toBeDefined();
+  });
+
   it('unknown preset, missing models, a bad --shard: one line, exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['run', 'nope', '--inputs', '.'], /^voxelbench: unknown preset 'nope'; known: motors/],
@@ -217,5 +252,29 @@ describe('run and merge: flags and refusals', () => {
     expect(params.stderr).toBe('voxelbench: shard-2-of-3.json does not belong with shard-1-of-3.json: different values (params)\n');
     expect(models.stderr).toBe('voxelbench: shard-2-of-3.json does not belong with shard-1-of-3.json: different models\n');
     for (const r of [missing, params, models]) expect(r.code).toBe(2);
+  });
+});
+
+describe('--relax-dims: every preset, once in the runner', () => {
+  // tiny_motor_fixed16.onnx: a 3x3x3 Conv3d with a fixed input of 16^3 (torch.onnx.export without dynamic spatial axes)
+  const FIXED = at('tests/fixtures/motors/tiny_motor_fixed16.onnx');
+  const TOMO = at('public/samples/tomograms/tomo_sim_001.mrc');
+  const small = ['--input-size', '32', '--tta', 'identity', '--quantile', 'none', '--quiet'];
+
+  it('motors refuses a fixed-size model at another roi up front (exit 2, one line); --roi of its size or --relax-dims run it', { timeout: 300_000 }, async () => {
+    const [refused, generic, fits, relaxed] = await Promise.all([
+      cli(['motors', '--models', FIXED, '--tomograms', TOMO, '--out', join(tmp, 'fixed-a.csv'), ...small]),
+      cli(['run', 'motors', '--models', FIXED, '--inputs', TOMO, '--out', join(tmp, 'fixed-b'), '--roi', '24,24,24', '--quiet']),
+      cli(['motors', '--models', FIXED, '--tomograms', TOMO, '--out', join(tmp, 'fixed-c.csv'), '--roi', '16', ...small]),
+      cli(['motors', '--models', FIXED, '--tomograms', TOMO, '--out', join(tmp, 'fixed-d.csv'), '--roi', '32', '--relax-dims', ...small]),
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(
+      'voxelbench: --models: tiny_motor_fixed16.onnx: the model declares a fixed input size 16x16x16 but the roi is 64x672x672; pass --roi 16,16,16 or --relax-dims to make the spatial dims symbolic\n',
+    );
+    expect(generic.code).toBe(2);
+    expect(generic.stderr).toMatch(/fixed input size 16x16x16 but the roi is 24x24x24; pass --roi 16,16,16 or --relax-dims/);
+    for (const r of [fits, relaxed]) expect(r.code, r.stderr).toBe(0);
+    for (const f of ['fixed-c.csv', 'fixed-d.csv']) expect(readFileSync(join(tmp, f), 'utf8')).toMatch(/^tomo_id,Motor axis 0,Motor axis 1,Motor axis 2\ntomo_sim_001,\d+,\d+,\d+\n$/);
   });
 });

@@ -69,7 +69,8 @@ export interface BatchOutcome {
 
 /**
  * The batch step: `finish` over the rows in batch order, every available batch export written
- * into `outDir` (or to the path `exportPaths` gives for its file name), the metric against labels.
+ * into `outDir` (or to the path `exportPaths` gives for its file name; none where it gives null), the
+ * metric against labels.
  */
 export function finishBatch(
   preset: AnyPreset,
@@ -77,13 +78,13 @@ export function finishBatch(
   rows: readonly BatchRow[],
   labels: unknown,
   outDir: string,
-  exportPaths: Readonly<Record<string, string>> = {},
+  exportPaths: Readonly<Record<string, string | null>> = {},
 ): Pick<BatchOutcome, 'rows' | 'written' | 'metric'> {
   const ordered = inBatchOrder(rows).map((r) => r.row);
   const finished = preset.finish ? preset.finish(ordered, params) : ordered;
   const written: string[] = [];
   for (const e of preset.exports) {
-    if (e.available && !e.available(finished, params)) continue;
+    if ((e.available && !e.available(finished, params)) || exportPaths[e.file] === null) continue;
     const path = exportPaths[e.file] ?? join(outDir, e.file);
     writeOut(path, e.write(finished, params, labels ?? null));
     written.push(path);

@@ -5,10 +5,13 @@
  *   npm run --silent cli -- convert M.onnx --webgpu --out M2.onnx [--float16] [--relax-dims] [--tolerance t]
  *   npm run --silent cli -- run <preset> --inputs PATH[,PATH...] --models m1.onnx[,m2.onnx] [--out DIR] [--shard K/N] [preset flags]
  *   npm run --silent cli -- merge DIR... [--out DIR] [--labels F]
+ * and the aliases of `run <preset>` with their own flag names and lines (./motors.ts, spine.ts,
+ * spectrogram.ts, protein.ts, brain.ts):
  *   npm run --silent cli -- motors --models m1.onnx,m2.onnx --tomograms DIR --out submission.csv [options]   (= run motors)
- *   npm run --silent cli -- spectrogram --models m1.onnx[,m2.onnx] --inputs DIR --out submission.csv [--votes votes.csv] [--window start]
- *   npm run --silent cli -- protein --models m1.onnx[,m2.onnx] --inputs DIR [--cells DIR] --out cells.csv [--labels cell_labels.csv]
- *   npm run --silent cli -- spine --seg s1.onnx[,s2.onnx] [--cls c1.onnx,...] --studies DIR --out DIR [--labels labels.csv]
+ *   npm run --silent cli -- spine --seg s1.onnx[,s2.onnx] [--cls c1.onnx,...] --studies DIR --out DIR [--labels labels.csv]   (= run spine)
+ *   npm run --silent cli -- spectrogram --models m1.onnx[,m2.onnx] --inputs DIR --out submission.csv [--votes votes.csv]   (= run eeg)
+ *   npm run --silent cli -- protein --models m1.onnx[,m2.onnx] --inputs DIR [--cells DIR] --out cells.csv [--labels F]   (= run protein)
+ *   npm run --silent cli -- brain --inputs T1.nii.gz --model M.onnx --out DIR [--card card.json] [--relax-dims]   (= run brain)
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -18,17 +21,17 @@ import { sessionPredictor } from '../core/ortPredictor';
 import { slidingWindowInference, type BlendMode, type SlidingWindowParams } from '../core/slidingWindow';
 import { readNpy, writeNpy } from '../core/io/npy';
 import { readVolume } from '../core/io';
-import type { MotorsParams, MotorsRow } from '../core/presets/motors';
-import { paramCliOptions } from '../core/preset';
-import { PRESET_DEFS, presetDef } from '../core/presets';
+import { PRESET_DEFS } from '../core/presets';
 import { checkConversion, checkSize, convertModel, inspectReport, reportJson, reportText } from '../core/onnx/convert';
 import type { ModelRunner } from '../core/onnx/check';
 import { CARD_METADATA_KEY, parseCardText, withCardMetadata } from '../core/onnx/card';
-import { spectrogram, SPECTROGRAM_USAGE } from './spectrogram';
+import { brain, BRAIN_USAGE } from './brain';
+import { motors, MOTORS_USAGE } from './motors';
 import { protein, PROTEIN_USAGE } from './protein';
+import { spectrogram, SPECTROGRAM_USAGE } from './spectrogram';
 import { spine, SPINE_USAGE } from './spine';
-import { commaList, isNumberList, normaliseArgv, numbers, parseCli, readFile, UsageError } from './args';
-import { run, runBatch } from './run';
+import { normaliseArgv, numbers, parseCli, readFile, UsageError } from './args';
+import { run } from './run';
 import { merge } from './merge';
 
 export { UsageError };
@@ -41,17 +44,17 @@ const USAGE = `usage:
   voxelbench convert M.onnx --out M2.onnx [--webgpu] [--float16] [--relax-dims] [--tolerance t]
                      [--check-size n] [--seed s] [--card card.json (stored in metadata_props)]
                      [--force (write it even when it will still fail on WebGPU)]
-  voxelbench motors --models m1.onnx[,m2.onnx...] --tomograms DIR --out submission.csv
-                    [--quantile q | none] [--labels labels.csv] [--input-size D,H,W] [--roi D,H,W]
-                    [--overlap a,b,c] [--sw-batch n] [--tta identity,flipD,flipH] [--max-peaks k]
-                    [--min-peak-distance d] [--card model.json] [--quiet]          (= run motors)
+  voxelbench card M.onnx [--out M.json] [--force]   (a starter model card from what the model says)
   voxelbench run <preset> --inputs PATH[,PATH...] --models m1.onnx[,m2.onnx...] [--labels F] [--card F]
-                 [--out DIR] [--<parameter> v ...] [--shard K/N] [--quiet]
+                 [--out DIR] [--<parameter> v ...] [--relax-dims] [--shard K/N] [--quiet]
                  presets: ${Object.keys(PRESET_DEFS).join(', ')}; \`run <preset> --help\` lists its flags
   voxelbench merge DIR|shard-K-of-N.json ... [--out DIR] [--labels F] [--quiet]
+ aliases of run <preset>, with the flags and lines they always had (each also takes every flag of run <preset> --help):
+${MOTORS_USAGE}
+${SPINE_USAGE}
 ${SPECTROGRAM_USAGE}
 ${PROTEIN_USAGE}
-${SPINE_USAGE}`;
+${BRAIN_USAGE}`;
 
 /** Checks that a model's single image input fits a [C, ...spatial] volume. */
 export function checkModelFits(info: ModelInfo, shape: number[], roi: number[]): void {
@@ -238,83 +241,6 @@ async function convert(argv: string[]): Promise<number> {
   return 0;
 }
 
-// ---------------------------------------------------------------------------------------------
-// motors: an alias of `run motors` with the flags and output of before the generic runner
-
-/** `--quantile none` (no cutoff) and one number for --input-size / --roi, as the motors command always took them. */
-function motorsAliasFlags(values: Record<string, string | boolean | undefined>): Record<string, string | boolean | undefined> {
-  const flags = { ...values };
-  if (flags.quantile === 'none') {
-    flags.quantile = undefined;
-    flags.cutoff = 'none';
-  }
-  for (const k of ['input-size', 'roi']) {
-    const v = flags[k];
-    if (typeof v === 'string' && isNumberList(v) && !v.includes(',')) flags[k] = [v, v, v].join(',');
-  }
-  return flags;
-}
-
-async function motors(argv: string[]): Promise<number> {
-  const preset = presetDef('motors');
-  const { values } = parseCli(argv, {
-    models: { type: 'string' },
-    tomograms: { type: 'string' },
-    out: { type: 'string' },
-    labels: { type: 'string' },
-    card: { type: 'string' },
-    quiet: { type: 'boolean', default: false },
-    ...paramCliOptions(preset.params),
-  });
-  const v = values as Record<string, string | boolean | undefined>;
-  const out = v.out as string | undefined;
-  if (!v.models || !v.tomograms || !out) throw new UsageError('motors needs --models, --tomograms and --out');
-  const quiet = v.quiet === true;
-  const { code, outcome, params } = await runBatch(
-    preset,
-    {
-      inputs: [v.tomograms as string],
-      models: { model: commaList(v.models as string) },
-      card: v.card as string | undefined,
-      labels: v.labels as string | undefined,
-      outDir: dirname(out),
-      exportPaths: { 'submission.csv': out },
-      flags: motorsAliasFlags(v),
-      quiet,
-    },
-    {
-      noun: 'tomogram',
-      skippedLine: (id, skipped) =>
-        `${id}: skipped ${skipped.length} non-image file${skipped.length > 1 ? 's' : ''} (${skipped.slice(0, 3).map((s) => `'${basename(s.path)}'`).join(', ')}${skipped.length > 3 ? ', ...' : ''})`,
-    },
-  );
-  if (!outcome) return code;
-  const p = params as MotorsParams;
-  const rows = outcome.rows as MotorsRow[];
-  const lines: string[] = [];
-  if (!quiet) {
-    for (const r of [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
-      lines.push(`${r.id}\tscore ${r.score.toFixed(4)}\t(${r.point.map((x) => x.toFixed(1)).join(', ')})\t${r.passes ? 'motor' : 'below cutoff'}`);
-    }
-    lines.push(
-      `wrote ${out}: ${rows.length} tomogram${rows.length > 1 ? 's' : ''}, ${rows.filter((r) => r.passes).length} with a motor` +
-        (p.cutoff === 'none' ? ' (no cutoff)' : ` (cutoff ${rows[0].cutoff!.toFixed(4)} = quantile ${p.quantile} of the scores)`) +
-        (outcome.failed.length ? `; ${outcome.failed.length} failed` : ''),
-    );
-  }
-  if (outcome.metric) {
-    // per-tomogram lines and the F-beta line on stdout (the F-beta line only with --quiet); what is left out of the score on stderr
-    const m = outcome.metric.lines;
-    for (const l of m.slice(0, -1)) {
-      if (/left out of the score/.test(l)) process.stderr.write(`voxelbench: ${l}\n`);
-      else if (!quiet) lines.push(l);
-    }
-    lines.push(m[m.length - 1]);
-  }
-  if (lines.length) process.stdout.write(lines.join('\n') + '\n');
-  return code;
-}
-
 export async function main(argv: string[]): Promise<number> {
   // the one argv normalisation (`--roi -1,-1,-1` = `--roi=-1,-1,-1`), for every subcommand
   const [cmd, ...rest] = normaliseArgv(argv);
@@ -329,6 +255,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (cmd === 'spectrogram') return await spectrogram(rest);
     else if (cmd === 'spine') return await spine(rest);
     else if (cmd === 'card') return (await import('./card')).card(rest);
+    else if (cmd === 'brain') return await brain(rest);
     else if (cmd === undefined || cmd === '--help' || cmd === '-h') {
       process.stdout.write(USAGE + '\n');
       return cmd === undefined ? 2 : 0;

@@ -1,25 +1,30 @@
 /**
  * `voxelbench run <preset>`: any registered preset (src/core/presets) over files on disk, with
  * onnxruntime-node. Everything preset-specific comes from the preset: its parameter flags and
- * usage (derived from its ParamSpecs), its model roles' flags, its labels flag, how its inputs
- * sort into sources and read into items, its run, rows, batch step, exports and metric. Adding a
- * preset to PRESET_DEFS adds it here with no change to this file.
+ * usage (derived from its ParamSpecs), its model roles' flags, its labels flag, its extra inputs'
+ * flags (protein: --cells), how its inputs sort into sources and read into items, its run, rows,
+ * batch step, exports and metric. Adding a preset to PRESET_DEFS adds it here with no change to
+ * this file. The subcommands `motors`, `spine`, `spectrogram`, `protein` and `brain` are this run
+ * with their own flag names and lines (./aliases.ts).
  *
- *   run <preset> --inputs PATH[,PATH...] --<role> m1.onnx[,m2.onnx...] [--<labels> F] [--card F]
- *                [--out DIR] [--<param> v ...] [--shard K/N] [--quiet]
+ *   run <preset> --inputs PATH[,PATH...] --<role> m1.onnx[,m2.onnx...] [--<labels> F] [--<extra> PATH]
+ *                [--card F] [--out DIR] [--<param> v ...] [--relax-dims] [--shard K/N] [--quiet]
  *
- * Values: the preset's defaults <- the model card (--card, else <first model>.json beside it, else
- * the card in its metadata_props) <- the flags. A folder given to --inputs is listed recursively,
- * its paths relative to the folder's parent (a folder that is one slice folder keeps its name as
- * the item id). Each source is read, run and reduced to a row one at a time (only the current one
- * is held); a source that fails is named on stderr and skipped. With --shard K/N only the sources
- * i with i mod N = K - 1 run, and their rows go to <out>/shard-K-of-N.json for `merge`.
+ * Values: the preset's defaults <- the model cards (--card, else <model>.json beside the first
+ * model of each role, else the card in its metadata_props; a later role's card adds its values)
+ * <- the flags. --relax-dims (or a card with "relaxDims": true) makes the models' fixed spatial
+ * dims symbolic before they are checked, as `infer --relax-dims` does. A folder given to --inputs
+ * is listed recursively, its paths relative to the folder's parent (a folder that is one slice
+ * folder keeps its name as the item id). Each source is read, run and reduced to a row one at a
+ * time (only the current one is held); a source that fails is named on stderr and skipped. With
+ * --shard K/N only the sources i with i mod N = K - 1 run, and their rows go to
+ * <out>/shard-K-of-N.json for `merge`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { inspectModel, type ModelInfo } from '../core/onnx/model';
+import { hasFixedSpatialDims, inspectModel, relaxSpatialDims, type ModelInfo } from '../core/onnx/model';
 import { CARD_METADATA_KEY } from '../core/onnx/card';
 import { sessionOutputsPredictor, sessionPredictor } from '../core/ortPredictor';
 import {
@@ -55,23 +60,61 @@ import {
 /** What a run is asked to do (from `run`'s flags, or from an alias like `motors`). */
 export interface RunConfig {
   inputs: string[];
+  /** A folder given to inputs is listed relative to itself (its entries are the top level), not to its parent (`spine --studies DIR`). */
+  inputsWithin?: boolean;
+  /** Files or folders for the preset's extra inputs, by key (protein: cells). */
+  extras?: Record<string, string[]>;
   /** Model files by role. */
   models: Record<string, string[]>;
   card?: string;
   labels?: string;
   outDir: string;
-  /** Where a batch export goes instead of <outDir>/<file> (the motors alias: --out submission.csv). */
-  exportPaths?: Record<string, string>;
+  /** Where a batch export goes instead of <outDir>/<file> (the motors alias: --out submission.csv); null: not written. */
+  exportPaths?: Record<string, string | null>;
   /** The parameter flags as parseArgs gives them (paramCliOptions). */
   flags: Record<string, string | boolean | undefined>;
+  /** Make the models' fixed spatial dims symbolic (also when a card says "relaxDims": true). */
+  relaxDims?: boolean;
   shard?: { k: number; n: number };
   quiet: boolean;
 }
 
-/** How an alias words its messages (defaults: 'item', a generic skipped-files line). */
+/** An item that ran: what an alias prints its line from. */
+export interface ItemDone {
+  item: unknown;
+  result: unknown;
+  /** Its row as stored (plain JSON). */
+  row: unknown;
+  /** The item files written for it (paths). */
+  files: string[];
+  /** Time of the run (ms). */
+  ms: number;
+}
+
+/** How an alias words its messages and what it adds (all optional; the defaults are `run`'s). */
 export interface RunHooks {
+  /** What an input is called ('tomogram'), and its plural (default: noun + 's'). */
   noun?: string;
+  nouns?: string;
   skippedLine?(id: string, skipped: readonly { path: string; reason: string }[]): string;
+  /** The stderr line of a source that failed (default: `<id>: <message>`). */
+  failedLine?(id: string, message: string): string;
+  /** The values after the cards and the flags, before they are checked (the spine alias: fallback <= threshold). */
+  params?(p: unknown): unknown;
+  /** The message for a model its role refuses (default: `--<flag>: <name>: <problem>`). */
+  refused?(m: { name: string; info: ModelInfo; flag: string; problem: string; params: unknown }): string;
+  /** Which of a source's items run (default: all). */
+  keepItem?(item: unknown): boolean;
+  /** Called after each item ran, its files written. */
+  onItem?(done: ItemDone): void;
+}
+
+/** What runBatch gives back: the exit code; for a whole batch what was written and scored; the values and the labels used. */
+export interface BatchRun {
+  code: number;
+  outcome?: BatchOutcome;
+  params: unknown;
+  labels: unknown;
 }
 
 const warn = (m: string) => process.stderr.write(`voxelbench: ${m}\n`);
@@ -79,11 +122,12 @@ const warn = (m: string) => process.stderr.write(`voxelbench: ${m}\n`);
 // ---------------------------------------------------------------------------------------------
 // flags
 
-/** The fixed flags of `run`; the preset adds its roles', its labels' and its parameters' flags. */
+/** The fixed flags of `run`; the preset adds its roles', its labels', its extra inputs' and its parameters' flags. */
 const RUN_FLAGS = {
   inputs: { type: 'string', multiple: true },
   card: { type: 'string' },
   out: { type: 'string' },
+  'relax-dims': { type: 'boolean', default: false },
   shard: { type: 'string' },
   quiet: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
@@ -98,6 +142,7 @@ export function runOptions(preset: AnyPreset): CliOptions {
   };
   for (const r of preset.models) add(r.cli, { type: 'string', multiple: true }, `${r.role} models'`);
   if (preset.labels) add(preset.labels.cli, { type: 'string' }, 'labels');
+  for (const x of preset.inputs.extras ?? []) add(x.cli, { type: 'string', multiple: true }, `${x.key} inputs'`);
   for (const [k, o] of Object.entries(paramCliOptions(preset.params))) add(k, o, 'parameter');
   return opts;
 }
@@ -105,13 +150,16 @@ export function runOptions(preset: AnyPreset): CliOptions {
 export function runUsage(preset: AnyPreset): string {
   const roles = preset.models.map((r) => `${r.min ? '' : '['}--${r.cli} ${r.role}1.onnx[,${r.role}2.onnx...]${r.min ? '' : ']'}`).join(' ');
   const labels = preset.labels ? ` [--${preset.labels.cli} F]` : '';
+  const extras = (preset.inputs.extras ?? []).map((x) => ` [--${x.cli} PATH]`).join('');
   return [
-    `usage: voxelbench run ${preset.id} --inputs PATH[,PATH...] ${roles}${labels} [--card F] [--out DIR]`,
-    `       [--<parameter> v ...] [--shard K/N] [--quiet]`,
+    `usage: voxelbench run ${preset.id} --inputs PATH[,PATH...] ${roles}${labels}${extras} [--card F] [--out DIR]`,
+    `       [--<parameter> v ...] [--relax-dims] [--shard K/N] [--quiet]`,
     `${preset.name}: ${preset.info.task}`,
     `  inputs: ${preset.info.input}`,
+    ...(preset.inputs.extras ?? []).map((x) => `    --${x.cli} PATH[,PATH...]  ${x.label}, matched to the inputs by id`),
     `  models: ${preset.info.model}`,
     ...preset.models.map((r) => `    --${r.cli}  ${r.label}${r.min ? ` (at least ${r.min})` : ' (optional)'}`),
+    `    --relax-dims  make the models' fixed spatial dims symbolic (as infer --relax-dims)`,
     `  output: ${preset.info.output}`,
     ...(preset.labels ? [`  --${preset.labels.cli} F  ${preset.labels.label}${preset.info.metric ? `: ${preset.info.metric}` : ''}`] : []),
     '  parameters (defaults <- model card <- these flags):',
@@ -127,8 +175,16 @@ export function parseShard(s: string): { k: number; n: number } {
   return { k, n };
 }
 
-const listFlag = (v: string | boolean | (string | boolean)[] | undefined): string[] =>
+/** A flag's values (repeated and/or comma-separated) as one list. */
+export const listFlag = (v: string | boolean | (string | boolean)[] | undefined): string[] =>
   (Array.isArray(v) ? v : v === undefined ? [] : [v]).flatMap((x) => commaList(String(x)));
+
+/** The preset's parameter flags out of parseArgs values. */
+export function paramFlags(preset: AnyPreset, values: Record<string, unknown>): RunConfig['flags'] {
+  const flags: RunConfig['flags'] = {};
+  for (const k of Object.keys(paramCliOptions(preset.params))) flags[k] = values[k] as string | boolean | undefined;
+  return flags;
+}
 
 /** `voxelbench run <preset> ...` */
 export async function run(argv: string[]): Promise<number> {
@@ -151,15 +207,15 @@ export async function run(argv: string[]): Promise<number> {
   }
   const inputs = listFlag(v.inputs);
   if (inputs.length === 0) throw new UsageError(`run ${preset.id} needs --inputs (run ${preset.id} --help lists the flags)`);
-  const flags: RunConfig['flags'] = {};
-  for (const k of Object.keys(paramCliOptions(preset.params))) flags[k] = v[k] as string | boolean | undefined;
   const cfg: RunConfig = {
     inputs,
+    extras: Object.fromEntries((preset.inputs.extras ?? []).map((x) => [x.key, listFlag(v[x.cli])])),
     models: Object.fromEntries(preset.models.map((r) => [r.role, listFlag(v[r.cli])])),
     card: v.card as string | undefined,
     labels: preset.labels ? (v[preset.labels.cli] as string | undefined) : undefined,
     outDir: (v.out as string | undefined) ?? '.',
-    flags,
+    flags: paramFlags(preset, v),
+    relaxDims: v['relax-dims'] === true,
     shard: typeof v.shard === 'string' ? parseShard(v.shard) : undefined,
     quiet: v.quiet === true,
   };
@@ -176,10 +232,10 @@ export async function run(argv: string[]): Promise<number> {
 
 /**
  * The files under the given paths, by the path the preset sorts ('tomo_1/slice_0000.jpg'): a
- * folder is listed recursively relative to its parent, a file is its own name. Hidden entries
- * ('.DS_Store', '.git') are left out.
+ * folder is listed recursively relative to its parent (`within`: to itself), a file is its own
+ * name. Hidden entries ('.DS_Store', '.git') are left out. `what` names the inputs in messages.
  */
-export function listInputs(inputs: readonly string[], noun: string): Map<string, string> {
+export function listInputs(inputs: readonly string[], what: string, within = false): Map<string, string> {
   const files = new Map<string, string>();
   const seenDirs = new Set<string>();
   const add = (rel: string, abs: string) => {
@@ -194,9 +250,10 @@ export function listInputs(inputs: readonly string[], noun: string): Map<string,
     const names = readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
     for (const name of names) {
       const p = join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
       const st = statSync(p, { throwIfNoEntry: false });
-      if (st?.isDirectory()) walk(p, `${rel}/${name}`);
-      else if (st?.isFile()) add(`${rel}/${name}`, p);
+      if (st?.isDirectory()) walk(p, r);
+      else if (st?.isFile()) add(r, p);
     }
   };
   for (const input of inputs) {
@@ -205,9 +262,9 @@ export function listInputs(inputs: readonly string[], noun: string): Map<string,
     try {
       st = statSync(abs);
     } catch (e) {
-      throw new UsageError(`cannot read ${noun}s '${input}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+      throw new UsageError(`cannot read ${what} '${input}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
     }
-    if (st.isDirectory()) walk(abs, basename(abs));
+    if (st.isDirectory()) walk(abs, within ? '' : basename(abs));
     else add(basename(abs), abs);
   }
   return files;
@@ -222,12 +279,15 @@ interface ModelFile {
   name: string;
   bytes: Uint8Array;
   info: ModelInfo;
+  /** Its fixed spatial dims were made symbolic (--relax-dims). */
+  relaxed: boolean;
 }
 
 function readModels(preset: AnyPreset, byRole: Record<string, string[]>): ModelFile[] {
   const out: ModelFile[] = [];
   for (const role of preset.models as readonly ModelRole<unknown>[]) {
     for (const path of byRole[role.role] ?? []) {
+      if (!existsSync(path)) throw new UsageError(`--${role.cli}: no such model file '${path}'`);
       const bytes = readFile(path, 'model');
       let info: ModelInfo;
       try {
@@ -235,7 +295,7 @@ function readModels(preset: AnyPreset, byRole: Record<string, string[]>): ModelF
       } catch (e) {
         throw new UsageError(`${basename(path)}: ${firstLine(e)}`, { cause: e });
       }
-      out.push({ role, path, name: basename(path), bytes, info });
+      out.push({ role, path, name: basename(path), bytes, info, relaxed: false });
     }
   }
   const counts = Object.fromEntries(preset.models.map((r) => [r.role, (byRole[r.role] ?? []).length]));
@@ -244,8 +304,23 @@ function readModels(preset: AnyPreset, byRole: Record<string, string[]>): ModelF
   return out;
 }
 
-/** The model card: --card, else <first model>.json beside it, else the first model's metadata_props card. */
-function findCard(path: string | undefined, first: ModelFile | undefined): { name: string; json: unknown } | null {
+/** A model with its fixed spatial dims made symbolic (itself when it has none). */
+function relaxed(m: ModelFile): ModelFile {
+  if (!m.info.inputs.some(hasFixedSpatialDims)) return m;
+  const bytes = relaxSpatialDims(m.bytes);
+  return { ...m, bytes, info: inspectModel(bytes), relaxed: true };
+}
+
+export interface ModelCard {
+  name: string;
+  json: unknown;
+}
+
+/**
+ * The model cards: for the first model of each role, its card (--card for the first role's, else
+ * <model>.json beside it, else the model's metadata_props card); roles without a card add none.
+ */
+function findCards(path: string | undefined, models: readonly ModelFile[]): ModelCard[] {
   const parse = (text: string, name: string) => {
     try {
       return { name, json: JSON.parse(text) as unknown };
@@ -253,18 +328,23 @@ function findCard(path: string | undefined, first: ModelFile | undefined): { nam
       throw new UsageError(`model card '${name}' is not JSON: ${firstLine(e)}`, { cause: e });
     }
   };
-  if (path) return parse(readText(path, 'model card'), basename(path));
-  if (!first) return null;
-  const beside = first.path.replace(/\.onnx$/i, '') + '.json';
-  if (existsSync(beside)) return parse(readText(beside, 'model card'), basename(beside));
-  const inside = first.info.metadata[CARD_METADATA_KEY];
-  return inside === undefined ? null : parse(inside, `${first.name} (metadata_props '${CARD_METADATA_KEY}')`);
+  const firsts = [...new Set(models.map((m) => m.role))].map((r) => models.find((m) => m.role === r)!);
+  const cards: ModelCard[] = [];
+  if (path) cards.push(parse(readText(path, 'model card'), basename(path)));
+  for (const [i, m] of firsts.entries()) {
+    if (i === 0 && path) continue;
+    const beside = m.path.replace(/\.onnx$/i, '') + '.json';
+    const inside = m.info.metadata[CARD_METADATA_KEY];
+    if (existsSync(beside)) cards.push(parse(readText(beside, 'model card'), basename(beside)));
+    else if (inside !== undefined) cards.push(parse(inside, `${m.name} (metadata_props '${CARD_METADATA_KEY}')`));
+  }
+  return cards;
 }
 
-/** The run's values: the preset's defaults <- the card <- the flags, checked. */
-export function runParams(preset: AnyPreset, card: { name: string; json: unknown } | null, flags: RunConfig['flags']): unknown {
+/** The run's values: the preset's defaults <- each card in turn <- the flags (<- an alias's rule), checked. */
+export function runParams(preset: AnyPreset, cards: readonly ModelCard[], flags: RunConfig['flags'], adjust?: (p: unknown) => unknown): unknown {
   let params = presetDefaults(preset);
-  if (card) {
+  for (const card of cards) {
     try {
       params = presetParamsFromCard(preset, card.json, params);
     } catch (e) {
@@ -276,9 +356,23 @@ export function runParams(preset: AnyPreset, card: { name: string; json: unknown
   } catch (e) {
     throw new UsageError(firstLine(e), { cause: e });
   }
+  if (adjust) params = adjust(params);
   const problems = validatePreset(preset, params);
   if (problems.length) throw new UsageError(problems[0]);
   return params;
+}
+
+/** The first problem a model's role finds with it, as the line that refuses it (null when it can be used). */
+function modelProblem(m: ModelFile, params: unknown, hooks: RunHooks): string | null {
+  const [problem] = m.role.check(m.info, m.name, params);
+  if (problem === undefined) return null;
+  if (hooks.refused) return hooks.refused({ name: m.name, info: m.info, flag: m.role.cli, problem, params });
+  let line = `--${m.role.cli}: ${withId(m.name, problem)}`;
+  // a fixed-size model that would fit with symbolic spatial dims: say how
+  if (!m.relaxed && !/--relax-dims/.test(problem) && m.info.inputs.some(hasFixedSpatialDims) && m.role.check(relaxed(m).info, m.name, params).length === 0) {
+    line += ' (--relax-dims makes its spatial dims symbolic)';
+  }
+  return line;
 }
 
 async function openSessions(models: readonly ModelFile[]): Promise<{ handles: Record<string, ModelHandle[]>; sessions: ort.InferenceSession[] }> {
@@ -310,35 +404,54 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
  * Runs a preset over the configured inputs. Returns the exit code and, for a whole batch (no
  * --shard), what was written and scored; the caller prints it.
  */
-export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHooks = {}): Promise<{ code: number; outcome?: BatchOutcome; params: unknown }> {
+export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHooks = {}): Promise<BatchRun> {
   const noun = hooks.noun ?? 'item';
+  const nouns = hooks.nouns ?? `${noun}s`;
   const note = (m: string) => {
     if (!cfg.quiet) process.stderr.write(`${m}\n`);
   };
 
-  const models = readModels(preset, cfg.models);
-  const card = findCard(cfg.card, models[0]);
-  const params = runParams(preset, card, cfg.flags);
-  if (card) {
-    const forPreset = (card.json as { preset?: unknown } | null)?.preset;
-    if (typeof forPreset === 'string' && !forPreset.startsWith(preset.id)) warn(`${card.name} is a card for the '${forPreset}' preset, not '${preset.id}'`);
-    note(`using the values of the model card ${card.name}`);
-  }
+  let models = readModels(preset, cfg.models);
+  const cards = findCards(cfg.card, models);
+  const params = runParams(preset, cards, cfg.flags, hooks.params);
+  if (cfg.relaxDims || cards.some((c) => (c.json as { relaxDims?: unknown } | null)?.relaxDims === true)) models = models.map(relaxed);
   for (const m of models) {
-    const problems = m.role.check(m.info, m.name, params);
-    if (problems.length) throw new UsageError(withId(m.name, problems[0]));
+    const problem = modelProblem(m, params, hooks);
+    if (problem) throw new UsageError(problem);
+  }
+  for (const card of cards) {
+    // a card of another registered preset ('motors' for spine); a card of the page's generic segmentation ('segmentation', the brain demo's) is fine
+    const forPreset = (card.json as { preset?: unknown } | null)?.preset;
+    const other = typeof forPreset === 'string' && !forPreset.startsWith(preset.id) && Object.keys(PRESET_DEFS).some((id) => forPreset.startsWith(id));
+    if (other) warn(`${card.name} is a card for the '${forPreset}' preset, not '${preset.id}'`);
+    note(`using the values of the model card ${card.name}`);
   }
   const labels = cfg.labels && !cfg.shard ? readLabels(preset, cfg.labels, params) : null;
   if (cfg.labels && cfg.shard) note(`${basename(cfg.labels)}: a shard does not score; give the labels to merge`);
 
-  // sources: every file under the inputs, sorted by the preset
-  const files = listInputs(cfg.inputs, noun);
+  // sources: every file under the inputs, sorted by the preset; then the extra inputs matched to them by id
+  const files = listInputs(cfg.inputs, nouns, cfg.inputsWithin);
   const sorted = preset.inputs.sort([...files.keys()]);
   for (const n of sorted.notes) warn(n);
   const unused = [...sorted.models, ...sorted.cards, ...sorted.labels, ...sorted.ignored];
-  if (unused.length) note(`not used among the inputs: ${unused.slice(0, 4).join(', ')}${unused.length > 4 ? `, and ${unused.length - 4} more` : ''}`);
   const sources = sorted.sources;
-  if (sources.length === 0) throw new UsageError(`no ${noun}s in '${cfg.inputs.join(', ')}' (${preset.name}: ${preset.info.input})`);
+  for (const x of preset.inputs.extras ?? []) {
+    const given = cfg.extras?.[x.key] ?? [];
+    if (given.length === 0) continue;
+    const byId = new Map(sources.map((s) => [s.id, s]));
+    for (const [rel, abs] of listInputs(given, x.label)) {
+      const id = x.idOf(rel);
+      const src = id === null ? undefined : byId.get(id);
+      if (!src) {
+        unused.push(rel);
+        continue;
+      }
+      src.extra = { ...src.extra, [x.key]: abs };
+      files.set(abs, abs);
+    }
+  }
+  if (unused.length) note(`not used among the inputs: ${unused.slice(0, 4).join(', ')}${unused.length > 4 ? `, and ${unused.length - 4} more` : ''}`);
+  if (sources.length === 0) throw new UsageError(`no ${nouns} in '${cfg.inputs.join(', ')}' (${preset.name}: ${preset.info.input})`);
   const mine = sources.map((s, i) => ({ s, i })).filter(({ i }) => !cfg.shard || i % cfg.shard.n === cfg.shard.k - 1);
 
   const { handles, sessions } = await openSessions(models);
@@ -347,28 +460,48 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
   const itemFiles: string[] = [];
   try {
     for (const [k, { s: src, i }] of mine.entries()) {
-      const head = `\r[${k + 1}/${mine.length}] ${src.id}: `;
-      const show = cfg.quiet ? undefined : (line: string) => process.stderr.write(`${head}${line}   `);
+      // the progress line (stderr) is ended before anything else is printed
+      let open = false;
+      const show = cfg.quiet
+        ? undefined
+        : (line: string) => {
+            process.stderr.write(`\r[${k + 1}/${mine.length}] ${src.id}: ${line}   `);
+            open = true;
+          };
+      const end = () => {
+        if (open) process.stderr.write('\n');
+        open = false;
+      };
       try {
         const paths = [...new Set([...src.paths, ...Object.values(src.extra ?? {})])];
         const inputFiles: InputFile[] = paths.map((p) => ({ path: p, bytes: readFile(files.get(p) ?? p, noun) }));
         const read = await preset.inputs.read(src, inputFiles, params, { onProgress: show && ((p) => show(`reading ${p.done}/${p.total}`)) });
+        end();
         for (const w of read.warnings) warn(withId(src.id, w));
         if (read.skipped.length) warn(hooks.skippedLine ? hooks.skippedLine(src.id, read.skipped) : skippedLine(src.id, read.skipped));
         for (const [j, item] of read.items.entries()) {
+          if (hooks.keepItem && !hooks.keepItem(item)) continue;
+          const t0 = performance.now();
           const result = await preset.run(item, handles, params, { onProgress: show && ((p: RunProgress) => show(progressText(p))) });
+          const ms = performance.now() - t0;
+          end();
+          const written: string[] = [];
           for (const e of preset.itemExports ?? []) {
             const file = e.file(item, result);
-            writeOut(join(cfg.outDir, file), e.write(item, result, params));
+            const path = join(cfg.outDir, file);
+            writeOut(path, e.write(item, result, params));
             itemFiles.push(file);
+            written.push(path);
           }
-          rows.push({ source: i, item: j, id: preset.inputs.itemId(item), row: jsonRow(preset.row(item, result, params)) });
+          const row = jsonRow(preset.row(item, result, params));
+          rows.push({ source: i, item: j, id: preset.inputs.itemId(item), row });
+          hooks.onItem?.({ item, result, row, files: written, ms });
         }
-        if (show) process.stderr.write('\n');
       } catch (e) {
-        if (show) process.stderr.write('\n');
-        failed.push({ source: i, id: src.id, error: withId(src.id, firstLine(e)) });
-        warn(withId(src.id, firstLine(e)));
+        end();
+        const msg = firstLine(e);
+        failed.push({ source: i, id: src.id, error: withId(src.id, msg) });
+        warn(hooks.failedLine ? hooks.failedLine(src.id, msg) : withId(src.id, msg));
       }
     }
   } finally {
@@ -384,7 +517,7 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
       shard: { k, n },
       params,
       models: modelRefs(preset, models),
-      card: card?.name ?? null,
+      card: cards.length ? cards.map((c) => c.name).join(', ') : null,
       sources: sources.map((s) => s.id),
       rows,
       failed,
@@ -392,15 +525,15 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
     };
     const path = join(cfg.outDir, shardFileName(k, n));
     writeOut(path, JSON.stringify(shard, null, 1) + '\n');
-    if (!cfg.quiet) process.stdout.write(`wrote ${path}: shard ${k} of ${n}, ${mine.length} of ${sources.length} ${noun}s, ${rows.length} rows${failed.length ? `; ${failed.length} failed` : ''}\n`);
-    return { code: mine.length > 0 && rows.length === 0 ? 1 : 0, params };
+    if (!cfg.quiet) process.stdout.write(`wrote ${path}: shard ${k} of ${n}, ${mine.length} of ${sources.length} ${nouns}, ${rows.length} rows${failed.length ? `; ${failed.length} failed` : ''}\n`);
+    return { code: mine.length > 0 && rows.length === 0 ? 1 : 0, params, labels };
   }
   if (rows.length === 0) {
-    warn(`none of the ${sources.length} ${noun}s could be processed; nothing written`);
-    return { code: 1, params };
+    warn(`none of the ${sources.length} ${nouns} could be processed; nothing written`);
+    return { code: 1, params, labels };
   }
   const done = finishBatch(preset, params, rows, labels, cfg.outDir, cfg.exportPaths);
-  return { code: 0, params, outcome: { ...done, failed, itemFiles: itemFiles.length } };
+  return { code: 0, params, labels, outcome: { ...done, failed, itemFiles: itemFiles.length } };
 }
 
 export function modelRefs(preset: AnyPreset, models: readonly ModelFile[]): Record<string, ModelRef[]> {

@@ -49,6 +49,22 @@ export interface ItemSource {
   extra?: Record<string, string>;
 }
 
+/**
+ * Secondary files given apart from the inputs and matched to sources by id (protein: `--cells DIR`,
+ * cell masks `<id>_cells.png` or `<id>.tif`): a file whose `idOf` names a source becomes that
+ * source's `extra[key]`, in place of what the sort found.
+ */
+export interface ExtraInputs {
+  /** The key in the source's `extra` (protein: 'cells'). */
+  key: string;
+  /** 'cell masks'. */
+  label: string;
+  /** CLI flag (without dashes) that lists the files or folders. */
+  cli: string;
+  /** The id of the source a file belongs to, or null when it is not such a file. */
+  idOf(path: string): string | null;
+}
+
 /** What `inputs.sort` makes of a list of paths. */
 export interface SortedInputs {
   sources: ItemSource[];
@@ -184,6 +200,8 @@ export interface Preset<P = unknown, Item = unknown, Result = unknown, Row = unk
     read(source: ItemSource, files: readonly InputFile[], params: P, opts?: ReadOptions): Promise<ReadResult<Item>>;
     /** The id an item is shown and exported under (usually the source id; a DICOM series has its own). */
     itemId(item: Item): string;
+    /** Secondary files given apart from the inputs (protein: cell masks); default none. */
+    extras?: readonly ExtraInputs[];
   };
   models: readonly ModelRole<P>[];
   run(item: Item, models: Readonly<Record<string, readonly ModelHandle[]>>, params: P, opts?: RunOptions<Progress>): Promise<Result>;

@@ -147,13 +147,25 @@ export function motorModelProblem(info: ModelInfo): string | null {
 /** What a batch row of the motors preset is: the detection without its heatmap, with the cutoff once the batch is finished. */
 export type MotorsRow = Omit<MotorDetection, 'heatmap'> & Partial<Pick<ThresholdedRow, 'passes' | 'cutoff' | 'passingPeaks'>>;
 
+/**
+ * A model whose input declares fixed spatial dims takes windows of that size only: the problem when
+ * the roi is another size (the windows are cut at the roi), or null.
+ */
+export function motorModelRoiProblem(info: ModelInfo, roi: readonly number[]): string | null {
+  const dims = info.inputs[0]?.dims.slice(2) ?? [];
+  const fixed = (d: number | string): d is number => typeof d === 'number' && d > 0;
+  if (!dims.some((d, k) => fixed(d) && d !== roi[k])) return null;
+  const fits = dims.map((d, k) => (fixed(d) ? d : roi[k]));
+  return `the model declares a fixed input size ${dims.join('x')} but the roi is ${roi.join('x')}; pass --roi ${fits.join(',')} or --relax-dims to make the spatial dims symbolic`;
+}
+
 const motorsModel: ModelRole<MotorsParams> = {
   role: 'model',
   label: 'model',
   min: 1,
   cli: 'models',
-  check: (info) => {
-    const p = motorModelProblem(info);
+  check: (info, _name, params) => {
+    const p = motorModelProblem(info) ?? motorModelRoiProblem(info, params.roi);
     return p ? [p] : [];
   },
 };

@@ -9,7 +9,7 @@ import type { ModelInfo } from '../onnx/model';
 import { paramDefaults, validateParams, type ParamSpecs } from '../preset/params';
 import { presetParamsFromCard } from '../preset';
 import type { MetricReport, ModelRole, Preset } from '../preset/types';
-import { PROTEIN_CHANNELS, type ProteinChannel } from '../protein/images';
+import { classifyProteinFile, PROTEIN_CHANNELS, type ProteinChannel } from '../protein/images';
 import { cellMapFromIous, pairIous, parseCellLabelsCsv, type MetricIous } from '../protein/metric';
 import { cellRows, cellsCsv, runProteinFov, submissionCsv, type CellRow, type ProteinFovResult, type ProteinProgress } from '../protein/pipeline';
 import type { RleFormat } from '../protein/rle';
@@ -319,6 +319,18 @@ export const proteinPresetDef: Preset<ProteinParams, ProteinItem, ProteinFovResu
       return { items: [await readProteinSource(source, files)], warnings: [], skipped: [] };
     },
     itemId: (item) => item.fov.id,
+    // cell masks given apart from the images (`--cells DIR`): `<id>_cells.png` or a label TIFF `<id>.tif`
+    extras: [
+      {
+        key: 'cells',
+        label: 'cell masks',
+        cli: 'cells',
+        idOf: (path) => {
+          const c = classifyProteinFile(path);
+          return c && (c.role === 'cells' || c.role === 'tiff') ? c.id : null;
+        },
+      },
+    ],
   },
   models: [proteinModel],
   run: (item, models, p, opts) => runProteinFov(item.fov, p.segment ? null : item.cells, (models.model ?? []).map((m) => ({ name: m.name, outputs: m.outputs })), p, opts),
