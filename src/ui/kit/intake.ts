@@ -22,6 +22,8 @@ export interface IntakeReport {
   /** Ids of the sources queued. */
   ids: string[];
   failed: number;
+  /** Paths of the files it took (as sources, models, cards or labels); the others were ignored. */
+  used: string[];
 }
 
 /** One handler for everything dropped, picked or fetched on a preset page. */
@@ -34,19 +36,22 @@ export async function addFiles(store: AnyStore, files: readonly PickedFile[], em
   if (sorted.ignored.length > 0) {
     say('info', `Ignored ${count(sorted.ignored.length, 'file', 'files')} that ${sorted.ignored.length === 1 ? 'is' : 'are'} no ${config.texts.item}, model, card or labels: ${listText(sorted.ignored, 4)}.`);
   }
-  for (const c of sorted.cards) if (!applyCardText(store, await c.file.text(), c.file.name)) failed++;
+  for (const c of sorted.cards) if (!applyCardText(store, await c.file.text(), c.file.name, c.origin)) failed++;
   if (sorted.labels.length > 0) {
     if (sorted.labels.length > 1) say('warning', `Several CSV files: reading ${sorted.labels[0].path} as labels.`);
     if (!(await loadLabelsFile(store, sorted.labels[0].file, sorted.labels[0].origin))) failed++;
   }
   if (sorted.models.length > 0) failed += await addModelFiles(store, sorted.models);
   if (sorted.sources.length > 0) addSources(store, sorted.sources);
-  const used = sorted.sources.length + sorted.models.length + sorted.labels.length + sorted.cards.length;
-  if (files.length > 0 && used === 0) {
+  if (files.length > 0 && sorted.sources.length + sorted.models.length + sorted.labels.length + sorted.cards.length === 0) {
     say('warning', `Nothing to open there: drop ${preset.inputs.hint}.`, `${config.key}-open`);
     failed++;
   }
-  return { ids: sorted.sources.map((s) => s.source.id), failed };
+  const used = [
+    ...sorted.sources.flatMap((s) => [...s.source.paths, ...Object.values(s.source.extra ?? {})]),
+    ...[...sorted.models, ...sorted.cards, ...sorted.labels.slice(0, 1)].map((f) => f.path),
+  ];
+  return { ids: sorted.sources.map((s) => s.source.id), failed, used };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,10 +199,11 @@ const cardPaths = (specs: ParamSpecs): string[] =>
   specs.flatMap((s) => (s.card ? ((Array.isArray(s.card) ? s.card : [s.card]) as readonly CardSource[]).map((c) => (typeof c === 'string' ? c : c.path)) : []));
 
 /**
- * Applies a model card (JSON text) as the preset's values and as what Reset goes back to; says
- * what it did. False when it could not be read (a card that gives none of the values is only noted).
+ * Applies a model card (JSON text) as the preset's values and as what Reset goes back to, and
+ * keeps its name and origin (links name it); says what it did. False when it could not be read (a
+ * card that gives none of the values is only noted).
  */
-export function applyCardText(store: AnyStore, text: string, name: string): boolean {
+export function applyCardText(store: AnyStore, text: string, name: string, origin: Origin = 'dropped'): boolean {
   const { preset, config } = store;
   try {
     const card = JSON.parse(text) as unknown;
@@ -207,6 +213,7 @@ export function applyCardText(store: AnyStore, text: string, name: string): bool
       return true;
     }
     applyCard(store, card, name);
+    store.setState((s) => ({ cards: [...s.cards.filter((c) => c.name !== name), { name, origin }] }));
     say('info', `Preset values from the model card ${name}.`);
     return true;
   } catch (e) {
