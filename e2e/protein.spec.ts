@@ -17,8 +17,7 @@ import { proteinParamsFromCard, proteinPreset } from '../src/core/presets/protei
 import { camAtImage } from '../src/core/protein/cells';
 import { groupProteinFiles, readFovFiles } from '../src/core/protein/images';
 import { cellRows, cellsCsv, runProteinFov, type ProteinFovResult } from '../src/core/protein/pipeline';
-import { channelMax, renderFov } from '../src/ui/protein/render';
-import { initialView } from '../src/ui/protein/state';
+import { channelMax, initialView, renderFov } from '../src/ui/protein/render';
 import { canvasPixels as pixelMeasure, maxAbsDiff, ROOT } from './util';
 
 const SAMPLES = join(ROOT, 'public/samples/protein');
@@ -46,13 +45,13 @@ function proteinState(page: Page): Promise<{ batch: string; fovs: FovView[] }> {
     const s = window.__voxelbenchProtein!.store.getState();
     return {
       batch: s.batch.status,
-      fovs: s.fovs.map((f) => ({
+      fovs: s.items.map((f) => ({
         id: f.id,
         status: f.status,
         error: f.error,
         probabilities: f.result ? Array.from(f.result.probabilities) : undefined,
         logits: f.result ? Array.from(f.result.logits) : undefined,
-        backend: f.result?.backend,
+        backend: f.backend,
         cells: f.result?.cellResults.map((c) => ({ id: c.id, labels: c.labels.map((l) => ({ cls: l.cls, confidence: l.confidence })) })),
         camSource: f.result?.camSource,
       })),
