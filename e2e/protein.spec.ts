@@ -353,3 +353,16 @@ test('protein: a session file restores the fields of view, the results, the cell
   await expect.poll(() => pixelMeasure(p2, 'protein-canvas')).toEqual(pixels);
   expect(await p2.evaluate(() => window.__voxelbenchShare!.runCount())).toBe(0);
 });
+
+test('protein: a cell mask dropped after its field of view is added to it (read again with the mask)', async ({ page }) => {
+  await openProtein(page);
+  const [red, green, blue, yellow, cells] = sampleFiles(['sim_protein_001']);
+  await dropFiles(page, [red, green, blue, yellow]);
+  await expect(page.getByTestId('fov-sim_protein_001')).toContainText('no mask: simple segmentation');
+  await dropFiles(page, [cells]);
+  await expect(page.getByTestId('fov-sim_protein_001')).toContainText('512 x 512, 8-bit · cell mask');
+  await expect(page.getByTestId('fov-status-sim_protein_001')).toHaveText('waiting');
+  expect(await page.evaluate(() => window.__voxelbenchProtein!.store.getState().items.map((t) => t.source!.files.map((f) => f.path)))).toEqual([
+    ['sim_protein_001_red.png', 'sim_protein_001_green.png', 'sim_protein_001_blue.png', 'sim_protein_001_yellow.png', 'sim_protein_001_cells.png'],
+  ]);
+});

@@ -13,7 +13,7 @@ import { throttle } from '../throttle';
 import type { Origin, PickedFile } from './files';
 import { errorText, isAbort, say, unsay } from './messages';
 import { addModelFiles } from './models';
-import { count, entryOf, listText, sortPicked } from './pure';
+import { count, entryOf, listText, sortPicked, type SortedFiles } from './pure';
 import { initialBatch, itemEntry, patchItem, untilReplaced, workerOf } from './store';
 import type { AnyStore, ItemEntry, PageSource } from './types';
 
@@ -29,7 +29,7 @@ export interface IntakeReport {
 /** One handler for everything dropped, picked or fetched on a preset page. */
 export async function addFiles(store: AnyStore, files: readonly PickedFile[], emptyFolders: readonly string[] = []): Promise<IntakeReport> {
   const { preset, config } = store;
-  const sorted = sortPicked(preset, files, emptyFolders);
+  const sorted = withHeldItems(store, files, sortPicked(preset, files, emptyFolders));
   let failed = 0;
   for (const note of sorted.notes.slice(0, 3)) say('info', `Skipped ${note}.`);
   if (sorted.notes.length > 3) say('info', `Skipped ${sorted.notes.length - 3} more sources of the same ids.`);
@@ -52,6 +52,25 @@ export async function addFiles(store: AnyStore, files: readonly PickedFile[], em
     ...[...sorted.models, ...sorted.cards, ...sorted.labels.slice(0, 1)].map((f) => f.path),
   ];
   return { ids: sorted.sources.map((s) => s.source.id), failed, used };
+}
+
+/**
+ * Files the preset's sort leaves out alone but that belong to an item the page holds (a cell mask
+ * dropped after its field of view) are sorted again with that item's files: the item is read
+ * again with them. Sources that take none of the left-out files are not touched.
+ */
+function withHeldItems(store: AnyStore, files: readonly PickedFile[], sorted: SortedFiles): SortedFiles {
+  if (sorted.ignored.length === 0) return sorted;
+  const left = files.filter((f) => sorted.ignored.includes(f.path));
+  const items = store.getState().items;
+  const held = [...new Set(items.flatMap((t) => t.source?.files ?? []))];
+  if (left.length === 0 || held.length === 0) return sorted;
+  const ids = new Set(items.map((t) => t.source?.source.id));
+  const attached = sortPicked(store.preset, [...held, ...left]).sources.filter((src) => ids.has(src.source.id) && src.files.some((f) => left.includes(f)));
+  if (attached.length === 0) return sorted;
+  const taken = new Set(attached.flatMap((src) => src.files.filter((f) => left.includes(f)).map((f) => f.path)));
+  say('info', `Added ${listText([...taken])} to ${listText(attached.map((src) => src.source.id))}.`);
+  return { ...sorted, sources: [...sorted.sources, ...attached], ignored: sorted.ignored.filter((p) => !taken.has(p)) };
 }
 
 // ---------------------------------------------------------------------------------------------
