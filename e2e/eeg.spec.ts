@@ -34,15 +34,16 @@ function eegState(page: Page): Promise<{ batch: string; files: FileView[] }> {
     const s = window.__voxelbenchEeg!.store.getState();
     return {
       batch: s.batch.status,
-      files: s.files.map((f) => ({
+      files: s.items.map((f) => ({
         id: f.id,
         status: f.status,
         error: f.error,
         probabilities: f.result?.probabilities,
         folds: f.result?.folds.length,
-        backend: f.result?.backend,
+        backend: f.backend,
         cam: f.result?.cam?.source,
-        warnings: f.warnings,
+        // reading warnings, then the run's
+        warnings: [...f.warnings, ...(f.row?.warnings ?? [])],
       })),
     };
   });
@@ -156,7 +157,7 @@ test('dropped samples, votes and model on WASM: PyTorch probabilities, CAM pixel
   // CAM overlay: the seizure sample's seizure map; pixels change where the map is high, not where it is 0
   await page.getByTestId('eeg-row-sim_seizure_001').click();
   const cam = await page.evaluate(() => {
-    const f = window.__voxelbenchEeg!.store.getState().files.find((x) => x.id === 'sim_seizure_001')!;
+    const f = window.__voxelbenchEeg!.store.getState().items.find((x) => x.id === 'sim_seizure_001')!;
     const c = f.result!.cam!;
     return { data: Array.from(c.data), shape: c.shape };
   });
@@ -235,8 +236,11 @@ test('a wrong class count is named; a logits-only model gets an occlusion map wi
   expect(maxDiff(f.probabilities!, ref.samples.sim_lpd_002.tiny6_probabilities)).toBeLessThan(1e-4);
   // run again with finer occlusion (more windows) and cancel with Esc
   await dropFiles(page, FILES.map((n) => ({ name: `${n}.parquet`, bytes: read(join(SAMPLES, `${n}.parquet`)) })));
-  await setNumber(page, 'eeg-occ-patch', 16);
-  await setNumber(page, 'eeg-occ-stride', 8);
+  // square patches and strides (the form has an H and a W field for each)
+  for (const axis of ['h', 'w']) {
+    await setNumber(page, `eeg-occ-patch-${axis}`, 16);
+    await setNumber(page, `eeg-occ-stride-${axis}`, 8);
+  }
   await page.getByTestId('eeg-run').click();
   await expect(page.getByTestId('eeg-progress-text')).toContainText(/occlusion \d+\/3969/);
   await page.keyboard.press('Escape');

@@ -17,8 +17,7 @@ import { proteinParamsFromCard, proteinPreset } from '../src/core/presets/protei
 import { camAtImage } from '../src/core/protein/cells';
 import { groupProteinFiles, readFovFiles } from '../src/core/protein/images';
 import { cellRows, cellsCsv, runProteinFov, type ProteinFovResult } from '../src/core/protein/pipeline';
-import { channelMax, renderFov } from '../src/ui/protein/render';
-import { initialView } from '../src/ui/protein/state';
+import { channelMax, initialView, renderFov } from '../src/ui/protein/render';
 import { canvasPixels as pixelMeasure, maxAbsDiff, ROOT } from './util';
 
 const SAMPLES = join(ROOT, 'public/samples/protein');
@@ -46,13 +45,13 @@ function proteinState(page: Page): Promise<{ batch: string; fovs: FovView[] }> {
     const s = window.__voxelbenchProtein!.store.getState();
     return {
       batch: s.batch.status,
-      fovs: s.fovs.map((f) => ({
+      fovs: s.items.map((f) => ({
         id: f.id,
         status: f.status,
         error: f.error,
         probabilities: f.result ? Array.from(f.result.probabilities) : undefined,
         logits: f.result ? Array.from(f.result.logits) : undefined,
-        backend: f.result?.backend,
+        backend: f.backend,
         cells: f.result?.cellResults.map((c) => ({ id: c.id, labels: c.labels.map((l) => ({ cls: l.cls, confidence: l.confidence })) })),
         camSource: f.result?.camSource,
       })),
@@ -353,4 +352,17 @@ test('protein: a session file restores the fields of view, the results, the cell
   await p2.keyboard.press('Escape');
   await expect.poll(() => pixelMeasure(p2, 'protein-canvas')).toEqual(pixels);
   expect(await p2.evaluate(() => window.__voxelbenchShare!.runCount())).toBe(0);
+});
+
+test('protein: a cell mask dropped after its field of view is added to it (read again with the mask)', async ({ page }) => {
+  await openProtein(page);
+  const [red, green, blue, yellow, cells] = sampleFiles(['sim_protein_001']);
+  await dropFiles(page, [red, green, blue, yellow]);
+  await expect(page.getByTestId('fov-sim_protein_001')).toContainText('no mask: simple segmentation');
+  await dropFiles(page, [cells]);
+  await expect(page.getByTestId('fov-sim_protein_001')).toContainText('512 x 512, 8-bit · cell mask');
+  await expect(page.getByTestId('fov-status-sim_protein_001')).toHaveText('waiting');
+  expect(await page.evaluate(() => window.__voxelbenchProtein!.store.getState().items.map((t) => t.source!.files.map((f) => f.path)))).toEqual([
+    ['sim_protein_001_red.png', 'sim_protein_001_green.png', 'sim_protein_001_blue.png', 'sim_protein_001_yellow.png', 'sim_protein_001_cells.png'],
+  ]);
 });

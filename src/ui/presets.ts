@@ -7,8 +7,7 @@ import type { ComponentType } from 'react';
 import { MotorsApp } from './motors/MotorsApp';
 import { SpineApp } from './spine/SpineApp';
 import { EegApp } from './eeg/EegApp';
-import { setEegBackend } from './eeg/actions';
-import { eegShare, openEegDemo } from './eeg/share';
+import { eegShare, eegStore } from './eeg/page';
 import { setBackend as setSpineBackend } from './spine/actions';
 import { openSpineDemo, spineShare } from './spine/share';
 import type { BackendChoice } from '../worker/protocol';
@@ -19,8 +18,7 @@ import { openBrainDemo, workbenchShare } from './share/workbench';
 import { motorsShare, motorsStore, openMotorsDemo } from './motors/page';
 import { setBackend } from './kit/store';
 import { ProteinApp } from './protein/ProteinApp';
-import { setBackend as setProteinBackend } from './protein/actions';
-import { openProteinDemo, proteinShare } from './protein/share';
+import { proteinShare, proteinStore } from './protein/page';
 
 export interface PresetDemo {
   /** `?demo=<name>` opens the preset with this demo and runs it. */
@@ -97,13 +95,10 @@ export const PRESETS: PresetEntry[] = [
       name: 'eeg',
       label: 'EEG spectrogram demo',
       title: 'Two simulated and one real EEG-derived spectrogram, expert votes and a small CAM classifier: runs the EEG preset',
-      open: openEegDemo,
+      open: (opts) => eegShare.openDemo(opts),
     },
     share: eegShare,
-    fromUrl: (params) => {
-      const b = params.get('backend');
-      if (b === 'wasm' || b === 'webgpu' || b === 'auto') setEegBackend(b as BackendChoice);
-    },
+    fromUrl: (params) => setBackend(eegStore, params.get('backend') ?? ''),
   },
   {
     id: 'protein',
@@ -114,13 +109,10 @@ export const PRESETS: PresetEntry[] = [
       name: 'protein',
       label: 'Protein localisation demo',
       title: 'Two simulated RGBY fields of view with cell masks and a small CAM model: runs the protein localisation preset',
-      open: openProteinDemo,
+      open: (opts) => proteinShare.openDemo(opts),
     },
     share: proteinShare,
-    fromUrl: (params) => {
-      const b = params.get('backend');
-      if (b === 'wasm' || b === 'webgpu' || b === 'auto') setProteinBackend(b as BackendChoice);
-    },
+    fromUrl: (params) => setBackend(proteinStore, params.get('backend') ?? ''),
   },
 ];
 

@@ -14,12 +14,10 @@ import type { ModelHandle } from '../core/preset/types';
 import { presetDef } from '../core/presets/index';
 import { runSpinePipeline } from '../core/spine/pipeline';
 import { readDicomSeries } from '../core/spine/dicom';
-import { classifySpectrogram } from '../core/eeg/pipeline';
 import type { MotorDetection } from '../core/motors/pipeline';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
 import { decodeImageInWorker } from './decodeImage';
 import type { Backend, BackendChoice, ExternalDataFile, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
-import { runProteinFov } from '../core/protein/pipeline';
 
 interface ModelEntry {
   loaded: LoadedModel;
@@ -407,37 +405,6 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
     return exclusiveRun(async (signal) => {
       const res = await readDicomSeries(files, { order, signal, onProgress: onProgress ? (d, t) => void onProgress(d, t) : undefined });
       return Comlink.transfer(res, res.series.flatMap((s) => [s.volume.data.buffer as ArrayBuffer, s.stored.buffer as ArrayBuffer]));
-    });
-  },
-
-  // ---- EEG spectrogram preset (helper eeg) ----
-  async runSpectrogram(req, onProgress) {
-    const entries = loadedEntries(req.modelIds);
-    return exclusiveRun(async (signal) => {
-      const preds = await Promise.all(entries.map((e) => modelPredictor(e, req.backend, signal)));
-      const res = await classifySpectrogram(
-        req.spectrogram,
-        preds.map((p, i) => ({ name: entries[i].loaded.name, outputs: p.outputs })),
-        req.params,
-        { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
-      );
-      return Comlink.transfer({ ...res, ...backendSummary(preds) }, res.cam ? [res.cam.data.buffer as ArrayBuffer] : []);
-    });
-  },
-
-  // ---- protein localisation preset (helper protein) ----
-  async runProtein(req, onProgress) {
-    const entries = loadedEntries(req.modelIds);
-    return exclusiveRun(async (signal) => {
-      const preds = await Promise.all(entries.map((e) => modelPredictor(e, req.backend, signal)));
-      const res = await runProteinFov(
-        req.fov,
-        req.cells,
-        preds.map((p, i) => ({ name: entries[i].loaded.name, outputs: p.outputs })),
-        req.params,
-        { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
-      );
-      return Comlink.transfer({ ...res, ...backendSummary(preds) }, [res.cam.buffer as ArrayBuffer]);
     });
   },
 };

@@ -5,15 +5,9 @@ import type { SlidingWindowParams, SlidingWindowProgress, SlidingWindowStats } f
 import type { VoxelArray } from '../core/volume';
 import type { MotorDetection, MotorsProgress } from '../core/motors/pipeline';
 import type { MotorsParams } from '../core/presets/motors';
-import type { EegParams } from '../core/presets/eeg';
-import type { Spectrogram } from '../core/eeg/parquet';
-import type { EegPrediction, EegProgress } from '../core/eeg/pipeline';
 import type { SpineParams } from '../core/presets/spine';
 import type { SpineProgress, SpineResult } from '../core/spine/pipeline';
 import type { DicomFile, DicomSeries, DicomSkip } from '../core/spine/dicom';
-import type { ProteinParams } from '../core/presets/protein';
-import type { FieldOfView } from '../core/protein/images';
-import type { ProteinFovResult, ProteinProgress } from '../core/protein/pipeline';
 import type { InputFile, ItemSource, ReadProgress, ReadResult, RunProgress } from '../core/preset/types';
 
 export type Backend = 'webgpu' | 'wasm';
@@ -140,10 +134,6 @@ export interface WorkerApi {
     order?: 'position' | 'filename',
     onProgress?: (done: number, total: number) => void,
   ): Promise<{ series: DicomSeries[]; skipped: DicomSkip[] }>;
-  /** EEG preset: one spectrogram through the models (folds), with CAM or occlusion maps. */
-  runSpectrogram(req: SpectrogramRequest, onProgress?: (p: EegProgress) => void): Promise<SpectrogramResult>;
-  /** Protein preset: one RGBY field of view through the models (folds), CAM or occlusion, per-cell labels. */
-  runProtein(req: ProteinRequest, onProgress?: (p: ProteinProgress) => void): Promise<ProteinRunResult>;
 }
 
 // ---- spine preset (helper spine-core) ----
@@ -162,32 +152,6 @@ export interface SpineRequest {
 }
 
 export type SpineRunResult = SpineResult & { backend: Backend; backendReason: string };
-
-// ---- EEG spectrogram preset (helper eeg) ----
-/** One HMS spectrogram (as read by readSpectrogramParquet) through the EEG preset. */
-export interface SpectrogramRequest {
-  spectrogram: Spectrogram;
-  /** Loaded models (folds): softmax probabilities are averaged over them. */
-  modelIds: string[];
-  params: EegParams;
-  backend: BackendChoice;
-}
-
-export type SpectrogramResult = EegPrediction & { backend: Backend; backendReason: string };
-
-// ---- protein localisation preset (helper protein) ----
-/** One field of view through the protein preset. */
-export interface ProteinRequest {
-  fov: FieldOfView;
-  /** Cell label image [H * W] (0 = background), or null for the simple built-in segmentation. */
-  cells: Int32Array | null;
-  /** Loaded models (folds): logits and class maps are averaged over them before the sigmoid and the CAM. */
-  modelIds: string[];
-  params: ProteinParams;
-  backend: BackendChoice;
-}
-
-export type ProteinRunResult = ProteinFovResult & { backend: Backend; backendReason: string };
 
 /** A side file of an ONNX model with external data: `path` as the model names it (onnxruntime-web's externalData entry). */
 export interface ExternalDataFile {

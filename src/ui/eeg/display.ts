@@ -1,40 +1,18 @@
 /**
  * Drawing the spectrogram: the four chains (LL, RL, LP, RP) stacked, frequency rising within each
  * panel, time to the right; natural-log power on a colour scale with a colour bar labelled in
- * power; the CAM of one class blended over the model's window. Pure canvas 2D code (no React).
+ * power; the CAM of one class blended over the model's window. Pure canvas 2D code (no React);
+ * the colour ramps are the 2D views' (../view2d/colour.ts).
  */
 import { camOnSpectrogram, type EegCam } from '../../core/eeg/pipeline';
 import type { Spectrogram } from '../../core/eeg/parquet';
 import { EEG_CHAINS } from '../../core/presets/eeg';
+import { blend, HOT, ramp as lut, VIRIDIS, type Rgb } from '../view2d/colour';
 
 export const LAYOUT = { left: 84, right: 96, top: 10, bottom: 40, plotW: 720, panelH: 100, gap: 8 } as const;
 export const PLOT_H = 4 * LAYOUT.panelH + 3 * LAYOUT.gap;
 export const CANVAS_W = LAYOUT.left + LAYOUT.plotW + LAYOUT.right;
 export const CANVAS_H = LAYOUT.top + PLOT_H + LAYOUT.bottom;
-
-type RGB = [number, number, number];
-const VIRIDIS: RGB[] = [
-  [68, 1, 84],
-  [59, 82, 139],
-  [33, 145, 140],
-  [94, 201, 98],
-  [253, 231, 37],
-];
-const HOT: RGB[] = [
-  [128, 0, 0],
-  [230, 20, 0],
-  [255, 140, 0],
-  [255, 255, 90],
-];
-
-function lut(stops: RGB[], t: number): RGB {
-  const x = Math.min(Math.max(t, 0), 1) * (stops.length - 1);
-  const i = Math.min(Math.floor(x), stops.length - 2);
-  const f = x - i;
-  const a = stops[i];
-  const b = stops[i + 1];
-  return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
-}
 
 /** ln(clip(x)) per pixel (NaN kept) and a robust colour range (1st..99th percentile). */
 export function logPower(spec: Spectrogram, clip: readonly [number, number]): { log: Float32Array; lo: number; hi: number } {
@@ -104,15 +82,11 @@ export function drawSpectrogram(ctx: CanvasRenderingContext2D, o: DrawOptions): 
         const bin = 99 - Math.floor((yy * 100) / panelH);
         const r = c * 100 + bin;
         const v = log[r * T + t];
-        let rgb: RGB = v !== v ? [120, 120, 120] : lut(VIRIDIS, (v - lo) * inv);
+        let rgb: Rgb = v !== v ? [120, 120, 120] : lut(VIRIDIS, (v - lo) * inv);
         if (!inWin) rgb = [rgb[0] * 0.4, rgb[1] * 0.4, rgb[2] * 0.4];
         if (camImg && inWin) {
           const cv = camImg[r * wn + (t - w0)];
-          if (cv > 0.05) {
-            const a = o.opacity * cv;
-            const h = lut(HOT, cv);
-            rgb = [rgb[0] * (1 - a) + h[0] * a, rgb[1] * (1 - a) + h[1] * a, rgb[2] * (1 - a) + h[2] * a];
-          }
+          if (cv > 0.05) rgb = blend(rgb, lut(HOT, cv), o.opacity * cv);
         }
         const k = ((y0 + yy) * plotW + x) * 4;
         d[k] = rgb[0];

@@ -13,7 +13,7 @@ import { throttle } from '../throttle';
 import type { Origin, PickedFile } from './files';
 import { errorText, isAbort, say, unsay } from './messages';
 import { addModelFiles } from './models';
-import { count, entryOf, listText, sortPicked } from './pure';
+import { count, entryOf, listText, sortPicked, type SortedFiles } from './pure';
 import { initialBatch, itemEntry, patchItem, untilReplaced, workerOf } from './store';
 import type { AnyStore, ItemEntry, PageSource } from './types';
 
@@ -22,31 +22,55 @@ export interface IntakeReport {
   /** Ids of the sources queued. */
   ids: string[];
   failed: number;
+  /** Paths of the files it took (as sources, models, cards or labels); the others were ignored. */
+  used: string[];
 }
 
 /** One handler for everything dropped, picked or fetched on a preset page. */
 export async function addFiles(store: AnyStore, files: readonly PickedFile[], emptyFolders: readonly string[] = []): Promise<IntakeReport> {
   const { preset, config } = store;
-  const sorted = sortPicked(preset, files, emptyFolders);
+  const sorted = withHeldItems(store, files, sortPicked(preset, files, emptyFolders));
   let failed = 0;
   for (const note of sorted.notes.slice(0, 3)) say('info', `Skipped ${note}.`);
   if (sorted.notes.length > 3) say('info', `Skipped ${sorted.notes.length - 3} more sources of the same ids.`);
   if (sorted.ignored.length > 0) {
     say('info', `Ignored ${count(sorted.ignored.length, 'file', 'files')} that ${sorted.ignored.length === 1 ? 'is' : 'are'} no ${config.texts.item}, model, card or labels: ${listText(sorted.ignored, 4)}.`);
   }
-  for (const c of sorted.cards) if (!applyCardText(store, await c.file.text(), c.file.name)) failed++;
+  for (const c of sorted.cards) if (!applyCardText(store, await c.file.text(), c.file.name, c.origin)) failed++;
   if (sorted.labels.length > 0) {
     if (sorted.labels.length > 1) say('warning', `Several CSV files: reading ${sorted.labels[0].path} as labels.`);
     if (!(await loadLabelsFile(store, sorted.labels[0].file, sorted.labels[0].origin))) failed++;
   }
   if (sorted.models.length > 0) failed += await addModelFiles(store, sorted.models);
   if (sorted.sources.length > 0) addSources(store, sorted.sources);
-  const used = sorted.sources.length + sorted.models.length + sorted.labels.length + sorted.cards.length;
-  if (files.length > 0 && used === 0) {
+  if (files.length > 0 && sorted.sources.length + sorted.models.length + sorted.labels.length + sorted.cards.length === 0) {
     say('warning', `Nothing to open there: drop ${preset.inputs.hint}.`, `${config.key}-open`);
     failed++;
   }
-  return { ids: sorted.sources.map((s) => s.source.id), failed };
+  const used = [
+    ...sorted.sources.flatMap((s) => [...s.source.paths, ...Object.values(s.source.extra ?? {})]),
+    ...[...sorted.models, ...sorted.cards, ...sorted.labels.slice(0, 1)].map((f) => f.path),
+  ];
+  return { ids: sorted.sources.map((s) => s.source.id), failed, used };
+}
+
+/**
+ * Files the preset's sort leaves out alone but that belong to an item the page holds (a cell mask
+ * dropped after its field of view) are sorted again with that item's files: the item is read
+ * again with them. Sources that take none of the left-out files are not touched.
+ */
+function withHeldItems(store: AnyStore, files: readonly PickedFile[], sorted: SortedFiles): SortedFiles {
+  if (sorted.ignored.length === 0) return sorted;
+  const left = files.filter((f) => sorted.ignored.includes(f.path));
+  const items = store.getState().items;
+  const held = [...new Set(items.flatMap((t) => t.source?.files ?? []))];
+  if (left.length === 0 || held.length === 0) return sorted;
+  const ids = new Set(items.map((t) => t.source?.source.id));
+  const attached = sortPicked(store.preset, [...held, ...left]).sources.filter((src) => ids.has(src.source.id) && src.files.some((f) => left.includes(f)));
+  if (attached.length === 0) return sorted;
+  const taken = new Set(attached.flatMap((src) => src.files.filter((f) => left.includes(f)).map((f) => f.path)));
+  say('info', `Added ${listText([...taken])} to ${listText(attached.map((src) => src.source.id))}.`);
+  return { ...sorted, sources: [...sorted.sources, ...attached], ignored: sorted.ignored.filter((p) => !taken.has(p)) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,10 +218,11 @@ const cardPaths = (specs: ParamSpecs): string[] =>
   specs.flatMap((s) => (s.card ? ((Array.isArray(s.card) ? s.card : [s.card]) as readonly CardSource[]).map((c) => (typeof c === 'string' ? c : c.path)) : []));
 
 /**
- * Applies a model card (JSON text) as the preset's values and as what Reset goes back to; says
- * what it did. False when it could not be read (a card that gives none of the values is only noted).
+ * Applies a model card (JSON text) as the preset's values and as what Reset goes back to, and
+ * keeps its name and origin (links name it); says what it did. False when it could not be read (a
+ * card that gives none of the values is only noted).
  */
-export function applyCardText(store: AnyStore, text: string, name: string): boolean {
+export function applyCardText(store: AnyStore, text: string, name: string, origin: Origin = 'dropped'): boolean {
   const { preset, config } = store;
   try {
     const card = JSON.parse(text) as unknown;
@@ -207,6 +232,7 @@ export function applyCardText(store: AnyStore, text: string, name: string): bool
       return true;
     }
     applyCard(store, card, name);
+    store.setState((s) => ({ cards: [...s.cards.filter((c) => c.name !== name), { name, origin }] }));
     say('info', `Preset values from the model card ${name}.`);
     return true;
   } catch (e) {

@@ -41,7 +41,9 @@ export async function addModelBytes(store: AnyStore, bytes: Uint8Array, name: st
     const problems = role ? role.check(loaded.info, name, store.getState().params) : [`none of its roles (${preset.models.map((r) => r.label).join(', ')}) takes it`];
     if (!role || problems.length > 0) {
       void worker.api.unloadModel(loaded.id).catch(() => undefined);
-      say('error', `Cannot use ${name} for ${config.key}: ${problems.join('; ')}.`, key);
+      // a role's problems that name the model already say what it is
+      const text = problems.join('; ');
+      say('error', problems.every((x) => x.includes(name)) ? text : `Cannot use ${name} for ${config.key}: ${text}.`, key);
       return false;
     }
     const model: KitModel = { name, role: role.role, bytes, info: loaded.info, workerId: loaded.id, origin };

@@ -3,7 +3,8 @@
  * progress, errors and warnings in their rows) and the run panel (backend, Run / Cancel, batch
  * progress with ETA, the backends the results ran on). Test ids start with the page's prefix
  * ('motor' → 'motor-run', 'motor-queue'); queue rows are `queue-row-<id>`, `queue-status-<id>`,
- * `queue-error-<id>`.
+ * `queue-error-<id>`, `queue-progress-<id>` (with `rowIds: 'fov'`: `fov-<id>`, `fov-status-<id>`,
+ * `fov-error-<id>`, `fov-progress-<id>`); each row carries its status as `data-status`.
  */
 import type { ReactNode } from 'react';
 import { missingModels } from '../../core/preset/index';
@@ -37,11 +38,17 @@ export interface QueuePanelProps {
   onSelect?(entry: ItemEntry): void;
   /** What the progress bar's tooltip says of the run progress (default: its stage or done / total). */
   progressTitle?(p: RunProgress): string;
+  /** Test ids of the rows: `${rowIds}-<id>`, `${rowIds}-status-<id>`… (default `queue-row-<id>`, `queue-status-<id>`…). */
+  rowIds?: string;
 }
+
+/** A queue row's test id: the row, or one of its parts ('status', 'error', 'progress'). */
+const rowTestId = (rowIds: string | undefined, id: string, part?: string): string =>
+  rowIds ? `${rowIds}-${part ? `${part}-` : ''}${id}` : `queue-${part ?? 'row'}-${id}`;
 
 const STATUS_BADGE: Record<ItemStatus, string> = { loading: 'loading', waiting: 'idle', running: 'running', done: 'done', error: 'error', cancelled: 'cancelled' };
 
-export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelect, progressTitle }: QueuePanelProps) {
+export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelect, progressTitle, rowIds }: QueuePanelProps) {
   const { item, items: itemsText } = store.config.texts;
   const items = useKit(store, (s) => s.items);
   const selected = useKit(store, (s) => s.selected);
@@ -76,7 +83,7 @@ export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelec
           </thead>
           <tbody>
             {items.map((t) => (
-              <QueueRow key={t.id} store={store} t={t} columns={columns} selected={t.id === selected} running={running} onSelect={select} progressTitle={progressTitle} />
+              <QueueRow key={t.id} store={store} t={t} columns={columns} selected={t.id === selected} running={running} onSelect={select} progressTitle={progressTitle} rowIds={rowIds} />
             ))}
           </tbody>
         </table>
@@ -90,7 +97,7 @@ export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelec
   );
 }
 
-function QueueRow({ store, t, columns, selected, running, onSelect, progressTitle }: {
+function QueueRow({ store, t, columns, selected, running, onSelect, progressTitle, rowIds }: {
   store: AnyStore;
   t: ItemEntry;
   columns: readonly QueueColumn[];
@@ -98,13 +105,15 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
   running: boolean;
   onSelect(t: ItemEntry): void;
   progressTitle?(p: RunProgress): string;
+  rowIds?: string;
 }) {
+  const tid = (part?: string) => rowTestId(rowIds, t.id, part);
   const p = t.progress as RunProgress | undefined;
   const frac = t.status === 'loading' ? (t.loadProgress ?? 0) : p && p.total > 0 ? p.done / p.total : t.status === 'done' ? 1 : 0;
   const title = p ? (progressTitle?.(p) ?? p.stage ?? `${p.done} / ${p.total}`) : undefined;
   return (
     <>
-      <tr className={`queue-row ${selected ? 'selected' : ''} st-${t.status}`} onClick={() => onSelect(t)} data-testid={`queue-row-${t.id}`}>
+      <tr className={`queue-row ${selected ? 'selected' : ''} st-${t.status}`} onClick={() => onSelect(t)} data-testid={tid()} data-status={t.status}>
         <td className="mono ellipsis" title={`${t.id} · ${t.sourceLabel}`}>
           {t.id}
           <div className="muted small">{t.sourceLabel}</div>
@@ -115,7 +124,7 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
           </td>
         ))}
         <td className="queue-status">
-          <span className={`badge status-${STATUS_BADGE[t.status]}`} data-testid={`queue-status-${t.id}`}>
+          <span className={`badge status-${STATUS_BADGE[t.status]}`} data-testid={tid('status')}>
             {t.status}
           </span>
           {(t.status === 'running' || t.status === 'loading') && (
@@ -124,7 +133,8 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
             </div>
           )}
           {t.status === 'running' && p && (
-            <div className="muted small mono">
+            <div className="muted small mono" data-testid={tid('progress')}>
+              {p.stage ? `${p.stage} ` : ''}
               {p.done}/{p.total} · ETA {fmtClock(p.etaMs)}
             </div>
           )}
@@ -149,7 +159,7 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
         <tr className="queue-msg-row">
           <td colSpan={columns.length + 3}>
             {t.error && (
-              <div className="queue-error" data-testid={`queue-error-${t.id}`}>
+              <div className="queue-error" data-testid={tid('error')}>
                 {t.error}
               </div>
             )}
@@ -170,10 +180,12 @@ export interface RunPanelProps {
   prefix: string;
   /** The Run button's tooltip. */
   runTitle?: string;
+  /** Said after the batch's count while an item runs, of its progress (' · occlusion 12/225'). */
+  progressNote?(p: RunProgress): string;
 }
 
 /** Backend, Run / Cancel, the batch's progress with ETA, and what the results ran on. */
-export function RunPanel({ store, prefix, runTitle }: RunPanelProps) {
+export function RunPanel({ store, prefix, runTitle, progressNote }: RunPanelProps) {
   const { item, items: itemsText } = store.config.texts;
   const batch = useKit(store, (s) => s.batch);
   const items = useKit(store, (s) => s.items);
@@ -190,6 +202,7 @@ export function RunPanel({ store, prefix, runTitle }: RunPanelProps) {
   const ready = !missing && runnable.length > 0 && !busy;
   const frac = batchFraction(batch.ids, items);
   const nDone = batch.ids.filter((id) => items.find((t) => t.id === id)?.status === 'done').length;
+  const current = items.find((t) => t.status === 'running')?.progress as RunProgress | undefined;
   const finished = items.filter((t) => t.status === 'done' && t.backend);
   const backends = [...new Set(finished.map((t) => t.backend!))];
   const reason = finished[0]?.backendReason;
@@ -213,6 +226,7 @@ export function RunPanel({ store, prefix, runTitle }: RunPanelProps) {
           <div className="progress-text">
             <span data-testid={`${prefix}-progress-text`}>
               {nDone} / {batch.ids.length} {itemsText}
+              {running && current && progressNote ? progressNote(current) : ''}
             </span>
             <span className="muted" data-testid={`${prefix}-eta`}>
               {fmtClock(batch.elapsedMs)} elapsed{running && frac > 0 ? ` · ETA ${fmtClock(batch.etaMs)}` : ''}

@@ -64,7 +64,8 @@ export function sortPicked(preset: AnyPreset, files: readonly PickedFile[], empt
   );
   const pick = (paths: readonly string[]): PickedFile[] => paths.map((p) => byPath.get(p)).filter((f): f is PickedFile => f !== undefined);
   return {
-    sources: sorted.sources.map((source) => ({ source, files: pick(source.paths) })),
+    // a source's files: its paths, then its secondary files (a field of view's cell mask)
+    sources: sorted.sources.map((source) => ({ source, files: pick([...source.paths, ...Object.values(source.extra ?? {})]) })),
     models: pick(sorted.models),
     cards: pick(sorted.cards),
     labels: pick(sorted.labels),

@@ -7,7 +7,7 @@
  */
 import * as Comlink from 'comlink';
 import { missingModels, validatePreset } from '../../core/preset/index';
-import type { RunProgress } from '../../core/preset/types';
+import type { MetricReport, RunProgress } from '../../core/preset/types';
 import { download, downloadText } from '../save';
 import { throttle } from '../throttle';
 import { ensureItem } from './intake';
@@ -185,6 +185,13 @@ export function finishedRows<Row = unknown>(store: AnyStore, items: readonly Ite
   const rows = items.filter((t) => t.status === 'done' && t.row !== undefined).map((t) => t.row);
   const p = store.getState().params;
   return (store.preset.finish ? store.preset.finish(rows, p) : rows) as Row[];
+}
+
+/** The preset's metric of the finished rows against the page's labels (null without labels or results). */
+export function metricReport(store: AnyStore, items: readonly ItemEntry[] = store.getState().items): MetricReport | null {
+  const s = store.getState();
+  const rows = finishedRows(store, items);
+  return store.preset.labels && s.labels && rows.length > 0 ? store.preset.labels.metric(rows, s.labels.parsed, s.params) : null;
 }
 
 /** The text of one of the preset's exports for the finished items. */

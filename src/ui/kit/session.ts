@@ -40,7 +40,7 @@ export function unpackTensors(v: unknown, files: Map<string, Uint8Array>, name: 
 }
 
 const originSchema = z.union([z.literal('dropped'), z.object({ url: z.string() }), z.object({ demo: z.string() })]);
-const fileSchema = z.object({ path: z.string(), entry: z.string(), type: z.string() });
+const fileSchema = z.object({ path: z.string(), entry: z.string(), type: z.string(), origin: originSchema.optional() });
 const statusSchema = z.enum(['loading', 'waiting', 'running', 'done', 'error', 'cancelled']);
 
 const sessionSchema = z.object({
@@ -70,6 +70,7 @@ const sessionSchema = z.object({
   defaults: z.unknown(),
   paramsFrom: z.string(),
   labels: z.object({ name: z.string(), path: z.string(), origin: originSchema }).nullable(),
+  cards: z.array(z.object({ name: z.string(), origin: originSchema })).optional(),
   backend: z.enum(['auto', 'wasm', 'webgpu']),
   batch: z.object({ status: z.enum(['idle', 'running', 'done', 'cancelled', 'error']), ids: z.array(z.string()), startedAt: z.number(), elapsedMs: z.number(), etaMs: z.number() }),
   selected: z.string().nullable(),
@@ -98,7 +99,7 @@ export async function saveKitSession(store: AnyStore): Promise<SessionSave<KitSe
       for (const [j, f] of t.source.files.entries()) {
         const entry = `items/${i}/${j}_${safe(f.file.name)}`;
         files.set(entry, new Uint8Array(await f.file.arrayBuffer()));
-        list.push({ path: f.path, entry, type: f.file.type });
+        list.push({ path: f.path, entry, type: f.file.type, ...(f.origin ? { origin: f.origin } : {}) });
       }
       source = { source: t.source.source, files: list };
     }
@@ -137,6 +138,7 @@ export async function saveKitSession(store: AnyStore): Promise<SessionSave<KitSe
       defaults: s.defaults,
       paramsFrom: s.paramsFrom,
       labels,
+      cards: s.cards,
       backend: s.backend,
       batch,
       selected: s.selected,
@@ -172,7 +174,7 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
       const picked: PickedFile[] = t.source.files.map((f) => ({
         path: f.path,
         file: new File([need(files, f.entry, name) as BlobPart], f.path.slice(f.path.lastIndexOf('/') + 1), { type: f.type }),
-        origin: t.origin as Origin,
+        origin: (f.origin ?? t.origin) as Origin,
       }));
       source = { source: t.source.source as ItemSource, files: picked };
     }
@@ -217,6 +219,7 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
     defaults,
     paramsFrom: st.paramsFrom,
     labels,
+    cards: (st.cards ?? []).map((c) => ({ name: c.name, origin: c.origin as Origin })),
     backend: st.backend,
     batch: { ...initialBatch, ...st.batch, status: st.batch.status === 'running' ? 'done' : st.batch.status, cancelRequested: false },
     selected: st.selected,

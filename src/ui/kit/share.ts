@@ -7,7 +7,8 @@
  * Session files: ./session.ts.
  */
 import { paramsFromShareValues, paramsShareSpec, paramsShareValues } from '../../core/preset/derive';
-import type { ShareField, ShareValues } from '../../core/share/query';
+import { getPath, setPath } from '../../core/preset/params';
+import type { ShareField, ShareValue, ShareValues } from '../../core/share/query';
 import { shareSourcesOf, type Origin as ShareOrigin } from '../share/origins';
 import type { FetchUrl, LinkUrls, PresetShare, ShareSources } from '../share/types';
 import { fetchLinkFiles } from '../share/urlFiles';
@@ -16,16 +17,23 @@ import { openDemo, type PageDemo } from './demo';
 import type { Origin, PickedFile } from './files';
 import { addFiles, ensureItem, loadLabelsText } from './intake';
 import { say } from './messages';
-import { addModelFiles } from './models';
 import { runBatch } from './runner';
 import { openKitSession, saveKitSession } from './session';
-import type { AnyStore } from './types';
+import type { AnyStore, PresetState } from './types';
 
-/** A view value in links: the view's key, its rules, and how many significant digits to keep. */
+/**
+ * A view value in links: the view's key (dotted for a nested value: 'channels.red.max'), its
+ * rules (or a function of the page's state: the class names…), how many significant digits to
+ * keep, and its form in links when that is not the view's own (a class index written as its name).
+ */
 export interface ViewField {
   key: string;
-  field?: ShareField;
+  field?: ShareField | ((s: PresetState) => ShareField);
   digits?: number;
+  /** The value as links write it (default: as it is). */
+  toLink?(v: unknown, s: PresetState): ShareValue;
+  /** The view's value of a link's value (default: as it is). */
+  fromLink?(x: ShareValue, s: PresetState): unknown;
 }
 
 /** Values the page sets after the run from its viewer (the Niivue window…), and reads back from it. */
@@ -70,42 +78,56 @@ export const baseWindowShare: AfterShare = {
 /** The link's view of an origin ('dropped' = a local file). */
 export const shareOrigin = (o: Origin | undefined): ShareOrigin | undefined => (o === undefined || o === 'dropped' ? undefined : o);
 
-function viewValues(view: ViewShare, v: Record<string, unknown>): ShareValues {
+function viewValues(view: ViewShare, v: unknown, s: PresetState): ShareValues {
   const out: ShareValues = {};
   for (const [k, f] of Object.entries(view.fields)) {
-    const x = v[f.key];
-    out[k] = (typeof x === 'number' && f.digits ? round(x, f.digits) : x) as ShareValues[string];
+    const raw = getPath(v, f.key);
+    const x = f.toLink ? f.toLink(raw, s) : raw;
+    out[k] = (typeof x === 'number' && f.digits ? round(x, f.digits) : x) as ShareValue;
   }
   return out;
 }
 
-/** Where the page's inputs came from, for a link. */
+/** Where the page's inputs came from, for a link: every file of every item (an RGBY set is five URLs), each once. */
 export function kitSources(store: AnyStore): ShareSources {
   const s = store.getState();
-  return shareSourcesOf(
+  const out = shareSourcesOf(
     [
       ...s.models.map((m) => ({ origin: shareOrigin(m.origin), name: m.name, kind: 'model' as const })),
-      ...s.items.map((t) => ({ origin: shareOrigin(t.origin), name: t.id, kind: 'data' as const })),
+      // the cards after the models
+      ...s.cards.map((c) => ({ origin: shareOrigin(c.origin), name: c.name, kind: 'model' as const })),
+      ...s.items.flatMap((t) => {
+        const files = t.source?.files ?? [];
+        return (files.length > 0 ? files.map((f) => f.origin ?? 'dropped') : [t.origin]).map((o) => ({ origin: shareOrigin(o), name: t.id, kind: 'data' as const }));
+      }),
       ...(s.labels ? [{ origin: shareOrigin(s.labels.origin), name: s.labels.name, kind: 'labels' as const }] : []),
     ],
     s.models.length === 0 && s.items.length === 0,
   );
+  // the items a source read into share its files
+  return { ...out, data: [...new Set(out.data)], local: [...new Set(out.local)] };
 }
 
-/** Opens a link's URLs through the page's intake (labels, models, then data), without running. */
+/**
+ * Opens a link's URLs through the page's intake (models and model cards, labels, then the
+ * data, all at once: the files of one item, such as an RGBY set, group as a drop of them would),
+ * without running.
+ */
 async function loadUrls(store: AnyStore, urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
   const { config } = store;
   const got = await fetchLinkFiles(urls, fetchUrl, say, (busy) => store.setState({ busy }));
   let ok = got.ok;
   const withOrigin = (f: { url: string; path: string; file: File }): PickedFile & { origin: Origin } => ({ path: f.path, file: f.file, origin: { url: f.url } });
+  // models and model cards (the intake applies the cards first), then the labels (read with the card's values)
+  if (got.models.length > 0 && (await addFiles(store, got.models.map(withOrigin))).failed > 0) ok = false;
   for (const f of got.labels) ok = loadLabelsText(store, await f.file.text(), f.file.name, { url: f.url }) && ok;
-  if ((await addModelFiles(store, got.models.map(withOrigin))) > 0) ok = false;
-  for (const f of got.data) {
-    const report = await addFiles(store, [withOrigin(f)]);
-    if (report.ids.length === 0) {
+  if (got.data.length > 0) {
+    const report = await addFiles(store, got.data.map(withOrigin));
+    if (report.failed > 0) ok = false;
+    for (const f of got.data.filter((d) => !report.used.includes(d.path))) {
       say('error', `${f.url}: not a ${config.texts.item} this page can read (${store.preset.inputs.hint}); a link cannot name a folder.`);
       ok = false;
-    } else if (report.failed > 0) ok = false;
+    }
   }
   return ok;
 }
@@ -113,18 +135,18 @@ async function loadUrls(store: AnyStore, urls: LinkUrls, fetchUrl: FetchUrl): Pr
 /** The page's share hooks (src/ui/share/types.ts), plus `openDemo` that loads its demo as the demo's. */
 export function presetShare(store: AnyStore, view: ViewShare, demo?: PageDemo): PresetShare & { openDemo(opts?: { run?: boolean }): Promise<void> } {
   const { preset } = store;
-  const initialView = store.getState().view as Record<string, unknown>;
+  const initialView = store.getState().view;
   const spec = () => {
     const s = store.getState();
     const p = paramsShareSpec(preset.params, s.defaults);
     const fields: Record<string, ShareField> = { ...(p.fields ?? {}), backend: BACKEND, ...(view.after?.fields ?? {}) };
-    for (const [k, f] of Object.entries(view.fields)) if (f.field) fields[k] = f.field;
+    for (const [k, f] of Object.entries(view.fields)) if (f.field) fields[k] = typeof f.field === 'function' ? f.field(s) : f.field;
     return {
       defaults: {
         ...p.defaults,
         backend: 'auto',
         ...(view.selected ? { [view.selected]: s.items[0]?.id ?? '' } : {}),
-        ...viewValues(view, initialView),
+        ...viewValues(view, initialView, s),
         ...(view.after?.defaults ?? {}),
       },
       fields,
@@ -136,7 +158,7 @@ export function presetShare(store: AnyStore, view: ViewShare, demo?: PageDemo): 
       ...paramsShareValues(preset.params, s.params),
       backend: s.backend,
       ...(view.selected ? { [view.selected]: s.selected ?? '' } : {}),
-      ...viewValues(view, s.view as Record<string, unknown>),
+      ...viewValues(view, s.view, s),
       ...(view.after?.values() ?? {}),
     };
   };
@@ -150,8 +172,8 @@ export function presetShare(store: AnyStore, view: ViewShare, demo?: PageDemo): 
       if (s.items.some((t) => t.id === sel)) patch.selected = sel;
       else problems.push(`${view.selected}: there is no ${store.config.texts.item} "${String(sel)}"; showing ${s.selected ?? 'none'}.`);
     }
-    const next = { ...(s.view as Record<string, unknown>) };
-    for (const [k, f] of Object.entries(view.fields)) if (v[k] !== undefined) next[f.key] = v[k];
+    let next = s.view;
+    for (const [k, f] of Object.entries(view.fields)) if (v[k] !== undefined) next = setPath(next, f.key, f.fromLink ? f.fromLink(v[k], s) : v[k]);
     patch.view = next;
     store.setState(patch);
     return problems;

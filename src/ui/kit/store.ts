@@ -20,6 +20,7 @@ export function createPresetStore<Pr extends AnyPreset, View, Meta, Ui>(preset: 
     items: [],
     models: [],
     labels: null,
+    cards: [],
     params: defaults,
     defaults,
     paramsFrom: 'preset',

@@ -76,6 +76,12 @@ export interface KitModel {
   origin: Origin;
 }
 
+/** A model card whose values the page took (links name it after the models; sessions keep it). */
+export interface KitCard {
+  name: string;
+  origin: Origin;
+}
+
 export interface KitLabels<Labels = unknown> {
   name: string;
   /** The file's text (sessions keep it and parse it again). */
@@ -100,6 +106,8 @@ export interface PresetState<Pr extends AnyPreset = AnyPreset, View = unknown, M
   items: ItemEntry<ResultOf<Pr>, RowOf<Pr>, ProgressOf<Pr>, Meta>[];
   models: KitModel[];
   labels: KitLabels<LabelsOf<Pr>> | null;
+  /** The model cards applied, in order (the last one gave the values). */
+  cards: KitCard[];
   params: ParamsOf<Pr>;
   /** The values Reset goes back to (the preset's defaults or a model card's). */
   defaults: ParamsOf<Pr>;

@@ -1,59 +1,85 @@
-/** The "Protein localisation" preset page: RGBY fields of view in, probabilities, CAM, per-cell labels and cells.csv out. */
-import { useEffect } from 'react';
-import { ErrorBoundary } from '../ErrorBoundary';
-import { FileDrop, useRunKeys } from '../FileDrop';
-import { PageLayout } from '../PageLayout';
-import { addFiles, cancelProtein, cellsCsvText, proteinMetric, runProtein, submissionText } from './actions';
-import { AllImagesTable, CellTable, FovListPanel, ProbabilityChart, ProteinInputsPanel, ProteinParamsPanel, ProteinRunPanel } from './panels';
+/** The "Protein localisation" preset page: inputs, queue and values, the field of view with CAM and cells, run, probabilities, score and exports (src/ui/protein/page.ts says what it is). */
+import type { ProteinLabels } from '../../core/presets/protein';
+import { proteinPresetInfo } from '../../core/presets/protein';
+import { InputsPanel } from '../kit/InputsPanel';
+import { KitPage } from '../kit/KitPage';
+import { QueuePanel, RunPanel } from '../kit/panels';
+import { ParamsForm } from '../kit/ParamsForm';
+import { ResultsPanel } from '../kit/ResultsPanel';
+import { exposeProteinHooks, proteinStore as store, type FovMeta } from './page';
 import { ProteinView } from './ProteinView';
-import { useProtein } from './state';
+import { AllImagesTable, CellTable, ProbabilityPanel } from './tables';
 import './protein.css';
 
-declare global {
-  interface Window {
-    /** Test handles: the protein store, the exact per-cell CSV and submission texts, the metric. */
-    __voxelbenchProtein?: { store: typeof useProtein; cellsCsv: () => string; submission: () => string; metric: typeof proteinMetric };
-  }
-}
+/** Test ids of the values that are not kebab(key) (kept as the page had them). */
+const PARAM_IDS = { minProbability: 'min-p', keepRatio: 'keep', iouThreshold: 'iou' };
 
-export function exposeProteinHooks(): void {
-  window.__voxelbenchProtein = { store: useProtein, cellsCsv: cellsCsvText, submission: submissionText, metric: proteinMetric };
+const fovColumn = {
+  head: 'image',
+  cell: (t: { meta?: unknown }) => {
+    const m = t.meta as FovMeta | undefined;
+    return m ? `${m.width} x ${m.height}, ${m.bits}-bit · ${m.mask ? 'cell mask' : 'no mask: simple segmentation'}` : '–';
+  },
+};
+
+function PipelineNotes() {
+  return (
+    <details className="small" data-testid="protein-notes">
+      <summary>Pipeline ({proteinPresetInfo.source})</summary>
+      <ul className="protein-notes">
+        {proteinPresetInfo.notes.map((n) => (
+          <li key={n}>{n}</li>
+        ))}
+      </ul>
+    </details>
+  );
 }
 
 export function ProteinApp() {
-  useEffect(exposeProteinHooks, []);
-  useRunKeys(runProtein, cancelProtein);
   return (
-    <FileDrop onFiles={(files) => void addFiles(files)} hint="<id>_red/green/blue/yellow.png sets (8/16-bit) · 4-channel .tif · <id>_cells.png masks · .onnx models · model card .json · cell_labels.csv">
-      <PageLayout
-        className="protein-app"
-        layoutClassName="protein-layout"
-        testId="protein-app"
-        inputs={
+    <KitPage
+      store={store}
+      name="protein"
+      exposeHooks={exposeProteinHooks}
+      inputs={
+        <>
+          <InputsPanel
+            store={store}
+            testId="protein-inputs"
+            buttons={[
+              { label: 'Open images…', testId: 'protein-open-files', inputTestId: 'protein-file-input', title: '<id>_red/green/blue/yellow.png (+ <id>_cells.png), 4-channel TIFFs, cell_labels.csv' },
+              { label: 'Open folder…', testId: 'protein-open-folder', inputTestId: 'protein-folder-input', folder: true },
+              { label: 'Add models…', testId: 'protein-add-models', inputTestId: 'protein-model-input', accept: '.onnx,.json', idleOnly: true, title: 'One or several ONNX models (folds): logits and class maps are averaged' },
+            ]}
+            models={{ testId: 'protein-model', className: 'protein-list', detail: (m) => (m.info.outputs.some((o) => o.dims.length === 4) ? 'CAM' : 'occlusion'), combined: 'averaged before sigmoid / CAM' }}
+            labels={{
+              testId: 'protein-gt',
+              summary: (l) => `${(l as ProteinLabels).cells.size} images`,
+              none: 'None (optional: cell_labels.csv with ID, cell, Label for the cell mAP).',
+            }}
+          />
+          <QueuePanel store={store} prefix="protein" idHead="field of view" rowIds="fov" columns={[fovColumn]} />
+          <ParamsForm store={store} title="Preset: protein localisation" prefix="param" ids={PARAM_IDS} testId="protein-params" presetDefaultsText="HPA 2021 single-cell pipeline (proteinPreset)" />
+          <PipelineNotes />
+        </>
+      }
+      view={[
+        ['the image view', <ProteinView />],
+        [
+          'the cell tables',
           <>
-            <ProteinInputsPanel />
-            <FovListPanel />
-            <ProteinParamsPanel />
-          </>
-        }
-        view={
-          <div className="protein-centre">
-            <ErrorBoundary what="the image view">
-              <ProteinView />
-            </ErrorBoundary>
-            <ErrorBoundary what="the cell table">
-              <CellTable />
-              <AllImagesTable />
-            </ErrorBoundary>
-          </div>
-        }
-        run={
-          <>
-            <ProteinRunPanel />
-            <ProbabilityChart />
-          </>
-        }
-      />
-    </FileDrop>
+            <CellTable />
+            <AllImagesTable />
+          </>,
+        ],
+      ]}
+      run={
+        <>
+          <RunPanel store={store} prefix="protein" />
+          <ResultsPanel store={store} title="Score and export" testId="protein-results" metric={{ testId: 'protein-metric', valueTestId: 'protein-map', digits: 4 }} exportIds={['protein-export-cells', 'protein-export-submission']} />
+          <ProbabilityPanel />
+        </>
+      }
+    />
   );
 }

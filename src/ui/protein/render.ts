@@ -1,13 +1,15 @@
 /**
  * Drawing a field of view as RGBA: the RGBY composite (yellow shown as red + green, as HPA viewers
- * do), the CAM of one class as a colour overlay, and cell outlines coloured by each cell's top class.
- * Pure functions over typed arrays (the page puts the result on a canvas; tests can read it).
+ * do), the CAM of one class as a colour overlay, and cell outlines coloured by each cell's top class;
+ * and the view values that say what is drawn. Pure functions over typed arrays (the page puts the
+ * result on a canvas; tests can read it).
  */
 import type { ChannelData } from '../../core/protein/images';
 import { PROTEIN_CHANNELS, type ProteinChannel } from '../../core/presets/protein';
 import type { CellResult } from '../../core/protein/cells';
+import { blend, INFERNO, ramp, type Rgb } from '../view2d/colour';
 
-export const CHANNEL_RGB: Record<ProteinChannel, [number, number, number]> = {
+export const CHANNEL_RGB: Record<ProteinChannel, Rgb> = {
   red: [1, 0, 0],
   green: [0, 1, 0],
   blue: [0, 0, 1],
@@ -24,28 +26,13 @@ export function classColour(k: number): string {
   return CLASS_COLOURS[k % CLASS_COLOURS.length];
 }
 
-function hexRgb(h: string): [number, number, number] {
+function hexRgb(h: string): Rgb {
   const v = parseInt(h.slice(1), 16);
   return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
 }
 
-/** Inferno-like colour map, 0..1 -> RGB 0..255 (5 stops, linear between). */
-const STOPS: [number, number, number][] = [
-  [0, 0, 4],
-  [87, 16, 110],
-  [188, 55, 84],
-  [249, 142, 9],
-  [252, 255, 164],
-];
-
-export function camColour(v: number): [number, number, number] {
-  const t = Math.min(1, Math.max(0, v)) * (STOPS.length - 1);
-  const i = Math.min(STOPS.length - 2, Math.floor(t));
-  const f = t - i;
-  const a = STOPS[i];
-  const b = STOPS[i + 1];
-  return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
-}
+/** The CAM's colour at v (0..1): the inferno-like ramp of the 2D views. */
+export const camColour = (v: number): Rgb => ramp(INFERNO, v);
 
 export function channelMax(data: ChannelData): number {
   let m = 0;
@@ -53,8 +40,32 @@ export function channelMax(data: ChannelData): number {
   return m || 1;
 }
 
+/** A channel's display: shown or not, and its maximum as a fraction of the channel's own maximum (contrast). */
+export interface ChannelView {
+  on: boolean;
+  max: number;
+}
+
+/** What the protein view shows (links and sessions carry it). */
+export interface ProteinView {
+  channels: Record<ProteinChannel, ChannelView>;
+  showCam: boolean;
+  /** Class whose CAM is shown; null = the selected image's most probable class. */
+  camClass: number | null;
+  camOpacity: number;
+  showOutlines: boolean;
+}
+
+export const initialView: ProteinView = {
+  channels: { red: { on: true, max: 1 }, green: { on: true, max: 1 }, blue: { on: true, max: 1 }, yellow: { on: true, max: 1 } },
+  showCam: true,
+  camClass: null,
+  camOpacity: 0.5,
+  showOutlines: true,
+};
+
 export interface RenderOptions {
-  channels: Record<ProteinChannel, { on: boolean; max: number }>;
+  channels: Record<ProteinChannel, ChannelView>;
   /** Per channel maximum of the data (contrast is relative to it). */
   channelMax: number[];
   cam?: { data: Float32Array; opacity: number } | null;
@@ -90,16 +101,15 @@ export function renderFov(width: number, height: number, channels: ChannelData[]
     for (let i = 0; i < n; i++) {
       const v = data[i];
       if (!(v > 0)) continue;
-      const a = opacity * Math.min(1, v);
-      const [r, g, b] = camColour(v);
-      out[4 * i] = out[4 * i] * (1 - a) + r * a;
-      out[4 * i + 1] = out[4 * i + 1] * (1 - a) + g * a;
-      out[4 * i + 2] = out[4 * i + 2] * (1 - a) + b * a;
+      const [r, g, b] = blend([out[4 * i], out[4 * i + 1], out[4 * i + 2]], camColour(v), opacity * Math.min(1, v));
+      out[4 * i] = r;
+      out[4 * i + 1] = g;
+      out[4 * i + 2] = b;
     }
   }
   if (o.outlines) {
     const { labels, cells, selected } = o.outlines;
-    const colour = new Map<number, [number, number, number]>();
+    const colour = new Map<number, Rgb>();
     for (const c of cells) {
       const top = [...c.labels].sort((a, b) => b.confidence - a.confidence)[0];
       colour.set(c.id, hexRgb(classColour(top?.cls ?? 18)));
@@ -111,7 +121,7 @@ export function renderFov(width: number, height: number, channels: ChannelData[]
         if (!l) continue;
         const edge = (x > 0 && labels[i - 1] !== l) || (x < width - 1 && labels[i + 1] !== l) || (y > 0 && labels[i - width] !== l) || (y < height - 1 && labels[i + width] !== l);
         if (!edge) continue;
-        const c = l === selected ? ([255, 255, 255] as [number, number, number]) : (colour.get(l) ?? [160, 160, 160]);
+        const c: Rgb = l === selected ? [255, 255, 255] : (colour.get(l) ?? [160, 160, 160]);
         out[4 * i] = c[0];
         out[4 * i + 1] = c[1];
         out[4 * i + 2] = c[2];
