@@ -152,8 +152,8 @@ export const proteinParamSpecs: ParamSpecs = [
     help: 'segment the cells with the simple built-in segmentation even where a cell mask is given (the mask is then only the ground truth of the metric)',
   },
   {
-    key: 'rle', label: 'mask encoding', type: 'choice', choices: ['hpa', 'counts'], choiceLabels: { hpa: 'HPA RLE (zlib, base64)', counts: 'uncompressed RLE counts' }, default: 'hpa', live: true,
-    group: 'export', help: 'how cells.csv and submission.csv write each cell mask',
+    key: 'rle', label: 'mask encoding', type: 'choice', choices: ['hpa', 'counts'], choiceLabels: { hpa: 'HPA RLE (zlib, base64)', counts: 'uncompressed RLE counts' }, default: 'hpa',
+    group: 'export', help: 'how cells.csv and submission.csv write each cell mask (the masks are encoded when a field of view runs, so a change needs a new run)',
   },
 ];
 
