@@ -51,21 +51,22 @@ interface SpineView {
 function spineState(page: Page): Promise<SpineView> {
   return page.evaluate(() => {
     const s = window.__voxelbenchSpine!.store.getState();
+    // the kit's queue: a series read and waiting to run is 'waiting' (the page says 'ready')
     return {
       batch: s.batch.status,
       selected: s.selected,
-      series: s.series.map((t) => ({
-        key: t.key,
-        status: t.status,
+      series: s.items.map((t) => ({
+        key: t.id,
+        status: t.status === 'waiting' ? 'ready' : t.status,
         error: t.error,
-        studyUid: t.studyUid,
-        shape: t.shape,
-        backend: t.result?.backend,
+        studyUid: t.row?.studyUid ?? t.meta?.studyUid ?? '',
+        shape: t.meta?.shape,
+        backend: t.backend,
         vertebrae: t.result?.vertebrae,
         patientOverall: t.result?.patientOverall,
-        wallMs: t.result?.wallMs,
+        wallMs: t.wallMs,
         timings: t.result?.timings,
-        edited: t.edited,
+        edited: (t.edits as { changed: number } | undefined)?.changed,
       })),
     };
   });
@@ -430,7 +431,8 @@ test('spine: broken study folders each get a message naming the file; a NIfTI dr
     await expect(page.getByTestId('series-status-sim_neck')).toHaveText('ready');
     await page.getByTestId('spine-model-input').setInputFiles([SEG, SEG_CARD]);
     await expect(page.getByTestId('spine-model-spine_seg.onnx')).toBeVisible();
-    // a preset value the model cannot take is named before anything runs
+    // a preset value the model cannot take is named before anything runs (channels is an advanced value, under "more")
+    await page.getByTestId('spine-param-group-segmentation').locator('summary').click();
     await setNumber(page, 'spine-param-channels', 1);
     await page.getByTestId('spine-run').click();
     await expect(page.getByTestId('banner')).toContainText(/spine_seg\.onnx: the model takes 3 channel\(s\); the preset repeats the volume to 1/);

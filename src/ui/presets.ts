@@ -9,8 +9,7 @@ import { SpineApp } from './spine/SpineApp';
 import { EegApp } from './eeg/EegApp';
 import { setEegBackend } from './eeg/actions';
 import { eegShare, openEegDemo } from './eeg/share';
-import { setBackend as setSpineBackend } from './spine/actions';
-import { openSpineDemo, spineShare } from './spine/share';
+import { openSpineDemo, spineShare, spineStore } from './spine/page';
 import type { BackendChoice } from '../worker/protocol';
 import { useStore, type PresetId } from './store';
 import { openLink } from './share/link';
@@ -83,10 +82,7 @@ export const PRESETS: PresetEntry[] = [
       open: openSpineDemo,
     },
     share: spineShare,
-    fromUrl: (params) => {
-      const b = params.get('backend');
-      if (b === 'wasm' || b === 'webgpu' || b === 'auto') setSpineBackend(b as BackendChoice);
-    },
+    fromUrl: (params) => setBackend(spineStore, params.get('backend') ?? ''),
   },
   {
     id: 'eeg',

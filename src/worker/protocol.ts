@@ -8,9 +8,6 @@ import type { MotorsParams } from '../core/presets/motors';
 import type { EegParams } from '../core/presets/eeg';
 import type { Spectrogram } from '../core/eeg/parquet';
 import type { EegPrediction, EegProgress } from '../core/eeg/pipeline';
-import type { SpineParams } from '../core/presets/spine';
-import type { SpineProgress, SpineResult } from '../core/spine/pipeline';
-import type { DicomFile, DicomSeries, DicomSkip } from '../core/spine/dicom';
 import type { ProteinParams } from '../core/presets/protein';
 import type { FieldOfView } from '../core/protein/images';
 import type { ProteinFovResult, ProteinProgress } from '../core/protein/pipeline';
@@ -132,36 +129,11 @@ export interface WorkerApi {
   compareModels(original: Uint8Array, rewritten: Uint8Array, opts?: CheckOptions): Promise<CheckResult>;
   /** Cancels the run in progress (it rejects with an AbortError). */
   cancel(): void;
-  /** Spine preset: stage 1 (segmentation) and optional stage 2 (fracture) on one CT series. */
-  runSpine(req: SpineRequest, onProgress?: (p: SpineProgress) => void): Promise<SpineRunResult>;
-  /** Spine preset: decodes DICOM files (JPEG 2000 included) off the main thread. */
-  readDicom(
-    files: DicomFile[],
-    order?: 'position' | 'filename',
-    onProgress?: (done: number, total: number) => void,
-  ): Promise<{ series: DicomSeries[]; skipped: DicomSkip[] }>;
   /** EEG preset: one spectrogram through the models (folds), with CAM or occlusion maps. */
   runSpectrogram(req: SpectrogramRequest, onProgress?: (p: EegProgress) => void): Promise<SpectrogramResult>;
   /** Protein preset: one RGBY field of view through the models (folds), CAM or occlusion, per-cell labels. */
   runProtein(req: ProteinRequest, onProgress?: (p: ProteinProgress) => void): Promise<ProteinRunResult>;
 }
-
-// ---- spine preset (helper spine-core) ----
-/** One CT series through the cervical-spine pipeline. */
-export interface SpineRequest {
-  /** Stored pixel values [D, H, W] in the slice order used. */
-  stored: VoxelArray;
-  shape: [number, number, number];
-  /** [sD, sH, sW] in mm (volumes in ml). */
-  spacing: number[];
-  segModelIds: string[];
-  /** Stage-2 classifiers; empty = stage 1 only. */
-  clsModelIds: string[];
-  params: SpineParams;
-  backend: BackendChoice;
-}
-
-export type SpineRunResult = SpineResult & { backend: Backend; backendReason: string };
 
 // ---- EEG spectrogram preset (helper eeg) ----
 /** One HMS spectrogram (as read by readSpectrogramParquet) through the EEG preset. */

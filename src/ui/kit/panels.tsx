@@ -3,7 +3,8 @@
  * progress, errors and warnings in their rows) and the run panel (backend, Run / Cancel, batch
  * progress with ETA, the backends the results ran on). Test ids start with the page's prefix
  * ('motor' → 'motor-run', 'motor-queue'); queue rows are `queue-row-<id>`, `queue-status-<id>`,
- * `queue-error-<id>`.
+ * `queue-error-<id>`, `queue-warnings-<id>` ('queue' is the `rowIds` prop). The items a source read
+ * into stay together; on a page with `onePerSource` they offer the choice of the one that runs.
  */
 import type { ReactNode } from 'react';
 import { missingModels } from '../../core/preset/index';
@@ -12,9 +13,9 @@ import { BackendField, BackendsUsed, BatchBadge, ProgressBar } from '../common';
 import { fmtClock } from '../format';
 import { Panel } from '../Panel';
 import { useKit } from './hooks';
-import { clearItems, removeItem } from './intake';
-import { batchFraction, count } from './pure';
-import { cancelBatch, currentRunKey, runBatch } from './runner';
+import { cancelReads, choosePart, clearItems, removeItem } from './intake';
+import { batchFraction, count, isRunnable } from './pure';
+import { cancelBatch, currentRunKey, progressFractionOf, runBatch } from './runner';
 import { setBackend } from './store';
 import type { AnyStore, ItemEntry, ItemStatus } from './types';
 import './kit.css';
@@ -37,12 +38,31 @@ export interface QueuePanelProps {
   onSelect?(entry: ItemEntry): void;
   /** What the progress bar's tooltip says of the run progress (default: its stage or done / total). */
   progressTitle?(p: RunProgress): string;
+  /** Test id prefix of the rows ('queue' → 'queue-row-<id>', 'queue-status-<id>'…). */
+  rowIds?: string;
+  /** Test id prefix of a source's group of items ('study' → 'study-<source id>'); default none. */
+  groupIds?: string;
+  /** What a status is called in the rows (spine: waiting → 'ready'). */
+  statusText?: Partial<Record<ItemStatus, string>>;
 }
 
 const STATUS_BADGE: Record<ItemStatus, string> = { loading: 'loading', waiting: 'idle', running: 'running', done: 'done', error: 'error', cancelled: 'cancelled' };
 
-export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelect, progressTitle }: QueuePanelProps) {
+/** The items in queue order, those of one source together (a source's id, its items). */
+function groupsOf(items: readonly ItemEntry[]): { source: string; items: ItemEntry[] }[] {
+  const out: { source: string; items: ItemEntry[] }[] = [];
+  for (const t of items) {
+    const source = t.source?.source.id ?? t.id;
+    const g = out.find((x) => x.source === source);
+    if (g) g.items.push(t);
+    else out.push({ source, items: [t] });
+  }
+  return out;
+}
+
+export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelect, progressTitle, rowIds = 'queue', groupIds, statusText = {} }: QueuePanelProps) {
   const { item, items: itemsText } = store.config.texts;
+  const choice = store.config.onePerSource === true;
   const items = useKit(store, (s) => s.items);
   const selected = useKit(store, (s) => s.selected);
   const running = useKit(store, (s) => s.batch.status === 'running');
@@ -74,11 +94,25 @@ export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelec
               <th />
             </tr>
           </thead>
-          <tbody>
-            {items.map((t) => (
-              <QueueRow key={t.id} store={store} t={t} columns={columns} selected={t.id === selected} running={running} onSelect={select} progressTitle={progressTitle} />
-            ))}
-          </tbody>
+          {groupsOf(items).map((g) => (
+            <tbody key={g.source} data-testid={groupIds ? `${groupIds}-${g.source}` : undefined}>
+              {g.items.map((t) => (
+                <QueueRow
+                  key={t.id}
+                  store={store}
+                  t={t}
+                  columns={columns}
+                  selected={t.id === selected}
+                  running={running}
+                  onSelect={select}
+                  progressTitle={progressTitle}
+                  rowIds={rowIds}
+                  statusText={statusText}
+                  choice={choice && g.items.length > 1 ? g.source : null}
+                />
+              ))}
+            </tbody>
+          ))}
         </table>
       )}
       {nErr > 0 && (
@@ -90,7 +124,7 @@ export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelec
   );
 }
 
-function QueueRow({ store, t, columns, selected, running, onSelect, progressTitle }: {
+function QueueRow({ store, t, columns, selected, running, onSelect, progressTitle, rowIds, statusText, choice }: {
   store: AnyStore;
   t: ItemEntry;
   columns: readonly QueueColumn[];
@@ -98,14 +132,31 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
   running: boolean;
   onSelect(t: ItemEntry): void;
   progressTitle?(p: RunProgress): string;
+  rowIds: string;
+  statusText: Partial<Record<ItemStatus, string>>;
+  /** The source whose items offer a choice of the one that runs, or null. */
+  choice: string | null;
 }) {
   const p = t.progress as RunProgress | undefined;
-  const frac = t.status === 'loading' ? (t.loadProgress ?? 0) : p && p.total > 0 ? p.done / p.total : t.status === 'done' ? 1 : 0;
+  const fraction = progressFractionOf(store);
+  const frac = t.status === 'loading' ? (t.loadProgress ?? 0) : p ? (fraction ? fraction(p) : p.total > 0 ? p.done / p.total : 0) : t.status === 'done' ? 1 : 0;
   const title = p ? (progressTitle?.(p) ?? p.stage ?? `${p.done} / ${p.total}`) : undefined;
   return (
     <>
-      <tr className={`queue-row ${selected ? 'selected' : ''} st-${t.status}`} onClick={() => onSelect(t)} data-testid={`queue-row-${t.id}`}>
+      <tr className={`queue-row ${selected ? 'selected' : ''} st-${t.status}${t.excluded ? ' excluded' : ''}`} onClick={() => onSelect(t)} data-testid={`${rowIds}-row-${t.id}`}>
         <td className="mono ellipsis" title={`${t.id} · ${t.sourceLabel}`}>
+          {choice !== null && (
+            <input
+              type="radio"
+              name={`choice-${choice}`}
+              checked={!t.excluded}
+              disabled={running}
+              onChange={() => choosePart(store, t.id)}
+              onClick={(e) => e.stopPropagation()}
+              title={`Run this one of ${choice}`}
+              data-testid={`${rowIds}-choose-${t.id}`}
+            />
+          )}
           {t.id}
           <div className="muted small">{t.sourceLabel}</div>
         </td>
@@ -115,8 +166,8 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
           </td>
         ))}
         <td className="queue-status">
-          <span className={`badge status-${STATUS_BADGE[t.status]}`} data-testid={`queue-status-${t.id}`}>
-            {t.status}
+          <span className={`badge status-${STATUS_BADGE[t.status]}`} data-testid={`${rowIds}-status-${t.id}`}>
+            {statusText[t.status] ?? t.status}
           </span>
           {(t.status === 'running' || t.status === 'loading') && (
             <div className="mini-progress" title={title}>
@@ -149,15 +200,19 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
         <tr className="queue-msg-row">
           <td colSpan={columns.length + 3}>
             {t.error && (
-              <div className="queue-error" data-testid={`queue-error-${t.id}`}>
+              <div className="queue-error" data-testid={`${rowIds}-error-${t.id}`}>
                 {t.error}
               </div>
             )}
-            {t.warnings.map((w) => (
-              <div key={w} className="queue-note small">
-                {w}
+            {t.warnings.length > 0 && (
+              <div data-testid={`${rowIds}-warnings-${t.id}`}>
+                {t.warnings.map((w) => (
+                  <div key={w} className="queue-note small">
+                    {w}
+                  </div>
+                ))}
               </div>
-            ))}
+            )}
           </td>
         </tr>
       )}
@@ -170,10 +225,18 @@ export interface RunPanelProps {
   prefix: string;
   /** The Run button's tooltip. */
   runTitle?: string;
+  /** Show the sources being read (`${prefix}-loading`, `${prefix}-loading-text`); Cancel then stops their reads too. */
+  reads?: boolean;
+}
+
+/** Cancel (Esc): the run, and on a page that shows its reads, the first reads of the sources still being read. */
+export function cancelAll(store: AnyStore): void {
+  cancelBatch(store);
+  cancelReads(store);
 }
 
 /** Backend, Run / Cancel, the batch's progress with ETA, and what the results ran on. */
-export function RunPanel({ store, prefix, runTitle }: RunPanelProps) {
+export function RunPanel({ store, prefix, runTitle, reads = false }: RunPanelProps) {
   const { item, items: itemsText } = store.config.texts;
   const batch = useKit(store, (s) => s.batch);
   const items = useKit(store, (s) => s.items);
@@ -182,13 +245,14 @@ export function RunPanel({ store, prefix, runTitle }: RunPanelProps) {
   const busy = useKit(store, (s) => s.busy !== null);
   const key = useKit(store, () => currentRunKey(store));
   const running = batch.status === 'running';
-  const runnable = items.filter((t) => !t.loadFailed);
+  const reading = reads ? items.filter((t) => t.status === 'loading') : [];
+  const runnable = items.filter(isRunnable);
   const stale = runnable.filter((t) => t.status !== 'done' || t.runKey !== key).length;
   const counts: Record<string, number> = {};
   for (const m of models) counts[m.role] = (counts[m.role] ?? 0) + 1;
   const missing = missingModels(store.preset, counts);
   const ready = !missing && runnable.length > 0 && !busy;
-  const frac = batchFraction(batch.ids, items);
+  const frac = batchFraction(batch.ids, items, progressFractionOf(store));
   const nDone = batch.ids.filter((id) => items.find((t) => t.id === id)?.status === 'done').length;
   const finished = items.filter((t) => t.status === 'done' && t.backend);
   const backends = [...new Set(finished.map((t) => t.backend!))];
@@ -202,11 +266,26 @@ export function RunPanel({ store, prefix, runTitle }: RunPanelProps) {
         <button className="primary grow" onClick={() => void runBatch(store)} disabled={running || !ready} data-testid={`${prefix}-run`} title={runTitle ?? `Run the models on the ${itemsText} whose results are missing or out of date`}>
           {label}
         </button>
-        <button onClick={() => cancelBatch(store)} disabled={!running || batch.cancelRequested} data-testid={`${prefix}-cancel`} title="Cancel (Esc)">
+        <button
+          onClick={() => (reads ? cancelAll(store) : cancelBatch(store))}
+          disabled={!(running || reading.length > 0) || batch.cancelRequested}
+          data-testid={`${prefix}-cancel`}
+          title="Cancel (Esc)"
+        >
           {batch.cancelRequested ? 'Stopping…' : 'Cancel'} <kbd>Esc</kbd>
         </button>
       </div>
       {!ready && !running && <div className="muted small">{missing ? `${cap(missing)} (.onnx) to run.` : runnable.length === 0 ? `Add ${itemsText} to run.` : 'Loading…'}</div>}
+      {reading.length > 0 && (
+        <div className="progress-block" data-testid={`${prefix}-loading`}>
+          <ProgressBar fraction={reading[0].loadProgress ?? 0} status="running" />
+          <div className="progress-text">
+            <span data-testid={`${prefix}-loading-text`}>
+              {store.config.texts.reading ?? 'Reading'} {reading[0].id} · {Math.round(100 * (reading[0].loadProgress ?? 0))} %{reading.length > 1 ? ` · ${reading.length - 1} more queued` : ''}
+            </span>
+          </div>
+        </div>
+      )}
       {batch.ids.length > 0 && (
         <div className="progress-block" data-testid={`${prefix}-progress`}>
           <ProgressBar fraction={frac} status={batch.status} />

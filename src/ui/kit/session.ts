@@ -64,12 +64,15 @@ const sessionSchema = z.object({
       backend: z.enum(['webgpu', 'wasm']).optional(),
       backendReason: z.string().optional(),
       wallMs: z.number().optional(),
+      excluded: z.boolean().optional(),
+      edits: z.unknown().optional(),
     }),
   ),
   params: z.unknown(),
   defaults: z.unknown(),
   paramsFrom: z.string(),
   labels: z.object({ name: z.string(), path: z.string(), origin: originSchema }).nullable(),
+  cards: z.array(z.object({ name: z.string(), origin: originSchema })).optional(),
   backend: z.enum(['auto', 'wasm', 'webgpu']),
   batch: z.object({ status: z.enum(['idle', 'running', 'done', 'cancelled', 'error']), ids: z.array(z.string()), startedAt: z.number(), elapsedMs: z.number(), etaMs: z.number() }),
   selected: z.string().nullable(),
@@ -119,6 +122,8 @@ export async function saveKitSession(store: AnyStore): Promise<SessionSave<KitSe
       ...(t.backend ? { backend: t.backend } : {}),
       ...(t.backendReason !== undefined ? { backendReason: t.backendReason } : {}),
       ...(t.wallMs !== undefined ? { wallMs: t.wallMs } : {}),
+      ...(t.excluded ? { excluded: true } : {}),
+      ...(t.edits !== undefined ? { edits: packTensors(t.edits, `edits/${i}`, files) } : {}),
     });
   }
   let labels: KitSession['labels'] = null;
@@ -137,6 +142,7 @@ export async function saveKitSession(store: AnyStore): Promise<SessionSave<KitSe
       defaults: s.defaults,
       paramsFrom: s.paramsFrom,
       labels,
+      cards: s.cards,
       backend: s.backend,
       batch,
       selected: s.selected,
@@ -177,8 +183,10 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
       source = { source: t.source.source as ItemSource, files: picked };
     }
     const result = t.result !== undefined ? unpackTensors(t.result, files, name) : undefined;
-    const e: ItemEntry = { ...t, source, origin: t.origin as Origin, result, status: t.status };
+    const edits = t.edits !== undefined ? unpackTensors(t.edits, files, name) : undefined;
+    const e: ItemEntry = { ...t, source, origin: t.origin as Origin, result, edits, status: t.status };
     if (result === undefined) delete e.result;
+    if (edits === undefined) delete e.edits;
     return e;
   });
   // the labels, parsed again by the preset
@@ -217,6 +225,7 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
     defaults,
     paramsFrom: st.paramsFrom,
     labels,
+    cards: (st.cards ?? []).map((c) => ({ name: c.name, origin: c.origin as Origin })),
     backend: st.backend,
     batch: { ...initialBatch, ...st.batch, status: st.batch.status === 'running' ? 'done' : st.batch.status, cancelRequested: false },
     selected: st.selected,

@@ -17,6 +17,7 @@ import type { Origin, PickedFile } from './files';
 import { addFiles, ensureItem, loadLabelsText } from './intake';
 import { say } from './messages';
 import { addModelFiles } from './models';
+import { sortPicked } from './pure';
 import { runBatch } from './runner';
 import { openKitSession, saveKitSession } from './session';
 import type { AnyStore } from './types';
@@ -45,6 +46,8 @@ export interface ViewShare {
   after?: AfterShare;
   /** The page has a Niivue view (crosshair, zoom and pan in links); default true. */
   scene?: boolean;
+  /** Data URLs keep their last folder in their path ('sim_neck/1.dcm'), so that the files of one series group as a dropped folder does. */
+  linkFolders?: boolean;
 }
 
 const round = (x: number, digits: number): number => Number(x.toPrecision(digits));
@@ -79,33 +82,54 @@ function viewValues(view: ViewShare, v: Record<string, unknown>): ShareValues {
   return out;
 }
 
-/** Where the page's inputs came from, for a link. */
+/**
+ * Where the page's inputs came from, for a link: the models in the order of the preset's roles,
+ * then the model cards, every file of each source (a source of several files names each, once
+ * for all the items it read into), the labels.
+ */
 export function kitSources(store: AnyStore): ShareSources {
   const s = store.getState();
-  return shareSourcesOf(
+  const roles = store.preset.models.map((r) => r.role);
+  const models = [...s.models].sort((a, b) => roles.indexOf(a.role) - roles.indexOf(b.role));
+  const seen = new Set<string>();
+  const data = s.items.flatMap((t) => {
+    if (!t.source) return [{ origin: shareOrigin(t.origin), name: t.id, kind: 'data' as const }];
+    if (seen.has(t.source.source.id)) return [];
+    seen.add(t.source.source.id);
+    const files = t.source.files.length > 0 ? t.source.files : [{ origin: t.origin }];
+    return files.map((f) => ({ origin: shareOrigin(f.origin ?? t.origin), name: t.source!.source.id, kind: 'data' as const }));
+  });
+  const out = shareSourcesOf(
     [
-      ...s.models.map((m) => ({ origin: shareOrigin(m.origin), name: m.name, kind: 'model' as const })),
-      ...s.items.map((t) => ({ origin: shareOrigin(t.origin), name: t.id, kind: 'data' as const })),
+      ...models.map((m) => ({ origin: shareOrigin(m.origin), name: m.name, kind: 'model' as const })),
+      ...s.cards.map((c) => ({ origin: shareOrigin(c.origin), name: c.name, kind: 'model' as const })),
+      ...data,
       ...(s.labels ? [{ origin: shareOrigin(s.labels.origin), name: s.labels.name, kind: 'labels' as const }] : []),
     ],
     s.models.length === 0 && s.items.length === 0,
   );
+  return { ...out, local: [...new Set(out.local)] };
 }
 
-/** Opens a link's URLs through the page's intake (labels, models, then data), without running. */
-async function loadUrls(store: AnyStore, urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
+/**
+ * Opens a link's URLs through the page's intake (labels, then models and their cards, then all
+ * the data at once, so that the files of one source group as they do when dropped), without running.
+ */
+async function loadUrls(store: AnyStore, urls: LinkUrls, fetchUrl: FetchUrl, folders: boolean): Promise<boolean> {
   const { config } = store;
-  const got = await fetchLinkFiles(urls, fetchUrl, say, (busy) => store.setState({ busy }));
+  const got = await fetchLinkFiles(urls, fetchUrl, say, (busy) => store.setState({ busy }), { dataFolders: folders });
   let ok = got.ok;
   const withOrigin = (f: { url: string; path: string; file: File }): PickedFile & { origin: Origin } => ({ path: f.path, file: f.file, origin: { url: f.url } });
   for (const f of got.labels) ok = loadLabelsText(store, await f.file.text(), f.file.name, { url: f.url }) && ok;
-  if ((await addModelFiles(store, got.models.map(withOrigin))) > 0) ok = false;
-  for (const f of got.data) {
-    const report = await addFiles(store, [withOrigin(f)]);
-    if (report.ids.length === 0) {
-      say('error', `${f.url}: not a ${config.texts.item} this page can read (${store.preset.inputs.hint}); a link cannot name a folder.`);
-      ok = false;
-    } else if (report.failed > 0) ok = false;
+  // model cards go with the models (the intake applies them first)
+  const cards = got.models.filter((f) => sortPicked(store.preset, [f]).cards.length > 0);
+  if (cards.length > 0 && (await addFiles(store, cards.map(withOrigin))).failed > 0) ok = false;
+  if ((await addModelFiles(store, got.models.filter((f) => !cards.includes(f)).map(withOrigin))) > 0) ok = false;
+  if (got.data.length > 0) {
+    const report = await addFiles(store, got.data.map(withOrigin));
+    const unread = got.data.filter((f) => report.ignored.includes(f.path) || report.ids.length === 0);
+    for (const f of unread) say('error', `${f.url}: not a ${config.texts.item} this page can read (${store.preset.inputs.hint}); a link cannot name a folder.`);
+    if (unread.length > 0 || report.failed > 0) ok = false;
   }
   return ok;
 }
@@ -161,7 +185,7 @@ export function presetShare(store: AnyStore, view: ViewShare, demo?: PageDemo): 
     spec,
     values,
     sources: () => kitSources(store),
-    load: (urls, fetchUrl) => loadUrls(store, urls, fetchUrl),
+    load: (urls, fetchUrl) => loadUrls(store, urls, fetchUrl, view.linkFolders === true),
     apply,
     applyView: (v) => view.after?.apply(v),
     run: () => runBatch(store),
