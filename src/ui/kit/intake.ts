@@ -228,7 +228,10 @@ export function removeItem(store: AnyStore, id: string): void {
   const t = s.items.find((x) => x.id === id);
   if (!t || t.status === 'running') return;
   forgetItem(store, id);
-  store.setState({ items: s.items.filter((x) => x.id !== id), selected: s.selected === id ? (s.items.find((x) => x.id !== id)?.id ?? null) : s.selected });
+  // the item that ran for its source goes: the next of the source's items runs in its place
+  const next = !t.excluded ? siblings(s.items, t).find((x) => x.id !== id) : undefined;
+  const items = s.items.filter((x) => x.id !== id).map((x) => (x === next ? { ...x, excluded: undefined } : x));
+  store.setState({ items, selected: s.selected === id ? (items[0]?.id ?? null) : s.selected });
 }
 
 export function clearItems(store: AnyStore): void {
