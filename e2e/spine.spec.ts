@@ -18,7 +18,7 @@ import { spineParamsFromCard, spinePreset, VERTEBRAE, type SpineParams } from '.
 import { readDicomSeries } from '../src/core/spine/dicom';
 import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv } from '../src/core/spine/export';
 import { runSpinePipeline, type SpineResult, type VertebraRow } from '../src/core/spine/pipeline';
-import { canvasPixels, fixture, ROOT, setNumber } from './util';
+import { canvasPixels, fixture, ROOT, setNumber, startFrameProbe } from './util';
 
 const CT = join(ROOT, 'public/samples/ct');
 const SIM = join(CT, 'sim_neck');
@@ -521,41 +521,22 @@ test('spine: the page keeps answering while a 92-file DICOM series decodes (in t
   });
   await openSpine(page);
   // a probe of the page's main thread: the longest wait between two animation frames, and how many quiet frames in a row
-  await page.evaluate(() => {
-    const probe = { on: true, frames: 0, longestMs: 0, quiet: 0, last: performance.now() };
-    (window as Window & { __frameProbe?: typeof probe }).__frameProbe = probe;
-    const tick = (t: number) => {
-      const gap = t - probe.last;
-      probe.longestMs = Math.max(probe.longestMs, gap);
-      probe.quiet = gap < 50 ? probe.quiet + 1 : 0;
-      probe.last = t;
-      probe.frames++;
-      if (probe.on) requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-  });
-  type Probe = { on: boolean; frames: number; longestMs: number; quiet: number; last: number };
-  const probe = () => page.evaluate(() => ({ ...(window as Window & { __frameProbe?: Probe }).__frameProbe! }));
+  const probe = await startFrameProbe(page);
   // the viewer first shows a tiny CT (16 x 20 x 12) and keeps showing it (headless Chromium draws WebGL
   // in software, seconds for a first view): what is measured below is the decoding alone
   await page.getByTestId('study-file-input').setInputFiles(fixture('volumes/ball_int16.nii.gz'));
   await expect(page.getByTestId('series-status-ball_int16')).toHaveText('ready');
   await page.waitForFunction(() => (window.__voxelbench?.nv.volumes.length ?? 0) > 0);
-  await expect.poll(async () => (await probe()).quiet, { timeout: 60_000 }).toBeGreaterThan(30);
+  await expect.poll(async () => (await probe.read()).quiet, { timeout: 60_000 }).toBeGreaterThan(30);
   // the count sees the page's reads: Niivue read the tiny CT's NIfTI header (int16 fields) on the page
   expect(await page.evaluate(() => (window as Window & { __pageReads?: number }).__pageReads)).toBeGreaterThan(0);
 
-  await page.evaluate(() => {
-    const p = (window as Window & { __frameProbe?: Probe }).__frameProbe!;
-    p.longestMs = 0;
-    p.frames = 0;
-    p.last = performance.now();
-    (window as Window & { __pageReads?: number }).__pageReads = 0;
-  });
+  await probe.reset();
+  await page.evaluate(() => ((window as Window & { __pageReads?: number }).__pageReads = 0));
   const t0 = Date.now();
   await page.getByTestId('study-folder-input').setInputFiles(SIM);
   await expect(page.getByTestId('series-status-sim_neck')).toHaveText('ready', { timeout: 120_000 });
-  const p = await probe();
+  const p = await probe.read();
   const pageReads = await page.evaluate(() => (window as Window & { __pageReads?: number }).__pageReads);
   console.log(`92 DICOM files decoded in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${p.frames} frames, longest wait between two ${p.longestMs.toFixed(0)} ms, ${pageReads} 16-bit reads on the page`);
   expect(p.frames).toBeGreaterThan(5);
