@@ -13,7 +13,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { decode as decodeJpeg, encode as encodeJpeg } from 'jpeg-js';
 import { motorMetric } from '../src/core/motors/metric';
 import { parseLabelsCsv, submissionCsv, thresholdDetections } from '../src/core/motors/postprocess';
-import { ROOT, canvasPixels, fixture, maxAbsDiff, setNumber } from './util';
+import { ROOT, canvasPixels, fixture, maxAbsDiff, setNumber, startFrameProbe } from './util';
 
 const SAMPLES = join(ROOT, 'public/samples/tomograms');
 const MODEL = join(ROOT, 'public/models/motor_heatmap.onnx');
@@ -301,27 +301,13 @@ test('motors: the page keeps answering while the four demo tomograms decode (in 
   });
   await openMotors(page);
   // a probe of the page's main thread: the longest wait between two animation frames, and how many quiet frames in a row
-  await page.evaluate(() => {
-    const probe = { on: true, frames: 0, longestMs: 0, quiet: 0, last: performance.now() };
-    (window as Window & { __frameProbe?: typeof probe }).__frameProbe = probe;
-    const tick = (t: number) => {
-      const gap = t - probe.last;
-      probe.longestMs = Math.max(probe.longestMs, gap);
-      probe.quiet = gap < 50 ? probe.quiet + 1 : 0;
-      probe.last = t;
-      probe.frames++;
-      if (probe.on) requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-  });
-  type Probe = { on: boolean; frames: number; longestMs: number; quiet: number; last: number };
-  const probe = () => page.evaluate(() => ({ ...(window as Window & { __frameProbe?: Probe }).__frameProbe! }));
+  const probe = await startFrameProbe(page);
   // the viewer first shows a tiny tomogram and keeps showing it (headless Chromium draws WebGL in
   // software, seconds for a first view): what is measured below is the reading alone
   await page.getByTestId('tomogram-file-input').setInputFiles(fixture('io/mode0_imod_uint8.mrc'));
   await expect(page.getByTestId('queue-status-mode0_imod_uint8')).toHaveText('waiting');
   await page.waitForFunction(() => (window.__voxelbench?.nv.volumes.length ?? 0) > 0);
-  await expect.poll(async () => (await probe()).quiet, { timeout: 60_000 }).toBeGreaterThan(30);
+  await expect.poll(async () => (await probe.read()).quiet, { timeout: 60_000 }).toBeGreaterThan(30);
 
   // the four demo tomograms (folders of 64 JPEG slices), dropped as one folder
   const ids = parseLabelsCsv(readFileSync(LABELS, 'utf8')).map((l) => l.id);
@@ -330,14 +316,9 @@ test('motors: the page keeps answering while the four demo tomograms decode (in 
     for (const id of ids) cpSync(join(SAMPLES, id), join(root, 'four', id), { recursive: true });
     await page.getByTestId('tomogram-folder-input').setInputFiles(join(root, 'four'));
     const t0 = Date.now();
-    await page.evaluate(() => {
-      const p = (window as Window & { __frameProbe?: Probe }).__frameProbe!;
-      p.longestMs = 0;
-      p.frames = 0;
-      p.last = performance.now();
-    });
+    await probe.reset();
     for (const id of ids) await expect(page.getByTestId(`queue-status-${id}`)).toHaveText('waiting', { timeout: 120_000 });
-    const p = await probe();
+    const p = await probe.read();
     const pageDecodes = await page.evaluate(() => (window as Window & { __pageDecodes?: number }).__pageDecodes);
     console.log(`${ids.length} x 64 slices read in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${p.frames} frames, longest wait between two ${p.longestMs.toFixed(0)} ms`);
     expect(p.frames).toBeGreaterThan(10);

@@ -59,3 +59,41 @@ export async function canvasPixels(page: Page, target: string | Locator = 'niivu
     return { sum, colored, yellow };
   }, [...png]);
 }
+
+/** What a frame probe saw: frames, the longest wait between two (ms), quiet frames in a row (under 50 ms apart). */
+export interface FrameProbe {
+  frames: number;
+  longestMs: number;
+  quiet: number;
+}
+
+/**
+ * A probe of the page's main thread (requestAnimationFrame ticks): how many frames, the longest
+ * wait between two and how many quiet frames in a row. `reset` starts the measured window.
+ */
+export async function startFrameProbe(page: Page): Promise<{ read(): Promise<FrameProbe>; reset(): Promise<void> }> {
+  type Probe = FrameProbe & { last: number };
+  await page.evaluate(() => {
+    const probe = { frames: 0, longestMs: 0, quiet: 0, last: performance.now() };
+    (window as Window & { __frameProbe?: Probe }).__frameProbe = probe;
+    const tick = (t: number) => {
+      const gap = t - probe.last;
+      probe.longestMs = Math.max(probe.longestMs, gap);
+      probe.quiet = gap < 50 ? probe.quiet + 1 : 0;
+      probe.last = t;
+      probe.frames++;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  return {
+    read: () => page.evaluate(() => ({ ...(window as Window & { __frameProbe?: Probe }).__frameProbe! })),
+    reset: () =>
+      page.evaluate(() => {
+        const p = (window as Window & { __frameProbe?: Probe }).__frameProbe!;
+        p.longestMs = 0;
+        p.frames = 0;
+        p.last = performance.now();
+      }),
+  };
+}

@@ -8,9 +8,7 @@ import { MotorsApp } from './motors/MotorsApp';
 import { SpineApp } from './spine/SpineApp';
 import { EegApp } from './eeg/EegApp';
 import { eegShare, eegStore } from './eeg/page';
-import { setBackend as setSpineBackend } from './spine/actions';
-import { openSpineDemo, spineShare } from './spine/share';
-import type { BackendChoice } from '../worker/protocol';
+import { openSpineDemo, spineShare, spineStore } from './spine/page';
 import { useStore, type PresetId } from './store';
 import { openLink } from './share/link';
 import type { PresetShare } from './share/types';
@@ -81,10 +79,7 @@ export const PRESETS: PresetEntry[] = [
       open: openSpineDemo,
     },
     share: spineShare,
-    fromUrl: (params) => {
-      const b = params.get('backend');
-      if (b === 'wasm' || b === 'webgpu' || b === 'auto') setSpineBackend(b as BackendChoice);
-    },
+    fromUrl: (params) => setBackend(spineStore, params.get('backend') ?? ''),
   },
   {
     id: 'eeg',

@@ -12,8 +12,6 @@ import { hasFixedSpatialDims, inspectModel, relaxSpatialDims } from '../core/onn
 import { sessionOutputsPredictor, type OutputsPredictor } from '../core/ortPredictor';
 import type { ModelHandle } from '../core/preset/types';
 import { presetDef } from '../core/presets/index';
-import { runSpinePipeline } from '../core/spine/pipeline';
-import { readDicomSeries } from '../core/spine/dicom';
 import type { MotorDetection } from '../core/motors/pipeline';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
 import { decodeImageInWorker } from './decodeImage';
@@ -376,35 +374,6 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
         },
         [result.data.buffer],
       );
-    });
-  },
-
-  // ---- spine preset (helper spine-core) ----
-  async runSpine(req, onProgress) {
-    const segEntries = loadedEntries(req.segModelIds, 'add at least one segmentation model');
-    const clsEntries = req.clsModelIds.length ? loadedEntries(req.clsModelIds) : [];
-    return exclusiveRun(async (signal) => {
-      const seg = await Promise.all(segEntries.map((e) => modelPredictor(e, req.backend, signal)));
-      const cls = await Promise.all(clsEntries.map((e) => modelPredictor(e, req.backend, signal)));
-      const res = await runSpinePipeline(
-        req.stored,
-        req.shape,
-        req.spacing,
-        seg.map((p) => p.predictor),
-        cls.map((p) => p.outputs),
-        req.params,
-        { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
-      );
-      const transfer: ArrayBuffer[] = [res.labels.buffer as ArrayBuffer];
-      if (res.probs) transfer.push(res.probs.buffer as ArrayBuffer);
-      return Comlink.transfer({ ...res, ...backendSummary([...seg, ...cls]) }, transfer);
-    });
-  },
-
-  async readDicom(files, order, onProgress) {
-    return exclusiveRun(async (signal) => {
-      const res = await readDicomSeries(files, { order, signal, onProgress: onProgress ? (d, t) => void onProgress(d, t) : undefined });
-      return Comlink.transfer(res, res.series.flatMap((s) => [s.volume.data.buffer as ArrayBuffer, s.stored.buffer as ArrayBuffer]));
     });
   },
 };

@@ -5,9 +5,6 @@ import type { SlidingWindowParams, SlidingWindowProgress, SlidingWindowStats } f
 import type { VoxelArray } from '../core/volume';
 import type { MotorDetection, MotorsProgress } from '../core/motors/pipeline';
 import type { MotorsParams } from '../core/presets/motors';
-import type { SpineParams } from '../core/presets/spine';
-import type { SpineProgress, SpineResult } from '../core/spine/pipeline';
-import type { DicomFile, DicomSeries, DicomSkip } from '../core/spine/dicom';
 import type { InputFile, ItemSource, ReadProgress, ReadResult, RunProgress } from '../core/preset/types';
 
 export type Backend = 'webgpu' | 'wasm';
@@ -126,32 +123,7 @@ export interface WorkerApi {
   compareModels(original: Uint8Array, rewritten: Uint8Array, opts?: CheckOptions): Promise<CheckResult>;
   /** Cancels the run in progress (it rejects with an AbortError). */
   cancel(): void;
-  /** Spine preset: stage 1 (segmentation) and optional stage 2 (fracture) on one CT series. */
-  runSpine(req: SpineRequest, onProgress?: (p: SpineProgress) => void): Promise<SpineRunResult>;
-  /** Spine preset: decodes DICOM files (JPEG 2000 included) off the main thread. */
-  readDicom(
-    files: DicomFile[],
-    order?: 'position' | 'filename',
-    onProgress?: (done: number, total: number) => void,
-  ): Promise<{ series: DicomSeries[]; skipped: DicomSkip[] }>;
 }
-
-// ---- spine preset (helper spine-core) ----
-/** One CT series through the cervical-spine pipeline. */
-export interface SpineRequest {
-  /** Stored pixel values [D, H, W] in the slice order used. */
-  stored: VoxelArray;
-  shape: [number, number, number];
-  /** [sD, sH, sW] in mm (volumes in ml). */
-  spacing: number[];
-  segModelIds: string[];
-  /** Stage-2 classifiers; empty = stage 1 only. */
-  clsModelIds: string[];
-  params: SpineParams;
-  backend: BackendChoice;
-}
-
-export type SpineRunResult = SpineResult & { backend: Backend; backendReason: string };
 
 /** A side file of an ONNX model with external data: `path` as the model names it (onnxruntime-web's externalData entry). */
 export interface ExternalDataFile {

@@ -24,6 +24,8 @@ export interface IntakeReport {
   failed: number;
   /** Paths of the files it took (as sources, models, cards or labels); the others were ignored. */
   used: string[];
+  /** Paths that are none of the preset's inputs (each named in a message). */
+  ignored: string[];
 }
 
 /** One handler for everything dropped, picked or fetched on a preset page. */
@@ -51,7 +53,7 @@ export async function addFiles(store: AnyStore, files: readonly PickedFile[], em
     ...sorted.sources.flatMap((s) => [...s.source.paths, ...Object.values(s.source.extra ?? {})]),
     ...[...sorted.models, ...sorted.cards, ...sorted.labels.slice(0, 1)].map((f) => f.path),
   ];
-  return { ids: sorted.sources.map((s) => s.source.id), failed, used };
+  return { ids: sorted.sources.map((s) => s.source.id), failed, used, ignored: sorted.ignored };
 }
 
 /**
@@ -97,12 +99,15 @@ export function addSources(store: AnyStore, sources: readonly PageSource[]): voi
   for (const t of fresh) void ensureItem(store, t.id);
 }
 
-/** Drops an item's decoded value and stops its read, if any. */
+/** Drops an item's decoded value and stops its read, if any (a source added again under its id is read afresh). */
 function forgetItem(store: AnyStore, id: string): void {
   const { cache, reads, worker } = store.getState();
   cache.delete(id);
   const r = reads.pending.get(id);
-  if (r) void worker?.api.cancelRead(r.readId);
+  if (r) {
+    void worker?.api.cancelRead(r.readId);
+    reads.pending.delete(id);
+  }
 }
 
 /**
@@ -129,10 +134,13 @@ async function inputFiles(src: PageSource): Promise<InputFile[]> {
   return Promise.all(src.files.map(async (f) => ({ path: f.path, bytes: new Uint8Array(await f.file.arrayBuffer()) })));
 }
 
+/** The entry's first read was cancelled (cancelReads): it is not read until its source is added again. */
+const readCancelled = (t: ItemEntry | undefined): boolean => t?.status === 'cancelled' && t.loadFailed === true;
+
 async function readItem(store: AnyStore, id: string, readId: string): Promise<unknown> {
   const { preset, config } = store;
   const entry = itemEntry(store, id);
-  if (!entry?.source) return null;
+  if (!entry?.source || readCancelled(entry)) return null;
   const have = store.getState().cache.get(id);
   if (have !== undefined) return have;
   const src = entry.source;
@@ -161,15 +169,16 @@ async function readItem(store: AnyStore, id: string, readId: string): Promise<un
     return null;
   }
   const cur = itemEntry(store, id);
-  if (cur?.source !== src) return null;
+  if (cur?.source !== src || readCancelled(cur)) return null;
   return keepRead(store, cur, res, first, config.meta);
 }
 
 /** Caches what a read gave and, the first time, fills in the entry (a source of several items becomes one entry each). */
 function keepRead(store: AnyStore, entry: ItemEntry, res: ReadResult<unknown>, first: boolean, meta: (item: never) => unknown): unknown {
-  const { preset } = store;
+  const { preset, config } = store;
   const { cache } = store.getState();
-  const idOf = (item: unknown): string => preset.inputs.itemId(item);
+  const src = entry.source!.source;
+  const partIds = res.items.map((item, i) => config.partId?.(src, item as never, i) ?? preset.inputs.itemId(item));
   const warnings = [...res.warnings];
   if (res.skipped.length > 0) {
     const names = res.skipped.map((s) => s.path.slice(s.path.lastIndexOf('/') + 1));
@@ -183,11 +192,21 @@ function keepRead(store: AnyStore, entry: ItemEntry, res: ReadResult<unknown>, f
     return item;
   }
   if (!first) {
-    for (const item of res.items) if (store.getState().items.some((t) => t.id === idOf(item))) cache.set(idOf(item), item);
-    return res.items.find((i) => idOf(i) === entry.part) ?? null;
+    for (const [i, item] of res.items.entries()) if (store.getState().items.some((t) => t.id === partIds[i])) cache.set(partIds[i], item);
+    return res.items[partIds.indexOf(entry.part ?? '')] ?? null;
   }
   // the first read of a source with several items: one entry per item, in place of the source's
-  const parts: ItemEntry[] = res.items.map((item) => ({ ...entry, id: idOf(item), part: idOf(item), meta: meta(item as never), loadProgress: undefined, warnings, status: 'waiting' }));
+  // (a page with onePerSource runs the first of them unless the user picks another)
+  const parts: ItemEntry[] = res.items.map((item, i) => ({
+    ...entry,
+    id: partIds[i],
+    part: partIds[i],
+    meta: meta(item as never),
+    loadProgress: undefined,
+    warnings,
+    status: 'waiting',
+    ...(config.onePerSource && i > 0 ? { excluded: true } : {}),
+  }));
   for (const [i, item] of res.items.entries()) cache.set(parts[i].id, item);
   store.setState((s) => ({
     items: s.items.flatMap((t) => (t.id === entry.id ? parts : [t])),
@@ -196,12 +215,47 @@ function keepRead(store: AnyStore, entry: ItemEntry, res: ReadResult<unknown>, f
   return res.items[0];
 }
 
+/** The items that came from the same source as `t` (itself included). */
+export const siblings = (items: readonly ItemEntry[], t: ItemEntry): ItemEntry[] =>
+  t.part === undefined || !t.source ? [t] : items.filter((x) => x.part !== undefined && x.source?.source.id === t.source!.source.id);
+
+/** Picks which of a source's items runs (onePerSource): the others are left out of runs and exports; it is shown. */
+export function choosePart(store: AnyStore, id: string): void {
+  const s = store.getState();
+  const t = s.items.find((x) => x.id === id);
+  if (!t || s.batch.status === 'running') return;
+  const group = new Set(siblings(s.items, t).map((x) => x.id));
+  store.setState({ items: s.items.map((x) => (group.has(x.id) ? { ...x, excluded: x.id === id ? undefined : true } : x)), selected: id });
+}
+
+/**
+ * Stops the first reads of the sources still being read (Esc): each says so in its row and is not
+ * read until it is added again. Reads of items already read (for a run or the view) go on.
+ */
+export function cancelReads(store: AnyStore): void {
+  const { reads, worker, items } = store.getState();
+  const loading = items.filter((t) => t.status === 'loading');
+  if (loading.length === 0) return;
+  const verb = (store.config.texts.reading ?? 'reading').toLowerCase();
+  for (const t of loading) {
+    const r = reads.pending.get(t.id);
+    if (r) void worker?.api.cancelRead(r.readId);
+  }
+  const ids = new Set(loading.map((t) => t.id));
+  store.setState((st) => ({
+    items: st.items.map((t) => (ids.has(t.id) ? { ...t, status: 'cancelled', loadFailed: true, loadProgress: undefined, error: `${verb} cancelled; add it again to read it` } : t)),
+  }));
+}
+
 export function removeItem(store: AnyStore, id: string): void {
   const s = store.getState();
   const t = s.items.find((x) => x.id === id);
   if (!t || t.status === 'running') return;
   forgetItem(store, id);
-  store.setState({ items: s.items.filter((x) => x.id !== id), selected: s.selected === id ? (s.items.find((x) => x.id !== id)?.id ?? null) : s.selected });
+  // the item that ran for its source goes: the next of the source's items runs in its place
+  const next = !t.excluded ? siblings(s.items, t).find((x) => x.id !== id) : undefined;
+  const items = s.items.filter((x) => x.id !== id).map((x) => (x === next ? { ...x, excluded: undefined } : x));
+  store.setState({ items, selected: s.selected === id ? (items[0]?.id ?? null) : s.selected });
 }
 
 export function clearItems(store: AnyStore): void {
@@ -231,8 +285,7 @@ export function applyCardText(store: AnyStore, text: string, name: string, origi
       say('info', `${name} gives none of the ${config.key} values; not used as a model card.`);
       return true;
     }
-    applyCard(store, card, name);
-    store.setState((s) => ({ cards: [...s.cards.filter((c) => c.name !== name), { name, origin }] }));
+    applyCard(store, card, name, origin);
     say('info', `Preset values from the model card ${name}.`);
     return true;
   } catch (e) {
@@ -241,10 +294,16 @@ export function applyCardText(store: AnyStore, text: string, name: string, origi
   }
 }
 
-/** A card's values over the preset's defaults become the values and the defaults. Throws on a bad value. */
-export function applyCard(store: AnyStore, card: unknown, name: string): void {
-  const params = presetParamsFromCard(store.preset, card, presetDefaults(store.preset));
-  store.setState({ params, defaults: params, paramsFrom: name });
+/**
+ * A card's values over the preset's defaults become the values and the defaults (with
+ * `cardsAddUp`, over the cards' before it: 'a.json + b.json'). Throws on a bad value.
+ */
+export function applyCard(store: AnyStore, card: unknown, name: string, origin: Origin = 'dropped'): void {
+  const s = store.getState();
+  const addUp = store.config.cardsAddUp === true && s.paramsFrom !== 'preset';
+  const params = presetParamsFromCard(store.preset, card, addUp ? s.defaults : presetDefaults(store.preset));
+  const cards = addUp ? [...s.cards.filter((c) => c.name !== name), { name, origin }] : [{ name, origin }];
+  store.setState({ params, defaults: params, paramsFrom: cards.map((c) => c.name).join(' + '), cards });
 }
 
 /** Parses labels with the preset and keeps them; says what they hold, or why not. */

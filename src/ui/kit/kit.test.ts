@@ -1,5 +1,6 @@
 /** The kit's pure parts: the run key, a batch's progress and ETA, files sorted by a preset into the page's sources and entries, result arrays in sessions. */
 import { describe, expect, it } from 'vitest';
+import type { RunProgress } from '../../core/preset/types';
 import { motorsParamSpecs, motorsPreset, motorsPresetDef } from '../../core/presets/motors';
 import { ItemCache, ReadQueue } from './cache';
 import type { PickedFile } from './files';
@@ -38,6 +39,16 @@ describe('runKey', () => {
     expect(itemsToRun([items[0], items[3]], key)).toEqual(['a']);
     expect(itemsToRun([items[3]], key)).toEqual([]);
   });
+
+  it('leaves out the items not chosen to run (a source with several series runs one)', () => {
+    const items = [
+      { id: 's#1', status: 'done' as const, runKey: 'k' },
+      { id: 's#2', status: 'waiting' as const, excluded: true },
+      { id: 't', status: 'waiting' as const },
+    ];
+    expect(itemsToRun(items, 'k')).toEqual(['t']);
+    expect(itemsToRun(items.slice(0, 2), 'k')).toEqual(['s#1']);
+  });
 });
 
 describe('batch progress', () => {
@@ -54,6 +65,12 @@ describe('batch progress', () => {
     expect(batchFraction([], items)).toBe(0);
     // an id no longer in the queue counts as nothing done
     expect(batchFraction(['a', 'gone'], items)).toBe(0.5);
+  });
+
+  it("takes the running item's fraction from the page when it has its own (spine: weighted stages)", () => {
+    const staged = [{ id: 'c', status: 'running' as const, progress: { done: 1, total: 1, elapsedMs: 0, etaMs: 0, fraction: 0.4 } }];
+    expect(batchFraction(['c'], staged)).toBe(1);
+    expect(batchFraction(['c'], staged, (p) => (p as RunProgress & { fraction: number }).fraction)).toBeCloseTo(0.4, 12);
   });
 
   it('gives the ETA from the fraction done, and none before anything is done', () => {

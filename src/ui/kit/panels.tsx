@@ -3,8 +3,9 @@
  * progress, errors and warnings in their rows) and the run panel (backend, Run / Cancel, batch
  * progress with ETA, the backends the results ran on). Test ids start with the page's prefix
  * ('motor' → 'motor-run', 'motor-queue'); queue rows are `queue-row-<id>`, `queue-status-<id>`,
- * `queue-error-<id>`, `queue-progress-<id>` (with `rowIds: 'fov'`: `fov-<id>`, `fov-status-<id>`,
- * `fov-error-<id>`, `fov-progress-<id>`); each row carries its status as `data-status`.
+ * `queue-error-<id>`, `queue-warnings-<id>`, `queue-progress-<id>` (with `rowIds: 'fov'`: `fov-<id>`,
+ * `fov-status-<id>`, `fov-error-<id>`…); each row carries its status as `data-status`. The items a
+ * source read into stay together; on a page with `onePerSource` they offer the choice of the one that runs.
  */
 import type { ReactNode } from 'react';
 import { missingModels } from '../../core/preset/index';
@@ -13,9 +14,9 @@ import { BackendField, BackendsUsed, BatchBadge, ProgressBar } from '../common';
 import { fmtClock } from '../format';
 import { Panel } from '../Panel';
 import { useKit } from './hooks';
-import { clearItems, removeItem } from './intake';
-import { batchFraction, count } from './pure';
-import { cancelBatch, currentRunKey, runBatch } from './runner';
+import { cancelReads, choosePart, clearItems, removeItem } from './intake';
+import { batchFraction, count, isRunnable } from './pure';
+import { cancelBatch, currentRunKey, progressFractionOf, runBatch } from './runner';
 import { setBackend } from './store';
 import type { AnyStore, ItemEntry, ItemStatus } from './types';
 import './kit.css';
@@ -40,6 +41,10 @@ export interface QueuePanelProps {
   progressTitle?(p: RunProgress): string;
   /** Test ids of the rows: `${rowIds}-<id>`, `${rowIds}-status-<id>`… (default `queue-row-<id>`, `queue-status-<id>`…). */
   rowIds?: string;
+  /** Test id prefix of a source's group of items ('study' → 'study-<source id>'); default none. */
+  groupIds?: string;
+  /** What a status is called in the rows (spine: waiting → 'ready'). */
+  statusText?: Partial<Record<ItemStatus, string>>;
 }
 
 /** A queue row's test id: the row, or one of its parts ('status', 'error', 'progress'). */
@@ -48,8 +53,21 @@ const rowTestId = (rowIds: string | undefined, id: string, part?: string): strin
 
 const STATUS_BADGE: Record<ItemStatus, string> = { loading: 'loading', waiting: 'idle', running: 'running', done: 'done', error: 'error', cancelled: 'cancelled' };
 
-export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelect, progressTitle, rowIds }: QueuePanelProps) {
+/** The items in queue order, those of one source together (a source's id, its items). */
+function groupsOf(items: readonly ItemEntry[]): { source: string; items: ItemEntry[] }[] {
+  const out: { source: string; items: ItemEntry[] }[] = [];
+  for (const t of items) {
+    const source = t.source?.source.id ?? t.id;
+    const g = out.find((x) => x.source === source);
+    if (g) g.items.push(t);
+    else out.push({ source, items: [t] });
+  }
+  return out;
+}
+
+export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelect, progressTitle, rowIds, groupIds, statusText = {} }: QueuePanelProps) {
   const { item, items: itemsText } = store.config.texts;
+  const choice = store.config.onePerSource === true;
   const items = useKit(store, (s) => s.items);
   const selected = useKit(store, (s) => s.selected);
   const running = useKit(store, (s) => s.batch.status === 'running');
@@ -81,11 +99,25 @@ export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelec
               <th />
             </tr>
           </thead>
-          <tbody>
-            {items.map((t) => (
-              <QueueRow key={t.id} store={store} t={t} columns={columns} selected={t.id === selected} running={running} onSelect={select} progressTitle={progressTitle} rowIds={rowIds} />
-            ))}
-          </tbody>
+          {groupsOf(items).map((g) => (
+            <tbody key={g.source} data-testid={groupIds ? `${groupIds}-${g.source}` : undefined}>
+              {g.items.map((t) => (
+                <QueueRow
+                  key={t.id}
+                  store={store}
+                  t={t}
+                  columns={columns}
+                  selected={t.id === selected}
+                  running={running}
+                  onSelect={select}
+                  progressTitle={progressTitle}
+                  rowIds={rowIds}
+                  statusText={statusText}
+                  choice={choice && g.items.length > 1 ? g.source : null}
+                />
+              ))}
+            </tbody>
+          ))}
         </table>
       )}
       {nErr > 0 && (
@@ -97,7 +129,7 @@ export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelec
   );
 }
 
-function QueueRow({ store, t, columns, selected, running, onSelect, progressTitle, rowIds }: {
+function QueueRow({ store, t, columns, selected, running, onSelect, progressTitle, rowIds, statusText, choice }: {
   store: AnyStore;
   t: ItemEntry;
   columns: readonly QueueColumn[];
@@ -106,15 +138,31 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
   onSelect(t: ItemEntry): void;
   progressTitle?(p: RunProgress): string;
   rowIds?: string;
+  statusText: Partial<Record<ItemStatus, string>>;
+  /** The source whose items offer a choice of the one that runs, or null. */
+  choice: string | null;
 }) {
   const tid = (part?: string) => rowTestId(rowIds, t.id, part);
   const p = t.progress as RunProgress | undefined;
-  const frac = t.status === 'loading' ? (t.loadProgress ?? 0) : p && p.total > 0 ? p.done / p.total : t.status === 'done' ? 1 : 0;
+  const fraction = progressFractionOf(store);
+  const frac = t.status === 'loading' ? (t.loadProgress ?? 0) : p ? (fraction ? fraction(p) : p.total > 0 ? p.done / p.total : 0) : t.status === 'done' ? 1 : 0;
   const title = p ? (progressTitle?.(p) ?? p.stage ?? `${p.done} / ${p.total}`) : undefined;
   return (
     <>
-      <tr className={`queue-row ${selected ? 'selected' : ''} st-${t.status}`} onClick={() => onSelect(t)} data-testid={tid()} data-status={t.status}>
+      <tr className={`queue-row ${selected ? 'selected' : ''} st-${t.status}${t.excluded ? ' excluded' : ''}`} onClick={() => onSelect(t)} data-testid={tid()} data-status={t.status}>
         <td className="mono ellipsis" title={`${t.id} · ${t.sourceLabel}`}>
+          {choice !== null && (
+            <input
+              type="radio"
+              name={`choice-${choice}`}
+              checked={!t.excluded}
+              disabled={running}
+              onChange={() => choosePart(store, t.id)}
+              onClick={(e) => e.stopPropagation()}
+              title={`Run this one of ${choice}`}
+              data-testid={tid('choose')}
+            />
+          )}
           {t.id}
           <div className="muted small">{t.sourceLabel}</div>
         </td>
@@ -125,7 +173,7 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
         ))}
         <td className="queue-status">
           <span className={`badge status-${STATUS_BADGE[t.status]}`} data-testid={tid('status')}>
-            {t.status}
+            {statusText[t.status] ?? t.status}
           </span>
           {(t.status === 'running' || t.status === 'loading') && (
             <div className="mini-progress" title={title}>
@@ -163,11 +211,15 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
                 {t.error}
               </div>
             )}
-            {t.warnings.map((w) => (
-              <div key={w} className="queue-note small">
-                {w}
+            {t.warnings.length > 0 && (
+              <div data-testid={tid('warnings')}>
+                {t.warnings.map((w) => (
+                  <div key={w} className="queue-note small">
+                    {w}
+                  </div>
+                ))}
               </div>
-            ))}
+            )}
           </td>
         </tr>
       )}
@@ -182,10 +234,18 @@ export interface RunPanelProps {
   runTitle?: string;
   /** Said after the batch's count while an item runs, of its progress (' · occlusion 12/225'). */
   progressNote?(p: RunProgress): string;
+  /** Show the sources being read (`${prefix}-loading`, `${prefix}-loading-text`); Cancel then stops their reads too. */
+  reads?: boolean;
+}
+
+/** Cancel (Esc): the run, and on a page that shows its reads, the first reads of the sources still being read. */
+export function cancelAll(store: AnyStore): void {
+  cancelBatch(store);
+  cancelReads(store);
 }
 
 /** Backend, Run / Cancel, the batch's progress with ETA, and what the results ran on. */
-export function RunPanel({ store, prefix, runTitle, progressNote }: RunPanelProps) {
+export function RunPanel({ store, prefix, runTitle, progressNote, reads = false }: RunPanelProps) {
   const { item, items: itemsText } = store.config.texts;
   const batch = useKit(store, (s) => s.batch);
   const items = useKit(store, (s) => s.items);
@@ -194,13 +254,14 @@ export function RunPanel({ store, prefix, runTitle, progressNote }: RunPanelProp
   const busy = useKit(store, (s) => s.busy !== null);
   const key = useKit(store, () => currentRunKey(store));
   const running = batch.status === 'running';
-  const runnable = items.filter((t) => !t.loadFailed);
+  const reading = reads ? items.filter((t) => t.status === 'loading') : [];
+  const runnable = items.filter(isRunnable);
   const stale = runnable.filter((t) => t.status !== 'done' || t.runKey !== key).length;
   const counts: Record<string, number> = {};
   for (const m of models) counts[m.role] = (counts[m.role] ?? 0) + 1;
   const missing = missingModels(store.preset, counts);
   const ready = !missing && runnable.length > 0 && !busy;
-  const frac = batchFraction(batch.ids, items);
+  const frac = batchFraction(batch.ids, items, progressFractionOf(store));
   const nDone = batch.ids.filter((id) => items.find((t) => t.id === id)?.status === 'done').length;
   const current = items.find((t) => t.status === 'running')?.progress as RunProgress | undefined;
   const finished = items.filter((t) => t.status === 'done' && t.backend);
@@ -215,11 +276,26 @@ export function RunPanel({ store, prefix, runTitle, progressNote }: RunPanelProp
         <button className="primary grow" onClick={() => void runBatch(store)} disabled={running || !ready} data-testid={`${prefix}-run`} title={runTitle ?? `Run the models on the ${itemsText} whose results are missing or out of date`}>
           {label}
         </button>
-        <button onClick={() => cancelBatch(store)} disabled={!running || batch.cancelRequested} data-testid={`${prefix}-cancel`} title="Cancel (Esc)">
+        <button
+          onClick={() => (reads ? cancelAll(store) : cancelBatch(store))}
+          disabled={!(running || reading.length > 0) || batch.cancelRequested}
+          data-testid={`${prefix}-cancel`}
+          title="Cancel (Esc)"
+        >
           {batch.cancelRequested ? 'Stopping…' : 'Cancel'} <kbd>Esc</kbd>
         </button>
       </div>
       {!ready && !running && <div className="muted small">{missing ? `${cap(missing)} (.onnx) to run.` : runnable.length === 0 ? `Add ${itemsText} to run.` : 'Loading…'}</div>}
+      {reading.length > 0 && (
+        <div className="progress-block" data-testid={`${prefix}-loading`}>
+          <ProgressBar fraction={reading[0].loadProgress ?? 0} status="running" />
+          <div className="progress-text">
+            <span data-testid={`${prefix}-loading-text`}>
+              {store.config.texts.reading ?? 'Reading'} {reading[0].id} · {Math.round(100 * (reading[0].loadProgress ?? 0))} %{reading.length > 1 ? ` · ${reading.length - 1} more queued` : ''}
+            </span>
+          </div>
+        </div>
+      )}
       {batch.ids.length > 0 && (
         <div className="progress-block" data-testid={`${prefix}-progress`}>
           <ProgressBar fraction={frac} status={batch.status} />

@@ -3,7 +3,7 @@
  * progress and ETA, and how sorted files become the page's sources. Unit-tested in kit.test.ts.
  */
 import { getPath, type ParamSpecs } from '../../core/preset/params';
-import type { AnyPreset, SortedInputs } from '../../core/preset/types';
+import type { AnyPreset, RunProgress, SortedInputs } from '../../core/preset/types';
 import type { Origin, PickedFile } from './files';
 import type { BatchState, ItemEntry, KitModel, PageSource } from './types';
 
@@ -18,15 +18,20 @@ export function runKey(specs: ParamSpecs, params: unknown, models: readonly Pick
   return JSON.stringify({ values, models: models.map((m) => `${m.role}:${m.name}:${m.bytes.length}`), backend });
 }
 
+/** Fraction (0..1) of an item's run from its progress: done / total unless the page says otherwise. */
+export type ProgressFraction = (p: RunProgress) => number;
+
+const doneOfTotal: ProgressFraction = (p) => (p.total > 0 ? Math.min(1, p.done / p.total) : 0);
+
 /** Overall progress of a batch (0..1): finished items plus the running one's fraction. */
-export function batchFraction(ids: readonly string[], items: readonly Pick<ItemEntry, 'id' | 'status' | 'progress'>[]): number {
+export function batchFraction(ids: readonly string[], items: readonly Pick<ItemEntry, 'id' | 'status' | 'progress'>[], fraction: ProgressFraction = doneOfTotal): number {
   if (ids.length === 0) return 0;
   let f = 0;
   for (const id of ids) {
     const t = items.find((x) => x.id === id);
     if (!t) continue;
     if (t.status === 'done' || t.status === 'error') f += 1;
-    else if (t.status === 'running' && t.progress && t.progress.total > 0) f += Math.min(1, t.progress.done / t.progress.total);
+    else if (t.status === 'running' && t.progress) f += Math.max(0, Math.min(1, fraction(t.progress as RunProgress)));
   }
   return f / ids.length;
 }
@@ -38,9 +43,12 @@ export function batchClock(batch: Pick<BatchState, 'startedAt'>, fraction: numbe
   return { elapsedMs, etaMs };
 }
 
-/** The ids a run takes: the readable items whose result is missing or stale; all of them when none is. */
-export function itemsToRun(items: readonly Pick<ItemEntry, 'id' | 'status' | 'loadFailed' | 'runKey'>[], key: string): string[] {
-  const runnable = items.filter((t) => !t.loadFailed);
+/** Items a run can take: readable, and not left out (one of a source's items that is not the chosen one). */
+export const isRunnable = (t: Pick<ItemEntry, 'loadFailed' | 'excluded'>): boolean => !t.loadFailed && !t.excluded;
+
+/** The ids a run takes: the runnable items whose result is missing or stale; all of them when none is. */
+export function itemsToRun(items: readonly Pick<ItemEntry, 'id' | 'status' | 'loadFailed' | 'runKey' | 'excluded'>[], key: string): string[] {
+  const runnable = items.filter(isRunnable);
   const stale = runnable.filter((t) => t.runKey !== key || t.status !== 'done');
   return (stale.length > 0 ? stale : runnable).map((t) => t.id);
 }

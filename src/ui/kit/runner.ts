@@ -13,7 +13,7 @@ import { throttle } from '../throttle';
 import { ensureItem } from './intake';
 import { errorText, isAbort, say, unsay } from './messages';
 import { modelIdsByRole, reloadModels } from './models';
-import { batchClock, batchFraction, itemsToRun, runKey } from './pure';
+import { batchClock, batchFraction, isRunnable, itemsToRun, runKey, type ProgressFraction } from './pure';
 import { dropWorker, patchItem, untilReplaced, workerOf } from './store';
 import type { AnyStore, ItemEntry } from './types';
 
@@ -29,10 +29,13 @@ export function currentRunKey(store: AnyStore): string {
   return runKey(store.preset.params, s.params, s.models, s.backend);
 }
 
+/** The page's fraction of an item's run (config.progressFraction), for batchFraction. */
+export const progressFractionOf = (store: AnyStore): ProgressFraction | undefined => store.config.progressFraction as ProgressFraction | undefined;
+
 function updateClock(store: AnyStore): void {
   const s = store.getState();
   if (s.batch.status !== 'running') return;
-  store.setState({ batch: { ...s.batch, ...batchClock(s.batch, batchFraction(s.batch.ids, s.items), Date.now()) } });
+  store.setState({ batch: { ...s.batch, ...batchClock(s.batch, batchFraction(s.batch.ids, s.items, progressFractionOf(store)), Date.now()) } });
 }
 
 /** Why the page cannot run now (a message), or null. */
@@ -46,7 +49,7 @@ function blocker(store: AnyStore): string | null {
   if (missing && noItems) return `Add ${config.texts.items} and ${missing.replace(/^add /, '')} first.`;
   if (missing) return `${missing[0].toUpperCase()}${missing.slice(1)} first.`;
   if (noItems) return `Add ${config.texts.items} first.`;
-  if (s.items.every((t) => t.loadFailed)) return `None of the ${config.texts.items} could be loaded; see the queue for why.`;
+  if (!s.items.some(isRunnable)) return `None of the ${config.texts.items} could be loaded; see the queue for why.`;
   return null;
 }
 
@@ -70,12 +73,18 @@ export async function runBatch(store: AnyStore): Promise<void> {
     say('warning', why, vkey);
     return;
   }
+  // models that do not fit the values are named before anything runs
+  const misfits = s.models.flatMap((m) => preset.models.find((r) => r.role === m.role)?.check(m.info, m.name, s.params) ?? []);
+  if (misfits.length > 0) {
+    say('error', `The models do not fit the preset values: ${misfits.join('; ')}.`, vkey);
+    return;
+  }
   const key = currentRunKey(store);
   const ids = itemsToRun(s.items, key);
   const seq = s.runSeq + 1;
   store.setState((st) => ({
     items: st.items.map((t) =>
-      ids.includes(t.id) ? { ...t, status: t.status === 'loading' ? 'loading' : 'waiting', error: undefined, progress: undefined, result: undefined, row: undefined, runKey: undefined } : t,
+      ids.includes(t.id) ? { ...t, status: t.status === 'loading' ? 'loading' : 'waiting', error: undefined, progress: undefined, result: undefined, row: undefined, runKey: undefined, edits: undefined } : t,
     ),
     batch: { status: 'running', ids, startedAt: Date.now(), elapsedMs: 0, etaMs: 0, cancelRequested: false },
     runSeq: seq,
@@ -86,13 +95,22 @@ export async function runBatch(store: AnyStore): Promise<void> {
   let cancelled = false;
   let failed = 0;
   try {
-    for (const id of ids) {
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
       if (!live() || store.getState().batch.cancelRequested) {
         cancelled = true;
         break;
       }
       const item = await ensureItem(store, id, true);
       if (!live()) return;
+      // a source read for the first time became several items: the batch takes the ones that run in its place
+      const parts = splitInto(store, id);
+      if (parts) {
+        ids.splice(i, 1, ...parts);
+        store.setState((st) => ({ batch: { ...st.batch, ids: [...ids] } }));
+        i--;
+        continue;
+      }
       if (item === null) {
         failed++;
         continue; // its row says why it could not be read
@@ -134,6 +152,14 @@ export async function runBatch(store: AnyStore): Promise<void> {
   }
   if (!live()) return;
   finishBatch(store, cancelled ? 'cancelled' : 'done', failed);
+}
+
+/** The runnable items a source (by its id) became on its first read, or null when it is still one item. */
+function splitInto(store: AnyStore, id: string): string[] | null {
+  const items = store.getState().items;
+  if (items.some((t) => t.id === id)) return null;
+  const parts = items.filter((t) => t.part !== undefined && t.source?.source.id === id);
+  return parts.length > 0 ? parts.filter(isRunnable).map((t) => t.id) : null;
 }
 
 function finishBatch(store: AnyStore, status: 'done' | 'cancelled', failed: number): void {
@@ -182,7 +208,7 @@ async function hardStop(store: AnyStore): Promise<void> {
 
 /** The finished items' rows in queue order, through the preset's batch step (`finish`). */
 export function finishedRows<Row = unknown>(store: AnyStore, items: readonly ItemEntry[] = store.getState().items): Row[] {
-  const rows = items.filter((t) => t.status === 'done' && t.row !== undefined).map((t) => t.row);
+  const rows = items.filter((t) => t.status === 'done' && t.row !== undefined && !t.excluded).map((t) => t.row);
   const p = store.getState().params;
   return (store.preset.finish ? store.preset.finish(rows, p) : rows) as Row[];
 }
@@ -208,12 +234,27 @@ export function downloadExport(store: AnyStore, index = 0): void {
   downloadText(exportText(store, index), exp.file, exp.mime);
 }
 
-/** Downloads one item's export (a mask in the item's own space…); the item is read again if needed. */
-export async function downloadItemExport(store: AnyStore, id: string, index = 0): Promise<void> {
+export interface ItemExportOptions {
+  /** The result to write in place of the item's (spine: with the user's corrected masks). */
+  result?: unknown;
+  /** The page's file name from the preset's ('<uid>.nii.gz' → '<uid>_vertebrae.nii.gz'). */
+  file?(name: string): string;
+}
+
+/** One item's export as a file (bytes, name, type) from a decoded item; null when it has no result. */
+export function itemExportFile(store: AnyStore, id: string, item: unknown, index = 0, opts: ItemExportOptions = {}): { bytes: Uint8Array; name: string; mime: string } | null {
   const exp = store.preset.itemExports?.[index];
   const entry = store.getState().items.find((t) => t.id === id);
-  if (!exp || !entry || entry.result === undefined) return;
-  const item = await ensureItem(store, id, true);
-  if (item === null) return;
-  download(exp.write(item, entry.result, store.getState().params), exp.file(item, entry.result), exp.mime);
+  const result = opts.result ?? entry?.result;
+  if (!exp || item === null || item === undefined || result === undefined) return null;
+  const name = exp.file(item, result);
+  return { bytes: exp.write(item, result, store.getState().params), name: opts.file ? opts.file(name) : name, mime: exp.mime };
+}
+
+/** Downloads one item's export (a mask in the item's own space…); the item is read again if needed. */
+export async function downloadItemExport(store: AnyStore, id: string, index = 0, opts: ItemExportOptions = {}): Promise<void> {
+  const entry = store.getState().items.find((t) => t.id === id);
+  if (!store.preset.itemExports?.[index] || !entry || (opts.result ?? entry.result) === undefined) return;
+  const f = itemExportFile(store, id, await ensureItem(store, id, true), index, opts);
+  if (f) download(f.bytes, f.name, f.mime);
 }

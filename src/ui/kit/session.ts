@@ -64,6 +64,8 @@ const sessionSchema = z.object({
       backend: z.enum(['webgpu', 'wasm']).optional(),
       backendReason: z.string().optional(),
       wallMs: z.number().optional(),
+      excluded: z.boolean().optional(),
+      edits: z.unknown().optional(),
     }),
   ),
   params: z.unknown(),
@@ -120,6 +122,8 @@ export async function saveKitSession(store: AnyStore): Promise<SessionSave<KitSe
       ...(t.backend ? { backend: t.backend } : {}),
       ...(t.backendReason !== undefined ? { backendReason: t.backendReason } : {}),
       ...(t.wallMs !== undefined ? { wallMs: t.wallMs } : {}),
+      ...(t.excluded ? { excluded: true } : {}),
+      ...(t.edits !== undefined ? { edits: packTensors(t.edits, `edits/${i}`, files) } : {}),
     });
   }
   let labels: KitSession['labels'] = null;
@@ -179,8 +183,10 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
       source = { source: t.source.source as ItemSource, files: picked };
     }
     const result = t.result !== undefined ? unpackTensors(t.result, files, name) : undefined;
-    const e: ItemEntry = { ...t, source, origin: t.origin as Origin, result, status: t.status };
+    const edits = t.edits !== undefined ? unpackTensors(t.edits, files, name) : undefined;
+    const e: ItemEntry = { ...t, source, origin: t.origin as Origin, result, edits, status: t.status };
     if (result === undefined) delete e.result;
+    if (edits === undefined) delete e.edits;
     return e;
   });
   // the labels, parsed again by the preset

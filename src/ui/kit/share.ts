@@ -17,6 +17,8 @@ import { openDemo, type PageDemo } from './demo';
 import type { Origin, PickedFile } from './files';
 import { addFiles, ensureItem, loadLabelsText } from './intake';
 import { say } from './messages';
+import { addModelFiles } from './models';
+import { sortPicked } from './pure';
 import { runBatch } from './runner';
 import { openKitSession, saveKitSession } from './session';
 import type { AnyStore, PresetState } from './types';
@@ -53,6 +55,8 @@ export interface ViewShare {
   after?: AfterShare;
   /** The page has a Niivue view (crosshair, zoom and pan in links); default true. */
   scene?: boolean;
+  /** Data URLs keep their last folder in their path ('sim_neck/1.dcm'), so that the files of one series group as a dropped folder does. */
+  linkFolders?: boolean;
 }
 
 const round = (x: number, digits: number): number => Number(x.toPrecision(digits));
@@ -88,18 +92,28 @@ function viewValues(view: ViewShare, v: unknown, s: PresetState): ShareValues {
   return out;
 }
 
-/** Where the page's inputs came from, for a link: every file of every item (an RGBY set is five URLs), each once. */
+/**
+ * Where the page's inputs came from, for a link: the models in the order of the preset's roles,
+ * then the model cards, every file of each source (a source of several files names each, once
+ * for all the items it read into), the labels.
+ */
 export function kitSources(store: AnyStore): ShareSources {
   const s = store.getState();
+  const roles = store.preset.models.map((r) => r.role);
+  const models = [...s.models].sort((a, b) => roles.indexOf(a.role) - roles.indexOf(b.role));
+  const seen = new Set<string>();
+  const data = s.items.flatMap((t) => {
+    if (!t.source) return [{ origin: shareOrigin(t.origin), name: t.id, kind: 'data' as const }];
+    if (seen.has(t.source.source.id)) return [];
+    seen.add(t.source.source.id);
+    const files = t.source.files.length > 0 ? t.source.files : [{ origin: t.origin }];
+    return files.map((f) => ({ origin: shareOrigin(f.origin ?? t.origin), name: t.source!.source.id, kind: 'data' as const }));
+  });
   const out = shareSourcesOf(
     [
-      ...s.models.map((m) => ({ origin: shareOrigin(m.origin), name: m.name, kind: 'model' as const })),
-      // the cards after the models
+      ...models.map((m) => ({ origin: shareOrigin(m.origin), name: m.name, kind: 'model' as const })),
       ...s.cards.map((c) => ({ origin: shareOrigin(c.origin), name: c.name, kind: 'model' as const })),
-      ...s.items.flatMap((t) => {
-        const files = t.source?.files ?? [];
-        return (files.length > 0 ? files.map((f) => f.origin ?? 'dropped') : [t.origin]).map((o) => ({ origin: shareOrigin(o), name: t.id, kind: 'data' as const }));
-      }),
+      ...data,
       ...(s.labels ? [{ origin: shareOrigin(s.labels.origin), name: s.labels.name, kind: 'labels' as const }] : []),
     ],
     s.models.length === 0 && s.items.length === 0,
@@ -109,25 +123,25 @@ export function kitSources(store: AnyStore): ShareSources {
 }
 
 /**
- * Opens a link's URLs through the page's intake (models and model cards, labels, then the
- * data, all at once: the files of one item, such as an RGBY set, group as a drop of them would),
- * without running.
+ * Opens a link's URLs through the page's intake (models and their cards, then the labels, read with
+ * the card's values, then all the data at once, so that the files of one source group as they do
+ * when dropped), without running.
  */
-async function loadUrls(store: AnyStore, urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
+async function loadUrls(store: AnyStore, urls: LinkUrls, fetchUrl: FetchUrl, folders: boolean): Promise<boolean> {
   const { config } = store;
-  const got = await fetchLinkFiles(urls, fetchUrl, say, (busy) => store.setState({ busy }));
+  const got = await fetchLinkFiles(urls, fetchUrl, say, (busy) => store.setState({ busy }), { dataFolders: folders });
   let ok = got.ok;
   const withOrigin = (f: { url: string; path: string; file: File }): PickedFile & { origin: Origin } => ({ path: f.path, file: f.file, origin: { url: f.url } });
-  // models and model cards (the intake applies the cards first), then the labels (read with the card's values)
-  if (got.models.length > 0 && (await addFiles(store, got.models.map(withOrigin))).failed > 0) ok = false;
+  // model cards go with the models (the intake applies them first), then the labels (read with the card's values)
+  const cards = got.models.filter((f) => sortPicked(store.preset, [f]).cards.length > 0);
+  if (cards.length > 0 && (await addFiles(store, cards.map(withOrigin))).failed > 0) ok = false;
+  if ((await addModelFiles(store, got.models.filter((f) => !cards.includes(f)).map(withOrigin))) > 0) ok = false;
   for (const f of got.labels) ok = loadLabelsText(store, await f.file.text(), f.file.name, { url: f.url }) && ok;
   if (got.data.length > 0) {
     const report = await addFiles(store, got.data.map(withOrigin));
-    if (report.failed > 0) ok = false;
-    for (const f of got.data.filter((d) => !report.used.includes(d.path))) {
-      say('error', `${f.url}: not a ${config.texts.item} this page can read (${store.preset.inputs.hint}); a link cannot name a folder.`);
-      ok = false;
-    }
+    const unread = got.data.filter((f) => !report.used.includes(f.path));
+    for (const f of unread) say('error', `${f.url}: not a ${config.texts.item} this page can read (${store.preset.inputs.hint}); a link cannot name a folder.`);
+    if (unread.length > 0 || report.failed > 0) ok = false;
   }
   return ok;
 }
@@ -183,7 +197,7 @@ export function presetShare(store: AnyStore, view: ViewShare, demo?: PageDemo): 
     spec,
     values,
     sources: () => kitSources(store),
-    load: (urls, fetchUrl) => loadUrls(store, urls, fetchUrl),
+    load: (urls, fetchUrl) => loadUrls(store, urls, fetchUrl, view.linkFolders === true),
     apply,
     applyView: (v) => view.after?.apply(v),
     run: () => runBatch(store),

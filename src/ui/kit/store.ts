@@ -5,6 +5,7 @@
  */
 import { create } from 'zustand';
 import { presetDefaults } from '../../core/preset/index';
+import { getPath } from '../../core/preset/params';
 import type { AnyPreset } from '../../core/preset/types';
 import { createWorkerClient, type WorkerClient } from '../../worker/client';
 import { ItemCache, ReadQueue } from './cache';
@@ -37,6 +38,13 @@ export function createPresetStore<Pr extends AnyPreset, View, Meta, Ui>(preset: 
     cache: new ItemCache<ItemOf<Pr>>(bytesOf, config.cacheBytes),
     reads: new ReadQueue<ItemOf<Pr>>(),
   }));
+  const readParams = config.readParams ?? [];
+  if (readParams.length > 0) {
+    // values the reading depends on changed: the decoded items are read again when needed
+    store.subscribe((s, prev) => {
+      if (s.params !== prev.params && readParams.some((k) => JSON.stringify(getPath(s.params, k)) !== JSON.stringify(getPath(prev.params, k)))) s.cache.delete();
+    });
+  }
   return Object.assign(store, { preset, config });
 }
 

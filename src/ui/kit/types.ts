@@ -61,6 +61,13 @@ export interface ItemEntry<Result = unknown, Row = unknown, Progress = RunProgre
   backendReason?: string;
   /** Page wall time of its run (transfer + run). */
   wallMs?: number;
+  /**
+   * Left out of runs and exports: one of a source's several items that is not the one chosen to
+   * run (a page with `onePerSource`; `choosePart` picks another).
+   */
+  excluded?: boolean;
+  /** The user's corrections of the result (spine: corrected masks), kept in sessions; a new run drops them. */
+  edits?: unknown;
 }
 
 /** A model the page holds, loaded in its worker. */
@@ -90,6 +97,12 @@ export interface KitLabels<Labels = unknown> {
   origin: Origin;
 }
 
+/** A model card whose values are the page's defaults (links name its URL after the models). */
+export interface KitCard {
+  name: string;
+  origin: Origin;
+}
+
 export type BatchStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
 
 export interface BatchState {
@@ -106,7 +119,7 @@ export interface PresetState<Pr extends AnyPreset = AnyPreset, View = unknown, M
   items: ItemEntry<ResultOf<Pr>, RowOf<Pr>, ProgressOf<Pr>, Meta>[];
   models: KitModel[];
   labels: KitLabels<LabelsOf<Pr>> | null;
-  /** The model cards applied, in order (the last one gave the values). */
+  /** The model cards applied, in the order they were applied (the last one gave the values). */
   cards: KitCard[];
   params: ParamsOf<Pr>;
   /** The values Reset goes back to (the preset's defaults or a model card's). */
@@ -145,6 +158,8 @@ export interface PageTexts {
   modelsCombined?: string;
   /** Summary of parsed labels for the message and the inputs panel ('4 tomograms, 2 motors'). */
   labelsSummary?(labels: unknown): string;
+  /** What reading a source is called in the run panel and in a cancelled row ('Decoding'); default 'Reading'. */
+  reading?: string;
 }
 
 /** What a page tells the kit (createPresetStore). */
@@ -160,6 +175,19 @@ export interface PageConfig<Pr extends AnyPreset, View, Meta, Ui> {
   sourceLabel?(source: ItemSource): string;
   /** Bytes of decoded items kept in memory (default 1 GiB). */
   cacheBytes?: number;
+  /**
+   * A source that reads into several items (a study folder with several series) runs one of them:
+   * the first, unless the user picks another (`choosePart`); the others are `excluded`.
+   */
+  onePerSource?: boolean;
+  /** The id of the `index`-th item of a source that reads into several (default: the preset's itemId). */
+  partId?(source: ItemSource, item: ItemOf<Pr>, index: number): string;
+  /** Model cards add up (a stage-1 and a stage-2 card each give some of the values); default: a card replaces the one before. */
+  cardsAddUp?: boolean;
+  /** Values the reading of a source depends on (spine: the slice order): a change drops the decoded items, which are read again when needed. */
+  readParams?: readonly string[];
+  /** Fraction (0..1) of an item's run from its progress (default done / total). */
+  progressFraction?(p: ProgressOf<Pr>): number;
 }
 
 export type PresetStore<Pr extends AnyPreset = AnyPreset, View = unknown, Meta = unknown, Ui = unknown> = UseBoundStore<StoreApi<PresetState<Pr, View, Meta, Ui>>> & {

@@ -1,68 +1,50 @@
-/** The "Cervical spine" preset page: studies and models, preset values, the CT view with C1..C7, the vertebra table, run, export and score. */
+/** The "Cervical spine CT" preset page: inputs, series and values, the CT view with C1..C7, the vertebra table, run, export and score (src/ui/spine/page.ts says what it is). */
 import { useEffect } from 'react';
-import { loadedSeries, currentLabels } from './cache';
 import { ErrorBoundary } from '../ErrorBoundary';
 import { FileDrop, useRunKeys } from '../FileDrop';
+import { addFiles } from '../kit/intake';
+import { cancelAll, QueuePanel, RunPanel } from '../kit/panels';
+import { ParamsForm } from '../kit/ParamsForm';
+import { runBatch } from '../kit/runner';
 import { PageLayout } from '../PageLayout';
-import { addFiles, cancelSpine, masksNifti, runSpine, submissionText } from './actions';
-import { beginEdit, choosePen, endEdit } from './editing';
-import { InputsPanel, StudiesPanel } from './InputsPanel';
-import { ParamsPanel } from './ParamsPanel';
-import { SpineRunPanel } from './RunPanel';
+import { InputsPanel } from './InputsPanel';
+import type { ItemEntry } from '../kit/types';
+import { exposeSpineHooks, metaOf, spineStore as store } from './page';
 import { ScorePanel } from './ScorePanel';
 import { SpineView } from './SpineView';
-import { useSpine } from './state';
 import { VertebraTable } from './VertebraTable';
 import '../motors/motors.css';
 import './spine.css';
 
-/** Test handles: the store, the exact submission text, a series' CT grid, masks NIfTI bytes and labels as held. */
-export interface SpineHooks {
-  store: typeof useSpine;
-  submission: () => string;
-  ct: (key: string) => { shape: number[]; affine: number[][]; spacing: number[]; min: number; max: number; sum: number } | null;
-  masks: (key: string, corrected: boolean) => { bytes: Uint8Array; name: string } | null;
-  labels: (key: string) => Uint8Array | null;
-  edit: { begin: typeof beginEdit; pen: typeof choosePen; end: typeof endEdit };
-}
+/** The spine values' test ids that are not kebab(key) (kept as the page had them). */
+const PARAM_IDS = { sliceCount: 'slices', fallbackThreshold: 'fallback' };
 
-declare global {
-  interface Window {
-    __voxelbenchSpine?: SpineHooks;
-  }
-}
+const shortUid = (uid: string): string => (uid.length > 18 ? `…${uid.slice(-14)}` : uid);
 
-export function exposeSpineHooks(): void {
-  window.__voxelbenchSpine = {
-    store: useSpine,
-    submission: submissionText,
-    ct: (key) => {
-      const s = loadedSeries(key);
-      if (!s) return null;
-      const d = s.volume.data;
-      let [min, max, sum] = [Infinity, -Infinity, 0];
-      for (let i = 0; i < d.length; i++) {
-        const v = d[i];
-        if (v < min) min = v;
-        if (v > max) max = v;
-        sum += v;
-      }
-      return { shape: [...s.volume.shape], affine: s.volume.affine.map((r) => [...r]), spacing: [...s.volume.spacing], min, max, sum };
-    },
-    masks: masksNifti,
-    labels: (key) => currentLabels(key) ?? null,
-    edit: { begin: beginEdit, pen: choosePen, end: endEdit },
-  };
-}
+/** The series column: its description (or UID) and size once read. */
+const seriesColumn = {
+  head: 'series',
+  cell: (t: ItemEntry) => {
+    const m = metaOf(t);
+    if (!m) return '–';
+    const name = m.description || (m.kind === 'nifti' ? 'NIfTI volume' : m.seriesUid ? `series ${shortUid(m.seriesUid)}` : '');
+    return (
+      <span title={m.seriesUid ? `SeriesInstanceUID ${m.seriesUid}` : undefined}>
+        {name && <div className="ellipsis">{name}</div>}
+        {m.shape[0]} × {m.shape[1]}×{m.shape[2]}
+      </span>
+    );
+  },
+};
 
 export function SpineApp() {
   useEffect(exposeSpineHooks, []);
-  useRunKeys(runSpine, cancelSpine);
+  useRunKeys(
+    () => runBatch(store),
+    () => cancelAll(store),
+  );
   return (
-    <FileDrop
-      onFiles={(files, emptyFolders) => void addFiles(files, emptyFolders)}
-      hint="DICOM study folders (one or many) · .nii / .nii.gz CT · .onnx models and their .json cards · labels .csv"
-    >
+    <FileDrop onFiles={(files, emptyFolders) => void addFiles(store, files, emptyFolders)} hint={store.preset.inputs.hint}>
       <PageLayout
         className="spine-app"
         layoutClassName="spine-layout"
@@ -70,8 +52,17 @@ export function SpineApp() {
         inputs={
           <>
             <InputsPanel />
-            <StudiesPanel />
-            <ParamsPanel />
+            <QueuePanel
+              store={store}
+              prefix="spine"
+              idHead="study / series"
+              rowIds="series"
+              groupIds="study"
+              statusText={{ waiting: 'ready' }}
+              columns={[seriesColumn]}
+              progressTitle={(p) => `${p.stage}: ${p.done} / ${p.total}`}
+            />
+            <ParamsForm store={store} title="Preset: cervical spine" prefix="spine-param" ids={PARAM_IDS} testId="spine-params" presetDefaultsText="RSNA 2022 1st place (spinePreset)" />
           </>
         }
         view={
@@ -86,7 +77,7 @@ export function SpineApp() {
         }
         run={
           <>
-            <SpineRunPanel />
+            <RunPanel store={store} prefix="spine" reads runTitle="Run the chosen series whose results are missing or out of date (Ctrl/Cmd+Enter)" />
             <ScorePanel />
           </>
         }

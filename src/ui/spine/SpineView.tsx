@@ -1,18 +1,19 @@
 /** The Niivue view of the selected CT: window presets, the C1..C7 overlay with its legend and toggles, mask editing, a readout. */
 import { useEffect, useRef, useState } from 'react';
 import { VERTEBRAE } from '../../core/presets/spine';
-import { spatialShape, type Volume } from '../../core/volume';
+import type { SpineItem } from '../../core/spine/item';
+import { spatialShape } from '../../core/volume';
 import { fmtValue } from '../format';
+import { useKit } from '../kit/hooks';
+import { ensureItem } from '../kit/intake';
+import { errorText, say } from '../kit/messages';
 import { NumberInput } from '../NumberInput';
 import { worldToVoxel } from '../overlay';
-import { useStore } from '../store';
 import { attachCanvas, centreOn, setBaseWindow, setSliceView, showBase } from '../viewer';
-import { openSpineDemo } from './share';
-import { currentLabels, loadedSeries } from './cache';
 import { CT_WINDOWS, displayCt, vertebraCss, windowRange } from './display';
 import { applyEdits, beginEdit, choosePen, downloadCorrected, endEdit, revertEdits, undo } from './editing';
+import { currentLabels, editsOf, metaOf, openSpineDemo, spineStore as store, type SpineSliceView, type SpineUi, type SpineViewValues } from './page';
 import { colourLabels, labelStyle, showLabels, styleOverlay } from './spineViewer';
-import { setView, useSpine, type SpineSliceView } from './state';
 
 const SLICES: { id: SpineSliceView; label: string }[] = [
   { id: 'axial', label: 'Axial' },
@@ -22,18 +23,18 @@ const SLICES: { id: SpineSliceView; label: string }[] = [
   { id: 'render', label: '3D' },
 ];
 
-/** The series shown and its grid (the CT volume as loaded). */
-let shown: { key: string; ct: Volume } | null = null;
-/** A request to centre the view on a voxel [d, h, w] of a series (table clicks). */
-let pendingCentre: { key: string; voxel: [number, number, number] } | null = null;
+const ui = (): SpineUi => store.getState().ui;
+const setUi = (patch: Partial<SpineUi>): void => store.setState((s) => ({ ui: { ...s.ui, ...patch } }));
+const setView = (patch: Partial<SpineViewValues>): void => store.setState((s) => ({ view: { ...s.view, ...patch } }));
+const useView = (): SpineViewValues => useKit(store, (s) => s.view);
 
-/** Centres the view on voxel [d, h, w] of series `key` (selecting it first when needed). */
-export function centreView(key: string, voxel: [number, number, number]): void {
-  if (shown?.key === key) {
-    centreOn(shown.ct, voxel);
-    pendingCentre = null;
-  } else pendingCentre = { key, voxel };
-  if (useSpine.getState().selected !== key) useSpine.setState({ selected: key });
+/** Goes to voxel [d, h, w] of a series: at once when it is shown, else once it is (selecting it). */
+export function centreView(id: string, voxel: [number, number, number]): void {
+  const shown = ui().shown;
+  const now = shown?.id === id;
+  if (now) centreOn(shown.ct, voxel);
+  setUi({ centre: now ? null : { id, voxel } });
+  if (store.getState().selected !== id) store.setState({ selected: id });
 }
 
 interface Readout {
@@ -45,15 +46,17 @@ interface Readout {
 export function SpineView() {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [viewError, setViewError] = useState<string | null>(null);
-  const [grid, setGrid] = useState<{ key: string; ct: Volume } | null>(null);
   const [readout, setReadout] = useState<Readout | null>(null);
-  const selected = useSpine((s) => s.selected);
-  const entry = useSpine((s) => s.series.find((t) => t.key === s.selected) ?? null);
-  const view = useSpine((s) => s.view);
-  const nSeries = useSpine((s) => s.series.length);
-  const ready = !!entry && !entry.loadFailed && entry.status !== 'loading' && entry.shape !== undefined;
+  const selected = useKit(store, (s) => s.selected);
+  const entry = useKit(store, (s) => s.items.find((t) => t.id === s.selected) ?? null);
+  const view = useView();
+  const nSeries = useKit(store, (s) => s.items.length);
+  const grid = useKit(store, (s) => s.ui.shown);
+  const editing = useKit(store, (s) => s.ui.editing !== null);
+  const order = useKit(store, (s) => s.params.order);
+  const ready = !!entry && !entry.loadFailed && metaOf(entry) !== undefined;
   const result = entry?.status === 'done' ? entry.result : undefined;
-  const editing = view.pen !== null;
+  const meta = metaOf(entry);
 
   useEffect(() => {
     const canvas = canvasRef.current;
@@ -62,7 +65,7 @@ export function SpineView() {
       .then((nv) => {
         nv.onIntensityChange = () => undefined;
         nv.onLocationChange = (loc: unknown) => {
-          const cur = shown;
+          const cur = ui().shown;
           if (!cur) return;
           const mm = (loc as { mm: ArrayLike<number> }).mm;
           const shape = spatialShape(cur.ct);
@@ -72,42 +75,46 @@ export function SpineView() {
             return;
           }
           const idx = (v[2] * shape[1] + v[1]) * shape[2] + v[0];
-          setReadout({ vox: [v[2], v[1], v[0]], hu: cur.ct.data[idx], label: currentLabels(cur.key)?.[idx] ?? 0 });
+          const labels = currentLabels(store.getState().items.find((t) => t.id === cur.id));
+          setReadout({ vox: [v[2], v[1], v[0]], hu: cur.ct.data[idx], label: labels?.[idx] ?? 0 });
         };
       })
       .catch((e: unknown) => setViewError(`The 3D view could not start (WebGL2 is needed): ${(e as Error).message ?? e}`));
     return () => endEdit(true);
   }, []);
 
-  // the base volume: the selected series once it is loaded (again after a reorder)
-  const order = entry?.order;
+  // the base volume: the selected series once it is read (again after the slice order changed)
   useEffect(() => {
     let live = true;
     endEdit(true);
-    const series = selected && ready ? loadedSeries(selected) : undefined;
-    if (!selected || !series) {
-      shown = null;
-      setGrid(null);
+    const hide = () => {
+      setUi({ shown: null });
       void showBase(null);
+    };
+    if (!selected || !ready) {
+      hide();
       return;
     }
     void (async () => {
+      const series = (await ensureItem(store, selected, true)) as SpineItem | null;
+      if (!live) return;
+      if (!series) {
+        hide();
+        return;
+      }
       try {
         await showBase(displayCt(series.volume));
         if (!live) return;
-        const v = useSpine.getState().view;
+        const v = store.getState().view;
         setBaseWindow(...windowRange(v.level, v.width));
         setSliceView(v.sliceType);
-        const g = { key: selected, ct: series.volume };
-        shown = g;
-        setGrid(g);
+        const g = { id: selected, ct: series.volume };
+        const centre = ui().centre;
+        setUi({ shown: g, centre: centre?.id === selected ? null : centre });
         setReadout(null);
-        if (pendingCentre?.key === selected) {
-          centreOn(g.ct, pendingCentre.voxel);
-          pendingCentre = null;
-        }
+        if (centre?.id === selected) centreOn(g.ct, centre.voxel);
       } catch (e) {
-        if (live) useStore.getState().addMessage('error', `Could not display ${selected}: ${(e as Error).message ?? e}`);
+        if (live) say('error', `Could not display ${selected}: ${errorText(e)}`);
       }
     })();
     return () => {
@@ -116,15 +123,13 @@ export function SpineView() {
   }, [selected, ready, order]);
 
   // the label overlay: the model's masks, or the corrected ones; hidden while they are the drawing
-  const edited = entry?.edited;
+  const edits = editsOf(entry);
   useEffect(() => {
     if (!grid) return;
-    const labels = result && !editing ? (currentLabels(grid.key) ?? null) : null;
-    const v = useSpine.getState().view;
-    showLabels(labels ? grid.ct : null, labels, labelStyle(v.opacity, v.showMasks), v.visible).catch((e: unknown) =>
-      useStore.getState().addMessage('error', `Could not display the masks: ${(e as Error).message ?? e}`),
-    );
-  }, [grid, result, edited, editing]);
+    const labels = !editing ? (currentLabels(store.getState().items.find((t) => t.id === grid.id)) ?? null) : null;
+    const v = store.getState().view;
+    showLabels(labels ? grid.ct : null, labels, labelStyle(v.opacity, v.showMasks), v.visible).catch((e: unknown) => say('error', `Could not display the masks: ${errorText(e)}`));
+  }, [grid, result, edits, editing]);
   useEffect(() => styleOverlay(labelStyle(view.opacity, view.showMasks)), [view.opacity, view.showMasks]);
   useEffect(() => colourLabels(view.visible), [view.visible]);
   useEffect(() => {
@@ -141,7 +146,7 @@ export function SpineView() {
         <canvas ref={canvasRef} data-testid="niivue-canvas" />
         {viewError && <div className="canvas-note error">{viewError}</div>}
         {!viewError && nSeries === 0 && <EmptySpine />}
-        {!viewError && entry && entry.status === 'loading' && <div className="canvas-note">Loading {entry.source}…</div>}
+        {!viewError && entry && entry.status === 'loading' && <div className="canvas-note">Loading {entry.id}…</div>}
         {!viewError && entry?.loadFailed && (
           <div className="canvas-note error" data-testid="spine-view-error">
             {entry.error}
@@ -149,21 +154,21 @@ export function SpineView() {
         )}
       </div>
       {grid && result && <Legend />}
-      {grid && result && <EditBar seriesKey={grid.key} />}
+      {grid && result && <EditBar id={grid.id} />}
       <div className="readout" data-testid="spine-readout">
         {entry ? (
           <>
             <span>
-              <span className="muted">series</span> {entry.description || entry.source}
+              <span className="muted">series</span> {metaOf(entry)?.description || entry.id}
             </span>
-            {entry.shape && (
+            {meta && (
               <span>
-                <span className="muted">slices×rows×cols</span> {entry.shape.join('×')}
+                <span className="muted">slices×rows×cols</span> {meta.shape.join('×')}
               </span>
             )}
-            {entry.spacing && (
+            {meta && (
               <span>
-                <span className="muted">mm</span> {entry.spacing.map((x) => fmtValue(Number(x.toFixed(3)))).join(' × ')}
+                <span className="muted">mm</span> {meta.spacing.map((x) => fmtValue(Number(x.toFixed(3)))).join(' × ')}
               </span>
             )}
             {readout && (
@@ -182,7 +187,7 @@ export function SpineView() {
 }
 
 function EmptySpine() {
-  const busy = useSpine((s) => s.busy);
+  const busy = useKit(store, (s) => s.busy);
   return (
     <div className="canvas-note hero">
       <div className="canvas-note-title">Segment C1..C7 and score fractures in neck CT</div>
@@ -198,7 +203,7 @@ function EmptySpine() {
 }
 
 function ViewToolbar({ hasCt }: { hasCt: boolean }) {
-  const view = useSpine((s) => s.view);
+  const view = useView();
   return (
     <div className="toolbar">
       <div className="seg" role="group" aria-label="Slice layout">
@@ -241,7 +246,7 @@ function ViewToolbar({ hasCt }: { hasCt: boolean }) {
 
 /** C1..C7 colours, each a checkbox that shows or hides that vertebra. */
 function Legend() {
-  const visible = useSpine((s) => s.view.visible);
+  const visible = useView().visible;
   const toggle = (k: number, on: boolean) => setView({ visible: visible.map((v, i) => (i === k ? on : v)) });
   return (
     <div className="spine-legend" data-testid="spine-legend">
@@ -263,11 +268,11 @@ function Legend() {
 }
 
 /** Correcting the masks with Niivue's pen: pick a vertebra (or the eraser), draw on a 2D slice, apply, save. */
-function EditBar({ seriesKey }: { seriesKey: string }) {
-  const pen = useSpine((s) => s.view.pen);
-  const edited = useSpine((s) => s.series.find((t) => t.key === seriesKey)?.edited);
-  const running = useSpine((s) => s.batch.status === 'running');
-  const editing = pen !== null;
+function EditBar({ id }: { id: string }) {
+  const pen = useKit(store, (s) => s.ui.pen);
+  const editing = useKit(store, (s) => s.ui.editing !== null);
+  const edited = useKit(store, (s) => editsOf(s.items.find((t) => t.id === id))?.changed);
+  const running = useKit(store, (s) => s.batch.status === 'running');
   return (
     <div className="spine-editbar" data-testid="spine-editbar">
       {!editing ? (
@@ -305,11 +310,11 @@ function EditBar({ seriesKey }: { seriesKey: string }) {
         {edited ? `${edited.toLocaleString()} voxels corrected` : editing ? 'drag on a 2D slice to draw' : ''}
       </span>
       {edited !== undefined && !editing && (
-        <button className="link" onClick={() => revertEdits(seriesKey)} title="Back to the model's masks">
+        <button className="link" onClick={() => revertEdits(id)} title="Back to the model's masks">
           revert
         </button>
       )}
-      <button onClick={() => downloadCorrected(seriesKey)} disabled={!editing && edited === undefined} data-testid="spine-download-corrected" title="The corrected labels as .nii.gz in the CT's space">
+      <button onClick={() => downloadCorrected(id)} disabled={!editing && edited === undefined} data-testid="spine-download-corrected" title="The corrected labels as .nii.gz in the CT's space">
         Save corrected .nii.gz
       </button>
     </div>

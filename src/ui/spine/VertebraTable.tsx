@@ -1,8 +1,9 @@
 /** One row per vertebra of the selected series: volume, slice range, mean probability, fracture probability, each with a bar; a row click centres the view. */
 import type { VertebraRow } from '../../core/spine/pipeline';
+import { useKit } from '../kit/hooks';
 import { vertebraCss } from './display';
+import { metaOf, spineStore as store } from './page';
 import { centreView } from './SpineView';
-import { useSpine } from './state';
 
 function Bar({ value, max, testId, text, color, title }: { value: number; max: number; testId: string; text: string; color?: string; title?: string }) {
   const f = max > 0 && Number.isFinite(value) ? Math.max(0, Math.min(1, value / max)) : 0;
@@ -15,20 +16,20 @@ function Bar({ value, max, testId, text, color, title }: { value: number; max: n
 }
 
 export function VertebraTable() {
-  const entry = useSpine((s) => s.series.find((t) => t.key === s.selected) ?? null);
-  const result = entry?.status === 'done' ? entry.result : undefined;
+  const entry = useKit(store, (s) => s.items.find((t) => t.id === s.selected) ?? null);
+  const result = entry?.status === 'done' ? entry.row : undefined;
   const rows = result?.vertebrae ?? [];
   const hasFracture = rows.some((r) => r.fracture !== undefined);
   const maxMl = Math.max(0, ...rows.map((r) => r.volumeMl));
   const go = (r: VertebraRow) => {
-    if (entry && r.centre) centreView(entry.key, r.centre);
+    if (entry && r.centre) centreView(entry.id, r.centre);
   };
   return (
     <section className="motor-results spine-results">
       <div className="motor-results-head">
         <h2>Vertebrae</h2>
         <span className="muted small">
-          {entry ? (entry.description || entry.source) : 'no series'} · slice ranges in the series' own slices · click a row to go to the vertebra
+          {entry ? metaOf(entry)?.description || entry.id : 'no series'} · slice ranges in the series' own slices · click a row to go to the vertebra
         </span>
       </div>
       <div className="motor-results-scroll">

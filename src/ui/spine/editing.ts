@@ -1,87 +1,83 @@
 /**
- * Correcting the masks: the selected series' labels become Niivue's drawing, the user paints with
- * a vertebra's label (or erases), and "Apply" reads the drawing back as the corrected label map
- * (saved as NIfTI in the CT's space like the model's masks).
+ * Correcting the masks: the selected series' masks become Niivue's drawing, the user paints with a
+ * vertebra's label (or erases), and "Apply" reads the drawing back as the corrected masks, kept in
+ * the series' entry (`edits`, saved with sessions) and saved as NIfTI in the CT's space like the
+ * model's masks. Which series is being edited, and the pen, are the store's `ui` state.
  */
-import { useStore } from '../store';
-import { downloadMasks } from './actions';
-import { correctedLabels, currentLabels, holdCorrected, loadedSeries, modelLabels } from './cache';
+import { patchItem } from '../kit/store';
+import { errorText, say } from '../kit/messages';
 import { changedVoxels } from './display';
-import { isEditing, readDrawing, setPen, startEditing, stopEditing, undoEdit } from './spineViewer';
-import { patchSeries, setView, useSpine } from './state';
+import { currentLabels, downloadMasks, spineStore as store, type SpineEdits, type SpineUi } from './page';
+import { readDrawing, setPen, startEditing, stopEditing, undoEdit } from './spineViewer';
 
-let editingKey: string | null = null;
+const ui = (): SpineUi => store.getState().ui;
+const setUi = (patch: Partial<SpineUi>): void => store.setState((s) => ({ ui: { ...s.ui, ...patch } }));
+const entry = (id: string | null) => store.getState().items.find((t) => t.id === id);
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/** Starts editing the selected series' labels with pen `pen` (k = C_k, 0 = eraser). */
+/** Starts editing the shown series' masks with pen `pen` (k = C_k, 0 = eraser). */
 export async function beginEdit(pen = 1): Promise<boolean> {
-  const s = useSpine.getState();
-  const key = s.selected;
-  const series = key ? loadedSeries(key) : undefined;
-  const labels = key ? currentLabels(key) : undefined;
-  if (!key || !series || !labels) {
-    useStore.getState().addMessage('warning', 'Run the series first: there are no masks to edit yet.');
+  const s = store.getState();
+  const shown = s.ui.shown;
+  const labels = shown && shown.id === s.selected ? currentLabels(entry(shown.id)) : undefined;
+  if (!shown || !labels) {
+    say('warning', 'Run the series first: there are no masks to edit yet.');
     return false;
   }
   if (s.batch.status === 'running') return false;
-  if (isEditing()) {
+  if (s.ui.editing !== null) {
     choosePen(pen);
     return true;
   }
   try {
-    await startEditing(series.volume, labels, pen, s.view.opacity);
+    await startEditing(shown.ct, labels, pen, s.view.opacity);
   } catch (e) {
-    useStore.getState().addMessage('error', `Could not start editing: ${errorText(e)}`);
+    say('error', `Could not start editing: ${errorText(e)}`);
     return false;
   }
-  editingKey = key;
-  setView({ pen, showMasks: true });
+  setUi({ editing: shown.id, pen });
+  store.setState((st) => ({ view: { ...st.view, showMasks: true } }));
   return true;
 }
 
 export function choosePen(pen: number): void {
+  if (ui().editing === null) return;
   setPen(pen);
-  setView({ pen });
+  setUi({ pen });
 }
 
-export const undo = (): void => undoEdit();
+export function undo(): void {
+  if (ui().editing !== null) undoEdit();
+}
 
-/** Reads the drawing into the corrected labels (stays in drawing mode). */
+/** Reads the drawing into the corrected masks (stays in drawing mode). */
 export function applyEdits(): boolean {
-  const key = editingKey;
-  const series = key ? loadedSeries(key) : undefined;
-  if (!key || !series) return false;
-  const drawn = readDrawing(series.volume);
+  const { editing: id, shown } = ui();
+  const model = entry(id)?.result?.labels;
+  if (id === null || shown?.id !== id || !model) return false;
+  const drawn = readDrawing(shown.ct);
   if (!drawn) return false;
-  const model = modelLabels(key);
-  const changed = model ? changedVoxels(model, drawn) : 0;
-  holdCorrected(key, changed > 0 ? drawn : undefined);
-  patchSeries(key, { edited: changed > 0 ? changed : undefined });
+  const changed = changedVoxels(model, drawn);
+  const edits: SpineEdits | undefined = changed > 0 ? { labels: drawn, changed } : undefined;
+  patchItem(store, id, { edits });
   return true;
 }
 
 /** Leaves drawing mode, keeping the edits (`apply`) or dropping the ones not applied yet. */
 export function endEdit(apply: boolean): void {
-  if (!isEditing()) return;
+  if (ui().editing === null) return;
   if (apply) applyEdits();
   stopEditing();
-  editingKey = null;
-  setView({ pen: null });
+  setUi({ editing: null, pen: null });
 }
 
 /** Back to the model's masks. */
-export function revertEdits(key: string): void {
-  if (editingKey === key) endEdit(false);
-  holdCorrected(key, undefined);
-  patchSeries(key, { edited: undefined });
+export function revertEdits(id: string): void {
+  if (ui().editing === id) endEdit(false);
+  patchItem(store, id, { edits: undefined });
 }
 
 /** Saves the corrected masks (the drawing in progress included) as .nii.gz. */
-export function downloadCorrected(key: string): void {
-  if (editingKey === key) applyEdits();
-  downloadMasks(key, true);
+export function downloadCorrected(id: string): void {
+  if (ui().editing === id) applyEdits();
+  void downloadMasks(id, true);
 }
-
-export const editedKey = (): string | null => editingKey;
-export const hasEdits = (key: string): boolean => correctedLabels(key) !== undefined;

@@ -2,7 +2,7 @@
  * The spine page's use of the shared Niivue instance (src/ui/viewer.ts): the CT with a window,
  * the C1..C7 label overlay with per-vertebra visibility, and mask editing with Niivue's drawing
  * tools (the labels loaded as the drawing, the pen value = the vertebra, read back into the CT's
- * own voxel order).
+ * own voxel order). Which series is being edited is the page's store's (`ui.editing`), not kept here.
  */
 import { NVImage } from '@niivue/niivue';
 import { writeNifti } from '../../core/io/nifti';
@@ -38,11 +38,6 @@ export async function showLabels(ct: Volume | null, labels: Uint8Array | null, s
 
 export { styleOverlay };
 
-/** True while the drawing holds the labels being edited. */
-let editing = false;
-
-export const isEditing = (): boolean => editing;
-
 /** Loads `labels` as Niivue's drawing and turns the pen on with `pen` (0 erases). */
 export async function startEditing(ct: Volume, labels: Uint8Array, pen: number, opacity: number): Promise<void> {
   const v = getNiivue();
@@ -55,23 +50,22 @@ export async function startEditing(ct: Volume, labels: Uint8Array, pen: number, 
   v.setDrawOpacity(opacity);
   v.setDrawingEnabled(true);
   v.setPenValue(pen, false);
-  editing = true;
 }
 
 export function setPen(pen: number): void {
-  if (editing) getNiivue().setPenValue(pen, false);
+  getNiivue().setPenValue(pen, false);
 }
 
 export function undoEdit(): void {
-  if (editing) getNiivue().drawUndo();
+  getNiivue().drawUndo();
 }
 
-/** The drawing as a label map in the CT's own voxel order ([D, H, W], C-order), or null when not editing. */
+/** The drawing as a label map in the CT's own voxel order ([D, H, W], C-order), or null when there is none. */
 export function readDrawing(ct: Volume): Uint8Array | null {
   const v = getNiivue();
   const back = v.volumes[0];
   const bmp = v.drawBitmap;
-  if (!editing || !back || !bmp) return null;
+  if (!back || !bmp) return null;
   const n = spatialShape(ct).reduce((a, b) => a * b, 1);
   if (!back.img2RASstep || !back.img2RASstart || !back.dimsRAS) return bmp.length === n ? bmp.slice() : null;
   return drawingToNative(bmp, { start: back.img2RASstart, step: back.img2RASstep, dimsRAS: back.dimsRAS }, n);
@@ -79,8 +73,6 @@ export function readDrawing(ct: Volume): Uint8Array | null {
 
 /** Leaves drawing mode (the drawing is dropped; read it first). */
 export function stopEditing(): void {
-  if (!editing) return;
-  editing = false;
   const v = getNiivue();
   v.setDrawingEnabled(false);
   v.closeDrawing();
