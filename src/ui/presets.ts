@@ -19,6 +19,8 @@ import { openBrainDemo, workbenchShare } from './share/workbench';
 import { motorsShare, motorsStore, openMotorsDemo } from './motors/page';
 import { setBackend } from './kit/store';
 import { ProteinApp } from './protein/ProteinApp';
+import { BrainApp } from './brain/BrainApp';
+import { brainShare, brainStore, openBrainMriDemo } from './brain/page';
 import { setBackend as setProteinBackend } from './protein/actions';
 import { openProteinDemo, proteinShare } from './protein/share';
 
@@ -121,6 +123,20 @@ export const PRESETS: PresetEntry[] = [
       const b = params.get('backend');
       if (b === 'wasm' || b === 'webgpu' || b === 'auto') setProteinBackend(b as BackendChoice);
     },
+  },
+  {
+    id: 'brain',
+    label: 'Brain MRI',
+    title: 'Brain MRI tissue segmentation (brainchop MeshNet as niivue runs it): NIfTI T1 volumes in, grey/white matter labels in their own space and tissue volumes in mL out',
+    Page: BrainApp,
+    demo: {
+      name: 'brain-mri',
+      label: 'Brain MRI preset demo',
+      title: 'The MeshNet tissue model and a T1 scan through the brain preset: conform, tiles, labels back on the scan, grey and white matter volumes in mL',
+      open: openBrainMriDemo,
+    },
+    share: brainShare,
+    fromUrl: (params) => setBackend(brainStore, params.get('backend') ?? ''),
   },
 ];
 

@@ -12,7 +12,7 @@ export type OverlayKind = 'heatmap' | 'labels';
 export type SliceView = 'axial' | 'coronal' | 'sagittal' | 'multiplanar' | 'render';
 export type MessageLevel = 'error' | 'warning' | 'info';
 /** Which page the header shows: the generic workbench or a pipeline preset. */
-export type PresetId = 'workbench' | 'motors' | 'spine' | 'eeg' | 'protein';
+export type PresetId = 'workbench' | 'motors' | 'spine' | 'eeg' | 'protein' | 'brain';
 /** Actions a message can offer as a button. */
 export type MessageAction = 'relax-dims';
 

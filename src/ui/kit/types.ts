@@ -152,6 +152,11 @@ export interface PageConfig<Pr extends AnyPreset, View, Meta, Ui> {
   sourceLabel?(source: ItemSource): string;
   /** Bytes of decoded items kept in memory (default 1 GiB). */
   cacheBytes?: number;
+  /**
+   * Load models with their fixed spatial dims made symbolic (a fully convolutional model declared
+   * at one size, like MeshNet at 256³, then runs at any roi); default false.
+   */
+  relaxDims?: boolean;
 }
 
 export type PresetStore<Pr extends AnyPreset = AnyPreset, View = unknown, Meta = unknown, Ui = unknown> = UseBoundStore<StoreApi<PresetState<Pr, View, Meta, Ui>>> & {
