@@ -35,7 +35,7 @@ export function BrainApp() {
           </>
         }
         view={
-          <div className="brain-centre">
+          <div className="kit-centre">
             <ErrorBoundary what="the viewer">
               <BrainView />
             </ErrorBoundary>

@@ -90,7 +90,7 @@ export function BrainView() {
 
   const meta = metaOf(entry);
   return (
-    <section className="viewer brain-viewer">
+    <section className="viewer kit-viewer">
       <Toolbar hasLabels={!!labels} />
       <div className="canvas-wrap">
         <canvas ref={canvasRef} data-testid="niivue-canvas" />
@@ -128,7 +128,7 @@ export function BrainView() {
 /** Colour and name of each label, as the overlay draws them (label 0 is not drawn). */
 function Legend({ classes, names }: { classes: number; names: string[] }) {
   return (
-    <span className="brain-legend" data-testid="brain-legend">
+    <span className="kit-legend" data-testid="brain-legend">
       {Array.from({ length: classes }, (_, k) => {
         const [r, g, b] = labelColor(k);
         return (

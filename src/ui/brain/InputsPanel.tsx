@@ -18,7 +18,7 @@ export function InputsPanel() {
   const add = (files: File[]) => void addFiles(store, pickedFiles(files));
   return (
     <Panel title="Inputs" testId="brain-inputs">
-      <div className="brain-open-grid">
+      <div className="kit-open-grid">
         <button onClick={() => volumesRef.current?.click()} data-testid="open-brain-volumes" title="T1-weighted NIfTI volumes (.nii, .nii.gz), any orientation and voxel size">
           Open volumes…
         </button>
@@ -31,7 +31,7 @@ export function InputsPanel() {
       <div className="subhead">Models {models.length > 1 && <span className="muted">(summed)</span>}</div>
       <ModelList
         models={models}
-        className="brain-list"
+        className="kit-list"
         testId="brain-model"
         detail={(m) => `${(m.info.parameters / 1e3).toFixed(1)} k · [${m.info.inputs[0]?.dims.join(', ') ?? '?'}]`}
         onRemove={(name) => removeModel(store, name)}

@@ -15,16 +15,16 @@ export function TissueTable() {
   const selected = useKit(store, (s) => s.selected);
   const pending = useKit(store, (s) => s.items.filter((t) => t.status !== 'done').length);
   return (
-    <section className="brain-results">
-      <div className="brain-results-head">
+    <section className="kit-results">
+      <div className="kit-results-head">
         <h2>Tissue volumes</h2>
         <span className="muted small">
           {rows.length} volume{rows.length === 1 ? '' : 's'}
           {pending > 0 ? ` · ${pending} not done` : ''} · on each volume's own grid (mL from its voxel size) · click a row to show it
         </span>
       </div>
-      <div className="brain-results-scroll">
-        <table className="brain-table" data-testid="brain-table">
+      <div className="kit-results-scroll">
+        <table className="kit-table brain-table" data-testid="brain-table">
           <thead>
             <tr>
               <th>volume</th>
