@@ -14,14 +14,13 @@ import { exposeTestHooks } from './testHooks';
 import { VolumePanel } from './VolumePanel';
 import { WindowSettings } from './WindowSettings';
 
-let started = false;
 // a preset asked for by the address shows from the first render (no workbench view mounted for nothing)
 presetFromUrl(new URLSearchParams(window.location.search));
 
 /** Once per page (React StrictMode mounts effects twice in development). */
 function startOnce(): void {
-  if (started) return;
-  started = true;
+  if (useStore.getState().started) return;
+  useStore.setState({ started: true });
   exposeTestHooks();
   void fetchRuntime();
   startFromUrl(new URLSearchParams(window.location.search));

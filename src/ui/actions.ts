@@ -1,6 +1,8 @@
 /**
  * What the buttons do: open files, load models (and reload them with relaxed dims), run and
- * cancel inference, open the demo. Talks to the worker and writes the store; no React here.
+ * cancel inference, open the demo. Talks to the worker and writes the store; no React here, and
+ * no state of its own: the worker client, the run counter and where each input came from are in
+ * the store (./store.ts).
  */
 import { throttle } from './throttle';
 import { readVolume } from '../core/io';
@@ -10,8 +12,10 @@ import { inspectModel } from '../core/onnx/model';
 import { rewriteForWebGpu } from '../core/onnx/rewrite';
 import { planWindows, type SlidingWindowParams, type SlidingWindowProgress } from '../core/slidingWindow';
 import { range, spatialShape, type Volume } from '../core/volume';
-import { createWorkerClient, type WorkerClient } from '../worker/client';
+import type { WorkerClient } from '../worker/client';
 import type { ExternalDataFile, RunRequest } from '../worker/protocol';
+import { HARD_STOP_MS } from './kit/runner';
+import { dropWorker, workerOf } from './kit/store';
 import {
   channelRange,
   defaultRoi,
@@ -24,13 +28,11 @@ import {
   type IntensityScaling,
   type Shape3,
 } from './overlay';
-import { initialRunState, initialView, useStore, type ModelState } from './store';
+import { initialRunState, initialView, newResultCache, useStore, type ModelState, type Origin } from './store';
 
-let client: WorkerClient | null = null;
-
+/** The workbench's worker (started on first use; a hard stop replaces it). */
 export function getClient(): WorkerClient {
-  client ??= createWorkerClient();
-  return client;
+  return workerOf(useStore);
 }
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -117,7 +119,7 @@ interface SourcedCard {
  * metadata_props ('voxelbench.card'). The card's values fill the workbench settings once the
  * model has loaded (a model that fails to load changes nothing).
  */
-async function loadModelWithCard(bytes: Uint8Array, name: string, fileCard: SourcedCard | null): Promise<boolean> {
+async function loadModelWithCard(bytes: Uint8Array, name: string, fileCard: SourcedCard | null, from: Pick<LoadModelOptions, 'external' | 'origin'> = {}): Promise<boolean> {
   const { addMessage } = useStore.getState();
   let card = fileCard;
   if (!card) {
@@ -128,9 +130,9 @@ async function loadModelWithCard(bytes: Uint8Array, name: string, fileCard: Sour
       addMessage('warning', `Model card ${errorText(e)}; settings unchanged.`);
     }
   }
-  if (!card) return loadModelBytes(bytes, name);
+  if (!card) return loadModelBytes(bytes, name, from);
   const c = card.card;
-  const ok = await loadModelBytes(bytes, name, { relaxDims: c.relaxDims ?? false, labelNames: c.labels ?? null });
+  const ok = await loadModelBytes(bytes, name, { ...from, relaxDims: c.relaxDims ?? false, labelNames: c.labels ?? null });
   if (!ok) return false;
   applyCard(c);
   checkRelax();
@@ -147,16 +149,13 @@ async function loadModelWithCard(bytes: Uint8Array, name: string, fileCard: Sour
  */
 export const EXTERNAL_INLINE_LIMIT = 256 * 2 ** 20;
 
-/** Side files of models loaded with external data, by the model bytes kept in the store (reloads pass them again). */
-const externalFor = new WeakMap<Uint8Array, ExternalDataFile[]>();
-
 /**
  * The model as one self-contained buffer (weights inlined), for the rewrites and the float16
  * conversion; throws the 2 GB message when that cannot be.
  */
-export function selfContained(bytes: Uint8Array, name = 'the model'): Uint8Array {
-  const ext = externalFor.get(bytes);
-  return ext ? inlineExternalData(bytes, new Map(ext.map((f) => [f.path, f.data])), { modelName: name }) : bytes;
+export function selfContained(m: Pick<ModelState, 'bytes' | 'external' | 'fileName'>): Uint8Array {
+  const ext = m.external;
+  return ext ? inlineExternalData(m.bytes, new Map(ext.map((f) => [f.path, f.data])), { modelName: m.fileName }) : m.bytes;
 }
 
 /** A model with external data: its side files are inlined before it goes to the worker, or passed along when large. */
@@ -173,8 +172,7 @@ async function openModelWithData(name: string, bytes: Uint8Array, sideFiles: Fil
     }
     const external = externalDataFiles(refs).reduce((a, f) => a + f.bytes, 0);
     if (external > EXTERNAL_INLINE_LIMIT) {
-      externalFor.set(bytes, externalDataOption(bytes, files, { modelName: name }));
-      if (await loadModelWithCard(bytes, name, card)) {
+      if (await loadModelWithCard(bytes, name, card, { external: externalDataOption(bytes, files, { modelName: name }) })) {
         useStore.getState().addMessage('info', `${name}: ${formatBytes(external)} of external data handed to onnxruntime as it is (not inlined).`);
       }
       return;
@@ -213,13 +211,13 @@ export async function openModelFile(file: File, card: SourcedCard | null = null)
   await loadModelWithCard(bytes, file.name, card);
 }
 
-/** Parses a volume and makes it current; throws (InputError) and leaves the old one on failure. */
-export function loadVolumeBytes(bytes: Uint8Array, name: string): Volume {
+/** Parses a volume and makes it current (`origin`: a demo's or a link's file); throws (InputError) and leaves the old one on failure. */
+export function loadVolumeBytes(bytes: Uint8Array, name: string, origin?: Origin): Volume {
   const volume = readVolume(bytes, name);
   const s = useStore.getState();
   const shape = spatialShape(volume);
   useStore.setState({
-    volume: { volume, fileName: name, range: range(volume.data) },
+    volume: { volume, fileName: name, range: range(volume.data), ...(origin ? { origin } : {}) },
     result: null,
     readout: null,
     runState: s.runState.status === 'running' ? s.runState : initialRunState,
@@ -246,17 +244,21 @@ export interface LoadModelOptions {
   quiet?: boolean;
   /** Keep the rewrite check shown (the model is its rewritten version). */
   keepCheck?: boolean;
+  /** External data files handed to onnxruntime as they are (not inlined). */
+  external?: ExternalDataFile[];
+  /** A demo's or a link's model (links name it). */
+  origin?: Origin;
 }
 
 export async function loadModelBytes(bytes: Uint8Array, name: string, opts: LoadModelOptions = {}): Promise<boolean> {
-  const { relaxDims = false, labelNames = null, keepRoi = false, quiet = false, keepCheck = false } = opts;
+  const { relaxDims = false, labelNames = null, keepRoi = false, quiet = false, keepCheck = false, external, origin } = opts;
   useStore.setState({ busy: `Loading model ${name}…` });
   const { addMessage } = useStore.getState();
   try {
     // the worker may detach what it is given: keep our own copy for reloads
-    const loaded = await getClient().api.loadModel(bytes.slice(), name, relaxDims, externalFor.get(bytes));
+    const loaded = await getClient().api.loadModel(bytes.slice(), name, relaxDims, external);
     const prev = useStore.getState().model;
-    const model: ModelState = { loaded, bytes, fileName: name };
+    const model: ModelState = { loaded, bytes, fileName: name, ...(external ? { external } : {}), ...(origin ? { origin } : {}) };
     useStore.setState(keepCheck ? { model, labelNames } : { model, labelNames, rewriteCheck: null });
     if (!keepRoi) useStore.getState().setSettings({ roiTouched: false });
     if (prev && prev.loaded.id !== loaded.id) getClient().api.unloadModel(prev.loaded.id).catch(() => undefined);
@@ -279,9 +281,12 @@ export async function loadModelBytes(bytes: Uint8Array, name: string, opts: Load
 export async function relaxModel(): Promise<void> {
   const m = useStore.getState().model;
   if (!m) return;
-  const ok = await loadModelBytes(m.bytes, m.fileName, { relaxDims: true, labelNames: useStore.getState().labelNames, keepRoi: true });
+  const ok = await loadModelBytes(m.bytes, m.fileName, { relaxDims: true, labelNames: useStore.getState().labelNames, keepRoi: true, ...sameFile(m) });
   if (ok) useStore.getState().clearMessages('relax');
 }
+
+/** What a reload of the same model file keeps: its external data and where it came from. */
+export const sameFile = (m: ModelState): Pick<LoadModelOptions, 'external' | 'origin'> => ({ external: m.external, origin: m.origin });
 
 /** Tolerance of the rewrite check (max abs difference / max |original output|). */
 export const REWRITE_TOLERANCE = 1e-4;
@@ -298,7 +303,7 @@ export async function makeWebGpu(): Promise<void> {
   useStore.setState({ rewriteCheck: { status: 'checking' }, busy: `Rewriting ${m.fileName} for WebGPU…` });
   const { addMessage } = st;
   try {
-    const full = selfContained(m.bytes, m.fileName);
+    const full = selfContained(m);
     const rw = rewriteForWebGpu(full);
     if (rw.rewritten === 0) {
       const why = rw.skipped.map((k) => `${k.node} (${k.op}): ${k.reason}`).join('; ');
@@ -365,8 +370,6 @@ function slidingParams(): SlidingWindowParams {
   };
 }
 
-let runSeq = 0;
-
 export async function run(): Promise<void> {
   const st = useStore.getState();
   const { volume, model, settings, addMessage, clearMessages } = st;
@@ -411,17 +414,20 @@ export async function run(): Promise<void> {
     addMessage('error', `Bad sliding-window settings: ${errorText(e)}`, { key: 'validate' });
     return;
   }
-  const seq = ++runSeq;
+  const seq = useStore.getState().runSeq + 1;
+  const live = () => useStore.getState().runSeq === seq;
   const t0 = performance.now();
-  useStore.setState({
+  useStore.setState((s) => ({
     runState: { status: 'running', done: 0, total, elapsedMs: 0, etaMs: 0, startedAt: Date.now() },
-  });
+    runSeq: seq,
+    runs: s.runs + 1,
+  }));
   try {
     const result = await getClient().run(req, throttle((p: SlidingWindowProgress) => {
-      if (seq !== runSeq || useStore.getState().runState.status !== 'running') return;
+      if (!live() || useStore.getState().runState.status !== 'running') return;
       useStore.getState().setRunState({ done: p.done, total: p.total, elapsedMs: p.elapsedMs, etaMs: p.etaMs });
     }, 50));
-    if (seq !== runSeq) return;
+    if (!live()) return;
     const wallMs = performance.now() - t0;
     const out = result.shape.length === 3 ? [result.shape[0], 1, result.shape[1], result.shape[2]] : result.shape;
     const channels = out[0];
@@ -452,6 +458,7 @@ export async function run(): Promise<void> {
         relaxed: model.loaded.relaxed,
         onInput,
         channels,
+        derived: newResultCache(),
       },
       runState: { ...cur.runState, status: 'done', done: result.stats.windows, total: result.stats.windows, etaMs: 0, elapsedMs: wallMs },
       view,
@@ -459,7 +466,7 @@ export async function run(): Promise<void> {
     const zoom = result.stats.zoom.some((z) => z !== 1) ? ` (output zoom ${result.stats.zoom.join('×')}, resampled onto the input grid for display)` : '';
     cur.addMessage('info', `Run finished on ${result.backend}: ${result.stats.windows} windows in ${(wallMs / 1000).toFixed(2)} s${zoom}.`);
   } catch (e) {
-    if (seq !== runSeq) return;
+    if (!live()) return;
     const cur = useStore.getState();
     if ((e as Error)?.name === 'AbortError' || /cancel/i.test(errorText(e))) {
       cur.setRunState({ status: 'cancelled', etaMs: 0, cancelRequested: false });
@@ -472,28 +479,25 @@ export async function run(): Promise<void> {
   }
 }
 
-/** How long a soft cancel may take before the worker is stopped the hard way. */
-const HARD_STOP_MS = 1500;
-
 /**
  * Asks the worker to stop at the next window batch. A worker busy in a loop that never yields
- * (WASM runs can) does not see the request: then it is terminated and the model loaded again.
+ * (WASM runs can) does not see the request: after the kit's HARD_STOP_MS (the one grace time of
+ * every page) it is terminated and the model loaded again.
  */
 export function cancel(): void {
-  const { runState, setRunState } = useStore.getState();
+  const { runState, setRunState, runSeq: seq } = useStore.getState();
   if (runState.status !== 'running') return;
-  const seq = runSeq;
   setRunState({ cancelRequested: true });
   getClient().cancel();
   setTimeout(() => {
-    if (seq === runSeq && useStore.getState().runState.status === 'running') void hardStop();
+    const st = useStore.getState();
+    if (st.runSeq === seq && st.runState.status === 'running') void hardStop();
   }, HARD_STOP_MS);
 }
 
 async function hardStop(): Promise<void> {
-  runSeq++; // whatever the old run still reports is ignored
-  client?.terminate();
-  client = null;
+  useStore.setState((s) => ({ runSeq: s.runSeq + 1 })); // whatever the old run still reports is ignored
+  dropWorker(useStore);
   const st = useStore.getState();
   st.setRunState({ status: 'cancelled', etaMs: 0, cancelRequested: false });
   st.addMessage(
@@ -502,7 +506,7 @@ async function hardStop(): Promise<void> {
   );
   const m = st.model;
   if (m) {
-    await loadModelBytes(m.bytes, m.fileName, { relaxDims: m.loaded.relaxed, labelNames: st.labelNames, keepRoi: true, quiet: true });
+    await loadModelBytes(m.bytes, m.fileName, { relaxDims: m.loaded.relaxed, labelNames: st.labelNames, keepRoi: true, quiet: true, ...sameFile(m) });
   }
 }
 
@@ -543,8 +547,8 @@ export function applyCard(card: ModelCard): void {
   });
 }
 
-/** Fetches the MeshNet demo (model, T1 volume, card), applies the card and runs it. */
-export async function loadDemo(opts: { run?: boolean } = {}): Promise<void> {
+/** Fetches the MeshNet demo (model, T1 volume, card), applies the card and runs it; `origin`: what links call its files. */
+export async function loadDemo(opts: { run?: boolean; origin?: Origin } = {}): Promise<void> {
   const base = 'demo/meshnet/';
   const { addMessage } = useStore.getState();
   useStore.setState({ busy: 'Downloading the demo…' });
@@ -562,14 +566,14 @@ export async function loadDemo(opts: { run?: boolean } = {}): Promise<void> {
     return;
   }
   try {
-    loadVolumeBytes(volBytes, 't1.nii.gz');
+    loadVolumeBytes(volBytes, 't1.nii.gz', opts.origin);
   } catch (e) {
     useStore.setState({ busy: null });
     addMessage('error', aboutFile('t1.nii.gz', e));
     return;
   }
   applyCard(card);
-  const ok = await loadModelBytes(modelBytes, 'meshnet.onnx', { relaxDims: card.relaxDims ?? false, labelNames: card.labels ?? null, keepRoi: true });
+  const ok = await loadModelBytes(modelBytes, 'meshnet.onnx', { relaxDims: card.relaxDims ?? false, labelNames: card.labels ?? null, keepRoi: true, origin: opts.origin });
   if (!ok) return;
   useStore.setState((s) => ({ view: { ...s.view, overlay: 'labels', opacity: initialView.opacity } }));
   checkRelax();

@@ -1,23 +1,12 @@
-/** Values computed from a result once and shared by the view, the legend and the save buttons. */
+/**
+ * Values computed from a result once and shared by the view, the legend and the save buttons;
+ * kept in the result's own cache (`ResultState.derived`), so they go when the result goes.
+ */
 import { argmaxLabels, channelRange, labelCount, labelCounts, resampleToGrid } from './overlay';
 import { spatialShape } from '../core/volume';
 import type { ParityState, ResultState } from './store';
 
-interface Cache {
-  labels?: { threshold: number; map: Uint8Array; counts: number[] };
-  ranges: Map<number, [number, number]>;
-}
-
-const caches = new WeakMap<ResultState, Cache>();
-
-function cacheOf(r: ResultState): Cache {
-  let c = caches.get(r);
-  if (!c) {
-    c = { ranges: new Map() };
-    caches.set(r, c);
-  }
-  return c;
-}
+const cacheOf = (r: ResultState) => r.derived;
 
 /** Argmax label map on the input grid (one channel: value > threshold). */
 export function labelsOf(r: ResultState, threshold: number): { map: Uint8Array; counts: number[] } {
@@ -58,11 +47,10 @@ export interface ParityStats {
   diff?: Float32Array;
 }
 
-let parityCache: { r: ResultState; p: ParityState; stats: ParityStats } | null = null;
-
 /** Max/mean |output - reference|; the reference is [C, D, H, W] or [1, C, D, H, W] (or [D, H, W] for one channel). */
 export function parityOf(r: ResultState, p: ParityState): ParityStats {
-  if (parityCache && parityCache.r === r && parityCache.p.data === p.data) return parityCache.stats;
+  const c = cacheOf(r);
+  if (c.parity && c.parity.p.data === p.data) return c.parity.stats;
   const out = r.run.shape;
   let ref = p.shape.slice();
   while (ref.length > out.length && ref[0] === 1) ref = ref.slice(1);
@@ -87,7 +75,7 @@ export function parityOf(r: ResultState, p: ParityState): ParityStats {
     }
     stats = { maxAbsDiff: max, meanAbsDiff: sum / Math.max(1, a.length), refMaxAbs: refMax, diff };
   }
-  parityCache = { r, p, stats };
+  c.parity = { p, stats };
   return stats;
 }
 

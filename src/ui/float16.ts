@@ -9,7 +9,7 @@ import { create } from 'zustand';
 import type { CheckResult } from '../core/onnx/check';
 import { toFloat16 } from '../core/onnx/float16';
 import type { ModelInfo } from '../core/onnx/model';
-import { getClient, loadModelBytes, selfContained } from './actions';
+import { getClient, loadModelBytes, sameFile, selfContained } from './actions';
 import { useStore, type ModelState } from './store';
 
 /** Tolerance of the float16 check (max abs difference / max |float32 output|), as `convert --float16`. */
@@ -26,19 +26,19 @@ interface Float16State {
   original: ModelState | null;
   /** Worker id of the loaded float16 model. */
   halfId: string | null;
+  /** A switch between the two models is going (its model changes are not "another model"). */
+  switching: boolean;
 }
 
-export const useFloat16 = create<Float16State>()(() => ({ check: null, original: null, halfId: null }));
+export const useFloat16 = create<Float16State>()(() => ({ check: null, original: null, halfId: null, switching: false }));
 
 /** Whether the model's weights or inputs are float16 already. */
 export const isFloat16Model = (info: ModelInfo): boolean =>
   (info.initializers ?? []).some((t) => t.dataType === 10) || info.inputs.some((i) => i.type === 'float16');
 
-let switching = false;
-
 // another model loaded (dropped, demo, rewrite): the float16 state belongs to the old one
 useStore.subscribe((s, prev) => {
-  if (switching || s.model === prev.model) return;
+  if (useFloat16.getState().switching || s.model === prev.model) return;
   const { halfId, check, original } = useFloat16.getState();
   if (s.model && s.model.loaded.id === halfId) return;
   if (check || original || halfId) useFloat16.setState({ check: null, original: null, halfId: null });
@@ -54,9 +54,9 @@ export async function enableFloat16(): Promise<void> {
   const { addMessage } = st;
   useFloat16.setState({ check: { status: 'checking' } });
   useStore.setState({ busy: `Converting ${m.fileName} to float16…` });
-  switching = true;
+  useFloat16.setState({ switching: true });
   try {
-    const full = selfContained(m.bytes, m.fileName);
+    const full = selfContained(m);
     const conv = toFloat16(full);
     const result = await getClient().api.compareModels(full.slice(), conv.bytes.slice(), { tolerance: FLOAT16_TOLERANCE });
     if (useStore.getState().model !== m) return;
@@ -83,7 +83,7 @@ export async function enableFloat16(): Promise<void> {
     useFloat16.setState({ check: { status: 'error', error: errorText(e) } });
     addMessage('error', `Could not convert ${m.fileName} to float16: ${errorText(e)}`, { key: 'open-model' });
   } finally {
-    switching = false;
+    useFloat16.setState({ switching: false });
     useStore.setState({ busy: null });
   }
 }
@@ -95,9 +95,10 @@ export async function disableFloat16(): Promise<void> {
     useFloat16.setState({ check: null });
     return;
   }
-  switching = true;
+  useFloat16.setState({ switching: true });
   try {
     const ok = await loadModelBytes(original.bytes, original.fileName, {
+      ...sameFile(original),
       relaxDims: original.loaded.relaxed,
       labelNames: useStore.getState().labelNames,
       keepRoi: true,
@@ -109,6 +110,6 @@ export async function disableFloat16(): Promise<void> {
       useStore.getState().addMessage('info', `Back to the float32 model ${original.fileName}.`);
     }
   } finally {
-    switching = false;
+    useFloat16.setState({ switching: false });
   }
 }

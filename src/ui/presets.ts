@@ -17,6 +17,8 @@ import { motorsShare, motorsStore, openMotorsDemo } from './motors/page';
 import { setBackend } from './kit/store';
 import { ProteinApp } from './protein/ProteinApp';
 import { proteinShare, proteinStore } from './protein/page';
+import { BrainApp } from './brain/BrainApp';
+import { brainShare, brainStore, openBrainMriDemo } from './brain/page';
 
 export interface PresetDemo {
   /** `?demo=<name>` opens the preset with this demo and runs it. */
@@ -108,6 +110,20 @@ export const PRESETS: PresetEntry[] = [
     },
     share: proteinShare,
     fromUrl: (params) => setBackend(proteinStore, params.get('backend') ?? ''),
+  },
+  {
+    id: 'brain',
+    label: 'Brain MRI',
+    title: 'Brain MRI tissue segmentation (brainchop MeshNet as niivue runs it): NIfTI T1 volumes in, grey/white matter labels in their own space and tissue volumes in mL out',
+    Page: BrainApp,
+    demo: {
+      name: 'brain-mri',
+      label: 'Brain MRI preset demo',
+      title: 'The MeshNet tissue model and a T1 scan through the brain preset: conform, tiles, labels back on the scan, grey and white matter volumes in mL',
+      open: openBrainMriDemo,
+    },
+    share: brainShare,
+    fromUrl: (params) => setBackend(brainStore, params.get('backend') ?? ''),
   },
 ];
 

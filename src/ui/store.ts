@@ -1,18 +1,26 @@
-/** The page's state: what is loaded, how to run it, what came out and how it is shown. */
+/**
+ * The page's state: what is loaded, how to run it, what came out and how it is shown (the
+ * workbench), the messages every page writes, and the page shown. The workbench keeps nothing in
+ * module variables: its worker, run counter and inputs' origins are here too.
+ */
 import { create } from 'zustand';
 export type { IntensityScaling } from './overlay';
 import type { BlendMode } from '../core/slidingWindow';
 import type { Volume } from '../core/volume';
 import type { IntensityScaling } from './overlay';
 import type { CheckResult } from '../core/onnx/check';
-import type { BackendChoice, LoadedModel, RunResult, RuntimeInfo } from '../worker/protocol';
+import type { WorkerClient } from '../worker/client';
+import type { BackendChoice, ExternalDataFile, LoadedModel, RunResult, RuntimeInfo } from '../worker/protocol';
+import type { ParityStats } from './derived';
+import type { Origin } from './share/origins';
 
 export type RunStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
 export type OverlayKind = 'heatmap' | 'labels';
 export type SliceView = 'axial' | 'coronal' | 'sagittal' | 'multiplanar' | 'render';
 export type MessageLevel = 'error' | 'warning' | 'info';
 /** Which page the header shows: the generic workbench or a pipeline preset. */
-export type PresetId = 'workbench' | 'motors' | 'spine' | 'eeg' | 'protein';
+export type PresetId = 'workbench' | 'motors' | 'spine' | 'eeg' | 'protein' | 'brain';
+export type { Origin };
 /** Actions a message can offer as a button. */
 export type MessageAction = 'relax-dims';
 
@@ -31,6 +39,8 @@ export interface LoadedVolume {
   fileName: string;
   /** Data range over all channels, for intensity scaling and the window inputs. */
   range: [number, number];
+  /** A bundled demo's or a link's file (links name it); absent: opened from this computer. */
+  origin?: Origin;
 }
 
 export interface ModelState {
@@ -38,6 +48,10 @@ export interface ModelState {
   /** The original file bytes, kept to load again with relaxed dims. */
   bytes: Uint8Array;
   fileName: string;
+  /** External data files handed to onnxruntime as they are (large weights, not inlined); reloads pass them again. */
+  external?: ExternalDataFile[];
+  /** A bundled demo's or a link's file (links name it); absent: opened from this computer or made here (float16, rewrite). */
+  origin?: Origin;
 }
 
 /** The "Make it run on WebGPU" rewrite of the current model and its numeric check on WASM. */
@@ -98,7 +112,18 @@ export interface ResultState {
   /** Output resampled (nearest) onto the input grid: [C, D, H, W]. */
   onInput: Float32Array;
   channels: number;
+  /** Values computed from it once (label map, channel ranges, parity): ./derived.ts; not reactive. */
+  derived: ResultCache;
 }
+
+/** What ./derived.ts computed from a result (filled on first use). */
+export interface ResultCache {
+  labels?: { threshold: number; map: Uint8Array; counts: number[] };
+  ranges: Map<number, [number, number]>;
+  parity?: { p: ParityState; stats: ParityStats };
+}
+
+export const newResultCache = (): ResultCache => ({ ranges: new Map() });
 
 export interface ViewState {
   overlay: OverlayKind;
@@ -140,6 +165,16 @@ export interface AppState {
   parity: ParityState | null;
   /** Something is loading (file read, model parse, demo fetch): its description. */
   busy: string | null;
+  /** The workbench's worker: created on first use (kit's workerOf), replaced after a hard stop. */
+  worker: WorkerClient | null;
+  /** Bumped by every run and hard stop: what an older run still reports is ignored. */
+  runSeq: number;
+  /** Runs started on the workbench since the page loaded. */
+  runs: number;
+  /** Id of the next message. */
+  messageSeq: number;
+  /** The page has read its address and started (once per page load). */
+  started: boolean;
 
   setPreset(preset: PresetId): void;
   setSettings(patch: Partial<WindowSettings>): void;
@@ -150,7 +185,6 @@ export interface AppState {
   clearMessages(key?: string): void;
 }
 
-let nextMessageId = 1;
 const MAX_MESSAGES = 50;
 
 export const initialSettings: WindowSettings = {
@@ -195,6 +229,11 @@ export const useStore = create<AppState>()((set) => ({
   rewriteCheck: null,
   parity: null,
   busy: null,
+  worker: null,
+  runSeq: 0,
+  runs: 0,
+  messageSeq: 1,
+  started: false,
 
   setPreset: (preset) => set({ preset }),
   setSettings: (patch) => set((s) => ({ settings: { ...s.settings, ...patch } })),
@@ -204,8 +243,8 @@ export const useStore = create<AppState>()((set) => ({
     set((s) => {
       // a message with the same key, or the same text, replaces the older one
       const kept = s.messages.filter((m) => (opts.key ? m.key !== opts.key : true) && !(m.level === level && m.text === text));
-      const msg: Message = { id: nextMessageId++, level, text, time: Date.now(), ...opts };
-      return { messages: [...kept, msg].slice(-MAX_MESSAGES) };
+      const msg: Message = { id: s.messageSeq, level, text, time: Date.now(), ...opts };
+      return { messages: [...kept, msg].slice(-MAX_MESSAGES), messageSeq: s.messageSeq + 1 };
     }),
   dismissMessage: (id) => set((s) => ({ messages: s.messages.filter((m) => m.id !== id) })),
   clearMessages: (key) => set((s) => ({ messages: key ? s.messages.filter((m) => m.key !== key) : [] })),

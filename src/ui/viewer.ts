@@ -1,22 +1,39 @@
 /**
  * The one Niivue instance of the page and the calls that put our volumes into it.
  * Volumes travel as uncompressed NIfTI bytes written by core/io/nifti (same affine as the input).
+ * The instance and what it shows are held by a small viewer store (not reactive: React reads
+ * nothing from it), so that no module variable keeps state.
  */
 import { Niivue, NVImage, SLICE_TYPE } from '@niivue/niivue';
+import { createStore } from 'zustand/vanilla';
 import { writeNifti } from '../core/io/nifti';
 import { makeVolume, spatialShape, type Volume, type VoxelArray } from '../core/volume';
 import { labelColormap } from './overlay';
 import type { SliceView } from './store';
 
-let nv: Niivue | null = null;
-let attached: HTMLCanvasElement | null = null;
-let baseImg: NVImage | null = null;
-let overlayImg: NVImage | null = null;
-/** Loads run one after another, so a slow base load cannot land after a newer one. */
-let queue: Promise<unknown> = Promise.resolve();
+type PointsMesh = ReturnType<Niivue['loadConnectomeAsMesh']>;
+
+interface ViewerState {
+  nv: Niivue | null;
+  /** The canvas the instance is attached to. */
+  attached: HTMLCanvasElement | null;
+  baseImg: NVImage | null;
+  overlayImg: NVImage | null;
+  /** Loads run one after another, so a slow base load cannot land after a newer one. */
+  queue: Promise<unknown>;
+  /** The overlay style last applied (styleOverlay skips a repeat). */
+  lastStyle: string;
+  pointsMesh: PointsMesh | null;
+}
+
+const viewer = createStore<ViewerState>()(() => ({ nv: null, attached: null, baseImg: null, overlayImg: null, queue: Promise.resolve(), lastStyle: '', pointsMesh: null }));
+const refs = (): ViewerState => viewer.getState();
+const keep = (patch: Partial<ViewerState>): void => viewer.setState(patch);
 
 export function getNiivue(): Niivue {
-  nv ??= new Niivue({
+  const have = refs().nv;
+  if (have) return have;
+  const nv = new Niivue({
     backColor: [0, 0, 0, 1],
     show3Dcrosshair: true,
     crosshairColor: [0.2, 0.8, 1, 0.9],
@@ -29,6 +46,7 @@ export function getNiivue(): Niivue {
     logLevel: 'error',
     loadingText: '',
   });
+  keep({ nv });
   return nv;
 }
 
@@ -36,8 +54,8 @@ export function getNiivue(): Niivue {
 export function attachCanvas(canvas: HTMLCanvasElement): Promise<Niivue> {
   return serial(async () => {
     const v = getNiivue();
-    if (attached !== canvas) {
-      attached = canvas;
+    if (refs().attached !== canvas) {
+      keep({ attached: canvas });
       await v.attachToCanvas(canvas);
     }
     return v;
@@ -46,12 +64,12 @@ export function attachCanvas(canvas: HTMLCanvasElement): Promise<Niivue> {
 
 /** The base image as Niivue holds it (its cal_min/cal_max and robust range). */
 export function baseImage(): NVImage | null {
-  return baseImg;
+  return refs().baseImg;
 }
 
 function serial<T>(job: () => Promise<T>): Promise<T> {
-  const next = queue.then(job, job);
-  queue = next.catch(() => undefined);
+  const next = refs().queue.then(job, job);
+  keep({ queue: next.catch(() => undefined) });
   return next;
 }
 
@@ -80,8 +98,7 @@ async function toImage(vol: Volume, name: string, opts: Record<string, unknown> 
 export function showBase(vol: Volume | null): Promise<NVImage | null> {
   return serial(async () => {
     const v = getNiivue();
-    baseImg = null;
-    overlayImg = null;
+    keep({ baseImg: null, overlayImg: null });
     if (!vol) {
       while (v.volumes.length > 0) v.removeVolume(v.volumes[v.volumes.length - 1]);
       v.drawScene();
@@ -94,7 +111,7 @@ export function showBase(vol: Volume | null): Promise<NVImage | null> {
     const first = vol.shape.length > 3 ? vol.data.subarray(0, D * H * W) : vol.data;
     const img = await toImage(onGrid(vol, displayable(first), 'base'), `${vol.source?.name ?? 'volume'}.nii`, { colormap: 'gray' });
     v.addVolume(img);
-    baseImg = img;
+    keep({ baseImg: img });
     return img;
   });
 }
@@ -122,9 +139,10 @@ export interface OverlayStyle {
 export function showOverlay(data: OverlayData | null, style: OverlayStyle): Promise<void> {
   return serial(async () => {
     const v = getNiivue();
+    const { baseImg, overlayImg } = refs();
     if (!data || !baseImg) {
       if (overlayImg) v.removeVolume(overlayImg);
-      overlayImg = null;
+      keep({ overlayImg: null });
       return;
     }
     const name = data.kind === 'labels' ? 'labels.nii' : 'heatmap.nii';
@@ -135,9 +153,8 @@ export function showOverlay(data: OverlayData | null, style: OverlayStyle): Prom
       cal_max: style.calMax,
     });
     if (data.kind === 'labels') img.setColormapLabel(labelColormap(data.nLabels, data.labelNames));
-    const old = overlayImg;
-    overlayImg = img;
-    lastStyle = styleKey(style);
+    const old = refs().overlayImg;
+    keep({ overlayImg: img, lastStyle: styleKey(style) });
     if (old && v.volumes.includes(old)) {
       // swap in place: one upload instead of removeVolume() + addVolume()
       v.volumes = v.volumes.map((x) => (x === old ? img : x));
@@ -149,14 +166,13 @@ export function showOverlay(data: OverlayData | null, style: OverlayStyle): Prom
   });
 }
 
-let lastStyle = '';
 const styleKey = (s: OverlayStyle): string => JSON.stringify(s);
 
 /** Colormap, opacity and threshold of the current overlay, without reloading it. */
 export function styleOverlay(style: OverlayStyle): void {
-  const v = nv;
+  const { nv: v, overlayImg, lastStyle } = refs();
   if (!v || !overlayImg || styleKey(style) === lastStyle) return;
-  lastStyle = styleKey(style);
+  keep({ lastStyle: styleKey(style) });
   if (!overlayImg.colormapLabel) {
     overlayImg.colormap = style.colormap;
     overlayImg.cal_min = style.calMin;
@@ -167,6 +183,7 @@ export function styleOverlay(style: OverlayStyle): void {
 }
 
 export function setBaseWindow(min: number, max: number): void {
+  const { nv, baseImg } = refs();
   if (!nv || !baseImg || !(max > min) || (baseImg.cal_min === min && baseImg.cal_max === max)) return;
   baseImg.cal_min = min;
   baseImg.cal_max = max;
@@ -196,8 +213,6 @@ export interface ViewPoint {
   size: number;
 }
 
-let pointsMesh: ReturnType<Niivue['loadConnectomeAsMesh']> | null = null;
-
 /** World (mm) position of voxel [z, y, x] through the volume's affine (i = x, j = y, k = z). */
 export function voxelToWorld(ref: Volume, [z, y, x]: [number, number, number]): [number, number, number] {
   const a = ref.affine;
@@ -208,14 +223,15 @@ export function voxelToWorld(ref: Volume, [z, y, x]: [number, number, number]): 
 export function showPoints(ref: Volume | null, points: ViewPoint[]): Promise<void> {
   return serial(async () => {
     const v = getNiivue();
-    if (pointsMesh) v.removeMesh(pointsMesh);
-    pointsMesh = null;
+    const old = refs().pointsMesh;
+    if (old) v.removeMesh(old);
+    keep({ pointsMesh: null });
     if (!ref || points.length === 0) {
       v.drawScene();
       return;
     }
     const world = points.map((p) => voxelToWorld(ref, p.voxel));
-    pointsMesh = v.loadConnectomeAsMesh({
+    const pointsMesh = v.loadConnectomeAsMesh({
       name: 'points',
       nodeColormap: 'warm',
       nodeColormapNegative: 'winter',
@@ -231,6 +247,7 @@ export function showPoints(ref: Volume | null, points: ViewPoint[]): Promise<voi
       edges: [],
     });
     v.addMesh(pointsMesh);
+    keep({ pointsMesh });
     // show nodes on 2D slices when they are within a few mm of the slice
     v.setMeshThicknessOn2D(Math.max(...points.map((p) => p.size)) * 2);
     v.drawScene();
@@ -240,6 +257,7 @@ export function showPoints(ref: Volume | null, points: ViewPoint[]): Promise<voi
 /** Moves the crosshair to voxel [z, y, x] of the base volume. */
 export function centreOn(ref: Volume, voxel: [number, number, number]): void {
   const v = getNiivue();
+  const { baseImg } = refs();
   if (!baseImg) return;
   const mm = voxelToWorld(ref, voxel);
   const frac = baseImg.convertMM2Frac(mm);
@@ -257,6 +275,7 @@ export interface SceneView {
 
 /** The scene as shown now; null when no volume is shown. */
 export function readScene(): SceneView | null {
+  const { nv, baseImg } = refs();
   if (!nv || !baseImg) return null;
   const c = nv.scene.crosshairPos;
   const p = nv.scene.pan2Dxyzmm;
@@ -265,7 +284,7 @@ export function readScene(): SceneView | null {
 
 /** Moves the crosshair and sets pan/zoom (what readScene gave); the readout follows. */
 export function writeScene(s: Partial<SceneView>): void {
-  const v = nv;
+  const { nv: v, baseImg } = refs();
   if (!v || !baseImg) return;
   if (s.crosshair) {
     const c = v.scene.crosshairPos;
@@ -282,5 +301,5 @@ export function writeScene(s: Partial<SceneView>): void {
 
 /** Resolves when every queued volume/overlay/points load has finished. */
 export function viewerIdle(): Promise<void> {
-  return queue.then(() => undefined);
+  return refs().queue.then(() => undefined);
 }

@@ -62,7 +62,7 @@ export const brainParamSpecs: ParamSpecs = [
   { key: 'sigmaScale', label: 'sigma scale', type: 'number', min: 0, minExclusive: true, default: 0.125, group: 'inference', advanced: true, help: 'gaussian sigma as a fraction of the roi', card: ['sigmaScale', 'inference.sigmaScale'] },
   { key: 'swBatch', label: 'sw batch', type: 'number', integer: true, min: 1, default: 1, group: 'inference', help: 'windows per model call', card: ['swBatch', 'inference.swBatch'] },
   {
-    key: 'labels', label: 'label names', type: 'strings', default: ['background', 'white matter', 'grey matter'], minCount: 2, live: true, group: 'output',
+    key: 'labels', label: 'label names', type: 'strings', default: ['background', 'white matter', 'grey matter'], minCount: 2, live: true, group: 'output', link: 'names',
     help: "names of the model's classes in channel order (the card's labels)", card: ['labels', 'classes'],
   },
 ];

@@ -177,4 +177,16 @@ describe('session result arrays', () => {
     files.delete('results/0_heatmap.bin');
     expect(() => unpackTensors(packed, files, 'x.vbsession')).toThrow(/results\/0_heatmap\.bin is missing/);
   });
+
+  it('writes an array held twice once and gives it back as one array', () => {
+    const files = new Map<string, Uint8Array>();
+    const labels = Uint8Array.from([0, 1, 2, 1]);
+    const result = { labels, conformedLabels: labels, other: Uint8Array.from([0, 1, 2, 1]) };
+    const packed = JSON.parse(JSON.stringify(packTensors(result, 'results/0', files)));
+    expect([...files.keys()].sort()).toEqual(['results/0_labels.bin', 'results/0_other.bin']);
+    const back = unpackTensors(packed, files, 'x.vbsession') as typeof result;
+    expect(back).toEqual(result);
+    expect(back.conformedLabels).toBe(back.labels);
+    expect(back.other).not.toBe(back.labels);
+  });
 });

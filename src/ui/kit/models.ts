@@ -36,7 +36,7 @@ export async function addModelBytes(store: AnyStore, bytes: Uint8Array, name: st
   store.setState({ busy: `Loading model ${name}…` });
   try {
     const worker = workerOf(store);
-    const loaded = await untilReplaced(store, worker, () => worker.api.loadModel(bytes.slice(), name, false));
+    const loaded = await untilReplaced(store, worker, () => worker.api.loadModel(bytes.slice(), name, config.relaxDims ?? false));
     const role = roleFor(preset.models, loaded.info);
     const problems = role ? role.check(loaded.info, name, store.getState().params) : [`none of its roles (${preset.models.map((r) => r.label).join(', ')}) takes it`];
     if (!role || problems.length > 0) {
@@ -97,7 +97,7 @@ export async function reloadModels(store: AnyStore): Promise<void> {
   const reloaded: KitModel[] = [];
   for (const m of store.getState().models) {
     try {
-      const l = await workerOf(store).api.loadModel(m.bytes.slice(), m.name, false);
+      const l = await workerOf(store).api.loadModel(m.bytes.slice(), m.name, store.config.relaxDims ?? false);
       reloaded.push({ ...m, workerId: l.id });
     } catch (e) {
       say('error', `Could not reload ${m.name} after the restart: ${errorText(e)}`);

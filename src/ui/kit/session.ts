@@ -21,20 +21,32 @@ const TENSOR = '$tensor';
 
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
-/** A result as JSON: every typed array becomes `{ $tensor: ref }` and its bytes an entry under `path`. */
-export function packTensors(v: unknown, path: string, files: Map<string, Uint8Array>): unknown {
-  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return { [TENSOR]: tensorEntry(`${path}.bin`, v as TensorArray, files) };
-  if (Array.isArray(v)) return v.map((x, i) => packTensors(x, `${path}_${i}`, files));
-  if (isPlain(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, packTensors(x, `${path}_${k}`, files)]));
+/**
+ * A result as JSON: every typed array becomes `{ $tensor: ref }` and its bytes an entry under
+ * `path`; an array the result holds twice (brain: the labels of a kept volume) is written once.
+ */
+export function packTensors(v: unknown, path: string, files: Map<string, Uint8Array>, seen = new Map<unknown, TensorRef>()): unknown {
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+    const ref = seen.get(v) ?? tensorEntry(`${path}.bin`, v as TensorArray, files);
+    seen.set(v, ref);
+    return { [TENSOR]: ref };
+  }
+  if (Array.isArray(v)) return v.map((x, i) => packTensors(x, `${path}_${i}`, files, seen));
+  if (isPlain(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, packTensors(x, `${path}_${k}`, files, seen)]));
   return v;
 }
 
-/** The inverse of packTensors (throws naming a missing or damaged entry). */
-export function unpackTensors(v: unknown, files: Map<string, Uint8Array>, name: string): unknown {
-  if (Array.isArray(v)) return v.map((x) => unpackTensors(x, files, name));
+/** The inverse of packTensors (throws naming a missing or damaged entry); an entry named twice gives one array. */
+export function unpackTensors(v: unknown, files: Map<string, Uint8Array>, name: string, read = new Map<string, TensorArray>()): unknown {
+  if (Array.isArray(v)) return v.map((x) => unpackTensors(x, files, name, read));
   if (isPlain(v)) {
-    if (TENSOR in v) return readTensor(v[TENSOR] as TensorRef, files, name);
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unpackTensors(x, files, name)]));
+    if (TENSOR in v) {
+      const ref = v[TENSOR] as TensorRef;
+      const a = read.get(ref.path) ?? readTensor(ref, files, name);
+      read.set(ref.path, a);
+      return a;
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unpackTensors(x, files, name, read)]));
   }
   return v;
 }
@@ -205,7 +217,7 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
   try {
     for (const m of st.models) {
       const bytes = need(files, m.path, name);
-      const loaded = await worker.api.loadModel(bytes.slice(), m.name, false);
+      const loaded = await worker.api.loadModel(bytes.slice(), m.name, config.relaxDims ?? false);
       models.push({ name: m.name, role: m.role, bytes, info: loaded.info, workerId: loaded.id, origin: m.origin as Origin });
       const role = preset.models.find((r) => r.role === m.role) ?? roleFor(preset.models, loaded.info);
       const problems = role ? role.check(loaded.info, m.name, params) : ['no role of the preset takes it'];

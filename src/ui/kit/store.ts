@@ -3,7 +3,7 @@
  * config (texts, view defaults, what to show of an item). Everything the page knows is in it; the
  * kit's functions (intake, models, runner, share) take the store as their first argument.
  */
-import { create } from 'zustand';
+import { create, type StoreApi } from 'zustand';
 import { presetDefaults } from '../../core/preset/index';
 import { getPath } from '../../core/preset/params';
 import type { AnyPreset } from '../../core/preset/types';
@@ -48,19 +48,22 @@ export function createPresetStore<Pr extends AnyPreset, View, Meta, Ui>(preset: 
   return Object.assign(store, { preset, config });
 }
 
+/** A store that holds a page's worker client (every kit store; the workbench's store too). */
+export type WorkerStore<S extends { worker: WorkerClient | null } = { worker: WorkerClient | null }> = StoreApi<S>;
+
 /** The page's worker, started on first use. */
-export function workerOf(store: AnyStore): WorkerClient {
+export function workerOf<S extends { worker: WorkerClient | null }>(store: WorkerStore<S>): WorkerClient {
   const have = store.getState().worker;
   if (have) return have;
   const client = createWorkerClient();
-  store.setState({ worker: client });
+  store.setState({ worker: client } as Partial<S>);
   return client;
 }
 
 /** Terminates the page's worker (a hard stop); the next call to workerOf starts a fresh one. */
-export function dropWorker(store: AnyStore): void {
+export function dropWorker<S extends { worker: WorkerClient | null }>(store: WorkerStore<S>): void {
   store.getState().worker?.terminate();
-  store.setState({ worker: null });
+  store.setState({ worker: null } as Partial<S>);
 }
 
 /**

@@ -188,6 +188,11 @@ export interface PageConfig<Pr extends AnyPreset, View, Meta, Ui> {
   readParams?: readonly string[];
   /** Fraction (0..1) of an item's run from its progress (default done / total). */
   progressFraction?(p: ProgressOf<Pr>): number;
+  /**
+   * Load models with their fixed spatial dims made symbolic (a fully convolutional model declared
+   * at one size, like MeshNet at 256³, then runs at any roi); default false.
+   */
+  relaxDims?: boolean;
 }
 
 export type PresetStore<Pr extends AnyPreset = AnyPreset, View = unknown, Meta = unknown, Ui = unknown> = UseBoundStore<StoreApi<PresetState<Pr, View, Meta, Ui>>> & {

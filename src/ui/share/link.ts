@@ -3,6 +3,7 @@
  * (see the steps in ./types.ts). Scene values (crosshair, pan, zoom) are common to every page
  * with a Niivue view and read/written through ../viewer.
  */
+import { createStore } from 'zustand/vanilla';
 import { decodeLink, encodeLink, type ShareField, type ShareSpec, type ShareValues } from '../../core/share/query';
 import type { PresetEntry } from '../presets';
 import { useStore } from '../store';
@@ -86,11 +87,12 @@ export function currentLink(entry: PresetEntry): LinkInfo {
   return { url: `${window.location.origin}${window.location.pathname}${query}` };
 }
 
-let opening: Promise<void> | null = null;
+/** The link being opened (or opened last): `linkOpened` waits on it. */
+const opening = createStore<{ link: Promise<void> | null }>()(() => ({ link: null }));
 
 /** Resolves when the link the page was opened with has been applied (tests and the gallery script wait on it). */
 export function linkOpened(): Promise<void> {
-  return opening ?? Promise.resolve();
+  return opening.getState().link ?? Promise.resolve();
 }
 
 /**
@@ -98,10 +100,11 @@ export function linkOpened(): Promise<void> {
  * download) are shown as messages and the rest of the link still applies.
  */
 export function openLink(entry: PresetEntry, params: URLSearchParams): Promise<void> {
-  opening = doOpen(entry, params).catch((e: unknown) => {
+  const link = doOpen(entry, params).catch((e: unknown) => {
     useStore.getState().addMessage('error', `Could not open the link: ${(e as Error).message ?? e}`);
   });
-  return opening;
+  opening.setState({ link });
+  return link;
 }
 
 async function doOpen(entry: PresetEntry, params: URLSearchParams): Promise<void> {

@@ -3,6 +3,7 @@
  * before it took control (the first visit), so that the app and the demo files are all cached
  * and a link opens again offline. See the README section "Static hosting".
  */
+import { createStore } from 'zustand/vanilla';
 
 /** What the service worker cannot see the page load: everything fetched before it controlled the page. */
 function loadedUrls(): { urls: string[]; pages: string[] } {
@@ -14,13 +15,14 @@ function loadedUrls(): { urls: string[]; pages: string[] } {
   return { urls, pages: [page] };
 }
 
-let registration: Promise<ServiceWorkerRegistration | null> | null = null;
+/** The service worker's registration (null until registerServiceWorker, and where there is none). */
+const worker = createStore<{ registration: Promise<ServiceWorkerRegistration | null> | null }>()(() => ({ registration: null }));
 
 export function registerServiceWorker(): void {
-  if (registration || !('serviceWorker' in navigator) || !import.meta.env.PROD) return;
+  if (worker.getState().registration || !('serviceWorker' in navigator) || !import.meta.env.PROD) return;
   // the first visit may load hundreds of slices: keep their timing entries for the list above
   performance.setResourceTimingBufferSize(10_000);
-  registration = navigator.serviceWorker.register(new URL('sw.js', document.baseURI), { scope: './' }).catch(() => null);
+  worker.setState({ registration: navigator.serviceWorker.register(new URL('sw.js', document.baseURI), { scope: './' }).catch(() => null) });
   navigator.serviceWorker.addEventListener('controllerchange', () => void cacheLoaded());
 }
 
@@ -29,7 +31,8 @@ export function registerServiceWorker(): void {
  * URLs are cached (0 when there is no service worker, e.g. in development or when blocked).
  */
 export async function cacheLoaded(timeoutMs = 60_000): Promise<{ cached: number; failed: number }> {
-  const reg = registration ? await registration : null;
+  const pending = worker.getState().registration;
+  const reg = pending ? await pending : null;
   if (!reg) return { cached: 0, failed: 0 };
   const ready = await Promise.race([navigator.serviceWorker.ready, new Promise<null>((r) => setTimeout(() => r(null), timeoutMs))]);
   const sw = ready?.active;

@@ -8,10 +8,19 @@ import type { PickedFile } from '../motors/sources';
 import { urlFileName } from './cache';
 import type { FetchUrl } from './types';
 
-const urls = new WeakMap<File, string>();
+/** A File fetched from a link URL: it carries the URL. */
+class LinkFile extends File {
+  constructor(
+    bytes: Uint8Array,
+    name: string,
+    readonly url: string,
+  ) {
+    super([bytes as BlobPart], name);
+  }
+}
 
 /** The URL a File was fetched from (undefined: opened from this computer). */
-export const urlOfFile = (f: File): string | undefined => urls.get(f);
+export const urlOfFile = (f: File): string | undefined => (f instanceof LinkFile ? f.url : undefined);
 
 /** The last folder of a URL's path ('sim_neck' for …/ct/sim_neck/1.dcm), or ''. */
 export function urlFolder(url: string): string {
@@ -38,8 +47,7 @@ export async function fetchUrlFiles(list: string[], fetchUrl: FetchUrl, failed: 
       try {
         const bytes = await fetchUrl(url);
         const name = urlFileName(url);
-        const file = new File([bytes.slice()], name);
-        urls.set(file, url);
+        const file = new LinkFile(bytes.slice(), name, url);
         const folder = opts.folders ? urlFolder(url) : '';
         return { url, path: folder ? `${folder}/${name}` : name, file };
       } catch (e) {

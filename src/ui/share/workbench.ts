@@ -1,37 +1,37 @@
 /**
- * Share hooks of the workbench (and its brain MRI demo): link values, where the inputs came from,
- * loading link URLs, and session files with the volume, the model and the raw output.
+ * Share hooks of the workbench (and its brain MRI demo): link values, where the inputs came from
+ * (each loaded volume and model carries its origin in the store), loading link URLs, and session
+ * files with the volume, the model and the raw output. What only links need (the labels URL, the
+ * demo's values) is in a small store here.
  */
+import { createStore } from 'zustand/vanilla';
 import { readVolume } from '../../core/io';
 import { writeNifti } from '../../core/io/nifti';
 import type { ShareSpec, ShareValues } from '../../core/share/query';
 import { readTensor, tensorEntry, type TensorRef } from '../../core/share/session';
 import { spatialShape } from '../../core/volume';
 import type { RunResult } from '../../worker/protocol';
-import { checkRelax, loadDemo, loadModelBytes, loadVolumeBytes, relaxModel, run } from '../actions';
+import { checkRelax, loadDemo, loadModelBytes, loadVolumeBytes, relaxModel, run, sameFile } from '../actions';
 import { resampleToGrid, type Shape3 } from '../overlay';
-import { initialRunState, initialSettings, initialView, useStore, type ResultState, type SliceView, type ViewState, type WindowSettings } from '../store';
+import { initialRunState, initialSettings, initialView, newResultCache, useStore, type Origin, type ResultState, type SliceView, type ViewState, type WindowSettings } from '../store';
 import { baseImage } from '../viewer';
 import { urlFileName } from './cache';
 import type { FetchUrl, LinkUrls, PresetShare, SessionSave, ShareSources } from './types';
 
-type Origin = { demo: string } | { url: string };
-
-/** Where each loaded volume/model object came from; anything not in here was opened from this computer. */
-const origins = new WeakMap<object, Origin>();
-let labelsUrl: string | undefined;
-/** Set while a demo or a link loads: what the loads in that time come from. */
-let pending: Origin | null = null;
-let runs = 0;
 /** The values right after the demo loaded and ran (a demo link leaves these out). */
 type DemoBaseline = { settings: ShareValues; view?: ShareValues };
-let demoBaseline: DemoBaseline | null = null;
 
+interface WorkbenchLinkState {
+  /** The link's labels URL the class names came from (cleared when other names are loaded). */
+  labelsUrl?: string;
+  demoBaseline: DemoBaseline | null;
+}
+
+const linkState = createStore<WorkbenchLinkState>()(() => ({ demoBaseline: null }));
+
+// class names from anywhere but the link's labels URL: the link no longer names them
 useStore.subscribe((s, prev) => {
-  if (s.volume && s.volume !== prev.volume && !origins.has(s.volume) && pending) origins.set(s.volume, pending);
-  if (s.model && s.model !== prev.model && !origins.has(s.model) && pending) origins.set(s.model, pending);
-  if (s.runState.status === 'running' && prev.runState.status !== 'running') runs++;
-  if (s.labelNames !== prev.labelNames && !pending) labelsUrl = undefined;
+  if (s.labelNames !== prev.labelNames && linkState.getState().labelsUrl) linkState.setState({ labelsUrl: undefined });
 });
 
 const SLICES: SliceView[] = ['axial', 'coronal', 'sagittal', 'multiplanar', 'render'];
@@ -97,8 +97,8 @@ export const workbenchSpec: ShareSpec = {
 function sources(): ShareSources {
   const { volume, model } = useStore.getState();
   const out: ShareSources = { models: [], data: [], local: [], empty: !volume && !model };
-  const vo = volume ? origins.get(volume) : undefined;
-  const mo = model ? origins.get(model) : undefined;
+  const vo = volume?.origin;
+  const mo = model?.origin;
   if (vo && mo && 'demo' in vo && 'demo' in mo && vo.demo === mo.demo) {
     out.demo = vo.demo;
     return out;
@@ -112,31 +112,28 @@ function sources(): ShareSources {
     if (o && 'url' in o) list.push(o.url);
     else out.local.push(name);
   }
+  const { labelsUrl } = linkState.getState();
   if (labelsUrl) out.labels = labelsUrl;
   return out;
 }
 
 /** The brain demo with its origin recorded; with `run: false` it stops before running (links apply their values first). */
 export async function openBrainDemo(opts: { run?: boolean } = {}): Promise<void> {
-  pending = { demo: 'brain' };
-  demoBaseline = null;
-  try {
-    await loadDemo({ run: false });
-  } finally {
-    pending = null;
-  }
+  linkState.setState({ demoBaseline: null });
+  await loadDemo({ run: false, origin: { demo: 'brain' } });
   const s = useStore.getState();
-  if (!s.volume || !s.model || origins.get(s.volume) === undefined) return;
+  if (!s.volume || !s.model || s.volume.origin === undefined) return;
   // what the demo's card set; the backend and cval are the user's own (no card sets them)
-  demoBaseline = { settings: { ...settingsValues(s.settings, s.model.loaded.relaxed), backend: DEFAULTS.backend, cval: DEFAULTS.cval } };
+  linkState.setState({ demoBaseline: { settings: { ...settingsValues(s.settings, s.model.loaded.relaxed), backend: DEFAULTS.backend, cval: DEFAULTS.cval } } });
   if (opts.run !== false) await runWorkbench();
 }
 
 async function runWorkbench(): Promise<void> {
   await run();
   const s = useStore.getState();
+  const { demoBaseline } = linkState.getState();
   // the demo's view once it ran (overlay kind, class, threshold chosen for its first result)
-  if (demoBaseline && !demoBaseline.view && s.result && sources().demo) demoBaseline.view = viewValues(s.view);
+  if (demoBaseline && !demoBaseline.view && s.result && sources().demo) linkState.setState({ demoBaseline: { ...demoBaseline, view: viewValues(s.view) } });
 }
 
 async function load(urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
@@ -163,14 +160,11 @@ async function load(urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
     urls.labels ? fetchOne(urls.labels, 'labels') : null,
   ]);
   if (vol && dataUrl) {
-    pending = { url: dataUrl };
     try {
-      loadVolumeBytes(vol, urlFileName(dataUrl));
+      loadVolumeBytes(vol, urlFileName(dataUrl), { url: dataUrl });
     } catch (e) {
       addMessage('error', `Could not open ${dataUrl}: ${(e as Error).message}`);
       ok = false;
-    } finally {
-      pending = null;
     }
   }
   let labelNames: string[] | null = null;
@@ -178,19 +172,10 @@ async function load(urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
     labelNames = parseLabelNames(new TextDecoder().decode(lab));
     if (!labelNames) addMessage('warning', `${urls.labels}: no class names found (expected a model card with "labels" or one name per line).`);
   }
-  if (mod && modelUrl) {
-    pending = { url: modelUrl };
-    try {
-      ok = (await loadModelBytes(mod, urlFileName(modelUrl), { labelNames })) && ok;
-    } finally {
-      pending = null;
-    }
-  }
+  if (mod && modelUrl) ok = (await loadModelBytes(mod, urlFileName(modelUrl), { labelNames, origin: { url: modelUrl } })) && ok;
   if (labelNames && urls.labels) {
-    pending = { url: urls.labels };
     useStore.setState({ labelNames });
-    pending = null;
-    labelsUrl = urls.labels;
+    linkState.setState({ labelsUrl: urls.labels });
   }
   return ok;
 }
@@ -230,7 +215,7 @@ async function apply(values: ShareValues): Promise<string[]> {
   if (v.relax === true && s.model && !s.model.loaded.relaxed) await relaxModel();
   else if (v.relax === false && s.model?.loaded.relaxed) {
     const m = s.model;
-    await loadModelBytes(m.bytes, m.fileName, { labelNames: s.labelNames, keepRoi: true, quiet: true });
+    await loadModelBytes(m.bytes, m.fileName, { labelNames: s.labelNames, keepRoi: true, quiet: true, ...sameFile(m) });
   }
   checkRelax();
   return [];
@@ -287,6 +272,7 @@ const safeName = (n: string): string => n.replace(/[^\w.-]+/g, '_') || 'file';
 
 async function saveSession(): Promise<SessionSave<WorkbenchSession>> {
   const s = useStore.getState();
+  const { labelsUrl, demoBaseline } = linkState.getState();
   const files = new Map<string, Uint8Array>();
   const st: WorkbenchSession = {
     volume: null,
@@ -301,12 +287,12 @@ async function saveSession(): Promise<SessionSave<WorkbenchSession>> {
   if (s.volume) {
     const path = `inputs/${safeName(s.volume.fileName.replace(/\.(nii(\.gz)?|mrc|npy|gz)$/i, ''))}.nii.gz`;
     files.set(path, writeNifti(s.volume.volume, { gzip: true }));
-    st.volume = { path, fileName: s.volume.fileName, origin: origins.get(s.volume) };
+    st.volume = { path, fileName: s.volume.fileName, origin: s.volume.origin };
   }
   if (s.model) {
     const path = `models/${safeName(s.model.fileName)}`;
     files.set(path, s.model.bytes);
-    st.model = { path, fileName: s.model.fileName, relaxed: s.model.loaded.relaxed, origin: origins.get(s.model) };
+    st.model = { path, fileName: s.model.fileName, relaxed: s.model.loaded.relaxed, origin: s.model.origin };
   }
   const r = s.result;
   if (r && s.volume && r.input === s.volume.volume) {
@@ -335,32 +321,20 @@ async function openSession(state: unknown, files: Map<string, Uint8Array>, name:
     if (!bytes) throw new Error(`${name}: ${st.volume.path} is missing`);
     // checked first: loadVolumeBytes would keep the previous volume on failure
     readVolume(bytes, st.volume.path);
-    pending = st.volume.origin ?? null;
-    try {
-      loadVolumeBytes(bytes, st.volume.path);
-    } finally {
-      pending = null;
-    }
+    loadVolumeBytes(bytes, st.volume.path, st.volume.origin);
     const v = useStore.getState().volume!;
     useStore.setState({ volume: { ...v, fileName: st.volume.fileName } });
-    if (st.volume.origin) origins.set(useStore.getState().volume!, st.volume.origin);
   } else {
     useStore.setState({ volume: null });
   }
   if (st.model) {
     const bytes = files.get(st.model.path);
     if (!bytes) throw new Error(`${name}: ${st.model.path} is missing`);
-    pending = st.model.origin ?? null;
-    try {
-      const ok = await loadModelBytes(bytes, st.model.fileName, { relaxDims: st.model.relaxed, labelNames: st.labelNames, keepRoi: true, quiet: true });
-      if (!ok) throw new Error(`${name}: its model ${st.model.fileName} could not be loaded (see the messages)`);
-    } finally {
-      pending = null;
-    }
+    const ok = await loadModelBytes(bytes, st.model.fileName, { relaxDims: st.model.relaxed, labelNames: st.labelNames, keepRoi: true, quiet: true, origin: st.model.origin });
+    if (!ok) throw new Error(`${name}: its model ${st.model.fileName} could not be loaded (see the messages)`);
   }
-  labelsUrl = st.labelsUrl;
-  demoBaseline = st.demoBaseline ?? null;
   useStore.setState({ labelNames: st.labelNames, settings: { ...initialSettings, ...st.settings } });
+  linkState.setState({ labelsUrl: st.labelsUrl, demoBaseline: st.demoBaseline ?? null });
   const cur = useStore.getState();
   const vol = cur.volume?.volume;
   if (st.result && vol) {
@@ -371,7 +345,7 @@ async function openSession(state: unknown, files: Map<string, Uint8Array>, name:
     const onInput = resampleToGrid(data, r.channels, [out[1], out[2], out[3]], spatialShape(vol) as Shape3);
     const { data: _ref, wallMs, inputName, modelName, modelLoadMs, relaxed, channels, ...run } = r;
     void _ref;
-    const result: ResultState = { run: { ...run, data }, wallMs, inputName, modelName, input: vol, modelLoadMs, relaxed, onInput, channels };
+    const result: ResultState = { run: { ...run, data }, wallMs, inputName, modelName, input: vol, modelLoadMs, relaxed, onInput, channels, derived: newResultCache() };
     useStore.setState({
       result,
       runState: { ...initialRunState, status: 'done', done: run.stats.windows, total: run.stats.windows, elapsedMs: wallMs },
@@ -383,6 +357,7 @@ async function openSession(state: unknown, files: Map<string, Uint8Array>, name:
 
 export const workbenchShare: PresetShare & { applyView(values: ShareValues): void } = {
   spec: () => {
+    const { demoBaseline } = linkState.getState();
     const base = sources().demo && demoBaseline ? { ...DEFAULTS, ...demoBaseline.settings, ...(demoBaseline.view ?? {}) } : DEFAULTS;
     return { ...workbenchSpec, defaults: base };
   },
@@ -395,7 +370,7 @@ export const workbenchShare: PresetShare & { applyView(values: ShareValues): voi
   apply,
   applyView,
   run: runWorkbench,
-  runCount: () => runs,
+  runCount: () => useStore.getState().runs,
   saveSession,
   openSession,
 };

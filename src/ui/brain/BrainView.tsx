@@ -1,0 +1,193 @@
+/** The Niivue view of the selected volume: the tissue labels as a label overlay in the volume's own space, a legend, opacity and slice layout. */
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { BrainItem, BrainResult } from '../../core/presets/brain';
+import type { Volume } from '../../core/volume';
+import { fmtValue } from '../format';
+import { useKit } from '../kit/hooks';
+import { ensureItem } from '../kit/intake';
+import { say } from '../kit/messages';
+import { labelColor, labelName } from '../overlay';
+import type { SliceView } from '../store';
+import { attachCanvas, setSliceView, showBase, showOverlay, styleOverlay, type OverlayStyle } from '../viewer';
+import { brainStore as store, openBrainMriDemo, type BrainMeta } from './page';
+
+const SLICES: { id: SliceView; label: string }[] = [
+  { id: 'axial', label: 'Axial' },
+  { id: 'coronal', label: 'Coronal' },
+  { id: 'sagittal', label: 'Sagittal' },
+  { id: 'multiplanar', label: 'Multiplanar' },
+  { id: 'render', label: '3D' },
+];
+
+const metaOf = (t: { meta?: unknown } | null | undefined): BrainMeta | undefined => t?.meta as BrainMeta | undefined;
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+export function BrainView() {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const [viewError, setViewError] = useState<string | null>(null);
+  /** The volume the viewer shows (its grid and affine). */
+  const [shown, setShown] = useState<{ id: string; volume: Volume } | null>(null);
+  const view = useKit(store, (s) => s.view);
+  const selected = useKit(store, (s) => s.selected);
+  const entry = useKit(store, (s) => s.items.find((t) => t.id === s.selected) ?? null);
+  const names = useKit(store, (s) => s.params.labels);
+  const nItems = useKit(store, (s) => s.items.length);
+  const loaded = metaOf(entry) !== undefined;
+  const result = entry?.status === 'done' ? (entry.result as BrainResult | undefined) : undefined;
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (canvas) attachCanvas(canvas).catch((e: unknown) => setViewError(`The 3D view could not start (WebGL2 is needed): ${errorText(e)}`));
+  }, []);
+
+  // the base volume: the selected one once it is read
+  useEffect(() => {
+    let live = true;
+    if (!selected || !loaded) {
+      setShown(null);
+      void showBase(null);
+      return;
+    }
+    void (async () => {
+      const item = (await ensureItem(store, selected, true)) as BrainItem | null;
+      if (!live) return;
+      if (!item) {
+        setShown(null);
+        void showBase(null);
+        return;
+      }
+      try {
+        await showBase(item.volume);
+        if (live) setShown({ id: item.id, volume: item.volume });
+      } catch (e) {
+        if (live) say('error', `Could not display ${selected}: ${errorText(e)}`);
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [selected, loaded]);
+
+  useEffect(() => {
+    if (shown) setSliceView(view.sliceType);
+  }, [view.sliceType, shown]);
+
+  // the labels of the shown volume, on its grid
+  const labels = result && shown && shown.id === result.id ? result : null;
+  const style: OverlayStyle = useMemo(() => ({ colormap: 'gray', opacity: view.opacity, calMin: 0, calMax: 1, visible: view.showLabels }), [view.opacity, view.showLabels]);
+  const styleRef = useRef(style);
+  const namesRef = useRef(names);
+  namesRef.current = names;
+  useEffect(() => {
+    if (!shown) return;
+    const data = labels ? { kind: 'labels' as const, data: labels.labels, ref: shown.volume, nLabels: labels.classes, labelNames: namesRef.current } : null;
+    showOverlay(data, styleRef.current).catch((e: unknown) => say('error', `Could not display the tissue labels: ${errorText(e)}`));
+  }, [labels, shown]);
+  useEffect(() => {
+    styleRef.current = style;
+    styleOverlay(style);
+  }, [style]);
+
+  const meta = metaOf(entry);
+  return (
+    <section className="viewer kit-viewer">
+      <Toolbar hasLabels={!!labels} />
+      <div className="canvas-wrap">
+        <canvas ref={canvasRef} data-testid="niivue-canvas" />
+        {viewError && <div className="canvas-note error">{viewError}</div>}
+        {!viewError && nItems === 0 && <Empty />}
+        {!viewError && entry && !loaded && !entry.loadFailed && <div className="canvas-note">Reading {entry.id}…</div>}
+        {!viewError && entry?.loadFailed && <div className="canvas-note error">{entry.id}: {entry.error}</div>}
+      </div>
+      <div className="readout" data-testid="brain-view-info">
+        {entry ? (
+          <>
+            <span>
+              <span className="muted">volume</span> {entry.id}
+            </span>
+            {meta && (
+              <span>
+                <span className="muted">D×H×W</span> {meta.shape.join('×')} <span className="muted">at</span> {meta.spacing.map((x) => fmtValue(x)).join('×')} mm
+              </span>
+            )}
+            {result && (
+              <span>
+                <span className="muted">conformed</span> {result.conformed.kept ? 'kept as it is (256³ LIA)' : result.conformed.shape.join('×')}
+              </span>
+            )}
+            {labels && <Legend classes={labels.classes} names={names} />}
+          </>
+        ) : (
+          <span className="muted">No volume selected.</span>
+        )}
+      </div>
+    </section>
+  );
+}
+
+/** Colour and name of each label, as the overlay draws them (label 0 is not drawn). */
+function Legend({ classes, names }: { classes: number; names: string[] }) {
+  return (
+    <span className="kit-legend" data-testid="brain-legend">
+      {Array.from({ length: classes }, (_, k) => {
+        const [r, g, b] = labelColor(k);
+        return (
+          <span key={k} className="legend-item" data-testid={`brain-legend-${k}`}>
+            <span className={`swatch ${k === 0 ? 'clear' : ''}`} style={k === 0 ? undefined : { background: `rgb(${r},${g},${b})` }} />
+            {labelName(k, names)}
+          </span>
+        );
+      })}
+    </span>
+  );
+}
+
+function Toolbar({ hasLabels }: { hasLabels: boolean }) {
+  const view = useKit(store, (s) => s.view);
+  const set = (patch: Partial<typeof view>) => store.setState((s) => ({ view: { ...s.view, ...patch } }));
+  return (
+    <div className="toolbar">
+      <div className="seg" role="group" aria-label="Slice layout">
+        {SLICES.map((s) => (
+          <button key={s.id} className={view.sliceType === s.id ? 'on' : ''} onClick={() => set({ sliceType: s.id })} data-testid={`brain-slice-${s.id}`}>
+            {s.label}
+          </button>
+        ))}
+      </div>
+      <label className="toolbar-group" title="Show the tissue labels over the volume">
+        <input type="checkbox" checked={view.showLabels} onChange={(e) => set({ showLabels: e.target.checked })} data-testid="brain-show-labels" />
+        <span>Tissue labels</span>
+      </label>
+      <label className="toolbar-group" title="Opacity of the tissue labels">
+        <span className="muted">opacity</span>
+        <input
+          type="range"
+          min={0}
+          max={1}
+          step={0.05}
+          value={view.opacity}
+          disabled={!hasLabels}
+          onChange={(e) => set({ opacity: Number(e.target.value) })}
+          data-testid="brain-opacity"
+          aria-label="label opacity"
+        />
+      </label>
+    </div>
+  );
+}
+
+function Empty() {
+  const busy = useKit(store, (s) => s.busy);
+  return (
+    <div className="canvas-note hero">
+      <div className="canvas-note-title">Grey and white matter of a brain MRI, with tissue volumes</div>
+      <div>
+        Drop T1-weighted <span className="mono">.nii</span>/<span className="mono">.nii.gz</span> volumes (any orientation and voxel size) and a tissue{' '}
+        <span className="mono">.onnx</span> model with its card. Everything runs in this browser.
+      </div>
+      <button className="primary big" onClick={() => void openBrainMriDemo()} disabled={busy !== null} data-testid="brain-demo-hero">
+        {busy ?? 'Run the demo: MeshNet on a T1 scan'}
+      </button>
+    </div>
+  );
+}

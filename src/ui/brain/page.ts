@@ -1,0 +1,83 @@
+/**
+ * The "Brain MRI" page on the kit (src/ui/kit/README.md): its store made from the core's
+ * brainPresetDef, what it shows of a volume, its view values and which of them travel in links,
+ * and the demo's file list (the bundled MeshNet model, its card and the T1). Everything it does
+ * (intake, reads in the worker, models, runs, tissue_volumes.csv, the labels NIfTI, links,
+ * sessions) is the kit's.
+ */
+import { brainPresetDef, type BrainItem } from '../../core/presets/brain';
+import { spatialShape } from '../../core/volume';
+import type { PageDemo } from '../kit/demo';
+import { exportText } from '../kit/runner';
+import { baseWindowShare, presetShare } from '../kit/share';
+import { createPresetStore } from '../kit/store';
+import type { SliceView } from '../store';
+
+export interface BrainView {
+  /** The tissue labels over the volume. */
+  showLabels: boolean;
+  opacity: number;
+  sliceType: SliceView;
+}
+
+/** What the queue and the view show of a read volume. */
+export interface BrainMeta {
+  /** (D, H, W): NIfTI k, j, i. */
+  shape: [number, number, number];
+  /** mm per voxel, (D, H, W). */
+  spacing: [number, number, number];
+}
+
+export const brainStore = createPresetStore(brainPresetDef, {
+  key: 'brain',
+  texts: { item: 'volume', items: 'volumes', modelsCombined: 'summed before the argmax' },
+  view: { showLabels: true, opacity: 0.5, sliceType: 'multiplanar' } as BrainView,
+  ui: null,
+  meta: (v: BrainItem): BrainMeta => ({ shape: spatialShape(v.volume), spacing: [...v.volume.spacing] as BrainMeta['spacing'] }),
+  sourceLabel: (src) => (/\.gz$/i.test(src.paths[0] ?? '') ? 'NIfTI (.nii.gz)' : 'NIfTI (.nii)'),
+  // MeshNet declares a fixed 256³ input but is fully convolutional: it runs at the card's roi (192)
+  relaxDims: true,
+});
+
+export type BrainStore = typeof brainStore;
+
+export const BRAIN_SLICES: SliceView[] = ['axial', 'coronal', 'sagittal', 'multiplanar', 'render'];
+
+/** The bundled demo (public/demo/meshnet): the MeshNet tissue model, its card and a conformed T1. */
+export const brainDemo: PageDemo = {
+  name: 'brain-mri',
+  files: async () => [
+    { url: 'demo/meshnet/card.json', path: 'meshnet.json' },
+    { url: 'demo/meshnet/model.onnx', path: 'meshnet.onnx' },
+    { url: 'demo/meshnet/t1.nii.gz', path: 't1.nii.gz' },
+  ],
+};
+
+/** Links and sessions: every preset value (the specs' link keys), the backend, the volume shown and the view. */
+export const brainShare = presetShare(
+  brainStore,
+  {
+    selected: 'volume',
+    fields: {
+      slice: { key: 'sliceType', field: { choices: BRAIN_SLICES } },
+      tissue: { key: 'showLabels' },
+      opacity: { key: 'opacity', field: { min: 0, max: 1 }, digits: 4 },
+    },
+    after: baseWindowShare,
+  },
+  brainDemo,
+);
+
+/** The demo, loaded as the demo's (links say `?demo=brain-mri`), run unless `run: false`. */
+export const openBrainMriDemo = (opts?: { run?: boolean }): Promise<void> => brainShare.openDemo(opts);
+
+declare global {
+  interface Window {
+    /** Test handles: the brain store and the exact tissue_volumes.csv text. */
+    __voxelbenchBrain?: { store: BrainStore; csv: () => string };
+  }
+}
+
+export function exposeBrainHooks(): void {
+  window.__voxelbenchBrain = { store: brainStore, csv: () => exportText(brainStore) };
+}
