@@ -71,3 +71,18 @@ describe('parameter specs', () => {
     expect(() => parseSessionParams(nested, { classes: ['a', 'b'], occlusion: 5, show: true })).toThrow(/params\.occlusion/);
   });
 });
+
+describe('every registered preset', () => {
+  it('declares each link key and CLI flag once, and none is a reserved link key', async () => {
+    const { PRESET_DEFS } = await import('../presets/index');
+    const { RESERVED_KEYS } = await import('../share/query');
+    const { linkKey, cliFlag } = await import('./params');
+    for (const [id, p] of Object.entries(PRESET_DEFS)) {
+      const links = p!.params.map(linkKey).filter((k): k is string => k !== null);
+      const flags = p!.params.map(cliFlag).filter((k): k is string => k !== null);
+      expect(links.filter((k) => (RESERVED_KEYS as readonly string[]).includes(k)), `${id} link keys`).toEqual([]);
+      expect(new Set(links).size, `${id} link keys are unique`).toBe(links.length);
+      expect(new Set(flags).size, `${id} CLI flags are unique`).toBe(flags.length);
+    }
+  });
+});
