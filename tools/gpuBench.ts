@@ -26,7 +26,7 @@ import { inspectModel, relaxSpatialDims } from '../src/core/onnx/model';
 import { toFloat16 } from '../src/core/onnx/float16';
 import { sessionPredictor } from '../src/core/ortPredictor';
 import { motorsParamsFromCard, type MotorsModelCard, type MotorsParams } from '../src/core/presets/motors';
-import { slidingWindowInference, type Predictor, type SlidingWindowParams, type SlidingWindowResult } from '../src/core/slidingWindow';
+import { planWindows, slidingWindowInference, type Predictor, type SlidingWindowParams, type SlidingWindowResult } from '../src/core/slidingWindow';
 import type { VoxelArray } from '../src/core/volume';
 import { gpuResidentMotors, gpuResidentRun, releaseGpuModel, type GpuModelSource, type Ort } from '../src/worker/gpu';
 import { ensureVulkan, nodeWebgpu } from './nodeWebgpu';
@@ -139,7 +139,7 @@ function parityCases(): SwCase[] {
 
 function extraCases(): SwCase[] {
   const tiny = new Uint8Array(readFileSync(resolve(ROOT, 'tests/fixtures/models/tiny3d.onnx')));
-  const up = new Uint8Array(readFileSync(resolve(ROOT, 'tests/fixtures/models/tiny_convtranspose3d.onnx')));
+  const motor = motorFixture();
   const ball = readVolume(new Uint8Array(readFileSync(resolve(ROOT, 'tests/fixtures/volumes/ball_int16.nii.gz'))), 'ball_int16.nii.gz');
   const shape = [1, ...ball.shape];
   const tiled: SlidingWindowParams = { roi: [8, 8, 8], overlap: 0.5, mode: 'gaussian', sigmaScale: 0.125, swBatch: 2, cval: 0 };
@@ -151,7 +151,14 @@ function extraCases(): SwCase[] {
     { name: 'uint8 volume in 3-plane slabs, cval 0.25, roi larger than the image in D', bytes: tiny, data: u8, shape, scale: 1 / 255, params: { ...tiled, roi: [16, 8, 8], cval: 0.25 }, maxSlabBytes: shape[2] * shape[3] * 3 },
     { name: 'float32 volume, constant mode, sw batch 3 (a last partial batch)', bytes: tiny, data: f32, shape, scale: 0.01, params: { ...tiled, mode: 'constant', swBatch: 3 } },
     { name: 'whole volume in one window', bytes: tiny, data: ball.data, shape, scale: 1 / 255, params: { ...tiled, roi: [-1, -1, -1] } },
-    { name: 'zoomed output (ConvTranspose, x2): weight map resized nearest-exact', bytes: up, data: ball.data, shape, scale: 1 / 255, params: tiled },
+    {
+      name: 'zoomed output (motor model, stride 4): gaussian map resized nearest-exact, padding in D',
+      bytes: motor.bytes,
+      data: zoomLinear(motor.tomo.data, motor.tomo.shape, [24, 64, 72]),
+      shape: [1, 24, 64, 72],
+      scale: 1 / 255,
+      params: { roi: [32, 32, 32], overlap: [0.5, 0.5, 0.25], mode: 'gaussian', sigmaScale: 0.125, swBatch: 2, cval: 0 },
+    },
     { name: 'graph capture (static windows, sw batch 3 with a partial last batch)', bytes: tiny, data: ball.data, shape, scale: 1 / 255, params: { ...tiled, swBatch: 3 }, graphCapture: true },
   ];
 }
@@ -176,7 +183,8 @@ async function check(): Promise<number> {
     if (!ok) failures++;
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}: max |GPU-resident - CPU stitching| = ${d.toExponential(2)} (tolerance ${tol})${extra}`);
   };
-  for (const c of [...parityCases(), ...extraCases()]) {
+  const filter = process.argv[3];
+  for (const c of [...parityCases(), ...extraCases()].filter((x) => !filter || x.name.includes(filter))) {
     const cpu = await runCpuStitch(ort, c, 'webgpu');
     const gpu = await runGpu(ort, c);
     if (gpu.shape.join() !== cpu.r.shape.join()) {
@@ -202,6 +210,7 @@ async function check(): Promise<number> {
   }
 
   // the motor pipeline at a tiny size: 3 TTA passes, overlapping windows in D, two slabs
+  if (filter && !'motors'.includes(filter)) return finish(failures, env.close);
   const mf = motorFixture();
   const params: MotorsParams = { ...mf.params, inputSize: [40, 64, 64], roi: [32, 64, 64], overlap: [0.75, 0.25, 0.25], swBatch: 2, maxPeaks: 3 };
   const cpuModel = await webgpuPredictor(ort, mf.bytes);
@@ -218,7 +227,11 @@ async function check(): Promise<number> {
   if (!samePeak) failures++;
   console.log(`${samePeak ? 'ok  ' : 'FAIL'} motors: argmax/max on the GPU and the peaks equal the CPU path (score ${gpu.score.toFixed(6)} vs ${cpu.score.toFixed(6)}, index ${gpu.peaks[0].index} vs ${cpu.peaks[0].index})`);
   await releaseGpuModel(mf.bytes);
-  env.close();
+  return finish(failures, env.close);
+}
+
+function finish(failures: number, close: () => void): number {
+  close();
   console.log(failures ? `${failures} check(s) failed` : 'all checks passed');
   return failures ? 1 : 0;
 }
@@ -250,6 +263,8 @@ async function benchSw(ort: Ort, c: BenchCase, rows: Row[]): Promise<void> {
         const g = await runGpu(ort, c, true);
         rows.push({ case: c.name, path: `GPU-resident${c.graphCapture ? ' + graph capture' : ''}`, windows: g.stats.windows, totalMs: g.stats.totalMs, predictMs: g.stats.predictMs, readbackBytes: g.readbackBytes, note: g.notes.join('; ') });
         await releaseGpuModel(c.bytes);
+      } else if (p === 'node' && nodeEstimate()) {
+        rows.push(await estimateNode(c.name, c.bytes, [Math.max(1, Math.trunc(c.params.swBatch)), c.shape[0], ...planWindows(c.shape.slice(1), c.params).roi.slice(3 - (c.shape.length - 1))], planWindows(c.shape.slice(1), c.params).starts.length));
       } else {
         const { r, readback } = await runCpuStitch(ort, c, p);
         rows.push({ case: c.name, path: p === 'webgpu' ? 'CPU stitching, WebGPU' : 'onnxruntime-node CPU', windows: r.stats.windows, totalMs: r.stats.totalMs, predictMs: r.stats.predictMs, readbackBytes: p === 'webgpu' ? readback : 0 });
@@ -276,6 +291,9 @@ async function benchMotors(ort: Ort, size: [number, number, number], paths: Benc
         rows.push({ case: name, path: 'GPU-resident', windows: d.timings.windows, totalMs: d.timings.totalMs, predictMs: d.timings.predictMs, readbackBytes: d.readbackBytes, note: ref ? `heatmap max diff ${maxAbsDiff(d.heatmap, ref.heatmap).toExponential(1)}` : '' });
         ref ??= d;
         await releaseGpuModel(mf.bytes);
+      } else if (p === 'node' && nodeEstimate()) {
+        const windows = planWindows(size, params).starts.length;
+        rows.push(await estimateNode(name, mf.bytes, [params.swBatch, 1, ...params.roi], windows * params.tta.length));
       } else {
         const m = p === 'webgpu' ? await webgpuPredictor(ort, mf.bytes) : await nodePredictor(mf.bytes);
         const cp = counting(m.predictor);
@@ -288,6 +306,23 @@ async function benchMotors(ort: Ort, size: [number, number, number], paths: Benc
       rows.push({ case: name, path: p, windows: 0, totalMs: NaN, predictMs: NaN, readbackBytes: 0, note: `failed: ${(e as Error).message.split('\n')[0]}` });
     }
     console.error(`done: ${name} / ${p}`);
+  }
+}
+
+/** At full size onnxruntime-node on the CPU takes minutes per case: time one batch and scale (VB_NODE_FULL=1 runs it all). */
+const nodeEstimate = (): boolean => process.env.VB_BENCH !== 'tiny' && process.env.VB_NODE_FULL !== '1';
+
+async function estimateNode(name: string, bytes: Uint8Array, dims: number[], windows: number): Promise<Row> {
+  const m = await nodePredictor(bytes);
+  try {
+    const n = dims.reduce((a, b) => a * b, 1);
+    const batch = new Float32Array(n).map((_, i) => ((i * 2654435761) >>> 24) / 255);
+    const t0 = performance.now();
+    await m.predictor(batch, dims);
+    const per = (performance.now() - t0) / dims[0];
+    return { case: name, path: 'onnxruntime-node CPU', windows, totalMs: per * windows, predictMs: per * windows, readbackBytes: 0, note: `estimated: one batch of ${dims[0]} timed, x ${windows} windows (VB_NODE_FULL=1 runs it all)` };
+  } finally {
+    await m.release();
   }
 }
 

@@ -15,6 +15,8 @@ import { classifySpectrogram } from '../core/eeg/pipeline';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
 import type { Backend, BackendChoice, ExternalDataFile, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
 import { runProteinFov } from '../core/protein/pipeline';
+import { releaseGpuModel } from './gpu';
+import { tryGpuMotors, tryGpuRun, withGpuNote } from './gpu/worker';
 
 interface ModelEntry {
   loaded: LoadedModel;
@@ -257,6 +259,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
     if (!e) return;
     models.delete(id);
     for (const s of Object.values(e.sessions)) await s?.release();
+    await releaseGpuModel(e.bytes);
   },
 
   cancel() {
@@ -283,6 +286,8 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
   async runMotors(req, onProgress) {
     const entries = loadedEntries(req.modelIds);
     return exclusiveRun(async (signal) => {
+      const gpu = await tryGpuMotors(ort, entries, req, await probeWebGpu(), signal, onProgress ? (p) => void onProgress(p) : undefined);
+      if ('result' in gpu) return Comlink.transfer(gpu.result, [gpu.result.heatmap.buffer]);
       const preds = await Promise.all(entries.map((e) => modelPredictor(e, req.backend, signal)));
       const det = await detectMotors(
         req.tomogram,
@@ -290,8 +295,9 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
         req.params,
         { signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
       );
+      const summary = backendSummary(preds);
       return Comlink.transfer(
-        { ...det, ...backendSummary(preds) },
+        { ...det, ...summary, backendReason: withGpuNote(summary.backendReason, gpu.note) },
         [det.heatmap.buffer],
       );
     });
@@ -301,6 +307,8 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
     const entry = models.get(req.modelId);
     if (!entry) throw new Error('no such model loaded (load it again)');
     return exclusiveRun(async (signal) => {
+      const gpu = await tryGpuRun(ort, entry, req, await probeWebGpu(), signal, onProgress ? (p) => void onProgress(p) : undefined);
+      if ('result' in gpu) return Comlink.transfer(gpu.result, [gpu.result.data.buffer]);
       const model = await modelPredictor(entry, req.backend, signal);
       const predictor = model.predictor;
       // [D, H, W] or [H, W] without a channel axis -> [1, ...]
@@ -316,7 +324,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
           data: result.data,
           shape: result.shape,
           backend: model.backend(),
-          backendReason: model.reason(),
+          backendReason: withGpuNote(model.reason(), gpu.note),
           stats: result.stats,
           sessionMs: entry.sessionMs[model.backend()] ?? 0,
           perWindowMs: result.stats.totalMs / result.stats.windows,

@@ -46,6 +46,8 @@ export interface RunRequest {
   offset?: number;
   params: SlidingWindowParams;
   backend: BackendChoice;
+  /** WebGPU: cut, run and stitch the windows on the GPU (default); false stitches on the CPU (src/worker/gpu). */
+  gpuResident?: boolean;
 }
 
 export interface RunResult {
@@ -70,6 +72,8 @@ export interface MotorsRequest {
   modelIds: string[];
   params: MotorsParams;
   backend: BackendChoice;
+  /** WebGPU: windows, stitching, TTA sums and reductions on the GPU (default); false runs them on the CPU. */
+  gpuResident?: boolean;
 }
 
 export interface MotorsResult extends MotorDetection {
