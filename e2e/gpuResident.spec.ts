@@ -62,7 +62,7 @@ test('MONAI parity cases: the GPU-resident path equals CPU stitching on the same
     expect(gpu.backendReason, name).toMatch(/GPU-resident sliding window \(read back/);
     expect(cpu.backend).toBe('webgpu');
     expect(cpu.backendReason).not.toMatch(/GPU-resident/);
-    expect(gpu.shape).toEqual(expected.shape.slice(1));
+    expect(gpu.shape).toEqual(expected.shape);
     expect(gpu.stats.windows).toBe(cpu.stats.windows);
     expect(gpu.stats.windows).toBeGreaterThan(1);
     expect(maxAbsDiff(gpu.data, cpu.data), name).toBeLessThan(1e-5);
@@ -85,7 +85,8 @@ test('motor demo at a tiny size (3 TTA passes, 2 peaks): the GPU-resident heatma
   expect(gpu.backendReason).toMatch(/GPU-resident sliding window/);
   expect(cpu.backendReason).not.toMatch(/GPU-resident/);
   expect(gpu.timings.windows).toBe(cpu.timings.windows);
-  expect(gpu.timings.windows).toBe(3 * 3);
+  // D: 40 with roi 32 and overlap 0.75 gives windows at 0 and 8, H and W one each; 3 TTA passes
+  expect(gpu.timings.windows).toBe(2 * 3);
   expect(gpu.heatmap.length).toBe(10 * 16 * 16);
   expect(maxAbsDiff(gpu.heatmap, cpu.heatmap)).toBeLessThan(1e-5);
   expect(Math.abs(gpu.score - cpu.score)).toBeLessThan(1e-5);

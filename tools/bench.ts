@@ -5,6 +5,8 @@
  * stitching), and the tiled/whole ratios measured in this one run. No pass/fail: speed targets
  * are read here, never asserted in tests. Then (issue 4) one 128 x 672 x 672 tomogram through the
  * motor demo model with its card values, in both: seconds, share outside session.run, peak heap.
+ * Last, the GPU-resident path against CPU stitching on the WebGPU adapter Chromium finds (a ratio on
+ * SwiftShader here; tools/device-bench.sh measures a real GPU).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -126,6 +128,7 @@ async function benchChromium(motorRows: MotorRow[]): Promise<Row[]> {
       console.error(`chromium: ${c.label}: ${(r.stats.totalMs / 1000).toFixed(2)} s, JS heap ${r.heapMB?.toFixed(0)} MB`);
     }
     motorRows.push(await benchMotorsChromium(page));
+    gpuRows.push(...(await benchGpuResident(page)));
     await browser.close();
     return rows;
   } finally {
@@ -185,10 +188,55 @@ function printMotors(rows: MotorRow[]): void {
   }
 }
 
+interface GpuRow {
+  path: string;
+  totalMs: number;
+  predictMs: number;
+  windows: number;
+  backendReason: string;
+}
+
+/**
+ * The GPU-resident path (src/worker/gpu) against CPU stitching, both on the WebGPU adapter the page
+ * finds (SwiftShader in headless Chromium here: a ratio on the same adapter, not a speed claim),
+ * through the motor pipeline on a small tomogram (3 TTA passes). Real-GPU numbers: tools/device-bench.sh.
+ */
+async function benchGpuResident(page: import('playwright-core').Page): Promise<GpuRow[]> {
+  const rows: GpuRow[] = [];
+  for (const gpuResident of [true, false]) {
+    const r = await page.evaluate(
+      (g) =>
+        (window as unknown as { harness: { motors(x: unknown): Promise<{ timings: { totalMs: number; predictMs: number; windows: number }; backendReason: string }> } }).harness.motors({
+          model: '../models/motor_heatmap.onnx',
+          card: '../models/motor_heatmap.json',
+          tomogram: '../samples/tomograms/tomo_sim_001.mrc',
+          size: [64, 128, 128],
+          params: { inputSize: [64, 128, 128], roi: [32, 128, 128], overlap: [0.5, 0.25, 0.25], swBatch: 2 },
+          backend: 'webgpu',
+          gpuResident: g,
+        }),
+      gpuResident,
+    );
+    rows.push({ path: gpuResident ? 'GPU-resident' : 'CPU stitching', totalMs: r.timings.totalMs, predictMs: r.timings.predictMs, windows: r.timings.windows, backendReason: r.backendReason });
+    console.error(`chromium webgpu motors 64x128x128, ${rows[rows.length - 1].path}: ${(r.timings.totalMs / 1000).toFixed(2)} s`);
+  }
+  return rows;
+}
+
+function printGpu(rows: GpuRow[]): void {
+  if (!rows.length) return;
+  console.log(`\nGPU-resident vs CPU stitching on the page's WebGPU adapter (${rows[0].backendReason.split(';')[0]}): motors, 64 x 128 x 128, 3 TTA passes`);
+  console.log(['path', 'windows', 's', 'outside session.run', 'x CPU stitching'].join(' | '));
+  const cpu = rows.find((r) => r.path === 'CPU stitching')?.totalMs ?? NaN;
+  for (const r of rows) console.log([r.path, r.windows, (r.totalMs / 1000).toFixed(2), `${((100 * (r.totalMs - r.predictMs)) / r.totalMs).toFixed(1)} %`, (r.totalMs / cpu).toFixed(2)].join(' | '));
+}
+
 const only = process.argv[2];
+const gpuRows: GpuRow[] = [];
 const motorRows: MotorRow[] = [];
 const rows = [...(only === 'chromium' ? [] : await benchNode())];
 if (only !== 'chromium') motorRows.push(await benchMotorsNode());
 if (only !== 'node') rows.push(...(await benchChromium(motorRows)));
 print(rows);
 printMotors(motorRows);
+printGpu(gpuRows);
