@@ -157,6 +157,7 @@ export async function gpuSlidingWindow(
   let wBuf: GPUBuffer | null = null;
   let accUniforms: GPUBuffer | null = null;
   let geo: OutputGeometry | null = null;
+  let outOrigins: ReturnType<typeof windowOrigins> = [];
   let cOut = 0;
   let predictMs = 0;
   let batches = 0;
@@ -233,7 +234,7 @@ export async function gpuSlidingWindow(
           dev.queue.writeBuffer(wBuf, 0, wOut as Float32Array<ArrayBuffer>);
           owned.push(wBuf);
           // accumulation params of every window, one 256-byte slot each
-          const outOrigins = windowOrigins(plan, geo.zoom);
+          outOrigins = windowOrigins(plan, geo.zoom);
           const qN = prod(geo.outRoi);
           const [oD, oH, oW] = geo.outPadded;
           const [qD, qH, qW] = geo.outRoi;
@@ -268,7 +269,7 @@ export async function gpuSlidingWindow(
               { binding: 4, resource: { buffer: cnt! } },
             ],
           });
-          const o = windowOrigins(plan, geo.zoom)[b0 + w].output;
+          const o = outOrigins[b0 + w].output;
           const ext = geo.outRoi.map((q, i) => Math.max(0, Math.min(q, geo!.outPadded[i] - o[i])));
           k.dispatch(pass2, 'accumulate', [], prod(ext), bg);
         }
