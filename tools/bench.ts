@@ -26,7 +26,8 @@ import { motorsParamsFromCard, type MotorsModelCard } from '../src/core/presets/
 const ROOT = resolve(import.meta.dirname, '..');
 const MODEL = resolve(ROOT, 'public/demo/meshnet/model.onnx');
 const T1 = resolve(ROOT, 'public/demo/meshnet/t1.nii.gz');
-const PORT = 4191;
+const PORT = Number(process.env.VB_PORT ?? 4191);
+const only = process.argv[2];
 
 interface Case {
   label: string;
@@ -111,7 +112,7 @@ async function benchChromium(motorRows: MotorRow[]): Promise<Row[]> {
     const rt = await page.evaluate(() => (window as unknown as { harness: { runtime(): Promise<unknown> } }).harness.runtime());
     console.error('chromium runtime:', JSON.stringify(rt));
     const rows: Row[] = [];
-    for (const c of CASES) {
+    for (const c of only === 'gpu' ? [] : CASES) {
       const r = await page.evaluate(
         (p) =>
           (window as unknown as { harness: { run(x: unknown): Promise<{ stats: SlidingWindowStats; heapMB?: number }> } }).harness.run({
@@ -127,7 +128,7 @@ async function benchChromium(motorRows: MotorRow[]): Promise<Row[]> {
       rows.push({ where: 'chromium-wasm', label: c.label, windows: r.stats.windows, voxelsRatio: voxelRatio(c.params), stats: r.stats });
       console.error(`chromium: ${c.label}: ${(r.stats.totalMs / 1000).toFixed(2)} s, JS heap ${r.heapMB?.toFixed(0)} MB`);
     }
-    motorRows.push(await benchMotorsChromium(page));
+    if (only !== 'gpu') motorRows.push(await benchMotorsChromium(page));
     gpuRows.push(...(await benchGpuResident(page)));
     await browser.close();
     return rows;
@@ -231,11 +232,11 @@ function printGpu(rows: GpuRow[]): void {
   for (const r of rows) console.log([r.path, r.windows, (r.totalMs / 1000).toFixed(2), `${((100 * (r.totalMs - r.predictMs)) / r.totalMs).toFixed(1)} %`, (r.totalMs / cpu).toFixed(2)].join(' | '));
 }
 
-const only = process.argv[2];
 const gpuRows: GpuRow[] = [];
 const motorRows: MotorRow[] = [];
-const rows = [...(only === 'chromium' ? [] : await benchNode())];
-if (only !== 'chromium') motorRows.push(await benchMotorsNode());
+// `tsx tools/bench.ts node|chromium|gpu` runs one part (gpu: only the GPU-resident ratio in Chromium)
+const rows = [...(only === 'chromium' || only === 'gpu' ? [] : await benchNode())];
+if (only !== 'chromium' && only !== 'gpu') motorRows.push(await benchMotorsNode());
 if (only !== 'node') rows.push(...(await benchChromium(motorRows)));
 print(rows);
 printMotors(motorRows);
