@@ -54,6 +54,7 @@ function voxelRatio(p: SlidingWindowParams): number {
 }
 
 function print(rows: Row[]): void {
+  if (!rows.length) return;
   const whole = new Map(rows.filter((r) => r.label.startsWith('whole')).map((r) => [r.where, r.stats.totalMs]));
   console.log(
     ['where', 'case', 'windows', 'voxels fed / volume', 'ms / window', 'total s', 'outside session.run', 'x whole-volume time'].join(' | '),
@@ -182,6 +183,7 @@ async function benchMotorsChromium(page: import('playwright-core').Page): Promis
 }
 
 function printMotors(rows: MotorRow[]): void {
+  if (!rows.length) return;
   console.log(`\nmotors: one ${TOMO_SIZE.join(' x ')} tomogram, demo model, card values (resize, tiles, TTA)`);
   console.log(['where', 's / tomogram', 'outside session.run', 'peak JS heap + buffers MB'].join(' | '));
   for (const r of rows) {
