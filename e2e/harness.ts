@@ -10,7 +10,7 @@ import type { BackendChoice } from '../src/worker/protocol';
 import { argmaxCounts } from '../src/core/labels';
 import { tomogramFromVolume } from '../src/core/motors/tomogram';
 import { zoomLinear } from '../src/core/motors/resize';
-import { motorsParamsFromCard, type MotorsModelCard } from '../src/core/presets/motors';
+import { motorsParamsFromCard, type MotorsModelCard, type MotorsParams } from '../src/core/presets/motors';
 import { opLog, runOp } from './opHarness';
 
 let client = createWorkerClient();
@@ -30,6 +30,8 @@ export interface HarnessRun {
   relaxDims?: boolean;
   /** Return the raw output values (small outputs only). */
   returnData?: boolean;
+  /** WebGPU: false stitches on the CPU (default: the GPU-resident path). */
+  gpuResident?: boolean;
 }
 
 export interface HarnessMotors {
@@ -39,6 +41,12 @@ export interface HarnessMotors {
   tomogram: string;
   size: [number, number, number];
   backend: BackendChoice;
+  /** WebGPU: false runs windows, stitching and reductions on the CPU. */
+  gpuResident?: boolean;
+  /** Overrides of the card's values (tiny runs). */
+  params?: Partial<MotorsParams>;
+  /** Return the heatmap (small tomograms only). */
+  returnData?: boolean;
 }
 
 const harness = {
@@ -57,15 +65,19 @@ const harness = {
       const r = await client.api.runMotors({
         tomogram: { id: 'bench', shape: req.size, data },
         modelIds: [model.id],
-        params: motorsParamsFromCard(card),
+        params: { ...motorsParamsFromCard(card), ...req.params },
         backend: req.backend,
+        gpuResident: req.gpuResident,
       });
       return {
         wallMs: performance.now() - t0,
         timings: r.timings,
         score: r.score,
         point: r.point,
+        peaks: r.peaks,
         backend: r.backend,
+        backendReason: r.backendReason,
+        heatmap: req.returnData ? Array.from(r.heatmap) : undefined,
         heapMB: (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize
           ? (performance as Performance & { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize / 2 ** 20
           : undefined,
@@ -98,6 +110,7 @@ const harness = {
         scale: req.scale,
         params: req.params,
         backend: req.backend,
+        gpuResident: req.gpuResident,
       });
       return {
         shape: r.shape,

@@ -5,6 +5,8 @@
  * stitching), and the tiled/whole ratios measured in this one run. No pass/fail: speed targets
  * are read here, never asserted in tests. Then (issue 4) one 128 x 672 x 672 tomogram through the
  * motor demo model with its card values, in both: seconds, share outside session.run, peak heap.
+ * Last, the GPU-resident path against CPU stitching on the WebGPU adapter Chromium finds (a ratio on
+ * SwiftShader here; tools/device-bench.sh measures a real GPU).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -24,7 +26,8 @@ import { motorsParamsFromCard, type MotorsModelCard } from '../src/core/presets/
 const ROOT = resolve(import.meta.dirname, '..');
 const MODEL = resolve(ROOT, 'public/demo/meshnet/model.onnx');
 const T1 = resolve(ROOT, 'public/demo/meshnet/t1.nii.gz');
-const PORT = 4191;
+const PORT = Number(process.env.VB_PORT ?? 4191);
+const only = process.argv[2];
 
 interface Case {
   label: string;
@@ -51,6 +54,7 @@ function voxelRatio(p: SlidingWindowParams): number {
 }
 
 function print(rows: Row[]): void {
+  if (!rows.length) return;
   const whole = new Map(rows.filter((r) => r.label.startsWith('whole')).map((r) => [r.where, r.stats.totalMs]));
   console.log(
     ['where', 'case', 'windows', 'voxels fed / volume', 'ms / window', 'total s', 'outside session.run', 'x whole-volume time'].join(' | '),
@@ -109,7 +113,7 @@ async function benchChromium(motorRows: MotorRow[]): Promise<Row[]> {
     const rt = await page.evaluate(() => (window as unknown as { harness: { runtime(): Promise<unknown> } }).harness.runtime());
     console.error('chromium runtime:', JSON.stringify(rt));
     const rows: Row[] = [];
-    for (const c of CASES) {
+    for (const c of only === 'gpu' ? [] : CASES) {
       const r = await page.evaluate(
         (p) =>
           (window as unknown as { harness: { run(x: unknown): Promise<{ stats: SlidingWindowStats; heapMB?: number }> } }).harness.run({
@@ -125,7 +129,8 @@ async function benchChromium(motorRows: MotorRow[]): Promise<Row[]> {
       rows.push({ where: 'chromium-wasm', label: c.label, windows: r.stats.windows, voxelsRatio: voxelRatio(c.params), stats: r.stats });
       console.error(`chromium: ${c.label}: ${(r.stats.totalMs / 1000).toFixed(2)} s, JS heap ${r.heapMB?.toFixed(0)} MB`);
     }
-    motorRows.push(await benchMotorsChromium(page));
+    if (only !== 'gpu') motorRows.push(await benchMotorsChromium(page));
+    gpuRows.push(...(await benchGpuResident(page)));
     await browser.close();
     return rows;
   } finally {
@@ -178,6 +183,7 @@ async function benchMotorsChromium(page: import('playwright-core').Page): Promis
 }
 
 function printMotors(rows: MotorRow[]): void {
+  if (!rows.length) return;
   console.log(`\nmotors: one ${TOMO_SIZE.join(' x ')} tomogram, demo model, card values (resize, tiles, TTA)`);
   console.log(['where', 's / tomogram', 'outside session.run', 'peak JS heap + buffers MB'].join(' | '));
   for (const r of rows) {
@@ -185,10 +191,55 @@ function printMotors(rows: MotorRow[]): void {
   }
 }
 
-const only = process.argv[2];
+interface GpuRow {
+  path: string;
+  totalMs: number;
+  predictMs: number;
+  windows: number;
+  backendReason: string;
+}
+
+/**
+ * The GPU-resident path (src/worker/gpu) against CPU stitching, both on the WebGPU adapter the page
+ * finds (SwiftShader in headless Chromium here: a ratio on the same adapter, not a speed claim),
+ * through the motor pipeline on a small tomogram (3 TTA passes). Real-GPU numbers: tools/device-bench.sh.
+ */
+async function benchGpuResident(page: import('playwright-core').Page): Promise<GpuRow[]> {
+  const rows: GpuRow[] = [];
+  for (const gpuResident of [true, false]) {
+    const r = await page.evaluate(
+      (g) =>
+        (window as unknown as { harness: { motors(x: unknown): Promise<{ timings: { totalMs: number; predictMs: number; windows: number }; backendReason: string }> } }).harness.motors({
+          model: '../models/motor_heatmap.onnx',
+          card: '../models/motor_heatmap.json',
+          tomogram: '../samples/tomograms/tomo_sim_001.mrc',
+          size: [64, 128, 128],
+          params: { inputSize: [64, 128, 128], roi: [32, 128, 128], overlap: [0.5, 0.25, 0.25], swBatch: 2 },
+          backend: 'webgpu',
+          gpuResident: g,
+        }),
+      gpuResident,
+    );
+    rows.push({ path: gpuResident ? 'GPU-resident' : 'CPU stitching', totalMs: r.timings.totalMs, predictMs: r.timings.predictMs, windows: r.timings.windows, backendReason: r.backendReason });
+    console.error(`chromium webgpu motors 64x128x128, ${rows[rows.length - 1].path}: ${(r.timings.totalMs / 1000).toFixed(2)} s`);
+  }
+  return rows;
+}
+
+function printGpu(rows: GpuRow[]): void {
+  if (!rows.length) return;
+  console.log(`\nGPU-resident vs CPU stitching on the page's WebGPU adapter (${rows[0].backendReason.split(';')[0]}): motors, 64 x 128 x 128, 3 TTA passes`);
+  console.log(['path', 'windows', 's', 'outside session.run', 'x CPU stitching'].join(' | '));
+  const cpu = rows.find((r) => r.path === 'CPU stitching')?.totalMs ?? NaN;
+  for (const r of rows) console.log([r.path, r.windows, (r.totalMs / 1000).toFixed(2), `${((100 * (r.totalMs - r.predictMs)) / r.totalMs).toFixed(1)} %`, (r.totalMs / cpu).toFixed(2)].join(' | '));
+}
+
+const gpuRows: GpuRow[] = [];
 const motorRows: MotorRow[] = [];
-const rows = [...(only === 'chromium' ? [] : await benchNode())];
-if (only !== 'chromium') motorRows.push(await benchMotorsNode());
+// `tsx tools/bench.ts node|chromium|gpu` runs one part (gpu: only the GPU-resident ratio in Chromium)
+const rows = [...(only === 'chromium' || only === 'gpu' ? [] : await benchNode())];
+if (only !== 'chromium' && only !== 'gpu') motorRows.push(await benchMotorsNode());
 if (only !== 'node') rows.push(...(await benchChromium(motorRows)));
 print(rows);
 printMotors(motorRows);
+printGpu(gpuRows);

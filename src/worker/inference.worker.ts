@@ -16,6 +16,8 @@ import type { MotorDetection } from '../core/motors/pipeline';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
 import { decodeImageInWorker } from './decodeImage';
 import type { Backend, BackendChoice, ExternalDataFile, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
+import { releaseGpuModel } from './gpu';
+import { gpuPresetRun, tryGpuRun, withGpuNote } from './gpu/worker';
 
 interface ModelEntry {
   loaded: LoadedModel;
@@ -275,6 +277,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
     if (!e) return;
     state.models.delete(id);
     for (const s of Object.values(e.sessions)) await s?.release();
+    await releaseGpuModel(e.bytes);
   },
 
   cancel() {
@@ -320,8 +323,13 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
         }
       }
       if (preds.length === 0) throw new Error('add at least one model');
-      const result = await preset.run(req.item, handles, req.params, { signal, onProgress: onProgress ? (p: Parameters<typeof onProgress>[0]) => void onProgress(p) : undefined });
-      return Comlink.transfer({ result, ...backendSummary(preds) }, transferList(preset.transferables?.(result) ?? []));
+      const progress = onProgress ? (p: Parameters<typeof onProgress>[0]) => void onProgress(p) : undefined;
+      // the preset's GPU-resident path, where it has one (WebGPU only; it says why when it is not used)
+      const gpu = await gpuPresetRun(ort, presetId, roles, req, await probeWebGpu(), signal, progress);
+      if ('result' in gpu) return Comlink.transfer(gpu.result, transferList(preset.transferables?.(gpu.result.result) ?? []));
+      const result = await preset.run(req.item, handles, req.params, { signal, onProgress: progress });
+      const summary = backendSummary(preds);
+      return Comlink.transfer({ result, ...summary, backendReason: withGpuNote(summary.backendReason, gpu.note) }, transferList(preset.transferables?.(result) ?? []));
     });
   },
 
@@ -343,7 +351,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
   },
 
   async runMotors(req, onProgress) {
-    const r = await api.runPreset('motors', { item: req.tomogram, models: { model: req.modelIds }, params: req.params, backend: req.backend }, onProgress as never);
+    const r = await api.runPreset('motors', { item: req.tomogram, models: { model: req.modelIds }, params: req.params, backend: req.backend, gpuResident: req.gpuResident }, onProgress as never);
     const det = r.result as MotorDetection;
     return Comlink.transfer({ ...det, backend: r.backend, backendReason: r.backendReason }, [det.heatmap.buffer as ArrayBuffer]);
   },
@@ -352,6 +360,8 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
     const entry = state.models.get(req.modelId);
     if (!entry) throw new Error('no such model loaded (load it again)');
     return exclusiveRun(async (signal) => {
+      const gpu = await tryGpuRun(ort, entry, req, await probeWebGpu(), signal, onProgress ? (p) => void onProgress(p) : undefined);
+      if ('result' in gpu) return Comlink.transfer(gpu.result, [gpu.result.data.buffer]);
       const model = await modelPredictor(entry, req.backend, signal);
       const predictor = model.predictor;
       // [D, H, W] or [H, W] without a channel axis -> [1, ...]
@@ -367,7 +377,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
           data: result.data,
           shape: result.shape,
           backend: model.backend(),
-          backendReason: model.reason(),
+          backendReason: withGpuNote(model.reason(), gpu.note),
           stats: result.stats,
           sessionMs: entry.sessionMs[model.backend()] ?? 0,
           perWindowMs: result.stats.totalMs / result.stats.windows,

@@ -38,6 +38,8 @@ export interface RunRequest {
   offset?: number;
   params: SlidingWindowParams;
   backend: BackendChoice;
+  /** WebGPU: cut, run and stitch the windows on the GPU (default); false stitches on the CPU (src/worker/gpu). */
+  gpuResident?: boolean;
 }
 
 export interface RunResult {
@@ -66,6 +68,8 @@ export interface PresetRunRequest<P = unknown, Item = unknown> {
   models: Record<string, string[]>;
   params: P;
   backend: BackendChoice;
+  /** WebGPU only: cut, run and stitch the windows on the GPU where the preset has such a path (src/worker/gpu); default true, false forces CPU stitching. */
+  gpuResident?: boolean;
 }
 
 /** The preset's result (its typed arrays transferred) and the backend that ran it. */
@@ -83,6 +87,8 @@ export interface MotorsRequest {
   modelIds: string[];
   params: MotorsParams;
   backend: BackendChoice;
+  /** WebGPU: windows, stitching, TTA sums and reductions on the GPU (default); false runs them on the CPU. */
+  gpuResident?: boolean;
 }
 
 export interface MotorsResult extends MotorDetection {

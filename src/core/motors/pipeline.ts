@@ -59,7 +59,8 @@ export interface DetectOptions {
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-const FLIP_AXES: Record<MotorsTta, boolean[]> = {
+/** Axes (D, H, W) each TTA pass flips. */
+export const FLIP_AXES: Record<MotorsTta, boolean[]> = {
   identity: [false, false, false],
   flipD: [true, false, false],
   flipH: [false, true, false],
@@ -156,13 +157,43 @@ function singleChannel(predictor: Predictor, model: number): Predictor {
   return async (batch, shape) => {
     const out = await predictor(batch, shape);
     const s = out.shape;
-    if (s.length !== 5 || s[1] !== 1) {
-      throw new InputError(
-        `model ${model + 1}: its output has shape [${s.join(', ')}] for an input of [${shape.join(', ')}]; the motor preset needs a single-channel 3D map (N, 1, d, h, w)`,
-      );
-    }
+    if (s.length !== 5 || s[1] !== 1) throw singleChannelError(model, s, shape);
     return out;
   };
+}
+
+/** The checks detectMotors makes before any work (also used by the GPU-resident path). */
+export function checkMotorsRequest(tomo: Tomogram, models: number, params: MotorsParams): void {
+  if (models === 0) throw new InputError('no model given');
+  if (params.tta.length === 0) throw new InputError('no TTA pass given (use identity)');
+  for (const t of params.tta) if (!FLIP_AXES[t]) throw new InputError(`unknown TTA '${t}'`);
+  const [D, H, W] = tomo.shape;
+  if (tomo.data.length !== D * H * W) throw new InputError(`${tomo.id}: ${tomo.data.length} voxels do not match shape ${D} x ${H} x ${W}`);
+}
+
+/** The sliding-window values of the motor pipeline: constant mode with the BYU weight map. */
+export function motorsWindowParams(params: MotorsParams): SlidingWindowParams {
+  return {
+    roi: [...params.roi],
+    overlap: [...params.overlap],
+    mode: 'constant',
+    sigmaScale: 0.125,
+    swBatch: params.swBatch,
+    cval: 0,
+    weightMap: byuWeightMap(params.roi, params.weightMargin, params.weightFloor),
+  };
+}
+
+/** The error detectMotors gives for a model whose output is not one channel. */
+export function singleChannelError(model: number, outShape: number[], inShape: number[]): InputError {
+  return new InputError(
+    `model ${model + 1}: its output has shape [${outShape.join(', ')}] for an input of [${inShape.join(', ')}]; the motor preset needs a single-channel 3D map (N, 1, d, h, w)`,
+  );
+}
+
+/** The error detectMotors gives when two models' heatmaps differ in shape. */
+export function heatmapShapeError(model: number, shape: readonly number[], first: readonly number[]): InputError {
+  return new InputError(`model ${model + 1} gives a ${shape.join(' x ')} heatmap but model 1 gave ${first.join(' x ')}; models must share the output resolution to be summed`);
 }
 
 /**
@@ -172,26 +203,14 @@ function singleChannel(predictor: Predictor, model: number): Predictor {
 export async function detectMotors(tomo: Tomogram, models: readonly Predictor[], params: MotorsParams, opts: DetectOptions = {}): Promise<MotorDetection> {
   const t0 = now();
   const { signal, onProgress } = opts;
-  if (models.length === 0) throw new InputError('no model given');
-  if (params.tta.length === 0) throw new InputError('no TTA pass given (use identity)');
-  for (const t of params.tta) if (!FLIP_AXES[t]) throw new InputError(`unknown TTA '${t}'`);
-  const [D, H, W] = tomo.shape;
-  if (tomo.data.length !== D * H * W) throw new InputError(`${tomo.id}: ${tomo.data.length} voxels do not match shape ${D} x ${H} x ${W}`);
+  checkMotorsRequest(tomo, models.length, params);
   const size = [...params.inputSize] as Point3;
 
   const resized = size.every((s, i) => s === tomo.shape[i]) ? tomo.data : zoomLinear(tomo.data, tomo.shape, size);
   const resizeMs = now() - t0;
   if (signal?.aborted) throw new AbortError();
 
-  const sw: SlidingWindowParams = {
-    roi: [...params.roi],
-    overlap: [...params.overlap],
-    mode: 'constant',
-    sigmaScale: 0.125,
-    swBatch: params.swBatch,
-    cval: 0,
-    weightMap: byuWeightMap(params.roi, params.weightMargin, params.weightFloor),
-  };
+  const sw = motorsWindowParams(params);
   const perRun = planWindows(size, sw).starts.length;
   const total = perRun * models.length * params.tta.length;
   const flipped = params.tta.some((t) => t !== 'identity') ? new Uint8Array(resized.length) : null;
@@ -224,7 +243,7 @@ export async function detectMotors(tomo: Tomogram, models: readonly Predictor[],
       const shp = r.shape.slice(1) as Point3;
       if (!hShape) hShape = shp;
       else if (shp.some((v, i) => v !== hShape![i])) {
-        throw new InputError(`model ${m + 1} gives a ${shp.join(' x ')} heatmap but model 1 gave ${hShape.join(' x ')}; models must share the output resolution to be summed`);
+        throw heatmapShapeError(m, shp, hShape);
       }
       let out = r.data;
       if (axes.some(Boolean)) {
