@@ -61,6 +61,8 @@ export interface ItemEntry<Result = unknown, Row = unknown, Progress = RunProgre
   backendReason?: string;
   /** Page wall time of its run (transfer + run). */
   wallMs?: number;
+  /** Progress steps its run took (the last RunProgress.total): with wallMs, the time per step of the next run's estimate. */
+  steps?: number;
 }
 
 /** A model the page holds, loaded in its worker. */
