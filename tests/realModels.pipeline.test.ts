@@ -15,7 +15,6 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { readNpy } from '../src/core/io/npy';
@@ -26,6 +25,7 @@ import { submissionCsv, thresholdDetections } from '../src/core/motors/postproce
 import { spineParamsFromCard, spinePreset, spinePresetDef, checkSpineModel, type SpineParams } from '../src/core/presets/spine';
 import type { ModelHandle } from '../src/core/preset/types';
 import { cli, ROOT } from './cliRunner';
+import { q64SegLogits } from './spineQ64';
 import { maxAbs, realBytes, realNpy, realPath, REAL } from './realModels';
 
 const REFS = JSON.parse(readFileSync(resolve(REAL, 'pipeline_refs.json'), 'utf8'));
@@ -195,21 +195,8 @@ async function handle(file: string): Promise<{ h: ModelHandle; release: () => Pr
 
 /** A stage-1 "model" that gives the quantised probabilities of tests/fixtures/spine as logits (slices last), so that both sides crop from the same numbers. */
 function quantisedSeg(): ModelHandle {
-  const q = readNpy(gunzipSync(readFileSync(resolve(ROOT, 'tests/fixtures/spine/sim_neck_prob_q64.npy.gz'))), 'q64'); // (7, slices, rows, cols)
-  const S = 128;
-  const predictor = async () => {
-    const out = new Float32Array(7 * S ** 3);
-    for (let k = 0; k < 7; k++)
-      for (let z = 0; z < S; z++)
-        for (let y = 0; y < S; y++)
-          for (let x = 0; x < S; x++) {
-            const p = (q.data[((k * S + z) * S + y) * S + x] as number) / 64;
-            out[((k * S + y) * S + x) * S + z] = p <= 0 ? -30 : p >= 1 ? 30 : Math.log(p / (1 - p));
-          }
-    return { data: out, shape: [1, 7, S, S, S] };
-  };
   const info = { inputs: [{ name: 'input', type: 'float32', dims: [1, 3, 128, 128, 128] }], outputs: [{ name: 'logits', type: 'float32', dims: [1, 7, 128, 128, 128] }] } as unknown as ModelInfo;
-  return { name: 'q64', info, predictor, outputs: async () => ({ logits: await predictor() }) };
+  return { name: 'q64', info, predictor: q64SegLogits, outputs: async () => ({ logits: await q64SegLogits() }) };
 }
 
 describe('spine stage 2 as the solution built it, through the spine preset, against PyTorch', () => {
