@@ -142,7 +142,7 @@ async function infer(argv: string[]): Promise<void> {
   const session = await ort.InferenceSession.create(modelBytes, { graphOptimizationLevel: 'all' }).catch((e: Error) => {
     throw new UsageError(`onnxruntime could not load the model: ${e.message.split('\n')[0]}`);
   });
-  const predictor = sessionPredictor(session, (d, dims) => new ort.Tensor('float32', d, dims), info.inputs[0].name, info.outputs[0].name);
+  const predictor = sessionPredictor(session, (d, dims) => new ort.Tensor('float32', d, dims), info.inputs[0].name, info.outputs[0].name, { model: basename(values.model), dims: info.inputs[0].dims });
   const result = await slidingWindowInference({ data, shape }, predictor, params, {
     onProgress: values.quiet ? undefined : (p) => process.stderr.write(`\rwindow ${p.done}/${p.total}  ${(p.elapsedMs / 1000).toFixed(1)} s, ~${(p.etaMs / 1000).toFixed(1)} s left   `),
   });
