@@ -132,7 +132,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     s.worker.kill('SIGKILL');
     const fresh = startWorker(memoryMb);
     slots[i] = fresh;
-    await fresh.ready;
+    await fresh.ready.catch(() => {}); // killed at the end of the run before it was needed
     return fresh;
   };
   const finish = (s: Slot, r: Omit<CaseResult, 'target' | 'index' | 'input'>) => {
@@ -200,11 +200,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         for (;;) {
           const item = queue.shift();
           if (!item) return;
-          try {
-            await slots[j].ready;
-          } catch {
-            await replace(slots[j]); // it died while starting: a fresh one
-          }
+          const ok = await slots[j].ready.then(
+            () => true,
+            () => false,
+          );
+          if (!ok) await replace(slots[j]); // it died while starting: a fresh one
           record(await runOne(slots[j], item));
         }
       }),

@@ -576,7 +576,9 @@ export const TARGETS: FuzzTarget[] = [
     mutate: mutateSession,
     run: (i) => {
       const r = readSession(i.files[0].bytes, i.files[0].name);
-      const tensors = ((r.state as { tensors?: TensorRef[] } | null)?.tensors ?? []).map((t) => readTensor(t, r.files, i.files[0].name));
+      // the page reads its state through the preset's own schema; here: the typed arrays it names
+      const refs = (r.state as { tensors?: unknown } | null)?.tensors;
+      const tensors = (Array.isArray(refs) ? (refs as TensorRef[]) : []).map((t) => readTensor(t, r.files, i.files[0].name));
       return { r, tensors };
     },
     insane: (x) => {

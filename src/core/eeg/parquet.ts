@@ -179,13 +179,19 @@ export async function readSpectrogramParquet(bytes: ArrayBuffer | Uint8Array, na
   const time = new Float64Array(T).fill(NaN);
   const rowOf = new Map<string, number>(expected.slice(1).map((c, i) => [c, i]));
   const columns = haveTime ? expected : expected.slice(1);
+  let outside: string | undefined;
   try {
     await parquetRead({
       file: buf,
       metadata: md,
       columns,
       onChunk(chunk) {
-        if (!(chunk.rowStart >= 0 && chunk.rowEnd <= T && chunk.rowStart <= chunk.rowEnd)) throw new Error(`rows ${chunk.rowStart}..${chunk.rowEnd} of ${T}`);
+        // (hyparquet calls this from its own promise chain: a throw here would be uncaught, so the
+        // chunk is left out and the file refused below)
+        if (!(chunk.rowStart >= 0 && chunk.rowEnd <= T && chunk.rowStart <= chunk.rowEnd)) {
+          outside ??= `column ${chunk.columnName} gives rows ${chunk.rowStart}..${chunk.rowEnd} of ${T}`;
+          return;
+        }
         const vals = chunk.columnData as ArrayLike<unknown>;
         const r = rowOf.get(chunk.columnName);
         const len = Math.min(vals.length, chunk.rowEnd - chunk.rowStart);
@@ -206,6 +212,7 @@ export async function readSpectrogramParquet(bytes: ArrayBuffer | Uint8Array, na
   } catch (e) {
     throw new InputError(`${name}: the Parquet data cannot be decoded (${(e as Error).message}); the file is damaged or truncated`);
   }
+  if (outside) throw new InputError(`${name}: the Parquet file is damaged (${outside})`);
   let nanCount = 0;
   for (let i = 0; i < data.length; i++) if (data[i] !== data[i]) nanCount++;
   if (!haveTime) warnings.push(`${name}: no time column; rows are taken as 2 s apart`);

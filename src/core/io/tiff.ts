@@ -216,7 +216,10 @@ function fieldValues(v: DataView, bytes: Uint8Array, le: boolean, type: number, 
  */
 function readDirectories(bytes: Uint8Array, name: string): { ifds: Ifd[]; littleEndian: boolean } {
   const len = bytes.length;
-  if (len < 8) throw new InputError(`${name}: not a readable TIFF (${len} bytes, shorter than its header)`);
+  const unreadable = (why: string): never => {
+    throw new InputError(`${name}: not a readable TIFF (${why})`);
+  };
+  if (len < 8) unreadable(`${len} bytes, shorter than its header`);
   const le = bytes[0] === 0x49 && bytes[1] === 0x49;
   if (!le && !(bytes[0] === 0x4d && bytes[1] === 0x4d)) throw new InputError(`${name}: not a TIFF (it does not start with II or MM)`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, len);
@@ -226,14 +229,14 @@ function readDirectories(bytes: Uint8Array, name: string): { ifds: Ifd[]; little
   const ifds: Ifd[] = [];
   const seen = new Set<number>();
   for (let off = v.getUint32(4, le); off !== 0; ) {
-    if (seen.has(off)) throw new InputError(`${name}: the TIFF's directory chain loops back to byte ${off} (after ${ifds.length} directories); the file is damaged`);
+    if (seen.has(off)) unreadable(`its directory chain loops back to byte ${off} after ${ifds.length} directories; the file is damaged`);
     seen.add(off);
-    if (off < 8 || off + 2 > len) throw new InputError(`${name}: TIFF directory ${ifds.length + 1} is at byte ${off}, outside the ${len}-byte file; the file is cut short or damaged`);
+    if (off < 8 || off + 2 > len) unreadable(`directory ${ifds.length + 1} is at byte ${off}, outside the ${len}-byte file; the file is cut short or damaged`);
     if (ifds.length >= LIMITS.maxTiffPages) throw new InputError(`${name}: more than ${LIMITS.maxTiffPages} TIFF directories, the limit`);
     const n = v.getUint16(off, le);
-    if (n > LIMITS.maxTiffEntries) throw new InputError(`${name}: TIFF directory ${ifds.length + 1} has ${n} entries, more than the limit of ${LIMITS.maxTiffEntries}; the file is damaged`);
+    if (n > LIMITS.maxTiffEntries) unreadable(`directory ${ifds.length + 1} has ${n} entries, more than the limit of ${LIMITS.maxTiffEntries}; the file is damaged`);
     const end = off + 2 + 12 * n;
-    if (end > len) throw new InputError(`${name}: TIFF directory ${ifds.length + 1} (${n} entries at byte ${off}) runs past the end of the ${len}-byte file; the file is cut short`);
+    if (end > len) unreadable(`directory ${ifds.length + 1} (${n} entries at byte ${off}) runs past the end of the ${len}-byte file; the file is cut short`);
     const ifd = {} as Ifd;
     for (let e = off + 2; e < end; e += 12) {
       const tag = v.getUint16(e, le);
@@ -245,7 +248,7 @@ function readDirectories(bytes: Uint8Array, name: string): { ifds: Ifd[]; little
       if (size === undefined || at + bytesNeeded > len || type > 12) {
         if (!NEEDED.has(tag)) continue; // a private or unknown tag we do not use: skipped
         const what = size === undefined || type > 12 ? `has field type ${type}` : `claims ${count} values at byte ${at}, past the end of the ${len}-byte file`;
-        throw new InputError(`${name}: TIFF tag ${tag} of directory ${ifds.length + 1} ${what}; the file is damaged or cut short`);
+        unreadable(`tag ${tag} of directory ${ifds.length + 1} ${what}; the file is damaged or cut short`);
       }
       ifd[`t${tag}`] = fieldValues(v, bytes, le, type, count, at);
     }

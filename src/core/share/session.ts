@@ -72,6 +72,9 @@ const MANIFEST = z.object({
     .default([]),
 });
 
+/** Any JSON value as text for a message (String() throws on {"toString": 1}). */
+const text = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? typeof v));
+
 /** The first problems of a zod result, as `where: what` lines. */
 function issues(e: z.ZodError, root: string): string {
   return e.issues
@@ -108,9 +111,9 @@ export function readSession(bytes: Uint8Array, name = 'session'): SessionContent
     throw new InputError(`${name}: session.json is not valid JSON (${(e as Error).message})`);
   }
   const m0 = (raw !== null && typeof raw === 'object' ? raw : {}) as Partial<SessionManifest>;
-  if (m0.format !== SESSION_FORMAT) throw new InputError(`${name}: not a Voxelbench session (format "${String(m0.format).slice(0, 100)}")`);
+  if (m0.format !== SESSION_FORMAT) throw new InputError(`${name}: not a Voxelbench session (format "${text(m0.format).slice(0, 100)}")`);
   if (typeof m0.version !== 'number' || m0.version > SESSION_VERSION) {
-    throw new InputError(`${name}: session version ${String(m0.version).slice(0, 40)} was written by a newer Voxelbench; this one reads version ${SESSION_VERSION}`);
+    throw new InputError(`${name}: session version ${text(m0.version).slice(0, 40)} was written by a newer Voxelbench; this one reads version ${SESSION_VERSION}`);
   }
   if (typeof m0.preset !== 'string') throw new InputError(`${name}: session.json names no page (preset)`);
   const parsed = MANIFEST.safeParse(raw);
