@@ -14,8 +14,12 @@ export function isGzip(bytes: Uint8Array): boolean {
 export interface DeclaredSize {
   /** How many bytes of the start it needs. */
   bytes: number;
-  /** The total size the content declares, checked by the caller's own rules (it may throw an InputError). */
-  size(head: Uint8Array): number | null;
+  /**
+   * The total size the content declares (bytes, with what declares it for messages: 'its NIfTI
+   * header (1024 x 1024 x 1024 float32)'), checked by the caller's own rules (it may throw an
+   * InputError); null when the head does not tell.
+   */
+  size(head: Uint8Array): { bytes: number; what: string } | null;
 }
 
 export interface InflateOptions {
@@ -81,8 +85,8 @@ export function inflateCapped(format: 'gzip' | 'zlib' | 'deflate', input: Uint8A
         const size = declared.size(out.subarray(0, Math.min(total, declared.bytes)));
         declared = undefined;
         if (size !== null) {
-          checkInflatedSize(name, size, input.length, what);
-          stop = Math.min(stop, size);
+          checkInflatedSize(name, size.bytes, input.length, size.what);
+          stop = Math.min(stop, size.bytes);
         }
       }
       if (total > cap) throw tooBig();

@@ -54,7 +54,7 @@ export function looksLikeMrc(bytes: Uint8Array): boolean {
  * the dims against the limits (an InputError naming the file); null when the head does not look
  * like a readable MRC header (the reader says what is wrong).
  */
-export function mrcDeclaredSize(head: Uint8Array, name: string): number | null {
+export function mrcDeclaredSize(head: Uint8Array, name: string): { bytes: number; what: string } | null {
   if (head.length < HEADER_SIZE) return null;
   const view = new DataView(head.buffer, head.byteOffset, HEADER_SIZE);
   const le = isLittleEndian(view);
@@ -62,7 +62,8 @@ export function mrcDeclaredSize(head: Uint8Array, name: string): number | null {
   const type = MODE_TYPES[view.getInt32(12, le)];
   const extended = view.getInt32(92, le);
   if (!type || dims.some((d) => d < 1) || extended < 0) return null;
-  return HEADER_SIZE + extended + checkVolumeDims(name, dims, elementSize(type), 'MRC') * elementSize(type);
+  const n = checkVolumeDims(name, dims, elementSize(type), 'MRC');
+  return { bytes: HEADER_SIZE + extended + n * elementSize(type), what: `its MRC header (${dims.join(' x ')} ${type} voxels)` };
 }
 
 /** The declared size of a .mrc.gz's content, for inflating it with a cap (see inflateCapped). */

@@ -72,7 +72,7 @@ export function isNifti(bytes: Uint8Array): boolean {
  * dims against the limits (an InputError naming the file); null when the head is not a NIfTI
  * header or its datatype is unknown (the reader says what is wrong).
  */
-export function niftiDeclaredSize(head: Uint8Array, name: string): number | null {
+export function niftiDeclaredSize(head: Uint8Array, name: string): { bytes: number; what: string } | null {
   const layout = layoutOf(head);
   if (!layout || head.length < layout.size) return null;
   const v = new DataView(head.buffer, head.byteOffset, layout.size);
@@ -86,7 +86,7 @@ export function niftiDeclaredSize(head: Uint8Array, name: string): number | null
   const n = checkVolumeDims(name, dims, elementSize(type));
   const vox = one ? v.getFloat32(108, le) : Number(v.getBigInt64(168, le));
   const offset = Number.isFinite(vox) ? Math.max(Math.floor(vox), layout.size + 4) : layout.size + 4;
-  return offset + n * elementSize(type);
+  return { bytes: offset + n * elementSize(type), what: `its NIfTI header (${dims.join(' x ')} ${type} voxels)` };
 }
 
 /** The declared size of a .nii.gz's content, for inflating it with a cap (see inflateCapped). */

@@ -90,10 +90,10 @@ function npyHeader(bytes: Uint8Array, name: string, partial = false): NpyHeader 
 }
 
 /** The bytes a (decompressed) .npy file needs, from its header; null when the head does not hold the header. */
-export function npyDeclaredSize(head: Uint8Array, name: string): number | null {
+export function npyDeclaredSize(head: Uint8Array, name: string): { bytes: number; what: string } | null {
   if (!isNpy(head)) return null;
   const h = npyHeader(head, name, true);
-  return h ? h.dataStart + h.need : null;
+  return h ? { bytes: h.dataStart + h.need, what: `its .npy header (shape (${h.shape.join(', ')}))` } : null;
 }
 
 export function readNpy(input: ArrayBuffer | Uint8Array, name = 'array.npy'): NpyArray {
