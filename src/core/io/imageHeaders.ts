@@ -54,14 +54,16 @@ export function pngHeader(bytes: Uint8Array, name: string): PngHeader {
   return { width, height, depth, color, interlace, channels, rawBytes };
 }
 
-/** Chunks a decoder needs; the others (ICC profiles, compressed text, …) are dropped by `safePng`. */
-const KEPT = new Set(['IHDR', 'PLTE', 'tRNS', 'IDAT', 'IEND']);
+/** Chunks a decoder needs before the image data; the others (ICC profiles, compressed text, …) are dropped by `safePng`. */
+const KEPT = new Set(['IHDR', 'PLTE', 'tRNS']);
 
 /**
- * A copy of a PNG that a decoder can take whatever it held: its header checked (pngHeader), its
- * chunks inside the file, only the chunks that make the image (compressed ancillary chunks are
- * bombs of their own), and its image data checked to inflate to no more than the header says.
- * Throws an InputError naming the file.
+ * A PNG that a decoder can take whatever the file held: its header checked (pngHeader), its chunks
+ * inside the file, its image data inflated here with a cap of what the header declares (a bomb
+ * would inflate in the decoder), then stored uncompressed in one IDAT (the decoder's inflating is
+ * then a copy), with only the chunks that make the image (compressed ancillary chunks are bombs of
+ * their own). Chunk CRCs are not written: decode it with checkCrc off. Throws an InputError naming
+ * the file.
  */
 export function safePng(bytes: Uint8Array, name: string): { header: PngHeader; bytes: Uint8Array } {
   const header = pngHeader(bytes, name);
@@ -69,7 +71,6 @@ export function safePng(bytes: Uint8Array, name: string): { header: PngHeader; b
   const kept: Uint8Array[] = [bytes.subarray(0, 8)];
   const idat: Uint8Array[] = [];
   let idatBytes = 0;
-  let end = false;
   for (let p = 8; p + 12 <= bytes.length; ) {
     const len = v.getUint32(p);
     const type = String.fromCharCode(bytes[p + 4], bytes[p + 5], bytes[p + 6], bytes[p + 7]);
@@ -80,28 +81,62 @@ export function safePng(bytes: Uint8Array, name: string): { header: PngHeader; b
       idatBytes += len;
     }
     p += 12 + len;
-    if (type === 'IEND') {
-      end = true;
-      break;
-    }
+    if (type === 'IEND') break;
   }
   if (!idat.length) throw new InputError(`${name}: the PNG has no image data (IDAT); the file is cut short or damaged`);
-  if (!end) kept.push(Uint8Array.of(0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82)); // a lost IEND
-  const z = new Uint8Array(idatBytes);
+  const z = join(idat, idatBytes);
+  const raw = inflateCapped('zlib', z, name, { cap: header.rawBytes, what: 'the PNG image data' });
+  kept.push(chunk('IDAT', storedZlib(raw)), chunk('IEND', new Uint8Array(0)));
+  return { header, bytes: join(kept, kept.reduce((a, c) => a + c.length, 0)) };
+}
+
+function join(parts: readonly Uint8Array[], n: number): Uint8Array {
+  const out = new Uint8Array(n);
   let o = 0;
-  for (const c of idat) {
-    z.set(c, o);
-    o += c.length;
-  }
-  // the image data may not inflate past what the header declares (a bomb would, in the decoder)
-  inflateCapped('zlib', z, name, { cap: header.rawBytes, what: 'the PNG image data' });
-  const out = new Uint8Array(kept.reduce((a, c) => a + c.length, 0));
-  o = 0;
-  for (const c of kept) {
+  for (const c of parts) {
     out.set(c, o);
     o += c.length;
   }
-  return { header, bytes: out };
+  return out;
+}
+
+/** A PNG chunk (CRC left 0: see safePng). */
+function chunk(type: string, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + body.length);
+  new DataView(out.buffer).setUint32(0, body.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(body, 8);
+  return out;
+}
+
+/** A zlib stream of stored (uncompressed) deflate blocks, with its Adler-32. */
+function storedZlib(raw: Uint8Array): Uint8Array {
+  const blocks = Math.max(1, Math.ceil(raw.length / 65535));
+  const out = new Uint8Array(2 + raw.length + 5 * blocks + 4);
+  out[0] = 0x78;
+  out[1] = 0x01;
+  let o = 2;
+  for (let b = 0; b < blocks; b++) {
+    const start = b * 65535;
+    const n = Math.min(65535, raw.length - start);
+    out[o] = b === blocks - 1 ? 1 : 0;
+    out[o + 1] = n & 255;
+    out[o + 2] = n >> 8;
+    out[o + 3] = ~n & 255;
+    out[o + 4] = (~n >> 8) & 255;
+    out.set(raw.subarray(start, start + n), o + 5);
+    o += 5 + n;
+  }
+  let a = 1;
+  let s = 0;
+  for (let i = 0; i < raw.length; ) {
+    // sums stay below 2^53 for 5552-byte runs (zlib's NMAX)
+    for (const end = Math.min(raw.length, i + 5552); i < end; i++) s += a += raw[i];
+    a %= 65521;
+    s %= 65521;
+  }
+  new DataView(out.buffer).setUint32(o, ((s << 16) | a) >>> 0);
+  return out;
 }
 
 /** SOFn markers (frame headers): C0..CF but C4 (DHT), C8 (JPG) and CC (DAC). */

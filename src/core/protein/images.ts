@@ -58,7 +58,7 @@ export function decodeChannelImage(bytes: Uint8Array, name: string): ChannelImag
 function decodeCheckedPng(bytes: Uint8Array, name: string): ReturnType<typeof decodePng> {
   const safe = safePng(bytes, name).bytes;
   try {
-    return decodePng(safe);
+    return decodePng(safe, { checkCrc: false }); // safePng writes its chunks without CRCs
   } catch (e) {
     throw new InputError(`${name}: cannot decode the PNG (${(e as Error).message ?? e}); the file is corrupt or cut short`);
   }
