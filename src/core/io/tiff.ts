@@ -274,6 +274,9 @@ function checkPage(ifd: Ifd, f: TiffPageFormat, page: number, bytes: number, nam
   const bipp = Math.min(32, bps[0]) * bps.length; // what UTIF allocates from
   const rowBytes = Math.ceil((f.width * Math.max(bipp, f.samples * f.bits)) / 8);
   if (rowBytes * f.height > LIMITS.maxImagePixels * 16) throw new InputError(`${where} would decode to ${rowBytes * f.height} bytes, more than the limit`);
+  if (f.photometric === 3 && (nums(ifd, 320)?.length ?? 0) < 3 * 2 ** Math.min(f.bits, 16)) {
+    throw new InputError(`${where} is a palette image without a colour map for its ${f.bits}-bit values; the file is damaged`);
+  }
   const cmpr = tag(ifd, 259) ?? 1;
   if (!COMPRESSIONS[cmpr]) {
     throw new InputError(`${where} uses ${COMPRESSION_NAMES[cmpr] ?? `compression ${cmpr}`}, which is not supported; save it uncompressed or with LZW, deflate or PackBits`);
@@ -398,7 +401,11 @@ export function tiffPageSamples(t: TiffFile, index: number, s = 0): TiffSamples 
 
 /** A decoded page as 8-bit RGBA (UTIF.toRGBA8: palette, RGB, CMYK, 1/2/4-bit gray…). */
 export function tiffPageRgba(t: TiffFile, index: number): Uint8Array {
-  return UTIF.toRGBA8(t.pageIfds[index]);
+  try {
+    return UTIF.toRGBA8(t.pageIfds[index]);
+  } catch (e) {
+    throw new InputError(`${t.name}: cannot convert TIFF page ${index + 1} to colour (${(e as Error).message ?? e}); the file is damaged`);
+  }
 }
 
 /** Angstrom per pixel of a page from an ImageJ description (unit=nm|micron|um|A) and XResolution, if given. */
