@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, zipSync, strToU8 } from 'fflate';
 import { decode, encode, lenField, str, sub, type Field } from '../src/core/onnx/proto';
+import { concat } from './fuzzMutate';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'tests/fixtures/fuzz');
@@ -88,7 +89,7 @@ mkdirSync(OUT, { recursive: true });
 // A session whose directory says 2048 bytes for an entry that inflates to 16 MiB.
 {
   const manifest = { format: 'voxelbench-session', version: 1, preset: 'workbench', createdAt: '2025-01-01T00:00:00.000Z', state: {}, files: [{ path: 'result.f32', bytes: 2048 }] };
-  const zip = zipSync({ 'session.json': strToU8(JSON.stringify(manifest)), 'result.f32': [new Uint8Array(16 * 2 ** 20), { level: 9 }] });
+  const zip = zipSync({ 'session.json': strToU8(JSON.stringify(manifest)), 'result.f32': [new Uint8Array(16 * 2 ** 20), { level: 9 }] }, { mtime: new Date('2025-01-01T00:00:00Z') });
   // central directory entry of result.f32: its uncompressed size (offset 24) -> 2048
   const v = new DataView(zip.buffer);
   for (let p = zip.length - 22; p > 0; p--) {
@@ -119,16 +120,6 @@ mkdirSync(OUT, { recursive: true });
   const count = value(279);
   b.fill(0, start, start + count);
   write('tiff_lzw_no_end_code.tif', b);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Raw deflate of `n` zero bytes in stored blocks (no compression needed). */

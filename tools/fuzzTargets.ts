@@ -25,7 +25,7 @@ import { readSession, readTensor, tensorEntry, writeSession, type TensorRef } fr
 import { decodeLink, encodeLink, type ShareSpec, type ShareValue } from '../src/core/share/query';
 import { paramsShareSpec, presetDefaults, presetParamsFromCard, validatePreset, type AnyPreset } from '../src/core/preset';
 import { PRESET_DEFS } from '../src/core/presets';
-import { concat, mutateBytes, mutateJson, mutateText, type Rng } from './fuzzMutate';
+import { mutateBytes, mutateJson, mutateText, type Rng } from './fuzzMutate';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const read = (p: string): Uint8Array => new Uint8Array(readFileSync(join(ROOT, p)));
@@ -93,6 +93,11 @@ function imageProblem(w: number, h: number, n: number): string | null {
   if (w > LIMITS.maxImageSide || h > LIMITS.maxImageSide || w * h > LIMITS.maxImagePixels) return `size ${w} x ${h} past the limits`;
   if (n !== w * h) return `${n} pixels for ${w} x ${h}`;
   return null;
+}
+
+function grayProblem(r: unknown): string | null {
+  const g = r as ReturnType<typeof decodeGrayImage>;
+  return g.gray instanceof Uint8Array ? imageProblem(g.width, g.height, g.gray.length) : 'not 8-bit';
 }
 
 function modelInfoProblem(m: ModelInfo): string | null {
@@ -475,10 +480,7 @@ export const TARGETS: FuzzTarget[] = [
     label: 'PNG slices (motors)',
     samples: () => ['png_gray16.png', 'png_gray8.png', 'png_palette.png', 'png_rgb.png', 'png_rgba.png'].map((n) => file(`tests/fixtures/motors/${n}`)),
     run: (i) => decodeGrayImage(i.files[0].bytes, i.files[0].name),
-    insane: (r) => {
-      const g = r as ReturnType<typeof decodeGrayImage>;
-      return g.gray instanceof Uint8Array ? imageProblem(g.width, g.height, g.gray.length) : 'not 8-bit';
-    },
+    insane: grayProblem,
   },
   {
     name: 'png-protein',
@@ -496,10 +498,7 @@ export const TARGETS: FuzzTarget[] = [
     label: 'JPEG slices',
     samples: () => [file('tests/fixtures/motors/slice_gray.jpg'), file('public/samples/tomograms/tomo_sim_001/slice_0000.jpg')],
     run: (i) => decodeGrayImage(i.files[0].bytes, i.files[0].name),
-    insane: (r) => {
-      const g = r as ReturnType<typeof decodeGrayImage>;
-      return g.gray instanceof Uint8Array ? imageProblem(g.width, g.height, g.gray.length) : 'not 8-bit';
-    },
+    insane: grayProblem,
   },
   {
     name: 'parquet',
@@ -609,4 +608,3 @@ export function makeCase(t: FuzzTarget, samples: FuzzInput[], rng: Rng): FuzzInp
   return (t.mutate ?? mutateOneFile)(s, rng);
 }
 
-export { concat };
