@@ -457,6 +457,9 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
     if (!cfg.quiet) process.stderr.write(`${m}\n`);
   };
 
+  // --out is a folder (made when missing): an existing file there would fail only at the first write
+  const out = statSync(cfg.outDir, { throwIfNoEntry: false });
+  if (out && !out.isDirectory()) throw new UsageError(`--out '${cfg.outDir}' is a file; give a folder (it is made when missing)`);
   let models = readModels(preset, cfg.models);
   const cards = findCards(cfg.card, models);
   const said: string[] = [];

@@ -5,6 +5,7 @@
  * Values marked (derived) come from public copies of the original code, not the original itself.
  */
 import { readVolume } from '../io';
+import { LIMITS } from '../io/limits';
 import { motorMetric } from '../motors/metric';
 import { detectMotors, type MotorDetection, type MotorsProgress } from '../motors/pipeline';
 import { detectInputScaling } from '../onnx/detect';
@@ -77,7 +78,7 @@ function workbenchIntensity(v: unknown): MotorsInputScaling | undefined {
 /** Every value of the preset, declared once. */
 export const motorsParamSpecs: ParamSpecs = [
   {
-    key: 'inputSize', label: 'input size', type: 'numbers', axes: AXES, default: [128, 672, 672], integer: true, min: 1, unit: 'voxels', group: 'inference',
+    key: 'inputSize', label: 'input size', type: 'numbers', axes: AXES, default: [128, 672, 672], integer: true, min: 1, limit: LIMITS.maxRoiSide, unit: 'voxels', group: 'inference',
     help: 'every tomogram is resized to this (order-1 zoom) before the windows are cut',
     card: ['inference.inputSize', 'preprocessing.resize.to'],
   },
@@ -93,12 +94,12 @@ export const motorsParamSpecs: ParamSpecs = [
     key: 'inputStd', label: 'input std', type: 'number', min: 0, minExclusive: true, default: 1, group: 'inference', advanced: true, help: 'mean-std scaling: the std divided by (uint8 units)',
     card: 'inference.inputStd',
   },
-  { key: 'roi', label: 'roi', type: 'numbers', axes: AXES, default: [64, 672, 672], integer: true, min: 1, unit: 'voxels', group: 'inference', help: 'sliding-window size in resized voxels', card: 'inference.roi' },
+  { key: 'roi', label: 'roi', type: 'numbers', axes: AXES, default: [64, 672, 672], integer: true, min: 1, limit: LIMITS.maxRoiSide, unit: 'voxels', group: 'inference', help: 'sliding-window size in resized voxels', card: 'inference.roi' },
   {
     key: 'overlap', label: 'overlap', type: 'numbers', axes: AXES, default: [0.875, 0.25, 0.25], min: 0, max: 1, maxExclusive: true, broadcast: true, group: 'inference',
     help: 'fraction of the roi that neighbouring windows share, per axis', card: 'inference.overlap',
   },
-  { key: 'swBatch', label: 'sw batch', type: 'number', integer: true, min: 1, default: 2, group: 'inference', help: 'windows per model call', card: 'inference.swBatch' },
+  { key: 'swBatch', label: 'sw batch', type: 'number', integer: true, min: 1, limit: LIMITS.maxSwBatch, default: 2, group: 'inference', help: 'windows per model call', card: 'inference.swBatch' },
   { key: 'weightMargin', label: 'weight margin', type: 'number', min: 0, max: 0.5, default: 0.3, group: 'inference', advanced: true, help: 'fraction of the roi on each side that gets the weight floor' },
   { key: 'weightFloor', label: 'weight floor', type: 'number', min: 0, minExclusive: true, max: 1, default: 1e-3, group: 'inference', advanced: true, help: 'weight of the window margins (the centre is 1)' },
   {

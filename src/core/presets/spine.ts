@@ -11,6 +11,7 @@ import type { MetricReport, ModelRole, Preset, RunProgress } from '../preset/typ
 import type { ModelInfo } from '../onnx/model';
 import { inputLayout } from '../onnx/detect';
 import { InputError } from '../volume';
+import { LIMITS } from '../io/limits';
 import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv, type SpineLabel, type SpineStudyPrediction } from '../spine/export';
 import { readSpineSource, resultInItemSpace, safeFileName, spineMasksNifti, type SpineItem } from '../spine/item';
 import { runSpinePipeline, spineClassifier, spineProgressFraction, type SpineProgress, type SpineResult, type VertebraRow } from '../spine/pipeline';
@@ -101,12 +102,12 @@ export const spineParamSpecs: ParamSpecs = [
     card: { path: 'preprocessing.sliceOrder', read: segCard((v) => (typeof v === 'string' && /head first|ImagePositionPatient/i.test(v) ? 'position' : undefined)) },
   },
   {
-    key: 'sliceCount', label: 'slice count', type: 'number', integer: true, min: 1, default: 128, unit: 'slices', group: 'segmentation',
+    key: 'sliceCount', label: 'slice count', type: 'number', integer: true, min: 1, limit: LIMITS.maxRoiSide, default: 128, unit: 'slices', group: 'segmentation',
     help: 'slices sampled for stage 1: round(quantile(range(n), linspace(0, 1, count)))',
     card: { path: 'inference.inputSize', read: segCard((v, card) => cardInputSize(v, card)?.slices) },
   },
   {
-    key: 'size', label: 'size', type: 'number', integer: true, min: 1, default: 128, unit: 'pixels', group: 'segmentation',
+    key: 'size', label: 'size', type: 'number', integer: true, min: 1, limit: LIMITS.maxRoiSide, default: 128, unit: 'pixels', group: 'segmentation',
     help: 'in-plane size each sampled slice is resized to (area interpolation)',
     card: { path: 'inference.inputSize', read: segCard((v, card) => cardInputSize(v, card)?.rows) },
   },
@@ -115,7 +116,7 @@ export const spineParamSpecs: ParamSpecs = [
     default: 'slices-last', group: 'segmentation', help: 'axis order of the stage-1 tensor',
     card: { path: 'preprocessing.layout', read: segCard((_v, card) => cardLayout(card)) },
   },
-  { key: 'channels', label: 'channels', type: 'number', integer: true, min: 1, default: 3, group: 'segmentation', advanced: true, help: 'channels the normalised volume is repeated to' },
+  { key: 'channels', label: 'channels', type: 'number', integer: true, min: 1, limit: 64, default: 3, group: 'segmentation', advanced: true, help: 'channels the normalised volume is repeated to' },
   {
     key: 'threshold', label: 'threshold', type: 'number', min: 0, minExclusive: true, max: 1, maxExclusive: true, default: 0.2, step: 0.05, group: 'masks',
     help: 'mask threshold on the sigmoid probability per vertebra',
@@ -126,14 +127,14 @@ export const spineParamSpecs: ParamSpecs = [
     help: 'used for a vertebra with no voxel above the threshold; at most the threshold',
     card: { path: 'inference.maskFallbackThreshold', read: segCard((v) => (typeof v === 'number' ? v : undefined)) },
   },
-  { key: 'cropSlices', label: 'crop slices', type: 'number', integer: true, min: 1, default: 15, unit: 'slices', group: 'fracture', help: 'stage 2: slices per vertebra, evenly spaced over its z range' },
-  { key: 'cropChannels', label: 'crop channels', type: 'number', integer: true, min: 1, default: 5, unit: 'slices', group: 'fracture', advanced: true, help: 'stage 2: neighbouring stored slices per crop slice (ind - 2 .. ind + 2); the mask is one more channel' },
+  { key: 'cropSlices', label: 'crop slices', type: 'number', integer: true, min: 1, limit: LIMITS.maxRoiSide, default: 15, unit: 'slices', group: 'fracture', help: 'stage 2: slices per vertebra, evenly spaced over its z range' },
+  { key: 'cropChannels', label: 'crop channels', type: 'number', integer: true, min: 1, limit: 64, default: 5, unit: 'slices', group: 'fracture', advanced: true, help: 'stage 2: neighbouring stored slices per crop slice (ind - 2 .. ind + 2); the mask is one more channel' },
   {
-    key: 'cropSize', label: 'crop size', type: 'number', integer: true, min: 1, default: 224, unit: 'pixels', group: 'fracture', help: 'stage 2: crop size (bilinear)',
+    key: 'cropSize', label: 'crop size', type: 'number', integer: true, min: 1, limit: LIMITS.maxRoiSide, default: 224, unit: 'pixels', group: 'fracture', help: 'stage 2: crop size (bilinear)',
     card: { path: 'inference.roi', read: fractureCard((v) => (Array.isArray(v) && v.length === 2 && v[0] === v[1] && positiveInt(v[0]) ? v[0] : undefined)) },
   },
   {
-    key: 'cropBatch', label: 'crop batch', type: 'number', integer: true, min: 1, default: 105, group: 'fracture', help: 'stage 2: crops per model call',
+    key: 'cropBatch', label: 'crop batch', type: 'number', integer: true, min: 1, limit: LIMITS.maxSwBatch, default: 105, group: 'fracture', help: 'stage 2: crops per model call',
     card: { path: 'inference.swBatch', read: fractureCard((v) => (positiveInt(v) ? v : undefined)) },
   },
   { key: 'clampLow', label: 'clamp low', type: 'number', min: 0, minExclusive: true, max: 1, maxExclusive: true, default: 1e-4, group: 'fracture', advanced: true, help: 'C_k = clamp(mean sigmoid, low, high)' },
