@@ -6,6 +6,7 @@ import { addFiles } from '../kit/intake';
 import { cancelAll, QueuePanel, RunPanel } from '../kit/panels';
 import { ParamsForm } from '../kit/ParamsForm';
 import { runBatch } from '../kit/runner';
+import { KitStatusLine } from '../MessageBanner';
 import { PageLayout } from '../PageLayout';
 import { InputsPanel } from './InputsPanel';
 import type { ItemEntry } from '../kit/types';
@@ -75,6 +76,7 @@ export function SpineApp() {
             </ErrorBoundary>
           </div>
         }
+        statusLine={<KitStatusLine store={store} />}
         run={
           <>
             <RunPanel store={store} prefix="spine" reads runTitle="Run the chosen series whose results are missing or out of date (Ctrl/Cmd+Enter)" />
