@@ -78,7 +78,7 @@ export function InputsPanel({ store, testId, buttons, models: m, labels: l, chil
   const roles = store.preset.models;
   return (
     <Panel title="Inputs" testId={testId}>
-      <div className="kit-open-grid" style={{ gridTemplateColumns: `repeat(${Math.min(3, buttons.length)}, 1fr)` }}>
+      <div className="kit-open-grid">
         {buttons.map((b) => (
           <OpenFiles key={b.testId} store={store} b={b} disabled={!!b.idleOnly && (running || busy !== null)} />
         ))}
