@@ -31,7 +31,11 @@ const seriesColumn = {
     const name = m.description || (m.kind === 'nifti' ? 'NIfTI volume' : m.seriesUid ? `series ${shortUid(m.seriesUid)}` : '');
     return (
       <span title={m.seriesUid ? `SeriesInstanceUID ${m.seriesUid}` : undefined}>
-        {name && <div className="ellipsis">{name}</div>}
+        {name && (
+          <div className="ellipsis" title={name}>
+            {name}
+          </div>
+        )}
         {m.shape[0]} × {m.shape[1]}×{m.shape[2]}
       </span>
     );
