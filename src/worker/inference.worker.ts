@@ -95,6 +95,7 @@ async function session(entry: ModelEntry, backend: Backend): Promise<ort.Inferen
   const s = await ort.InferenceSession.create(entry.bytes, {
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
+    logSeverityLevel: 3, // errors only: ORT's node-placement warnings reached the console as coloured console.error lines
     ...(entry.externalData ? { externalData: entry.externalData } : {}),
   });
   entry.sessionMs[backend] = performance.now() - t0;
