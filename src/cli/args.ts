@@ -2,7 +2,7 @@
  * Command-line arguments, the same way for every subcommand: one argv normalisation (values that
  * start with '-'), one parseArgs call, one error type for what the user typed wrong (exit code 2).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A mistake in what was typed or given (a missing flag, an unreadable file): one line, exit code 2. */
@@ -57,11 +57,47 @@ export function numbers(s: string, what: string): number[] {
   return v;
 }
 
+const cannotRead = (e: unknown, what: string, path: string): UsageError =>
+  new UsageError(`cannot read ${what} '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+
+/**
+ * A whole file as a plain Uint8Array that owns its ArrayBuffer (byteOffset 0): a view of the Buffer
+ * readFileSync made, without a copy; a small file that Node put in its shared pool is copied out.
+ */
 export function readFile(path: string, what: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(path));
+    const b = readFileSync(path);
+    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? new Uint8Array(b.buffer) : new Uint8Array(b);
   } catch (e) {
-    throw new UsageError(`cannot read ${what} '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+    throw cannotRead(e, what, path);
+  }
+}
+
+export function fileSize(path: string, what: string): number {
+  try {
+    return statSync(path).size;
+  } catch (e) {
+    throw cannotRead(e, what, path);
+  }
+}
+
+/** `length` bytes of a file from `offset` (fewer at its end), without reading the rest. */
+export function readRange(path: string, offset: number, length: number, what: string): Uint8Array {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const out = new Uint8Array(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, out, got, length - got, offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got === length ? out : out.subarray(0, got);
+  } catch (e) {
+    throw cannotRead(e, what, path);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -37,7 +37,8 @@ import {
   type RunProgress,
 } from '../core/preset';
 import { PRESET_DEFS, presetDef } from '../core/presets';
-import { commaList, firstLine, parseCli, readFile, readText, UsageError, withId, type CliOptions } from './args';
+import { commaList, fileSize, firstLine, parseCli, readFile, readRange, readText, UsageError, withId, type CliOptions } from './args';
+import { cliDecodePool } from './decodePool';
 import {
   batchReport,
   finishBatch,
@@ -301,7 +302,30 @@ async function openSessions(models: readonly ModelFile[]): Promise<{ handles: Re
   return { handles, sessions };
 }
 
+/** Sources with at least this many files are decoded by the worker-thread pool. */
+const POOL_MIN_FILES = 16;
+
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * A file on disk as a preset reads it: `bytes` reads the whole file at each access (not kept, so
+ * that a slice folder's files are held only while each is decoded), `range` reads a part of it
+ * (a slab of an MRC tomogram) without reading the rest.
+ */
+export function diskFile(path: string, abs: string, noun: string): InputFile {
+  return {
+    path,
+    get bytes() {
+      return readFile(abs, noun);
+    },
+    range: {
+      get size() {
+        return fileSize(abs, noun);
+      },
+      read: (offset, length) => readRange(abs, offset, length, noun),
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // the batch
@@ -342,6 +366,7 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
   const mine = sources.map((s, i) => ({ s, i })).filter(({ i }) => !cfg.shard || i % cfg.shard.n === cfg.shard.k - 1);
 
   const { handles, sessions } = await openSessions(models);
+  const pool = cliDecodePool();
   const rows: BatchRow[] = [];
   const failed: BatchFailure[] = [];
   const itemFiles: string[] = [];
@@ -351,8 +376,12 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
       const show = cfg.quiet ? undefined : (line: string) => process.stderr.write(`${head}${line}   `);
       try {
         const paths = [...new Set([...src.paths, ...Object.values(src.extra ?? {})])];
-        const inputFiles: InputFile[] = paths.map((p) => ({ path: p, bytes: readFile(files.get(p) ?? p, noun) }));
-        const read = await preset.inputs.read(src, inputFiles, params, { onProgress: show && ((p) => show(`reading ${p.done}/${p.total}`)) });
+        const inputFiles: InputFile[] = paths.map((p) => diskFile(p, files.get(p) ?? p, noun));
+        const read = await preset.inputs.read(src, inputFiles, params, {
+          onProgress: show && ((p) => show(`reading ${p.done}/${p.total}`)),
+          // worker threads pay off on folders of many slices (starting them costs about one slice's decode)
+          ...(pool && paths.length >= POOL_MIN_FILES ? { decodeImage: pool.decode, decodeConcurrency: pool.concurrency } : {}),
+        });
         for (const w of read.warnings) warn(withId(src.id, w));
         if (read.skipped.length) warn(hooks.skippedLine ? hooks.skippedLine(src.id, read.skipped) : skippedLine(src.id, read.skipped));
         for (const [j, item] of read.items.entries()) {
@@ -373,6 +402,7 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
     }
   } finally {
     for (const s of sessions) await s.release();
+    await pool?.close();
   }
 
   if (cfg.shard) {

@@ -35,6 +35,11 @@ export interface PresetInfo {
 export interface InputFile {
   path: string;
   bytes: Uint8Array;
+  /**
+   * Optional random access (CLI: fs.readSync; page: Blob.slice) for readers that stream a large file
+   * slab by slab instead of taking `bytes` (motors: MRC tomograms), so that only one slab is held.
+   */
+  range?: { size: number; read(offset: number, length: number): Uint8Array | Promise<Uint8Array> };
 }
 
 /** A group of files that reads into one or more items (a slice folder, a DICOM study, an RGBY set). */
@@ -71,6 +76,14 @@ export interface ReadProgress {
 export interface ReadOptions {
   signal?: AbortSignal;
   onProgress?: (p: ReadProgress) => void;
+  /**
+   * Decodes one image file (JPEG/PNG/TIFF) to 8-bit gray elsewhere: the CLI's worker threads
+   * (src/cli/decodePool.ts), the page's decode pool (src/worker/decodePool.ts). Readers of image
+   * stacks use it when given, with up to `decodeConcurrency` decodes in flight; else they decode
+   * one image at a time on the calling thread.
+   */
+  decodeImage?: (bytes: Uint8Array, name: string) => { width: number; height: number; gray: Uint8Array } | Promise<{ width: number; height: number; gray: Uint8Array }>;
+  decodeConcurrency?: number;
 }
 
 /** The items a source reads into, with warnings (shown with the item) and skipped files. */
