@@ -10,13 +10,13 @@
  *   npm run --silent cli -- protein --models m1.onnx[,m2.onnx] --inputs DIR [--cells DIR] --out cells.csv [--labels cell_labels.csv]
  *   npm run --silent cli -- spine --seg s1.onnx[,s2.onnx] [--cls c1.onnx,...] --studies DIR --out DIR [--labels labels.csv]
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims, type ModelInfo } from '../core/onnx/model';
 import { sessionPredictor } from '../core/ortPredictor';
 import { slidingWindowInference, type BlendMode, type SlidingWindowParams } from '../core/slidingWindow';
-import { readNpy, writeNpy } from '../core/io/npy';
+import { npyParts, readNpy } from '../core/io/npy';
 import { readVolume } from '../core/io';
 import type { MotorsParams, MotorsRow } from '../core/presets/motors';
 import { paramCliOptions } from '../core/preset';
@@ -71,6 +71,19 @@ export function checkModelFits(info: ModelInfo, shape: number[], roi: number[]):
   });
 }
 
+/** Writes a file from parts (a header, then the data's own bytes), without joining them into one copy. */
+function writeParts(path: string, parts: readonly Uint8Array[]): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'w');
+    for (const p of parts) for (let at = 0; at < p.length; ) at += writeSync(fd, p, at, Math.min(p.length - at, 1 << 30));
+  } catch (e) {
+    throw new UsageError(`cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 async function infer(argv: string[]): Promise<void> {
   const { values } = parseCli(argv, {
     model: { type: 'string' },
@@ -94,7 +107,7 @@ async function infer(argv: string[]): Promise<void> {
   let data;
   let shape: number[];
   if (values.input.toLowerCase().endsWith('.npy')) {
-    const a = readNpy(inBytes, basename(values.input));
+    const a = readNpy(inBytes, basename(values.input), { view: true });
     if (a.shape.length !== 3 && a.shape.length !== 4) {
       throw new UsageError(`input must be (C, D, H, W) or (D, H, W); got shape (${a.shape.join(', ')})`);
     }
@@ -143,7 +156,7 @@ async function infer(argv: string[]): Promise<void> {
     onProgress: values.quiet ? undefined : (p) => process.stderr.write(`\rwindow ${p.done}/${p.total}  ${(p.elapsedMs / 1000).toFixed(1)} s, ~${(p.etaMs / 1000).toFixed(1)} s left   `),
   });
   if (!values.quiet) process.stderr.write('\n');
-  writeFileSync(values.out, writeNpy({ shape: result.shape, data: result.data }));
+  writeParts(values.out, npyParts({ shape: result.shape, data: result.data }));
   if (!values.quiet) {
     const s = result.stats;
     process.stderr.write(
