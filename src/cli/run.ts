@@ -402,7 +402,7 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
     }
   } finally {
     for (const s of sessions) await s.release();
-    await pool?.close();
+    pool?.close();
   }
 
   if (cfg.shard) {
