@@ -377,15 +377,20 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
       try {
         const paths = [...new Set([...src.paths, ...Object.values(src.extra ?? {})])];
         const inputFiles: InputFile[] = paths.map((p) => diskFile(p, files.get(p) ?? p, noun));
+        const tRead = performance.now();
         const read = await preset.inputs.read(src, inputFiles, params, {
           onProgress: show && ((p) => show(`reading ${p.done}/${p.total}`)),
           // worker threads pay off on folders of many slices (starting them costs about one slice's decode)
           ...(pool && paths.length >= POOL_MIN_FILES ? { decodeImage: pool.decode, decodeConcurrency: pool.concurrency } : {}),
         });
+        const readMs = performance.now() - tRead;
         for (const w of read.warnings) warn(withId(src.id, w));
         if (read.skipped.length) warn(hooks.skippedLine ? hooks.skippedLine(src.id, read.skipped) : skippedLine(src.id, read.skipped));
         for (const [j, item] of read.items.entries()) {
+          const tRun = performance.now();
           const result = await preset.run(item, handles, params, { onProgress: show && ((p: RunProgress) => show(progressText(p))) });
+          // VB_TIMINGS=1: one JSON line per item on stderr (npm run bench reads it)
+          if (process.env.VB_TIMINGS) process.stderr.write(`voxelbench-timings ${JSON.stringify({ id: preset.inputs.itemId(item), readMs, runMs: performance.now() - tRun })}\n`);
           for (const e of preset.itemExports ?? []) {
             const file = e.file(item, result);
             writeOut(join(cfg.outDir, file), e.write(item, result, params));
