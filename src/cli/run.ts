@@ -302,6 +302,12 @@ async function openSessions(models: readonly ModelFile[]): Promise<{ handles: Re
   return { handles, sessions };
 }
 
+/** CPU milliseconds of the whole process (all threads: decode workers, onnxruntime's pool) since `from`. */
+const cpuMsSince = (from: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+};
+
 /** Sources with at least this many files are decoded by the worker-thread pool. */
 const POOL_MIN_FILES = 16;
 
@@ -378,19 +384,22 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
         const paths = [...new Set([...src.paths, ...Object.values(src.extra ?? {})])];
         const inputFiles: InputFile[] = paths.map((p) => diskFile(p, files.get(p) ?? p, noun));
         const tRead = performance.now();
+        const cRead = process.cpuUsage();
         const read = await preset.inputs.read(src, inputFiles, params, {
           onProgress: show && ((p) => show(`reading ${p.done}/${p.total}`)),
           // worker threads pay off on folders of many slices (starting them costs about one slice's decode)
           ...(pool && paths.length >= POOL_MIN_FILES ? { decodeImage: pool.decode, decodeConcurrency: pool.concurrency } : {}),
         });
         const readMs = performance.now() - tRead;
+        const readCpuMs = cpuMsSince(cRead);
         for (const w of read.warnings) warn(withId(src.id, w));
         if (read.skipped.length) warn(hooks.skippedLine ? hooks.skippedLine(src.id, read.skipped) : skippedLine(src.id, read.skipped));
         for (const [j, item] of read.items.entries()) {
           const tRun = performance.now();
+          const cRun = process.cpuUsage();
           const result = await preset.run(item, handles, params, { onProgress: show && ((p: RunProgress) => show(progressText(p))) });
           // VB_TIMINGS=1: one JSON line per item on stderr (npm run bench reads it)
-          if (process.env.VB_TIMINGS) process.stderr.write(`voxelbench-timings ${JSON.stringify({ id: preset.inputs.itemId(item), readMs, runMs: performance.now() - tRun })}\n`);
+          if (process.env.VB_TIMINGS) process.stderr.write(`voxelbench-timings ${JSON.stringify({ id: preset.inputs.itemId(item), readMs, runMs: performance.now() - tRun, readCpuMs, runCpuMs: cpuMsSince(cRun) })}\n`);
           for (const e of preset.itemExports ?? []) {
             const file = e.file(item, result);
             writeOut(join(cfg.outDir, file), e.write(item, result, params));

@@ -16,7 +16,7 @@ export interface Usage {
   wallS: number;
   maxRssMB: number;
   /** `voxelbench-timings {...}` lines of the CLI (VB_TIMINGS=1). */
-  timings: { id: string; readMs: number; runMs: number }[];
+  timings: { id: string; readMs: number; runMs: number; readCpuMs?: number; runCpuMs?: number }[];
   stdout: string;
   stderr: string;
 }

@@ -131,7 +131,9 @@ export async function benchTomograms(): Promise<TomogramRow[]> {
 
 export function printTomograms(rows: TomogramRow[]): void {
   console.log(`\nCompetition-size tomograms through \`motors\` (${cliArgs().label}; bundled model, card values)`);
-  console.log(['tomogram', 'file MB', 'decode / read s', 'model s (resize, windows, TTA, peaks)', 'decode / model', 'wall s', 'CPU s', 'peak RSS MB', 'peak RSS / tomogram (uint8)'].join(' | '));
+  console.log(
+    ['tomogram', 'file MB', 'decode / read s', 'model s (resize, windows, TTA, peaks)', 'decode / model (wall)', 'decode / model (CPU, all threads)', 'wall s', 'CPU s', 'peak RSS MB', 'peak RSS / tomogram (uint8)'].join(' | '),
+  );
   for (const r of rows) {
     const t = r.usage.timings[0];
     const uint8MB = (r.shape[0] * r.shape[1] * r.shape[2]) / 2 ** 20;
@@ -142,6 +144,7 @@ export function printTomograms(rows: TomogramRow[]): void {
         t ? (t.readMs / 1000).toFixed(2) : '-',
         t ? (t.runMs / 1000).toFixed(2) : '-',
         t ? (t.readMs / t.runMs).toFixed(2) : '-',
+        t?.readCpuMs !== undefined && t.runCpuMs ? (t.readCpuMs / t.runCpuMs).toFixed(2) : '-',
         r.usage.wallS.toFixed(1),
         r.usage.cpuS.toFixed(1),
         r.usage.maxRssMB.toFixed(0),

@@ -240,8 +240,8 @@ export interface ByteRange {
   read(offset: number, length: number): Uint8Array | Promise<Uint8Array>;
 }
 
-/** Bytes per slab when an MRC tomogram is converted slab by slab (whole z sections, at least one). */
-const SLAB_BYTES = 16 << 20;
+/** File bytes per slab when an MRC tomogram is converted slab by slab (whole z sections, at least one). */
+const SLAB_BYTES = 4 << 20;
 
 /**
  * An MRC tomogram read slab by slab into one uint8 volume, never the whole file at once: the
@@ -253,7 +253,7 @@ export async function readMrcTomogram(
   file: ByteRange,
   id: string,
   name = id,
-  opts: { signal?: AbortSignal; /** Bytes per slab (default 16 MiB). */ slabBytes?: number } = {},
+  opts: { signal?: AbortSignal; /** File bytes per slab (default 4 MiB). */ slabBytes?: number } = {},
 ): Promise<Tomogram | null> {
   const head = await file.read(0, Math.min(file.size, 1024));
   if (isGzip(head)) return null;
