@@ -90,3 +90,28 @@ export function printCliVsOrt(rows: CliVsOrtRow[]): void {
     );
   }
 }
+
+export interface StartupRow {
+  cli: Usage[];
+  bare: Usage[];
+}
+
+/** Start-up: `voxelbench --help` against `node -e "require('onnxruntime-node')"`, interleaved. */
+export async function benchStartup(reps = 5): Promise<StartupRow> {
+  const cli = cliArgs();
+  const row: StartupRow = { cli: [], bare: [] };
+  for (let r = 0; r < reps; r++) {
+    row.cli.push(await measureNode([...cli.args, '--help'], { cwd: cli.cwd }));
+    row.bare.push(await measureNode(['-e', "require('onnxruntime-node')"]));
+  }
+  return row;
+}
+
+export function printStartup(r: StartupRow): void {
+  const w = (u: Usage[]) => median(u.map((x) => x.wallS));
+  const c = (u: Usage[]) => median(u.map((x) => x.cpuS));
+  console.log(`\nStart-up (${cliArgs().label}; median of ${r.cli.length} interleaved runs)`);
+  console.log(['', 'wall s', 'CPU s'].join(' | '));
+  console.log(['voxelbench --help', w(r.cli).toFixed(3), c(r.cli).toFixed(3)].join(' | '));
+  console.log(["node -e \"require('onnxruntime-node')\"", w(r.bare).toFixed(3), c(r.bare).toFixed(3)].join(' | '));
+}

@@ -3,13 +3,13 @@
  * runs: the ratios measured in this one run.
  * - Chromium WASM vs Node: speed ratio (Node time / Chromium time) of the same work, from the rows
  *   bench.ts measured (MeshNet cases and the motors tomogram);
- * - CLI vs bare onnxruntime-node on the same windows (cliVsOrt.ts), CPU and peak RSS;
+ * - CLI vs bare onnxruntime-node on the same windows (cliVsOrt.ts), CPU and peak RSS, and start-up time;
  * - competition-size tomograms through `motors` (tomograms.ts): decode vs model time, peak RSS / tomogram size;
  * - PyTorch + MONAI (monai.ts), when python3-torch and MONAI_SRC are there.
  * `npm run bench -- node` or `-- chromium` skip what needs the other; VB_BENCH_SKIP=cli,tomograms,monai skips parts.
  */
 import type { SlidingWindowStats } from '../../src/core/slidingWindow';
-import { benchCliVsOrt, printCliVsOrt } from './cliVsOrt';
+import { benchCliVsOrt, benchStartup, printCliVsOrt, printStartup } from './cliVsOrt';
 import { benchMonai, printMonai } from './monai';
 import { benchTomograms, printTomograms } from './tomograms';
 
@@ -47,7 +47,10 @@ export function printChromiumVsNode(rows: SpeedRow[], motors: MotorSpeedRow[]): 
 export async function benchRatios(rows: SpeedRow[], motors: MotorSpeedRow[]): Promise<void> {
   const skip = new Set((process.env.VB_BENCH_SKIP ?? '').split(',').filter(Boolean));
   printChromiumVsNode(rows, motors);
-  if (!skip.has('cli')) printCliVsOrt(await benchCliVsOrt());
+  if (!skip.has('cli')) {
+    printStartup(await benchStartup());
+    printCliVsOrt(await benchCliVsOrt());
+  }
   if (!skip.has('tomograms')) printTomograms(await benchTomograms());
   if (!skip.has('monai')) printMonai(await benchMonai());
 }
