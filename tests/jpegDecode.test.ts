@@ -93,6 +93,26 @@ describe('stacking with decodes in flight', () => {
     expect(sha(many.tomogram.data)).toBe(sha(one.tomogram.data));
     expect(seen).toEqual(Array.from({ length: names.length }, (_, i) => i + 1));
   });
+  it('decoding straight into a shared volume (decodeInto, as the CLI\'s threads do) gives the same volume; a slice of another size is named', async () => {
+    const one = await stackSliceFiles('tomo_sim_002', files, decodeGrayImage);
+    const calls: number[] = [];
+    const into = async (bytes: Uint8Array, name: string, at: { data: Uint8Array; offset: number; width: number; height: number }) => {
+      const img = decodeGrayImage(bytes, name);
+      calls.push(at.offset);
+      if (img.width === at.width && img.height === at.height) at.data.set(img.gray, at.offset);
+      return { width: img.width, height: img.height };
+    };
+    const shared = await stackSliceFiles('tomo_sim_002', files, decodeGrayImage, { concurrency: 4, decodeInto: into });
+    expect(shared.tomogram.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(sha(shared.tomogram.data)).toBe(sha(one.tomogram.data));
+    expect(calls.length).toBe(names.length - 1);
+    const small = bytesOf('tests/fixtures/motors/jpeg/made_gray_odd.jpg');
+    const mixed = files.map((f, i) => (i === 9 ? { ...f, read: () => small } : f));
+    await expect(stackSliceFiles('tomo_sim_002', mixed, decodeGrayImage, { concurrency: 4, decodeInto: into })).rejects.toThrow(
+      /tomo_sim_002: slice 'slice_0009\.jpg' is 53 x 77 but 'slice_0000\.jpg' is 192 x 192/,
+    );
+  });
+
   it('a bad slice among many in flight is named', async () => {
     const broken = files.map((f, i) => (i === 37 ? { ...f, read: () => f.read().subarray(0, 300) } : f));
     await expect(stackSliceFiles('tomo_sim_002', broken, decodeGrayImage, { concurrency: 4 })).rejects.toThrow(/tomo_sim_002: cannot decode 'slice_0037\.jpg'/);

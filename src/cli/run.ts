@@ -388,9 +388,11 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
         const read = await preset.inputs.read(src, inputFiles, params, {
           onProgress: show && ((p) => show(`reading ${p.done}/${p.total}`)),
           // worker threads pay off on folders of many slices (starting them costs about one slice's decode)
-          ...(pool && paths.length >= POOL_MIN_FILES ? { decodeImage: pool.decode, decodeConcurrency: pool.concurrency } : {}),
+          ...(pool && paths.length >= POOL_MIN_FILES ? { decodeImage: pool.decode, decodeInto: pool.decodeInto, decodeConcurrency: pool.concurrency } : {}),
         });
         const readMs = performance.now() - tRead;
+        // the decode threads are idle while the item runs: stop them (they start again for the next folder)
+        pool?.close();
         const readCpuMs = cpuMsSince(cRead);
         for (const w of read.warnings) warn(withId(src.id, w));
         if (read.skipped.length) warn(hooks.skippedLine ? hooks.skippedLine(src.id, read.skipped) : skippedLine(src.id, read.skipped));

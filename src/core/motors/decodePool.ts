@@ -12,6 +12,8 @@ export interface DecodeRequest {
   id: number;
   bytes: Uint8Array;
   name: string;
+  /** Write the pixels here (shared memory) when the image has this size, and reply with the size only. */
+  into?: { data: Uint8Array; offset: number; width: number; height: number };
 }
 
 export type DecodeReply = { id: number; width: number; height: number; gray: Uint8Array } | { id: number; error: string; input: boolean };
@@ -27,6 +29,11 @@ export interface PoolWorker {
 export interface DecodePool {
   /** Decodes one file's bytes to gray (the bytes are copied to the worker; the caller keeps its own). */
   decode: (bytes: Uint8Array, name: string) => Promise<GrayImage>;
+  /**
+   * Decodes straight into shared memory (`into.data` on a SharedArrayBuffer) when the image is
+   * into.width x into.height; resolves to the image's size either way (stackSliceFiles' decodeInto).
+   */
+  decodeInto: (bytes: Uint8Array, name: string, into: { data: Uint8Array; offset: number; width: number; height: number }) => Promise<{ width: number; height: number }>;
   /** Decodes worth keeping in flight: two per worker, so that none waits between slices. */
   concurrency: number;
   size: number;
@@ -38,6 +45,11 @@ export interface DecodePool {
 export function answerDecode(req: DecodeRequest): { reply: DecodeReply; transfer: ArrayBuffer[] } {
   try {
     const img = decodeGrayImage(req.bytes, req.name);
+    const into = req.into;
+    if (into && img.width === into.width && img.height === into.height) {
+      into.data.set(img.gray, into.offset);
+      return { reply: { id: req.id, width: img.width, height: img.height, gray: new Uint8Array(0) }, transfer: [] };
+    }
     return { reply: { id: req.id, width: img.width, height: img.height, gray: img.gray }, transfer: [img.gray.buffer as ArrayBuffer] };
   } catch (e) {
     return { reply: { id: req.id, error: (e as Error).message ?? String(e), input: (e as Error).name === 'InputError' }, transfer: [] };
@@ -78,18 +90,25 @@ export function createDecodePool(size: number, spawn: () => PoolWorker): DecodeP
     return best && (best.busy === 0 || slots.length >= size) ? best : start();
   };
 
+  const send = (bytes: Uint8Array, name: string, into?: DecodeRequest['into']): Promise<GrayImage> => {
+    const slot = pick();
+    const id = nextId++;
+    const copy = bytes.slice();
+    slot.busy++;
+    return new Promise<GrayImage>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      slot.w.post(into ? { id, bytes: copy, name, into } : { id, bytes: copy, name }, [copy.buffer as ArrayBuffer]);
+    });
+  };
+
   return {
     size,
     concurrency: 2 * size,
-    decode: (bytes, name) => {
-      const slot = pick();
-      const id = nextId++;
-      const copy = bytes.slice();
-      slot.busy++;
-      return new Promise<GrayImage>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        slot.w.post({ id, bytes: copy, name }, [copy.buffer as ArrayBuffer]);
-      });
+    decode: (bytes, name) => send(bytes, name),
+    decodeInto: async (bytes, name, into) => {
+      if (!(into.data.buffer instanceof SharedArrayBuffer)) throw new Error('decodeInto needs a volume on a SharedArrayBuffer');
+      const r = await send(bytes, name, into);
+      return { width: r.width, height: r.height };
     },
     close: () => {
       for (const s of slots) s.w.terminate();

@@ -144,6 +144,12 @@ export interface StackOptions {
    * slice is copied into the volume as soon as it is decoded, so at most this many are held.
    */
   concurrency?: number;
+  /**
+   * A decode that writes the slice into the volume itself (shared memory: worker threads): the
+   * volume is then allocated on a SharedArrayBuffer and the slices after the first never come back
+   * to this thread (ReadOptions.decodeInto).
+   */
+  decodeInto?: (bytes: Uint8Array, name: string, into: { data: Uint8Array; offset: number; width: number; height: number }) => Promise<{ width: number; height: number }>;
 }
 
 /**
@@ -161,27 +167,35 @@ export async function stackSliceFiles(
   const byName = new Map(files.map((f) => [f.name, f]));
   const { ordered, skipped } = orderSliceNames(id, files.map((f) => f.name));
   const total = ordered.length;
-  const decodeOne = async (z: number): Promise<GraySlice> => {
+  const named = async <T>(z: number, run: (bytes: Uint8Array, name: string) => Promise<T> | T): Promise<T> => {
     const f = byName.get(ordered[z])!;
     try {
-      const img = await decode(await f.read(), f.name);
-      return { name: f.name, width: img.width, height: img.height, gray: img.gray };
+      return await run(await f.read(), f.name);
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
       throw new InputError(msg.startsWith(id + ':') ? msg : `${id}: cannot decode '${baseOf(f.name)}': ${msg}`);
     }
   };
+  const decodeOne = async (z: number): Promise<GraySlice> => ({ name: ordered[z], ...(await named(z, decode)) });
   if (opts.signal?.aborted) throw new AbortError();
   const first = await decodeOne(0);
   checkSlice(id, first, null);
   const n = first.width * first.height;
-  const data = new Uint8Array(n * total);
+  const into = opts.decodeInto;
+  const data = into && total > 1 ? new Uint8Array(new SharedArrayBuffer(n * total)) : new Uint8Array(n * total);
   data.set(first.gray, 0);
   let done = 1;
   opts.onSlice?.(done, total);
-  const put = (z: number, s: GraySlice): void => {
-    checkSlice(id, s, first);
-    data.set(s.gray, z * n);
+  const put = async (z: number): Promise<void> => {
+    if (into) {
+      // written in place by the decoder when its size matches; a slice of another size is named as usual
+      const size = await named(z, (bytes, name) => into(bytes, name, { data, offset: z * n, width: first.width, height: first.height }));
+      if (size.width !== first.width || size.height !== first.height) checkSlice(id, { name: ordered[z], ...size, gray: new Uint8Array(size.width * size.height) }, first);
+    } else {
+      const s = await decodeOne(z);
+      checkSlice(id, s, first);
+      data.set(s.gray, z * n);
+    }
     opts.onSlice?.(++done, total);
   };
   const width = Math.max(1, Math.trunc(opts.concurrency ?? 1));
@@ -190,8 +204,7 @@ export async function stackSliceFiles(
   const lane = async (): Promise<void> => {
     while (next < total && failed === null) {
       if (opts.signal?.aborted) throw new AbortError();
-      const z = next++;
-      put(z, await decodeOne(z));
+      await put(next++);
     }
   };
   const lanes = Array.from({ length: Math.min(width, total - 1) }, () =>

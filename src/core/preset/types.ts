@@ -84,6 +84,13 @@ export interface ReadOptions {
    */
   decodeImage?: (bytes: Uint8Array, name: string) => { width: number; height: number; gray: Uint8Array } | Promise<{ width: number; height: number; gray: Uint8Array }>;
   decodeConcurrency?: number;
+  /**
+   * Like decodeImage, but the decoder writes the gray pixels straight into `into.data` (on a
+   * SharedArrayBuffer, at `into.offset`) when the image is `into.width` x `into.height`, and returns
+   * only its size (the CLI's worker threads): no copy of each slice back to the caller. Readers then
+   * allocate the volume on a SharedArrayBuffer.
+   */
+  decodeInto?: (bytes: Uint8Array, name: string, into: { data: Uint8Array; offset: number; width: number; height: number }) => Promise<{ width: number; height: number }>;
 }
 
 /** The items a source reads into, with warnings (shown with the item) and skipped files. */

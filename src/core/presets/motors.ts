@@ -200,6 +200,7 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
           signal: opts.signal,
           onSlice: opts.onProgress ? (done, total) => opts.onProgress!({ done, total }) : undefined,
           concurrency: opts.decodeConcurrency,
+          decodeInto: opts.decodeInto,
         });
         return { items: [tomogram], warnings: [], skipped: skipped.map((path) => ({ path, reason: 'not an image slice' })) };
       }
