@@ -108,3 +108,14 @@ export const withId = (id: string, msg: string): string => (msg.startsWith(id) ?
 
 /** An error's first line. */
 export const firstLine = (e: unknown): string => ((e as Error)?.message ?? String(e)).split('\n')[0];
+
+/**
+ * onnxruntime-node session options of the CLI: all graph optimisations, and no spin-waiting in
+ * onnxruntime's thread pools. Spinning threads burn a core while the CLI stitches one batch as the
+ * next runs (the sliding window overlaps them), and between runs; without it the CPU time of a
+ * tiled run stays near the model's own.
+ */
+export const SESSION_OPTIONS = {
+  graphOptimizationLevel: 'all',
+  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+} as const;

@@ -27,7 +27,7 @@ import { CARD_METADATA_KEY, parseCardText, withCardMetadata } from '../core/onnx
 import { spectrogram, SPECTROGRAM_USAGE } from './spectrogram';
 import { protein, PROTEIN_USAGE } from './protein';
 import { spine, SPINE_USAGE } from './spine';
-import { commaList, isNumberList, normaliseArgv, numbers, parseCli, readFile, UsageError } from './args';
+import { commaList, isNumberList, normaliseArgv, numbers, parseCli, readFile, SESSION_OPTIONS, UsageError } from './args';
 import { run, runBatch } from './run';
 import { merge } from './merge';
 
@@ -148,7 +148,7 @@ async function infer(argv: string[]): Promise<void> {
     params.weightMap = Float32Array.from(w.data);
   }
 
-  const session = await ort.InferenceSession.create(modelBytes, { graphOptimizationLevel: 'all' }).catch((e: Error) => {
+  const session = await ort.InferenceSession.create(modelBytes, SESSION_OPTIONS).catch((e: Error) => {
     throw new UsageError(`onnxruntime could not load the model: ${e.message.split('\n')[0]}`);
   });
   const predictor = sessionPredictor(session, (d, dims) => new ort.Tensor('float32', d, dims), info.inputs[0].name, info.outputs[0].name);

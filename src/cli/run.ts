@@ -37,7 +37,7 @@ import {
   type RunProgress,
 } from '../core/preset';
 import { PRESET_DEFS, presetDef } from '../core/presets';
-import { commaList, fileSize, firstLine, parseCli, readFile, readRange, readText, UsageError, withId, type CliOptions } from './args';
+import { commaList, fileSize, firstLine, parseCli, readFile, readRange, readText, SESSION_OPTIONS, UsageError, withId, type CliOptions } from './args';
 import { cliDecodePool } from './decodePool';
 import {
   batchReport,
@@ -287,7 +287,7 @@ async function openSessions(models: readonly ModelFile[]): Promise<{ handles: Re
   const sessions: ort.InferenceSession[] = [];
   const tensor = (d: Float32Array, dims: readonly number[]) => new ort.Tensor('float32', d, dims);
   for (const m of models) {
-    const session = await ort.InferenceSession.create(m.bytes, { graphOptimizationLevel: 'all' }).catch((e: Error) => {
+    const session = await ort.InferenceSession.create(m.bytes, SESSION_OPTIONS).catch((e: Error) => {
       throw new UsageError(`${m.name}: onnxruntime could not load the model: ${firstLine(e)}`);
     });
     sessions.push(session);

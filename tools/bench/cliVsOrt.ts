@@ -18,6 +18,8 @@ export interface CliVsOrtRow {
   windows: number;
   cli: Usage[];
   bare: Usage[];
+  /** Bare onnxruntime-node without spin-waiting threads (the session options the CLI uses). */
+  bareNoSpin: Usage[];
   /** Input, output (all channels) and count sizes in MB, for the RSS budget. */
   inputMB: number;
   outputMB: number;
@@ -45,20 +47,24 @@ export async function benchCliVsOrt(reps = Number(process.env.VB_BENCH_REPS ?? 2
       const plan = planWindows(vol.shape, { roi: [c.roi, c.roi, c.roi], overlap: c.overlap });
       const planFile = join(dir, 'plan.json');
       writeFileSync(planFile, JSON.stringify({ roi: plan.roi, starts: plan.starts }));
-      const row: CliVsOrtRow = { label: c.label, windows: plan.starts.length, cli: [], bare: [], inputMB: x.byteLength / 2 ** 20, outputMB: (3 * x.byteLength) / 2 ** 20 };
+      const row: CliVsOrtRow = { label: c.label, windows: plan.starts.length, cli: [], bare: [], bareNoSpin: [], inputMB: x.byteLength / 2 ** 20, outputMB: (3 * x.byteLength) / 2 ** 20 };
       const runCli = () =>
         measureNode([...cli.args, 'infer', '--model', model, '--input', input, '--out', join(dir, 'out.npy'), '--roi', [c.roi, c.roi, c.roi].join(','), '--overlap', String(c.overlap), '--mode', 'gaussian', '--quiet'], { cwd: cli.cwd });
-      const runBare = () => measureNode([resolve(import.meta.dirname, 'bareOrt.mjs'), model, input, planFile]);
+      const runBare = (...flags: string[]) => measureNode([resolve(import.meta.dirname, 'bareOrt.mjs'), model, input, planFile, ...flags]);
       for (let r = 0; r < reps; r++) {
         // interleaved, alternating which goes first
         if (r % 2 === 0) {
           row.cli.push(await runCli());
           row.bare.push(await runBare());
+          row.bareNoSpin.push(await runBare('--no-spin'));
         } else {
+          row.bareNoSpin.push(await runBare('--no-spin'));
           row.bare.push(await runBare());
           row.cli.push(await runCli());
         }
-        console.error(`cli vs ort: ${c.label}: run ${r + 1}/${reps}: CLI ${row.cli[r].cpuS.toFixed(2)} s CPU, bare ${row.bare[r].cpuS.toFixed(2)} s CPU`);
+        console.error(
+          `cli vs ort: ${c.label}: run ${r + 1}/${reps}: CLI ${row.cli[r].cpuS.toFixed(2)} s CPU, bare ${row.bare[r].cpuS.toFixed(2)} s CPU, bare without spinning ${row.bareNoSpin[r].cpuS.toFixed(2)} s CPU`,
+        );
       }
       rows.push(row);
     }
@@ -70,10 +76,13 @@ export async function benchCliVsOrt(reps = Number(process.env.VB_BENCH_REPS ?? 2
 
 export function printCliVsOrt(rows: CliVsOrtRow[]): void {
   console.log(`\nCLI vs bare onnxruntime-node on the same windows (${cliArgs().label}; median of interleaved runs; CPU = user + system, all threads)`);
-  console.log(['case', 'windows', 'CLI CPU s', 'bare CPU s', 'CLI / bare CPU', 'CLI wall s', 'bare wall s', 'CLI peak RSS MB', 'bare peak RSS MB', 'RSS budget MB (bare + input + output)'].join(' | '));
+  console.log(
+    ['case', 'windows', 'CLI CPU s', 'bare CPU s', 'CLI / bare CPU', 'bare (no spinning) CPU s', 'CLI / bare (no spinning) CPU', 'CLI wall s', 'bare wall s', 'CLI peak RSS MB', 'bare peak RSS MB', 'RSS budget MB (bare + output)'].join(' | '),
+  );
   for (const r of rows) {
     const cc = median(r.cli.map((u) => u.cpuS));
     const bc = median(r.bare.map((u) => u.cpuS));
+    const nc = median(r.bareNoSpin.map((u) => u.cpuS));
     console.log(
       [
         r.label,
@@ -81,6 +90,8 @@ export function printCliVsOrt(rows: CliVsOrtRow[]): void {
         cc.toFixed(2),
         bc.toFixed(2),
         (cc / bc).toFixed(3),
+        nc.toFixed(2),
+        (cc / nc).toFixed(3),
         median(r.cli.map((u) => u.wallS)).toFixed(2),
         median(r.bare.map((u) => u.wallS)).toFixed(2),
         median(r.cli.map((u) => u.maxRssMB)).toFixed(0),
