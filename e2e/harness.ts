@@ -12,6 +12,8 @@ import { tomogramFromVolume } from '../src/core/motors/tomogram';
 import { zoomLinear } from '../src/core/motors/resize';
 import { motorsParamsFromCard, type MotorsModelCard, type MotorsParams } from '../src/core/presets/motors';
 import { opLog, runOp } from './opHarness';
+import { pageDecodePool } from '../src/worker/decodePool';
+import { stackSliceFiles } from '../src/core/motors/tomogram';
 
 let client = createWorkerClient();
 
@@ -49,7 +51,42 @@ export interface HarnessMotors {
   returnData?: boolean;
 }
 
+async function sha256(b: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', b.slice()));
+  return Array.from(d, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
 const harness = {
+  /**
+   * Slices decoded by the page's decode pool (src/worker/decodePool.ts): a slice folder stacked
+   * (`folder`: its slice URLs) and single files (`files`: name -> base64), as SHA-256 of the gray bytes.
+   */
+  async decodePool(req: { id: string; folder: string[]; files: Record<string, string> }) {
+    const pool = pageDecodePool();
+    try {
+      const t0 = performance.now();
+      const { tomogram } = await stackSliceFiles(req.id, req.folder.map((u) => ({ name: `${req.id}/${u.slice(u.lastIndexOf('/') + 1)}`, read: () => fetchBytes(u) })), pool.decode, {
+        concurrency: pool.concurrency,
+      });
+      const ms = performance.now() - t0;
+      const [d, h, w] = tomogram.shape;
+      const planes: string[] = [];
+      for (let z = 0; z < d; z++) planes.push(await sha256(tomogram.data.subarray(z * h * w, (z + 1) * h * w)));
+      const files: Record<string, { shape: number[]; sha256: string } | { error: string }> = {};
+      for (const [name, b64] of Object.entries(req.files)) {
+        try {
+          const img = await pool.decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)), name);
+          files[name] = { shape: [img.height, img.width], sha256: await sha256(img.gray) };
+        } catch (e) {
+          files[name] = { error: `${(e as Error).name}: ${(e as Error).message}` };
+        }
+      }
+      return { shape: tomogram.shape, volume: await sha256(tomogram.data), planes, files, ms, workers: pool.size };
+    } finally {
+      pool.close();
+    }
+  },
+
   /** One-op model on one backend, with ORT's node placements (e2e/webgpuOps.spec.ts). */
   runOp,
   opLog,

@@ -22,6 +22,7 @@ import { detectMotors } from '../src/core/motors/pipeline';
 import { tomogramFromVolume } from '../src/core/motors/tomogram';
 import { zoomLinear } from '../src/core/motors/resize';
 import { motorsParamsFromCard, type MotorsModelCard } from '../src/core/presets/motors';
+import { benchRatios } from './bench/ratios';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MODEL = resolve(ROOT, 'public/demo/meshnet/model.onnx');
@@ -243,3 +244,5 @@ if (only !== 'node') rows.push(...(await benchChromium(motorRows)));
 print(rows);
 printMotors(motorRows);
 printGpu(gpuRows);
+// issue 17: CLI vs bare ORT, decode vs model, RSS / tomogram, Chromium vs Node, PyTorch + MONAI (tools/bench/)
+await benchRatios(rows, motorRows);

@@ -2,7 +2,7 @@
  * Command-line arguments, the same way for every subcommand: one argv normalisation (values that
  * start with '-'), one parseArgs call, one error type for what the user typed wrong (exit code 2).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A mistake in what was typed or given (a missing flag, an unreadable file): one line, exit code 2. */
@@ -68,11 +68,47 @@ export function numberFlag(raw: string, flag: string, rule: string, ok: (x: numb
   return v;
 }
 
+const cannotRead = (e: unknown, what: string, path: string): UsageError =>
+  new UsageError(`cannot read ${what} '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+
+/**
+ * A whole file as a plain Uint8Array that owns its ArrayBuffer (byteOffset 0): a view of the Buffer
+ * readFileSync made, without a copy; a small file that Node put in its shared pool is copied out.
+ */
 export function readFile(path: string, what: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(path));
+    const b = readFileSync(path);
+    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? new Uint8Array(b.buffer) : new Uint8Array(b);
   } catch (e) {
-    throw new UsageError(`cannot read ${what} '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+    throw cannotRead(e, what, path);
+  }
+}
+
+export function fileSize(path: string, what: string): number {
+  try {
+    return statSync(path).size;
+  } catch (e) {
+    throw cannotRead(e, what, path);
+  }
+}
+
+/** `length` bytes of a file from `offset` (fewer at its end), without reading the rest. */
+export function readRange(path: string, offset: number, length: number, what: string): Uint8Array {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const out = new Uint8Array(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, out, got, length - got, offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got === length ? out : out.subarray(0, got);
+  } catch (e) {
+    throw cannotRead(e, what, path);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -83,3 +119,16 @@ export const withId = (id: string, msg: string): string => (msg.startsWith(id) ?
 
 /** An error's first line. */
 export const firstLine = (e: unknown): string => ((e as Error)?.message ?? String(e)).split('\n')[0];
+
+/**
+ * onnxruntime-node session options of the CLI: all graph optimisations, and no spin-waiting in
+ * onnxruntime's thread pools. Spinning threads burn a core while the CLI stitches one batch as the
+ * next runs (the sliding window overlaps them), and between runs; without it the CPU time of a
+ * tiled run stays near the model's own.
+ */
+export const SESSION_OPTIONS = {
+  graphOptimizationLevel: 'all',
+  // onnxruntime's own log lines (coloured, one more line per error) off: our messages say what failed
+  logSeverityLevel: 4,
+  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+} as const;

@@ -13,14 +13,14 @@
  *   npm run --silent cli -- protein --models m1.onnx[,m2.onnx] --inputs DIR [--cells DIR] --out cells.csv [--labels F]   (= run protein)
  *   npm run --silent cli -- brain --inputs T1.nii.gz --model M.onnx --out DIR [--card card.json] [--relax-dims]   (= run brain)
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims, type ModelInfo } from '../core/onnx/model';
 import { sessionPredictor } from '../core/ortPredictor';
 import { slidingWindowInference, type BlendMode, type SlidingWindowParams } from '../core/slidingWindow';
-import { readNpy, writeNpy } from '../core/io/npy';
+import { npyParts, readNpy } from '../core/io/npy';
 import { readVolume } from '../core/io';
 import { PRESET_DEFS } from '../core/presets';
 import { checkConversion, checkSize, convertModel, inspectReport, reportJson, reportText } from '../core/onnx/convert';
@@ -31,7 +31,7 @@ import { motors, MOTORS_USAGE } from './motors';
 import { protein, PROTEIN_USAGE } from './protein';
 import { spectrogram, SPECTROGRAM_USAGE } from './spectrogram';
 import { spine, SPINE_USAGE } from './spine';
-import { normaliseArgv, numberFlag, parseCli, readFile, UsageError } from './args';
+import { normaliseArgv, numberFlag, parseCli, readFile, SESSION_OPTIONS, UsageError } from './args';
 import { LIMITS } from '../core/io/limits';
 import { estimateRunPeak } from '../core/onnx/memory';
 import { formatBytes } from '../core/onnx/externalData';
@@ -79,9 +79,6 @@ export function checkModelFits(info: ModelInfo, shape: number[], roi: number[]):
   });
 }
 
-/** onnxruntime-node sessions of the CLI: its own log lines (coloured, one more line per error) off; our messages say what failed. */
-const SESSION_OPTIONS = { graphOptimizationLevel: 'all', logSeverityLevel: 4 } as const;
-
 /** JavaScript's typed arrays hold at most 2^32 elements. */
 const MAX_ARRAY_ELEMENTS = 2 ** 32;
 
@@ -104,6 +101,19 @@ export function checkRunMemory(info: ModelInfo, shape: number[], roi: number[], 
       ? 'use a smaller --roi or --sw-batch 1'
       : 'use a smaller --roi';
   throw new UsageError(`the run would need about ${formatBytes(peak.totalBytes)} (${parts}): ${why}; ${hint}`);
+}
+
+/** Writes a file from parts (a header, then the data's own bytes), without joining them into one copy. */
+function writeParts(path: string, parts: readonly Uint8Array[]): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'w');
+    for (const p of parts) for (let at = 0; at < p.length; ) at += writeSync(fd, p, at, Math.min(p.length - at, 1 << 30));
+  } catch (e) {
+    throw new UsageError(`cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 async function infer(argv: string[]): Promise<void> {
@@ -139,7 +149,7 @@ async function infer(argv: string[]): Promise<void> {
   let data;
   let shape: number[];
   if (values.input.toLowerCase().endsWith('.npy')) {
-    const a = readNpy(inBytes, basename(values.input));
+    const a = readNpy(inBytes, basename(values.input), { view: true });
     if (a.shape.length !== 3 && a.shape.length !== 4) {
       throw new UsageError(`input must be (C, D, H, W) or (D, H, W); got shape (${a.shape.join(', ')})`);
     }
@@ -188,7 +198,7 @@ async function infer(argv: string[]): Promise<void> {
     onProgress: values.quiet ? undefined : (p) => process.stderr.write(`\rwindow ${p.done}/${p.total}  ${(p.elapsedMs / 1000).toFixed(1)} s, ~${(p.etaMs / 1000).toFixed(1)} s left   `),
   });
   if (!values.quiet) process.stderr.write('\n');
-  writeFileSync(values.out, writeNpy({ shape: result.shape, data: result.data }));
+  writeParts(values.out, npyParts({ shape: result.shape, data: result.data }));
   if (!values.quiet) {
     const s = result.stats;
     process.stderr.write(

@@ -54,7 +54,8 @@ import {
   type RunProgress,
 } from '../core/preset';
 import { PRESET_DEFS, presetDef } from '../core/presets';
-import { commaList, firstLine, parseCli, readFile, readText, UsageError, withId, type CliOptions } from './args';
+import { commaList, fileSize, firstLine, parseCli, readFile, readRange, readText, SESSION_OPTIONS, UsageError, withId, type CliOptions } from './args';
+import { cliDecodePool } from './decodePool';
 import {
   batchReport,
   finishBatch,
@@ -426,7 +427,7 @@ async function openSessions(models: readonly ModelFile[]): Promise<{ handles: Re
   const sessions: ort.InferenceSession[] = [];
   const tensor = (d: Float32Array, dims: readonly number[]) => new ort.Tensor('float32', d, dims);
   for (const m of models) {
-    const session = await ort.InferenceSession.create(m.bytes, { graphOptimizationLevel: 'all' }).catch((e: Error) => {
+    const session = await ort.InferenceSession.create(m.bytes, SESSION_OPTIONS).catch((e: Error) => {
       throw new UsageError(`${m.name}: onnxruntime could not load the model: ${firstLine(e)}`);
     });
     sessions.push(session);
@@ -441,7 +442,36 @@ async function openSessions(models: readonly ModelFile[]): Promise<{ handles: Re
   return { handles, sessions };
 }
 
+/** CPU milliseconds of the whole process (all threads: decode workers, onnxruntime's pool) since `from`. */
+const cpuMsSince = (from: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+};
+
+/** Sources with at least this many files are decoded by the worker-thread pool. */
+const POOL_MIN_FILES = 16;
+
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * A file on disk as a preset reads it: `bytes` reads the whole file at each access (not kept, so
+ * that a slice folder's files are held only while each is decoded), `range` reads a part of it
+ * (a slab of an MRC tomogram) without reading the rest.
+ */
+export function diskFile(path: string, abs: string, noun: string): InputFile {
+  return {
+    path,
+    get bytes() {
+      return readFile(abs, noun);
+    },
+    range: {
+      get size() {
+        return fileSize(abs, noun);
+      },
+      read: (offset, length) => readRange(abs, offset, length, noun),
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // the batch
@@ -512,6 +542,7 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
   let estimated = false;
 
   const { handles, sessions } = await openSessions(models);
+  const pool = cliDecodePool();
   const rows: BatchRow[] = [];
   const failed: BatchFailure[] = [];
   const itemFiles: string[] = [];
@@ -531,14 +562,25 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
       };
       try {
         const paths = [...new Set([...src.paths, ...Object.values(src.extra ?? {})])];
-        const inputFiles: InputFile[] = paths.map((p) => ({ path: p, bytes: readFile(files.get(p) ?? p, noun) }));
-        const read = await preset.inputs.read(src, inputFiles, params, { onProgress: show && ((p) => show(`reading ${p.done}/${p.total}`)) });
+        const inputFiles: InputFile[] = paths.map((p) => diskFile(p, files.get(p) ?? p, noun));
+        const tRead = performance.now();
+        const cRead = process.cpuUsage();
+        const read = await preset.inputs.read(src, inputFiles, params, {
+          onProgress: show && ((p) => show(`reading ${p.done}/${p.total}`)),
+          // worker threads pay off on folders of many slices (starting them costs about one slice's decode)
+          ...(pool && paths.length >= POOL_MIN_FILES ? { decodeImage: pool.decode, decodeInto: pool.decodeInto, decodeConcurrency: pool.concurrency } : {}),
+        });
+        const readMs = performance.now() - tRead;
+        // the decode threads are idle while the item runs: stop them (they start again for the next folder)
+        pool?.close();
+        const readCpuMs = cpuMsSince(cRead);
         end();
         for (const w of read.warnings) warn(withId(src.id, w));
         if (read.skipped.length) warn(hooks.skippedLine ? hooks.skippedLine(src.id, read.skipped) : skippedLine(src.id, read.skipped));
         for (const [j, item] of read.items.entries()) {
           if (hooks.keepItem && !hooks.keepItem(item)) continue;
           const t0 = performance.now();
+          const cRun = process.cpuUsage();
           const result = await preset.run(item, handles, params, {
             onProgress:
               show &&
@@ -553,6 +595,8 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
           });
           const ms = performance.now() - t0;
           end();
+          // VB_TIMINGS=1: one JSON line per item on stderr (npm run bench reads it)
+          if (process.env.VB_TIMINGS) process.stderr.write(`voxelbench-timings ${JSON.stringify({ id: preset.inputs.itemId(item), readMs, runMs: ms, readCpuMs, runCpuMs: cpuMsSince(cRun) })}\n`);
           const written: string[] = [];
           for (const e of preset.itemExports ?? []) {
             const file = e.file(item, result);
@@ -574,6 +618,7 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
     }
   } finally {
     for (const s of sessions) await s.release();
+    pool?.close();
   }
 
   if (cfg.shard) {

@@ -271,7 +271,11 @@ function fillWindow(
   }
 }
 
-/** out[c, win] += pred[c] * w and count[win] += w for one window (clipped to the output). */
+/**
+ * out[c, win] += pred[c] * w and count[win] += w for one window (clipped to the output).
+ * Row by row: the count and channel 0 in one pass over the weight row, then the other channels
+ * (the weight row stays in L1). Each sum is the float32 of the double pred * w + out, as before.
+ */
 function accumulate(
   out: Float32Array,
   count: Float32Array,
@@ -291,48 +295,65 @@ function accumulate(
   const zz = Math.min(qD, oD - oz0);
   const yy = Math.min(qH, oH - oy0);
   const xx = Math.min(qW, oW - ox0);
-  // one pass per row over all channels keeps the weight row in L1: this loop is memory-bound
   for (let z = 0; z < zz; z++)
     for (let y = 0; y < yy; y++) {
       const o = ((oz0 + z) * oH + (oy0 + y)) * oW + ox0;
       const q = (z * qH + y) * qW;
-      for (let x = 0; x < xx; x++) count[o + x] += weights[q + x];
-      for (let c = 0; c < channels; c++) {
-        const oc = o + c * oN;
-        const pc = predOffset + c * qN + q;
-        for (let x = 0; x < xx; x++) out[oc + x] += pred[pc + x] * weights[q + x];
-      }
+      accumulateRow0(out, count, o, pred, predOffset + q, weights, q, xx);
+      for (let c = 1; c < channels; c++) accumulateRow(out, o + c * oN, pred, predOffset + c * qN + q, weights, q, xx);
     }
 }
 
-/** out / count, cropped to [lo, lo + size) per dim; in place when nothing is cropped. */
+/** count[o..] += w[q..] and out[o..] += pred[p..] * w[q..] over one row. */
+function accumulateRow0(out: Float32Array, count: Float32Array, o: number, pred: Float32Array, p: number, weights: Float32Array, q: number, n: number): void {
+  for (let x = 0; x < n; x++) {
+    const w = weights[q + x];
+    count[o + x] += w;
+    out[o + x] += pred[p + x] * w;
+  }
+}
+
+/** out[o..] += pred[p..] * w[q..] over one row. */
+function accumulateRow(out: Float32Array, o: number, pred: Float32Array, p: number, weights: Float32Array, q: number, n: number): void {
+  for (let x = 0; x < n; x++) out[o + x] += pred[p + x] * weights[q + x];
+}
+
+/**
+ * out / count, cropped to [lo, lo + size) per dim. In place: uncropped, or cropped by moving each
+ * row forward in `out` (a row never lands after where it is read) and returning the front of it,
+ * when that keeps at least half of the buffer (otherwise a new, smaller array).
+ */
 function normalizeAndCrop(out: Float32Array, count: Float32Array, channels: number, outShape: number[], lo: number[], size: number[]): Float32Array {
   const [, oH, oW] = outShape;
   const oN = outShape[0] * oH * oW;
   if (size.every((v, i) => v === outShape[i])) {
-    for (let c = 0; c < channels; c++) {
-      const base = c * oN;
-      for (let i = 0; i < oN; i++) out[base + i] /= count[i];
-    }
+    for (let c = 0; c < channels; c++) divideRow(out, c * oN, out, c * oN, count, 0, oN);
     return out;
   }
-  const result = new Float32Array(channels * size[0] * size[1] * size[2]);
+  const n = channels * size[0] * size[1] * size[2];
+  const result = 2 * n >= out.length ? out : new Float32Array(n);
   let r = 0;
   for (let c = 0; c < channels; c++)
     for (let z = 0; z < size[0]; z++)
-      for (let y = 0; y < size[1]; y++) {
+      for (let y = 0; y < size[1]; y++, r += size[2]) {
         const s = ((lo[0] + z) * oH + (lo[1] + y)) * oW + lo[2];
-        const o = c * oN + s;
-        for (let x = 0; x < size[2]; x++) result[r++] = out[o + x] / count[s + x];
+        divideRow(result, r, out, c * oN + s, count, s, size[2]);
       }
-  return result;
+  return result === out ? out.subarray(0, n) : result;
+}
+
+/** dst[d..] = src[o..] / count[s..] over n values (dst may be src at or before o). */
+function divideRow(dst: Float32Array, d: number, src: Float32Array, o: number, count: Float32Array, s: number, n: number): void {
+  for (let x = 0; x < n; x++) dst[d + x] = src[o + x] / count[s + x];
 }
 
 /**
  * Run `predictor` over overlapping windows of `input` and stitch the outputs.
  * Accumulates in float32: out += pred * w, count += w, out /= count, then crops the padding.
  * The hot loops live in small synchronous functions so that V8 optimises them (locals of an
- * async function that live across awaits are slow to access).
+ * async function that live across awaits are slow to access). Pipelined: batch k + 1 is handed to
+ * the predictor before batch k is stitched, so one predictor call is in flight while the calling
+ * thread stitches (never two at once); `stats.predictMs` sums each call's time from start to result.
  */
 export async function slidingWindowInference(
   input: SlidingWindowInput,
@@ -373,61 +394,81 @@ export async function slidingWindowInference(
   let predictMs = 0;
   let batches = 0;
   const total = starts.length;
-  const batchBuf = new Float32Array(swBatch * C * roiN);
-
-  for (let b0 = 0; b0 < total; b0 += swBatch) {
-    if (signal?.aborted) throw new AbortError();
+  // two input buffers: batch k + 1 is filled and handed to the predictor (async: session.run works
+  // on other threads) before batch k's outputs are stitched, so that stitching hides behind inference
+  const bufs = [new Float32Array(swBatch * C * roiN), total > swBatch ? new Float32Array(swBatch * C * roiN) : null];
+  const scale = input.scale ?? 1;
+  const offset = input.offset ?? 0;
+  const launch = (b0: number): { b0: number; n: number; run: Promise<{ data: Float32Array; shape: number[] }>; t: number } => {
     const n = Math.min(swBatch, total - b0);
-    const buf = n === swBatch ? batchBuf : batchBuf.subarray(0, n * C * roiN);
+    const whole = bufs[(b0 / swBatch) % 2]!;
+    const buf = n === swBatch ? whole : whole.subarray(0, n * C * roiN);
     for (let w = 0; w < n; w++)
-      for (let c = 0; c < C; c++) {
-        fillWindow(buf, (w * C + c) * roiN, input.data, c * chanStride, starts[b0 + w], padBefore, img, roi, params.cval, input.scale ?? 1, input.offset ?? 0);
-      }
-    const tp = now();
-    const pred = await predictor(buf, [n, C, ...roi.slice(3 - nd)]);
-    predictMs += now() - tp;
-    batches++;
-    if (signal?.aborted) throw new AbortError();
+      for (let c = 0; c < C; c++) fillWindow(buf, (w * C + c) * roiN, input.data, c * chanStride, starts[b0 + w], padBefore, img, roi, params.cval, scale, offset);
+    const t = now();
+    const run = predictor(buf, [n, C, ...roi.slice(3 - nd)]).then((r) => {
+      predictMs += now() - t;
+      return r;
+    });
+    return { b0, n, run, t };
+  };
 
-    const ps = pred.shape;
-    if (ps.length !== 2 + nd || ps[0] !== n) {
-      throw new Error(
-        `the model returned shape [${ps.join(', ')}] for a batch of shape [${[n, C, ...roi.slice(3 - nd)].join(', ')}]; expected [${n}, C, ...] with ${nd} spatial dims`,
-      );
-    }
-    if (batches === 1) {
-      cOut = ps[1];
-      outRoi = [...Array(3 - nd).fill(1), ...ps.slice(2)];
-      zoom = outRoi.map((o, i) => o / roi[i]);
-      outPadded = pad.map((s, i) => Math.trunc(s * zoom[i]));
-      if (!single) {
-        const nOut = outPadded[0] * outPadded[1] * outPadded[2];
-        out = new Float32Array(cOut * nOut);
-        count = new Float32Array(nOut);
-        wOut = outRoi.every((o, i) => o === roi[i]) ? weights : resizeNearestExact(weights, roi, outRoi);
+  let next: ReturnType<typeof launch> | null = null;
+  try {
+    if (signal?.aborted) throw new AbortError();
+    next = launch(0);
+    while (next) {
+      const { b0, n, run } = next;
+      next = null;
+      const pred = await run;
+      batches++;
+      if (signal?.aborted) throw new AbortError();
+
+      const ps = pred.shape;
+      if (ps.length !== 2 + nd || ps[0] !== n) {
+        throw new Error(
+          `the model returned shape [${ps.join(', ')}] for a batch of shape [${[n, C, ...roi.slice(3 - nd)].join(', ')}]; expected [${n}, C, ...] with ${nd} spatial dims`,
+        );
       }
-    } else if (ps[1] !== cOut || ps.slice(2).some((v, i) => v !== outRoi[3 - nd + i])) {
-      throw new Error(`the model's output shape changed between windows: [${ps.join(', ')}]`);
+      if (batches === 1) {
+        cOut = ps[1];
+        outRoi = [...Array(3 - nd).fill(1), ...ps.slice(2)];
+        zoom = outRoi.map((o, i) => o / roi[i]);
+        outPadded = pad.map((s, i) => Math.trunc(s * zoom[i]));
+        if (!single) {
+          const nOut = outPadded[0] * outPadded[1] * outPadded[2];
+          out = new Float32Array(cOut * nOut);
+          count = new Float32Array(nOut);
+          wOut = outRoi.every((o, i) => o === roi[i]) ? weights : resizeNearestExact(weights, roi, outRoi);
+        }
+      } else if (ps[1] !== cOut || ps.slice(2).some((v, i) => v !== outRoi[3 - nd + i])) {
+        throw new Error(`the model's output shape changed between windows: [${ps.join(', ')}]`);
+      }
+      const qN = outRoi[0] * outRoi[1] * outRoi[2];
+      if (single) {
+        const totalMs = now() - t0;
+        onProgress?.({ done: 1, total, elapsedMs: totalMs, etaMs: 0, predictMs });
+        return {
+          data: pred.data.length === cOut * qN ? pred.data : pred.data.slice(0, cOut * qN),
+          shape: [cOut, ...outRoi.slice(3 - nd)],
+          stats: { windows: 1, batches, totalMs, predictMs, overheadMs: totalMs - predictMs, zoom: zoom.slice(3 - nd) },
+        };
+      }
+      if (b0 + n < total) next = launch(b0 + n);
+      for (let w = 0; w < n; w++) {
+        const origin = starts[b0 + w].map((s, i) => Math.trunc(s * zoom[i]));
+        accumulate(out!, count!, pred.data, w * cOut * qN, wOut, cOut, outPadded, origin, outRoi);
+      }
+      if (onProgress) {
+        const done = b0 + n;
+        const elapsed = now() - t0;
+        onProgress({ done, total, elapsedMs: elapsed, etaMs: (elapsed / done) * (total - done), predictMs });
+      }
     }
-    const qN = outRoi[0] * outRoi[1] * outRoi[2];
-    if (single) {
-      const totalMs = now() - t0;
-      onProgress?.({ done: 1, total, elapsedMs: totalMs, etaMs: 0, predictMs });
-      return {
-        data: pred.data.length === cOut * qN ? pred.data : pred.data.slice(0, cOut * qN),
-        shape: [cOut, ...outRoi.slice(3 - nd)],
-        stats: { windows: 1, batches, totalMs, predictMs, overheadMs: totalMs - predictMs, zoom: zoom.slice(3 - nd) },
-      };
-    }
-    for (let w = 0; w < n; w++) {
-      const origin = starts[b0 + w].map((s, i) => Math.trunc(s * zoom[i]));
-      accumulate(out!, count!, pred.data, w * cOut * qN, wOut, cOut, outPadded, origin, outRoi);
-    }
-    if (onProgress) {
-      const done = b0 + n;
-      const elapsed = now() - t0;
-      onProgress({ done, total, elapsedMs: elapsed, etaMs: (elapsed / done) * (total - done), predictMs });
-    }
+  } catch (e) {
+    // a batch still running when this one failed or was cancelled: its outcome no longer matters
+    (next as ReturnType<typeof launch> | null)?.run.catch(() => undefined);
+    throw e;
   }
   if (!out || !count) throw new Error('no windows were run');
 

@@ -69,13 +69,31 @@ export function mrcDeclaredSize(head: Uint8Array, name: string): { bytes: number
 /** The declared size of a .mrc.gz's content, for inflating it with a cap (see inflateCapped). */
 export const mrcSize = (name: string): DeclaredSize => ({ bytes: HEADER_SIZE, size: (head) => mrcDeclaredSize(head, name) });
 
-export function readMrc(input: Uint8Array, name = 'volume.mrc'): Volume {
-  const bytes = gunzipIfNeeded(input, name, mrcSize(name));
-  if (bytes.length === 0) throw new InputError(`${name}: the file is empty`);
-  if (bytes.length < HEADER_SIZE) {
-    throw new InputError(`${name}: truncated header: MRC needs ${HEADER_SIZE} bytes, has ${bytes.length}`);
+/** Where an MRC file's voxels are and how to read them: what the header says, checked against the file size. */
+export interface MrcLayout {
+  /** [nz, ny, nx]. */
+  shape: [number, number, number];
+  mode: number;
+  /** The element type of the voxels (mode 0: int8, or uint8 with the IMOD flag). */
+  type: ElementType;
+  littleEndian: boolean;
+  /** Byte offset of the first voxel (1024 + NSYMBT). */
+  offset: number;
+  /** Spacing [z, y, x] in Angstrom and the affine, as readMrc returns them. */
+  spacing: [number, number, number];
+  affine: Affine;
+}
+
+/**
+ * Reads and checks the header of an MRC file of `fileSize` bytes (`header`: at least its first
+ * 1024 bytes, uncompressed). Throws InputErrors naming the file, as readMrc does.
+ */
+export function mrcLayout(header: Uint8Array, name: string, fileSize: number): MrcLayout {
+  if (fileSize === 0) throw new InputError(`${name}: the file is empty`);
+  if (fileSize < HEADER_SIZE || header.length < HEADER_SIZE) {
+    throw new InputError(`${name}: truncated header: MRC needs ${HEADER_SIZE} bytes, has ${Math.min(fileSize, header.length)}`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
+  const view = new DataView(header.buffer, header.byteOffset, HEADER_SIZE);
   const le = isLittleEndian(view);
   const int = (at: number) => view.getInt32(at, le);
   const float = (at: number) => view.getFloat32(at, le);
@@ -97,23 +115,18 @@ export function readMrc(input: Uint8Array, name = 'volume.mrc'): Volume {
 
   const extended = int(92); // NSYMBT
   if (extended < 0) throw new InputError(`${name}: bad MRC header: extended header length ${extended}`);
-  if (HEADER_SIZE + extended > bytes.length) {
-    throw new InputError(`${name}: truncated or bad header: an extended header of ${extended} bytes does not fit in the ${bytes.length}-byte file`);
+  if (HEADER_SIZE + extended > fileSize) {
+    throw new InputError(`${name}: truncated or bad header: an extended header of ${extended} bytes does not fit in the ${fileSize}-byte file`);
   }
   const offset = HEADER_SIZE + extended;
   const n = checkVolumeDims(name, [nx, ny, nz], elementSize(type), 'MRC');
   const need = n * elementSize(type);
-  const have = Math.max(0, bytes.length - offset);
+  const have = Math.max(0, fileSize - offset);
   if (have < need) {
     throw new InputError(
       `${name}: truncated data: needs ${need} bytes, has ${have} (${nx} x ${ny} x ${nz} mode-${mode} voxels from byte ${offset})`,
     );
   }
-  // MAPC/MAPR/MAPS (which axis the columns, rows and sections are) are ignored: the voxels are taken
-  // in file order as x, y, z. Tomograms and EM maps use 1, 2, 3; permuted crystallographic maps would
-  // come out with their axes swapped.
-  const data = readElements(bytes, offset, n, type, le);
-
   // Voxel size = cell length / grid intervals, in Angstrom; 1 where the header leaves either at 0.
   const voxel = [0, 1, 2].map((i) => {
     const cell = float(40 + 4 * i);
@@ -133,12 +146,22 @@ export function readMrc(input: Uint8Array, name = 'volume.mrc'): Volume {
     [0, 0, voxel[2], origin[2]],
     [0, 0, 0, 1],
   ];
+  return { shape: [nz, ny, nx], mode, type, littleEndian: le, offset, spacing: [voxel[2], voxel[1], voxel[0]], affine };
+}
+
+export function readMrc(input: Uint8Array, name = 'volume.mrc'): Volume {
+  const bytes = gunzipIfNeeded(input, name, mrcSize(name));
+  const m = mrcLayout(bytes, name, bytes.length);
+  // MAPC/MAPR/MAPS (which axis the columns, rows and sections are) are ignored: the voxels are taken
+  // in file order as x, y, z. Tomograms and EM maps use 1, 2, 3; permuted crystallographic maps would
+  // come out with their axes swapped.
+  const data = readElements(bytes, m.offset, m.shape[0] * m.shape[1] * m.shape[2], m.type, m.littleEndian);
   return {
-    shape: [nz, ny, nx],
+    shape: m.shape,
     data,
-    spacing: [voxel[2], voxel[1], voxel[0]],
+    spacing: m.spacing,
     unit: 'angstrom',
-    affine,
+    affine: m.affine,
     source: { name, format: 'mrc' },
   };
 }

@@ -96,16 +96,23 @@ export function npyDeclaredSize(head: Uint8Array, name: string): { bytes: number
   return h ? { bytes: h.dataStart + h.need, what: `its .npy header (shape (${h.shape.join(', ')}))` } : null;
 }
 
-export function readNpy(input: ArrayBuffer | Uint8Array, name = 'array.npy'): NpyArray {
+/**
+ * Reads a .npy file. With `view`, a little-endian array whose data start is aligned for its type
+ * is returned as a view over `input` (no copy: it shares the input's memory); otherwise the data
+ * are copied into a new array.
+ */
+export function readNpy(input: ArrayBuffer | Uint8Array, name = 'array.npy', opts: { view?: boolean } = {}): NpyArray {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   const { shape, spec, kind, littleEndian: le, dataStart, n, need } = npyHeader(bytes, name)!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length - dataStart < need) {
     throw new InputError(`${name}: truncated data: shape (${shape.join(', ')}) needs ${need} bytes, file has ${bytes.length - dataStart}`);
   }
+  const aligned = le && kind !== 'i8' && (bytes.byteOffset + dataStart) % spec.size === 0;
+  const Ctor = spec.ctor as unknown as { new (b: ArrayBufferLike, o: number, n: number): VoxelArray };
+  if (aligned && opts.view) return { shape, data: new Ctor(bytes.buffer, bytes.byteOffset + dataStart, n) };
   const data = new spec.ctor(n);
-  if (le && kind !== 'i8' && (bytes.byteOffset + dataStart) % spec.size === 0) {
-    const Ctor = spec.ctor as unknown as { new (b: ArrayBufferLike, o: number, n: number): VoxelArray };
+  if (aligned) {
     data.set(new Ctor(bytes.buffer, bytes.byteOffset + dataStart, n));
   } else if (le && kind !== 'i8') {
     new Uint8Array(data.buffer).set(bytes.subarray(dataStart, dataStart + need));
@@ -126,19 +133,31 @@ const WRITE_DESCR: Record<string, string> = {
   uint32: '<u4',
 };
 
-export function writeNpy(arr: NpyArray): Uint8Array {
+/**
+ * A .npy file as two parts, the header and the data's own bytes (a view, no copy): written one
+ * after the other they are the file, so an array can be streamed to disk without a second copy of it.
+ */
+export function npyParts(arr: NpyArray): [Uint8Array, Uint8Array] {
   if (product(arr.shape) !== arr.data.length) throw new Error(`shape [${arr.shape.join(', ')}] does not match ${arr.data.length} values`);
   const descr = WRITE_DESCR[dtypeOf(arr.data)];
   const shape = arr.shape.length === 1 ? `(${arr.shape[0]},)` : `(${arr.shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
-  const out = new Uint8Array(10 + header.length + arr.data.byteLength);
-  out.set(MAGIC, 0);
-  out[6] = 1;
-  out[7] = 0;
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  out.set(new Uint8Array(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength), 10 + header.length);
+  const head = new Uint8Array(10 + header.length);
+  head.set(MAGIC, 0);
+  head[6] = 1;
+  head[7] = 0;
+  new DataView(head.buffer).setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) head[10 + i] = header.charCodeAt(i);
+  return [head, new Uint8Array(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength)];
+}
+
+/** A .npy file in one array (a copy of the data; npyParts streams without it). */
+export function writeNpy(arr: NpyArray): Uint8Array {
+  const [head, body] = npyParts(arr);
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head, 0);
+  out.set(body, head.length);
   return out;
 }

@@ -1,6 +1,7 @@
 /**
- * Pure-JS image decoding for tomogram slices and stacks (no DOM: runs in Node, the worker and the
- * page): JPEG with jpeg-js, TIFF with core's one TIFF reader (src/core/io/tiff.ts, UTIF), PNG with a small decoder over fflate.
+ * Image decoding for tomogram slices and stacks (no DOM: runs in Node, the worker and the page):
+ * JPEG with libjpeg-turbo (src/core/io/jpeg.ts, WASM; bit-identical to PIL), TIFF with core's one
+ * TIFF reader (src/core/io/tiff.ts, UTIF), PNG with a small decoder over zlib (Node's, else fflate).
  *
  * Conversions to 8-bit gray, documented because the page (which may decode with the browser) and
  * the CLI must give the same voxels (TIFF pages are read by src/core/io/tiff.ts):
@@ -10,18 +11,15 @@
  *   1/2/4-bit gray is scaled to 0..255;
  * - multi-page TIFF stacks (readTiffStack): 8-bit pages as they are; 16-bit, 32-bit and float pages
  *   are mapped min..max over the whole stack to 0..255 (floor((v - min) * 255 / (max - min) + 0.5)).
- * JPEG decoders differ by about 1 grey level between implementations (IDCT rounding); jpeg-js is
- * not bit-identical to libjpeg-turbo (PIL, browsers).
+ * JPEG decoders differ by about 1 grey level between implementations (IDCT rounding): slices are
+ * decoded with libjpeg-turbo, as PIL, OpenCV and browsers do, so they match the reference pipelines.
  */
-import * as jpegNs from 'jpeg-js';
 import { inflateCapped } from '../io/binary';
 import { jpegHeader, pngHeader } from '../io/imageHeaders';
+import { decodeJpegGray } from '../io/jpeg';
 import { decodeTiffPage, openTiff, releaseTiffPage, tiffPageRgba, tiffPageSamples, tiffSpacing, type TiffFile } from '../io/tiff';
 import { InputError } from '../volume';
 import type { Tomogram } from './tomogram';
-
-// CommonJS: take the module object whether the loader (Node ESM, vitest, Vite) puts it on `default` or not
-const decodeJpeg = (((jpegNs as unknown as { default?: typeof jpegNs }).default ?? jpegNs) as typeof jpegNs).decode;
 
 export interface GrayImage {
   width: number;
@@ -59,7 +57,7 @@ export function decodeGrayImage(bytes: Uint8Array, name: string): GrayImage {
   try {
     if (kind === 'jpeg') {
       jpegHeader(bytes, name); // its size, checked against the limits before the decoder allocates
-      return jpegToGray(bytes);
+      return decodeJpegGray(bytes);
     }
     if (kind === 'png') return pngToGray(bytes, name);
     if (kind === 'tiff') return tiffFirstPage(bytes, name);
@@ -68,15 +66,6 @@ export function decodeGrayImage(bytes: Uint8Array, name: string): GrayImage {
     throw new InputError(`${name}: cannot decode the ${kind?.toUpperCase()} image (${(e as Error).message ?? e}); the file is corrupt or cut short`);
   }
   throw new InputError(`${name}: not a JPEG, PNG or TIFF image`);
-}
-
-function jpegToGray(bytes: Uint8Array): GrayImage {
-  const img = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxMemoryUsageInMB: 2048, maxResolutionInMP: 400 });
-  const n = img.width * img.height;
-  const rgb = img.data;
-  const gray = new Uint8Array(n);
-  for (let i = 0, j = 0; i < n; i++, j += 3) gray[i] = luma(rgb[j], rgb[j + 1], rgb[j + 2]);
-  return { width: img.width, height: img.height, gray };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,12 +112,42 @@ function pngToGray(bytes: Uint8Array, name: string): GrayImage {
     o += c.length;
   }
   const stride = Math.ceil((width * channels * depth) / 8);
-  const raw = inflateCapped('zlib', z, name, { stopAt: height * (stride + 1), what: 'the PNG image data' });
+  const raw = inflate(z, height * (stride + 1), name);
   const bpp = Math.max(1, (channels * depth) >> 3);
   if (raw.length < height * (stride + 1)) throw new Error('image data is cut short');
   const px = unfilter(raw, height, stride, bpp);
 
   const gray = new Uint8Array(width * height);
+  if (depth === 8 && color === 0) gray.set(px.subarray(0, width * height));
+  else if (depth === 8 && (color === 2 || color === 6)) {
+    for (let i = 0, j = 0, n = width * height; i < n; i++, j += channels) gray[i] = luma(px[j], px[j + 1], px[j + 2]);
+  } else if (depth === 16 && color === 0) {
+    for (let i = 0, n = width * height; i < n; i++) gray[i] = px[2 * i];
+  } else grayFromSamples(px, gray, width, height, stride, depth, color, channels, palette);
+  return { width, height, gray };
+}
+
+/**
+ * The PNG's zlib stream inflated, at most `need` bytes (what its header declares): Node's native zlib
+ * where there is one (CLI, tests) with that output cap, else (page, worker, or a stream that inflates
+ * past the cap) the capped streaming inflater. Lossless: same bytes.
+ */
+function inflate(z: Uint8Array, need: number, name: string): Uint8Array {
+  const zlib = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.('node:zlib') as
+    | { inflateSync(b: Uint8Array, o: { maxOutputLength: number }): Uint8Array }
+    | undefined;
+  if (zlib) {
+    try {
+      return zlib.inflateSync(z, { maxOutputLength: need });
+    } catch {
+      // more than declared, or damaged: the streaming inflater takes what is there and says what is wrong
+    }
+  }
+  return inflateCapped('zlib', z, name, { stopAt: need, what: 'the PNG image data' });
+}
+
+/** The general case: any bit depth, gray+alpha, palette, 16-bit colour. */
+function grayFromSamples(px: Uint8Array, gray: Uint8Array, width: number, height: number, stride: number, depth: number, color: number, channels: number, palette: Uint8Array | null): void {
   const sample = (row: number, i: number): number => {
     // i-th sample of the row, as an 8-bit value (16-bit: high byte; < 8 bits: scaled)
     const r = row * stride;
@@ -149,9 +168,9 @@ function pngToGray(bytes: Uint8Array, name: string): GrayImage {
       }
     }
   }
-  return { width, height, gray };
 }
 
+/** PNG row filters undone (one loop per filter type: the per-byte branch was the hot spot). */
 function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number): Uint8Array {
   const out = new Uint8Array(height * stride);
   for (let y = 0; y < height; y++) {
@@ -159,22 +178,30 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number):
     const src = y * (stride + 1) + 1;
     const dst = y * stride;
     const prev = dst - stride;
-    for (let i = 0; i < stride; i++) {
-      const a = i >= bpp ? out[dst + i - bpp] : 0;
-      const b = y > 0 ? out[prev + i] : 0;
-      const c = y > 0 && i >= bpp ? out[prev + i - bpp] : 0;
-      let v = raw[src + i];
-      if (f === 1) v += a;
-      else if (f === 2) v += b;
-      else if (f === 3) v += (a + b) >> 1;
-      else if (f === 4) {
+    const first = y === 0;
+    if (f === 0) out.set(raw.subarray(src, src + stride), dst);
+    else if (f === 1) {
+      for (let i = 0; i < stride; i++) out[dst + i] = raw[src + i] + (i >= bpp ? out[dst + i - bpp] : 0);
+    } else if (f === 2) {
+      if (first) out.set(raw.subarray(src, src + stride), dst);
+      else for (let i = 0; i < stride; i++) out[dst + i] = raw[src + i] + out[prev + i];
+    } else if (f === 3) {
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? out[dst + i - bpp] : 0;
+        const b = first ? 0 : out[prev + i];
+        out[dst + i] = raw[src + i] + ((a + b) >> 1);
+      }
+    } else if (f === 4) {
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? out[dst + i - bpp] : 0;
+        const b = first ? 0 : out[prev + i];
+        const c = !first && i >= bpp ? out[prev + i - bpp] : 0;
         const pa = Math.abs(b - c);
         const pb = Math.abs(a - c);
         const pc = Math.abs(a + b - 2 * c);
-        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      } else if (f !== 0) throw new Error(`bad filter type ${f} in row ${y}`);
-      out[dst + i] = v & 255;
-    }
+        out[dst + i] = raw[src + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+      }
+    } else throw new Error(`bad filter type ${f} in row ${y}`);
   }
   return out;
 }

@@ -5,6 +5,8 @@
  */
 import { InputError, type Volume, type VoxelArray } from '../volume';
 import { AbortError } from '../slidingWindow';
+import { elementSize, isGzip, readElements } from '../io/binary';
+import { mrcLayout } from '../io/mrc';
 
 export interface Tomogram {
   id: string;
@@ -130,41 +132,89 @@ export interface SliceFile {
   read: () => Uint8Array | Promise<Uint8Array>;
 }
 
+/** Decodes one slice file's bytes to gray (decodeGrayImage, a worker pool's decode, the browser's decoder). */
+export type SliceDecode = (bytes: Uint8Array, name: string) => Omit<GraySlice, 'name'> | Promise<Omit<GraySlice, 'name'>>;
+
+export interface StackOptions {
+  signal?: AbortSignal;
+  onSlice?: (done: number, total: number) => void;
+  /**
+   * Decodes in flight at once (default 1: one file read and decoded at a time). With a decode that
+   * runs elsewhere (worker threads, a page's worker pool) a few per worker keep them all busy; each
+   * slice is copied into the volume as soon as it is decoded, so at most this many are held.
+   */
+  concurrency?: number;
+  /**
+   * A decode that writes the slice into the volume itself (shared memory: worker threads): the
+   * volume is then allocated on a SharedArrayBuffer and the slices after the first never come back
+   * to this thread (ReadOptions.decodeInto).
+   */
+  decodeInto?: (bytes: Uint8Array, name: string, into: { data: Uint8Array; offset: number; width: number; height: number }) => Promise<{ width: number; height: number }>;
+}
+
 /**
- * Streams a slice folder into a tomogram: orders the names, decodes one file at a time with
- * `decode` (for example decodeGrayImage in Node, a canvas decoder in the page) and copies it into
- * the volume. Returns the names of skipped non-image files. Errors name the tomogram and the file.
+ * Streams a slice folder into a tomogram: orders the names, decodes the first slice (which gives
+ * the size of the one uint8 volume allocated), then the rest with up to `concurrency` decodes in
+ * flight, copying each into its z plane. Returns the names of skipped non-image files. Errors name
+ * the tomogram and the file (with several in flight: the first failure seen).
  */
 export async function stackSliceFiles(
   id: string,
   files: readonly SliceFile[],
-  decode: (bytes: Uint8Array, name: string) => Omit<GraySlice, 'name'> | Promise<Omit<GraySlice, 'name'>>,
-  opts: { signal?: AbortSignal; onSlice?: (done: number, total: number) => void } = {},
+  decode: SliceDecode,
+  opts: StackOptions = {},
 ): Promise<{ tomogram: Tomogram; skipped: string[] }> {
   const byName = new Map(files.map((f) => [f.name, f]));
   const { ordered, skipped } = orderSliceNames(id, files.map((f) => f.name));
-  let first: GraySlice | null = null;
-  let data: Uint8Array | null = null;
-  for (let z = 0; z < ordered.length; z++) {
-    if (opts.signal?.aborted) throw new AbortError();
+  const total = ordered.length;
+  const named = async <T>(z: number, run: (bytes: Uint8Array, name: string) => Promise<T> | T): Promise<T> => {
     const f = byName.get(ordered[z])!;
-    let s: GraySlice;
     try {
-      const img = await decode(await f.read(), f.name);
-      s = { name: f.name, width: img.width, height: img.height, gray: img.gray };
+      return await run(await f.read(), f.name);
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
       throw new InputError(msg.startsWith(id + ':') ? msg : `${id}: cannot decode '${baseOf(f.name)}': ${msg}`);
     }
-    checkSlice(id, s, first);
-    if (!first) {
-      first = s;
-      data = new Uint8Array(s.width * s.height * ordered.length);
+  };
+  const decodeOne = async (z: number): Promise<GraySlice> => ({ name: ordered[z], ...(await named(z, decode)) });
+  if (opts.signal?.aborted) throw new AbortError();
+  const first = await decodeOne(0);
+  checkSlice(id, first, null);
+  const n = first.width * first.height;
+  const into = opts.decodeInto;
+  const data = into && total > 1 ? new Uint8Array(new SharedArrayBuffer(n * total)) : new Uint8Array(n * total);
+  data.set(first.gray, 0);
+  let done = 1;
+  opts.onSlice?.(done, total);
+  const put = async (z: number): Promise<void> => {
+    if (into) {
+      // written in place by the decoder when its size matches; a slice of another size is named as usual
+      const size = await named(z, (bytes, name) => into(bytes, name, { data, offset: z * n, width: first.width, height: first.height }));
+      if (size.width !== first.width || size.height !== first.height) checkSlice(id, { name: ordered[z], ...size, gray: new Uint8Array(size.width * size.height) }, first);
+    } else {
+      const s = await decodeOne(z);
+      checkSlice(id, s, first);
+      data.set(s.gray, z * n);
     }
-    data!.set(s.gray, z * s.width * s.height);
-    opts.onSlice?.(z + 1, ordered.length);
-  }
-  return { tomogram: { id, shape: [ordered.length, first!.height, first!.width], data: data! }, skipped };
+    opts.onSlice?.(++done, total);
+  };
+  const width = Math.max(1, Math.trunc(opts.concurrency ?? 1));
+  let next = 1;
+  let failed: unknown = null;
+  const lane = async (): Promise<void> => {
+    while (next < total && failed === null) {
+      if (opts.signal?.aborted) throw new AbortError();
+      await put(next++);
+    }
+  };
+  const lanes = Array.from({ length: Math.min(width, total - 1) }, () =>
+    lane().catch((e: unknown) => {
+      failed ??= e;
+    }),
+  );
+  await Promise.all(lanes);
+  if (failed !== null) throw failed;
+  return { tomogram: { id, shape: [total, first.height, first.width], data }, skipped };
 }
 
 /**
@@ -174,20 +224,9 @@ export async function stackSliceFiles(
  */
 export function toUint8MinMax(data: VoxelArray | ArrayLike<number>): Uint8Array {
   if (data instanceof Uint8Array) return data;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
+  const [lo, hi] = minMax(data, Infinity, -Infinity);
   const out = new Uint8Array(data.length);
-  if (!(hi > lo)) return out;
-  const scale = 255 / (hi - lo);
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    out[i] = v === v ? Math.floor((v - lo) * scale + 0.5) : 0;
-  }
+  if (hi > lo) mapToUint8(data, out, 0, lo, 255 / (hi - lo));
   return out;
 }
 
@@ -206,6 +245,82 @@ export function tomogramFromVolume(v: Volume, id: string): Tomogram {
   const sx = v.spacing[2];
   if (v.unit === 'angstrom' && sx > 0 && Number.isFinite(sx)) t.spacing = sx;
   return t;
+}
+
+/** Random access to a file without reading all of it (CLI: fs.readSync; page: Blob.slice). */
+export interface ByteRange {
+  size: number;
+  read(offset: number, length: number): Uint8Array | Promise<Uint8Array>;
+}
+
+/** File bytes per slab when an MRC tomogram is converted slab by slab (whole z sections, at least one). */
+const SLAB_BYTES = 4 << 20;
+
+/**
+ * An MRC tomogram read slab by slab into one uint8 volume, never the whole file at once: the
+ * voxels readMrc + tomogramFromVolume give (uint8 as is; other modes min..max -> 0..255, NaN -> 0,
+ * with the same element conversion), holding the volume plus one slab of the file. Modes other than
+ * uint8 read the file twice (min/max, then conversion). Returns null for a gzipped file (read it whole).
+ */
+export async function readMrcTomogram(
+  file: ByteRange,
+  id: string,
+  name = id,
+  opts: { signal?: AbortSignal; /** File bytes per slab (default 4 MiB). */ slabBytes?: number } = {},
+): Promise<Tomogram | null> {
+  const head = await file.read(0, Math.min(file.size, 1024));
+  if (isGzip(head)) return null;
+  const m = mrcLayout(head, name, file.size);
+  const [d, h, w] = m.shape;
+  const plane = h * w;
+  const size = elementSize(m.type);
+  const perSlab = Math.max(1, Math.floor((opts.slabBytes ?? SLAB_BYTES) / (plane * size)));
+  const data = new Uint8Array(d * plane);
+  const slabs = async (each: (values: VoxelArray | Uint8Array, z0: number) => void, raw: boolean): Promise<void> => {
+    for (let z0 = 0; z0 < d; z0 += perSlab) {
+      if (opts.signal?.aborted) throw new AbortError();
+      const nz = Math.min(perSlab, d - z0);
+      const bytes = await file.read(m.offset + z0 * plane * size, nz * plane * size);
+      if (bytes.length < nz * plane * size) throw new InputError(`${name}: the file was cut short while reading it`);
+      each(raw ? bytes : readElements(bytes, 0, nz * plane, m.type, m.littleEndian), z0);
+    }
+  };
+  if (m.type === 'uint8') {
+    await slabs((v, z0) => data.set(v as Uint8Array, z0 * plane), true);
+  } else {
+    let lo = Infinity;
+    let hi = -Infinity;
+    await slabs((v) => {
+      const r = minMax(v, lo, hi);
+      lo = r[0];
+      hi = r[1];
+    }, false);
+    if (hi > lo) {
+      const scale = 255 / (hi - lo);
+      await slabs((v, z0) => mapToUint8(v, data, z0 * plane, lo, scale), false);
+    }
+  }
+  const t: Tomogram = { id, shape: [d, h, w], data };
+  const sx = m.spacing[2];
+  if (sx > 0 && Number.isFinite(sx)) t.spacing = sx;
+  return t;
+}
+
+function minMax(data: ArrayLike<number>, lo: number, hi: number): [number, number] {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+/** floor((v - lo) * scale + 0.5), NaN -> 0, into out at `at`: toUint8MinMax's mapping. */
+function mapToUint8(data: ArrayLike<number>, out: Uint8Array, at: number, lo: number, scale: number): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    out[at + i] = v === v ? Math.floor((v - lo) * scale + 0.5) : 0;
+  }
 }
 
 /** Tomogram id of a folder (its name) or a file (its name without extension(s): .mrc, .rec, .tif, .nii.gz, ...). */

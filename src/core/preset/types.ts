@@ -35,6 +35,11 @@ export interface PresetInfo {
 export interface InputFile {
   path: string;
   bytes: Uint8Array;
+  /**
+   * Optional random access (CLI: fs.readSync; page: Blob.slice) for readers that stream a large file
+   * slab by slab instead of taking `bytes` (motors: MRC tomograms), so that only one slab is held.
+   */
+  range?: { size: number; read(offset: number, length: number): Uint8Array | Promise<Uint8Array> };
 }
 
 /** A group of files that reads into one or more items (a slice folder, a DICOM study, an RGBY set). */
@@ -87,6 +92,21 @@ export interface ReadProgress {
 export interface ReadOptions {
   signal?: AbortSignal;
   onProgress?: (p: ReadProgress) => void;
+  /**
+   * Decodes one image file (JPEG/PNG/TIFF) to 8-bit gray elsewhere: the CLI's worker threads
+   * (src/cli/decodePool.ts), the page's decode pool (src/worker/decodePool.ts). Readers of image
+   * stacks use it when given, with up to `decodeConcurrency` decodes in flight; else they decode
+   * one image at a time on the calling thread.
+   */
+  decodeImage?: (bytes: Uint8Array, name: string) => { width: number; height: number; gray: Uint8Array } | Promise<{ width: number; height: number; gray: Uint8Array }>;
+  decodeConcurrency?: number;
+  /**
+   * Like decodeImage, but the decoder writes the gray pixels straight into `into.data` (on a
+   * SharedArrayBuffer, at `into.offset`) when the image is `into.width` x `into.height`, and returns
+   * only its size (the CLI's worker threads): no copy of each slice back to the caller. Readers then
+   * allocate the volume on a SharedArrayBuffer.
+   */
+  decodeInto?: (bytes: Uint8Array, name: string, into: { data: Uint8Array; offset: number; width: number; height: number }) => Promise<{ width: number; height: number }>;
 }
 
 /** The items a source reads into, with warnings (shown with the item) and skipped files. */

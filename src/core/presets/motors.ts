@@ -13,7 +13,7 @@ import { planWindows } from '../slidingWindow';
 import { parseLabelsCsv, submissionCsv, thresholdDetections, type ThresholdedRow, type TomogramLabel } from '../motors/postprocess';
 import { decodeGrayImage, readTiffStack, type GrayImage } from '../motors/decode';
 import { sortTomogramPaths } from '../motors/sources';
-import { stackSliceFiles, tomogramFromVolume, type Tomogram } from '../motors/tomogram';
+import { readMrcTomogram, stackSliceFiles, tomogramFromVolume, type Tomogram } from '../motors/tomogram';
 import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs } from '../preset/params';
 import type { MetricReport, ModelRole, ModelValues, Preset, ReadOptions, RunPlan } from '../preset/types';
 import type { ModelInfo } from '../onnx/model';
@@ -246,6 +246,9 @@ export interface MotorsReadOptions extends ReadOptions {
   decodeImage?: SliceDecoder;
 }
 
+/** MRC-family files read slab by slab when the reader has random access (not gzipped: .gz is read whole). */
+const MRC_NAME = /\.(mrc|mrcs|rec|map|st|ali)$/i;
+
 /** The F-beta of finished rows against BYU labels (tomograms without labels are left out). */
 export function motorsMetric(rows: readonly MotorsRow[], labels: readonly TomogramLabel[], p: MotorsParams): MetricReport {
   const m = motorMetric(labels, rows.map((r) => ({ id: r.id, point: r.passes === false ? [-1, -1, -1] : r.point })), {
@@ -277,13 +280,17 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
         const { tomogram, skipped } = await stackSliceFiles(source.id, files.map((f) => ({ name: f.path, read: () => f.bytes })), decode, {
           signal: opts.signal,
           onSlice: opts.onProgress ? (done, total) => opts.onProgress!({ done, total }) : undefined,
+          concurrency: opts.decodeConcurrency,
+          decodeInto: opts.decodeInto,
         });
         return { items: [tomogram], warnings: [], skipped: skipped.map((path) => ({ path, reason: 'not an image slice' })) };
       }
       const f = files[0];
       if (!f) throw new Error(`${source.id}: no file`);
       const name = f.path.slice(f.path.lastIndexOf('/') + 1);
-      const tomogram = source.kind === 'tiff' ? readTiffStack(f.bytes, source.id, name) : tomogramFromVolume(readVolume(f.bytes, name), source.id);
+      // an MRC file with random access is converted slab by slab (the volume plus one slab held)
+      const streamed = source.kind === 'volume' && f.range && MRC_NAME.test(name) ? await readMrcTomogram(f.range, source.id, name, opts) : null;
+      const tomogram = streamed ?? (source.kind === 'tiff' ? readTiffStack(f.bytes, source.id, name) : tomogramFromVolume(readVolume(f.bytes, name), source.id));
       return { items: [tomogram], warnings: [], skipped: [] };
     },
     itemId: (t) => t.id,

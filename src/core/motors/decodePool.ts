@@ -1,0 +1,120 @@
+/**
+ * A pool of decode workers, whatever runs them: the CLI's worker threads (src/cli/decodePool.ts)
+ * and the page's dedicated workers (src/worker/decodePool.ts) both wrap their workers as
+ * PoolWorkers and run `answerDecode` inside them. Each worker decodes one JPEG/PNG/TIFF slice per
+ * message with core's decoders (decodeGrayImage: libjpeg-turbo WASM for JPEG) and transfers the
+ * pixels back; the pool sends each request to the least busy worker, starting a new one (up to
+ * `size`) while all are busy.
+ */
+import { decodeGrayImage, type GrayImage } from './decode';
+
+export interface DecodeRequest {
+  id: number;
+  bytes: Uint8Array;
+  name: string;
+  /** Write the pixels here (shared memory) when the image has this size, and reply with the size only. */
+  into?: { data: Uint8Array; offset: number; width: number; height: number };
+}
+
+export type DecodeReply = { id: number; width: number; height: number; gray: Uint8Array } | { id: number; error: string; input: boolean };
+
+/** A worker as the pool sees it. */
+export interface PoolWorker {
+  post(req: DecodeRequest, transfer: ArrayBuffer[]): void;
+  /** Called once, right after the worker is made. */
+  listen(onReply: (r: DecodeReply) => void, onError: (e: Error) => void): void;
+  terminate(): void;
+}
+
+export interface DecodePool {
+  /** Decodes one file's bytes to gray (the bytes are copied to the worker; the caller keeps its own). */
+  decode: (bytes: Uint8Array, name: string) => Promise<GrayImage>;
+  /**
+   * Decodes straight into shared memory (`into.data` on a SharedArrayBuffer) when the image is
+   * into.width x into.height; resolves to the image's size either way (stackSliceFiles' decodeInto).
+   */
+  decodeInto: (bytes: Uint8Array, name: string, into: { data: Uint8Array; offset: number; width: number; height: number }) => Promise<{ width: number; height: number }>;
+  /** Decodes worth keeping in flight: two per worker, so that none waits between slices. */
+  concurrency: number;
+  size: number;
+  /** Stops the workers; pending decodes are rejected. */
+  close(): void;
+}
+
+/** What a worker does with a request: the reply and what to transfer with it. */
+export function answerDecode(req: DecodeRequest): { reply: DecodeReply; transfer: ArrayBuffer[] } {
+  try {
+    const img = decodeGrayImage(req.bytes, req.name);
+    const into = req.into;
+    if (into && img.width === into.width && img.height === into.height) {
+      into.data.set(img.gray, into.offset);
+      return { reply: { id: req.id, width: img.width, height: img.height, gray: new Uint8Array(0) }, transfer: [] };
+    }
+    return { reply: { id: req.id, width: img.width, height: img.height, gray: img.gray }, transfer: [img.gray.buffer as ArrayBuffer] };
+  } catch (e) {
+    return { reply: { id: req.id, error: (e as Error).message ?? String(e), input: (e as Error).name === 'InputError' }, transfer: [] };
+  }
+}
+
+/** A pool of up to `size` workers made by `spawn` on demand. */
+export function createDecodePool(size: number, spawn: () => PoolWorker): DecodePool {
+  const slots: { w: PoolWorker; busy: number }[] = [];
+  const pending = new Map<number, { resolve: (g: GrayImage) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+
+  const start = () => {
+    const slot = { w: spawn(), busy: 0 };
+    slot.w.listen(
+      (r) => {
+        slot.busy--;
+        const p = pending.get(r.id);
+        pending.delete(r.id);
+        if (!p) return;
+        if ('error' in r) {
+          const err = new Error(r.error);
+          if (r.input) err.name = 'InputError';
+          p.reject(err);
+        } else p.resolve({ width: r.width, height: r.height, gray: r.gray });
+      },
+      (e) => {
+        for (const [, p] of pending) p.reject(e);
+        pending.clear();
+      },
+    );
+    slots.push(slot);
+    return slot;
+  };
+  const pick = () => {
+    let best = slots[0];
+    for (const s of slots) if (s.busy < best.busy) best = s;
+    return best && (best.busy === 0 || slots.length >= size) ? best : start();
+  };
+
+  const send = (bytes: Uint8Array, name: string, into?: DecodeRequest['into']): Promise<GrayImage> => {
+    const slot = pick();
+    const id = nextId++;
+    const copy = bytes.slice();
+    slot.busy++;
+    return new Promise<GrayImage>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      slot.w.post(into ? { id, bytes: copy, name, into } : { id, bytes: copy, name }, [copy.buffer as ArrayBuffer]);
+    });
+  };
+
+  return {
+    size,
+    concurrency: 2 * size,
+    decode: (bytes, name) => send(bytes, name),
+    decodeInto: async (bytes, name, into) => {
+      if (!(into.data.buffer instanceof SharedArrayBuffer)) throw new Error('decodeInto needs a volume on a SharedArrayBuffer');
+      const r = await send(bytes, name, into);
+      return { width: r.width, height: r.height };
+    },
+    close: () => {
+      for (const s of slots) s.w.terminate();
+      slots.length = 0;
+      for (const [, p] of pending) p.reject(new Error('the decode pool was closed'));
+      pending.clear();
+    },
+  };
+}

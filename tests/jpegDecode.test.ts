@@ -1,0 +1,120 @@
+/**
+ * JPEG slices decode bit-identical to PIL (libjpeg-turbo): every file of
+ * tests/fixtures/motors/jpeg/pil.json (real slices of two cryo-ET tomograms, colour 4:2:0 / 4:4:4,
+ * progressive, odd sizes, and every slice of the bundled sample folders), a real folder from the
+ * shared data when it is there (compared with PIL run here), errors, and a folder stacked with
+ * decodes in flight equal to one decoded slice by slice.
+ */
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeGrayImage } from '../src/core/motors/decode';
+import { decodeJpegGray, JpegError } from '../src/core/io/jpeg';
+import { stackSliceFiles } from '../src/core/motors/tomogram';
+import { InputError } from '../src/core/volume';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const REF = JSON.parse(readFileSync(resolve(ROOT, 'tests/fixtures/motors/jpeg/pil.json'), 'utf8')) as {
+  files: Record<string, { shape: [number, number]; sha256: string }>;
+};
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const bytesOf = (p: string) => new Uint8Array(readFileSync(resolve(ROOT, p)));
+
+describe('JPEG decoding = PIL (libjpeg-turbo), byte for byte', () => {
+  const files = Object.entries(REF.files);
+  it('covers the fixtures and every bundled sample slice', () => {
+    expect(files.filter(([f]) => f.startsWith('public/samples/')).length).toBe(256);
+    expect(files.filter(([f]) => f.includes('made_rgb')).length).toBe(2);
+  });
+  for (const [file, ref] of files.filter(([f]) => !f.startsWith('public/'))) {
+    it(file.slice(file.lastIndexOf('jpeg/') + 5), () => {
+      const img = decodeGrayImage(bytesOf(file), file);
+      expect([img.height, img.width]).toEqual(ref.shape);
+      expect(sha(img.gray)).toBe(ref.sha256);
+    });
+  }
+  it('all 256 slices of the four bundled sample folders', () => {
+    const bad = files.filter(([f]) => f.startsWith('public/')).filter(([f, ref]) => sha(decodeGrayImage(bytesOf(f), f).gray) !== ref.sha256);
+    expect(bad.map(([f]) => f)).toEqual([]);
+  });
+
+  const shared = [resolve(ROOT, '../../shared/data/cryoet/byu_style_jpeg'), '/work/shared/data/cryoet/byu_style_jpeg'].find((d) => existsSync(d));
+  const pil = existsSync('/usr/bin/python3') && shared ? pilHashes(shared) : null;
+  it.skipIf(!pil)('a real slice folder (shared data, byu_style_jpeg) against PIL run here', () => {
+    for (const tomo of ['tomo_cyl13pf', 'tomo_cyl14pf']) {
+      const dir = join(shared!, tomo);
+      for (const name of readdirSync(dir).filter((n) => n.endsWith('.jpg'))) {
+        expect(sha(decodeJpegGray(new Uint8Array(readFileSync(join(dir, name)))).gray), `${tomo}/${name}`).toBe(pil![`${tomo}/${name}`]);
+      }
+    }
+  });
+});
+
+/** sha256 of PIL's convert('L') bytes of every slice under dir/<tomo>/, or null without PIL. */
+function pilHashes(dir: string): Record<string, string> | null {
+  const script = `
+import glob, hashlib, json, os, sys
+import numpy as np
+from PIL import Image
+d = sys.argv[1]
+print(json.dumps({os.path.relpath(f, d): hashlib.sha256(np.asarray(Image.open(f).convert('L')).tobytes()).hexdigest() for f in glob.glob(os.path.join(d, '*', '*.jpg'))}))`;
+  try {
+    return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, dir], { encoding: 'utf8' })) as Record<string, string>;
+  } catch {
+    return null;
+  }
+}
+
+describe('JPEG errors', () => {
+  const jpg = bytesOf('tests/fixtures/motors/jpeg/tomo_cyl13pf/slice_0017.jpg');
+  it('a cut-short or corrupt file is an InputError naming it, and decoding goes on working after it', () => {
+    expect(() => decodeGrayImage(jpg.subarray(0, jpg.length >> 1), 'half.jpg')).toThrow(/half\.jpg: cannot decode the JPEG image \(corrupt or truncated JPEG data\)/);
+    expect(() => decodeGrayImage(jpg.subarray(0, 120), 'head.jpg')).toThrow(InputError);
+    expect(() => decodeJpegGray(jpg.subarray(0, 40))).toThrow(JpegError);
+    const img = decodeGrayImage(jpg, 'ok.jpg');
+    expect(sha(img.gray)).toBe(REF.files['tests/fixtures/motors/jpeg/tomo_cyl13pf/slice_0017.jpg'].sha256);
+  });
+});
+
+describe('stacking with decodes in flight', () => {
+  const dir = resolve(ROOT, 'public/samples/tomograms/tomo_sim_002');
+  const names = readdirSync(dir).sort();
+  const files = names.map((n) => ({ name: `tomo_sim_002/${n}`, read: () => new Uint8Array(readFileSync(join(dir, n))) }));
+  it('gives the same volume as one slice at a time, whatever order the decodes finish in', async () => {
+    const one = await stackSliceFiles('tomo_sim_002', files, decodeGrayImage);
+    let k = 0;
+    // a decode that finishes out of order (later slices first)
+    const shuffled = (bytes: Uint8Array, name: string) => new Promise<ReturnType<typeof decodeGrayImage>>((r) => setTimeout(() => r(decodeGrayImage(bytes, name)), 8 - (k++ % 8)));
+    const seen: number[] = [];
+    const many = await stackSliceFiles('tomo_sim_002', files, shuffled, { concurrency: 6, onSlice: (done) => seen.push(done) });
+    expect(many.tomogram.shape).toEqual(one.tomogram.shape);
+    expect(sha(many.tomogram.data)).toBe(sha(one.tomogram.data));
+    expect(seen).toEqual(Array.from({ length: names.length }, (_, i) => i + 1));
+  });
+  it('decoding straight into a shared volume (decodeInto, as the CLI\'s threads do) gives the same volume; a slice of another size is named', async () => {
+    const one = await stackSliceFiles('tomo_sim_002', files, decodeGrayImage);
+    const calls: number[] = [];
+    const into = async (bytes: Uint8Array, name: string, at: { data: Uint8Array; offset: number; width: number; height: number }) => {
+      const img = decodeGrayImage(bytes, name);
+      calls.push(at.offset);
+      if (img.width === at.width && img.height === at.height) at.data.set(img.gray, at.offset);
+      return { width: img.width, height: img.height };
+    };
+    const shared = await stackSliceFiles('tomo_sim_002', files, decodeGrayImage, { concurrency: 4, decodeInto: into });
+    expect(shared.tomogram.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(sha(shared.tomogram.data)).toBe(sha(one.tomogram.data));
+    expect(calls.length).toBe(names.length - 1);
+    const small = bytesOf('tests/fixtures/motors/jpeg/made_gray_odd.jpg');
+    const mixed = files.map((f, i) => (i === 9 ? { ...f, read: () => small } : f));
+    await expect(stackSliceFiles('tomo_sim_002', mixed, decodeGrayImage, { concurrency: 4, decodeInto: into })).rejects.toThrow(
+      /tomo_sim_002: slice 'slice_0009\.jpg' is 53 x 77 but 'slice_0000\.jpg' is 192 x 192/,
+    );
+  });
+
+  it('a bad slice among many in flight is named', async () => {
+    const broken = files.map((f, i) => (i === 37 ? { ...f, read: () => f.read().subarray(0, 300) } : f));
+    await expect(stackSliceFiles('tomo_sim_002', broken, decodeGrayImage, { concurrency: 4 })).rejects.toThrow(/tomo_sim_002: cannot decode 'slice_0037\.jpg'/);
+  });
+});
