@@ -15,7 +15,7 @@ import { fmtClock } from '../format';
 import { Panel } from '../Panel';
 import { useKit } from './hooks';
 import { cancelReads, choosePart, clearItems, removeItem } from './intake';
-import { batchFraction, count, isRunnable } from './pure';
+import { batchFraction, count, etaText, isRunnable } from './pure';
 import { cancelBatch, currentRunKey, progressFractionOf, runBatch } from './runner';
 import { setBackend } from './store';
 import type { AnyStore, ItemEntry, ItemStatus } from './types';
@@ -183,7 +183,7 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
           {t.status === 'running' && p && (
             <div className="muted small mono" data-testid={tid('progress')}>
               {p.stage ? `${p.stage} ` : ''}
-              {p.done}/{p.total} · ETA {fmtClock(p.etaMs)}
+              {p.done}/{p.total}
             </div>
           )}
           {t.status === 'done' && t.wallMs !== undefined && <div className="muted small mono">{(t.wallMs / 1000).toFixed(1)} s</div>}
@@ -305,7 +305,7 @@ export function RunPanel({ store, prefix, runTitle, progressNote, reads = false 
               {running && current && progressNote ? progressNote(current) : ''}
             </span>
             <span className="muted" data-testid={`${prefix}-eta`}>
-              {fmtClock(batch.elapsedMs)} elapsed{running && frac > 0 ? ` · ETA ${fmtClock(batch.etaMs)}` : ''}
+              {fmtClock(batch.elapsedMs)} elapsed{running ? ` · ${etaText(batch.eta)}` : ''}
             </span>
           </div>
         </div>

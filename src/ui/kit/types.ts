@@ -10,6 +10,7 @@ import type { WorkerClient } from '../../worker/client';
 import type { Backend, BackendChoice } from '../../worker/protocol';
 import type { ItemCache, ReadQueue } from './cache';
 import type { Origin, PickedFile } from './files';
+import type { EtaClock } from './pure';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type ParamsOf<Pr> = Pr extends Preset<infer P, any, any, any, any, any> ? P : never;
@@ -112,6 +113,8 @@ export interface BatchState {
   startedAt: number;
   elapsedMs: number;
   etaMs: number;
+  /** The smoothed ETA of a running batch (null ETA: nothing done yet). */
+  eta?: EtaClock;
   cancelRequested: boolean;
 }
 
