@@ -162,6 +162,8 @@ test('the demo runs on WASM from one click; grey/white matter counts match the w
 });
 
 test('a long run shows progress and stops on Cancel (Esc); a failed run leaves the app working', async ({ page }) => {
+  // auto takes SwiftShader as on a hardware adapter (it avoids a software adapter otherwise): the run below falls back from WebGPU
+  await page.addInitScript(() => ((window as { __voxelbenchAutoUsesSoftwareAdapter?: boolean }).__voxelbenchAutoUsesSoftwareAdapter = true));
   await openApp(page);
   await page.getByTestId('volume-input').setInputFiles(fixture('volumes/ball_int16.nii.gz'));
   await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d.onnx'));
