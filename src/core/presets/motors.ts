@@ -7,7 +7,7 @@
 import { readVolume } from '../io';
 import { motorMetric } from '../motors/metric';
 import { detectMotors, type MotorDetection, type MotorsProgress } from '../motors/pipeline';
-import { parseLabelsCsv, submissionCsv, thresholdDetections, type ThresholdedRow, type TomogramLabel } from '../motors/postprocess';
+import { parseLabelsCsv, scoreCutoff, submissionCsv, thresholdAt, type ThresholdedRow, type TomogramLabel } from '../motors/postprocess';
 import { decodeGrayImage, readTiffStack, type GrayImage } from '../motors/decode';
 import { sortTomogramPaths } from '../motors/sources';
 import { stackSliceFiles, tomogramFromVolume, type Tomogram } from '../motors/tomogram';
@@ -34,10 +34,16 @@ export interface MotorsParams {
   weightFloor: number;
   /** Test-time flips; logits are averaged over them (per model) before the sigmoid. */
   tta: MotorsTta[];
-  /** 'quantile': a tomogram passes when its score > the batch quantile; 'none': every tomogram passes. */
-  cutoff: 'quantile' | 'none';
+  /**
+   * 'quantile': a tomogram passes when its score > the batch quantile (relative to the batch: the
+   * same score may pass in one batch and not in another); 'score': when its score > scoreThreshold
+   * (the same for every batch); 'none': every tomogram passes.
+   */
+  cutoff: MotorsCutoff;
   /** Batch quantile of the scores used as cutoff: a tomogram passes when its score > cutoff. */
   quantile: number;
+  /** The fixed score threshold of cutoff 'score'. */
+  scoreThreshold: number;
   /** Peaks reported per tomogram; 1 = the argmax only (the pipeline). */
   maxPeaks: number;
   /** Minimum distance between peaks in original voxels (used when maxPeaks > 1). */
@@ -51,6 +57,8 @@ export interface MotorsParams {
 }
 
 const AXES = ['Z', 'Y', 'X'] as const;
+
+export type MotorsCutoff = 'quantile' | 'none' | 'score';
 
 /** Every value of the preset, declared once. */
 export const motorsParamSpecs: ParamSpecs = [
@@ -72,12 +80,18 @@ export const motorsParamSpecs: ParamSpecs = [
     default: ['identity', 'flipD', 'flipH'], group: 'inference', help: 'test-time flips; logits are averaged over them', card: 'inference.tta',
   },
   {
-    key: 'cutoff', label: 'cutoff', type: 'choice', choices: ['quantile', 'none'], choiceLabels: { quantile: 'batch quantile', none: 'none (every tomogram passes)' },
-    default: 'quantile', live: true, group: 'post-processing', help: 'how the score cutoff is chosen',
+    key: 'cutoff', label: 'cutoff', type: 'choice', choices: ['quantile', 'none', 'score'],
+    choiceLabels: { quantile: 'batch quantile (relative to the batch)', none: 'none (every tomogram passes)', score: 'fixed score threshold' },
+    default: 'quantile', live: true, group: 'post-processing',
+    help: 'how the score cutoff is chosen: a quantile of this batch\'s scores (the pipeline; it moves with the batch), a fixed score threshold, or none',
   },
   {
     key: 'quantile', label: 'quantile', type: 'number', min: 0, max: 1, default: 0.545, live: true, group: 'post-processing',
     help: 'a tomogram passes when its score > this quantile of the batch scores', card: 'inference.postprocess.quantile',
+  },
+  {
+    key: 'scoreThreshold', label: 'score threshold', type: 'number', min: 0, default: 0.5, step: 0.01, live: true, group: 'post-processing',
+    help: "with cutoff 'score': a tomogram passes when its score > this, whatever the batch", card: 'inference.postprocess.scoreThreshold',
   },
   { key: 'maxPeaks', label: 'max peaks', type: 'number', integer: true, min: 1, default: 1, group: 'post-processing', help: 'peaks reported per tomogram (1 = the argmax)' },
   { key: 'minPeakDistance', label: 'min peak distance', type: 'number', min: 0, default: 32, unit: 'voxels', group: 'post-processing', advanced: true, help: 'minimum distance between peaks (original voxels)' },
@@ -116,13 +130,29 @@ export interface MotorsModelCard {
     overlap?: number[] | number;
     swBatch?: number;
     tta?: string[];
-    postprocess?: { quantile?: number };
+    postprocess?: { quantile?: number; scoreThreshold?: number };
   };
 }
 
 /** The preset with the values a model card gives (inference.inputSize/roi/overlap/swBatch/tta, postprocess.quantile). */
 export function motorsParamsFromCard(card: MotorsModelCard, base: MotorsParams = motorsPreset): MotorsParams {
   return paramsFromCard(motorsParamSpecs, card, base);
+}
+
+/**
+ * The score cutoff of a batch: the quantile of its scores ('quantile', relative to the batch), the
+ * fixed score threshold ('score'), or -Infinity ('none'); a tomogram passes when its score > cutoff.
+ */
+export function motorsCutoff(scores: readonly number[], p: Pick<MotorsParams, 'cutoff' | 'quantile' | 'scoreThreshold'>): number {
+  return p.cutoff === 'score' ? p.scoreThreshold : scoreCutoff(scores, p.cutoff === 'none' ? null : p.quantile);
+}
+
+/** What the cutoff means, in one line ("passes: score > 0.8557, the 0.545 quantile of this batch's 4 scores (…)"). */
+export function motorsCutoffText(cutoff: number, n: number, p: Pick<MotorsParams, 'cutoff' | 'quantile' | 'scoreThreshold'>): string {
+  const v = Number.isFinite(cutoff) ? cutoff.toFixed(4) : '-';
+  if (p.cutoff === 'none') return 'passes: every tomogram (no cutoff)';
+  if (p.cutoff === 'score') return `passes: score > ${v}, a fixed score threshold (the same for every batch)`;
+  return `passes: score > ${v}, the ${p.quantile} quantile of this batch's ${n} score${n === 1 ? '' : 's'} (relative to the batch: another batch moves it; a fixed score threshold does not)`;
 }
 
 /** Checks the values a user can edit; returns a list of problems (empty when fine). */
@@ -225,7 +255,7 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
     const { heatmap: _heatmap, ...row } = det;
     return row;
   },
-  finish: (rows, p) => thresholdDetections(rows, p.cutoff === 'none' ? null : p.quantile) as MotorsRow[],
+  finish: (rows, p) => thresholdAt(rows, motorsCutoff(rows.map((r) => r.score), p)) as MotorsRow[],
   exports: [
     {
       file: 'submission.csv',
