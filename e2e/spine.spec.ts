@@ -301,6 +301,10 @@ test('spine: the real JPEG 2000 series decodes and runs; Esc cancels the run and
   expect(page0.min).toBeLessThan(-900); // air
   expect(page0.max).toBeGreaterThan(300); // bone
   await expect(page.getByTestId('series-warnings-real_totalseg_j2k')).toContainText('ATTRIBUTION.md');
+  // an abdominal CT of 20 slices is outside what the segmentation model's card declares: said in its row and the run panel, before the run
+  const scope = 'real_totalseg_j2k: outside what spine_seg.json expects: 20 slices (expects >= 60); voxel spacing 2 x 0.9766 x 0.9766 mm (expects 0.25-1.6 mm)';
+  await expect(page.getByTestId('series-scope-real_totalseg_j2k')).toContainText(scope);
+  await expect(page.getByTestId('spine-scope')).toContainText(scope);
 
   // Esc while it runs: cancelled, nothing breaks
   await page.keyboard.press('Control+Enter');
@@ -329,6 +333,19 @@ test('spine: the real JPEG 2000 series decodes and runs; Esc cancels the run and
   const csv = await page.evaluate(() => window.__voxelbenchSpine!.submission());
   expect(csv.trim().split('\n')).toHaveLength(9);
   expect(csv).toContain('real_totalseg_j2k_patient_overall,');
+  // ... and after it
+  await expect(page.getByTestId('spine-scope')).toContainText(scope);
+  // a vertebra marked "(not found)" gets no fracture value, and the CSV the value of a missing one
+  const rows = await page.getByTestId('spine-table').locator('tbody tr[data-testid^="spine-row-C"]').all();
+  let notFound = 0;
+  for (const row of rows) {
+    if (!(await row.innerText()).includes('(not found)')) continue;
+    notFound++;
+    await expect(row.getByTestId('cell-fracture')).toHaveText('–');
+    const name = (await row.getAttribute('data-testid'))!.replace('spine-row-', '');
+    expect(csv).toContain(`real_totalseg_j2k_${name},0.5\n`);
+  }
+  expect(notFound).toBeGreaterThan(0);
 });
 
 test('spine: ?demo=spine runs without clicks (a link value applied before the run)', async ({ page }) => {

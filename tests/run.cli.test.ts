@@ -79,6 +79,8 @@ describe('run <preset>: 3 shards + merge = one run', () => {
       const single = await cli(['run', preset.id, ...args, ...labels, '--out', one]);
       expect(single.stderr.split('\n').filter((l) => /could not|cannot|failed/.test(l))).toEqual([]);
       expect(single.code).toBe(0);
+      // the abdominal JPEG 2000 series is outside what the segmentation model's card declares: one line says so
+      if (preset.id === 'spine') expect(single.stderr).toContain('voxelbench: real_totalseg_j2k: outside what spine_seg.json expects: 20 slices (expects >= 60)');
       const shards = await Promise.all([1, 2, 3].map((k) => cli(['run', preset.id, ...args, '--out', sharded, '--shard', `${k}/3`, '--quiet'])));
       for (const s of shards) expect(s.code, s.stderr).toBe(0);
       expect(readdirSync(sharded).filter((f) => f.startsWith('shard-')).sort()).toEqual(['shard-1-of-3.json', 'shard-2-of-3.json', 'shard-3-of-3.json']);

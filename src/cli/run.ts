@@ -28,14 +28,18 @@ import { hasFixedSpatialDims, inspectModel, relaxSpatialDims, type ModelInfo } f
 import { CARD_METADATA_KEY } from '../core/onnx/card';
 import { sessionOutputsPredictor, sessionPredictor } from '../core/ortPredictor';
 import {
+  cardExpects,
+  itemFacts,
   missingModels,
   paramCliOptions,
   paramCliUsage,
   paramsFromCli,
   presetDefaults,
   presetParamsFromCard,
+  scopeLine,
   validatePreset,
   type AnyPreset,
+  type CardExpects,
   type InputFile,
   type ModelHandle,
   type ModelRole,
@@ -426,6 +430,16 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
     if (other) warn(`${card.name} is a card for the '${forPreset}' preset, not '${preset.id}'`);
     note(`using the values of the model card ${card.name}`);
   }
+  // what the cards say the models expect of their input (an item outside it gets one line)
+  const scope: CardExpects[] = [];
+  for (const card of cards) {
+    try {
+      const e = cardExpects(card.name, card.json);
+      if (e) scope.push(e);
+    } catch (e) {
+      throw new UsageError(`${card.name}: ${firstLine(e)}`, { cause: e });
+    }
+  }
   const labels = cfg.labels && !cfg.shard ? readLabels(preset, cfg.labels, params) : null;
   if (cfg.labels && cfg.shard) note(`${basename(cfg.labels)}: a shard does not score; give the labels to merge`);
 
@@ -481,6 +495,8 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
         if (read.skipped.length) warn(hooks.skippedLine ? hooks.skippedLine(src.id, read.skipped) : skippedLine(src.id, read.skipped));
         for (const [j, item] of read.items.entries()) {
           if (hooks.keepItem && !hooks.keepItem(item)) continue;
+          const outOfScope = scopeLine(preset.inputs.itemId(item), itemFacts(preset, item, params), scope);
+          if (outOfScope) warn(outOfScope);
           const t0 = performance.now();
           const result = await preset.run(item, handles, params, { onProgress: show && ((p: RunProgress) => show(progressText(p))) });
           const ms = performance.now() - t0;

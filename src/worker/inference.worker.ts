@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-web';
 import { checkRewrite, type ModelRunner } from '../core/onnx/check';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims } from '../core/onnx/model';
 import { sessionOutputsPredictor, type OutputsPredictor } from '../core/ortPredictor';
+import { itemFacts } from '../core/preset/index';
 import type { ModelHandle } from '../core/preset/types';
 import { presetDef } from '../core/presets/index';
 import type { MotorDetection } from '../core/motors/pipeline';
@@ -307,7 +308,9 @@ const api: WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): vo
         // image slices (motors): the browser's decoder, here in the worker
         decodeImage: decodeImageInWorker,
       } as Parameters<typeof preset.inputs.read>[3]);
-      return Comlink.transfer(res, transferList(res.items.flatMap((i) => preset.transferables?.(i) ?? [])));
+      // what each item says of itself (checked on the page against the cards' `expects`), computed here off the page's thread
+      const facts = res.items.map((i) => itemFacts(preset, i, params));
+      return Comlink.transfer({ ...res, facts }, transferList(res.items.flatMap((i) => preset.transferables?.(i) ?? [])));
     } catch (e) {
       if (e instanceof AbortError || ac.signal.aborted) throw abortError();
       throw e instanceof Error ? e : new Error(String(e));

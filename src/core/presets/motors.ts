@@ -12,6 +12,7 @@ import { decodeGrayImage, readTiffStack, type GrayImage } from '../motors/decode
 import { sortTomogramPaths } from '../motors/sources';
 import { stackSliceFiles, tomogramFromVolume, type Tomogram } from '../motors/tomogram';
 import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs } from '../preset/params';
+import type { InputFacts } from '../preset/expects';
 import type { MetricReport, ModelRole, Preset, ReadOptions } from '../preset/types';
 import type { ModelInfo } from '../onnx/model';
 
@@ -223,6 +224,20 @@ export function motorsMetric(rows: readonly MotorsRow[], labels: readonly Tomogr
   return { name: `F-beta (beta ${m.beta})`, score: m.fbeta, lowerIsBetter: false, lines };
 }
 
+/**
+ * What a tomogram says of itself for the cards' `expects`: its shape, and (when the file gives a
+ * voxel spacing) the spacing of the voxels the model sees, after the resize to the input size.
+ */
+export function motorsFacts(t: Tomogram, p: Pick<MotorsParams, 'inputSize'>): InputFacts {
+  const facts: InputFacts = { shape: [...t.shape] };
+  if (t.spacing && t.spacing > 0) {
+    facts.spacing = t.shape.map((n, k) => (t.spacing! * n) / p.inputSize[k]);
+    facts.spacingUnit = 'Å';
+    facts.spacingOf = `after the resize to ${p.inputSize.join(' x ')}`;
+  }
+  return facts;
+}
+
 export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, MotorsRow, TomogramLabel[], MotorsProgress> = {
   id: 'motors',
   name: 'Flagellar motors',
@@ -248,6 +263,7 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
       return { items: [tomogram], warnings: [], skipped: [] };
     },
     itemId: (t) => t.id,
+    facts: motorsFacts,
   },
   models: [motorsModel],
   run: (tomo, models, params, opts) => detectMotors(tomo, (models.model ?? []).map((m) => m.predictor), params, opts),

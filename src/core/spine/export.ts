@@ -28,14 +28,21 @@ export const SPINE_LABEL_COLUMNS = ['StudyInstanceUID', 'patient_overall', ...VE
 
 const fmt = (v: number): string => String(Number(v.toPrecision(6)));
 
+/**
+ * The value submission.csv and the metric give a target without a prediction: a vertebra without
+ * a fracture value (no mask, or not found on the CT) or a study without stage 2. Every row_id is
+ * written, so the file stays a valid submission.
+ */
+export const SPINE_MISSING = 0.5;
+
 /** Predictions of one study by target: C1..C7 then patient_overall (missing -> `missing`). */
-export function studyTargets(p: SpineStudyPrediction, missing = 0.5): number[] {
+export function studyTargets(p: SpineStudyPrediction, missing = SPINE_MISSING): number[] {
   const c = VERTEBRAE.map((name) => p.vertebrae.find((v) => v.name === name)?.fracture ?? missing);
   return [...c, p.patientOverall ?? missing];
 }
 
-/** submission.csv: a vertebra without a stage-2 value (no mask) gets `missing` (default 0.5). */
-export function spineSubmissionCsv(rows: readonly SpineStudyPrediction[], missing = 0.5): string {
+/** submission.csv: a vertebra without a stage-2 value (no mask, or not found on the CT) gets `missing` (SPINE_MISSING, 0.5). */
+export function spineSubmissionCsv(rows: readonly SpineStudyPrediction[], missing = SPINE_MISSING): string {
   const lines = [SPINE_SUBMISSION_HEADER];
   for (const r of rows) {
     const t = studyTargets(r, missing);

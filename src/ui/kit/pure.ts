@@ -2,11 +2,12 @@
  * The kit's pure parts (no store, no worker, no DOM): the run key a result is made with, a batch's
  * progress and ETA, and how sorted files become the page's sources. Unit-tested in kit.test.ts.
  */
+import { scopeLine, type CardExpects } from '../../core/preset/expects';
 import { getPath, type ParamSpecs } from '../../core/preset/params';
 import type { AnyPreset, RunProgress, SortedInputs } from '../../core/preset/types';
 import { fmtClock } from '../format';
 import type { Origin, PickedFile } from './files';
-import type { BatchState, ItemEntry, KitModel, PageSource } from './types';
+import type { BatchState, ItemEntry, KitCard, KitModel, PageSource } from './types';
 
 /**
  * What a result depends on: the values that are not `live` (live ones are applied to the rows
@@ -94,6 +95,13 @@ export function nextEta(prev: EtaClock, fraction: number, elapsedMs: number, tau
 export function etaText(clock: Pick<EtaClock, 'etaMs'> | undefined, first = 'first window…'): string {
   return clock?.etaMs === null || clock?.etaMs === undefined ? first : `ETA ${fmtClock(clock.etaMs)}`;
 }
+
+/** The cards' declarations of what their models expect (src/core/preset/expects.ts). */
+export const cardsExpects = (cards: readonly Pick<KitCard, 'name' | 'expects'>[]): CardExpects[] =>
+  cards.flatMap((c) => (c.expects ? [{ card: c.name, expects: c.expects }] : []));
+
+/** The one line of an item outside what the page's cards declare ("<id>: outside what <card> expects: …"), or null. */
+export const itemScopeLine = (t: Pick<ItemEntry, 'id' | 'facts'>, cards: readonly Pick<KitCard, 'name' | 'expects'>[]): string | null => scopeLine(t.id, t.facts, cardsExpects(cards));
 
 /** Items a run can take: readable, and not left out (one of a source's items that is not the chosen one). */
 export const isRunnable = (t: Pick<ItemEntry, 'loadFailed' | 'excluded'>): boolean => !t.loadFailed && !t.excluded;

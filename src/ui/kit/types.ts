@@ -5,6 +5,7 @@
  */
 import type { StoreApi, UseBoundStore } from 'zustand';
 import type { ModelInfo } from '../../core/onnx/model';
+import type { InputExpects, InputFacts } from '../../core/preset/expects';
 import type { AnyPreset, ItemSource, Preset, RunProgress } from '../../core/preset/types';
 import type { WorkerClient } from '../../worker/client';
 import type { Backend, BackendChoice } from '../../worker/protocol';
@@ -51,6 +52,8 @@ export interface ItemEntry<Result = unknown, Row = unknown, Progress = RunProgre
   loadFailed?: boolean;
   /** Read warnings (skipped files…), shown in its row. */
   warnings: string[];
+  /** What the read item says of itself (modality, intensity, spacing, shape…), checked against the cards' `expects`. */
+  facts?: InputFacts | null;
   progress?: Progress;
   /** The preset's result (heavy: heatmaps, masks, CAMs). */
   result?: Result;
@@ -88,6 +91,8 @@ export interface KitModel {
 export interface KitCard {
   name: string;
   origin: Origin;
+  /** What the card says its model expects of the input (src/core/preset/expects.ts). */
+  expects?: InputExpects;
 }
 
 export interface KitLabels<Labels = unknown> {
