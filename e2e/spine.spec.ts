@@ -346,6 +346,8 @@ test('spine: the real JPEG 2000 series decodes and runs; Esc cancels the run and
     expect(csv).toContain(`real_totalseg_j2k_${name},0.5\n`);
   }
   expect(notFound).toBeGreaterThan(0);
+  // patient overall says what it used and what it left out
+  await expect(page.getByTestId('patient-overall-basis')).toContainText(/1 - product of \(1 - C_k\) over .*; left out: .*\(not found\)/);
 });
 
 test('spine: ?demo=spine runs without clicks (a link value applied before the run)', async ({ page }) => {

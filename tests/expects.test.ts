@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cardExpects,
   expectsMisfits,
+  fixedDimsAdvice,
   itemFacts,
   parseExpects,
   presetDefaults,
@@ -184,5 +185,17 @@ describe('expects: the declarations and the checks', () => {
     expect(slicePlane([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 1]])).toBe('axial');
     expect(slicePlane([[0, 0, -3, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1]])).toBe('sagittal');
     expect(slicePlane([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])).toBe('coronal');
+  });
+});
+
+describe('fixed spatial dims', () => {
+  it('says what making the dims symbolic does when the volume is smaller than the fixed input, and recommends it', () => {
+    expect(fixedDimsAdvice([256, 256, 256], [112, 101, 122])).toBe(
+      "The model declares a fixed input of 256×256×256 but the volume is 112×101×122, so it would run on the volume padded to 256×256×256; 'Make spatial dims symbolic' rewrites only the model's declared input size (its weights stay the same) so that it takes windows of the volume's own size — recommended: it has no Reshape, Flatten, Gemm or MatMul, so it most likely runs at any size.",
+    );
+    expect(fixedDimsAdvice([16, 16, 16], [12, 20, 16], ['Reshape'])).toMatch(/padded to 16×20×16; .* recommended, though its Reshape may tie it to 16×16×16/);
+    // a volume that fills the fixed size is tiled, not padded; symbolic axes are not compared
+    expect(fixedDimsAdvice([64, 64, 64], [64, 200, 300])).toBeNull();
+    expect(fixedDimsAdvice([null, 64, 64], [10, 64, 64])).toBeNull();
   });
 });

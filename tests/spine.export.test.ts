@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSpineLabelsCsv, parseSpineSubmissionCsv, SPINE_MISSING, spineMetric, spineSubmissionCsv, type SpineStudyPrediction } from '../src/core/spine/export';
+import { parseSpineLabelsCsv, parseSpineSubmissionCsv, patientOverallBasis, SPINE_MISSING, spineMetric, spineSubmissionCsv, type SpineStudyPrediction } from '../src/core/spine/export';
 import type { SpineResult, VertebraRow } from '../src/core/spine/pipeline';
 import { spinePreset, VERTEBRAE, withoutNotFound } from '../src/core/presets/spine';
 import { InputError } from '../src/core/volume';
@@ -116,6 +116,11 @@ describe('a vertebra not found on the CT', () => {
     expect(SPINE_MISSING).toBe(0.5);
     expect(csv.trim().split('\n')).toEqual(['row_id,fractured', 's_C1,0.5', 's_C2,0.5', 's_C3,0.1', 's_C4,0.1', 's_C5,0.1', 's_C6,0.1', 's_C7,0.1', `s_patient_overall,${Number((1 - 0.9 ** 5).toPrecision(6))}`]);
     expect(parseSpineSubmissionCsv(csv)[0].vertebrae).toHaveLength(7);
+    // the table says what patient_overall used
+    expect(patientOverallBasis(r.vertebrae, r.patientSource)).toBe('1 - product of (1 - C_k) over C3, C4, C5, C6, C7; left out: C1, C2 (not found)');
+    const noMask = r.vertebrae.map((v, k) => (k === 6 ? { ...v, fracture: undefined } : v));
+    expect(patientOverallBasis(noMask, 'product')).toBe('1 - product of (1 - C_k) over C3, C4, C5, C6; left out: C1, C2 (not found), C7 (no fracture value)');
+    expect(patientOverallBasis(r.vertebrae, 'head')).toMatch(/patient head/);
   });
 
   it("keeps a patient head's value, and changes nothing when every vertebra with a value was found", () => {

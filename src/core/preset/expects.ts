@@ -210,3 +210,23 @@ export function scopeLine(id: string, facts: InputFacts | null | undefined, card
   const what = m.map((x) => `outside what ${x.card} expects: ${x.misfits.join('; ')}`).join('; ');
   return `${id}: ${what}; the results may not mean anything`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// fixed spatial dims
+
+/**
+ * The one sentence for a model that declares fixed spatial dims (D, H, W; null: symbolic) when the
+ * volume is smaller on some axis, so each window would be padded up to the fixed size: what 'Make
+ * spatial dims symbolic' does, and that it is recommended (with the caveat when the graph has ops
+ * that may tie it to its size). Null when the volume fills the fixed size (windows tile it).
+ */
+export function fixedDimsAdvice(fixed: readonly (number | null)[], volume: readonly number[], sizeBoundOps: readonly string[] = []): string | null {
+  const axes = fixed.map((f, k) => (f !== null && volume[k] !== undefined && volume[k] < f ? k : -1)).filter((k) => k >= 0);
+  if (axes.length === 0) return null;
+  const x = (a: readonly (number | null)[]) => a.map((d) => (d === null ? '?' : String(d))).join('×');
+  const padded = volume.map((v, k) => Math.max(v, fixed[k] ?? v));
+  const caveat = sizeBoundOps.length
+    ? `recommended, though its ${sizeBoundOps.join(', ')} may tie it to ${x(fixed)} and then fail at run time`
+    : 'recommended: it has no Reshape, Flatten, Gemm or MatMul, so it most likely runs at any size';
+  return `The model declares a fixed input of ${x(fixed)} but the volume is ${x(volume)}, so it would run on the volume padded to ${x(padded)}; 'Make spatial dims symbolic' rewrites only the model's declared input size (its weights stay the same) so that it takes windows of the volume's own size — ${caveat}.`;
+}

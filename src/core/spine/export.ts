@@ -35,6 +35,20 @@ const fmt = (v: number): string => String(Number(v.toPrecision(6)));
  */
 export const SPINE_MISSING = 0.5;
 
+/**
+ * What patient_overall was made of, in one line: the model's patient head, or 1 - the product of
+ * (1 - C_k) over the vertebrae with a fracture value, naming those left out (not found on the CT, or
+ * no mask) — "1 - product of (1 - C_k) over C3, C4, C5, C6, C7; left out: C1, C2 (not found)".
+ */
+export function patientOverallBasis(vertebrae: readonly Pick<VertebraRow, 'name' | 'present' | 'fracture'>[], source: 'head' | 'product' | undefined): string {
+  if (source === 'head') return "the fracture model's patient head (mean over the crops)";
+  const used = vertebrae.filter((v) => v.fracture !== undefined).map((v) => v.name);
+  const notFound = vertebrae.filter((v) => v.fracture === undefined && !v.present).map((v) => v.name);
+  const noValue = vertebrae.filter((v) => v.fracture === undefined && v.present).map((v) => v.name);
+  const left = [notFound.length ? `${notFound.join(', ')} (not found)` : '', noValue.length ? `${noValue.join(', ')} (no fracture value)` : ''].filter(Boolean);
+  return `1 - product of (1 - C_k) over ${used.length ? used.join(', ') : 'no vertebra'}${left.length ? `; left out: ${left.join(', ')}` : ''}`;
+}
+
 /** Predictions of one study by target: C1..C7 then patient_overall (missing -> `missing`). */
 export function studyTargets(p: SpineStudyPrediction, missing = SPINE_MISSING): number[] {
   const c = VERTEBRAE.map((name) => p.vertebrae.find((v) => v.name === name)?.fracture ?? missing);
