@@ -136,3 +136,17 @@ test('brain MRI: the demo link runs with no clicks; pinned tissue counts, the la
   expect(Math.abs((await canvasPixels(page)).colored - shot.colored)).toBeLessThan(shot.colored * 0.05);
   expect(await page.evaluate(() => window.__voxelbenchShare!.runCount())).toBe(0);
 });
+
+test('brain MRI: a CT in Hounsfield units is outside what the MeshNet card expects: one line with the numbers before any run', async ({ page }) => {
+  await page.goto('./?preset=brain');
+  await page.waitForFunction(() => window.__voxelbenchBrain !== undefined);
+  // the card alone (no model needed to say it), then the small neck CT
+  await page.getByTestId('brain-model-input').setInputFiles(join(ROOT, 'public/demo/meshnet/card.json'));
+  await expect.poll(() => page.evaluate(() => window.__voxelbenchBrain!.store.getState().cards.map((c) => c.name))).toEqual(['card.json']);
+  await page.getByTestId('brain-volume-input').setInputFiles(join(ROOT, 'public/samples/ct/sim_neck.nii.gz'));
+  const line = 'sim_neck: outside what card.json expects: intensity -1024 to 700 (1st-99th percentile; expects >= 0); the results may not mean anything';
+  await expect(page.getByTestId('brain-scope')).toHaveText(line);
+  await expect(page.getByTestId('brain-queue')).toContainText(line);
+  // said before any run: nothing has run
+  expect(await page.evaluate(() => window.__voxelbenchBrain!.store.getState().batch.status)).toBe('idle');
+});
