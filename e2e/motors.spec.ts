@@ -13,7 +13,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { decode as decodeJpeg, encode as encodeJpeg } from 'jpeg-js';
 import { motorMetric } from '../src/core/motors/metric';
 import { parseLabelsCsv, submissionCsv, thresholdAt, thresholdDetections } from '../src/core/motors/postprocess';
-import { ROOT, canvasPixels, fixture, maxAbsDiff, setNumber, startFrameProbe } from './util';
+import { ROOT, canvasPixels, fixture, kitProgress, maxAbsDiff, setNumber, stablePixels, stallAfter, startFrameProbe, untilSettled } from './util';
 
 const SAMPLES = join(ROOT, 'public/samples/tomograms');
 const MODEL = join(ROOT, 'public/models/motor_heatmap.onnx');
@@ -73,10 +73,10 @@ async function addModelWithCard(page: Page): Promise<void> {
   await expect(page.getByTestId('params-from')).toContainText('motor_heatmap.json');
 }
 
-async function runAndWait(page: Page, timeout = 120_000): Promise<MotorsView> {
+/** Runs and waits until the batch ends, for as long as the page's own progress moves (stallMs: how long it may stand still). */
+async function runAndWait(page: Page, stallMs = stallAfter(undefined)): Promise<MotorsView> {
   await page.getByTestId('motor-run').click();
-  await expect.poll(async () => (await motorsState(page)).batch, { timeout }).toMatch(/done|cancelled|error/);
-  return motorsState(page);
+  return untilSettled(() => motorsState(page), { done: (s) => /done|cancelled|error/.test(s.batch), progress: () => kitProgress(page, '__voxelbenchMotors'), stallMs, what: 'motors batch' });
 }
 
 test('motors: a folder of tomograms, the demo model and labels on WASM: table, points, submission.csv and F-beta as in Node, live quantile', async ({ page }) => {
@@ -178,8 +178,7 @@ test('motors: a folder of tomograms, the demo model and labels on WASM: table, p
   // the detected point is drawn: yellow pixels appear when the points are switched on (heatmap hidden)
   await page.getByTestId('motor-show-heatmap').uncheck();
   await page.getByTestId('motor-show-points').uncheck();
-  await page.waitForTimeout(500);
-  const off = await canvasPixels(page);
+  const off = await stablePixels(page);
   await page.getByTestId('motor-show-points').check();
   await expect.poll(async () => (await canvasPixels(page)).yellow, { timeout: 20_000 }).toBeGreaterThan(off.yellow + 20);
   // and the heatmap adds coloured pixels of its own

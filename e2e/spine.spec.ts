@@ -18,7 +18,7 @@ import { spineParamsFromCard, spinePreset, VERTEBRAE, type SpineParams } from '.
 import { readDicomSeries } from '../src/core/spine/dicom';
 import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv } from '../src/core/spine/export';
 import { runSpinePipeline, type SpineResult, type VertebraRow } from '../src/core/spine/pipeline';
-import { canvasPixels, fixture, ROOT, setNumber, startFrameProbe } from './util';
+import { canvasPixels, fixture, ROOT, setNumber, stablePixels, startFrameProbe } from './util';
 
 const CT = join(ROOT, 'public/samples/ct');
 const SIM = join(CT, 'sim_neck');
@@ -152,7 +152,7 @@ test('spine: a dropped DICOM study on WASM: overlay drawn, table as core in Node
   await expect(page.getByTestId('spine-labels')).toContainText('sim_neck_labels.csv');
   await expect(page.getByTestId('series-status-sim_neck')).toHaveText('ready', { timeout: 60_000 });
   await page.getByTestId('spine-slice-coronal').click();
-  await page.waitForTimeout(500);
+  await stablePixels(page);
   const before = await colouredPixels(page);
 
   const t0 = Date.now();
@@ -500,8 +500,7 @@ test('spine: a session file restores the series, the label volume and its correc
   const labelSum = (p: Page) => p.evaluate(() => window.__voxelbenchSpine!.labels(window.__voxelbenchSpine!.store.getState().items[0].id)!.reduce((a, b) => a + b, 0));
   const correctedSum = await labelSum(page);
   const table = await page.getByTestId('spine-table').innerText();
-  await page.waitForTimeout(500);
-  const pixels = await canvasPixels(page);
+  const pixels = await stablePixels(page);
   expect(pixels.colored).toBeGreaterThan(100); // the label overlay is drawn
   await page.getByTestId('share-menu').click();
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-session').click()]);
