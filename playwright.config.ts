@@ -1,8 +1,11 @@
 import { defineConfig } from '@playwright/test';
-import { existsSync } from 'node:fs';
+import { executablePathFor, findBrowser, playwrightChromium, systemEnv } from './tools/findBrowser';
 
-/** Debian's Chromium when present, else Playwright's own browser. */
-const executablePath = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
+/**
+ * CHROME_PATH, else Debian's Chromium, else Playwright's own browser (tools/findBrowser.ts; `npm run
+ * test:e2e` runs it first and installs Playwright's when none is found).
+ */
+const executablePath = executablePathFor(findBrowser(systemEnv(playwrightChromium())));
 
 /** WebGPU through SwiftShader (and WebGL2 for Niivue) in headless Chromium; see README. */
 export const chromiumArgs = [

@@ -7,7 +7,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { readNpy } from '../src/core/io/npy';
 import type { SlidingWindowParams, SlidingWindowStats } from '../src/core/slidingWindow';
 import type { RuntimeInfo } from '../src/worker/protocol';
-import { fixture, maxAbsDiff, serveFixtures } from './util';
+import { fixture, maxAbsDiff, serveFixtures, setNumber } from './util';
 
 interface HarnessResult {
   shape: number[];
@@ -17,7 +17,12 @@ interface HarnessResult {
   data: number[];
 }
 
-async function openHarness(page: Page) {
+/**
+ * The harness page. `autoUsesSoftwareAdapter`: auto takes the software adapter (SwiftShader here)
+ * like a hardware one, for the tests of auto's WebGPU fallbacks (auto avoids SwiftShader otherwise).
+ */
+async function openHarness(page: Page, opts: { autoUsesSoftwareAdapter?: boolean } = {}) {
+  if (opts.autoUsesSoftwareAdapter) await page.addInitScript(() => ((window as { __voxelbenchAutoUsesSoftwareAdapter?: boolean }).__voxelbenchAutoUsesSoftwareAdapter = true));
   await serveFixtures(page);
   await page.goto('e2e/harness.html');
   await page.waitForFunction(() => document.title === 'harness ready');
@@ -41,6 +46,47 @@ test('the page is cross-origin isolated, WASM runs threaded, and a WebGPU adapte
   expect(rt.webgpu.available, rt.webgpu.reason).toBe(true);
 });
 
+test("auto avoids a software adapter (headless Chromium's SwiftShader): WASM with the reason, on the page too; WebGPU chosen runs on WebGPU", async ({ page }) => {
+  const h = await openHarness(page);
+  const rt = await h.runtime();
+  expect(rt.webgpu.available, rt.webgpu.reason).toBe(true);
+  expect(rt.webgpu.software, `adapter ${rt.webgpu.adapter}`).toMatch(/SwiftShader|fallback/);
+  const common = { model: '../fixtures/models/tiny3d.onnx', volume: '../fixtures/volumes/ball_int16.nii.gz', scale: 1 / 255, params: tiled };
+  const auto = await h.run({ ...common, backend: 'auto' });
+  expect(auto.backend).toBe('wasm');
+  expect(auto.backendReason).toMatch(/^auto chose WASM: the WebGPU adapter \(.+\) is a software one \(.+\), 50-100x slower than WASM; choose WebGPU to use it anyway$/);
+  const gpu = await h.run({ ...common, backend: 'webgpu' });
+  expect(gpu.backend).toBe('webgpu');
+  expect(gpu.backendReason).toMatch(/^WebGPU adapter: .*swiftshader/i);
+  expect(maxAbsDiff(gpu.data, auto.data)).toBeLessThan(1e-4);
+
+  // the page says it before a run (header pill, the note under Backend) and after (the backend line); WebGPU is one click away
+  await page.goto('./');
+  await page.waitForFunction(() => window.__voxelbench !== undefined);
+  await expect(page.getByTestId('webgpu-pill')).toHaveText('WebGPU software');
+  await page.getByTestId('volume-input').setInputFiles(fixture('volumes/ball_int16.nii.gz'));
+  await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d.onnx'));
+  await expect(page.getByTestId('model-name')).toContainText('tiny3d.onnx');
+  await expect(page.getByTestId('backend')).toHaveValue('auto');
+  await expect(page.getByTestId('backend-note')).toContainText(/Auto runs on WASM: the WebGPU adapter \(.+\) is a software one/);
+  await page.getByTestId('intensity').selectOption('div255');
+  for (const ax of ['d', 'h', 'w']) await setNumber(page, `roi-${ax}`, 8);
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('backend-used')).toHaveText('WASM', { timeout: 120_000 });
+  await expect(page.getByTestId('backend-reason')).toContainText('auto chose WASM');
+  await page.getByTestId('backend-note-webgpu').click();
+  await expect(page.getByTestId('backend')).toHaveValue('webgpu');
+  await expect(page.getByTestId('backend-note')).toContainText('WebGPU as chosen');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('backend-used')).toHaveText('WebGPU', { timeout: 120_000 });
+
+  // a preset page: the same note under its Backend field
+  await page.goto('./?preset=motors');
+  await expect(page.getByTestId('motor-backend-note')).toContainText('Auto runs on WASM');
+  await page.getByTestId('motor-backend-note-webgpu').click();
+  await expect(page.getByTestId('motor-backend')).toHaveValue('webgpu');
+});
+
 test('tiled inference gives the same output on WebGPU and WASM (1e-4), and matches PyTorch on the whole volume', async ({ page }) => {
   const h = await openHarness(page);
   const common = { model: '../fixtures/models/tiny3d.onnx', volume: '../fixtures/volumes/ball_int16.nii.gz', scale: 1 / 255 };
@@ -62,7 +108,7 @@ test('tiled inference gives the same output on WebGPU and WASM (1e-4), and match
 });
 
 test('a model with ConvTranspose3d falls back from WebGPU to WASM at run time, and says why', async ({ page }) => {
-  const h = await openHarness(page);
+  const h = await openHarness(page, { autoUsesSoftwareAdapter: true });
   const common = { model: '../fixtures/models/tiny_convtranspose3d.onnx', volume: '../fixtures/volumes/ball_int16.nii.gz', scale: 1 / 255 };
   const auto = await h.run({ ...common, params: tiled, backend: 'auto' });
   expect(auto.backend).toBe('wasm');
@@ -75,14 +121,14 @@ test('a model with ConvTranspose3d falls back from WebGPU to WASM at run time, a
 });
 
 test('a 3D U-Net with ConvTranspose3d and MaxPool3d runs on WebGPU after the rewrite and matches onnxruntime on the original (1e-4)', async ({ page }) => {
-  const h = await openHarness(page);
+  const h = await openHarness(page, { autoUsesSoftwareAdapter: true });
   const ref = readNpy(readFileSync(fixture('onnx/unet_output_ort.npy')));
   const whole: SlidingWindowParams = { ...tiled, roi: [-1, -1, -1] };
   const gpu = await h.run({ model: '../fixtures/onnx/unet_convtranspose3d.webgpu.onnx', volume: '../fixtures/onnx/unet_input.npy', params: whole, backend: 'webgpu' });
   expect(gpu.backend).toBe('webgpu');
   expect(gpu.shape).toEqual(ref.shape.slice(1));
   expect(maxAbsDiff(gpu.data, ref.data)).toBeLessThan(1e-4);
-  // the original model cannot stay on WebGPU: auto falls back to WASM and says why
+  // the original model cannot stay on WebGPU: auto (taking SwiftShader as on a hardware adapter) falls back to WASM and says why
   const orig = await h.run({ model: '../fixtures/onnx/unet_convtranspose3d.onnx', volume: '../fixtures/onnx/unet_input.npy', params: whole, backend: 'auto' });
   expect(orig.backend).toBe('wasm');
   expect(orig.backendReason).toMatch(/WebGPU failed at run time|WebGPU session creation failed/);

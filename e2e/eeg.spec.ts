@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { ROOT, setNumber } from './util';
+import { kitProgress, ROOT, setNumber, stallAfter, untilSettled } from './util';
 import { CANVAS_H, CANVAS_W, LAYOUT, PLOT_H } from '../src/ui/eeg/display';
 
 const SAMPLES = join(ROOT, 'public/samples/eeg');
@@ -49,9 +49,9 @@ function eegState(page: Page): Promise<{ batch: string; files: FileView[] }> {
   });
 }
 
-async function waitDone(page: Page, timeout = 180_000) {
-  await expect.poll(async () => (await eegState(page)).batch, { timeout }).toMatch(/done|cancelled|error/);
-  return eegState(page);
+/** Until the batch ends, for as long as the page's own progress moves (stallMs: how long it may stand still). */
+function waitDone(page: Page, stallMs = stallAfter(undefined)) {
+  return untilSettled(() => eegState(page), { done: (s) => /done|cancelled|error/.test(s.batch), progress: () => kitProgress(page, '__voxelbenchEeg'), stallMs, what: 'eeg batch' });
 }
 
 const maxDiff = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
@@ -227,9 +227,12 @@ test('a wrong class count is named; a logits-only model gets an occlusion map wi
   await expect(page.getByTestId('eeg-model-tiny_eeg_logits.onnx')).toBeVisible();
   await dropFiles(page, [{ name: 'sim_lpd_002.parquet', bytes: read(join(SAMPLES, 'sim_lpd_002.parquet')) }]);
   await expect(page.getByTestId('eeg-file-sim_lpd_002')).toHaveAttribute('data-status', 'waiting');
+  const t0 = Date.now();
   await page.getByTestId('eeg-run').click();
   await expect(page.getByTestId('eeg-progress-text')).toContainText(/occlusion \d+\/225/);
   const st = await waitDone(page);
+  // measured: the time of one occlusion window here (a cancel waits for at most the windows in flight)
+  const msPerWindow = (Date.now() - t0) / 225;
   const f = st.files[0];
   expect(f.status, f.error).toBe('done');
   expect(f.cam).toBe('occlusion');
@@ -244,7 +247,7 @@ test('a wrong class count is named; a logits-only model gets an occlusion map wi
   await page.getByTestId('eeg-run').click();
   await expect(page.getByTestId('eeg-progress-text')).toContainText(/occlusion \d+\/3969/);
   await page.keyboard.press('Escape');
-  const c = await waitDone(page, 60_000);
+  const c = await waitDone(page, stallAfter(16 * msPerWindow));
   expect(c.batch).toBe('cancelled');
   expect(c.files.some((x) => x.status === 'cancelled')).toBe(true);
   // the page still runs afterwards; with the demo model as a second fold the softmax is averaged

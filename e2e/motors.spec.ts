@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { decode as decodeJpeg, encode as encodeJpeg } from 'jpeg-js';
 import { motorMetric } from '../src/core/motors/metric';
-import { parseLabelsCsv, submissionCsv, thresholdDetections } from '../src/core/motors/postprocess';
-import { ROOT, canvasPixels, fixture, maxAbsDiff, setNumber, startFrameProbe } from './util';
+import { parseLabelsCsv, submissionCsv, thresholdAt, thresholdDetections } from '../src/core/motors/postprocess';
+import { ROOT, canvasPixels, fixture, kitProgress, maxAbsDiff, setNumber, stablePixels, stallAfter, startFrameProbe, untilSettled } from './util';
 
 const SAMPLES = join(ROOT, 'public/samples/tomograms');
 const MODEL = join(ROOT, 'public/models/motor_heatmap.onnx');
@@ -73,10 +73,10 @@ async function addModelWithCard(page: Page): Promise<void> {
   await expect(page.getByTestId('params-from')).toContainText('motor_heatmap.json');
 }
 
-async function runAndWait(page: Page, timeout = 120_000): Promise<MotorsView> {
+/** Runs and waits until the batch ends, for as long as the page's own progress moves (stallMs: how long it may stand still). */
+async function runAndWait(page: Page, stallMs = stallAfter(undefined)): Promise<MotorsView> {
   await page.getByTestId('motor-run').click();
-  await expect.poll(async () => (await motorsState(page)).batch, { timeout }).toMatch(/done|cancelled|error/);
-  return motorsState(page);
+  return untilSettled(() => motorsState(page), { done: (s) => /done|cancelled|error/.test(s.batch), progress: () => kitProgress(page, '__voxelbenchMotors'), stallMs, what: 'motors batch' });
 }
 
 test('motors: a folder of tomograms, the demo model and labels on WASM: table, points, submission.csv and F-beta as in Node, live quantile', async ({ page }) => {
@@ -178,8 +178,7 @@ test('motors: a folder of tomograms, the demo model and labels on WASM: table, p
   // the detected point is drawn: yellow pixels appear when the points are switched on (heatmap hidden)
   await page.getByTestId('motor-show-heatmap').uncheck();
   await page.getByTestId('motor-show-points').uncheck();
-  await page.waitForTimeout(500);
-  const off = await canvasPixels(page);
+  const off = await stablePixels(page);
   await page.getByTestId('motor-show-points').check();
   await expect.poll(async () => (await canvasPixels(page)).yellow, { timeout: 20_000 }).toBeGreaterThan(off.yellow + 20);
   // and the heatmap adds coloured pixels of its own
@@ -223,6 +222,44 @@ test('motors: one small tomogram on WebGPU gives the same point as on WASM', asy
   expect(gpu.point).toEqual(cpu.point);
   expect(Math.abs(gpu.score! - cpu.score!)).toBeLessThan(1e-4);
   await expect(page.getByTestId('motor-backend-used')).toHaveText('WebGPU');
+});
+
+test('motors: the cutoff is relative to the batch and says so next to the table; a fixed score threshold gives a tomogram the same verdict in any batch', async ({ page }) => {
+  await openMotors(page);
+  for (const id of ['tomo_sim_001', 'tomo_sim_002']) await page.getByTestId('tomogram-folder-input').setInputFiles(join(SAMPLES, id));
+  await addModelWithCard(page);
+  await smallRun(page);
+  await page.getByTestId('motor-backend').selectOption('wasm');
+  const st = await runAndWait(page);
+  for (const t of st.tomograms) expect(t.status, t.error).toBe('done');
+  const dets = st.tomograms.map((t) => ({ id: t.id, score: t.score!, point: t.point! }));
+  const passes = () => Promise.all(dets.map((d) => page.getByTestId(`motor-row-${d.id}`).getByTestId('cell-passes').innerText()));
+
+  // the batch quantile: its value and what it means, next to the table
+  const q = thresholdDetections(dets, st.quantile);
+  const note = page.getByTestId('motor-cutoff-note');
+  await expect(note).toHaveText(`passes: score > ${q[0].cutoff.toFixed(4)}, the ${st.quantile} quantile of this batch's 2 scores (relative to the batch: another batch moves it; a fixed score threshold does not)`);
+  expect(await passes()).toEqual(q.map((r) => (r.passes ? 'yes' : 'no')));
+
+  // a fixed score threshold below both scores: both keep their motor, live (no new run); the form, links and the CSV follow
+  const thr = Math.floor(Math.min(...dets.map((d) => d.score)) * 100) / 100 - 0.01;
+  await page.getByTestId('cutoff-score').click();
+  await setNumber(page, 'score-threshold-input', thr);
+  await expect(note).toHaveText(`passes: score > ${thr.toFixed(4)}, a fixed score threshold (the same for every batch)`);
+  await expect.poll(passes).toEqual(['yes', 'yes']);
+  await expect(page.getByTestId('param-cutoff')).toHaveValue('score');
+  await expect(page.getByTestId('param-score-threshold')).toHaveValue(String(thr));
+  expect(await page.evaluate(() => window.__voxelbenchShare!.values())).toMatchObject({ cutoff: 'score', scoreThreshold: thr });
+  expect(await page.evaluate(() => window.__voxelbenchMotors!.submission())).toBe(submissionCsv(thresholdAt(dets, thr)));
+  expect((await motorsState(page)).startedAt).toBe(st.startedAt);
+
+  // the same threshold with one of them alone: the same verdict (the batch quantile of a batch of one never passes)
+  await page.getByTestId(`queue-row-${dets[0].id}`).getByRole('button', { name: `Remove ${dets[0].id}` }).click();
+  await expect(page.getByTestId('motor-table').locator('tbody tr')).toHaveCount(1);
+  await expect.poll(async () => page.getByTestId(`motor-row-${dets[1].id}`).getByTestId('cell-passes').innerText()).toBe('yes');
+  await page.getByTestId('cutoff-quantile').click();
+  await expect.poll(async () => page.getByTestId(`motor-row-${dets[1].id}`).getByTestId('cell-passes').innerText()).toBe('no');
+  await expect(note).toContainText("quantile of this batch's 1 score ");
 });
 
 /** A gray JPEG slice. */

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { decode as decodePng } from 'fast-png';
-import { fixture, ROOT, setNumber } from './util';
+import { fixture, kitProgress, ROOT, setNumber, stallAfter, untilSettled } from './util';
 import { existsSync, readFileSync } from 'node:fs';
 
 test.use({ serviceWorkers: 'allow', permissions: ['clipboard-read', 'clipboard-write'] });
@@ -114,10 +114,10 @@ const motorsSummary = (page: Page): Promise<MotorsSummary> =>
     };
   });
 
-async function motorsDone(page: Page, timeout = 150_000): Promise<MotorsSummary> {
+/** Until the batch is done, for as long as the page's own progress moves (stallMs: how long it may stand still). */
+async function motorsDone(page: Page, stallMs = stallAfter(undefined)): Promise<MotorsSummary> {
   await page.waitForFunction(() => window.__voxelbenchMotors !== undefined);
-  await expect.poll(async () => (await motorsSummary(page)).batch, { timeout }).toBe('done');
-  return motorsSummary(page);
+  return untilSettled(() => motorsSummary(page), { done: (s) => s.batch === 'done', progress: () => kitProgress(page, '__voxelbenchMotors'), stallMs, what: 'motors batch' });
 }
 
 test('motors: demo link = clicking through, offline; changed settings and view travel by link; a session restores them without running', async ({ page, context }) => {
@@ -162,7 +162,9 @@ test('motors: demo link = clicking through, offline; changed settings and view t
   const t1 = Date.now();
   const b = await context.newPage();
   await b.goto(link);
-  const viaLink = await motorsDone(b);
+  // measured: no step of the link's run (load, read, run) takes longer than the whole click-through did
+  const stall = stallAfter(tClick * 1000, 2);
+  const viaLink = await motorsDone(b, stall);
   await b.evaluate(() => window.__voxelbenchShare!.linkOpened());
   const tLink = (Date.now() - t1) / 1000;
   expect(await b.evaluate(() => fetch(`samples/not-cached-${Date.now()}.bin`).then((r) => `HTTP ${r.status}`, () => 'failed'))).toBe('failed');
@@ -184,7 +186,8 @@ test('motors: demo link = clicking through, offline; changed settings and view t
   await b.goto('./?preset=motors');
   await b.waitForFunction(() => window.__voxelbenchShare !== undefined && window.__voxelbenchMotors !== undefined);
   await openSession(b, file);
-  await expect(b.getByTestId('motor-row-tomo_sim_004')).toBeVisible({ timeout: 120_000 });
+  await untilSettled(() => motorsSummary(b), { done: (s) => s.rows.length === 4 && s.rows.every((r) => r.status === 'done'), progress: () => kitProgress(b, '__voxelbenchMotors'), stallMs: stall, what: 'motors session' });
+  await expect(b.getByTestId('motor-row-tomo_sim_004')).toBeVisible();
   await expect.poll(async () => (await shareState(b)).values).toEqual(before.values);
   const restored = await motorsSummary(b);
   expect(restored.rows).toEqual(clicked.rows);

@@ -18,7 +18,7 @@ import { spineParamsFromCard, spinePreset, VERTEBRAE, type SpineParams } from '.
 import { readDicomSeries } from '../src/core/spine/dicom';
 import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv } from '../src/core/spine/export';
 import { runSpinePipeline, type SpineResult, type VertebraRow } from '../src/core/spine/pipeline';
-import { canvasPixels, fixture, ROOT, setNumber, startFrameProbe } from './util';
+import { canvasPixels, fixture, ROOT, setNumber, stablePixels, startFrameProbe } from './util';
 
 const CT = join(ROOT, 'public/samples/ct');
 const SIM = join(CT, 'sim_neck');
@@ -152,7 +152,7 @@ test('spine: a dropped DICOM study on WASM: overlay drawn, table as core in Node
   await expect(page.getByTestId('spine-labels')).toContainText('sim_neck_labels.csv');
   await expect(page.getByTestId('series-status-sim_neck')).toHaveText('ready', { timeout: 60_000 });
   await page.getByTestId('spine-slice-coronal').click();
-  await page.waitForTimeout(500);
+  await stablePixels(page);
   const before = await colouredPixels(page);
 
   const t0 = Date.now();
@@ -301,6 +301,10 @@ test('spine: the real JPEG 2000 series decodes and runs; Esc cancels the run and
   expect(page0.min).toBeLessThan(-900); // air
   expect(page0.max).toBeGreaterThan(300); // bone
   await expect(page.getByTestId('series-warnings-real_totalseg_j2k')).toContainText('ATTRIBUTION.md');
+  // an abdominal CT of 20 slices is outside what the segmentation model's card declares: said in its row and the run panel, before the run
+  const scope = 'real_totalseg_j2k: outside what spine_seg.json expects: 20 slices (expects >= 60); voxel spacing 2 x 0.9766 x 0.9766 mm (expects 0.25-1.6 mm)';
+  await expect(page.getByTestId('series-scope-real_totalseg_j2k')).toContainText(scope);
+  await expect(page.getByTestId('spine-scope')).toContainText(scope);
 
   // Esc while it runs: cancelled, nothing breaks
   await page.keyboard.press('Control+Enter');
@@ -329,6 +333,21 @@ test('spine: the real JPEG 2000 series decodes and runs; Esc cancels the run and
   const csv = await page.evaluate(() => window.__voxelbenchSpine!.submission());
   expect(csv.trim().split('\n')).toHaveLength(9);
   expect(csv).toContain('real_totalseg_j2k_patient_overall,');
+  // ... and after it
+  await expect(page.getByTestId('spine-scope')).toContainText(scope);
+  // a vertebra marked "(not found)" gets no fracture value, and the CSV the value of a missing one
+  const rows = await page.getByTestId('spine-table').locator('tbody tr[data-testid^="spine-row-C"]').all();
+  let notFound = 0;
+  for (const row of rows) {
+    if (!(await row.innerText()).includes('(not found)')) continue;
+    notFound++;
+    await expect(row.getByTestId('cell-fracture')).toHaveText('–');
+    const name = (await row.getAttribute('data-testid'))!.replace('spine-row-', '');
+    expect(csv).toContain(`real_totalseg_j2k_${name},0.5\n`);
+  }
+  expect(notFound).toBeGreaterThan(0);
+  // patient overall says what it used and what it left out
+  await expect(page.getByTestId('patient-overall-basis')).toContainText(/1 - product of \(1 - C_k\) over .*; left out: .*\(not found\)/);
 });
 
 test('spine: ?demo=spine runs without clicks (a link value applied before the run)', async ({ page }) => {
@@ -481,8 +500,7 @@ test('spine: a session file restores the series, the label volume and its correc
   const labelSum = (p: Page) => p.evaluate(() => window.__voxelbenchSpine!.labels(window.__voxelbenchSpine!.store.getState().items[0].id)!.reduce((a, b) => a + b, 0));
   const correctedSum = await labelSum(page);
   const table = await page.getByTestId('spine-table').innerText();
-  await page.waitForTimeout(500);
-  const pixels = await canvasPixels(page);
+  const pixels = await stablePixels(page);
   expect(pixels.colored).toBeGreaterThan(100); // the label overlay is drawn
   await page.getByTestId('share-menu').click();
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-session').click()]);

@@ -97,3 +97,61 @@ export async function startFrameProbe(page: Page): Promise<{ read(): Promise<Fra
       }),
   };
 }
+
+/** The kit pages' test handles (window.__voxelbench<Page>.store). */
+export type KitHandle = '__voxelbenchMotors' | '__voxelbenchEeg' | '__voxelbenchBrain' | '__voxelbenchSpine' | '__voxelbenchProtein';
+
+/**
+ * What moves while a kit page works: the batch, each item's status, read and run progress (a
+ * window, a stage). A wait fails only when this stays the same too long (see untilSettled).
+ */
+export function kitProgress(page: Page, handle: KitHandle): Promise<string> {
+  return page.evaluate((h) => {
+    type Entry = { status: string; loadProgress?: number; progress?: { stage?: string; done?: number } };
+    const store = (window as unknown as Record<string, { store: { getState(): { batch: { status: string }; items: Entry[] } } } | undefined>)[h]?.store;
+    if (!store) return 'no page';
+    const s = store.getState();
+    return JSON.stringify([s.batch.status, s.items.map((t) => [t.status, t.loadProgress ?? null, t.progress?.stage ?? null, t.progress?.done ?? null])]);
+  }, handle);
+}
+
+/**
+ * Waits on the app's own state until `done`, for as long as it moves: fails when `progress` has not
+ * changed for `stallMs`, never after a fixed total (a loaded machine is slower, not stuck). Give
+ * stallMs from a measured step time where the test has one (stallAfter).
+ */
+export async function untilSettled<S>(read: () => Promise<S>, opts: { done: (s: S) => boolean; progress: () => Promise<string>; stallMs: number; what: string }): Promise<S> {
+  let last = '';
+  let since = Date.now();
+  for (;;) {
+    const s = await read();
+    if (opts.done(s)) return s;
+    const p = await opts.progress();
+    if (p !== last) {
+      last = p;
+      since = Date.now();
+    } else if (Date.now() - since > opts.stallMs) {
+      throw new Error(`${opts.what}: nothing moved for ${Math.round(opts.stallMs / 1000)} s (${p.slice(0, 300)})`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * How long a step may go without visible progress, from a measured time: `factor` times it, at
+ * least `floorMs` (the first window, a worker start). Before anything is measured: `firstMs`.
+ */
+export function stallAfter(measuredMs: number | undefined, factor = 10, floorMs = 20_000, firstMs = 180_000): number {
+  return measuredMs === undefined || !Number.isFinite(measuredMs) ? firstMs : Math.max(floorMs, factor * measuredMs);
+}
+
+/** The canvas's pixels once two reads, two frames apart, agree: the view has drawn what the page's state says (no fixed sleep). */
+export async function stablePixels(page: Page, target: string | Locator = 'niivue-canvas'): Promise<{ sum: number; colored: number; yellow: number }> {
+  let prev = await canvasPixels(page, target);
+  for (;;) {
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const next = await canvasPixels(page, target);
+    if (next.sum === prev.sum && next.colored === prev.colored && next.yellow === prev.yellow) return next;
+    prev = next;
+  }
+}

@@ -162,6 +162,8 @@ test('the demo runs on WASM from one click; grey/white matter counts match the w
 });
 
 test('a long run shows progress and stops on Cancel (Esc); a failed run leaves the app working', async ({ page }) => {
+  // auto takes SwiftShader as on a hardware adapter (it avoids a software adapter otherwise): the run below falls back from WebGPU
+  await page.addInitScript(() => ((window as { __voxelbenchAutoUsesSoftwareAdapter?: boolean }).__voxelbenchAutoUsesSoftwareAdapter = true));
   await openApp(page);
   await page.getByTestId('volume-input').setInputFiles(fixture('volumes/ball_int16.nii.gz'));
   await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d.onnx'));
@@ -208,10 +210,16 @@ test('a model with fixed spatial dims: the roi defaults to them, and a smaller r
   await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d_fixed16.onnx'));
   await expect(page.getByTestId('model-name')).toContainText('tiny3d_fixed16.onnx');
   await expect(page.getByTestId('roi-d')).toHaveValue('16');
+  // the 12-slice volume would be padded to the fixed 16: one sentence says what relaxing does and recommends it
+  await expect(page.getByTestId('fixed-dims-advice')).toContainText(
+    "The model declares a fixed input of 16×16×16 but the volume is 12×20×16, so it would run on the volume padded to 16×20×16; 'Make spatial dims symbolic'",
+  );
+  await expect(page.getByTestId('fixed-dims-advice')).toContainText('recommended');
   await setNumber(page, 'roi-d', 8);
   await expect(page.getByTestId('relax-dims-prompt').first()).toBeVisible();
   await page.getByTestId('relax-dims').first().click();
   await expect(page.getByTestId('model-panel')).toContainText(/relaxed/i);
+  await expect(page.getByTestId('fixed-dims-advice')).toHaveCount(0);
   await page.getByTestId('backend').selectOption('wasm');
   await page.getByTestId('run').click();
   const r = await waitForRun(page);

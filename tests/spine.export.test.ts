@@ -1,12 +1,14 @@
 /**
- * Spine export and metric: submission.csv rows, the labels CSV, and the RSNA 2022 weighted log loss
- * against a Python implementation (tools/make_spine_fixtures.py rsna_metric).
+ * Spine export and metric: submission.csv rows, the labels CSV, the RSNA 2022 weighted log loss
+ * against a Python implementation (tools/make_spine_fixtures.py rsna_metric), and a vertebra that is
+ * not found on the CT (no fracture value, SPINE_MISSING in the CSV).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSpineLabelsCsv, parseSpineSubmissionCsv, spineMetric, spineSubmissionCsv, type SpineStudyPrediction } from '../src/core/spine/export';
-import { VERTEBRAE } from '../src/core/presets/spine';
+import { parseSpineLabelsCsv, parseSpineSubmissionCsv, patientOverallBasis, SPINE_MISSING, spineMetric, spineSubmissionCsv, type SpineStudyPrediction } from '../src/core/spine/export';
+import type { SpineResult, VertebraRow } from '../src/core/spine/pipeline';
+import { spinePreset, VERTEBRAE, withoutNotFound } from '../src/core/presets/spine';
 import { InputError } from '../src/core/volume';
 
 const ROOT = resolve(__dirname, '..');
@@ -82,5 +84,48 @@ describe('CSV', () => {
     expect(() => parseSpineSubmissionCsv('row_id,prob\n', 's.csv')).toThrow('s.csv: expected the header row_id,fractured');
     expect(() => parseSpineSubmissionCsv('row_id,fractured\n1.2.3_C9,0.5\n', 's.csv')).toThrow('s.csv, line 2: expected {StudyInstanceUID}_C1..C7|patient_overall,value');
     expect(() => parseSpineSubmissionCsv('row_id,fractured\n1.2.3_C1,x\n', 's.csv')).toThrow(InputError);
+  });
+});
+
+describe('a vertebra not found on the CT', () => {
+  const row = (name: string, present: boolean, fracture?: number): VertebraRow => ({
+    name,
+    present,
+    voxels: present ? 100 : 0,
+    volumeMl: present ? 1 : 0,
+    sliceRange: present ? [0, 1] : null,
+    meanProb: 0.3,
+    ...(fracture !== undefined ? { fracture } : {}),
+  });
+  // C1 has crops from a low-probability box but no voxel on the CT ("(not found)"); C2 has no box at all
+  const result: SpineResult = {
+    labels: new Uint8Array(1),
+    vertebrae: VERTEBRAE.map((name, k) => (k === 0 ? row(name, false, 0.9) : k === 1 ? row(name, false) : row(name, true, 0.1))),
+    patientOverall: 1 - 0.1 * 0.9 ** 5,
+    patientSource: 'product',
+    timings: { preprocessMs: 0, segMs: 0, clsMs: 0 },
+  };
+
+  it('gets no fracture value; patient_overall from the product leaves it out; submission.csv gives it SPINE_MISSING and stays complete', () => {
+    const r = withoutNotFound(result, spinePreset);
+    expect(r.vertebrae[0].fracture).toBeUndefined();
+    expect('fracture' in r.vertebrae[0]).toBe(false);
+    expect(r.vertebrae.slice(2).map((v) => v.fracture)).toEqual([0.1, 0.1, 0.1, 0.1, 0.1]);
+    expect(r.patientOverall).toBeCloseTo(1 - 0.9 ** 5, 12);
+    const csv = spineSubmissionCsv([{ studyUid: 's', vertebrae: r.vertebrae, patientOverall: r.patientOverall }]);
+    expect(SPINE_MISSING).toBe(0.5);
+    expect(csv.trim().split('\n')).toEqual(['row_id,fractured', 's_C1,0.5', 's_C2,0.5', 's_C3,0.1', 's_C4,0.1', 's_C5,0.1', 's_C6,0.1', 's_C7,0.1', `s_patient_overall,${Number((1 - 0.9 ** 5).toPrecision(6))}`]);
+    expect(parseSpineSubmissionCsv(csv)[0].vertebrae).toHaveLength(7);
+    // the table says what patient_overall used
+    expect(patientOverallBasis(r.vertebrae, r.patientSource)).toBe('1 - product of (1 - C_k) over C3, C4, C5, C6, C7; left out: C1, C2 (not found)');
+    const noMask = r.vertebrae.map((v, k) => (k === 6 ? { ...v, fracture: undefined } : v));
+    expect(patientOverallBasis(noMask, 'product')).toBe('1 - product of (1 - C_k) over C3, C4, C5, C6; left out: C1, C2 (not found), C7 (no fracture value)');
+    expect(patientOverallBasis(r.vertebrae, 'head')).toMatch(/patient head/);
+  });
+
+  it("keeps a patient head's value, and changes nothing when every vertebra with a value was found", () => {
+    expect(withoutNotFound({ ...result, patientSource: 'head', patientOverall: 0.42 }, spinePreset).patientOverall).toBe(0.42);
+    const found = { ...result, vertebrae: result.vertebrae.map((v) => ({ ...v, present: true })) };
+    expect(withoutNotFound(found, spinePreset)).toBe(found);
   });
 });

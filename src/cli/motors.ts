@@ -64,7 +64,11 @@ export async function motors(argv: string[]): Promise<number> {
     }
     lines.push(
       `wrote ${out}: ${plural(rows.length, 'tomogram')}, ${rows.filter((r) => r.passes).length} with a motor` +
-        (p.cutoff === 'none' ? ' (no cutoff)' : ` (cutoff ${rows[0].cutoff!.toFixed(4)} = quantile ${p.quantile} of the scores)`) +
+        (p.cutoff === 'none'
+          ? ' (no cutoff)'
+          : p.cutoff === 'score'
+            ? ` (cutoff ${p.scoreThreshold} = a fixed score threshold)`
+            : ` (cutoff ${rows[0].cutoff!.toFixed(4)} = quantile ${p.quantile} of the scores)`) +
         (outcome.failed.length ? `; ${outcome.failed.length} failed` : ''),
     );
   }

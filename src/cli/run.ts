@@ -33,18 +33,22 @@ import { hasFixedSpatialDims, inspectModel, relaxSpatialDims, type ModelInfo } f
 import { CARD_METADATA_KEY } from '../core/onnx/card';
 import { sessionOutputsPredictor, sessionPredictor } from '../core/ortPredictor';
 import {
+  cardExpects,
   changedParams,
   cliFlag,
   formatParam,
   getPath,
+  itemFacts,
   missingModels,
   paramCliOptions,
   paramCliUsage,
   paramsFromCli,
   presetDefaults,
   presetParamsFromCard,
+  scopeLine,
   validatePreset,
   type AnyPreset,
+  type CardExpects,
   type CardSource,
   type InputFile,
   type ModelHandle,
@@ -510,6 +514,16 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
     if (line.startsWith('warning: ')) warn(line.slice('warning: '.length));
     else note(line);
   }
+  // what the cards say the models expect of their input (an item outside it gets one line)
+  const scope: CardExpects[] = [];
+  for (const card of cards) {
+    try {
+      const e = cardExpects(card.name, card.json);
+      if (e) scope.push(e);
+    } catch (e) {
+      throw new UsageError(`${card.name}: ${firstLine(e)}`, { cause: e });
+    }
+  }
   const labels = cfg.labels && !cfg.shard ? readLabels(preset, cfg.labels, params) : null;
   if (cfg.labels && cfg.shard) note(`${basename(cfg.labels)}: a shard does not score; give the labels to merge`);
 
@@ -579,6 +593,8 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
         if (read.skipped.length) warn(hooks.skippedLine ? hooks.skippedLine(src.id, read.skipped) : skippedLine(src.id, read.skipped));
         for (const [j, item] of read.items.entries()) {
           if (hooks.keepItem && !hooks.keepItem(item)) continue;
+          const outOfScope = scopeLine(preset.inputs.itemId(item), itemFacts(preset, item, params), scope);
+          if (outOfScope) warn(outOfScope);
           const t0 = performance.now();
           const cRun = process.cpuUsage();
           const result = await preset.run(item, handles, params, {

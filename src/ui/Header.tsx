@@ -52,8 +52,12 @@ export function Header() {
         <ShareMenu />
         {rt ? (
           <>
-            <span className={`pill ${rt.webgpu.available ? 'ok' : 'off'}`} title={rt.webgpu.available ? rt.webgpu.adapter : rt.webgpu.reason}>
-              WebGPU {rt.webgpu.available ? 'on' : 'off'}
+            <span
+              className={`pill ${rt.webgpu.available ? (rt.webgpu.software ? 'off' : 'ok') : 'off'}`}
+              title={rt.webgpu.available ? `${rt.webgpu.adapter}${rt.webgpu.software ? `: ${rt.webgpu.software}; auto runs on WASM` : ''}` : rt.webgpu.reason}
+              data-testid="webgpu-pill"
+            >
+              WebGPU {rt.webgpu.available ? (rt.webgpu.software ? 'software' : 'on') : 'off'}
             </span>
             <span className={`pill ${rt.crossOriginIsolated ? 'ok' : 'off'}`} title="Cross-origin isolation enables WASM threads">
               WASM ×{rt.threads}

@@ -1,10 +1,12 @@
 import { useMemo } from 'react';
 import type { ModelInfo, TensorInfo } from '../core/onnx/model';
+import { fixedDimsAdvice } from '../core/preset/expects';
+import { spatialShape } from '../core/volume';
 import { opInModel, opSupport, verdictFor } from '../core/onnx/webgpuOps';
 import { makeWebGpu, REWRITE_TOLERANCE, relaxModel } from './actions';
 import { Float16Toggle } from './Float16Toggle';
 import { fmtBytes, fmtMs } from './format';
-import { inputSpec } from './overlay';
+import { inputSpec, sizeBoundOps } from './overlay';
 import { KV, Panel } from './Panel';
 import { useStore } from './store';
 
@@ -92,6 +94,7 @@ function Inspector({ info }: { info: ModelInfo }) {
 export function ModelPanel() {
   const model = useStore((s) => s.model);
   const busy = useStore((s) => s.busy);
+  const volume = useStore((s) => s.volume?.volume ?? null);
   if (!model) {
     return (
       <Panel title="Model" testId="model-panel">
@@ -102,6 +105,8 @@ export function ModelPanel() {
   const { loaded, fileName } = model;
   const { info } = loaded;
   const spec = inputSpec(info);
+  // a volume smaller than the fixed input would be padded up to it: say what relaxing does, and recommend it
+  const advice = spec?.hasFixed && !loaded.relaxed && volume && spec.spatialDims !== null ? fixedDimsAdvice(spec.fixed, spatialShape(volume), sizeBoundOps(info)) : null;
   return (
     <Panel
       title="Model"
@@ -128,6 +133,11 @@ export function ModelPanel() {
           ['Parsed in', fmtMs(loaded.loadMs)],
         ]}
       />
+      {advice && (
+        <p className="small warn" data-testid="fixed-dims-advice">
+          {advice}
+        </p>
+      )}
       {spec?.hasFixed && !loaded.relaxed && (
         <div className="row">
           <button className="ghost small-btn" onClick={() => void relaxModel()} disabled={busy !== null} data-testid="relax-dims">

@@ -1,4 +1,5 @@
 import { cancel, run } from './actions';
+import { etaText } from './kit/pure';
 import { fmtClock, fmtMs, fmtPct } from './format';
 import { KV, Panel } from './Panel';
 import { useStore } from './store';
@@ -43,8 +44,8 @@ export function RunPanel() {
             <span data-testid="progress-windows">
               {rs.total > 0 ? `window ${rs.done} / ${rs.total}` : 'starting…'}
             </span>
-            <span className="muted">
-              {fmtClock(rs.elapsedMs)} elapsed{running && rs.done > 0 ? ` · ETA ${fmtClock(rs.etaMs)}` : ''}
+            <span className="muted" data-testid="progress-eta">
+              {fmtClock(rs.elapsedMs)} elapsed{running ? ` · ${etaText(rs.eta)}` : ''}
             </span>
           </div>
         </div>

@@ -9,6 +9,7 @@ import { defaultRoi, inputSpec, type IntensityScaling, type Shape3 } from './ove
 import { Panel } from './Panel';
 import { fmtBytes } from './format';
 import { useStore } from './store';
+import { BackendNote } from './BackendNote';
 
 const AXES = ['D', 'H', 'W'] as const;
 
@@ -156,11 +157,12 @@ export function WindowSettings() {
         <label className="field">
           <span>Backend</span>
           <select value={settings.backend} onChange={(e) => setSettings({ backend: e.target.value as BackendChoice })} data-testid="backend">
-            <option value="auto">auto (WebGPU, else WASM)</option>
+            <option value="auto">auto (WebGPU on a hardware adapter, else WASM)</option>
             <option value="webgpu">WebGPU</option>
             <option value="wasm">WASM</option>
           </select>
         </label>
+        <BackendNote value={settings.backend} onChange={(backend) => setSettings({ backend })} disabled={false} testId="backend-note" />
       </fieldset>
       {plan && (
         <div className={`plan small ${'error' in plan ? 'warn' : 'muted'}`} data-testid="plan">

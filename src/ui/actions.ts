@@ -14,6 +14,7 @@ import { planWindows, type SlidingWindowParams, type SlidingWindowProgress } fro
 import { range, spatialShape, type Volume } from '../core/volume';
 import type { WorkerClient } from '../worker/client';
 import type { ExternalDataFile, RunRequest } from '../worker/protocol';
+import { ETA_START, nextEta } from './kit/pure';
 import { HARD_STOP_MS } from './kit/runner';
 import { dropWorker, workerOf } from './kit/store';
 import {
@@ -418,15 +419,22 @@ export async function run(): Promise<void> {
   const live = () => useStore.getState().runSeq === seq;
   const t0 = performance.now();
   useStore.setState((s) => ({
-    runState: { status: 'running', done: 0, total, elapsedMs: 0, etaMs: 0, startedAt: Date.now() },
+    runState: { status: 'running', done: 0, total, elapsedMs: 0, etaMs: 0, eta: ETA_START, startedAt: Date.now() },
     runSeq: seq,
     runs: s.runs + 1,
   }));
+  // elapsed time and the smoothed ETA, also while the first window runs (no progress comes then)
+  const tick = (done?: number, of?: number) => {
+    const rs = useStore.getState().runState;
+    if (!live() || rs.status !== 'running') return;
+    const [d, n] = [done ?? rs.done, of ?? rs.total];
+    const elapsedMs = Date.now() - rs.startedAt;
+    const eta = nextEta(rs.eta ?? ETA_START, n > 0 ? d / n : 0, elapsedMs);
+    useStore.getState().setRunState({ done: d, total: n, elapsedMs, etaMs: eta.etaMs ?? 0, eta });
+  };
+  const clock = setInterval(() => (live() && useStore.getState().runState.status === 'running' ? tick() : clearInterval(clock)), 500);
   try {
-    const result = await getClient().run(req, throttle((p: SlidingWindowProgress) => {
-      if (!live() || useStore.getState().runState.status !== 'running') return;
-      useStore.getState().setRunState({ done: p.done, total: p.total, elapsedMs: p.elapsedMs, etaMs: p.etaMs });
-    }, 50));
+    const result = await getClient().run(req, throttle((p: SlidingWindowProgress) => tick(p.done, p.total), 50));
     if (!live()) return;
     const wallMs = performance.now() - t0;
     const out = result.shape.length === 3 ? [result.shape[0], 1, result.shape[1], result.shape[2]] : result.shape;
@@ -476,6 +484,8 @@ export async function run(): Promise<void> {
       cur.setRunState({ status: 'error', error: text, etaMs: 0 });
       cur.addMessage('error', `Run failed: ${text}`, { key: 'run' });
     }
+  } finally {
+    clearInterval(clock);
   }
 }
 

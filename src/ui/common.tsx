@@ -1,6 +1,7 @@
 /** Small pieces the preset pages share: picked files, the model list, the backend choice, progress bars, the backends a run used. */
 import type { ChangeEvent, ReactNode } from 'react';
 import type { BackendChoice } from '../worker/protocol';
+import { BackendNote } from './BackendNote';
 import { NumberInput } from './NumberInput';
 import { useStore } from './store';
 
@@ -92,22 +93,25 @@ export function NumField({ label, title, value, onChange, testId, integer, min, 
 export function BackendField({ value, onChange, disabled, testId, detailed = false }: { value: BackendChoice; onChange: (b: BackendChoice) => void; disabled: boolean; testId: string; detailed?: boolean }) {
   const rt = useStore((s) => s.runtime);
   return (
-    <label className="field">
-      <span>Backend</span>
-      <select value={value} onChange={(e) => onChange(e.target.value as BackendChoice)} disabled={disabled} data-testid={testId}>
-        {detailed ? (
-          <option value="auto" title="WebGPU when the browser has it, else WASM">
-            Auto
+    <>
+      <label className="field">
+        <span>Backend</span>
+        <select value={value} onChange={(e) => onChange(e.target.value as BackendChoice)} disabled={disabled} data-testid={testId}>
+          {detailed ? (
+            <option value="auto" title="WebGPU on a hardware adapter, else WASM">
+              Auto
+            </option>
+          ) : (
+            <option value="auto">Auto</option>
+          )}
+          <option value="webgpu" disabled={rt ? !rt.webgpu.available : false}>
+            WebGPU
           </option>
-        ) : (
-          <option value="auto">Auto</option>
-        )}
-        <option value="webgpu" disabled={rt ? !rt.webgpu.available : false}>
-          WebGPU
-        </option>
-        <option value="wasm">{detailed ? `WASM (CPU${rt ? `, ${rt.threads} thread${rt.threads === 1 ? '' : 's'}` : ''})` : 'WASM (CPU)'}</option>
-      </select>
-    </label>
+          <option value="wasm">{detailed ? `WASM (CPU${rt ? `, ${rt.threads} thread${rt.threads === 1 ? '' : 's'}` : ''})` : 'WASM (CPU)'}</option>
+        </select>
+      </label>
+      <BackendNote value={value} onChange={onChange} disabled={disabled} testId={`${testId}-note`} />
+    </>
   );
 }
 

@@ -13,6 +13,7 @@ import type { WorkerClient } from '../worker/client';
 import type { BackendChoice, ExternalDataFile, LoadedModel, RunResult, RuntimeInfo } from '../worker/protocol';
 import type { ParityStats } from './derived';
 import type { Origin } from './share/origins';
+import type { EtaClock } from './kit/pure';
 
 export type RunStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
 export type OverlayKind = 'heatmap' | 'labels';
@@ -92,6 +93,8 @@ export interface RunState {
   total: number;
   elapsedMs: number;
   etaMs: number;
+  /** The smoothed ETA of a running run (src/ui/kit/pure.ts nextEta; null ETA: the first window runs). */
+  eta?: EtaClock;
   startedAt: number;
   error?: string;
   /** Cancel was asked for and the run has not stopped yet. */

@@ -1,8 +1,8 @@
 /** Page-side handle on the inference worker. */
 import * as Comlink from 'comlink';
-import type { ProgressCallback, RunRequest, RunResult, WorkerApi } from './protocol';
+import type { ProgressCallback, RunRequest, RunResult, WorkerApi, WorkerOptions } from './protocol';
 
-type Api = WorkerApi & { configure(ortBaseUrl: string): void };
+type Api = WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): void };
 
 export interface WorkerClient {
   api: Comlink.Remote<Api>;
@@ -18,7 +18,8 @@ export function createWorkerClient(): WorkerClient {
   const worker = new Worker(new URL('./inference.worker.ts', import.meta.url), { type: 'module', name: 'voxelbench-inference' });
   const api = Comlink.wrap<Api>(worker);
   // ORT's .wasm/.mjs are served from this app's origin, next to index.html
-  void api.configure(new URL('ort/', document.baseURI).href);
+  const autoUsesSoftwareAdapter = (globalThis as { __voxelbenchAutoUsesSoftwareAdapter?: boolean }).__voxelbenchAutoUsesSoftwareAdapter === true;
+  void api.configure(new URL('ort/', document.baseURI).href, { autoUsesSoftwareAdapter });
   return {
     api,
     run: (req, onProgress) => api.run(req, onProgress ? Comlink.proxy(onProgress) : undefined),

@@ -20,12 +20,14 @@ import { checkRewrite, type ModelRunner } from '../core/onnx/check';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims } from '../core/onnx/model';
 import { DT, GRAPH, makeModel, makeNode, makeValueInfo } from '../core/onnx/graph';
 import { sessionOutputsPredictor, type OutputsPredictor } from '../core/ortPredictor';
+import { itemFacts } from '../core/preset/index';
 import type { ModelHandle } from '../core/preset/types';
 import { presetDef } from '../core/presets/index';
 import type { MotorDetection } from '../core/motors/pipeline';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
 import { decodeImageInWorker } from './decodeImage';
-import type { Backend, BackendChoice, ExternalDataFile, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
+import { autoAvoidsGpu, autoOnSoftwareReason, chooseBackend, softwareAdapter, type AdapterFacts } from './backendChoice';
+import type { Backend, BackendChoice, ExternalDataFile, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi, WorkerOptions } from './protocol';
 import { releaseGpuModel } from './gpu';
 import { gpuPresetRun, tryGpuRun, withGpuNote } from './gpu/worker';
 
@@ -47,12 +49,14 @@ interface WorkerState {
   reads: Map<string, AbortController>;
   nextId: number;
   gpuProbe: Promise<RuntimeInfo['webgpu']> | null;
+  /** Auto takes a software adapter like a hardware one (configure's test option). */
+  autoUsesSoftware: boolean;
   /** What failed on WebGPU in this worker (its WebGPU backend may be unusable from then on), or null. */
   gpuFailure: string | null;
 }
 
 function createWorkerState(): WorkerState {
-  return { models: new Map(), current: null, reads: new Map(), nextId: 1, gpuProbe: null, gpuFailure: null };
+  return { models: new Map(), current: null, reads: new Map(), nextId: 1, gpuProbe: null, autoUsesSoftware: false, gpuFailure: null };
 }
 
 const state = createWorkerState();
@@ -65,6 +69,18 @@ function configureOrt(ortBaseUrl: string): void {
   ort.env.logLevel = 'error';
 }
 
+const adapterFacts = (a: GPUAdapter): AdapterFacts => {
+  const info = a.info as Partial<GPUAdapterInfo> | undefined;
+  // isFallbackAdapter: on the info (current) or on the adapter (older Chromium)
+  const fallback = info?.isFallbackAdapter ?? (a as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  return { vendor: info?.vendor, architecture: info?.architecture, device: info?.device, description: info?.description, isFallbackAdapter: fallback };
+};
+
+/**
+ * The WebGPU adapter, once per worker: its name and limits, and whether it is a software one
+ * (src/worker/backendChoice.ts: the adapter's own flag and words, or the same adapter as the forced
+ * fallback one), which "auto" avoids.
+ */
 function probeWebGpu(): Promise<RuntimeInfo['webgpu']> {
   state.gpuProbe ??= (async () => {
     const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
@@ -72,11 +88,20 @@ function probeWebGpu(): Promise<RuntimeInfo['webgpu']> {
     try {
       const adapter = await gpu.requestAdapter();
       if (!adapter) return { available: false, reason: 'no WebGPU adapter was found' };
-      const info = adapter.info;
-      const name = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+      const facts = adapterFacts(adapter);
+      const name = [facts.vendor, facts.architecture, facts.description].filter(Boolean).join(' ') || 'unknown adapter';
+      let fallback: AdapterFacts | null = null;
+      try {
+        const fb = await gpu.requestAdapter({ forceFallbackAdapter: true });
+        fallback = fb ? adapterFacts(fb) : null;
+      } catch {
+        // no fallback adapter to compare with
+      }
+      const software = softwareAdapter(facts, fallback);
       return {
         available: true,
         adapter: name,
+        ...(software ? { software } : {}),
         maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
         maxBufferSize: adapter.limits.maxBufferSize,
         shaderF16: adapter.features.has('shader-f16'),
@@ -86,6 +111,12 @@ function probeWebGpu(): Promise<RuntimeInfo['webgpu']> {
     }
   })();
   return state.gpuProbe;
+}
+
+/** What the GPU-resident path may use: no adapter when auto avoids a software one. */
+async function gpuFor(choice: BackendChoice): Promise<RuntimeInfo['webgpu']> {
+  const gpu = await probeWebGpu();
+  return autoAvoidsGpu(choice, gpu, state.autoUsesSoftware) ? { ...gpu, available: false, reason: autoOnSoftwareReason(gpu) } : gpu;
 }
 
 async function session(entry: ModelEntry, backend: Backend): Promise<ort.InferenceSession> {
@@ -176,32 +207,13 @@ interface ModelPredictor {
 }
 
 /**
- * A predictor over one model that picks WebGPU when an adapter exists (unless the user chose
- * WASM), and falls back to WASM when the WebGPU session cannot be created or fails at run time
- * (unless the user insisted on WebGPU).
+ * A predictor over one model on the backend chooseBackend picks (auto: WebGPU on a hardware
+ * adapter, WASM on a software one), falling back to WASM when the WebGPU session cannot be
+ * created or fails at run time (unless the user insisted on WebGPU).
  */
 async function modelPredictor(entry: ModelEntry, choice: BackendChoice, signal: AbortSignal): Promise<ModelPredictor> {
-  const gpu = await probeWebGpu();
-  let backend: Backend;
-  let reason: string;
-  if (choice === 'wasm') {
-    backend = 'wasm';
-    reason = 'WASM chosen by the user';
-  } else if (gpu.available && gpu.shaderF16 === false && (entry.loaded.info.initializers ?? []).some((t) => t.dataType === 10)) {
-    // onnxruntime-web builds f16 shaders anyway on such an adapter and run() returns zeros without an error
-    const why = `the model has float16 weights and the WebGPU adapter (${gpu.adapter}) has no 'shader-f16' (WebGPU would return zeros)`;
-    if (choice === 'webgpu') throw new Error(`WebGPU cannot run this model: ${why}; choose WASM or convert it back to float32`);
-    backend = 'wasm';
-    reason = `${why}; using WASM`;
-  } else if (gpu.available) {
-    backend = 'webgpu';
-    reason = `WebGPU adapter: ${gpu.adapter}`;
-  } else if (choice === 'webgpu') {
-    throw new Error(`WebGPU was requested but is not available: ${gpu.reason}`);
-  } else {
-    backend = 'wasm';
-    reason = `WebGPU not available (${gpu.reason}); using WASM`;
-  }
+  const f16 = (entry.loaded.info.initializers ?? []).some((t) => t.dataType === 10);
+  let { backend, reason } = chooseBackend(choice, await probeWebGpu(), f16, state.autoUsesSoftware);
   let s: ort.InferenceSession;
   try {
     s = await session(entry, backend);
@@ -265,9 +277,10 @@ function backendSummary(preds: ModelPredictor[]): { backend: Backend; backendRea
   return { backend: last.backend(), backendReason: (fell ?? last).reason() };
 }
 
-const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
-  configure(ortBaseUrl) {
+const api: WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): void } = {
+  configure(ortBaseUrl, opts = {}) {
     configureOrt(ortBaseUrl);
+    state.autoUsesSoftware = opts.autoUsesSoftwareAdapter === true;
   },
 
   async runtime() {
@@ -346,7 +359,9 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
         // image slices (motors): the browser's decoder, here in the worker
         decodeImage: decodeImageInWorker,
       } as Parameters<typeof preset.inputs.read>[3]);
-      return Comlink.transfer(res, transferList(res.items.flatMap((i) => preset.transferables?.(i) ?? [])));
+      // what each item says of itself (checked on the page against the cards' `expects`), computed here off the page's thread
+      const facts = res.items.map((i) => itemFacts(preset, i, params));
+      return Comlink.transfer({ ...res, facts }, transferList(res.items.flatMap((i) => preset.transferables?.(i) ?? [])));
     } catch (e) {
       if (e instanceof AbortError || ac.signal.aborted) throw abortError();
       throw e instanceof Error ? e : new Error(String(e));
@@ -376,7 +391,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
       if (preds.length === 0) throw new Error('add at least one model');
       const progress = onProgress ? (p: Parameters<typeof onProgress>[0]) => void onProgress(p) : undefined;
       // the preset's GPU-resident path, where it has one (WebGPU only; it says why when it is not used)
-      const gpu = await gpuPresetRun(ort, presetId, roles, req, await probeWebGpu(), signal, progress);
+      const gpu = await gpuPresetRun(ort, presetId, roles, req, await gpuFor(req.backend), signal, progress);
       if ('result' in gpu) return Comlink.transfer(gpu.result, transferList(preset.transferables?.(gpu.result.result) ?? []));
       const result = await preset.run(req.item, handles, req.params, { signal, onProgress: progress });
       const summary = backendSummary(preds);
@@ -411,7 +426,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
     const entry = state.models.get(req.modelId);
     if (!entry) throw new Error('no such model loaded (load it again)');
     return exclusiveRun(async (signal) => {
-      const gpu = await tryGpuRun(ort, entry, req, await probeWebGpu(), signal, onProgress ? (p) => void onProgress(p) : undefined);
+      const gpu = await tryGpuRun(ort, entry, req, await gpuFor(req.backend), signal, onProgress ? (p) => void onProgress(p) : undefined);
       if ('result' in gpu) return Comlink.transfer(gpu.result, [gpu.result.data.buffer]);
       const model = await modelPredictor(entry, req.backend, signal);
       const predictor = model.predictor;

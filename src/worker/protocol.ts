@@ -15,8 +15,27 @@ export interface RuntimeInfo {
   /** WASM threads ORT will use. */
   threads: number;
   hardwareConcurrency: number;
-  webgpu: { available: boolean; adapter?: string; reason?: string; maxStorageBufferBindingSize?: number; maxBufferSize?: number; shaderF16?: boolean };
+  webgpu: {
+    available: boolean;
+    adapter?: string;
+    reason?: string;
+    /** Why the adapter is a software (CPU) one, which auto avoids (src/worker/backendChoice.ts); absent on a hardware adapter. */
+    software?: string;
+    maxStorageBufferBindingSize?: number;
+    maxBufferSize?: number;
+    shaderF16?: boolean;
+  };
   ortVersion: string;
+}
+
+/** The worker's options (configure). */
+export interface WorkerOptions {
+  /**
+   * Auto takes a software WebGPU adapter like a hardware one. For tests of auto's WebGPU
+   * fallbacks on a machine whose only adapter is SwiftShader: a page sets
+   * `window.__voxelbenchAutoUsesSoftwareAdapter = true` before it starts (client.ts).
+   */
+  autoUsesSoftwareAdapter?: boolean;
 }
 
 export interface LoadedModel {

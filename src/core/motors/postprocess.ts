@@ -61,7 +61,11 @@ export function scoreCutoff(scores: readonly number[], q: number | null): number
  * disables the cutoff.
  */
 export function thresholdDetections(dets: readonly ScoredPoint[], q: number | null): ThresholdedRow[] {
-  const cutoff = scoreCutoff(dets.map((d) => d.score), q);
+  return thresholdAt(dets, scoreCutoff(dets.map((d) => d.score), q));
+}
+
+/** Every detection at a given cutoff: it passes when score > cutoff (a fixed score threshold, or the batch's quantile). */
+export function thresholdAt(dets: readonly ScoredPoint[], cutoff: number): ThresholdedRow[] {
   return dets.map((d) => {
     const row: ThresholdedRow = { ...d, passes: d.score > cutoff, cutoff };
     if (d.peaks) row.passingPeaks = d.peaks.filter((p) => p.score > cutoff);

@@ -4,11 +4,13 @@
  */
 import { InputError } from '../volume';
 import { paramDefaults, paramsFromCard, validateParams } from './params';
+import type { InputFacts } from './expects';
 import type { AnyPreset, Preset } from './types';
 
 export * from './types';
 export * from './params';
 export * from './derive';
+export * from './expects';
 
 /** The preset's default values (from its specs). */
 export function presetDefaults<P>(preset: Preset<P>): P {
@@ -37,4 +39,9 @@ export function missingModels(preset: AnyPreset, counts: Record<string, number>)
   const missing = preset.models.filter((r) => (counts[r.role] ?? 0) < r.min);
   if (missing.length === 0) return null;
   return `add ${missing.map((r) => (r.min > 1 ? `at least ${r.min} ${r.label}s` : `a ${r.label}`)).join(' and ')}`;
+}
+
+/** What a read item says of itself (the preset's `inputs.facts`), or null when the preset says nothing. */
+export function itemFacts<P, Item>(preset: Preset<P, Item>, item: Item, params: P): InputFacts | null {
+  return preset.inputs.facts ? preset.inputs.facts(item, params) : null;
 }

@@ -14,6 +14,7 @@
 import type { ModelInfo } from '../onnx/model';
 import type { OutputsPredictor } from '../ortPredictor';
 import type { Predictor } from '../slidingWindow';
+import type { InputFacts } from './expects';
 import type { ParamSpecs } from './params';
 
 /** Presets known to this version (the page registry and the CLI list them in this order). */
@@ -114,6 +115,8 @@ export interface ReadResult<Item> {
   items: Item[];
   warnings: string[];
   skipped: { path: string; reason: string }[];
+  /** What each item says of itself (`inputs.facts`), when the reader's caller adds it (the worker does, for the page). */
+  facts?: (InputFacts | null)[];
 }
 
 /** One model as a run gets it: its name, its declared inputs/outputs, and how to call it. */
@@ -246,6 +249,11 @@ export interface Preset<P = unknown, Item = unknown, Result = unknown, Row = unk
     itemId(item: Item): string;
     /** Secondary files given apart from the inputs (protein: cell masks); default none. */
     extras?: readonly ExtraInputs[];
+    /**
+     * What a read item says of itself (modality from its header, intensity range, spacing, shape,
+     * slices, slice plane), checked against what the model cards declare (`expects`, ./expects.ts).
+     */
+    facts?(item: Item, params: P): InputFacts;
   };
   models: readonly ModelRole<P>[];
   run(item: Item, models: Readonly<Record<string, readonly ModelHandle[]>>, params: P, opts?: RunOptions<Progress>): Promise<Result>;

@@ -13,6 +13,7 @@ import { readNifti, writeNifti } from '../io/nifti';
 import { argmax, labelCounts } from '../labels';
 import type { ModelInfo } from '../onnx/model';
 import { paramDefaults, type ParamSpecs } from '../preset/params';
+import { robustRange, slicePlane, type InputFacts } from '../preset/expects';
 import type { ModelRole, Preset, RunOptions, SortedInputs } from '../preset/types';
 import { slidingWindowInference, type Predictor } from '../slidingWindow';
 import { type Affine, type Volume, makeVolume, spatialShape } from '../volume';
@@ -246,6 +247,18 @@ export function tissueVolumesCsv(rows: readonly BrainRow[], p: BrainParams): str
   return formatCsvRows(lines);
 }
 
+/** What a volume says of itself for the cards' `expects`: intensity range, spacing, shape, slice plane (a NIfTI gives no modality). */
+export function brainFacts(item: BrainItem): InputFacts {
+  const v = item.volume;
+  return {
+    intensity: robustRange(v.shape.length > 3 ? v.data.subarray(0, spatialShape(v).reduce((a, b) => a * b, 1)) : v.data),
+    spacing: [...v.spacing],
+    ...(v.unit === 'mm' ? { spacingUnit: 'mm' } : {}),
+    orientation: slicePlane(v.affine),
+    shape: spatialShape(v),
+  };
+}
+
 export const brainPresetDef: Preset<BrainParams, BrainItem, BrainResult, BrainRow, never> = {
   id: 'brain',
   name: 'Brain MRI',
@@ -264,6 +277,7 @@ export const brainPresetDef: Preset<BrainParams, BrainItem, BrainResult, BrainRo
       return { items: [{ id: source.id, volume }], warnings, skipped: [] };
     },
     itemId: (item) => item.id,
+    facts: brainFacts,
   },
   models: [brainModel],
   run: (item, models, p, opts) => runBrain(item, (models.model ?? []).map((m) => m.predictor), p, opts),

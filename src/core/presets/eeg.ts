@@ -12,6 +12,7 @@ import { sortSpectrogramPaths } from '../eeg/sources';
 import type { ModelInfo } from '../onnx/model';
 import type { OcclusionParams } from '../occlusion';
 import { paramDefaults, validateParams, type ParamSpecs } from '../preset/params';
+import { robustRange } from '../preset/expects';
 import type { MetricReport, ModelRole, Preset } from '../preset/types';
 
 export { EEG_CHAINS };
@@ -219,6 +220,8 @@ export const eegPresetDef: Preset<EegParams, Spectrogram, EegPrediction, EegRow,
       return { items: [spec], warnings: [...spec.warnings], skipped: [] };
     },
     itemId: (s) => s.eegId,
+    // the power values (before the clip and the log) and the rows
+    facts: (spec) => ({ intensity: robustRange(spec.data), shape: [spec.data.length / Math.max(1, spec.rows), spec.rows] }),
   },
   models: [eegModel],
   run: (spec, models, params, opts) => classifySpectrogram(spec, (models.model ?? []).map((m) => ({ name: m.name, outputs: m.outputs })), params, opts),

@@ -10,11 +10,12 @@ import { motorMetric } from '../motors/metric';
 import { detectMotors, type MotorDetection, type MotorsProgress } from '../motors/pipeline';
 import { detectInputScaling } from '../onnx/detect';
 import { planWindows } from '../slidingWindow';
-import { parseLabelsCsv, submissionCsv, thresholdDetections, type ThresholdedRow, type TomogramLabel } from '../motors/postprocess';
+import { parseLabelsCsv, scoreCutoff, submissionCsv, thresholdAt, type ThresholdedRow, type TomogramLabel } from '../motors/postprocess';
 import { decodeGrayImage, readTiffStack, type GrayImage } from '../motors/decode';
 import { sortTomogramPaths } from '../motors/sources';
 import { readMrcTomogram, stackSliceFiles, tomogramFromVolume, type Tomogram } from '../motors/tomogram';
 import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs } from '../preset/params';
+import type { InputFacts } from '../preset/expects';
 import type { MetricReport, ModelRole, ModelValues, Preset, ReadOptions, RunPlan } from '../preset/types';
 import type { ModelInfo } from '../onnx/model';
 
@@ -52,10 +53,16 @@ export interface MotorsParams {
   weightFloor: number;
   /** Test-time flips; logits are averaged over them (per model) before the sigmoid. */
   tta: MotorsTta[];
-  /** 'quantile': a tomogram passes when its score > the batch quantile; 'none': every tomogram passes. */
-  cutoff: 'quantile' | 'none';
+  /**
+   * 'quantile': a tomogram passes when its score > the batch quantile (relative to the batch: the
+   * same score may pass in one batch and not in another); 'score': when its score > scoreThreshold
+   * (the same for every batch); 'none': every tomogram passes.
+   */
+  cutoff: MotorsCutoff;
   /** Batch quantile of the scores used as cutoff: a tomogram passes when its score > cutoff. */
   quantile: number;
+  /** The fixed score threshold of cutoff 'score'. */
+  scoreThreshold: number;
   /** Peaks reported per tomogram; 1 = the argmax only (the pipeline). */
   maxPeaks: number;
   /** Minimum distance between peaks in original voxels (used when maxPeaks > 1). */
@@ -69,6 +76,8 @@ export interface MotorsParams {
 }
 
 const AXES = ['Z', 'Y', 'X'] as const;
+
+export type MotorsCutoff = 'quantile' | 'none' | 'score';
 
 /** The workbench card's `intensity` ('none', 'div255', 'minmax': what `voxelbench card` writes) as the input scaling. */
 function workbenchIntensity(v: unknown): MotorsInputScaling | undefined {
@@ -107,12 +116,18 @@ export const motorsParamSpecs: ParamSpecs = [
     default: ['identity', 'flipD', 'flipH'], group: 'inference', help: 'test-time flips; logits are averaged over them', card: 'inference.tta',
   },
   {
-    key: 'cutoff', label: 'cutoff', type: 'choice', choices: ['quantile', 'none'], choiceLabels: { quantile: 'batch quantile', none: 'none (every tomogram passes)' },
-    default: 'quantile', live: true, group: 'post-processing', help: 'how the score cutoff is chosen',
+    key: 'cutoff', label: 'cutoff', type: 'choice', choices: ['quantile', 'none', 'score'],
+    choiceLabels: { quantile: 'batch quantile (relative to the batch)', none: 'none (every tomogram passes)', score: 'fixed score threshold' },
+    default: 'quantile', live: true, group: 'post-processing',
+    help: 'how the score cutoff is chosen: a quantile of this batch\'s scores (the pipeline; it moves with the batch), a fixed score threshold, or none',
   },
   {
     key: 'quantile', label: 'quantile', type: 'number', min: 0, max: 1, default: 0.545, live: true, group: 'post-processing',
     help: 'a tomogram passes when its score > this quantile of the batch scores', card: 'inference.postprocess.quantile',
+  },
+  {
+    key: 'scoreThreshold', label: 'score threshold', type: 'number', min: 0, default: 0.5, step: 0.01, live: true, group: 'post-processing',
+    help: "with cutoff 'score': a tomogram passes when its score > this, whatever the batch", card: 'inference.postprocess.scoreThreshold',
   },
   { key: 'maxPeaks', label: 'max peaks', type: 'number', integer: true, min: 1, default: 1, group: 'post-processing', help: 'peaks reported per tomogram (1 = the argmax)' },
   { key: 'minPeakDistance', label: 'min peak distance', type: 'number', min: 0, default: 32, unit: 'voxels', group: 'post-processing', advanced: true, help: 'minimum distance between peaks (original voxels)' },
@@ -157,13 +172,29 @@ export interface MotorsModelCard {
     overlap?: number[] | number;
     swBatch?: number;
     tta?: string[];
-    postprocess?: { quantile?: number };
+    postprocess?: { quantile?: number; scoreThreshold?: number };
   };
 }
 
 /** The preset with the values a model card gives (inference.inputSize/inputScaling/roi/overlap/swBatch/tta, postprocess.quantile). */
 export function motorsParamsFromCard(card: MotorsModelCard, base: MotorsParams = motorsPreset): MotorsParams {
   return paramsFromCard(motorsParamSpecs, card, base);
+}
+
+/**
+ * The score cutoff of a batch: the quantile of its scores ('quantile', relative to the batch), the
+ * fixed score threshold ('score'), or -Infinity ('none'); a tomogram passes when its score > cutoff.
+ */
+export function motorsCutoff(scores: readonly number[], p: Pick<MotorsParams, 'cutoff' | 'quantile' | 'scoreThreshold'>): number {
+  return p.cutoff === 'score' ? p.scoreThreshold : scoreCutoff(scores, p.cutoff === 'none' ? null : p.quantile);
+}
+
+/** What the cutoff means, in one line ("passes: score > 0.8557, the 0.545 quantile of this batch's 4 scores (…)"). */
+export function motorsCutoffText(cutoff: number, n: number, p: Pick<MotorsParams, 'cutoff' | 'quantile' | 'scoreThreshold'>): string {
+  const v = Number.isFinite(cutoff) ? cutoff.toFixed(4) : '-';
+  if (p.cutoff === 'none') return 'passes: every tomogram (no cutoff)';
+  if (p.cutoff === 'score') return `passes: score > ${v}, a fixed score threshold (the same for every batch)`;
+  return `passes: score > ${v}, the ${p.quantile} quantile of this batch's ${n} score${n === 1 ? '' : 's'} (relative to the batch: another batch moves it; a fixed score threshold does not)`;
 }
 
 /** Checks the values a user can edit; returns a list of problems (empty when fine). */
@@ -265,6 +296,20 @@ export function motorsMetric(rows: readonly MotorsRow[], labels: readonly Tomogr
   return { name: `F-beta (beta ${m.beta})`, score: m.fbeta, lowerIsBetter: false, lines };
 }
 
+/**
+ * What a tomogram says of itself for the cards' `expects`: its shape, and (when the file gives a
+ * voxel spacing) the spacing of the voxels the model sees, after the resize to the input size.
+ */
+export function motorsFacts(t: Tomogram, p: Pick<MotorsParams, 'inputSize'>): InputFacts {
+  const facts: InputFacts = { shape: [...t.shape] };
+  if (t.spacing && t.spacing > 0) {
+    facts.spacing = t.shape.map((n, k) => (t.spacing! * n) / p.inputSize[k]);
+    facts.spacingUnit = 'Å';
+    facts.spacingOf = `after the resize to ${p.inputSize.join(' x ')}`;
+  }
+  return facts;
+}
+
 export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, MotorsRow, TomogramLabel[], MotorsProgress> = {
   id: 'motors',
   name: 'Flagellar motors',
@@ -294,6 +339,7 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
       return { items: [tomogram], warnings: [], skipped: [] };
     },
     itemId: (t) => t.id,
+    facts: motorsFacts,
   },
   models: [motorsModel],
   fromModel: (info, name, _role, params) => motorsFromModel(info, name, params),
@@ -303,7 +349,7 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
     const { heatmap: _heatmap, ...row } = det;
     return row;
   },
-  finish: (rows, p) => thresholdDetections(rows, p.cutoff === 'none' ? null : p.quantile) as MotorsRow[],
+  finish: (rows, p) => thresholdAt(rows, motorsCutoff(rows.map((r) => r.score), p)) as MotorsRow[],
   exports: [
     {
       file: 'submission.csv',

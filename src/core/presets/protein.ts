@@ -9,6 +9,7 @@ import type { ModelInfo } from '../onnx/model';
 import { LIMITS } from '../io/limits';
 import { paramDefaults, validateParams, type ParamSpecs } from '../preset/params';
 import { presetParamsFromCard } from '../preset';
+import { robustRange, type InputFacts } from '../preset/expects';
 import type { MetricReport, ModelRole, Preset } from '../preset/types';
 import { classifyProteinFile, PROTEIN_CHANNELS, type ProteinChannel } from '../protein/images';
 import { cellMapFromIous, pairIous, parseCellLabelsCsv, type MetricIous } from '../protein/metric';
@@ -305,6 +306,15 @@ const proteinModel: ModelRole<ProteinParams> = {
   },
 };
 
+/** What a field of view says of itself for the cards' `expects`: its size (H, W) and the range of its four channels' values. */
+export function proteinFacts(item: ProteinItem): InputFacts {
+  const ranges = item.fov.channels.map((c) => robustRange(c)).filter((r): r is [number, number] => r !== undefined);
+  return {
+    shape: [item.fov.height, item.fov.width],
+    ...(ranges.length ? { intensity: [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))] as [number, number], intensityUnit: `(${item.fov.bits}-bit)` } : {}),
+  };
+}
+
 export const proteinPresetDef: Preset<ProteinParams, ProteinItem, ProteinFovResult, ProteinRow, ProteinLabels, ProteinProgress> = {
   id: 'protein',
   name: 'Protein localisation',
@@ -320,6 +330,7 @@ export const proteinPresetDef: Preset<ProteinParams, ProteinItem, ProteinFovResu
       return { items: [await readProteinSource(source, files)], warnings: [], skipped: [] };
     },
     itemId: (item) => item.fov.id,
+    facts: proteinFacts,
     // cell masks given apart from the images (`--cells DIR`): `<id>_cells.png` or a label TIFF `<id>.tif`
     extras: [
       {

@@ -7,6 +7,7 @@
  * submission.csv out, the RSNA 2022 weighted log loss against train.csv.
  */
 import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs, type ParamValue } from '../preset/params';
+import { robustRange, slicePlane, type InputFacts } from '../preset/expects';
 import type { MetricReport, ModelRole, Preset, RunProgress } from '../preset/types';
 import type { ModelInfo } from '../onnx/model';
 import { inputLayout } from '../onnx/detect';
@@ -306,6 +307,38 @@ const spineModel = (role: 'seg' | 'cls', label: string, min: number): ModelRole<
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
+/**
+ * A vertebra that is not found on the CT (no voxel of its mask; the table says "(not found)") gets
+ * no fracture value: its C_k, made from crops of a low-probability box, is not reported, and
+ * submission.csv gives it the value of a missing vertebra (SPINE_MISSING, 0.5). patient_overall
+ * from the product then leaves it out too; a patient head's value stays the model's.
+ */
+export function withoutNotFound(r: SpineResult, p: Pick<SpineParams, 'clampLow' | 'clampHigh'>): SpineResult {
+  if (!r.vertebrae.some((v) => !v.present && v.fracture !== undefined)) return r;
+  const vertebrae = r.vertebrae.map((v): VertebraRow => {
+    if (v.present || v.fracture === undefined) return v;
+    const { fracture: _dropped, ...rest } = v;
+    return rest;
+  });
+  if (r.patientSource !== 'product') return { ...r, vertebrae };
+  const prod = vertebrae.reduce((a, v) => (v.fracture === undefined ? a : a * (1 - v.fracture)), 1);
+  return { ...r, vertebrae, patientOverall: Math.min(p.clampHigh, Math.max(p.clampLow, 1 - prod)) };
+}
+
+/** What a series says of itself for the cards' `expects`: modality (DICOM), HU range, spacing, slices, slice plane. */
+export function spineFacts(item: SpineItem): InputFacts {
+  return {
+    ...(item.modality ? { modality: item.modality } : {}),
+    intensity: robustRange(item.volume.data),
+    ...(item.kind === 'dicom' ? { intensityUnit: 'HU' } : {}),
+    spacing: [...item.spacing],
+    spacingUnit: 'mm',
+    orientation: slicePlane(item.volume.affine),
+    shape: [...item.shape],
+    slices: item.shape[0],
+  };
+}
+
 export const spinePresetDef: Preset<SpineParams, SpineItem, SpineItemResult, SpineRow, Map<string, SpineLabel>, SpineRunProgress> = {
   id: 'spine',
   name: 'Cervical spine CT',
@@ -319,6 +352,7 @@ export const spinePresetDef: Preset<SpineParams, SpineItem, SpineItemResult, Spi
     sort: sortSpinePaths,
     read: (source, files, params, opts) => readSpineSource(source, files, params.order, opts),
     itemId: (item) => item.id,
+    facts: spineFacts,
   },
   models: [spineModel('seg', 'segmentation model', 1), spineModel('cls', 'fracture model', 0)],
   async run(item, models, params, opts = {}) {
@@ -337,7 +371,7 @@ export const spinePresetDef: Preset<SpineParams, SpineItem, SpineItemResult, Spi
           }
         : undefined,
     });
-    return resultInItemSpace(item, r);
+    return resultInItemSpace(item, withoutNotFound(r, params));
   },
   row: (item, r) => ({
     id: item.id,

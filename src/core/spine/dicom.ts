@@ -29,6 +29,8 @@ export interface DicomSeries {
   seriesUid: string;
   /** SeriesDescription or ''. */
   description: string;
+  /** Modality ('CT', 'MR'…) or ''. */
+  modality: string;
   /** File names in the slice order used. */
   files: string[];
   /** float32 HU (slope/intercept applied), shape [D, H, W] = [slices, rows, cols], spacing, RAS affine. */
@@ -91,6 +93,8 @@ export interface DicomSliceHeader {
   studyUid: string;
   seriesUid: string;
   description: string;
+  /** Modality ('CT'…), '' when none. */
+  modality?: string;
   transferSyntax: string;
   rows: number;
   cols: number;
@@ -173,6 +177,7 @@ export function readHeader(name: string, ds: DataSet): DicomSliceHeader {
     studyUid: ds.string('x0020000d') ?? '',
     seriesUid: ds.string('x0020000e') ?? '',
     description: ds.string('x0008103e') ?? '',
+    modality: (ds.string('x00080060') ?? '').trim(),
     transferSyntax: ds.string('x00020010') ?? '1.2.840.10008.1.2',
     rows: ds.uint16('x00280010') ?? 0,
     cols: ds.uint16('x00280011') ?? 0,
@@ -575,6 +580,7 @@ export async function readDicomSeries(
       studyUid: ref.studyUid,
       seriesUid: uid,
       description: ref.description,
+      modality: ref.modality ?? '',
       files,
       volume: { shape: [n, rows, cols], data: hu, spacing, unit: 'mm', affine: geo.affine, source: { name: ref.description || uid || files[0], format: 'dicom' } },
       stored,

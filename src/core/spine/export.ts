@@ -28,14 +28,35 @@ export const SPINE_LABEL_COLUMNS = ['StudyInstanceUID', 'patient_overall', ...VE
 
 const fmt = (v: number): string => String(Number(v.toPrecision(6)));
 
+/**
+ * The value submission.csv and the metric give a target without a prediction: a vertebra without
+ * a fracture value (no mask, or not found on the CT) or a study without stage 2. Every row_id is
+ * written, so the file stays a valid submission.
+ */
+export const SPINE_MISSING = 0.5;
+
+/**
+ * What patient_overall was made of, in one line: the model's patient head, or 1 - the product of
+ * (1 - C_k) over the vertebrae with a fracture value, naming those left out (not found on the CT, or
+ * no mask) — "1 - product of (1 - C_k) over C3, C4, C5, C6, C7; left out: C1, C2 (not found)".
+ */
+export function patientOverallBasis(vertebrae: readonly Pick<VertebraRow, 'name' | 'present' | 'fracture'>[], source: 'head' | 'product' | undefined): string {
+  if (source === 'head') return "the fracture model's patient head (mean over the crops)";
+  const used = vertebrae.filter((v) => v.fracture !== undefined).map((v) => v.name);
+  const notFound = vertebrae.filter((v) => v.fracture === undefined && !v.present).map((v) => v.name);
+  const noValue = vertebrae.filter((v) => v.fracture === undefined && v.present).map((v) => v.name);
+  const left = [notFound.length ? `${notFound.join(', ')} (not found)` : '', noValue.length ? `${noValue.join(', ')} (no fracture value)` : ''].filter(Boolean);
+  return `1 - product of (1 - C_k) over ${used.length ? used.join(', ') : 'no vertebra'}${left.length ? `; left out: ${left.join(', ')}` : ''}`;
+}
+
 /** Predictions of one study by target: C1..C7 then patient_overall (missing -> `missing`). */
-export function studyTargets(p: SpineStudyPrediction, missing = 0.5): number[] {
+export function studyTargets(p: SpineStudyPrediction, missing = SPINE_MISSING): number[] {
   const c = VERTEBRAE.map((name) => p.vertebrae.find((v) => v.name === name)?.fracture ?? missing);
   return [...c, p.patientOverall ?? missing];
 }
 
-/** submission.csv: a vertebra without a stage-2 value (no mask) gets `missing` (default 0.5). */
-export function spineSubmissionCsv(rows: readonly SpineStudyPrediction[], missing = 0.5): string {
+/** submission.csv: a vertebra without a stage-2 value (no mask, or not found on the CT) gets `missing` (SPINE_MISSING, 0.5). */
+export function spineSubmissionCsv(rows: readonly SpineStudyPrediction[], missing = SPINE_MISSING): string {
   const lines = [SPINE_SUBMISSION_HEADER];
   for (const r of rows) {
     const t = studyTargets(r, missing);

@@ -25,6 +25,8 @@ export interface SpineItem {
   seriesUid: string;
   /** SeriesDescription ('' when none; 'NIfTI volume'). */
   description: string;
+  /** DICOM Modality ('CT'…); '' when the file gives none (NIfTI). */
+  modality?: string;
   /** 0 = the largest series of its source (the one a study runs by default), 1… the others. */
   seriesIndex: number;
   /** Its files in slice order (DICOM) or the NIfTI file. */
@@ -98,6 +100,7 @@ async function readDicomItems(source: ItemSource, files: readonly InputFile[], o
       studyUid: s.studyUid || source.id,
       seriesUid: s.seriesUid,
       description: s.description,
+      modality: s.modality,
       seriesIndex: i,
       files: s.files,
       order: s.order,

@@ -6,7 +6,7 @@
  * again), an urgent one (the run or the view needs it) starting at once.
  */
 import * as Comlink from 'comlink';
-import { presetDefaults, presetParamsFromCard } from '../../core/preset/index';
+import { parseExpects, presetDefaults, presetParamsFromCard } from '../../core/preset/index';
 import { getPath, type CardSource, type ParamSpecs } from '../../core/preset/params';
 import type { InputFile, ReadProgress, ReadResult } from '../../core/preset/types';
 import { throttle } from '../throttle';
@@ -185,14 +185,20 @@ function keepRead(store: AnyStore, entry: ItemEntry, res: ReadResult<unknown>, f
     const reasons = [...new Set(res.skipped.map((s) => s.reason))].join('; ');
     warnings.push(`skipped ${count(names.length, 'file', 'files')} (${reasons}): ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`);
   }
+  const facts = (i: number) => res.facts?.[i] ?? null;
   if (res.items.length === 1 || (!first && entry.part === undefined)) {
     const item = res.items[0];
     cache.set(entry.id, item);
-    if (first) patchItem(store, entry.id, { meta: meta(item as never), loadProgress: undefined, warnings, ...(entry.status === 'loading' ? { status: 'waiting' } : {}) });
+    if (first) patchItem(store, entry.id, { meta: meta(item as never), facts: facts(0), loadProgress: undefined, warnings, ...(entry.status === 'loading' ? { status: 'waiting' } : {}) });
+    else if (entry.facts === undefined) patchItem(store, entry.id, { facts: facts(0) });
     return item;
   }
   if (!first) {
-    for (const [i, item] of res.items.entries()) if (store.getState().items.some((t) => t.id === partIds[i])) cache.set(partIds[i], item);
+    for (const [i, item] of res.items.entries()) {
+      if (!store.getState().items.some((t) => t.id === partIds[i])) continue;
+      cache.set(partIds[i], item);
+      if (itemEntry(store, partIds[i])?.facts === undefined) patchItem(store, partIds[i], { facts: facts(i) });
+    }
     return res.items[partIds.indexOf(entry.part ?? '')] ?? null;
   }
   // the first read of a source with several items: one entry per item, in place of the source's
@@ -202,6 +208,7 @@ function keepRead(store: AnyStore, entry: ItemEntry, res: ReadResult<unknown>, f
     id: partIds[i],
     part: partIds[i],
     meta: meta(item as never),
+    facts: facts(i),
     loadProgress: undefined,
     warnings,
     status: 'waiting',
@@ -281,7 +288,7 @@ export function applyCardText(store: AnyStore, text: string, name: string, origi
   try {
     const card = JSON.parse(text) as unknown;
     if (!card || typeof card !== 'object' || Array.isArray(card)) throw new Error('expected a JSON object');
-    if (!preset.fromCard && !cardPaths(preset.params).some((p) => getPath(card, p) !== undefined)) {
+    if (!parseExpects(card) && !preset.fromCard && !cardPaths(preset.params).some((p) => getPath(card, p) !== undefined)) {
       say('info', `${name} gives none of the ${config.key} values; not used as a model card.`);
       return true;
     }
@@ -302,7 +309,10 @@ export function applyCard(store: AnyStore, card: unknown, name: string, origin: 
   const s = store.getState();
   const addUp = store.config.cardsAddUp === true && s.paramsFrom !== 'preset';
   const params = presetParamsFromCard(store.preset, card, addUp ? s.defaults : presetDefaults(store.preset));
-  const cards = addUp ? [...s.cards.filter((c) => c.name !== name), { name, origin }] : [{ name, origin }];
+  // what the card says its model expects of the input: items outside it are named (QueuePanel, RunPanel)
+  const expects = parseExpects(card);
+  const entry = { name, origin, ...(expects ? { expects } : {}) };
+  const cards = addUp ? [...s.cards.filter((c) => c.name !== name), entry] : [entry];
   store.setState({ params, defaults: params, paramsFrom: cards.map((c) => c.name).join(' + '), cards });
 }
 

@@ -4,7 +4,7 @@ import type { RunProgress } from '../../core/preset/types';
 import { motorsParamSpecs, motorsPreset, motorsPresetDef } from '../../core/presets/motors';
 import { ItemCache, ReadQueue } from './cache';
 import type { PickedFile } from './files';
-import { batchClock, batchFraction, entryOf, itemsToRun, runKey, sortPicked } from './pure';
+import { batchClock, batchFraction, entryOf, ETA_START, etaText, itemsToRun, nextEta, runKey, sortPicked, type EtaClock } from './pure';
 import { packTensors, unpackTensors } from './session';
 import type { ItemEntry } from './types';
 
@@ -77,6 +77,79 @@ describe('batch progress', () => {
     expect(batchClock({ startedAt: 1000 }, 0.25, 5000)).toEqual({ elapsedMs: 4000, etaMs: 12000 });
     expect(batchClock({ startedAt: 1000 }, 0, 5000)).toEqual({ elapsedMs: 4000, etaMs: 0 });
     expect(batchClock({ startedAt: 1000 }, 1, 3000)).toEqual({ elapsedMs: 2000, etaMs: 0 });
+  });
+});
+
+describe('nextEta', () => {
+  /** The clock fed with (elapsed ms, fraction) reports in order; the ETAs it gave. */
+  const feed = (reports: [number, number][]): EtaClock[] => {
+    const out: EtaClock[] = [];
+    let c = ETA_START;
+    for (const [t, f] of reports) out.push((c = nextEta(c, f, t)));
+    return out;
+  };
+
+  it("says 'first window…' while nothing is done, never 0:00", () => {
+    const c = feed([
+      [500, 0],
+      [30_000, 0],
+      [300_000, 0],
+    ]);
+    for (const x of c) expect(x.etaMs).toBeNull();
+    expect(etaText(c[2])).toBe('first window…');
+    expect(etaText(undefined)).toBe('first window…');
+    expect(etaText({ etaMs: 83_000 })).toBe('ETA 1:23');
+  });
+
+  it('counts down steadily for a steady run, within 2 % of the true remaining time', () => {
+    // 8 windows of 25 s, the clock ticking every 500 ms in between
+    const reports: [number, number][] = [];
+    for (let t = 500; t <= 200_000; t += 500) reports.push([t, Math.floor(t / 25_000) / 8]);
+    const c = feed(reports);
+    for (let i = 1; i < c.length; i++) if (c[i - 1].etaMs !== null && c[i].fraction < 1) expect(c[i].etaMs!).toBeLessThanOrEqual(c[i - 1].etaMs!);
+    // after the first window, the remaining time (here exact: 175 s at 25 s)
+    const at = (t: number) => c[reports.findIndex(([x]) => x === t)].etaMs!;
+    expect(at(25_000)).toBeCloseTo(175_000, -2);
+    expect(Math.abs(at(100_000) - 100_000)).toBeLessThan(2000);
+    expect(Math.abs(at(160_000) - 40_000)).toBeLessThan(2000);
+  });
+
+  it('never counts up while progress advances, though the run slows down (2:35 -> 3:00 must not happen)', () => {
+    // fast first half (1 % per s), then four times slower
+    const reports: [number, number][] = [];
+    for (let t = 1000; t <= 50_000; t += 1000) reports.push([t, t / 100_000]);
+    for (let t = 51_000; t <= 150_000; t += 1000) reports.push([t, 0.5 + (t - 50_000) / 400_000]);
+    const c = feed(reports);
+    for (let i = 1; i < c.length; i++) expect(c[i].etaMs!).toBeLessThanOrEqual(c[i - 1].etaMs!);
+  });
+
+  it('smooths a jump of the fraction (a stage that counts for much) over seconds, not at once', () => {
+    // 10 % per 10 s, then the fraction jumps from 0.3 to 0.7 (a weighted stage ends): the whole run's rate
+    // jumps 2.3x; the smoothed one moves by under a fifth of that in the first second
+    let c = ETA_START;
+    for (let t = 1000; t <= 30_000; t += 1000) c = nextEta(c, t / 100_000, t);
+    const before = c;
+    const after = nextEta(before, 0.7, 31_000);
+    const wholeRate = 0.7 / 31_000;
+    expect(after.rate!).toBeGreaterThan(before.rate!);
+    expect(after.rate! - before.rate!).toBeLessThan(0.2 * (wholeRate - before.rate!));
+    // and the estimate follows the whole run's rate (falling here: little progress after the jump) within a time constant's lag
+    let s = after;
+    for (let t = 32_000; t <= 60_000; t += 1000) s = nextEta(s, 0.7 + (t - 31_000) / 1e7, t);
+    const ratio = s.rate! / (s.fraction / 60_000);
+    expect(ratio).toBeGreaterThan(1);
+    expect(ratio).toBeLessThan(1.15);
+  });
+
+  it('between reports it counts down with the clock; once spent, the whole run says how long', () => {
+    let c = nextEta(ETA_START, 0.5, 10_000);
+    expect(c.etaMs).toBeCloseTo(10_000, 6);
+    c = nextEta(c, 0.5, 14_000);
+    expect(c.etaMs).toBeCloseTo(6000, 6);
+    c = nextEta(c, 0.5, 30_000);
+    // 20 s past the estimate with no progress: (1 - 0.5) / (0.5 / 30 s) = 30 s
+    expect(c.etaMs).toBeCloseTo(30_000, 6);
+    expect(nextEta(c, 1, 31_000).etaMs).toBe(0);
   });
 });
 

@@ -15,7 +15,7 @@ import { fmtClock } from '../format';
 import { Panel } from '../Panel';
 import { useKit } from './hooks';
 import { cancelReads, choosePart, clearItems, removeItem } from './intake';
-import { batchFraction, count, isRunnable, msPerStep } from './pure';
+import { batchFraction, count, etaText, isRunnable, itemScopeLine, msPerStep } from './pure';
 import { cancelBatch, currentRunKey, progressFractionOf, runBatch } from './runner';
 import { setBackend } from './store';
 import type { AnyStore, ItemEntry, ItemStatus } from './types';
@@ -71,6 +71,7 @@ export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelec
   const items = useKit(store, (s) => s.items);
   const selected = useKit(store, (s) => s.selected);
   const running = useKit(store, (s) => s.batch.status === 'running');
+  const cards = useKit(store, (s) => s.cards);
   const nErr = items.filter((t) => t.status === 'error').length;
   const select = onSelect ?? ((t: ItemEntry) => store.setState({ selected: t.id }));
   return (
@@ -114,6 +115,7 @@ export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelec
                   rowIds={rowIds}
                   statusText={statusText}
                   choice={choice && g.items.length > 1 ? g.source : null}
+                  scope={itemScopeLine(t, cards)}
                 />
               ))}
             </tbody>
@@ -129,7 +131,7 @@ export function QueuePanel({ store, prefix, columns = [], idHead = 'id', onSelec
   );
 }
 
-function QueueRow({ store, t, columns, selected, running, onSelect, progressTitle, rowIds, statusText, choice }: {
+function QueueRow({ store, t, columns, selected, running, onSelect, progressTitle, rowIds, statusText, choice, scope }: {
   store: AnyStore;
   t: ItemEntry;
   columns: readonly QueueColumn[];
@@ -141,6 +143,8 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
   statusText: Partial<Record<ItemStatus, string>>;
   /** The source whose items offer a choice of the one that runs, or null. */
   choice: string | null;
+  /** The item is outside what the model cards declare: the line that says so, or null. */
+  scope: string | null;
 }) {
   const tid = (part?: string) => rowTestId(rowIds, t.id, part);
   const p = t.progress as RunProgress | undefined;
@@ -183,7 +187,7 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
           {t.status === 'running' && p && (
             <div className="muted small mono" data-testid={tid('progress')}>
               {p.stage ? `${p.stage} ` : ''}
-              {p.done}/{p.total} · ETA {fmtClock(p.etaMs)}
+              {p.done}/{p.total}
             </div>
           )}
           {t.status === 'done' && t.wallMs !== undefined && <div className="muted small mono">{(t.wallMs / 1000).toFixed(1)} s</div>}
@@ -203,9 +207,14 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
           </button>
         </td>
       </tr>
-      {(t.error || t.warnings.length > 0) && (
+      {(t.error || t.warnings.length > 0 || scope) && (
         <tr className="queue-msg-row">
           <td colSpan={columns.length + 3}>
+            {scope && (
+              <div className="queue-note small warn" data-testid={tid('scope')}>
+                {scope}
+              </div>
+            )}
             {t.error && (
               <div className="queue-error" data-testid={tid('error')}>
                 {t.error}
@@ -291,6 +300,8 @@ export function RunPanel({ store, prefix, runTitle, progressNote, reads = false 
   const frac = batchFraction(batch.ids, items, progressFractionOf(store));
   const nDone = batch.ids.filter((id) => items.find((t) => t.id === id)?.status === 'done').length;
   const current = items.find((t) => t.status === 'running')?.progress as RunProgress | undefined;
+  const cards = useKit(store, (s) => s.cards);
+  const outOfScope = runnable.map((t) => itemScopeLine(t, cards)).filter((l): l is string => l !== null);
   const finished = items.filter((t) => t.status === 'done' && t.backend);
   const backends = [...new Set(finished.map((t) => t.backend!))];
   const reason = finished[0]?.backendReason;
@@ -333,9 +344,17 @@ export function RunPanel({ store, prefix, runTitle, progressNote, reads = false 
               {running && current && progressNote ? progressNote(current) : ''}
             </span>
             <span className="muted" data-testid={`${prefix}-eta`}>
-              {fmtClock(batch.elapsedMs)} elapsed{running && frac > 0 ? ` · ETA ${fmtClock(batch.etaMs)}` : ''}
+              {fmtClock(batch.elapsedMs)} elapsed{running ? ` · ${etaText(batch.eta)}` : ''}
             </span>
           </div>
+        </div>
+      )}
+      {outOfScope.length > 0 && (
+        <div className="small warn scope-lines" data-testid={`${prefix}-scope`}>
+          {outOfScope.slice(0, 3).map((l) => (
+            <div key={l}>{l}</div>
+          ))}
+          {outOfScope.length > 3 && <div>and {count(outOfScope.length - 3, `other ${item}`, `other ${itemsText}`)} outside what the model cards expect</div>}
         </div>
       )}
       <BackendsUsed backends={backends} reason={reason} testId={`${prefix}-backend-used`} />

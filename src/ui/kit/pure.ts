@@ -2,10 +2,12 @@
  * The kit's pure parts (no store, no worker, no DOM): the run key a result is made with, a batch's
  * progress and ETA, and how sorted files become the page's sources. Unit-tested in kit.test.ts.
  */
+import { scopeLine, type CardExpects } from '../../core/preset/expects';
 import { getPath, type ParamSpecs } from '../../core/preset/params';
 import type { AnyPreset, RunProgress, SortedInputs } from '../../core/preset/types';
+import { fmtClock } from '../format';
 import type { Origin, PickedFile } from './files';
-import type { BatchState, ItemEntry, KitModel, PageSource } from './types';
+import type { BatchState, ItemEntry, KitCard, KitModel, PageSource } from './types';
 
 /**
  * What a result depends on: the values that are not `live` (live ones are applied to the rows
@@ -49,6 +51,64 @@ export function batchClock(batch: Pick<BatchState, 'startedAt'>, fraction: numbe
   const etaMs = fraction > 0 ? (elapsedMs * (1 - fraction)) / fraction : 0;
   return { elapsedMs, etaMs };
 }
+
+/**
+ * A smoothed ETA: what a run panel shows while a run goes, updated with each progress report and
+ * each tick of the clock. Kept with the run (the batch, the workbench's run state).
+ */
+export interface EtaClock {
+  /** Fraction done (0..1) at the last update. */
+  fraction: number;
+  /** Elapsed time at the last update. */
+  elapsedMs: number;
+  /** Smoothed rate (fraction per ms); null until something is done. */
+  rate: number | null;
+  /** The ETA shown; null until something is done (the first window runs). */
+  etaMs: number | null;
+}
+
+export const ETA_START: EtaClock = { fraction: 0, elapsedMs: 0, rate: null, etaMs: null };
+
+/** Time constant of the rate's exponential smoothing. */
+export const ETA_TAU_MS = 5000;
+
+/**
+ * The next ETA from the fraction done and the time elapsed. The rate is the whole run's so far
+ * (fraction / elapsed), smoothed exponentially over time (ETA_TAU_MS), so that a stage that
+ * counts for much of the fraction (spine: segmentation, then crops) does not make the ETA jump.
+ * While progress advances the ETA never goes up; between reports it counts down with the clock,
+ * and only once that is spent does the whole run's rate say how much longer. Nothing done yet:
+ * null (say "first window…", not 0:00).
+ */
+export function nextEta(prev: EtaClock, fraction: number, elapsedMs: number, tauMs = ETA_TAU_MS): EtaClock {
+  const f = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
+  if (f <= 0 || !(elapsedMs > 0)) return { fraction: f, elapsedMs, rate: null, etaMs: null };
+  if (f >= 1) return { fraction: 1, elapsedMs, rate: prev.rate, etaMs: 0 };
+  const whole = f / elapsedMs;
+  const dt = Math.max(0, elapsedMs - prev.elapsedMs);
+  if (f <= prev.fraction && prev.etaMs !== null && prev.rate !== null) {
+    // no new progress: count down what is shown
+    const down = prev.etaMs - dt;
+    return down > 0 ? { ...prev, elapsedMs, etaMs: down } : { fraction: prev.fraction, elapsedMs, rate: whole, etaMs: (1 - f) / whole };
+  }
+  const rate = prev.rate === null ? whole : prev.rate + (1 - Math.exp(-dt / tauMs)) * (whole - prev.rate);
+  const estimate = (1 - f) / rate;
+  // advancing: never up
+  const etaMs = prev.etaMs !== null && prev.etaMs > 0 ? Math.min(estimate, prev.etaMs) : estimate;
+  return { fraction: f, elapsedMs, rate, etaMs };
+}
+
+/** The ETA as the run panels say it: 'ETA 1:23', or 'first window…' while nothing is done. */
+export function etaText(clock: Pick<EtaClock, 'etaMs'> | undefined, first = 'first window…'): string {
+  return clock?.etaMs === null || clock?.etaMs === undefined ? first : `ETA ${fmtClock(clock.etaMs)}`;
+}
+
+/** The cards' declarations of what their models expect (src/core/preset/expects.ts). */
+export const cardsExpects = (cards: readonly Pick<KitCard, 'name' | 'expects'>[]): CardExpects[] =>
+  cards.flatMap((c) => (c.expects ? [{ card: c.name, expects: c.expects }] : []));
+
+/** The one line of an item outside what the page's cards declare ("<id>: outside what <card> expects: …"), or null. */
+export const itemScopeLine = (t: Pick<ItemEntry, 'id' | 'facts'>, cards: readonly Pick<KitCard, 'name' | 'expects'>[]): string | null => scopeLine(t.id, t.facts, cardsExpects(cards));
 
 /** Items a run can take: readable, and not left out (one of a source's items that is not the chosen one). */
 export const isRunnable = (t: Pick<ItemEntry, 'loadFailed' | 'excluded'>): boolean => !t.loadFailed && !t.excluded;

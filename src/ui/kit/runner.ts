@@ -15,7 +15,7 @@ import { throttle } from '../throttle';
 import { ensureItem } from './intake';
 import { errorText, isAbort, say, unsay } from './messages';
 import { modelIdsByRole, reloadModels } from './models';
-import { batchClock, batchFraction, isRunnable, itemsToRun, runKey, type ProgressFraction } from './pure';
+import { batchClock, batchFraction, ETA_START, isRunnable, itemsToRun, nextEta, runKey, type ProgressFraction } from './pure';
 import { dropWorker, patchItem, untilReplaced, workerOf } from './store';
 import type { AnyStore, ItemEntry } from './types';
 import type { WorkerClient } from '../../worker/client';
@@ -35,10 +35,14 @@ export function currentRunKey(store: AnyStore): string {
 /** The page's fraction of an item's run (config.progressFraction), for batchFraction. */
 export const progressFractionOf = (store: AnyStore): ProgressFraction | undefined => store.config.progressFraction as ProgressFraction | undefined;
 
+/** The batch's elapsed time and smoothed ETA (nextEta), after a progress report or a tick of the clock. */
 function updateClock(store: AnyStore): void {
   const s = store.getState();
   if (s.batch.status !== 'running') return;
-  store.setState({ batch: { ...s.batch, ...batchClock(s.batch, batchFraction(s.batch.ids, s.items, progressFractionOf(store)), Date.now()) } });
+  const fraction = batchFraction(s.batch.ids, s.items, progressFractionOf(store));
+  const { elapsedMs } = batchClock(s.batch, fraction, Date.now());
+  const eta = nextEta(s.batch.eta ?? ETA_START, fraction, elapsedMs);
+  store.setState({ batch: { ...s.batch, elapsedMs, etaMs: eta.etaMs ?? 0, eta } });
 }
 
 /** Why the page cannot run now (a message), or null. */
@@ -89,7 +93,7 @@ export async function runBatch(store: AnyStore): Promise<void> {
     items: st.items.map((t) =>
       ids.includes(t.id) ? { ...t, status: t.status === 'loading' ? 'loading' : 'waiting', error: undefined, progress: undefined, result: undefined, row: undefined, runKey: undefined, edits: undefined } : t,
     ),
-    batch: { status: 'running', ids, startedAt: Date.now(), elapsedMs: 0, etaMs: 0, cancelRequested: false },
+    batch: { status: 'running', ids, startedAt: Date.now(), elapsedMs: 0, etaMs: 0, eta: ETA_START, cancelRequested: false },
     runSeq: seq,
     runs: st.runs + 1,
   }));

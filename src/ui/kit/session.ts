@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { parseSessionParams } from '../../core/preset/derive';
+import { parseExpects, type InputExpects, type InputFacts } from '../../core/preset/expects';
 import { presetDefaults } from '../../core/preset/index';
 import type { ItemSource } from '../../core/preset/types';
 import { readTensor, tensorEntry, type TensorArray, type TensorRef } from '../../core/share/session';
@@ -71,6 +72,7 @@ const sessionSchema = z.object({
       error: z.string().optional(),
       loadFailed: z.boolean().optional(),
       warnings: z.array(z.string()),
+      facts: z.unknown().optional(),
       result: z.unknown().optional(),
       row: z.unknown().optional(),
       runKey: z.string().optional(),
@@ -85,7 +87,7 @@ const sessionSchema = z.object({
   defaults: z.unknown(),
   paramsFrom: z.string(),
   labels: z.object({ name: z.string(), path: z.string(), origin: originSchema }).nullable(),
-  cards: z.array(z.object({ name: z.string(), origin: originSchema })).optional(),
+  cards: z.array(z.object({ name: z.string(), origin: originSchema, expects: z.unknown().optional() })).optional(),
   backend: z.enum(['auto', 'wasm', 'webgpu']),
   batch: z.object({ status: z.enum(['idle', 'running', 'done', 'cancelled', 'error']), ids: z.array(z.string()), startedAt: z.number(), elapsedMs: z.number(), etaMs: z.number() }),
   selected: z.string().nullable(),
@@ -129,6 +131,7 @@ export async function saveKitSession(store: AnyStore): Promise<SessionSave<KitSe
       ...(t.error ? { error: t.error } : {}),
       ...(t.loadFailed ? { loadFailed: true } : {}),
       warnings: t.warnings,
+      ...(t.facts ? { facts: t.facts } : {}),
       ...(t.result !== undefined ? { result: packTensors(t.result, `results/${i}`, files) } : {}),
       ...(t.row !== undefined ? { row: t.row } : {}),
       ...(t.runKey !== undefined ? { runKey: t.runKey } : {}),
@@ -198,10 +201,21 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
     }
     const result = t.result !== undefined ? unpackTensors(t.result, files, name) : undefined;
     const edits = t.edits !== undefined ? unpackTensors(t.edits, files, name) : undefined;
-    const e: ItemEntry = { ...t, source, origin: t.origin as Origin, result, edits, status: t.status };
+    const e: ItemEntry = { ...t, source, origin: t.origin as Origin, facts: (t.facts as InputFacts | undefined) ?? undefined, result, edits, status: t.status };
+    if (e.facts === undefined) delete e.facts;
     if (result === undefined) delete e.result;
     if (edits === undefined) delete e.edits;
     return e;
+  });
+  // the model cards, with what their models expect of the input
+  const cards = (st.cards ?? []).map((c) => {
+    let expects: InputExpects | null;
+    try {
+      expects = c.expects !== undefined ? parseExpects({ expects: c.expects }) : null;
+    } catch (e) {
+      throw new Error(`${name}: the card ${c.name}: ${errorText(e)}`, { cause: e });
+    }
+    return { name: c.name, origin: c.origin as Origin, ...(expects ? { expects } : {}) };
   });
   // the labels, parsed again by the preset
   let labels = null;
@@ -239,7 +253,7 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
     defaults,
     paramsFrom: st.paramsFrom,
     labels,
-    cards: (st.cards ?? []).map((c) => ({ name: c.name, origin: c.origin as Origin })),
+    cards,
     backend: st.backend,
     batch: { ...initialBatch, ...st.batch, status: st.batch.status === 'running' ? 'done' : st.batch.status, cancelRequested: false },
     selected: st.selected,

@@ -5,11 +5,13 @@
  */
 import type { StoreApi, UseBoundStore } from 'zustand';
 import type { ModelInfo } from '../../core/onnx/model';
+import type { InputExpects, InputFacts } from '../../core/preset/expects';
 import type { AnyPreset, ItemSource, Preset, RunProgress } from '../../core/preset/types';
 import type { WorkerClient } from '../../worker/client';
 import type { Backend, BackendChoice } from '../../worker/protocol';
 import type { ItemCache, ReadQueue } from './cache';
 import type { Origin, PickedFile } from './files';
+import type { EtaClock } from './pure';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type ParamsOf<Pr> = Pr extends Preset<infer P, any, any, any, any, any> ? P : never;
@@ -50,6 +52,8 @@ export interface ItemEntry<Result = unknown, Row = unknown, Progress = RunProgre
   loadFailed?: boolean;
   /** Read warnings (skipped files…), shown in its row. */
   warnings: string[];
+  /** What the read item says of itself (modality, intensity, spacing, shape…), checked against the cards' `expects`. */
+  facts?: InputFacts | null;
   progress?: Progress;
   /** The preset's result (heavy: heatmaps, masks, CAMs). */
   result?: Result;
@@ -89,6 +93,8 @@ export interface KitModel {
 export interface KitCard {
   name: string;
   origin: Origin;
+  /** What the card says its model expects of the input (src/core/preset/expects.ts). */
+  expects?: InputExpects;
 }
 
 export interface KitLabels<Labels = unknown> {
@@ -114,6 +120,8 @@ export interface BatchState {
   startedAt: number;
   elapsedMs: number;
   etaMs: number;
+  /** The smoothed ETA of a running batch (null ETA: nothing done yet). */
+  eta?: EtaClock;
   cancelRequested: boolean;
 }
 

@@ -3,12 +3,14 @@ import type { Point3 } from '../../core/motors/pipeline';
 import { useKit } from '../kit/hooks';
 import { centreView } from './MotorsView';
 import { motorsStore as store } from './page';
-import { useResults } from './ScorePanel';
+import { useCutoffText, useResults } from './ScorePanel';
 
 const fmtPt = (p: readonly number[]): string => p.map((v) => v.toFixed(1)).join(', ');
 
 export function ResultsTable() {
-  const { rows } = useResults();
+  const results = useResults();
+  const { rows } = results;
+  const cutoffText = useCutoffText(results);
   const selected = useKit(store, (s) => s.selected);
   const hasLabels = useKit(store, (s) => s.labels !== null);
   const pending = useKit(store, (s) => s.items.filter((t) => t.status !== 'done').length);
@@ -20,6 +22,11 @@ export function ResultsTable() {
           {rows.length} tomogram{rows.length === 1 ? '' : 's'}
           {pending > 0 ? ` · ${pending} not done` : ''} · coordinates in original voxels · click a row to go to its point
         </span>
+        {rows.length > 0 && (
+          <span className="small cutoff-note" data-testid="motor-cutoff-note">
+            {cutoffText}
+          </span>
+        )}
       </div>
       <div className="motor-results-scroll">
         <table className="motor-table" data-testid="motor-table">
@@ -30,7 +37,7 @@ export function ResultsTable() {
               <th className="num-col">z</th>
               <th className="num-col">y</th>
               <th className="num-col">x</th>
-              <th>passes</th>
+              <th title={cutoffText}>passes</th>
               {hasLabels && (
                 <>
                   <th title="True motor(s) from the labels, z, y, x">truth (z, y, x)</th>

@@ -1,7 +1,10 @@
-/** Score histogram with the quantile cutoff, the quantile slider, F-beta against labels, and the CSV download. */
+/**
+ * Score histogram with the cutoff, how the cutoff is chosen (the batch quantile, which moves with the
+ * batch, or a fixed score threshold) and what it is, F-beta against labels, and the CSV download.
+ */
 import { useMemo } from 'react';
 import type { TomogramLabel } from '../../core/motors/postprocess';
-import type { MotorsRow } from '../../core/presets/motors';
+import { motorsCutoffText, type MotorsCutoff, type MotorsRow } from '../../core/presets/motors';
 import { fmtValue } from '../format';
 import { useKit } from '../kit/hooks';
 import { downloadExport } from '../kit/runner';
@@ -22,20 +25,38 @@ export function useResults(): Results {
   const rows = useRows();
   const cutoff = useKit(store, (s) => s.params.cutoff);
   const quantile = useKit(store, (s) => s.params.quantile);
+  const scoreThreshold = useKit(store, (s) => s.params.scoreThreshold);
   const beta = useKit(store, (s) => s.params.beta);
   const dist = useKit(store, (s) => s.params.distanceThresholdAngstrom);
   const labels = useKit(store, (s) => s.labels);
   return useMemo(
-    () => computeResults(rows, { cutoff, quantile, beta, distanceThresholdAngstrom: dist }, (labels?.parsed as TomogramLabel[] | undefined) ?? null),
-    [rows, cutoff, quantile, beta, dist, labels],
+    () => computeResults(rows, { cutoff, quantile, scoreThreshold, beta, distanceThresholdAngstrom: dist }, (labels?.parsed as TomogramLabel[] | undefined) ?? null),
+    [rows, cutoff, quantile, scoreThreshold, beta, dist, labels],
   );
 }
 
 const setQuantile = (quantile: number) => setParams(store, { quantile });
+const setScoreThreshold = (scoreThreshold: number) => setParams(store, { scoreThreshold });
+const setCutoff = (cutoff: MotorsCutoff) => setParams(store, { cutoff });
+
+const CUTOFFS: readonly { value: MotorsCutoff; label: string; title: string }[] = [
+  { value: 'quantile', label: 'batch quantile', title: "The cutoff is a quantile of this batch's scores (the pipeline): the same tomogram may pass in one batch and not in another" },
+  { value: 'score', label: 'fixed score', title: 'A fixed score threshold: the same for every batch' },
+  { value: 'none', label: 'none', title: 'Every tomogram keeps its motor' },
+];
+
+/** The cutoff's meaning in one line, next to the table ('cutoff 0.8557 = the 0.545 quantile of this batch's 4 scores: …'). */
+export function useCutoffText(results: Results): string {
+  const p = useKit(store, (s) => s.params);
+  return motorsCutoffText(results.cutoff, results.rows.length, p);
+}
 
 export function ScorePanel() {
   const results = useResults();
   const quantile = useKit(store, (s) => s.params.quantile);
+  const mode = useKit(store, (s) => s.params.cutoff);
+  const scoreThreshold = useKit(store, (s) => s.params.scoreThreshold);
+  const cutoffText = useCutoffText(results);
   const nErr = useKit(store, (s) => s.items.filter((t) => t.status === 'error').length);
   const n = results.rows.length;
   const passing = results.rows.filter((r) => r.passes).length;
@@ -44,9 +65,25 @@ export function ScorePanel() {
       {n === 0 ? (
         <p className="muted small">Scores appear here as tomograms finish.</p>
       ) : (
-        <ScoreHistogram rows={results.rows} cutoff={results.cutoff} quantile={quantile} hasLabels={results.metric !== null} />
+        <ScoreHistogram rows={results.rows} cutoff={results.cutoff} label={mode === 'quantile' ? `cutoff q=${fmtValue(quantile)} → ${fmtValue(results.cutoff)}` : `cutoff ${fmtValue(results.cutoff)} (fixed)`} hasLabels={results.metric !== null} />
       )}
-      <div className="field quantile-field">
+      <div className="seg cutoff-mode" role="radiogroup" aria-label="cutoff" data-testid="cutoff-mode">
+        {CUTOFFS.map((c) => (
+          <button key={c.value} className={mode === c.value ? 'on' : ''} role="radio" aria-checked={mode === c.value} onClick={() => setCutoff(c.value)} title={c.title} data-testid={`cutoff-${c.value}`}>
+            {c.label}
+          </button>
+        ))}
+      </div>
+      {mode === 'score' && (
+        <div className="field quantile-field">
+          <span title="A tomogram keeps its motor when its score is above this, whatever the batch">Score threshold</span>
+          <span className="slider">
+            <input type="range" min={0} max={1} step={0.005} value={Math.min(1, scoreThreshold)} onChange={(e) => setScoreThreshold(Number(e.target.value))} data-testid="score-threshold-slider" aria-label="score threshold" />
+            <NumberInput value={scoreThreshold} min={0} onChange={setScoreThreshold} testId="score-threshold-input" ariaLabel="score threshold value" className="slider-num" />
+          </span>
+        </div>
+      )}
+      <div className="field quantile-field" hidden={mode !== 'quantile'}>
         <span title="The cutoff is this quantile of the batch's scores (linear interpolation, as pandas); tomograms scoring at or below it get no motor (-1)">
           Quantile
         </span>
@@ -65,7 +102,7 @@ export function ScorePanel() {
         </span>
       </div>
       {n > 0 && (
-        <div className="small cutoff-line" data-testid="quantile-cutoff">
+        <div className="small cutoff-line" data-testid="quantile-cutoff" title={cutoffText}>
           cutoff <span className="mono">{fmtValue(results.cutoff)}</span> · <b>{passing}</b> of {n} tomogram{n === 1 ? '' : 's'} keep their motor
         </div>
       )}
@@ -115,7 +152,7 @@ const W = 316;
 const H = 170;
 const M = { l: 34, r: 10, t: 16, b: 44 };
 
-function ScoreHistogram({ rows, cutoff, quantile, hasLabels }: { rows: ResultRow[]; cutoff: number; quantile: number; hasLabels: boolean }) {
+function ScoreHistogram({ rows, cutoff, label, hasLabels }: { rows: ResultRow[]; cutoff: number; label: string; hasLabels: boolean }) {
   const hist = useMemo(() => histogram(rows.map((r) => r.score), cutoff, Math.min(24, Math.max(8, Math.round(rows.length / 2)))), [rows, cutoff]);
   const iw = W - M.l - M.r;
   const ih = H - M.t - M.b;
@@ -177,7 +214,7 @@ function ScoreHistogram({ rows, cutoff, quantile, hasLabels }: { rows: ResultRow
           <g data-testid="histogram-cutoff">
             <line x1={cx} x2={cx} y1={M.t - 4} y2={M.t + ih} className="h-cutoff" />
             <text x={Math.min(Math.max(cx, M.l + 40), W - M.r - 40)} y={M.t - 6} className="h-cutoff-label" textAnchor="middle">
-              cutoff q={fmtValue(quantile)} → {fmtValue(cutoff)}
+              {label}
             </text>
           </g>
         )}

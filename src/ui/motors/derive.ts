@@ -1,11 +1,11 @@
 /**
  * What the results panel shows, computed from the finished detections without running anything:
- * the quantile cutoff, pass/fail per tomogram, the metric against labels, histogram bins and ticks.
+ * the cutoff (batch quantile or fixed score), pass/fail per tomogram, the metric against labels, histogram bins and ticks.
  */
 import { motorMetric, type MetricResult, type Outcome } from '../../core/motors/metric';
 import type { Point3 } from '../../core/motors/pipeline';
-import { thresholdDetections, type TomogramLabel } from '../../core/motors/postprocess';
-import type { MotorsParams } from '../../core/presets/motors';
+import { thresholdAt, type TomogramLabel } from '../../core/motors/postprocess';
+import { motorsCutoff, motorsPreset, type MotorsParams } from '../../core/presets/motors';
 
 export interface ResultRow {
   id: string;
@@ -38,11 +38,11 @@ function nearest(p: readonly number[], motors: readonly Point3[]): number | null
 
 export function computeResults(
   dets: readonly { id: string; score: number; point: Point3 }[],
-  params: Pick<MotorsParams, 'quantile' | 'beta' | 'distanceThresholdAngstrom'> & Partial<Pick<MotorsParams, 'cutoff'>>,
+  params: Pick<MotorsParams, 'quantile' | 'beta' | 'distanceThresholdAngstrom'> & Partial<Pick<MotorsParams, 'cutoff' | 'scoreThreshold'>>,
   labels: readonly TomogramLabel[] | null,
 ): Results {
   const plain = dets.map((d) => ({ id: d.id, score: d.score, point: d.point }));
-  const thr = thresholdDetections(plain, params.cutoff === 'none' ? null : params.quantile);
+  const thr = thresholdAt(plain, motorsCutoff(plain.map((d) => d.score), { cutoff: params.cutoff ?? 'quantile', quantile: params.quantile, scoreThreshold: params.scoreThreshold ?? motorsPreset.scoreThreshold }));
   const cutoff = thr.length > 0 ? thr[0].cutoff : NaN;
   let metric: MetricResult | null = null;
   const byId = new Map((labels ?? []).map((l) => [l.id, l]));

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { motorMetric } from '../../core/motors/metric';
 import type { Point3 } from '../../core/motors/pipeline';
 import { thresholdDetections, type TomogramLabel } from '../../core/motors/postprocess';
+import { motorsCutoff, motorsCutoffText, motorsPreset } from '../../core/presets/motors';
 import { computeResults, histogram, niceTicks } from './derive';
 import { heatmapVolume, tomogramGrid } from './display';
 import { sortFiles, sourceLabel } from '../../core/motors/sources';
@@ -89,6 +90,22 @@ describe('computeResults', () => {
     // the distance is the detected point's, also when it does not pass
     expect(r.rows.map((x) => x.distance)).toEqual([4, null, 20]);
     expect(r.rows[0].threshold).toBe(10);
+  });
+
+  it("cutoff 'score': a fixed threshold, the same verdict for a tomogram whatever the batch; the text says which", () => {
+    const fixed = { ...params, cutoff: 'score' as const, scoreThreshold: 0.5 };
+    const r = computeResults(dets, fixed, labels);
+    expect(r.cutoff).toBe(0.5);
+    expect(r.rows.map((x) => x.passes)).toEqual([true, false, true]);
+    // c alone: the same verdict (with the batch quantile a batch of one never passes)
+    expect(computeResults(dets.slice(2), fixed, null).rows[0].passes).toBe(true);
+    expect(computeResults(dets.slice(2), params, null).rows[0].passes).toBe(false);
+    expect(motorsCutoffText(r.cutoff, 3, { ...motorsPreset, ...fixed })).toBe('passes: score > 0.5000, a fixed score threshold (the same for every batch)');
+    const q = computeResults(dets, params, null);
+    expect(motorsCutoffText(q.cutoff, 3, { ...motorsPreset, ...params })).toBe(
+      "passes: score > 0.6000, the 0.5 quantile of this batch's 3 scores (relative to the batch: another batch moves it; a fixed score threshold does not)",
+    );
+    expect(motorsCutoff([0.1, 0.9], { cutoff: 'none', quantile: 0.5, scoreThreshold: 0.5 })).toBe(-Infinity);
   });
 
   it('has no metric without labels, and leaves unlabelled tomograms out of it', () => {

@@ -1,4 +1,5 @@
 /** One row per vertebra of the selected series: volume, slice range, mean probability, fracture probability, each with a bar; a row click centres the view. */
+import { patientOverallBasis } from '../../core/spine/export';
 import type { VertebraRow } from '../../core/spine/pipeline';
 import { useKit } from '../kit/hooks';
 import { vertebraCss } from './display';
@@ -75,15 +76,15 @@ export function VertebraTable() {
                   {r.sliceRange ? `${r.sliceRange[0]}–${r.sliceRange[1]}` : '–'}
                 </td>
                 <Bar value={r.meanProb} max={1} testId="cell-prob" text={r.meanProb.toFixed(4)} />
-                {hasFracture && <Bar value={r.fracture ?? NaN} max={1} testId="cell-fracture" text={r.fracture !== undefined ? r.fracture.toFixed(4) : '–'} color="#ef4444" title={r.fracture === undefined ? 'no mask, so no crops: submission.csv gives it 0.5' : undefined} />}
+                {hasFracture && <Bar value={r.fracture ?? NaN} max={1} testId="cell-fracture" text={r.fracture !== undefined ? r.fracture.toFixed(4) : '–'} color="#ef4444" title={r.fracture === undefined ? `${r.present ? 'no mask, so no crops' : 'not found on the CT'}: submission.csv gives it 0.5` : undefined} />}
               </tr>
             ))}
             {result?.patientOverall !== undefined && (
               <tr className="patient-row" data-testid="spine-row-patient_overall">
                 <td>patient overall</td>
-                <td />
-                <td />
-                <td />
+                <td colSpan={3} className="muted small" data-testid="patient-overall-basis">
+                  {patientOverallBasis(rows, result.patientSource)}
+                </td>
                 <Bar value={result.patientOverall} max={1} testId="cell-fracture" text={result.patientOverall.toFixed(4)} color="#ef4444" />
               </tr>
             )}
