@@ -12,9 +12,10 @@ import { inspectModel } from '../core/onnx/model';
 import { rewriteForWebGpu } from '../core/onnx/rewrite';
 import { planWindows, type SlidingWindowParams, type SlidingWindowProgress } from '../core/slidingWindow';
 import { range, spatialShape, type Volume } from '../core/volume';
-import type { WorkerClient } from '../worker/client';
+import { WorkerFaultError, isWorkerFault, type WorkerClient, type WorkerFault } from '../worker/client';
 import type { ExternalDataFile, RunRequest } from '../worker/protocol';
 import { HARD_STOP_MS } from './kit/runner';
+import { FAULT_KEY, faultNotice } from './kit/recovery';
 import { dropWorker, workerOf } from './kit/store';
 import {
   channelRange,
@@ -422,8 +423,9 @@ export async function run(): Promise<void> {
     runSeq: seq,
     runs: s.runs + 1,
   }));
+  const client = getClient();
   try {
-    const result = await getClient().run(req, throttle((p: SlidingWindowProgress) => {
+    const result = await client.run(req, throttle((p: SlidingWindowProgress) => {
       if (!live() || useStore.getState().runState.status !== 'running') return;
       useStore.getState().setRunState({ done: p.done, total: p.total, elapsedMs: p.elapsedMs, etaMs: p.etaMs });
     }, 50));
@@ -468,7 +470,11 @@ export async function run(): Promise<void> {
   } catch (e) {
     if (!live()) return;
     const cur = useStore.getState();
-    if ((e as Error)?.name === 'AbortError' || /cancel/i.test(errorText(e))) {
+    if (client.fault || isWorkerFault(e)) {
+      // the worker died under the run (recoverWorkbench starts a fresh one and says so)
+      const fault = client.fault ? new WorkerFaultError(client.fault) : (e as Error);
+      cur.setRunState({ status: 'error', error: `interrupted: ${fault.message}`, etaMs: 0, cancelRequested: false });
+    } else if ((e as Error)?.name === 'AbortError' || /cancel/i.test(errorText(e))) {
       cur.setRunState({ status: 'cancelled', etaMs: 0, cancelRequested: false });
       cur.addMessage('info', `Run cancelled after ${cur.runState.done} of ${cur.runState.total || '?'} windows.`);
     } else {
@@ -508,6 +514,24 @@ async function hardStop(): Promise<void> {
   if (m) {
     await loadModelBytes(m.bytes, m.fileName, { relaxDims: m.loaded.relaxed, labelNames: st.labelNames, keepRoi: true, quiet: true, ...sameFile(m) });
   }
+}
+
+/**
+ * After the workbench's worker died (src/worker/client.ts): a fresh worker gets the model again,
+ * the volume and the last result stay, and the notice offers to re-run what was interrupted.
+ */
+export function recoverWorkbench(f: WorkerFault): void {
+  const st = useStore.getState();
+  const running = st.runState.status === 'running';
+  useStore.setState({ worker: null });
+  const m = st.model;
+  const reloaded = m
+    ? loadModelBytes(m.bytes, m.fileName, { relaxDims: m.loaded.relaxed, labelNames: st.labelNames, keepRoi: true, quiet: true, keepCheck: true, ...sameFile(m) })
+    : Promise.resolve(true);
+  st.addMessage('warning', faultNotice(f.reason, running ? 'the run' : null), {
+    key: FAULT_KEY,
+    ...(running ? { button: { label: 'Re-run', testId: 'rerun', onClick: () => void reloaded.then((ok) => (ok ? run() : undefined)) } } : {}),
+  });
 }
 
 /** A demo's model card (public/demo/<name>/card.json). */
