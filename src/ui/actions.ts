@@ -9,6 +9,7 @@ import { readVolume } from '../core/io';
 import { externalDataFiles, externalDataOption, externalDataRefs, formatBytes, inlineExternalData } from '../core/onnx/externalData';
 import { cardFromMetadata, describeCard, parseCardText, type WorkbenchCard } from '../core/onnx/card';
 import { inspectModel } from '../core/onnx/model';
+import { checkRunMemory, type BrowserMemory } from '../core/memoryGuard';
 import { rewriteForWebGpu } from '../core/onnx/rewrite';
 import { planWindows, type SlidingWindowParams, type SlidingWindowProgress } from '../core/slidingWindow';
 import { range, spatialShape, type Volume } from '../core/volume';
@@ -371,6 +372,13 @@ function slidingParams(): SlidingWindowParams {
   };
 }
 
+/** What this browser says about its memory (navigator.deviceMemory, the WebGPU adapter's limits) for the memory guard. */
+export function browserMemory(): BrowserMemory {
+  const gb = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+  const gpu = useStore.getState().runtime?.webgpu;
+  return { ...(typeof gb === 'number' ? { deviceMemoryGb: gb } : {}), gpu: gpu?.available ? gpu : null };
+}
+
 export async function run(): Promise<void> {
   const st = useStore.getState();
   const { volume, model, settings, addMessage, clearMessages } = st;
@@ -413,6 +421,15 @@ export async function run(): Promise<void> {
     total = planWindows(shape.slice(1), params).starts.length;
   } catch (e) {
     addMessage('error', `Bad sliding-window settings: ${errorText(e)}`, { key: 'validate' });
+    return;
+  }
+  // before anything is allocated: the run's peak against what this browser can give
+  const verdict = checkRunMemory(
+    { info: model.loaded.info, shape, roi: params.roi.map((r, i) => (r <= 0 ? shape[i + 1] : r)), swBatch: params.swBatch ?? 1, overlap: params.overlap ?? 0.25, inputBytes: 4, backend: settings.backend },
+    browserMemory(),
+  );
+  if (verdict.refusal) {
+    addMessage('error', verdict.refusal, { key: 'validate' });
     return;
   }
   const seq = useStore.getState().runSeq + 1;

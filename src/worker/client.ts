@@ -43,7 +43,7 @@ export interface WorkerClient {
   readonly fault: WorkerFault | null;
   /** Called once when the worker is found dead, before its pending calls reject; returns an unsubscribe. */
   onFault(listener: (f: WorkerFault) => void): () => void;
-  /** Test hook: kills the worker as a crash would (see CrashMode); resolves with Date.now() of the kill. */
+  /** Test hook: kills the worker as a crash would (see CrashMode); resolves with Date.now() of the kill (when the worker took the request). */
   crash(how: CrashMode): Promise<number>;
 }
 
@@ -204,14 +204,14 @@ export function createWorkerClient(): WorkerClient {
       return () => listeners.delete(listener);
     },
     async crash(how) {
-      const at = Date.now();
       if (how === 'terminate') {
         // as if the browser killed it: the page learns it only from its lock
         worker.terminate();
-        return at;
+        return Date.now();
       }
+      // a busy worker takes the request at its next turn, answers, then dies: the kill is when it answered
       await remote.crash(how);
-      return at;
+      return Date.now();
     },
   };
 }

@@ -10,7 +10,7 @@ import { FileDrop, useRunKeys } from '../FileDrop';
 import { KitStatusLine } from '../MessageBanner';
 import { PageLayout } from '../PageLayout';
 import { addFiles } from './intake';
-import { recoverKit, watchWorkerFaults } from './recovery';
+import { useWorkerRecovery } from './recovery';
 import { cancelBatch, runBatch } from './runner';
 import type { AnyStore } from './types';
 
@@ -29,7 +29,7 @@ export interface KitPageProps {
 export function KitPage({ store, name, exposeHooks, inputs, view, run }: KitPageProps) {
   useEffect(() => exposeHooks?.(), [exposeHooks]);
   // a worker that dies is replaced and given its models again (./recovery.ts)
-  useEffect(() => watchWorkerFaults(store, (f) => recoverKit(store, f)), [store]);
+  useWorkerRecovery(store);
   useRunKeys(
     () => runBatch(store),
     () => cancelBatch(store),

@@ -5,6 +5,7 @@
  * finished results live in the page's store and stay; the interrupted item is marked by the
  * runner (src/ui/kit/runner.ts) and the workbench's run by src/ui/actions.ts.
  */
+import { useEffect } from 'react';
 import type { StoreApi } from 'zustand';
 import type { WorkerClient, WorkerFault } from '../../worker/client';
 import { useStore } from '../store';
@@ -63,4 +64,9 @@ export function recoverKit(store: AnyStore, f: WorkerFault): void {
     ...(interrupted ? { button: { label: `Re-run ${interrupted}`, testId: 'rerun', onClick: () => void reloaded.then(() => runBatch(store)) } } : {}),
   });
   void reloaded.then(() => say('info', `The fresh worker has the ${store.getState().models.length === 1 ? 'model' : 'models'} loaded again.`));
+}
+
+/** A kit page's worker, watched while the page is shown: when it dies, recoverKit. */
+export function useWorkerRecovery(store: AnyStore): void {
+  useEffect(() => watchWorkerFaults(store, (f) => recoverKit(store, f)), [store]);
 }
