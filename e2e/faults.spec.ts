@@ -169,7 +169,7 @@ test('memory guard: a link with roi 1000³ on a small volume is refused with the
   await expect(refusal).toBeVisible({ timeout: 30_000 });
   const text = await refusal.innerText();
   expect(text).toMatch(/about [\d.]+ GB \(input .*windows .*model .*accumulators .*result .*\)/);
-  expect(text).toMatch(/roi 1000×1000×1000 is larger than the volume 12×20×16/);
+  expect(text).toMatch(/The roi 1000×1000×1000 is larger than the volume 12×20×16/);
   expect(text).toMatch(/voxelbench infer/);
   expect(await runStatus(page)).toBe('idle');
   expect(await page.evaluate(() => window.__voxelbench!.store.getState().runs)).toBe(0);

@@ -130,5 +130,6 @@ export function checkRunMemory(req: RunMemoryRequest, mem: BrowserMemory): RunMe
   }
   if (req.backend !== 'wasm') hints.push('on WebGPU the volume is cut in slabs, so only the roi and sw batch count there');
   hints.push(`or run it with the CLI, which has this machine's memory: voxelbench infer --model M.onnx --input X.npy --out Y.npy --roi ${req.roi.join(',')} --sw-batch ${swBatch}`);
-  return { peak, refusal: `This run would need about ${formatBytes(peak.totalBytes)} (${parts}): ${why.join('; ')}. ${hints.join('; ')}.` };
+  const advice = hints.join('; ');
+  return { peak, refusal: `This run would need about ${formatBytes(peak.totalBytes)} (${parts}): ${why.join('; ')}. ${advice[0].toUpperCase()}${advice.slice(1)}.` };
 }
