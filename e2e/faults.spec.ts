@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
-import { fixture, maxAbsDiff, setNumber } from './util';
+import { canvasPixels, fixture, maxAbsDiff, setNumber } from './util';
 
 interface Notice {
   text: string;
@@ -114,14 +114,14 @@ test('kit page (motors): the worker dies mid-batch; finished tomograms keep thei
   const { killedAt, interrupted } = await page.evaluate(async () => {
     const store = window.__voxelbenchMotors!.store;
     const interrupted = store.getState().currentId;
-    // an uncaught error at the worker's top level
-    const killedAt = await window.__voxelbench!.crashWorker('throw', store as never);
+    // killed as the browser would (the page learns it from the worker's lock)
+    const killedAt = await window.__voxelbench!.crashWorker('terminate', store as never);
     return { killedAt, interrupted };
   });
   await expect.poll(() => notice(page), { timeout: 10_000 }).not.toBeNull();
   const n = (await notice(page))!;
   expect(n.time - killedAt).toBeLessThan(1000);
-  expect(n.text).toMatch(/The inference worker stopped \(an uncaught error in the worker.*\); a fresh one is loaded, your inputs and results are kept — Re-run tomo_sim_00/);
+  expect(n.text).toMatch(/The inference worker stopped \(it stopped\); a fresh one is loaded, your inputs and results are kept — Re-run tomo_sim_00/);
   const after = await motors(page);
   expect(after.batch).toBe('cancelled');
   // the finished one keeps its result; the interrupted one says so
@@ -187,4 +187,55 @@ test('memory guard: a link with roi 1000³ on a small volume is refused with the
   await expect(page.getByTestId('volume-name')).toContainText('ball_int16.nii.gz');
   expect(await page.evaluate(() => window.__voxelbench!.store.getState().volume?.fileName)).toBe('ball_int16.nii.gz');
   expect(maxAbsDiff(await resultData(page), result)).toBe(0);
+});
+
+test('WebGPU: the device is destroyed after a run; the notice comes within 1 s and the next run gives the same output on a fresh device', async ({ page }) => {
+  await openApp(page);
+  await page.getByTestId('volume-input').setInputFiles(fixture('volumes/ball_int16.nii.gz'));
+  await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d.onnx'));
+  await expect(page.getByTestId('model-name')).toContainText('tiny3d.onnx');
+  await page.getByTestId('intensity').selectOption('div255');
+  for (const a of ['d', 'h', 'w']) await setNumber(page, `roi-${a}`, 8);
+  await page.getByTestId('backend').selectOption('webgpu');
+  await page.getByTestId('run').click();
+  await expect.poll(() => runStatus(page), { timeout: 120_000 }).toBe('done');
+  const backend = () => page.evaluate(() => window.__voxelbench!.store.getState().result?.run.backend);
+  expect(await backend()).toBe('webgpu');
+  const first = await resultData(page);
+
+  const killedAt = await page.evaluate(() => window.__voxelbench!.crashWorker('device'));
+  await expect.poll(() => notice(page), { timeout: 10_000 }).not.toBeNull();
+  const n = (await notice(page))!;
+  expect(n.time - killedAt).toBeLessThan(1000);
+  expect(n.text).toMatch(/The inference worker stopped \(its WebGPU device was lost: destroyed.*\); a fresh one is loaded, your inputs and results are kept\./);
+  expect(maxAbsDiff(await resultData(page), first)).toBe(0);
+
+  // the model is loaded again in a fresh worker (a fresh device): the same run gives the same output
+  await expect(page.getByTestId('run')).toBeEnabled({ timeout: 60_000 });
+  await page.getByTestId('run').click();
+  await expect.poll(() => page.evaluate(() => window.__voxelbench!.store.getState().runs), { timeout: 10_000 }).toBe(2);
+  await expect.poll(() => runStatus(page), { timeout: 120_000 }).toBe('done');
+  expect(await backend()).toBe('webgpu');
+  expect(maxAbsDiff(await resultData(page), first)).toBe(0);
+});
+
+test('WebGL: the view loses its context and gets it back; it says so and redraws the volume and result from the store', async ({ page }) => {
+  await openApp(page);
+  await page.getByTestId('volume-input').setInputFiles(fixture('volumes/ball_int16.nii.gz'));
+  await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d.onnx'));
+  await expect(page.getByTestId('model-name')).toContainText('tiny3d.onnx');
+  await page.getByTestId('intensity').selectOption('div255');
+  for (const a of ['d', 'h', 'w']) await setNumber(page, `roi-${a}`, 8);
+  await page.getByTestId('backend').selectOption('wasm');
+  await page.getByTestId('run').click();
+  await expect.poll(() => runStatus(page), { timeout: 120_000 }).toBe('done');
+  await expect.poll(async () => (await canvasPixels(page)).colored, { timeout: 20_000 }).toBeGreaterThan(100);
+  const shown = await canvasPixels(page);
+
+  expect(await page.evaluate(() => window.__voxelbench!.loseWebGl(300))).toBe(true);
+  await expect.poll(() => page.evaluate(() => window.__voxelbench!.store.getState().messages.some((m) => m.key === 'webgl' && /lost its WebGL context/.test(m.text)))).toBe(true);
+  await expect.poll(() => page.evaluate(() => window.__voxelbench!.store.getState().messages.some((m) => m.key === 'webgl' && /got its WebGL context back/.test(m.text))), { timeout: 20_000 }).toBe(true);
+  // drawn again: the grey volume and the coloured overlay
+  await expect.poll(async () => (await canvasPixels(page)).colored, { timeout: 20_000 }).toBeGreaterThan(shown.colored * 0.9);
+  expect((await canvasPixels(page)).sum).toBeGreaterThan(shown.sum * 0.9);
 });

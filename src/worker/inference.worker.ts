@@ -308,11 +308,12 @@ const api: WorkerApi & { configure(ortBaseUrl: string, lockName?: string): Promi
       dev.destroy();
       return;
     }
-    // after this call has answered: as a crash would, outside any call
-    setTimeout(() => {
-      if (how === 'close') self.close();
-      else throw new Error('test crash: an uncaught error at the worker top level');
-    }, 0);
+    // as a crash would, outside any call: an uncaught error at once, a close once this call has answered
+    if (how === 'close') setTimeout(() => self.close(), 0);
+    else
+      queueMicrotask(() => {
+        throw new Error('test crash: an uncaught error at the worker top level');
+      });
   },
 
   async runtime() {

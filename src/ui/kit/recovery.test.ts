@@ -8,11 +8,11 @@ function fakeClient(): WorkerClient & { die(reason: string): void } {
   const listeners = new Set<(f: WorkerFault) => void>();
   return {
     fault: null,
-    onFault(l) {
+    onFault(l: (f: WorkerFault) => void) {
       listeners.add(l);
       return () => listeners.delete(l);
     },
-    die(reason) {
+    die(reason: string) {
       for (const l of [...listeners]) l({ reason, at: 1 });
     },
   } as unknown as WorkerClient & { die(reason: string): void };
