@@ -121,7 +121,7 @@ test('kit page (motors): the worker dies mid-batch; finished tomograms keep thei
   await expect.poll(() => notice(page), { timeout: 10_000 }).not.toBeNull();
   const n = (await notice(page))!;
   expect(n.time - killedAt).toBeLessThan(1000);
-  expect(n.text).toMatch(/The inference worker stopped \(it stopped\); a fresh one is loaded, your inputs and results are kept — Re-run tomo_sim_00/);
+  expect(n.text).toMatch(/The inference worker stopped \(its thread ended\); a fresh one is loaded, your inputs and results are kept — Re-run tomo_sim_00/);
   const after = await motors(page);
   expect(after.batch).toBe('cancelled');
   // the finished one keeps its result; the interrupted one says so

@@ -121,7 +121,7 @@ export function createWorkerClient(): WorkerClient {
       if (answered) unansweredSince = 0;
       else {
         unansweredSince ||= Date.now();
-        if (await workerGone()) return died('it stopped answering');
+        if (await workerGone()) return died('it no longer answers and its thread has ended');
         if (!locks && Date.now() - unansweredSince >= UNANSWERED_DEAD_MS) return died(`it answered nothing for ${UNANSWERED_DEAD_MS / 1000} s`);
       }
       if (closed || pending.size === 0) {
@@ -182,7 +182,7 @@ export function createWorkerClient(): WorkerClient {
     lockHeld = true;
     locks
       .request(lockName, { signal: lockWatch.signal }, () => {
-        died('it stopped');
+        died('its thread ended');
       })
       .catch(() => undefined);
   });

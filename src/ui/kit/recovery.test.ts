@@ -20,7 +20,7 @@ function fakeClient(): WorkerClient & { die(reason: string): void } {
 
 describe('worker fault recovery', () => {
   test('the notice says why, what was kept and what to re-run', () => {
-    expect(faultNotice('it stopped', 'tomo_sim_002')).toBe('The inference worker stopped (it stopped); a fresh one is loaded, your inputs and results are kept — Re-run tomo_sim_002.');
+    expect(faultNotice('its thread ended', 'tomo_sim_002')).toBe('The inference worker stopped (its thread ended); a fresh one is loaded, your inputs and results are kept — Re-run tomo_sim_002.');
     expect(faultNotice('its WebGPU device was lost: destroyed', null)).toBe('The inference worker stopped (its WebGPU device was lost: destroyed); a fresh one is loaded, your inputs and results are kept.');
   });
 
