@@ -189,16 +189,21 @@ test('memory guard: a link with roi 1000³ on a small volume is refused with the
   expect(maxAbsDiff(await resultData(page), result)).toBe(0);
 });
 
-test('WebGPU: the device is destroyed after a run; the notice comes within 1 s and the next run gives the same output on a fresh device', async ({ page }) => {
+/** The tiny model on the ball volume with roi 8³, run once on `backend`. */
+async function tinyRun(page: Page, backend: 'wasm' | 'webgpu'): Promise<void> {
   await openApp(page);
   await page.getByTestId('volume-input').setInputFiles(fixture('volumes/ball_int16.nii.gz'));
   await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d.onnx'));
   await expect(page.getByTestId('model-name')).toContainText('tiny3d.onnx');
   await page.getByTestId('intensity').selectOption('div255');
   for (const a of ['d', 'h', 'w']) await setNumber(page, `roi-${a}`, 8);
-  await page.getByTestId('backend').selectOption('webgpu');
+  await page.getByTestId('backend').selectOption(backend);
   await page.getByTestId('run').click();
   await expect.poll(() => runStatus(page), { timeout: 120_000 }).toBe('done');
+}
+
+test('WebGPU: the device is destroyed after a run; the notice comes within 1 s and the next run gives the same output on a fresh device', async ({ page }) => {
+  await tinyRun(page, 'webgpu');
   const backend = () => page.evaluate(() => window.__voxelbench!.store.getState().result?.run.backend);
   expect(await backend()).toBe('webgpu');
   const first = await resultData(page);
@@ -220,15 +225,7 @@ test('WebGPU: the device is destroyed after a run; the notice comes within 1 s a
 });
 
 test('WebGL: the view loses its context and gets it back; it says so and redraws the volume and result from the store', async ({ page }) => {
-  await openApp(page);
-  await page.getByTestId('volume-input').setInputFiles(fixture('volumes/ball_int16.nii.gz'));
-  await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d.onnx'));
-  await expect(page.getByTestId('model-name')).toContainText('tiny3d.onnx');
-  await page.getByTestId('intensity').selectOption('div255');
-  for (const a of ['d', 'h', 'w']) await setNumber(page, `roi-${a}`, 8);
-  await page.getByTestId('backend').selectOption('wasm');
-  await page.getByTestId('run').click();
-  await expect.poll(() => runStatus(page), { timeout: 120_000 }).toBe('done');
+  await tinyRun(page, 'wasm');
   await expect.poll(async () => (await canvasPixels(page)).colored, { timeout: 20_000 }).toBeGreaterThan(100);
   const shown = await canvasPixels(page);
 
