@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
-import { cancel, fetchRuntime, run } from './actions';
+import { cancel, fetchRuntime, recoverWorkbench, run } from './actions';
+import { watchWorkerFaults } from './kit/recovery';
 import { DropZone } from './DropZone';
 import { ErrorBoundary } from './ErrorBoundary';
 import { useRunKeys } from './FileDrop';
@@ -22,6 +23,8 @@ function startOnce(): void {
   if (useStore.getState().started) return;
   useStore.setState({ started: true });
   exposeTestHooks();
+  // a worker that dies is replaced and given the model again (recoverWorkbench)
+  watchWorkerFaults(useStore, recoverWorkbench);
   void fetchRuntime();
   startFromUrl(new URLSearchParams(window.location.search));
 }

@@ -5,6 +5,14 @@ import { useStore, type Message } from './store';
 
 function ActionButton({ m }: { m: Message }) {
   const busy = useStore((s) => s.busy !== null);
+  if (m.button) {
+    const b = m.button;
+    return (
+      <button className="small-btn" onClick={b.onClick} data-testid={b.testId}>
+        {b.label}
+      </button>
+    );
+  }
   if (m.action === 'relax-dims') {
     return (
       <button className="small-btn" onClick={() => void relaxModel()} disabled={busy} data-testid="relax-dims-prompt">

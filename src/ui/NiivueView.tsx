@@ -11,6 +11,7 @@ import { initialView, useStore, type ResultState, type SliceView, type ViewState
 import {
   attachCanvas,
   baseImage,
+  getNiivue,
   setBaseWindow,
   setSliceView,
   showBase,
@@ -74,6 +75,34 @@ export function NiivueView() {
   const baseMin = useStore((s) => s.view.baseMin);
   const baseMax = useStore((s) => s.view.baseMax);
   const style = useOverlayStyle();
+  // bumped when the WebGL context comes back: the volume and overlay are shown again from the store
+  const [glEpoch, setGlEpoch] = useState(0);
+
+  // a lost WebGL context (GPU reset, too many contexts) is said; on its return Niivue starts again and redraws
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    const lost = (e: Event) => {
+      e.preventDefault(); // lets the browser restore it
+      useStore.getState().addMessage('warning', 'The view lost its WebGL context (the GPU was reset or is busy); it is redrawn when the browser gives it back. Your volume and results are kept.', { key: 'webgl' });
+    };
+    const restored = () => {
+      getNiivue()
+        .init()
+        .then(() => {
+          useStore.getState().clearMessages('webgl');
+          useStore.getState().addMessage('info', 'The view got its WebGL context back and was redrawn.', { key: 'webgl' });
+          setGlEpoch((n) => n + 1);
+        })
+        .catch((err: unknown) => setViewError(`The 3D view could not start again after losing its WebGL context: ${(err as Error).message ?? err}`));
+    };
+    canvas.addEventListener('webglcontextlost', lost);
+    canvas.addEventListener('webglcontextrestored', restored);
+    return () => {
+      canvas.removeEventListener('webglcontextlost', lost);
+      canvas.removeEventListener('webglcontextrestored', restored);
+    };
+  }, []);
 
   // attach once; wire the readout and the right-drag window/level back into the store
   useEffect(() => {
@@ -104,7 +133,7 @@ export function NiivueView() {
     return () => {
       live = false;
     };
-  }, [volume]);
+  }, [volume, glEpoch]);
 
   const parity = useStore((s) => s.parity);
   const labelThreshold = result?.channels === 1 ? threshold : 0;
@@ -128,7 +157,7 @@ export function NiivueView() {
     showOverlay(overlay, overlayStyle(useStore.getState().view, useStore.getState().result)).catch((e: unknown) =>
       useStore.getState().addMessage('error', `Could not display the result: ${(e as Error).message ?? e}`),
     );
-  }, [overlay]);
+  }, [overlay, glEpoch]);
 
   useEffect(() => styleOverlay(style), [style]);
   useEffect(() => setBaseWindow(baseMin, baseMax), [baseMin, baseMax]);

@@ -9,13 +9,15 @@ import { readVolume } from '../core/io';
 import { externalDataFiles, externalDataOption, externalDataRefs, formatBytes, inlineExternalData } from '../core/onnx/externalData';
 import { cardFromMetadata, describeCard, parseCardText, type WorkbenchCard } from '../core/onnx/card';
 import { inspectModel } from '../core/onnx/model';
+import { checkRunMemory, type BrowserMemory } from '../core/memoryGuard';
 import { rewriteForWebGpu } from '../core/onnx/rewrite';
 import { planWindows, type SlidingWindowParams, type SlidingWindowProgress } from '../core/slidingWindow';
 import { range, spatialShape, type Volume } from '../core/volume';
-import type { WorkerClient } from '../worker/client';
+import { WorkerFaultError, isWorkerFault, type WorkerClient, type WorkerFault } from '../worker/client';
 import type { ExternalDataFile, RunRequest } from '../worker/protocol';
 import { ETA_START, nextEta } from './kit/pure';
 import { HARD_STOP_MS } from './kit/runner';
+import { FAULT_KEY, faultNotice } from './kit/recovery';
 import { dropWorker, workerOf } from './kit/store';
 import {
   channelRange,
@@ -371,6 +373,13 @@ function slidingParams(): SlidingWindowParams {
   };
 }
 
+/** What this browser says about its memory (navigator.deviceMemory, the WebGPU adapter's limits) for the memory guard. */
+export function browserMemory(): BrowserMemory {
+  const gb = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+  const gpu = useStore.getState().runtime?.webgpu;
+  return { ...(typeof gb === 'number' ? { deviceMemoryGb: gb } : {}), gpu: gpu?.available ? gpu : null };
+}
+
 export async function run(): Promise<void> {
   const st = useStore.getState();
   const { volume, model, settings, addMessage, clearMessages } = st;
@@ -415,6 +424,15 @@ export async function run(): Promise<void> {
     addMessage('error', `Bad sliding-window settings: ${errorText(e)}`, { key: 'validate' });
     return;
   }
+  // before anything is allocated: the run's peak against what this browser can give
+  const verdict = checkRunMemory(
+    { info: model.loaded.info, shape, roi: params.roi.map((r, i) => (r <= 0 ? shape[i + 1] : r)), swBatch: params.swBatch ?? 1, overlap: params.overlap ?? 0.25, inputBytes: 4, backend: settings.backend },
+    browserMemory(),
+  );
+  if (verdict.refusal) {
+    addMessage('error', verdict.refusal, { key: 'validate' });
+    return;
+  }
   const seq = useStore.getState().runSeq + 1;
   const live = () => useStore.getState().runSeq === seq;
   const t0 = performance.now();
@@ -423,6 +441,7 @@ export async function run(): Promise<void> {
     runSeq: seq,
     runs: s.runs + 1,
   }));
+  const client = getClient();
   // elapsed time and the smoothed ETA, also while the first window runs (no progress comes then)
   const tick = (done?: number, of?: number) => {
     const rs = useStore.getState().runState;
@@ -434,7 +453,7 @@ export async function run(): Promise<void> {
   };
   const clock = setInterval(() => (live() && useStore.getState().runState.status === 'running' ? tick() : clearInterval(clock)), 500);
   try {
-    const result = await getClient().run(req, throttle((p: SlidingWindowProgress) => tick(p.done, p.total), 50));
+    const result = await client.run(req, throttle((p: SlidingWindowProgress) => tick(p.done, p.total), 50));
     if (!live()) return;
     const wallMs = performance.now() - t0;
     const out = result.shape.length === 3 ? [result.shape[0], 1, result.shape[1], result.shape[2]] : result.shape;
@@ -476,7 +495,11 @@ export async function run(): Promise<void> {
   } catch (e) {
     if (!live()) return;
     const cur = useStore.getState();
-    if ((e as Error)?.name === 'AbortError' || /cancel/i.test(errorText(e))) {
+    if (client.fault || isWorkerFault(e)) {
+      // the worker died under the run (recoverWorkbench starts a fresh one and says so)
+      const fault = client.fault ? new WorkerFaultError(client.fault) : (e as Error);
+      cur.setRunState({ status: 'error', error: `interrupted: ${fault.message}`, etaMs: 0, cancelRequested: false });
+    } else if ((e as Error)?.name === 'AbortError' || /cancel/i.test(errorText(e))) {
       cur.setRunState({ status: 'cancelled', etaMs: 0, cancelRequested: false });
       cur.addMessage('info', `Run cancelled after ${cur.runState.done} of ${cur.runState.total || '?'} windows.`);
     } else {
@@ -518,6 +541,24 @@ async function hardStop(): Promise<void> {
   if (m) {
     await loadModelBytes(m.bytes, m.fileName, { relaxDims: m.loaded.relaxed, labelNames: st.labelNames, keepRoi: true, quiet: true, ...sameFile(m) });
   }
+}
+
+/**
+ * After the workbench's worker died (src/worker/client.ts): a fresh worker gets the model again,
+ * the volume and the last result stay, and the notice offers to re-run what was interrupted.
+ */
+export function recoverWorkbench(f: WorkerFault): void {
+  const st = useStore.getState();
+  const running = st.runState.status === 'running';
+  useStore.setState({ worker: null });
+  const m = st.model;
+  const reloaded = m
+    ? loadModelBytes(m.bytes, m.fileName, { relaxDims: m.loaded.relaxed, labelNames: st.labelNames, keepRoi: true, quiet: true, keepCheck: true, ...sameFile(m) })
+    : Promise.resolve(true);
+  st.addMessage('warning', faultNotice(f.reason, running ? 'the run' : null), {
+    key: FAULT_KEY,
+    ...(running ? { button: { label: 'Re-run', testId: 'rerun', onClick: () => void reloaded.then((ok) => (ok ? run() : undefined)) } } : {}),
+  });
 }
 
 /** A demo's model card (public/demo/<name>/card.json). */

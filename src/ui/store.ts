@@ -33,6 +33,14 @@ export interface Message {
   action?: MessageAction;
   /** Messages with the same key replace each other (e.g. one validation message at a time). */
   key?: string;
+  /** A button the message offers that no MessageAction names (Re-run after a worker fault: src/ui/kit/recovery.ts). */
+  button?: MessageButton;
+}
+
+export interface MessageButton {
+  label: string;
+  testId: string;
+  onClick(): void;
 }
 
 export interface LoadedVolume {
@@ -183,7 +191,7 @@ export interface AppState {
   setSettings(patch: Partial<WindowSettings>): void;
   setView(patch: Partial<ViewState>): void;
   setRunState(patch: Partial<RunState>): void;
-  addMessage(level: MessageLevel, text: string, opts?: { action?: MessageAction; key?: string }): void;
+  addMessage(level: MessageLevel, text: string, opts?: { action?: MessageAction; key?: string; button?: MessageButton }): void;
   dismissMessage(id: number): void;
   clearMessages(key?: string): void;
 }

@@ -27,7 +27,7 @@ import type { MotorDetection } from '../core/motors/pipeline';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
 import { decodeImageInWorker } from './decodeImage';
 import { autoAvoidsGpu, autoOnSoftwareReason, chooseBackend, softwareAdapter, type AdapterFacts } from './backendChoice';
-import type { Backend, BackendChoice, ExternalDataFile, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi, WorkerOptions } from './protocol';
+import { FAULT_MESSAGE, type Backend, type BackendChoice, type ExternalDataFile, type LoadedModel, type ProgressCallback, type RunRequest, type RunResult, type RuntimeInfo, type WorkerApi, type WorkerOptions } from './protocol';
 import { releaseGpuModel } from './gpu';
 import { gpuPresetRun, tryGpuRun, withGpuNote } from './gpu/worker';
 
@@ -53,10 +53,12 @@ interface WorkerState {
   autoUsesSoftware: boolean;
   /** What failed on WebGPU in this worker (its WebGPU backend may be unusable from then on), or null. */
   gpuFailure: string | null;
+  /** onnxruntime-web's WebGPU device once its `lost` promise is watched (a lost device is reported to the page). */
+  gpuDevice: GPUDevice | null;
 }
 
 function createWorkerState(): WorkerState {
-  return { models: new Map(), current: null, reads: new Map(), nextId: 1, gpuProbe: null, autoUsesSoftware: false, gpuFailure: null };
+  return { models: new Map(), current: null, reads: new Map(), nextId: 1, gpuProbe: null, autoUsesSoftware: false, gpuFailure: null, gpuDevice: null };
 }
 
 const state = createWorkerState();
@@ -131,7 +133,30 @@ async function session(entry: ModelEntry, backend: Backend): Promise<ort.Inferen
   });
   entry.sessionMs[backend] = performance.now() - t0;
   entry.sessions[backend] = s;
+  if (backend === 'webgpu') await watchGpuDevice().catch(() => null);
   return s;
+}
+
+/**
+ * Tells the page that this worker cannot go on (outside comlink: the page's client terminates it,
+ * rejects its pending calls and starts a fresh one).
+ */
+function reportFault(reason: string): void {
+  self.postMessage({ [FAULT_MESSAGE]: reason });
+}
+
+/**
+ * Watches onnxruntime-web's WebGPU device once a WebGPU session made it (reading
+ * `ort.env.webgpu.device` earlier would create one): a lost device (driver reset, destroy())
+ * leaves the backend unusable in this worker, so the page is told and replaces the worker.
+ */
+async function watchGpuDevice(): Promise<GPUDevice | null> {
+  if (state.gpuDevice) return state.gpuDevice;
+  const dev = (await (ort.env.webgpu.device as unknown as GPUDevice | Promise<GPUDevice> | undefined)) ?? null;
+  if (!dev || state.gpuDevice === dev) return dev;
+  state.gpuDevice = dev;
+  void dev.lost.then((info) => reportFault(`its WebGPU device was lost: ${info.reason}${info.message ? `, ${info.message}` : ''}`));
+  return dev;
 }
 
 function message(e: unknown): string {
@@ -277,10 +302,32 @@ function backendSummary(preds: ModelPredictor[]): { backend: Backend; backendRea
   return { backend: last.backend(), backendReason: (fell ?? last).reason() };
 }
 
-const api: WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): void } = {
-  configure(ortBaseUrl, opts = {}) {
+const api: WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): Promise<void> } = {
+  async configure(ortBaseUrl, opts = {}) {
     configureOrt(ortBaseUrl);
     state.autoUsesSoftware = opts.autoUsesSoftwareAdapter === true;
+    const lockName = opts.lockName;
+    // held for the worker's life: the page's request for it is granted when this worker dies
+    if (lockName && navigator.locks) await new Promise<void>((held) => void navigator.locks.request(lockName, () => (held(), new Promise<never>(() => undefined))));
+  },
+
+  ping() {
+    return 'pong';
+  },
+
+  async crash(how) {
+    if (how === 'device') {
+      const dev = state.gpuDevice;
+      if (!dev) throw new Error('no WebGPU device in this worker (run on WebGPU first)');
+      dev.destroy();
+      return;
+    }
+    // as a crash would, outside any call: an uncaught error at once, a close once this call has answered
+    if (how === 'close') setTimeout(() => self.close(), 0);
+    else
+      queueMicrotask(() => {
+        throw new Error('test crash: an uncaught error at the worker top level');
+      });
   },
 
   async runtime() {
@@ -392,7 +439,10 @@ const api: WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): vo
       const progress = onProgress ? (p: Parameters<typeof onProgress>[0]) => void onProgress(p) : undefined;
       // the preset's GPU-resident path, where it has one (WebGPU only; it says why when it is not used)
       const gpu = await gpuPresetRun(ort, presetId, roles, req, await gpuFor(req.backend), signal, progress);
-      if ('result' in gpu) return Comlink.transfer(gpu.result, transferList(preset.transferables?.(gpu.result.result) ?? []));
+      if ('result' in gpu) {
+        await watchGpuDevice().catch(() => null);
+        return Comlink.transfer(gpu.result, transferList(preset.transferables?.(gpu.result.result) ?? []));
+      }
       const result = await preset.run(req.item, handles, req.params, { signal, onProgress: progress });
       const summary = backendSummary(preds);
       return Comlink.transfer({ result, ...summary, backendReason: withGpuNote(summary.backendReason, gpu.note) }, transferList(preset.transferables?.(result) ?? []));
@@ -427,7 +477,10 @@ const api: WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): vo
     if (!entry) throw new Error('no such model loaded (load it again)');
     return exclusiveRun(async (signal) => {
       const gpu = await tryGpuRun(ort, entry, req, await gpuFor(req.backend), signal, onProgress ? (p) => void onProgress(p) : undefined);
-      if ('result' in gpu) return Comlink.transfer(gpu.result, [gpu.result.data.buffer]);
+      if ('result' in gpu) {
+        await watchGpuDevice().catch(() => null);
+        return Comlink.transfer(gpu.result, [gpu.result.data.buffer]);
+      }
       const model = await modelPredictor(entry, req.backend, signal);
       const predictor = model.predictor;
       // [D, H, W] or [H, W] without a channel axis -> [1, ...]

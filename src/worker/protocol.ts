@@ -36,6 +36,8 @@ export interface WorkerOptions {
    * `window.__voxelbenchAutoUsesSoftwareAdapter = true` before it starts (client.ts).
    */
   autoUsesSoftwareAdapter?: boolean;
+  /** A Web Lock the worker holds for its life (client.ts: the page notices the worker's death when it is granted the lock). */
+  lockName?: string;
 }
 
 export interface LoadedModel {
@@ -154,7 +156,21 @@ export interface WorkerApi {
   compareModels(original: Uint8Array, rewritten: Uint8Array, opts?: CheckOptions): Promise<CheckResult>;
   /** Cancels the run in progress (it rejects with an AbortError). */
   cancel(): void;
+  /** Answers at once (the page's liveness check while a call is pending). */
+  ping(): 'pong';
+  /** Test hook: kills the worker (or its WebGPU device) as a crash would; see CrashMode. */
+  crash(how: CrashMode): Promise<void> | void;
 }
+
+/**
+ * How a test kills the worker: 'close' (it closes itself), 'throw' (an uncaught error at its top
+ * level), 'terminate' (the page terminates it as the browser would, without telling the client),
+ * 'device' (destroys onnxruntime-web's WebGPU device: its `lost` promise resolves).
+ */
+export type CrashMode = 'close' | 'throw' | 'terminate' | 'device';
+
+/** The key of a message the worker posts outside comlink to say it cannot go on (`{ [FAULT_MESSAGE]: reason }`). */
+export const FAULT_MESSAGE = 'voxelbenchFault';
 
 /** A side file of an ONNX model with external data: `path` as the model names it (onnxruntime-web's externalData entry). */
 export interface ExternalDataFile {

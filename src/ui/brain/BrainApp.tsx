@@ -5,6 +5,7 @@ import { FileDrop, useRunKeys } from '../FileDrop';
 import { addFiles } from '../kit/intake';
 import { QueuePanel, RunPanel } from '../kit/panels';
 import { ParamsForm } from '../kit/ParamsForm';
+import { useWorkerRecovery } from '../kit/recovery';
 import { cancelBatch, runBatch } from '../kit/runner';
 import { PageLayout } from '../PageLayout';
 import { BrainView } from './BrainView';
@@ -17,6 +18,8 @@ const shapeColumn = { head: 'D×H×W', cell: (t: { meta?: unknown }) => ((t.meta
 
 export function BrainApp() {
   useEffect(exposeBrainHooks, []);
+  // a worker that dies is replaced and given its models again
+  useWorkerRecovery(store);
   useRunKeys(
     () => runBatch(store),
     () => cancelBatch(store),

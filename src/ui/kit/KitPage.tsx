@@ -10,6 +10,7 @@ import { FileDrop, useRunKeys } from '../FileDrop';
 import { KitStatusLine } from '../MessageBanner';
 import { PageLayout } from '../PageLayout';
 import { addFiles } from './intake';
+import { useWorkerRecovery } from './recovery';
 import { cancelBatch, runBatch } from './runner';
 import type { AnyStore } from './types';
 
@@ -27,6 +28,8 @@ export interface KitPageProps {
 
 export function KitPage({ store, name, exposeHooks, inputs, view, run }: KitPageProps) {
   useEffect(() => exposeHooks?.(), [exposeHooks]);
+  // a worker that dies is replaced and given its models again (./recovery.ts)
+  useWorkerRecovery(store);
   useRunKeys(
     () => runBatch(store),
     () => cancelBatch(store),

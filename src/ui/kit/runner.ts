@@ -18,7 +18,7 @@ import { modelIdsByRole, reloadModels } from './models';
 import { batchClock, batchFraction, ETA_START, isRunnable, itemsToRun, nextEta, runKey, type ProgressFraction } from './pure';
 import { dropWorker, patchItem, untilReplaced, workerOf } from './store';
 import type { AnyStore, ItemEntry } from './types';
-import type { WorkerClient } from '../../worker/client';
+import { WorkerFaultError, isWorkerFault, type WorkerClient } from '../../worker/client';
 
 /**
  * How long a cancelled run may take to stop before the worker is terminated (one constant for
@@ -100,6 +100,7 @@ export async function runBatch(store: AnyStore): Promise<void> {
   const live = () => store.getState().runSeq === seq;
   const clock = setInterval(() => (live() ? updateClock(store) : clearInterval(clock)), 500);
   let cancelled = false;
+  let faulted = false;
   let failed = 0;
   try {
     for (let i = 0; i < ids.length; i++) {
@@ -149,6 +150,13 @@ export async function runBatch(store: AnyStore): Promise<void> {
         if (store.getState().selected === null) store.setState({ selected: id });
       } catch (e) {
         if (!live()) return;
+        if (worker.fault || isWorkerFault(e)) {
+          // the worker died under this item (src/ui/kit/recovery.ts starts a fresh one): it is marked, the batch stops
+          const fault = worker.fault ? new WorkerFaultError(worker.fault) : (e as Error);
+          patchItem(store, id, { status: 'error', error: `interrupted: ${fault.message}; re-run it`, progress: undefined });
+          faulted = true;
+          break;
+        }
         if (isAbort(e)) {
           patchItem(store, id, { status: 'cancelled', progress: undefined });
           cancelled = true;
@@ -164,7 +172,7 @@ export async function runBatch(store: AnyStore): Promise<void> {
     clearInterval(clock);
   }
   if (!live()) return;
-  finishBatch(store, cancelled ? 'cancelled' : 'done', failed);
+  finishBatch(store, cancelled || faulted ? 'cancelled' : 'done', failed, faulted);
 }
 
 /** The runnable items a source (by its id) became on its first read, or null when it is still one item. */
@@ -175,7 +183,8 @@ function splitInto(store: AnyStore, id: string): string[] | null {
   return parts.length > 0 ? parts.filter(isRunnable).map((t) => t.id) : null;
 }
 
-function finishBatch(store: AnyStore, status: 'done' | 'cancelled', failed: number): void {
+/** `quiet`: no message (a worker fault has its own notice). */
+function finishBatch(store: AnyStore, status: 'done' | 'cancelled', failed: number, quiet = false): void {
   const many = store.config.texts.items;
   const s = store.getState();
   const elapsedMs = Date.now() - s.batch.startedAt;
@@ -187,6 +196,7 @@ function finishBatch(store: AnyStore, status: 'done' | 'cancelled', failed: numb
     currentId: null,
   });
   const secs = (elapsedMs / 1000).toFixed(1);
+  if (quiet) return;
   if (status === 'cancelled') say('info', `Run cancelled after ${done} of ${ids.length} ${many} (${secs} s).`);
   else say(failed > 0 ? 'warning' : 'info', `Run finished: ${done} of ${ids.length} ${many} in ${secs} s${failed > 0 ? `; ${failed} failed (see the queue)` : ''}.`);
 }

@@ -7,6 +7,7 @@ import { useKit } from '../kit/hooks';
 import { addFiles } from '../kit/intake';
 import { QueuePanel, RunPanel } from '../kit/panels';
 import { ParamsForm } from '../kit/ParamsForm';
+import { useWorkerRecovery } from '../kit/recovery';
 import { cancelBatch, runBatch } from '../kit/runner';
 import { KitStatusLine } from '../MessageBanner';
 import { PageLayout } from '../PageLayout';
@@ -43,6 +44,8 @@ const shapeColumn = { head: 'Z×Y×X', cell: (t: { meta?: unknown }) => ((t.meta
 
 export function MotorsApp() {
   useEffect(exposeMotorsHooks, []);
+  // a worker that dies is replaced and given its models again
+  useWorkerRecovery(store);
   useRunKeys(
     () => runBatch(store),
     () => cancelBatch(store),

@@ -5,6 +5,7 @@ import { FileDrop, useRunKeys } from '../FileDrop';
 import { addFiles } from '../kit/intake';
 import { cancelAll, QueuePanel, RunPanel } from '../kit/panels';
 import { ParamsForm } from '../kit/ParamsForm';
+import { useWorkerRecovery } from '../kit/recovery';
 import { runBatch } from '../kit/runner';
 import { KitStatusLine } from '../MessageBanner';
 import { PageLayout } from '../PageLayout';
@@ -44,6 +45,8 @@ const seriesColumn = {
 
 export function SpineApp() {
   useEffect(exposeSpineHooks, []);
+  // a worker that dies is replaced and given its models again
+  useWorkerRecovery(store);
   useRunKeys(
     () => runBatch(store),
     () => cancelAll(store),
