@@ -15,7 +15,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import * as ortNode from 'onnxruntime-node';
 import { readVolume } from '../src/core/io';
 import { readNpy } from '../src/core/io/npy';
 import { argmax as labelArgmax } from '../src/core/labels';
@@ -74,6 +73,10 @@ async function webgpuPredictor(ort: Ort, bytes: Uint8Array): Promise<{ predictor
 }
 
 async function nodePredictor(bytes: Uint8Array): Promise<{ predictor: Predictor; release(): Promise<void> }> {
+  // loaded on first use: the device pack (tools/pack-device-bench.sh) may leave onnxruntime-node out
+  const ortNode = await import('onnxruntime-node').catch((e: Error) => {
+    throw new Error(`onnxruntime-node cannot be loaded (left out of the pack?): ${e.message.split('\n')[0]}`);
+  });
   const s = await ortNode.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
   return { predictor: sessionPredictor(s, (d, dims) => new ortNode.Tensor('float32', d, dims), s.inputNames[0], s.outputNames[0]), release: () => s.release() };
 }

@@ -90,8 +90,9 @@ export async function nodeWebgpu(opts: { threads?: number } = {}): Promise<NodeW
   Object.defineProperty(globalThis, 'navigator', { value: { gpu, hardwareConcurrency: 1, userAgent: 'node' }, configurable: true, writable: true });
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error('Dawn found no WebGPU adapter (no Vulkan driver?)');
-  // the package's "node" entry sits in dist/ next to the JSEP build
-  const ortDist = dirname(require.resolve('onnxruntime-web'));
+  // the JSEP build's files sit together in dist/ (resolved through a file the harness loads, so
+  // that a pruned copy of the package, as tools/pack-device-bench.sh carries, resolves too)
+  const ortDist = dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm'));
   const ort = (await import(pathToFileURL(resolve(ortDist, 'ort.mjs')).href)) as Ort;
   ort.env.wasm.numThreads = opts.threads ?? 1;
   ort.env.logLevel = 'error';
