@@ -58,6 +58,8 @@ export interface NodeWebgpu {
   /** "vendor architecture description" of the adapter. */
   adapterName: string;
   shaderF16: boolean;
+  /** Bytes written to GPU buffers with queue.writeBuffer so far (the GPU-resident path's uploads all go through it). */
+  writtenBytes(): number;
   /** Stops the keep-alive timer (call before exiting). */
   close(): void;
 }
@@ -71,7 +73,10 @@ export async function nodeWebgpu(opts: { threads?: number } = {}): Promise<NodeW
   const gpu = dawn.create([]);
   const queue = (dawn.globals.GPUQueue as { prototype: GPUQueue }).prototype;
   const writeBuffer = queue.writeBuffer;
+  let written = 0;
   queue.writeBuffer = function (this: GPUQueue, buffer: GPUBuffer, offset: number, data: BufferSource | SharedArrayBuffer, dataOffset?: number, size?: number) {
+    const el = ArrayBuffer.isView(data) ? ((data as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1) : 1;
+    written += size !== undefined ? size * el : data.byteLength - (dataOffset ?? 0) * el;
     if (typeof SharedArrayBuffer !== 'undefined') {
       if (data instanceof SharedArrayBuffer) {
         const n = size ?? data.byteLength - (dataOffset ?? 0);
@@ -103,6 +108,7 @@ export async function nodeWebgpu(opts: { threads?: number } = {}): Promise<NodeW
     adapter,
     adapterName: [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unknown adapter',
     shaderF16: adapter.features.has('shader-f16'),
+    writtenBytes: () => written,
     close: () => clearInterval(keep),
   };
 }
