@@ -29,7 +29,7 @@ import { planWindows, slidingWindowInference, type Predictor, type SlidingWindow
 import type { VoxelArray } from '../src/core/volume';
 import { gpuResidentMotors, gpuResidentRun, releaseGpuModel, type GpuModelSource, type Ort } from '../src/worker/gpu';
 import { benchText, fmtBytes, summarizeBench, type BenchPath, type BenchRow } from './benchSummary';
-import { ensureVulkan, nodeWebgpu, type NodeWebgpu } from './nodeWebgpu';
+import { ensureVulkan, exitNow, nodeWebgpu, type NodeWebgpu } from './nodeWebgpu';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PARITY = resolve(ROOT, 'tests/fixtures/parity');
@@ -450,5 +450,10 @@ function cropCube(data: VoxelArray, shape: number[], n: number): Float32Array {
 
 ensureVulkan();
 const mode = process.argv[2] ?? 'check';
-const code = mode === 'bench' ? (await bench(), 0) : await check();
-process.exit(code);
+let code = 1;
+try {
+  code = mode === 'bench' ? (await bench(), 0) : await check();
+} catch (e) {
+  console.error(e);
+}
+exitNow(code);
