@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Real-GPU benchmark without a browser: the worker's GPU code (src/worker/gpu) in Node on Dawn's
-# WebGPU (npm package `webgpu`), per case: GPU-resident vs CPU stitching on WebGPU vs
-# onnxruntime-node on the CPU. Prints one table (tools/gpuBench.ts bench).
+# WebGPU (npm package `webgpu`), per case, in one run: GPU-resident vs per-window upload (CPU
+# stitching) on the same WebGPU adapter vs the CPU baselines (onnxruntime-web's WASM, as the page
+# falls back to, and onnxruntime-node): time, bytes uploaded and read back, max output difference,
+# and the ratios. Writes device-bench.json + device-bench.txt to VB_BENCH_DIR, else $OUT (the
+# device tool brings that folder back), else bench-results/ (tools/gpuBench.ts bench).
 #
 # Meant for a machine with an NVIDIA GPU and no browser, no node and no network (the device
 # tool's H100/H200). It runs from one of:
@@ -17,6 +20,7 @@
 #
 #   bash tools/device-bench.sh                 full sizes
 #   VB_BENCH=tiny bash tools/device-bench.sh   every case at a tiny size (proves it on a CPU adapter)
+#   VB_BENCH=tiny VB_CASES=smoke bash tools/device-bench.sh   the tiny test model only (~40 s on SwiftShader)
 #   bash tools/device-bench.sh check           GPU-resident = CPU stitching within 1e-5 (tiny sizes)
 #
 # Vulkan for Dawn: the system's loader; else the loaders carried as .gl/*.deb (device README),
@@ -25,10 +29,11 @@
 # tools/nodeWebgpu.ts picks it when nothing else exists).
 #
 # Environment: NODE (node binary), VB_USE_PACK=1 (the pack even when node_modules exists),
-# VB_CASES (meshnet,fp16,motors,resnet), VB_PATHS (gpu,webgpu,node), VB_RESNET_LAYERS (e.g.
-# 3,8,36,3 if the full depth does not fit), VB_RESNET_WIDTH, VB_NODE_FULL=1 (run
-# onnxruntime-node on every window instead of timing one batch), VB_BENCH_OUT (JSON of the rows),
-# VB_TIMEOUT (s, default 290).
+# VB_CASES (smoke,meshnet,fp16,motors,resnet; default all but smoke), VB_PATHS (gpu,webgpu,wasm,node),
+# VB_RESNET_LAYERS (e.g. 3,8,36,3 if the full depth does not fit), VB_RESNET_WIDTH, VB_THREADS
+# (WASM threads, default 1), VB_CPU_FULL=1 (run the CPU paths on every window instead of timing one
+# batch and scaling), VB_BENCH_DIR, VB_BENCH_OUT (a second copy of the JSON), VB_TIMEOUT (s,
+# default 290).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-bench}
@@ -92,7 +97,11 @@ if [ -f $NV_ICD ] && [ -z "${VK_ICD_FILENAMES:-}${VK_DRIVER_FILES:-}" ]; then
   export VK_DRIVER_FILES=$NV_ICD VK_ICD_FILENAMES=$NV_ICD
 fi
 if has_vulkan; then export VB_VULKAN=${VB_VULKAN:-system}; fi
-command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+if command -v nvidia-smi >/dev/null; then
+  VB_GPU_INFO=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | head -1 || true)
+  export VB_GPU_INFO
+  echo "$VB_GPU_INFO"
+fi
 echo "node $("$NODE" --version) from $FROM; vulkan: ${VB_VULKAN:-swiftshader (no system loader)}"
 
 exec timeout "${VB_TIMEOUT:-290}" "$NODE" "${ARGS[@]}"

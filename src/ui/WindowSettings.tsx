@@ -8,6 +8,7 @@ import { NumberInput } from './NumberInput';
 import { defaultRoi, inputSpec, type IntensityScaling, type Shape3 } from './overlay';
 import { Panel } from './Panel';
 import { fmtBytes } from './format';
+import { GpuPlanLine } from './GpuPlanLine';
 import { useStore } from './store';
 
 const AXES = ['D', 'H', 'W'] as const;
@@ -191,6 +192,7 @@ export function WindowSettings() {
           )}
         </div>
       )}
+      <GpuPlanLine />
     </Panel>
   );
 }
