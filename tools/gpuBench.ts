@@ -15,7 +15,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import * as ortNode from 'onnxruntime-node';
 import { readVolume } from '../src/core/io';
 import { readNpy } from '../src/core/io/npy';
 import { argmax as labelArgmax } from '../src/core/labels';
@@ -29,20 +28,11 @@ import { motorsParamsFromCard, type MotorsModelCard, type MotorsParams } from '.
 import { planWindows, slidingWindowInference, type Predictor, type SlidingWindowParams, type SlidingWindowResult } from '../src/core/slidingWindow';
 import type { VoxelArray } from '../src/core/volume';
 import { gpuResidentMotors, gpuResidentRun, releaseGpuModel, type GpuModelSource, type Ort } from '../src/worker/gpu';
-import { ensureVulkan, nodeWebgpu } from './nodeWebgpu';
+import { benchText, fmtBytes, summarizeBench, type BenchPath, type BenchRow } from './benchSummary';
+import { ensureVulkan, exitNow, nodeWebgpu, type NodeWebgpu } from './nodeWebgpu';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PARITY = resolve(ROOT, 'tests/fixtures/parity');
-
-interface Row {
-  case: string;
-  path: string;
-  windows: number;
-  totalMs: number;
-  predictMs: number;
-  readbackBytes: number;
-  note?: string;
-}
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;
@@ -54,16 +44,19 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** Counts the bytes a CPU-side predictor reads back (its outputs). */
-function counting(p: Predictor): { predictor: Predictor; bytes: () => number } {
+/** Counts the bytes a CPU-side predictor hands to the model (inputs) and gets back (outputs). */
+function counting(p: Predictor): { predictor: Predictor; bytes: () => number; inputBytes: () => number } {
   let bytes = 0;
+  let inputBytes = 0;
   return {
     predictor: async (b, s) => {
+      inputBytes += b.byteLength;
       const o = await p(b, s);
       bytes += o.data.byteLength;
       return o;
     },
     bytes: () => bytes,
+    inputBytes: () => inputBytes,
   };
 }
 
@@ -73,7 +66,20 @@ async function webgpuPredictor(ort: Ort, bytes: Uint8Array): Promise<{ predictor
   return { predictor: sessionPredictor(s, (d, dims) => new ort.Tensor('float32', d, dims), s.inputNames[0], s.outputNames[0]), release: () => s.release() };
 }
 
+/** The CPU baseline the page falls back to: onnxruntime-web's WASM (threads: VB_THREADS, default 1). */
+async function wasmPredictor(ort: Ort, bytes: Uint8Array): Promise<{ predictor: Predictor; release(): Promise<void> }> {
+  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  return { predictor: sessionPredictor(s, (d, dims) => new ort.Tensor('float32', d, dims), s.inputNames[0], s.outputNames[0]), release: () => s.release() };
+}
+
+type CpuPath = 'webgpu' | 'wasm' | 'node';
+const predictorFor = (ort: Ort, bytes: Uint8Array, where: CpuPath) => (where === 'webgpu' ? webgpuPredictor(ort, bytes) : where === 'wasm' ? wasmPredictor(ort, bytes) : nodePredictor(bytes));
+
 async function nodePredictor(bytes: Uint8Array): Promise<{ predictor: Predictor; release(): Promise<void> }> {
+  // loaded on first use: the device pack (tools/pack-device-bench.sh) may leave onnxruntime-node out
+  const ortNode = await import('onnxruntime-node').catch((e: Error) => {
+    throw new Error(`onnxruntime-node cannot be loaded (left out of the pack?): ${e.message.split('\n')[0]}`);
+  });
   const s = await ortNode.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
   return { predictor: sessionPredictor(s, (d, dims) => new ortNode.Tensor('float32', d, dims), s.inputNames[0], s.outputNames[0]), release: () => s.release() };
 }
@@ -93,12 +99,14 @@ interface SwCase {
   skipNode?: boolean;
 }
 
-async function runCpuStitch(ort: Ort, c: SwCase, where: 'webgpu' | 'node'): Promise<{ r: SlidingWindowResult; readback: number }> {
-  const m = where === 'webgpu' ? await webgpuPredictor(ort, c.bytes) : await nodePredictor(c.bytes);
+/** CPU stitching (per-window upload on WebGPU, or a CPU path); upload: input bytes handed to the model + queue.writeBuffer bytes after session creation. */
+async function runCpuStitch(ort: Ort, c: SwCase, where: CpuPath, written: () => number = () => 0): Promise<{ r: SlidingWindowResult; readback: number; upload: number }> {
+  const m = await predictorFor(ort, c.bytes, where);
   try {
     const cp = counting(m.predictor);
+    const w0 = written();
     const r = await slidingWindowInference({ data: c.data, shape: c.shape, scale: c.scale }, cp.predictor, c.params);
-    return { r, readback: cp.bytes() };
+    return { r, readback: cp.bytes(), upload: cp.inputBytes() + written() - w0 };
   } finally {
     await m.release();
   }
@@ -239,44 +247,43 @@ function finish(failures: number, close: () => void): number {
 // ---------------------------------------------------------------------------------------------
 // bench
 
-const fmtMB = (b: number): string => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
-
-function printRows(rows: Row[]): void {
-  console.log(['case', 'path', 'windows', 'ms / window', 'ms outside session.run', 'readback', 'total s', 'note'].join(' | '));
-  console.log(['---', '---', '---:', '---:', '---:', '---:', '---:', '---'].join(' | '));
-  for (const r of rows) {
-    console.log([r.case, r.path, r.windows, (r.totalMs / r.windows).toFixed(1), `${(r.totalMs - r.predictMs).toFixed(0)} (${((100 * (r.totalMs - r.predictMs)) / r.totalMs).toFixed(1)} %)`, fmtMB(r.readbackBytes), (r.totalMs / 1000).toFixed(2), r.note ?? ''].join(' | '));
-  }
-}
-
 interface BenchCase extends SwCase {
-  /** Paths to run: GPU-resident, CPU stitching on WebGPU, onnxruntime-node. */
-  paths: ('gpu' | 'webgpu' | 'node')[];
+  /** Paths to run: GPU-resident, per-window upload on WebGPU, onnxruntime-web WASM, onnxruntime-node. */
+  paths: BenchPath[];
 }
 
-async function benchSw(ort: Ort, c: BenchCase, rows: Row[]): Promise<void> {
+const failedRow = (name: string, path: BenchPath, e: unknown): BenchRow => ({ case: name, path, windows: 0, totalMs: NaN, predictMs: NaN, uploadBytes: 0, readbackBytes: 0, note: `failed: ${(e as Error).message.split('\n')[0]}` });
+
+async function benchSw(env: NodeWebgpu, c: BenchCase, rows: BenchRow[]): Promise<void> {
+  const { ort } = env;
+  let ref: Float32Array | null = null;
   for (const p of c.paths) {
     try {
       if (p === 'gpu') {
-        // warm-up run (pipelines, session), then the timed one
+        // warm-up run (pipelines, session), then the timed one; uploads counted on the timed run
         await runGpu(ort, c, true);
+        const w0 = env.writtenBytes();
         const g = await runGpu(ort, c, true);
-        rows.push({ case: c.name, path: `GPU-resident${c.graphCapture ? ' + graph capture' : ''}`, windows: g.stats.windows, totalMs: g.stats.totalMs, predictMs: g.stats.predictMs, readbackBytes: g.readbackBytes, note: g.notes.join('; ') });
+        rows.push({ case: c.name, path: 'gpu', variant: c.graphCapture ? 'graph capture' : undefined, windows: g.stats.windows, totalMs: g.stats.totalMs, predictMs: g.stats.predictMs, uploadBytes: env.writtenBytes() - w0, readbackBytes: g.readbackBytes, note: g.notes.join('; ') });
+        ref ??= g.data;
         await releaseGpuModel(c.bytes);
-      } else if (p === 'node' && nodeEstimate()) {
-        rows.push(await estimateNode(c.name, c.bytes, [Math.max(1, Math.trunc(c.params.swBatch)), c.shape[0], ...planWindows(c.shape.slice(1), c.params).roi.slice(3 - (c.shape.length - 1))], planWindows(c.shape.slice(1), c.params).starts.length));
+      } else if (p !== 'webgpu' && estimateCpu()) {
+        const plan = planWindows(c.shape.slice(1), c.params);
+        rows.push(await estimateCpu1(c.name, p, () => predictorFor(ort, c.bytes, p), [Math.max(1, Math.trunc(c.params.swBatch)), c.shape[0], ...plan.roi.slice(3 - (c.shape.length - 1))], plan.starts.length));
       } else {
-        const { r, readback } = await runCpuStitch(ort, c, p);
-        rows.push({ case: c.name, path: p === 'webgpu' ? 'CPU stitching, WebGPU' : 'onnxruntime-node CPU', windows: r.stats.windows, totalMs: r.stats.totalMs, predictMs: r.stats.predictMs, readbackBytes: p === 'webgpu' ? readback : 0 });
+        const { r, readback, upload } = await runCpuStitch(ort, c, p, env.writtenBytes);
+        const gpuSide = p === 'webgpu';
+        rows.push({ case: c.name, path: p, windows: r.stats.windows, totalMs: r.stats.totalMs, predictMs: r.stats.predictMs, uploadBytes: gpuSide ? upload : 0, readbackBytes: gpuSide ? readback : 0, maxDiff: ref ? maxAbsDiff(r.data, ref) : undefined });
       }
     } catch (e) {
-      rows.push({ case: c.name, path: p, windows: 0, totalMs: NaN, predictMs: NaN, readbackBytes: 0, note: `failed: ${(e as Error).message.split('\n')[0]}` });
+      rows.push(failedRow(c.name, p, e));
     }
     console.error(`done: ${c.name} / ${p}`);
   }
 }
 
-async function benchMotors(ort: Ort, size: [number, number, number], paths: BenchCase['paths'], rows: Row[]): Promise<void> {
+async function benchMotors(env: NodeWebgpu, size: [number, number, number], paths: BenchPath[], rows: BenchRow[]): Promise<void> {
+  const { ort } = env;
   const mf = motorFixture();
   const tomo: Tomogram = { id: 'bench', shape: size, data: zoomLinear(mf.tomo.data, mf.tomo.shape, size) };
   const params: MotorsParams = { ...mf.params, inputSize: size, roi: [Math.min(64, size[0]), size[1], size[2]] };
@@ -287,40 +294,44 @@ async function benchMotors(ort: Ort, size: [number, number, number], paths: Benc
       if (p === 'gpu') {
         const src: GpuModelSource = { name: 'motor', bytes: mf.bytes, info: inspectModel(mf.bytes) };
         await gpuResidentMotors(ort, [src], tomo, params, { syncTiming: true });
+        const w0 = env.writtenBytes();
         const d = await gpuResidentMotors(ort, [src], tomo, params, { syncTiming: true });
-        rows.push({ case: name, path: 'GPU-resident', windows: d.timings.windows, totalMs: d.timings.totalMs, predictMs: d.timings.predictMs, readbackBytes: d.readbackBytes, note: ref ? `heatmap max diff ${maxAbsDiff(d.heatmap, ref.heatmap).toExponential(1)}` : '' });
+        rows.push({ case: name, path: 'gpu', windows: d.timings.windows, totalMs: d.timings.totalMs, predictMs: d.timings.predictMs, uploadBytes: env.writtenBytes() - w0, readbackBytes: d.readbackBytes, maxDiff: ref ? maxAbsDiff(d.heatmap, ref.heatmap) : undefined, note: d.notes.join('; ') });
         ref ??= d;
         await releaseGpuModel(mf.bytes);
-      } else if (p === 'node' && nodeEstimate()) {
+      } else if (p !== 'webgpu' && estimateCpu()) {
         const windows = planWindows(size, params).starts.length;
-        rows.push(await estimateNode(name, mf.bytes, [params.swBatch, 1, ...params.roi], windows * params.tta.length));
+        rows.push(await estimateCpu1(name, p, () => predictorFor(ort, mf.bytes, p), [params.swBatch, 1, ...params.roi], windows * params.tta.length));
       } else {
-        const m = p === 'webgpu' ? await webgpuPredictor(ort, mf.bytes) : await nodePredictor(mf.bytes);
+        const m = await predictorFor(ort, mf.bytes, p);
         const cp = counting(m.predictor);
+        const w0 = env.writtenBytes();
         const d = await detectMotors(tomo, [cp.predictor], params);
+        const upload = cp.inputBytes() + env.writtenBytes() - w0;
         await m.release();
-        rows.push({ case: name, path: p === 'webgpu' ? 'CPU stitching, WebGPU' : 'onnxruntime-node CPU', windows: d.timings.windows, totalMs: d.timings.totalMs, predictMs: d.timings.predictMs, readbackBytes: p === 'webgpu' ? cp.bytes() : 0, note: ref ? `heatmap max diff ${maxAbsDiff(d.heatmap, ref.heatmap).toExponential(1)}` : '' });
+        const gpuSide = p === 'webgpu';
+        rows.push({ case: name, path: p, windows: d.timings.windows, totalMs: d.timings.totalMs, predictMs: d.timings.predictMs, uploadBytes: gpuSide ? upload : 0, readbackBytes: gpuSide ? cp.bytes() : 0, maxDiff: ref ? maxAbsDiff(d.heatmap, ref.heatmap) : undefined });
         ref ??= d;
       }
     } catch (e) {
-      rows.push({ case: name, path: p, windows: 0, totalMs: NaN, predictMs: NaN, readbackBytes: 0, note: `failed: ${(e as Error).message.split('\n')[0]}` });
+      rows.push(failedRow(name, p, e));
     }
     console.error(`done: ${name} / ${p}`);
   }
 }
 
-/** At full size onnxruntime-node on the CPU takes minutes per case: time one batch and scale (VB_NODE_FULL=1 runs it all). */
-const nodeEstimate = (): boolean => process.env.VB_BENCH !== 'tiny' && process.env.VB_NODE_FULL !== '1';
+/** At full size the CPU paths take minutes per case: time one batch and scale (VB_CPU_FULL=1 runs them all). */
+const estimateCpu = (): boolean => process.env.VB_BENCH !== 'tiny' && (process.env.VB_CPU_FULL ?? process.env.VB_NODE_FULL) !== '1';
 
-async function estimateNode(name: string, bytes: Uint8Array, dims: number[], windows: number): Promise<Row> {
-  const m = await nodePredictor(bytes);
+async function estimateCpu1(name: string, path: BenchPath, make: () => Promise<{ predictor: Predictor; release(): Promise<void> }>, dims: number[], windows: number): Promise<BenchRow> {
+  const m = await make();
   try {
     const n = dims.reduce((a, b) => a * b, 1);
     const batch = new Float32Array(n).map((_, i) => ((i * 2654435761) >>> 24) / 255);
     const t0 = performance.now();
     await m.predictor(batch, dims);
     const per = (performance.now() - t0) / dims[0];
-    return { case: name, path: 'onnxruntime-node CPU', windows, totalMs: per * windows, predictMs: per * windows, readbackBytes: 0, note: `estimated: one batch of ${dims[0]} timed, x ${windows} windows (VB_NODE_FULL=1 runs it all)` };
+    return { case: name, path, windows, totalMs: per * windows, predictMs: per * windows, uploadBytes: 0, readbackBytes: 0, estimated: true, note: `estimated: one batch of ${dims[0]} timed, x ${windows} windows (VB_CPU_FULL=1 runs it all)` };
   } finally {
     await m.release();
   }
@@ -336,43 +347,62 @@ function resnetUnet(layers: string, width: number, out: string): Uint8Array | nu
   return new Uint8Array(readFileSync(out));
 }
 
+const skippedRow = (name: string, path: BenchPath, why: string): BenchRow => ({ case: name, path, windows: 0, totalMs: NaN, predictMs: NaN, uploadBytes: 0, readbackBytes: 0, note: `skipped: ${why}` });
+
 async function bench(): Promise<void> {
   const tiny = process.env.VB_BENCH === 'tiny';
   const env = await nodeWebgpu({ threads: Number(process.env.VB_THREADS ?? 1) });
   const { ort } = env;
-  console.log(`adapter: ${env.adapterName}; shader-f16: ${env.shaderF16}; maxStorageBufferBindingSize ${fmtMB(env.adapter.limits.maxStorageBufferBindingSize)}; maxBufferSize ${fmtMB(env.adapter.limits.maxBufferSize)}; ${tiny ? 'TINY sizes (harness proof, not a measurement)' : 'full sizes'}`);
-  const rows: Row[] = [];
+  const limits = env.adapter.limits;
+  const header = [
+    `voxelbench device bench, ${new Date().toISOString()}; node ${process.version}; ${tiny ? 'TINY sizes (harness proof, not a measurement)' : 'full sizes'}`,
+    `adapter: ${env.adapterName}; shader-f16: ${env.shaderF16}; maxStorageBufferBindingSize ${fmtBytes(limits.maxStorageBufferBindingSize)}; maxBufferSize ${fmtBytes(limits.maxBufferSize)}`,
+    ...(process.env.VB_GPU_INFO ? [`nvidia-smi: ${process.env.VB_GPU_INFO}`] : []),
+    `CPU paths: onnxruntime-web WASM with ${process.env.VB_THREADS ?? 1} thread(s), onnxruntime-node; ${estimateCpu() ? 'timed on one batch and scaled (VB_CPU_FULL=1 runs every window)' : 'every window run'}`,
+  ];
+  console.log(header.join('\n'));
+  const rows: BenchRow[] = [];
   const only = (process.env.VB_CASES ?? 'meshnet,motors,resnet,fp16').split(',');
-  const allPaths: BenchCase['paths'] = (process.env.VB_PATHS ?? 'gpu,webgpu,node').split(',') as BenchCase['paths'];
+  const allPaths = (process.env.VB_PATHS ?? 'gpu,webgpu,wasm,node').split(',') as BenchPath[];
 
-  // MeshNet 256^3 (tiny: a 64^3 crop)
+  if (only.includes('smoke')) {
+    // the tiny test model on a 24^3 ball: proves the whole harness in seconds on a CPU adapter
+    const tiny3d = new Uint8Array(readFileSync(resolve(ROOT, 'tests/fixtures/models/tiny3d.onnx')));
+    const ball = readVolume(new Uint8Array(readFileSync(resolve(ROOT, 'tests/fixtures/volumes/ball_int16.nii.gz'))), 'ball_int16.nii.gz');
+    const params: SlidingWindowParams = { roi: [8, 8, 8], overlap: 0.5, mode: 'gaussian', sigmaScale: 0.125, swBatch: 2, cval: 0 };
+    await benchSw(env, { name: `smoke: tiny3d ${ball.shape.join('x')} roi 8`, bytes: tiny3d, data: ball.data, shape: [1, ...ball.shape], scale: 1 / 255, params, paths: allPaths }, rows);
+  }
+
+  // MeshNet 256^3 (tiny: a 32^3 crop)
   const meshBytes = relaxSpatialDims(new Uint8Array(readFileSync(resolve(ROOT, 'public/demo/meshnet/model.onnx'))));
-  const t1 = readVolume(new Uint8Array(readFileSync(resolve(ROOT, 'public/demo/meshnet/t1.nii.gz'))), 't1.nii.gz');
   const n = tiny ? 32 : 256;
-  const crop = tiny ? cropCube(t1.data, t1.shape, n) : t1.data;
+  const mesh = (name: string, params: SlidingWindowParams, extra: Partial<BenchCase> = {}): BenchCase => {
+    const t1 = readVolume(new Uint8Array(readFileSync(resolve(ROOT, 'public/demo/meshnet/t1.nii.gz'))), 't1.nii.gz');
+    return { name, bytes: meshBytes, data: tiny ? cropCube(t1.data, t1.shape, n) : t1.data, shape: [1, n, n, n], scale: 1 / 255, params, paths: allPaths, ...extra };
+  };
   const base = { mode: 'gaussian' as const, sigmaScale: 0.125, swBatch: 1, cval: 0 };
-  const mesh = (name: string, params: SlidingWindowParams, extra: Partial<BenchCase> = {}): BenchCase => ({ name, bytes: meshBytes, data: crop, shape: [1, n, n, n], scale: 1 / 255, params, paths: allPaths, ...extra });
   if (only.includes('meshnet')) {
-    await benchSw(ort, mesh(`MeshNet ${n}^3 whole`, { ...base, roi: [n, n, n], overlap: 0 }), rows);
-    await benchSw(ort, mesh(`MeshNet ${n}^3 roi ${n / 2}`, { ...base, roi: [n / 2, n / 2, n / 2], overlap: 0.5 }), rows);
-    await benchSw(ort, mesh(`MeshNet ${n}^3 roi ${n / 2}`, { ...base, roi: [n / 2, n / 2, n / 2], overlap: 0.5 }, { graphCapture: true, paths: ['gpu'] }), rows);
+    await benchSw(env, mesh(`MeshNet ${n}^3 whole`, { ...base, roi: [n, n, n], overlap: 0 }), rows);
+    await benchSw(env, mesh(`MeshNet ${n}^3 roi ${n / 2}`, { ...base, roi: [n / 2, n / 2, n / 2], overlap: 0.5 }), rows);
+    await benchSw(env, mesh(`MeshNet ${n}^3 roi ${n / 2}`, { ...base, roi: [n / 2, n / 2, n / 2], overlap: 0.5 }, { graphCapture: true, paths: ['gpu'] }), rows);
   }
   if (only.includes('fp16')) {
     // float16 weights: only on an adapter with shader-f16 (checked here, not assumed)
-    if (!env.shaderF16) rows.push({ case: `MeshNet ${n}^3 roi ${n / 2}, float16 weights`, path: 'GPU-resident', windows: 0, totalMs: NaN, predictMs: NaN, readbackBytes: 0, note: "skipped: the adapter has no 'shader-f16'" });
+    const name = `MeshNet ${n}^3 roi ${n / 2}, float16 weights`;
+    if (!env.shaderF16) rows.push(skippedRow(name, 'gpu', "the adapter has no 'shader-f16'"));
     else {
       const f16 = toFloat16(meshBytes).bytes;
-      const c = mesh(`MeshNet ${n}^3 roi ${n / 2}, float16 weights`, { ...base, roi: [n / 2, n / 2, n / 2], overlap: 0.5 }, { bytes: f16, paths: ['gpu'] });
+      const c = mesh(name, { ...base, roi: [n / 2, n / 2, n / 2], overlap: 0.5 }, { bytes: f16, paths: ['gpu'] });
       const ref = await runGpu(ort, { ...c, bytes: meshBytes });
       await releaseGpuModel(meshBytes);
       const before = rows.length;
-      await benchSw(ort, c, rows);
+      await benchSw(env, c, rows);
       const g = await runGpu(ort, c);
       for (const r of rows.slice(before)) r.note = `${r.note ? `${r.note}; ` : ''}max diff vs float32 ${maxAbsDiff(g.data, ref.data).toExponential(1)}`;
       await releaseGpuModel(f16);
     }
   }
-  if (only.includes('motors')) await benchMotors(ort, tiny ? [32, 64, 64] : [128, 672, 672], allPaths, rows);
+  if (only.includes('motors')) await benchMotors(env, tiny ? [32, 64, 64] : [128, 672, 672], allPaths, rows);
   if (only.includes('resnet')) {
     const layers = process.env.VB_RESNET_LAYERS ?? (tiny ? '1,1,1,1' : '3,24,36,3');
     const width = Number(process.env.VB_RESNET_WIDTH ?? (tiny ? 8 : 64));
@@ -380,7 +410,7 @@ async function bench(): Promise<void> {
     mkdirSync(dir, { recursive: true });
     const bytes = resnetUnet(layers, width, resolve(dir, `resnet3d_unet_${layers.replace(/,/g, '-')}_w${width}.onnx`));
     const roi = tiny ? [32, 64, 64] : [64, 672, 672];
-    if (!bytes) rows.push({ case: `ResNet3D U-Net [${layers}]`, path: '-', windows: 0, totalMs: NaN, predictMs: NaN, readbackBytes: 0, note: 'skipped: no python3 with torch to make the model' });
+    if (!bytes) rows.push(skippedRow(`ResNet3D U-Net [${layers}]`, 'gpu', 'no python3 with torch to make the model'));
     else {
       const size = tiny ? [40, 64, 64] : [128, 672, 672];
       const vol = new Uint8Array(size[0] * size[1] * size[2]).map((_, i) => (i * 2654435761) >>> 24);
@@ -391,16 +421,22 @@ async function bench(): Promise<void> {
         shape: [1, ...size],
         scale: 1 / 255,
         params: { roi, overlap: [0.5, 0, 0], mode: 'constant', sigmaScale: 0.125, swBatch: 1, cval: 0 },
-        // onnxruntime-node on the CPU would take minutes per window at full size
-        paths: tiny ? allPaths : allPaths.filter((p) => p !== 'node'),
+        paths: allPaths,
       };
-      await benchSw(ort, c, rows);
+      await benchSw(env, c, rows);
     }
   }
   env.close();
-  printRows(rows);
-  const out = process.env.VB_BENCH_OUT;
-  if (out) writeFileSync(out, JSON.stringify({ adapter: env.adapterName, tiny, rows }, null, 1));
+  const text = benchText(header, rows);
+  console.log(`\n${text}`);
+  // the report: VB_BENCH_DIR, else $OUT (the device tool brings that folder back), else bench-results/
+  const dir = resolve(process.env.VB_BENCH_DIR ?? process.env.OUT ?? resolve(ROOT, 'bench-results'));
+  mkdirSync(dir, { recursive: true });
+  const json = JSON.stringify({ header, adapter: env.adapterName, limits: { maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize, maxBufferSize: limits.maxBufferSize }, shaderF16: env.shaderF16, tiny, rows, summary: summarizeBench(rows) }, null, 1);
+  writeFileSync(resolve(dir, 'device-bench.json'), json);
+  writeFileSync(resolve(dir, 'device-bench.txt'), `${text}\n`);
+  if (process.env.VB_BENCH_OUT) writeFileSync(process.env.VB_BENCH_OUT, json);
+  console.log(`\nwrote ${resolve(dir, 'device-bench.json')} and device-bench.txt`);
 }
 
 function cropCube(data: VoxelArray, shape: number[], n: number): Float32Array {
@@ -414,5 +450,10 @@ function cropCube(data: VoxelArray, shape: number[], n: number): Float32Array {
 
 ensureVulkan();
 const mode = process.argv[2] ?? 'check';
-const code = mode === 'bench' ? (await bench(), 0) : await check();
-process.exit(code);
+let code = 1;
+try {
+  code = mode === 'bench' ? (await bench(), 0) : await check();
+} catch (e) {
+  console.error(e);
+}
+exitNow(code);

@@ -16,7 +16,8 @@
  * - a keep-alive timer: with nothing else pending, Node waits for V8's background WASM compile of
  *   onnxruntime (tens of seconds) before it runs Dawn's callbacks.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
@@ -31,25 +32,38 @@ function systemVulkan(): boolean {
 }
 
 /**
- * Makes sure Dawn can find a Vulkan driver: re-runs this process with Chromium's Vulkan loader and
- * SwiftShader when the system has no libvulkan (returns only in the process that should go on).
+ * Makes sure Dawn can find a Vulkan driver: re-runs this process in a child with Chromium's Vulkan
+ * loader and SwiftShader when the system has no libvulkan, or as is (returns only in the child).
+ * The parent never loads Dawn and exits with the child's code: Dawn's teardown can hang in
+ * process.exit (seen here on SwiftShader), so the child ends with `exitNow`.
  */
 export function ensureVulkan(): void {
   if (process.env.VB_VULKAN_SET) return;
   const want = process.env.VB_VULKAN ?? (systemVulkan() ? 'system' : 'swiftshader');
-  if (want === 'system') return;
-  if (!existsSync(`${CHROMIUM_LIB}/libvulkan.so.1`)) {
-    console.error(`no libvulkan.so.1 on this system and none under ${CHROMIUM_LIB}: install libvulkan1 and a driver (mesa-vulkan-drivers for a CPU one)`);
-    return;
+  const env: NodeJS.ProcessEnv = { ...process.env, VB_VULKAN_SET: '1' };
+  if (want !== 'system') {
+    if (!existsSync(`${CHROMIUM_LIB}/libvulkan.so.1`)) {
+      console.error(`no libvulkan.so.1 on this system and none under ${CHROMIUM_LIB}: install libvulkan1 and a driver (mesa-vulkan-drivers for a CPU one)`);
+      return;
+    }
+    env.LD_LIBRARY_PATH = [CHROMIUM_LIB, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+    env.VK_ICD_FILENAMES = `${CHROMIUM_LIB}/vk_swiftshader_icd.json`;
   }
-  const env = {
-    ...process.env,
-    VB_VULKAN_SET: '1',
-    LD_LIBRARY_PATH: [CHROMIUM_LIB, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
-    VK_ICD_FILENAMES: `${CHROMIUM_LIB}/vk_swiftshader_icd.json`,
-  };
+  const dir = mkdtempSync(resolve(tmpdir(), 'vb-exit-'));
+  env.VB_EXIT_FILE = resolve(dir, 'code');
   const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { env, stdio: 'inherit' });
-  process.exit(r.status ?? 1);
+  const code = existsSync(env.VB_EXIT_FILE) ? Number(readFileSync(env.VB_EXIT_FILE, 'utf8')) : (r.status ?? 1);
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(code);
+}
+
+/** Ends the process now with `code` (told to the parent of ensureVulkan, then SIGKILL: Dawn's teardown can hang). */
+export function exitNow(code: number): never {
+  const file = process.env.VB_EXIT_FILE;
+  if (!file) process.exit(code);
+  writeFileSync(file, String(code));
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable');
 }
 
 export interface NodeWebgpu {
@@ -58,6 +72,8 @@ export interface NodeWebgpu {
   /** "vendor architecture description" of the adapter. */
   adapterName: string;
   shaderF16: boolean;
+  /** Bytes written to GPU buffers with queue.writeBuffer so far (the GPU-resident path's uploads all go through it). */
+  writtenBytes(): number;
   /** Stops the keep-alive timer (call before exiting). */
   close(): void;
 }
@@ -71,7 +87,10 @@ export async function nodeWebgpu(opts: { threads?: number } = {}): Promise<NodeW
   const gpu = dawn.create([]);
   const queue = (dawn.globals.GPUQueue as { prototype: GPUQueue }).prototype;
   const writeBuffer = queue.writeBuffer;
+  let written = 0;
   queue.writeBuffer = function (this: GPUQueue, buffer: GPUBuffer, offset: number, data: BufferSource | SharedArrayBuffer, dataOffset?: number, size?: number) {
+    const el = ArrayBuffer.isView(data) ? ((data as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1) : 1;
+    written += size !== undefined ? size * el : data.byteLength - (dataOffset ?? 0) * el;
     if (typeof SharedArrayBuffer !== 'undefined') {
       if (data instanceof SharedArrayBuffer) {
         const n = size ?? data.byteLength - (dataOffset ?? 0);
@@ -90,8 +109,9 @@ export async function nodeWebgpu(opts: { threads?: number } = {}): Promise<NodeW
   Object.defineProperty(globalThis, 'navigator', { value: { gpu, hardwareConcurrency: 1, userAgent: 'node' }, configurable: true, writable: true });
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error('Dawn found no WebGPU adapter (no Vulkan driver?)');
-  // the package's "node" entry sits in dist/ next to the JSEP build
-  const ortDist = dirname(require.resolve('onnxruntime-web'));
+  // the JSEP build's files sit together in dist/ (resolved through a file the harness loads, so
+  // that a pruned copy of the package, as tools/pack-device-bench.sh carries, resolves too)
+  const ortDist = dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm'));
   const ort = (await import(pathToFileURL(resolve(ortDist, 'ort.mjs')).href)) as Ort;
   ort.env.wasm.numThreads = opts.threads ?? 1;
   ort.env.logLevel = 'error';
@@ -102,6 +122,7 @@ export async function nodeWebgpu(opts: { threads?: number } = {}): Promise<NodeW
     adapter,
     adapterName: [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unknown adapter',
     shaderF16: adapter.features.has('shader-f16'),
+    writtenBytes: () => written,
     close: () => clearInterval(keep),
   };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeGpuPlan, gpuVoxelBytes, outputGeometry, planGpuRun, slabPlan, slabsForWindows, windowOrigins } from './gpuPlan';
+import { describeGpuPlan, gpuPlanLine, gpuVoxelBytes, outputGeometry, planGpuRun, slabPlan, slabsForWindows, summarizeGpuPlan, windowOrigins } from './gpuPlan';
 import { planWindows, slidingWindowInference, type Predictor, type SlidingWindowParams } from './slidingWindow';
 import { estimateMemory } from './onnx/memory';
 import { inspectModel } from './onnx/model';
@@ -157,5 +157,32 @@ describe('GPU memory plan', () => {
     expect(p.proposal).not.toBeNull();
     expect(p.proposal!.roi.every((r, i) => r <= req.roi[i])).toBe(true);
     expect(planGpuRun({ ...req, roi: p.proposal!.roi }, { maxStorageBufferBindingSize: 1024 * MiB, maxBufferSize: 1024 * MiB, memoryBytes: budget }, model).fits).toBe(true);
+  });
+});
+
+describe('GPU plan line (settings panel)', () => {
+  it('sums the resident buffers by kind, names the adapter limits and says whether the volume goes up in slabs', () => {
+    const limits = { maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 256 * MiB };
+    const p = planGpuRun({ shape: [1, 64, 64, 64], voxelBytes: 1, roi: [32, 32, 32], overlap: 0.5, swBatch: 2, outChannels: 3 }, limits, () => ({ weightBytes: MiB, largestActivationBytes: 2 * MiB, peakActivationBytes: 5 * MiB }));
+    const s = summarizeGpuPlan(p);
+    expect(s.volumeBytes).toBe(64 ** 3);
+    expect(s.windowBytes).toBe(2 * 32 ** 3 * 4 + 2 * 3 * 32 ** 3 * 4);
+    expect(s.accumulatorBytes).toBe(3 * 64 ** 3 * 4 + 64 ** 3 * 4 + 32 ** 3 * 4);
+    expect(s.modelBytes).toBe(MiB + 3 * MiB + 2 * MiB);
+    expect(s.volumeBytes + s.windowBytes + s.accumulatorBytes + s.modelBytes).toBe(s.totalBytes);
+    expect(s.slabs).toBe(1);
+    expect(gpuPlanLine(p, limits)).toBe(
+      `GPU-resident: volume 0.3 + windows 1.0 + accumulators 4.1 + model ≈ 6.0 = ${(s.totalBytes / MiB).toFixed(1)} MiB · adapter limits 128.0 MiB per binding, 256.0 MiB per buffer · volume in one buffer (no slabs) · fits`,
+    );
+  });
+
+  it('says slabs and the proposal when a buffer limit is small', () => {
+    // a uint8 volume over the limit, a stride-4 heatmap (small accumulators), a window batch over the limit
+    const limits = { maxStorageBufferBindingSize: MiB, maxBufferSize: MiB };
+    const p = planGpuRun({ shape: [1, 128, 128, 128], voxelBytes: 1, roi: [128, 128, 128], overlap: 0, swBatch: 1, outChannels: 1, zoom: [0.25, 0.25, 0.25] }, limits);
+    expect(summarizeGpuPlan(p).slabs).toBe(2);
+    const line = gpuPlanLine(p, limits);
+    expect(line).toContain('volume in 2 slabs');
+    expect(line).toMatch(/does not fit: try roi \d+×\d+×\d+, sw batch 1$/);
   });
 });

@@ -12,6 +12,8 @@
  *   largest activation, accumulators, result, preset buffers) against the adapter's limits, and a
  *   proposal (roi, sw batch, slabs) when they do not fit.
  */
+import { estimateMemory } from './onnx/memory';
+import type { ModelInfo } from './onnx/model';
 import { planWindows, roundHalfEven, type WindowPlan } from './slidingWindow';
 
 /** The two WebGPU limits every buffer must respect; `memoryBytes` is a budget for the sum when known. */
@@ -263,4 +265,66 @@ export function describeGpuPlan(p: GpuRunPlan): string {
     lines.push(p.proposal ? `fits with roi ${p.proposal.roi.join('x')}, sw batch ${p.proposal.swBatch}` : 'no roi or batch makes it fit');
   }
   return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// from a model's graph
+
+/** Output channels and zoom per window as the model's graph tells (estimateMemory), for the plan. */
+export function gpuOutputGuess(info: ModelInfo | undefined, roi: number[]): { outChannels: number; zoom?: number[] } {
+  const d = info?.outputs[0]?.dims[1];
+  const outChannels = typeof d === 'number' && d > 0 ? d : 1;
+  if (!info?.nodes || roi.some((r) => r <= 0)) return { outChannels };
+  const e = estimateMemory(info, roi, 1);
+  const ratio = e.outputBytes / e.bytesPerElement / outChannels / roi.reduce((a, b) => a * b, 1);
+  return ratio > 0 ? { outChannels, zoom: roi.map(() => ratio ** (1 / roi.length)) } : { outChannels };
+}
+
+/** The model's footprint for planGpuRun from estimateMemory, when the graph is known. */
+export function gpuModelFootprint(info: ModelInfo | undefined): ((roi: number[], swBatch: number) => ModelFootprint) | undefined {
+  if (!info?.nodes) return undefined;
+  return (roi, b) => {
+    const e = estimateMemory(info, roi, b);
+    return { weightBytes: e.weightBytes, largestActivationBytes: e.largestActivation.bytes, peakActivationBytes: e.peakActivationBytes };
+  };
+}
+
+/** What a run keeps on the GPU, by kind (bytes), for one line in the settings panel. */
+export interface GpuPlanSummary {
+  volumeBytes: number;
+  /** Window batch and model output. */
+  windowBytes: number;
+  /** Accumulator, weight sum, importance map, cropped result, preset buffers, label map. */
+  accumulatorBytes: number;
+  /** Weights and activations (estimated from the graph). */
+  modelBytes: number;
+  totalBytes: number;
+  slabs: number;
+  windows: number;
+  fits: boolean;
+}
+
+export function summarizeGpuPlan(p: GpuRunPlan): GpuPlanSummary {
+  const sum = (re: RegExp): number => p.buffers.filter((b) => re.test(b.name)).reduce((a, b) => a + b.bytes, 0);
+  return {
+    volumeBytes: sum(/^volume/),
+    windowBytes: sum(/^window batch|^model output/),
+    accumulatorBytes: sum(/^accumulator|^weight sum|^importance map|^cropped result|^preset buffer|^label map/),
+    modelBytes: sum(/^model weights|activation/),
+    totalBytes: p.totalBytes,
+    slabs: p.slabs.slabs.length,
+    windows: p.windows,
+    fits: p.fits,
+  };
+}
+
+/** The plan in one line: resident MiB by kind, the adapter's limits, slabs or not, and the verdict. */
+export function gpuPlanLine(p: GpuRunPlan, limits: GpuLimits): string {
+  const s = summarizeGpuPlan(p);
+  const m = (b: number): string => (b / 2 ** 20).toFixed(1);
+  const parts = [`volume ${m(s.volumeBytes)}`, `windows ${m(s.windowBytes)}`, `accumulators ${m(s.accumulatorBytes)}`];
+  if (s.modelBytes) parts.push(`model ≈ ${m(s.modelBytes)}`);
+  const slabs = s.slabs > 1 ? `volume in ${s.slabs} slabs` : 'volume in one buffer (no slabs)';
+  const verdict = p.fits ? 'fits' : p.proposal ? `does not fit: try roi ${p.proposal.roi.join('×')}, sw batch ${p.proposal.swBatch}` : 'does not fit';
+  return `GPU-resident: ${parts.join(' + ')} = ${m(s.totalBytes)} MiB · adapter limits ${m(limits.maxStorageBufferBindingSize)} MiB per binding, ${m(limits.maxBufferSize)} MiB per buffer · ${slabs} · ${verdict}`;
 }

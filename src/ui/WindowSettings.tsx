@@ -8,6 +8,7 @@ import { NumberInput } from './NumberInput';
 import { defaultRoi, inputSpec, type IntensityScaling, type Shape3 } from './overlay';
 import { Panel } from './Panel';
 import { fmtBytes } from './format';
+import { GpuPlanLine } from './GpuPlanLine';
 import { useStore } from './store';
 import { BackendNote } from './BackendNote';
 
@@ -193,6 +194,7 @@ export function WindowSettings() {
           )}
         </div>
       )}
+      <GpuPlanLine />
     </Panel>
   );
 }

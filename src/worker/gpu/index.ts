@@ -4,8 +4,7 @@
  * returns the result or throws; `whyNotGpuResident` says up front when the path does not apply,
  * and the caller falls back to the CPU-stitching path with that reason (or the error's message).
  */
-import { describeGpuPlan, gpuVoxelBytes, planGpuRun, type GpuRunPlan, type GpuRunRequest } from '../../core/gpuPlan';
-import { estimateMemory } from '../../core/onnx/memory';
+import { describeGpuPlan, gpuModelFootprint, gpuOutputGuess, gpuVoxelBytes, planGpuRun, type GpuRunPlan, type GpuRunRequest } from '../../core/gpuPlan';
 import type { ModelInfo } from '../../core/onnx/model';
 import { dtypeOf } from '../../core/volume';
 import type { MotorDetection, MotorsProgress } from '../../core/motors/pipeline';
@@ -58,25 +57,9 @@ export function whyNotGpuResident(info: ModelInfo, shaderF16: boolean | undefine
  * estimateMemory when the graph is known. Throws, with the proposal, when it does not fit.
  */
 export function checkGpuPlan(device: GPUDevice, req: GpuRunRequest, info?: ModelInfo): GpuRunPlan {
-  const model = info?.nodes
-    ? (roi: number[], b: number) => {
-        const e = estimateMemory(info, roi, b);
-        return { weightBytes: e.weightBytes, largestActivationBytes: e.largestActivation.bytes, peakActivationBytes: e.peakActivationBytes };
-      }
-    : undefined;
-  const plan = planGpuRun(req, { maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize, maxBufferSize: device.limits.maxBufferSize }, model);
+  const plan = planGpuRun(req, { maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize, maxBufferSize: device.limits.maxBufferSize }, gpuModelFootprint(info));
   if (!plan.fits) throw new Error(`the GPU buffers do not fit the adapter: ${describeGpuPlan(plan).split('\n').slice(-2).join('; ')}`);
   return plan;
-}
-
-/** Output channels and zoom per window as the model's graph tells (estimateMemory), for the plan. */
-function outputGuess(info: ModelInfo | undefined, roi: number[]): { outChannels: number; zoom?: number[] } {
-  const d = info?.outputs[0]?.dims[1];
-  const outChannels = typeof d === 'number' && d > 0 ? d : 1;
-  if (!info?.nodes || roi.some((r) => r <= 0)) return { outChannels };
-  const e = estimateMemory(info, roi, 1);
-  const ratio = e.outputBytes / e.bytesPerElement / outChannels / roi.reduce((a, b) => a * b, 1);
-  return ratio > 0 ? { outChannels, zoom: roi.map(() => ratio ** (1 / roi.length)) } : { outChannels };
 }
 
 /** A note for the backend reason: float16 weights run because the adapter has shader-f16 (checked, not assumed). */
@@ -131,7 +114,7 @@ export async function gpuResidentRun(
   const model = await gpuModel(ort, src, !!opts.graphCapture);
   const k = kernelsFor(model.device);
   const rb0 = k.readbackBytes;
-  const out = outputGuess(src.info, req.params.roi);
+  const out = gpuOutputGuess(src.info, req.params.roi);
   checkGpuPlan(model.device, { shape: req.shape, voxelBytes: gpuVoxelBytes(dtypeOf(req.data)), roi: req.params.roi, overlap: req.params.overlap, swBatch: req.params.swBatch, ...out, labelsOnly: req.labels }, src.info);
   const volume = uploadVolume(k, req.data, req.shape, opts.maxSlabBytes);
   try {
@@ -170,7 +153,7 @@ export async function gpuResidentMotors(
   for (const s of srcs) ms.push(await gpuModel(ort, s, !!opts.graphCapture));
   const k = kernelsFor(ms[0].device);
   const rb0 = k.readbackBytes;
-  const out = outputGuess(srcs[0].info, params.roi);
+  const out = gpuOutputGuess(srcs[0].info, params.roi);
   checkGpuPlan(k.device, { shape: [1, ...params.inputSize], voxelBytes: 1, roi: params.roi, overlap: params.overlap, swBatch: params.swBatch, ...out, extraOutputBuffers: 2 }, srcs[0].info);
   const det = await detectMotorsGpu(k, ms, tomo, params, opts);
   return { ...det, readbackBytes: k.readbackBytes - rb0, notes: [...new Set(ms.flatMap((m, i) => [...m.notes, ...f16Note(srcs[i].info ?? null)]))] };
