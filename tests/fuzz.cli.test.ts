@@ -92,8 +92,8 @@ describe('run: --out that is a file, a model of the wrong rank', () => {
   }, 120_000);
 
   it.each([
-    ['eeg', 'tests/fixtures/eeg/nulls_double.parquet', /^voxelbench: tiny3d\.onnx: Cannot use tiny3d\.onnx for EEG spectrograms: its input input is \[n, 1, d, h, w\]; the preset feeds \(N, 1, H, W\)\.$/m],
-    ['protein', 'public/samples/protein', /^voxelbench: tiny3d\.onnx: Cannot use tiny3d\.onnx for protein localisation: its input input is \[n, 1, d, h, w\]; the protein preset needs \(N, 4, H, W\)/],
+    ['eeg', 'tests/fixtures/eeg/nulls_double.parquet', /^voxelbench: --models: tiny3d\.onnx: Cannot use tiny3d\.onnx for EEG spectrograms: its input input is \[n, 1, d, h, w\]; the preset feeds \(N, 1, H, W\)\.$/m],
+    ['protein', 'public/samples/protein', /^voxelbench: --models: tiny3d\.onnx: Cannot use tiny3d\.onnx for protein localisation: its input input is \[n, 1, d, h, w\]; the protein preset needs \(N, 4, H, W\)/],
   ])('%s with a volume (5D-input) model: one line before any file is read (not ORT\'s "Invalid rank" per file)', async (preset, inputs, pattern) => {
     await refuses(['run', preset, '--inputs', inputs, '--models', MODEL, '--out', join(dir, `o-${preset}`)], pattern);
   }, 120_000);

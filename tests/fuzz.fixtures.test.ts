@@ -217,7 +217,7 @@ describe('CSV readers are linear in their input (d3-dsv)', () => {
     }
     return out.join('\n') + '\n';
   };
-  it.each(Object.keys(samples))('%s labels: 5 MB in at most ~10x the time of 0.5 MB', (id) => {
+  it.each(Object.keys(samples))('%s labels: 5 MB in far less than the square of the time of 0.25 MB', (id) => {
     const preset = PRESET_DEFS[id as keyof typeof PRESET_DEFS]!;
     const text = new TextDecoder().decode(read(samples[id]));
     const time = (t: string) => {
@@ -225,7 +225,7 @@ describe('CSV readers are linear in their input (d3-dsv)', () => {
       preset.labels!.parse(t, 'labels.csv', presetDefaults(preset));
       return performance.now() - t0;
     };
-    const small = grow(text, 5e5);
+    const small = grow(text, 2.5e5);
     const big = grow(text, 5e6);
     time(small); // warm up
     // the fastest of three interleaved runs each: a busy machine slows single runs, not all three
@@ -235,7 +235,7 @@ describe('CSV readers are linear in their input (d3-dsv)', () => {
       ts = Math.min(ts, time(small));
       tb = Math.min(tb, time(big));
     }
-    // linear is 10x, quadratic 100x; the slack is for a loaded machine
-    expect(tb).toBeLessThan(30 * ts + 1000);
+    // linear is 20x, quadratic 400x; the slack (3x) is for a loaded machine, where garbage collection weighs more on the big one
+    expect(tb).toBeLessThan(60 * ts + 1000);
   }, 120_000);
 });

@@ -153,7 +153,7 @@ describe('motors: the alias and run motors', () => {
       cli(['run', 'motors', '--inputs', TOMS, '--models', MODEL, '--cutoff', 'score', '--score-threshold', '-1']),
     ]);
     for (const r of [batch, alone, alias]) expect(r.code, r.stderr).toBe(0);
-    // every score is above 0.5: all four keep their points (the batch quantile 0.545 left out tomo_sim_002 and tomo_sim_004)
+    // scores of the slices as libjpeg-turbo decodes them (= PIL). Every score is above 0.5: all four keep their points (the batch quantile 0.545 left out tomo_sim_002 and tomo_sim_004)
     expect(readFileSync(join(tmp, 'score-batch', 'submission.csv'), 'utf8')).toBe(
       'tomo_id,Motor axis 0,Motor axis 1,Motor axis 2\ntomo_sim_001,30,94,90\ntomo_sim_002,46,82,138\ntomo_sim_003,22,50,130\ntomo_sim_004,26,10,22\n',
     );
@@ -161,10 +161,10 @@ describe('motors: the alias and run motors', () => {
     expect(readFileSync(join(tmp, 'score-alone', 'submission.csv'), 'utf8')).toBe('tomo_id,Motor axis 0,Motor axis 1,Motor axis 2\ntomo_sim_002,46,82,138\n');
     expect(batch.stdout).toContain('F-beta (beta 2): 0.8333  TP 2  FP 2  FN 0  TN 0  precision 0.5000  recall 1.0000');
     expect(alias.stdout.split('\n').slice(0, 5)).toEqual([
-      'tomo_sim_001\tscore 0.8732\t(30.0, 94.0, 90.0)\tmotor',
-      'tomo_sim_002\tscore 0.8252\t(46.0, 82.0, 138.0)\tbelow cutoff',
-      'tomo_sim_003\tscore 0.9056\t(22.0, 50.0, 130.0)\tmotor',
-      'tomo_sim_004\tscore 0.5796\t(26.0, 10.0, 22.0)\tbelow cutoff',
+      'tomo_sim_001\tscore 0.8733\t(30.0, 94.0, 90.0)\tmotor',
+      'tomo_sim_002\tscore 0.8256\t(46.0, 82.0, 138.0)\tbelow cutoff',
+      'tomo_sim_003\tscore 0.9057\t(22.0, 50.0, 130.0)\tmotor',
+      'tomo_sim_004\tscore 0.5793\t(26.0, 10.0, 22.0)\tbelow cutoff',
       `wrote ${join(tmp, 'score-alias.csv')}: 4 tomograms, 2 with a motor (cutoff 0.85 = a fixed score threshold)`,
     ]);
     expect(bad.code).toBe(2);
