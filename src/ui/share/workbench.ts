@@ -160,12 +160,15 @@ async function load(urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
     modelUrl ? fetchOne(modelUrl, 'model') : null,
     urls.labels ? fetchOne(urls.labels, 'labels') : null,
   ]);
+  // a file that could not be fetched (each said why): the page keeps what it has
+  if (!ok) return false;
+  // the volume is read before anything is replaced; then the model (kept only when it loads), then the volume
   if (vol && dataUrl) {
     try {
-      loadVolumeBytes(vol, urlFileName(dataUrl), { url: dataUrl });
+      readVolume(vol, urlFileName(dataUrl));
     } catch (e) {
       addMessage('error', `Could not open ${dataUrl}: ${(e as Error).message}`);
-      ok = false;
+      return false;
     }
   }
   let labelNames: string[] | null = null;
@@ -173,12 +176,13 @@ async function load(urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
     labelNames = parseLabelNames(new TextDecoder().decode(lab));
     if (!labelNames) addMessage('warning', `${urls.labels}: no class names found (expected a model card with "labels" or one name per line).`);
   }
-  if (mod && modelUrl) ok = (await loadModelBytes(mod, urlFileName(modelUrl), { labelNames, origin: { url: modelUrl } })) && ok;
+  if (mod && modelUrl && !(await loadModelBytes(mod, urlFileName(modelUrl), { labelNames, origin: { url: modelUrl } }))) return false;
+  if (vol && dataUrl) loadVolumeBytes(vol, urlFileName(dataUrl), { url: dataUrl });
   if (labelNames && urls.labels) {
     useStore.setState({ labelNames });
     linkState.setState({ labelsUrl: urls.labels });
   }
-  return ok;
+  return true;
 }
 
 /** Class names from a model card ({"labels": [...]}) or a text file with one name per line. */
