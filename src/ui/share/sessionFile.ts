@@ -52,7 +52,8 @@ const SAVED = z.object({
 
 /**
  * The session's link values, checked against the page's spec (the kind of each default and its
- * rules, as a link's values are); values the page does not have are left out.
+ * rules, as a link's values are, but for choices, which may come with the session itself); values
+ * the page does not have are left out.
  */
 export function sessionValues(values: Record<string, unknown>, spec: ShareSpec, name: string): ShareValues {
   const out: ShareValues = {};
@@ -67,8 +68,11 @@ export function sessionValues(values: Record<string, unknown>, spec: ShareSpec, 
       problems.push(`values.${k}: expected ${Array.isArray(def) ? 'a list' : typeof def}, got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v}`);
       continue;
     }
+    // the choices (class names…) may be the session's own, not yet the page's: the page checks those as it applies them
+    const { choices: _c, ...rules } = spec.fields?.[k] ?? {};
+    void _c;
     try {
-      out[k] = parseValue(k, formatValue(v as ShareValue), def, spec.fields?.[k]);
+      out[k] = parseValue(k, formatValue(v as ShareValue), def, rules);
     } catch (e) {
       problems.push(`values.${(e as Error).message}`);
     }
