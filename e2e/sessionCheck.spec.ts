@@ -1,7 +1,8 @@
 /**
  * Opening a session replaces nothing until all of it has been checked (issue 15): sessions with
  * wrongly typed values (class names that are objects, a view opacity that is text, a window size
- * that is text, a result whose size does not match its shape) are refused with one message, the
+ * that is text, a result whose size does not match its shape; on a kit page a view value or an
+ * item status of the wrong kind) are refused with one message, the
  * volume, model and result on the page stay as they were, and no error screen appears.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -87,4 +88,39 @@ test('workbench: sessions with wrong types are refused with one message; the pag
   const after = await pageState(page);
   expect(after).toMatchObject({ status: 'done', outputSum: before.outputSum, runs: before.runs });
   await expect(page.getByTestId('message-error').filter({ hasText: 'Could not open the session' })).toHaveCount(0);
+});
+
+test('protein (a kit page): a session with a mistyped view or item is refused; the page keeps its fields of view and results', async ({ page }) => {
+  await page.goto('./?demo=protein&backend=wasm');
+  await page.waitForFunction(() => window.__voxelbenchProtein !== undefined);
+  const state = () =>
+    page.evaluate(() => {
+      const s = window.__voxelbenchProtein!.store.getState();
+      return { batch: s.batch.status, items: s.items.map((t) => `${t.id}:${t.status}`), selected: s.selected, view: s.view, params: s.params, preset: window.__voxelbench!.store.getState().preset };
+    });
+  await expect.poll(async () => (await state()).batch, { timeout: 180_000 }).toBe('done');
+  await page.getByTestId('share-menu').click();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-session').click()]);
+  const saved = join(TMP, 'protein.vbsession');
+  await download.saveAs(saved);
+  await page.keyboard.press('Escape');
+  const before = await state();
+  expect(before.items).toHaveLength(2);
+
+  const bad: [string, (p: Record<string, unknown>) => void, RegExp][] = [
+    ['protein-view.vbsession', (p) => ((p.view as Record<string, unknown>).camOpacity = 'x'), /view\.camOpacity: expected number, got string/],
+    ['protein-view2.vbsession', (p) => (p.view = 'abc'), /state\.view/],
+    ['protein-status.vbsession', (p) => ((p.items as Record<string, unknown>[])[0].status = { done: true }), /state\.items\.0\.status/],
+  ];
+  for (const [name, edit, where] of bad) {
+    await page.getByTestId('share-menu').click();
+    await page.getByTestId('session-input').setInputFiles(variant(saved, name, edit));
+    const msg = page.getByTestId('message-error').filter({ hasText: 'Could not open the session' });
+    await expect(msg).toHaveCount(1);
+    await expect(msg).toContainText(name);
+    await expect(msg).toContainText(where);
+    expect(await state(), name).toEqual(before);
+    await expect(page.locator('.crash')).toHaveCount(0);
+    await page.keyboard.press('Escape');
+  }
 });
