@@ -31,7 +31,7 @@ const pageState = (page: Page) =>
   });
 
 /** The saved session with its workbench state changed by `edit`. */
-function variant(path: string, name: string, edit: (page: Record<string, unknown>, m: Record<string, unknown>) => void): string {
+function variant(path: string, name: string, edit: Edit): string {
   const files = unzipSync(new Uint8Array(readFileSync(path)));
   const m = JSON.parse(strFromU8(files['session.json'])) as { state: { page: Record<string, unknown> } } & Record<string, unknown>;
   edit(m.state.page, m);
@@ -39,6 +39,23 @@ function variant(path: string, name: string, edit: (page: Record<string, unknown
   const out = join(TMP, name);
   writeFileSync(out, zipSync(files));
   return out;
+}
+
+type Edit = (page: Record<string, unknown>, m: Record<string, unknown>) => void;
+
+/** Opens each bad variant of `saved`: one message naming the file and `where`, the page's state (`read`) as `before`, no error screen. */
+async function expectRefused(page: Page, saved: string, bad: [string, Edit, RegExp][], read: () => Promise<unknown>, before: unknown): Promise<void> {
+  for (const [name, edit, where] of bad) {
+    await page.getByTestId('share-menu').click();
+    await page.getByTestId('session-input').setInputFiles(variant(saved, name, edit));
+    const msg = page.getByTestId('message-error').filter({ hasText: 'Could not open the session' });
+    await expect(msg).toHaveCount(1);
+    await expect(msg).toContainText(name);
+    await expect(msg).toContainText(where);
+    expect(await read(), name).toEqual(before);
+    await expect(page.locator('.crash')).toHaveCount(0);
+    await page.keyboard.press('Escape');
+  }
 }
 
 test('workbench: sessions with wrong types are refused with one message; the page keeps its volume, model and result', async ({ page }) => {
@@ -62,24 +79,14 @@ test('workbench: sessions with wrong types are refused with one message; the pag
   expect(before).toMatchObject({ volume: 'ball_int16.nii.gz', model: 'tiny3d.onnx', status: 'done', roi: [4, 8, 8] });
   expect(before.outputSum).not.toBeNull();
 
-  const bad: [string, (p: Record<string, unknown>, m: Record<string, unknown>) => void, RegExp][] = [
+  const bad: [string, Edit, RegExp][] = [
     ['labels.vbsession', (p) => (p.labelNames = [{ name: 'background' }, { name: 'ball' }]), /state\.labelNames\.0/],
     ['opacity.vbsession', (p) => ((p.view as Record<string, unknown>).opacity = 'x'), /state\.view\.opacity/],
     ['roi.vbsession', (p) => ((p.settings as Record<string, unknown>).roi = 'abc'), /state\.settings\.roi/],
     ['values.vbsession', (_p, m) => (((m.state as Record<string, unknown>).values as Record<string, unknown>).opacity = 'x'), /values\.opacity/],
     ['result.vbsession', (p) => ((p.result as Record<string, unknown>).shape = [1, 2, 2, 2]), /its result has \d+ values/],
   ];
-  for (const [name, edit, where] of bad) {
-    await page.getByTestId('share-menu').click();
-    await page.getByTestId('session-input').setInputFiles(variant(saved, name, edit));
-    const msg = page.getByTestId('message-error').filter({ hasText: 'Could not open the session' });
-    await expect(msg).toHaveCount(1);
-    await expect(msg).toContainText(name);
-    await expect(msg).toContainText(where);
-    expect(await pageState(page), name).toEqual(before);
-    await expect(page.locator('.crash')).toHaveCount(0);
-    await page.keyboard.press('Escape');
-  }
+  await expectRefused(page, saved, bad, () => pageState(page), before);
 
   // the good session still opens, with its result, without running
   await page.getByTestId('share-menu').click();
@@ -107,20 +114,10 @@ test('protein (a kit page): a session with a mistyped view or item is refused; t
   const before = await state();
   expect(before.items).toHaveLength(2);
 
-  const bad: [string, (p: Record<string, unknown>) => void, RegExp][] = [
+  const bad: [string, Edit, RegExp][] = [
     ['protein-view.vbsession', (p) => ((p.view as Record<string, unknown>).camOpacity = 'x'), /view\.camOpacity: expected number, got string/],
     ['protein-view2.vbsession', (p) => (p.view = 'abc'), /state\.view/],
     ['protein-status.vbsession', (p) => ((p.items as Record<string, unknown>[])[0].status = { done: true }), /state\.items\.0\.status/],
   ];
-  for (const [name, edit, where] of bad) {
-    await page.getByTestId('share-menu').click();
-    await page.getByTestId('session-input').setInputFiles(variant(saved, name, edit));
-    const msg = page.getByTestId('message-error').filter({ hasText: 'Could not open the session' });
-    await expect(msg).toHaveCount(1);
-    await expect(msg).toContainText(name);
-    await expect(msg).toContainText(where);
-    expect(await state(), name).toEqual(before);
-    await expect(page.locator('.crash')).toHaveCount(0);
-    await page.keyboard.press('Escape');
-  }
+  await expectRefused(page, saved, bad, state, before);
 });
