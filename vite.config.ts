@@ -11,6 +11,26 @@ const isolation = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
+/**
+ * Content-Security-Policy (README, Security): scripts, workers and WASM only from the app's own
+ * origin; images also from data: and blob: (Niivue's font atlas and decoded images); fetches from
+ * the app and, for link files the user agreed to load (src/ui/share/consent.ts), any https site.
+ * index.html and e2e/harness.html carry it as a meta tag; the deploy files (deploy/*,
+ * public/_headers) and `vite preview` send it as a header with frame-ancestors (which a meta tag
+ * cannot set). tests/csp.test.ts checks that they all agree.
+ */
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' https:; media-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'";
+export const CSP_HEADER = `${CSP}; frame-ancestors 'self'`;
+
+/** The dev server's hot reload needs inline scripts and styles: its index.html goes without the meta tag. */
+function cspDev(): Plugin {
+  return {
+    name: 'voxelbench-csp-dev',
+    apply: 'serve',
+    transformIndexHtml: (html) => html.replace(/\s*<meta http-equiv="Content-Security-Policy"[^>]*>/, ''),
+  };
+}
+
 /** The onnxruntime-web runtime files, served from the app's own origin under ort/ (never a CDN). */
 const ORT_DIR = resolve(import.meta.dirname, 'node_modules/onnxruntime-web/dist');
 export const ORT_FILES = ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs'];
@@ -45,9 +65,9 @@ function ortRuntime(): Plugin {
 
 export default defineConfig({
   base: './',
-  plugins: [react(), ortRuntime()],
+  plugins: [react(), ortRuntime(), cspDev()],
   server: { headers: isolation },
-  preview: { headers: isolation },
+  preview: { headers: { ...isolation, 'Content-Security-Policy': CSP_HEADER } },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {

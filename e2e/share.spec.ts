@@ -84,6 +84,14 @@ async function saveSession(page: Page, name: string): Promise<string> {
   return path;
 }
 
+/**
+ * Links from these test origins open without the consent dialog, as after "trust this host"
+ * (the dialog itself: e2e/linkConsent.spec.ts).
+ */
+async function trustOrigins(context: BrowserContext, ...origins: string[]): Promise<void> {
+  await context.addInitScript((o) => localStorage.setItem('voxelbench-trusted-hosts', JSON.stringify({ state: { origins: o }, version: 0 })), origins);
+}
+
 async function openSession(page: Page, path: string): Promise<void> {
   await page.getByTestId('share-menu').click();
   await page.getByTestId('session-input').setInputFiles(path);
@@ -238,6 +246,7 @@ const REMOTE = 'https://vb-remote.example';
 
 test('workbench: a link with model and data URLs = the same files opened by hand; opened again offline from the cache', async ({ page, context }) => {
   const served: string[] = [];
+  await trustOrigins(context, REMOTE);
   await context.route(`${REMOTE}/**`, async (route) => {
     const url = route.request().url();
     served.push(url);
@@ -419,6 +428,7 @@ const FILES = 'https://vb-files.example';
 /** Serves public/<path> at FILES/<path> (another origin, with CORS); returns the paths served. */
 async function serveFromPublic(context: BrowserContext): Promise<string[]> {
   const served: string[] = [];
+  await trustOrigins(context, FILES);
   await context.route(`${FILES}/**`, async (route) => {
     const path = new URL(route.request().url()).pathname.slice(1);
     served.push(path);

@@ -1,3 +1,4 @@
+import './ui/share/csp'; // first: zod without `new Function` (Content-Security-Policy)
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';

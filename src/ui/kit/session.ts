@@ -174,8 +174,31 @@ const need = (files: Map<string, Uint8Array>, path: string, name: string): Uint8
   return b;
 };
 
-/** Restores a session exactly (results included) without running; throws naming what is wrong before anything is replaced. */
-export async function openKitSession(store: AnyStore, raw: unknown, files: Map<string, Uint8Array>, name: string): Promise<void> {
+/**
+ * Where a saved view value differs in kind from the page's own (a number where the page has a
+ * string, an object where it has a list…): `view.opacity: expected number, got string`.
+ * Keys the page does not have are left for the caller to drop.
+ */
+export function viewProblems(saved: unknown, current: unknown, path = 'view'): string[] {
+  const kind = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'list' : ArrayBuffer.isView(v) ? 'typed array' : typeof v);
+  // a value the page does not have, or may leave empty (null: JSON also writes NaN so), is not checked
+  if (current === undefined || current === null || saved === null) return [];
+  if (kind(saved) !== kind(current)) return [`${path}: expected ${kind(current)}, got ${kind(saved)}`];
+  if (Array.isArray(current) && Array.isArray(saved)) {
+    const item = current.find((x) => x !== undefined);
+    return item === undefined ? [] : saved.flatMap((x, i) => viewProblems(x, item, `${path}.${i}`));
+  }
+  if (isPlain(current) && isPlain(saved)) return Object.entries(saved).flatMap(([k, x]) => viewProblems(x, current[k], `${path}.${k}`));
+  return [];
+}
+
+/**
+ * Checks a session whole — the envelope and values (zod, parseSessionParams), the view against
+ * the page's, every file, every result array, the labels (parsed again) and the models (loaded
+ * into the worker) — without changing the page, and returns what replaces the page's state with
+ * it (nothing runs). Throws naming what is wrong; then the page is as it was.
+ */
+export async function openKitSession(store: AnyStore, raw: unknown, files: Map<string, Uint8Array>, name: string): Promise<() => void> {
   const { preset, config } = store;
   const cur = store.getState();
   if (cur.batch.status === 'running') throw new Error('a run is going; cancel it before opening a session');
@@ -185,6 +208,8 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
     throw new Error(`${name}: the ${config.key} state in session.json is not one this version reads (${issues.join('; ')})`);
   }
   const st = parsed.data;
+  const viewIssues = viewProblems(st.view, config.view);
+  if (viewIssues.length > 0) throw new Error(`${name}: the ${config.key} view in session.json is not one this version reads (${viewIssues.slice(0, 3).join('; ')})`);
   // values added to the preset since the session was saved take their defaults
   const params = parseSessionParams(preset.params, st.params, 'params', presetDefaults(preset));
   const defaults = parseSessionParams(preset.params, st.defaults, 'defaults', presetDefaults(preset));
@@ -243,23 +268,25 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
     for (const m of models) void worker.api.unloadModel(m.workerId).catch(() => undefined);
     throw new Error(`${name}: ${errorText(e).replace(`${name}: `, '')}`, { cause: e });
   }
-  // everything checked: replace what the page has
-  clearItems(store);
-  for (const m of store.getState().models) void worker.api.unloadModel(m.workerId).catch(() => undefined);
-  store.setState({
-    items: entries,
-    models,
-    params,
-    defaults,
-    paramsFrom: st.paramsFrom,
-    labels,
-    cards,
-    backend: st.backend,
-    batch: { ...initialBatch, ...st.batch, status: st.batch.status === 'running' ? 'done' : st.batch.status, cancelRequested: false },
-    selected: st.selected,
-    // only the view values this page has (a newer page's extra ones are left out)
-    view: { ...(config.view as Record<string, unknown>), ...Object.fromEntries(Object.entries(st.view).filter(([k]) => k in (config.view as object))) },
-  });
-  const done = entries.filter((t) => t.status === 'done').length;
-  say('info', `Opened the session ${name}: ${entries.length} ${entries.length === 1 ? config.texts.item : config.texts.items}, ${done} with results (not run again).`);
+  // everything checked: what replaces the page's state
+  return () => {
+    clearItems(store);
+    for (const m of store.getState().models) void worker.api.unloadModel(m.workerId).catch(() => undefined);
+    store.setState({
+      items: entries,
+      models,
+      params,
+      defaults,
+      paramsFrom: st.paramsFrom,
+      labels,
+      cards,
+      backend: st.backend,
+      batch: { ...initialBatch, ...st.batch, status: st.batch.status === 'running' ? 'done' : st.batch.status, cancelRequested: false },
+      selected: st.selected,
+      // only the view values this page has (a newer page's extra ones are left out)
+      view: { ...(config.view as Record<string, unknown>), ...Object.fromEntries(Object.entries(st.view).filter(([k]) => k in (config.view as object))) },
+    });
+    const done = entries.filter((t) => t.status === 'done').length;
+    say('info', `Opened the session ${name}: ${entries.length} ${entries.length === 1 ? config.texts.item : config.texts.items}, ${done} with results (not run again).`);
+  };
 }

@@ -130,7 +130,9 @@ export function kitSources(store: AnyStore): ShareSources {
 async function loadUrls(store: AnyStore, urls: LinkUrls, fetchUrl: FetchUrl, folders: boolean): Promise<boolean> {
   const { config } = store;
   const got = await fetchLinkFiles(urls, fetchUrl, say, (busy) => store.setState({ busy }), { dataFolders: folders });
-  let ok = got.ok;
+  // a file that could not be fetched (each said why): the page keeps what it has
+  if (!got.ok) return false;
+  let ok = true;
   const withOrigin = (f: { url: string; path: string; file: File }): PickedFile & { origin: Origin } => ({ path: f.path, file: f.file, origin: { url: f.url } });
   // model cards go with the models (the intake applies them first), then the labels (read with the card's values)
   const cards = got.models.filter((f) => sortPicked(store.preset, [f]).cards.length > 0);

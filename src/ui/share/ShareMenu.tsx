@@ -8,6 +8,7 @@ import { SESSION_EXT } from '../../core/share/session';
 import { presetEntry, PRESETS, switchPreset } from '../presets';
 import { useStore } from '../store';
 import { cacheUsage, clearCaches, fetchUrl, type CacheUsage } from './cache';
+import { LinkConsent } from './LinkConsent';
 import { currentLink, linkOpened, sceneValues, type LinkInfo } from './link';
 import { cacheLoaded, offlineReady } from './offline';
 import { openSessionFile, saveSessionFile } from './sessionFile';
@@ -122,6 +123,7 @@ export function ShareMenu() {
       <button onClick={() => setOpen(!open)} aria-expanded={open} data-testid="share-menu" title="Copy a link, save or open a session, offline cache">
         Share ▾
       </button>
+      <LinkConsent />
       <input ref={fileRef} type="file" hidden accept={`${SESSION_EXT},.zip`} onChange={onPick} data-testid="session-input" />
       {open && (
         <div className="share-pop" role="dialog" aria-label="Share">

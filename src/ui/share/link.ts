@@ -5,10 +5,12 @@
  */
 import { createStore } from 'zustand/vanilla';
 import { decodeLink, encodeLink, type ShareField, type ShareSpec, type ShareValues } from '../../core/share/query';
+import { planLinkUrls, refusedText } from '../../core/share/urlPolicy';
 import type { PresetEntry } from '../presets';
 import { useStore } from '../store';
 import { readScene, viewerIdle, writeScene } from '../viewer';
 import { fetchUrl } from './cache';
+import { askConsent, useTrustStore } from './consent';
 
 export const SCENE_DEFAULTS: ShareValues = { xyz: [0.5, 0.5, 0.5], zoom: 1, pan: [0, 0, 0] };
 const SCENE_FIELDS: Record<string, ShareField> = { xyz: { min: 0, max: 1 }, zoom: { min: 0.01, max: 100 } };
@@ -96,6 +98,33 @@ export function linkOpened(): Promise<void> {
 }
 
 /**
+ * Whether a link may fetch its URLs (src/core/share/urlPolicy.ts): the app's own files and trusted
+ * sites yes; other sites once the user agreed in the consent dialog; private and link-local
+ * addresses never (the whole link is refused, with a message). Nothing is fetched before this.
+ */
+export async function linkMayFetch(urls: readonly string[]): Promise<boolean> {
+  const { addMessage, clearMessages } = useStore.getState();
+  clearMessages('link');
+  const plan = planLinkUrls(urls, document.baseURI, useTrustStore.getState().origins);
+  if (plan.refused.length > 0) {
+    const n = plan.refused.length;
+    addMessage(
+      'error',
+      `The link's files were not loaded: it names ${n === 1 ? 'an address' : `${n} addresses`} a link may not load from (${plan.refused.map(refusedText).join('; ')}). Nothing was downloaded. To open such a file on purpose, type its address under Share → Open URL.`,
+      { key: 'link' },
+    );
+    return false;
+  }
+  if (plan.ask.length === 0) return true;
+  const answer = await askConsent(plan.ask);
+  if (!answer.load) {
+    addMessage('warning', `The link's files from ${plan.ask.map((h) => h.host).join(', ')} were not loaded (you chose Cancel; nothing was downloaded).`, { key: 'link' });
+    return false;
+  }
+  return true;
+}
+
+/**
  * Opens a link: demo or URLs, values, run, view. Problems (bad values, unknown keys, a failed
  * download) are shown as messages and the rest of the link still applies.
  */
@@ -120,6 +149,7 @@ async function doOpen(entry: PresetEntry, params: URLSearchParams): Promise<void
   if (state.demo !== undefined && entry.demo?.name === state.demo) {
     await entry.demo.open({ run: false });
   } else if (state.models.length + state.data.length > 0 || state.labels) {
+    if (!(await linkMayFetch([...state.models, ...state.data, ...(state.labels ? [state.labels] : [])]))) return;
     const ok = await share.load({ models: state.models, data: state.data, ...(state.labels ? { labels: state.labels } : {}) }, fetchUrl);
     if (!ok) return;
   } else {

@@ -144,7 +144,7 @@ export function storeShare<S extends PageState>(cfg: StoreShareConfig<S>): Prese
     async saveSession(): Promise<SessionSave> {
       throw new Error(`session files of the ${cfg.label} page are not supported yet; its Copy link carries the demo and every setting`);
     },
-    async openSession() {
+    async openSession(): Promise<() => void> {
       throw new Error(`session files of the ${cfg.label} page are not supported yet`);
     },
   };

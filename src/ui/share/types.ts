@@ -27,8 +27,8 @@
  * links with every preset value, the backend, the selection and the view) from its store alone.
  *
  * Session files (src/core/share/session.ts): `saveSession()` returns the preset's JSON state and
- * the bytes it needs (models, inputs, result arrays through tensorEntry); `openSession()` puts
- * everything back without running (the result arrays are shown as saved). `runCount()` lets
+ * the bytes it needs (models, inputs, result arrays through tensorEntry); `openSession()` checks
+ * everything first and returns what puts it all back, without running (the result arrays are shown as saved). `runCount()` lets
  * tests check that opening a session ran nothing.
  */
 import type { ShareSpec, ShareValues } from '../../core/share/query';
@@ -85,6 +85,10 @@ export interface PresetShare {
   runCount(): number;
   /** The state and bytes of a session file. */
   saveSession(): Promise<SessionSave>;
-  /** Restores a session exactly, results included, without running. Throws an Error naming what is wrong. */
-  openSession(state: unknown, files: Map<string, Uint8Array>, name: string): Promise<void>;
+  /**
+   * Checks a session whole (its state, files, models, results) without changing what the page
+   * shows, and returns the function that then restores it exactly, results included, without
+   * running. Throws an Error naming what is wrong; on a throw the page is as it was.
+   */
+  openSession(state: unknown, files: Map<string, Uint8Array>, name: string): Promise<() => void>;
 }

@@ -4,16 +4,17 @@
  * files with the volume, the model and the raw output. What only links need (the labels URL, the
  * demo's values) is in a small store here.
  */
+import { z } from 'zod';
 import { createStore } from 'zustand/vanilla';
 import { readVolume } from '../../core/io';
 import { writeNifti } from '../../core/io/nifti';
 import type { ShareSpec, ShareValues } from '../../core/share/query';
 import { readTensor, tensorEntry, type TensorRef } from '../../core/share/session';
-import { spatialShape } from '../../core/volume';
+import { spatialShape, type Volume } from '../../core/volume';
 import type { RunResult } from '../../worker/protocol';
-import { checkRelax, loadDemo, loadModelBytes, loadVolumeBytes, relaxModel, run, sameFile } from '../actions';
+import { checkRelax, getClient, loadDemo, loadModelBytes, loadVolumeBytes, relaxModel, run, sameFile, updateRoiDefaults } from '../actions';
 import { resampleToGrid, type Shape3 } from '../overlay';
-import { initialRunState, initialSettings, initialView, newResultCache, useStore, type Origin, type ResultState, type SliceView, type ViewState, type WindowSettings } from '../store';
+import { initialRunState, initialSettings, initialView, newResultCache, useStore, type ModelState, type Origin, type ResultState, type SliceView, type ViewState, type WindowSettings } from '../store';
 import { baseImage } from '../viewer';
 import { urlFileName } from './cache';
 import type { FetchUrl, LinkUrls, PresetShare, SessionSave, ShareSources } from './types';
@@ -159,12 +160,15 @@ async function load(urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
     modelUrl ? fetchOne(modelUrl, 'model') : null,
     urls.labels ? fetchOne(urls.labels, 'labels') : null,
   ]);
+  // a file that could not be fetched (each said why): the page keeps what it has
+  if (!ok) return false;
+  // the volume is read before anything is replaced; then the model (kept only when it loads), then the volume
   if (vol && dataUrl) {
     try {
-      loadVolumeBytes(vol, urlFileName(dataUrl), { url: dataUrl });
+      readVolume(vol, urlFileName(dataUrl));
     } catch (e) {
       addMessage('error', `Could not open ${dataUrl}: ${(e as Error).message}`);
-      ok = false;
+      return false;
     }
   }
   let labelNames: string[] | null = null;
@@ -172,12 +176,13 @@ async function load(urls: LinkUrls, fetchUrl: FetchUrl): Promise<boolean> {
     labelNames = parseLabelNames(new TextDecoder().decode(lab));
     if (!labelNames) addMessage('warning', `${urls.labels}: no class names found (expected a model card with "labels" or one name per line).`);
   }
-  if (mod && modelUrl) ok = (await loadModelBytes(mod, urlFileName(modelUrl), { labelNames, origin: { url: modelUrl } })) && ok;
+  if (mod && modelUrl && !(await loadModelBytes(mod, urlFileName(modelUrl), { labelNames, origin: { url: modelUrl } }))) return false;
+  if (vol && dataUrl) loadVolumeBytes(vol, urlFileName(dataUrl), { url: dataUrl });
   if (labelNames && urls.labels) {
     useStore.setState({ labelNames });
     linkState.setState({ labelsUrl: urls.labels });
   }
-  return ok;
+  return true;
 }
 
 /** Class names from a model card ({"labels": [...]}) or a text file with one name per line. */
@@ -311,48 +316,149 @@ async function saveSession(): Promise<SessionSave<WorkbenchSession>> {
   return { state: st, files };
 }
 
-async function openSession(state: unknown, files: Map<string, Uint8Array>, name: string): Promise<void> {
-  const st = state as WorkbenchSession;
-  if (!st || typeof st !== 'object' || !st.settings || !st.view) throw new Error(`${name}: the workbench state is missing from session.json`);
-  const { addMessage } = useStore.getState();
-  useStore.setState({ result: null, runState: initialRunState, parity: null });
+const num = z.number().finite();
+const originSchema = z.union([z.object({ url: z.string() }), z.object({ demo: z.string() })]);
+const shape3 = (min: number, max: number, int: boolean) => z.tuple([0, 1, 2].map(() => (int ? num.int() : num).min(min).max(max)) as [z.ZodNumber, z.ZodNumber, z.ZodNumber]);
+/** JSON writes NaN as null: the base window before the viewer picked one. */
+const windowEnd = z.union([num, z.null()]).transform((x) => x ?? NaN);
+
+/** What the workbench's part of session.json must be (checked whole before anything is replaced). */
+const sessionSchema = z.object({
+  volume: z.object({ path: z.string(), fileName: z.string(), origin: originSchema.optional() }).nullable(),
+  model: z.object({ path: z.string(), fileName: z.string(), relaxed: z.boolean(), origin: originSchema.optional() }).nullable(),
+  labelNames: z.array(z.string().max(1000)).max(100_000).nullable(),
+  labelsUrl: z.string().optional(),
+  settings: z.object({
+    roi: shape3(1, 100_000, true),
+    overlap: shape3(0, 0.99, false),
+    overlapLinked: z.boolean(),
+    mode: z.enum(['gaussian', 'constant']),
+    sigmaScale: num.min(0),
+    swBatch: num.int().min(1).max(4096),
+    cval: num,
+    backend: z.enum(['auto', 'wasm', 'webgpu']),
+    intensity: z.enum(['none', 'div255', 'minmax']),
+    roiTouched: z.boolean(),
+  }),
+  view: z.object({
+    overlay: z.enum(['heatmap', 'labels']),
+    colormap: z.string().max(100),
+    opacity: num.min(0).max(1),
+    threshold: num,
+    channel: num.int().min(0),
+    showOverlay: z.boolean(),
+    sliceType: z.enum(SLICES as [SliceView, ...SliceView[]]),
+    baseMin: windowEnd,
+    baseMax: windowEnd,
+  }),
+  demoBaseline: z.object({ settings: z.record(z.string(), z.unknown()), view: z.record(z.string(), z.unknown()).optional() }).nullable().optional(),
+  result: z
+    .object({
+      data: z.object({ path: z.string(), type: z.string(), length: num.int().min(0) }),
+      shape: z.array(num.int().min(1)).min(3).max(4),
+      backend: z.enum(['webgpu', 'wasm']),
+      backendReason: z.string(),
+      stats: z.object({ windows: num.int().min(0), batches: num, totalMs: num, predictMs: num, overheadMs: num, zoom: z.array(num) }),
+      sessionMs: num,
+      perWindowMs: num,
+      wallMs: num,
+      inputName: z.string(),
+      modelName: z.string(),
+      modelLoadMs: num,
+      relaxed: z.boolean(),
+      channels: num.int().min(1),
+    })
+    .nullable(),
+});
+
+/** The first problems of a zod check as `state.where: what`. */
+const zodIssues = (e: z.ZodError): string =>
+  e.issues
+    .slice(0, 3)
+    .map((i) => `${['state', ...i.path.map(String)].join('.')}: ${i.message}`)
+    .join('; ');
+
+/**
+ * Checks a session whole — its state, every file, the volume (read), the model (loaded into the
+ * worker, not yet shown) and the result (read and put on the volume's grid) — and returns what
+ * replaces the page's state; nothing the page shows changes before that is called.
+ */
+async function openSession(state: unknown, files: Map<string, Uint8Array>, name: string): Promise<() => void> {
+  const parsed = sessionSchema.safeParse(state);
+  if (!parsed.success) throw new Error(`${name}: the workbench state in session.json is not one this version reads (${zodIssues(parsed.error)})`);
+  const st = parsed.data;
+  const need = (path: string): Uint8Array => {
+    const b = files.get(path);
+    if (!b) throw new Error(`${name}: ${path} is missing`);
+    return b;
+  };
+  let volBytes: Uint8Array | null = null;
+  let vol: Volume | null = null;
   if (st.volume) {
-    const bytes = files.get(st.volume.path);
-    if (!bytes) throw new Error(`${name}: ${st.volume.path} is missing`);
-    // checked first: loadVolumeBytes would keep the previous volume on failure
-    readVolume(bytes, st.volume.path);
-    loadVolumeBytes(bytes, st.volume.path, st.volume.origin);
-    const v = useStore.getState().volume!;
-    useStore.setState({ volume: { ...v, fileName: st.volume.fileName } });
-  } else {
-    useStore.setState({ volume: null });
+    volBytes = need(st.volume.path);
+    try {
+      vol = readVolume(volBytes, st.volume.path);
+    } catch (e) {
+      throw new Error(`${name}: its volume ${st.volume.fileName} cannot be read: ${(e as Error).message}`, { cause: e });
+    }
   }
-  if (st.model) {
-    const bytes = files.get(st.model.path);
-    if (!bytes) throw new Error(`${name}: ${st.model.path} is missing`);
-    const ok = await loadModelBytes(bytes, st.model.fileName, { relaxDims: st.model.relaxed, labelNames: st.labelNames, keepRoi: true, quiet: true, origin: st.model.origin });
-    if (!ok) throw new Error(`${name}: its model ${st.model.fileName} could not be loaded (see the messages)`);
-  }
-  useStore.setState({ labelNames: st.labelNames, settings: { ...initialSettings, ...st.settings } });
-  linkState.setState({ labelsUrl: st.labelsUrl, demoBaseline: st.demoBaseline ?? null });
-  const cur = useStore.getState();
-  const vol = cur.volume?.volume;
+  let result: ResultState | null = null;
   if (st.result && vol) {
     const r = st.result;
-    const data = readTensor(r.data, files, name);
+    const data = readTensor(r.data as TensorRef, files, name);
     if (!(data instanceof Float32Array)) throw new Error(`${name}: ${r.data.path} is not float32`);
     const out = r.shape.length === 3 ? [r.shape[0], 1, r.shape[1], r.shape[2]] : r.shape;
+    if (out[0] !== r.channels || out.reduce((a, b) => a * b, 1) !== data.length) {
+      throw new Error(`${name}: its result has ${data.length} values, which is not its shape [${r.shape.join(', ')}] with ${r.channels} channels`);
+    }
     const onInput = resampleToGrid(data, r.channels, [out[1], out[2], out[3]], spatialShape(vol) as Shape3);
     const { data: _ref, wallMs, inputName, modelName, modelLoadMs, relaxed, channels, ...run } = r;
     void _ref;
-    const result: ResultState = { run: { ...run, data }, wallMs, inputName, modelName, input: vol, modelLoadMs, relaxed, onInput, channels, derived: newResultCache() };
-    useStore.setState({
-      result,
-      runState: { ...initialRunState, status: 'done', done: run.stats.windows, total: run.stats.windows, elapsedMs: wallMs },
-    });
+    result = { run: { ...run, data }, wallMs, inputName, modelName, input: vol, modelLoadMs, relaxed, onInput, channels, derived: newResultCache() };
   }
-  useStore.setState({ view: { ...initialView, ...st.view } });
-  addMessage('info', `Opened the session ${name}${st.result ? ' with its result (not run again)' : ''}.`);
+  // the model, loaded into the worker but not yet the page's
+  let model: ModelState | null = null;
+  if (st.model) {
+    const bytes = need(st.model.path);
+    try {
+      const loaded = await getClient().api.loadModel(bytes.slice(), st.model.fileName, st.model.relaxed);
+      model = { loaded, bytes, fileName: st.model.fileName, ...(st.model.origin ? { origin: st.model.origin } : {}) };
+    } catch (e) {
+      throw new Error(`${name}: its model ${st.model.fileName} cannot be loaded: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  return () => {
+    const { addMessage, clearMessages } = useStore.getState();
+    const prevModel = useStore.getState().model;
+    useStore.setState({ result: null, runState: initialRunState, parity: null });
+    if (st.volume && volBytes) {
+      loadVolumeBytes(volBytes, st.volume.path, st.volume.origin);
+      const v = useStore.getState().volume!;
+      useStore.setState({ volume: { ...v, fileName: st.volume.fileName } });
+    } else {
+      useStore.setState({ volume: null });
+    }
+    if (model) {
+      useStore.setState({ model, rewriteCheck: null });
+      if (prevModel && prevModel.loaded.id !== model.loaded.id) getClient().api.unloadModel(prevModel.loaded.id).catch(() => undefined);
+      for (const key of ['validate', 'open-model', 'run']) clearMessages(key);
+      updateRoiDefaults();
+    }
+    useStore.setState({ labelNames: st.labelNames, settings: { ...initialSettings, ...st.settings } });
+    if (model) checkRelax();
+    linkState.setState({ labelsUrl: st.labelsUrl, demoBaseline: (st.demoBaseline as DemoBaseline | null | undefined) ?? null });
+    const cur = useStore.getState().volume?.volume;
+    if (result && cur) {
+      // the volume shown is the one the result was put on (loadVolumeBytes read the same bytes again)
+      result.input = cur;
+      useStore.setState({
+        result,
+        runState: { ...initialRunState, status: 'done', done: result.run.stats.windows, total: result.run.stats.windows, elapsedMs: result.wallMs },
+      });
+    }
+    useStore.setState({ view: { ...initialView, ...st.view } });
+    addMessage('info', `Opened the session ${name}${st.result ? ' with its result (not run again)' : ''}.`);
+  };
 }
 
 export const workbenchShare: PresetShare & { applyView(values: ShareValues): void } = {
