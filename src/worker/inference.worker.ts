@@ -25,6 +25,7 @@ import { presetDef } from '../core/presets/index';
 import type { MotorDetection } from '../core/motors/pipeline';
 import { AbortError, slidingWindowInference, type Predictor } from '../core/slidingWindow';
 import { decodeImageInWorker } from './decodeImage';
+import { sliceDecoding } from './decodePool';
 import type { Backend, BackendChoice, ExternalDataFile, LoadedModel, ProgressCallback, RunRequest, RunResult, RuntimeInfo, WorkerApi } from './protocol';
 import { releaseGpuModel } from './gpu';
 import { gpuPresetRun, tryGpuRun, withGpuNote } from './gpu/worker';
@@ -339,18 +340,21 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
     const preset = presetDef(presetId);
     const ac = new AbortController();
     if (readId) state.reads.set(readId, ac);
+    // image slices (motors): a folder of many on the page decode pool (nested workers, libjpeg-turbo
+    // as the CLI), else (or when no decode worker starts) the browser's decoder, here in the worker
+    const pool = source.kind === 'slices' ? await sliceDecoding(files.length, ac.signal, (why) => console.warn(`decoding ${source.id} in the inference worker: the decode pool did not start (${why})`)) : null;
     try {
       const res = await preset.inputs.read(source, files, params, {
         signal: ac.signal,
         onProgress: onProgress ? (p) => void onProgress(p) : undefined,
-        // image slices (motors): the browser's decoder, here in the worker
-        decodeImage: decodeImageInWorker,
+        ...(pool?.opts ?? { decodeImage: decodeImageInWorker }),
       } as Parameters<typeof preset.inputs.read>[3]);
       return Comlink.transfer(res, transferList(res.items.flatMap((i) => preset.transferables?.(i) ?? [])));
     } catch (e) {
       if (e instanceof AbortError || ac.signal.aborted) throw abortError();
       throw e instanceof Error ? e : new Error(String(e));
     } finally {
+      pool?.close();
       if (readId && state.reads.get(readId) === ac) state.reads.delete(readId);
     }
   },
