@@ -4,14 +4,16 @@
  * for real slices and colour/progressive JPEGs (tests/fixtures/motors/jpeg/pil.json), the same
  * stacked tomogram as the CLI's decoding in Node, and names a broken file. The motors page reads
  * slice folders through it (nested workers started by the inference worker): the tomograms it reads
- * equal the CLI's, and its submission.csv equals `voxelbench motors` on the same folder.
+ * equal the CLI's, and its submission.csv equals `voxelbench motors` on the same folder; cancelling
+ * such a read (the tomogram removed from the queue) stops the pool's workers.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { encode as encodeJpeg } from 'jpeg-js';
 import { decodeGrayImage } from '../src/core/motors/decode';
 import { stackSliceFiles } from '../src/core/motors/tomogram';
 import { ROOT } from './util';
@@ -90,6 +92,44 @@ test('the motors page decodes slice folders on the pool: the CLI\'s tomograms an
     execFileSync('npx', ['tsx', 'src/cli/main.ts', 'motors', '--models', join(ROOT, 'public/models/motor_heatmap.onnx'), '--tomograms', join(root, 'two'), '--out', out, '--quiet'], { cwd: ROOT, stdio: 'pipe' });
     expect(csv).toBe(readFileSync(out, 'utf8'));
     expect(csv.trim().split('\n').length).toBe(1 + ids.length);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('cancelling a slice folder\'s read stops the page decode pool', async ({ page }) => {
+  const root = mkdtempSync(join(tmpdir(), 'motors-pool-cancel-'));
+  const decoders: { closed: boolean }[] = [];
+  page.on('worker', (w) => {
+    if (!/decodeSlice/.test(w.url())) return;
+    const d = { closed: false };
+    decoders.push(d);
+    w.on('close', () => (d.closed = true));
+  });
+  try {
+    // 300 slices of 640 x 640 (one textured slice, copied): a read of some seconds
+    const n = 640;
+    const rgba = new Uint8Array(n * n * 4);
+    for (let i = 0; i < n * n; i++) {
+      rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = (i % n) ^ ((i / n) | 0) ^ ((i * 7919) % 31);
+      rgba[4 * i + 3] = 255;
+    }
+    const dir = join(root, 'long');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'slice_0000.jpg'), encodeJpeg({ data: rgba, width: n, height: n }, 95).data);
+    for (let z = 1; z < 300; z++) copyFileSync(join(dir, 'slice_0000.jpg'), join(dir, `slice_${String(z).padStart(4, '0')}.jpg`));
+    await page.goto('./?preset=motors');
+    await page.waitForFunction(() => window.__voxelbenchMotors !== undefined);
+    await page.getByTestId('tomogram-folder-input').setInputFiles(root);
+    const progress = () => page.evaluate(() => window.__voxelbenchMotors!.store.getState().items.find((t) => t.id === 'long')?.loadProgress ?? 0);
+    await expect.poll(progress, { timeout: 120_000 }).toBeGreaterThan(0);
+    expect(await progress()).toBeLessThan(1);
+    expect(decoders.length).toBeGreaterThan(0);
+    // removing the tomogram from the queue cancels its read (the worker aborts it)
+    await page.getByRole('button', { name: 'Remove long' }).click();
+    await expect(page.getByTestId('queue-status-long')).toHaveCount(0);
+    // every decode worker the read started is gone
+    await expect.poll(() => decoders.every((d) => d.closed), { timeout: 30_000 }).toBe(true);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
