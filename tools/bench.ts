@@ -22,6 +22,7 @@ import { detectMotors } from '../src/core/motors/pipeline';
 import { tomogramFromVolume } from '../src/core/motors/tomogram';
 import { zoomLinear } from '../src/core/motors/resize';
 import { motorsParamsFromCard, type MotorsModelCard } from '../src/core/presets/motors';
+import { benchPage, type PageRow } from './bench/page';
 import { benchRatios } from './bench/ratios';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -114,7 +115,7 @@ async function benchChromium(motorRows: MotorRow[]): Promise<Row[]> {
     const rt = await page.evaluate(() => (window as unknown as { harness: { runtime(): Promise<unknown> } }).harness.runtime());
     console.error('chromium runtime:', JSON.stringify(rt));
     const rows: Row[] = [];
-    for (const c of only === 'gpu' ? [] : CASES) {
+    for (const c of only === 'gpu' || only === 'page' || only === 'motors' ? [] : CASES) {
       const r = await page.evaluate(
         (p) =>
           (window as unknown as { harness: { run(x: unknown): Promise<{ stats: SlidingWindowStats; heapMB?: number }> } }).harness.run({
@@ -130,8 +131,10 @@ async function benchChromium(motorRows: MotorRow[]): Promise<Row[]> {
       rows.push({ where: 'chromium-wasm', label: c.label, windows: r.stats.windows, voxelsRatio: voxelRatio(c.params), stats: r.stats });
       console.error(`chromium: ${c.label}: ${(r.stats.totalMs / 1000).toFixed(2)} s, JS heap ${r.heapMB?.toFixed(0)} MB`);
     }
-    if (only !== 'gpu') motorRows.push(await benchMotorsChromium(page));
-    gpuRows.push(...(await benchGpuResident(page)));
+    if (only !== 'gpu' && only !== 'page') motorRows.push(await benchMotorsChromium(page));
+    if (only !== 'page' && only !== 'motors') gpuRows.push(...(await benchGpuResident(page)));
+    // issue 17: a competition-size JPEG folder through the motors page (tools/bench/page.ts)
+    if (only === 'page' || (only !== 'gpu' && only !== 'motors' && !skipParts.has('page'))) pageRows.push(await benchPage(browser, `http://localhost:${PORT}`));
     await browser.close();
     return rows;
   } finally {
@@ -237,12 +240,16 @@ function printGpu(rows: GpuRow[]): void {
 
 const gpuRows: GpuRow[] = [];
 const motorRows: MotorRow[] = [];
-// `tsx tools/bench.ts node|chromium|gpu` runs one part (gpu: only the GPU-resident ratio in Chromium)
-const rows = [...(only === 'chromium' || only === 'gpu' ? [] : await benchNode())];
-if (only !== 'chromium' && only !== 'gpu') motorRows.push(await benchMotorsNode());
+const pageRows: PageRow[] = [];
+const skipParts = new Set((process.env.VB_BENCH_SKIP ?? '').split(',').filter(Boolean));
+// `tsx tools/bench.ts node|chromium|gpu|page|motors` runs one part (gpu: only the GPU-resident ratio in Chromium; page: only the
+// motors page line; motors: only the motors tomogram in Node and in Chromium, and their speed ratio)
+const chromiumOnly = only === 'chromium' || only === 'gpu' || only === 'page';
+const rows = [...(chromiumOnly || only === 'motors' ? [] : await benchNode())];
+if (!chromiumOnly) motorRows.push(await benchMotorsNode());
 if (only !== 'node') rows.push(...(await benchChromium(motorRows)));
 print(rows);
 printMotors(motorRows);
 printGpu(gpuRows);
 // issue 17: CLI vs bare ORT, decode vs model, RSS / tomogram, Chromium vs Node, PyTorch + MONAI (tools/bench/)
-await benchRatios(rows, motorRows);
+await benchRatios(rows, motorRows, pageRows, only);

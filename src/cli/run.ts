@@ -60,6 +60,7 @@ import {
 import { PRESET_DEFS, presetDef } from '../core/presets';
 import { commaList, fileSize, firstLine, parseCli, readFile, readRange, readText, SESSION_OPTIONS, UsageError, withId, type CliOptions } from './args';
 import { cliDecodePool } from './decodePool';
+import { POOL_MIN_FILES } from '../core/motors/decodePool';
 import {
   batchReport,
   finishBatch,
@@ -452,8 +453,6 @@ const cpuMsSince = (from: NodeJS.CpuUsage): number => {
   return (d.user + d.system) / 1000;
 };
 
-/** Sources with at least this many files are decoded by the worker-thread pool. */
-const POOL_MIN_FILES = 16;
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

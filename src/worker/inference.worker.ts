@@ -28,6 +28,7 @@ import { AbortError, slidingWindowInference, type Predictor } from '../core/slid
 import { decodeImageInWorker } from './decodeImage';
 import { autoAvoidsGpu, autoOnSoftwareReason, chooseBackend, softwareAdapter, type AdapterFacts } from './backendChoice';
 import { FAULT_MESSAGE, type Backend, type BackendChoice, type ExternalDataFile, type LoadedModel, type ProgressCallback, type RunRequest, type RunResult, type RuntimeInfo, type WorkerApi, type WorkerOptions } from './protocol';
+import { sliceDecoding } from './decodePool';
 import { releaseGpuModel } from './gpu';
 import { gpuPresetRun, tryGpuRun, withGpuNote } from './gpu/worker';
 
@@ -399,12 +400,14 @@ const api: WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): Pr
     const preset = presetDef(presetId);
     const ac = new AbortController();
     if (readId) state.reads.set(readId, ac);
+    // image slices (motors): a folder of many on the page decode pool (nested workers, libjpeg-turbo
+    // as the CLI), else (or when no decode worker starts) the browser's decoder, here in the worker
+    const pool = source.kind === 'slices' ? await sliceDecoding(files.length, ac.signal, (why) => console.warn(`decoding ${source.id} in the inference worker: the decode pool did not start (${why})`)) : null;
     try {
       const res = await preset.inputs.read(source, files, params, {
         signal: ac.signal,
         onProgress: onProgress ? (p) => void onProgress(p) : undefined,
-        // image slices (motors): the browser's decoder, here in the worker
-        decodeImage: decodeImageInWorker,
+        ...(pool?.opts ?? { decodeImage: decodeImageInWorker }),
       } as Parameters<typeof preset.inputs.read>[3]);
       // what each item says of itself (checked on the page against the cards' `expects`), computed here off the page's thread
       const facts = res.items.map((i) => itemFacts(preset, i, params));
@@ -413,6 +416,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): Pr
       if (e instanceof AbortError || ac.signal.aborted) throw abortError();
       throw e instanceof Error ? e : new Error(String(e));
     } finally {
+      pool?.close();
       if (readId && state.reads.get(readId) === ac) state.reads.delete(readId);
     }
   },

@@ -5,12 +5,14 @@
  *   bench.ts measured (MeshNet cases and the motors tomogram);
  * - CLI vs bare onnxruntime-node on the same windows (cliVsOrt.ts), CPU and peak RSS, and start-up time;
  * - competition-size tomograms through `motors` (tomograms.ts): decode vs model time, peak RSS / tomogram size;
- * - PyTorch + MONAI (monai.ts), when python3-torch and MONAI_SRC are there.
- * `npm run bench -- node` or `-- chromium` skip what needs the other; VB_BENCH_SKIP=cli,tomograms,monai skips parts.
+ * - PyTorch + MONAI (monai.ts), when python3-torch and MONAI_SRC are there;
+ * - the motors page with a competition-size JPEG folder (page.ts, measured by bench.ts in its browser): read vs model time, peak renderer RSS / tomogram size.
+ * `npm run bench -- node` or `-- chromium` skip what needs the other (`-- page`: only the page line; `-- motors`: only the motors tomogram in both and its ratio); VB_BENCH_SKIP=cli,tomograms,monai,page skips parts.
  */
 import type { SlidingWindowStats } from '../../src/core/slidingWindow';
 import { benchCliVsOrt, benchStartup, printCliVsOrt, printStartup } from './cliVsOrt';
 import { benchMonai, printMonai } from './monai';
+import { printPage, type PageRow } from './page';
 import { benchTomograms, printTomograms } from './tomograms';
 
 export interface SpeedRow {
@@ -44,9 +46,12 @@ export function printChromiumVsNode(rows: SpeedRow[], motors: MotorSpeedRow[]): 
   }
 }
 
-export async function benchRatios(rows: SpeedRow[], motors: MotorSpeedRow[]): Promise<void> {
+export async function benchRatios(rows: SpeedRow[], motors: MotorSpeedRow[], page: PageRow[] = [], only?: string): Promise<void> {
   const skip = new Set((process.env.VB_BENCH_SKIP ?? '').split(',').filter(Boolean));
+  printPage(page);
+  if (only === 'page') return;
   printChromiumVsNode(rows, motors);
+  if (only === 'motors') return;
   if (!skip.has('cli')) {
     printStartup(await benchStartup());
     printCliVsOrt(await benchCliVsOrt());

@@ -29,12 +29,12 @@ export interface TomogramRow {
 }
 
 /** A sample tomogram resized to `shape` (uint8), plane by plane. */
-function volumeOf(shape: [number, number, number]): Uint8Array {
+export function volumeOf(shape: [number, number, number]): Uint8Array {
   const src = tomogramFromVolume(readVolume(new Uint8Array(readFileSync(resolve(ROOT, 'public/samples/tomograms/tomo_sim_001.mrc'))), 'sim'), 'sim');
   return zoomLinear(src.data, src.shape, shape);
 }
 
-function writeJpegFolder(dir: string, shape: [number, number, number], vol: Uint8Array): void {
+export function writeJpegFolder(dir: string, shape: [number, number, number], vol: Uint8Array): void {
   mkdirSync(dir, { recursive: true });
   const [d, h, w] = shape;
   const raw = join(dir, '..', 'volume.raw');

@@ -56,14 +56,52 @@ export function answerDecode(req: DecodeRequest): { reply: DecodeReply; transfer
   }
 }
 
-/** A pool of up to `size` workers made by `spawn` on demand. */
+/** Sources with at least this many files are decoded by a pool (starting its workers costs about one slice's decode). */
+export const POOL_MIN_FILES = 16;
+
+const baseOf = (name: string): string => name.slice(name.lastIndexOf('/') + 1);
+
+/**
+ * A pool of up to `size` workers made by `spawn` on demand. A worker that fails (its error event:
+ * it could not start, or it died) is terminated and dropped: each decode it had in flight rejects
+ * with an error naming its file, and later decodes go to the others (or to a new one), so that no
+ * promise is left hanging.
+ */
 export function createDecodePool(size: number, spawn: () => PoolWorker): DecodePool {
-  const slots: { w: PoolWorker; busy: number }[] = [];
-  const pending = new Map<number, { resolve: (g: GrayImage) => void; reject: (e: Error) => void }>();
+  interface Slot {
+    w: PoolWorker;
+    busy: number;
+    dead: boolean;
+  }
+  interface Pending {
+    slot: Slot;
+    name: string;
+    resolve: (g: GrayImage) => void;
+    reject: (e: Error) => void;
+  }
+  const slots: Slot[] = [];
+  const pending = new Map<number, Pending>();
   let nextId = 1;
 
-  const start = () => {
-    const slot = { w: spawn(), busy: 0 };
+  const fail = (slot: Slot, e: Error) => {
+    if (slot.dead) return;
+    slot.dead = true;
+    slots.splice(slots.indexOf(slot), 1);
+    try {
+      slot.w.terminate();
+    } catch {
+      /* already gone */
+    }
+    for (const [id, p] of pending) {
+      if (p.slot !== slot) continue;
+      pending.delete(id);
+      p.reject(new Error(`${baseOf(p.name)}: the decode worker stopped while decoding it (${e.message || 'no reason given'})`, { cause: e }));
+    }
+  };
+
+  const start = (): Slot => {
+    const slot: Slot = { w: spawn(), busy: 0, dead: false };
+    slots.push(slot);
     slot.w.listen(
       (r) => {
         slot.busy--;
@@ -76,30 +114,35 @@ export function createDecodePool(size: number, spawn: () => PoolWorker): DecodeP
           p.reject(err);
         } else p.resolve({ width: r.width, height: r.height, gray: r.gray });
       },
-      (e) => {
-        for (const [, p] of pending) p.reject(e);
-        pending.clear();
-      },
+      (e) => fail(slot, e),
     );
-    slots.push(slot);
     return slot;
   };
-  const pick = () => {
+  const pick = (): Slot => {
     let best = slots[0];
     for (const s of slots) if (s.busy < best.busy) best = s;
     return best && (best.busy === 0 || slots.length >= size) ? best : start();
   };
 
-  const send = (bytes: Uint8Array, name: string, into?: DecodeRequest['into']): Promise<GrayImage> => {
-    const slot = pick();
-    const id = nextId++;
-    const copy = bytes.slice();
-    slot.busy++;
-    return new Promise<GrayImage>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      slot.w.post(into ? { id, bytes: copy, name, into } : { id, bytes: copy, name }, [copy.buffer as ArrayBuffer]);
+  const send = (bytes: Uint8Array, name: string, into?: DecodeRequest['into']): Promise<GrayImage> =>
+    new Promise<GrayImage>((resolve, reject) => {
+      let slot: Slot;
+      try {
+        slot = pick();
+      } catch (e) {
+        reject(new Error(`${baseOf(name)}: no decode worker could start (${(e as Error).message ?? e})`, { cause: e }));
+        return;
+      }
+      const id = nextId++;
+      const copy = bytes.slice();
+      slot.busy++;
+      pending.set(id, { slot, name, resolve, reject });
+      try {
+        slot.w.post(into ? { id, bytes: copy, name, into } : { id, bytes: copy, name }, [copy.buffer as ArrayBuffer]);
+      } catch (e) {
+        fail(slot, e instanceof Error ? e : new Error(String(e)));
+      }
     });
-  };
 
   return {
     size,
@@ -111,7 +154,10 @@ export function createDecodePool(size: number, spawn: () => PoolWorker): DecodeP
       return { width: r.width, height: r.height };
     },
     close: () => {
-      for (const s of slots) s.w.terminate();
+      for (const s of slots) {
+        s.dead = true;
+        s.w.terminate();
+      }
       slots.length = 0;
       for (const [, p] of pending) p.reject(new Error('the decode pool was closed'));
       pending.clear();

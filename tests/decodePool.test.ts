@@ -1,0 +1,97 @@
+/**
+ * The decode pool's core (src/core/motors/decodePool.ts, behind the CLI's worker threads and the
+ * page's workers) with in-process workers: a folder stacked through it equals one decoded slice by
+ * slice; a worker that dies rejects what it had in flight with an error naming the file (no promise
+ * left hanging) and the pool goes on with a new worker; close() rejects what is pending.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeGrayImage } from '../src/core/motors/decode';
+import { answerDecode, createDecodePool, type DecodeReply, type DecodeRequest, type PoolWorker } from '../src/core/motors/decodePool';
+import { stackSliceFiles } from '../src/core/motors/tomogram';
+
+const DIR = resolve(import.meta.dirname, '../public/samples/tomograms/tomo_sim_002');
+const names = readdirSync(DIR).filter((n) => n.endsWith('.jpg')).sort();
+const bytesOf = (n: string) => new Uint8Array(readFileSync(join(DIR, n)));
+
+/** A worker in this thread: answers on a later turn; `dies(name)` makes it fail on that file instead. */
+function fakeWorkers(dies: (name: string) => boolean = () => false) {
+  const made: { terminated: boolean }[] = [];
+  const spawn = (): PoolWorker => {
+    const me = { terminated: false };
+    made.push(me);
+    let reply: (r: DecodeReply) => void = () => undefined;
+    let error: (e: Error) => void = () => undefined;
+    return {
+      post: (req: DecodeRequest) => {
+        setTimeout(() => {
+          if (me.terminated) return;
+          if (dies(req.name)) error(new Error('out of memory'));
+          else reply(answerDecode(req).reply);
+        }, 1);
+      },
+      listen: (r, e) => {
+        reply = r;
+        error = e;
+      },
+      terminate: () => {
+        me.terminated = true;
+      },
+    };
+  };
+  return { made, spawn };
+}
+
+const files = () => names.map((n) => ({ name: `tomo/${n}`, read: () => bytesOf(n) }));
+
+describe('decode pool', () => {
+  it('a folder stacked through the pool equals one decoded slice by slice', async () => {
+    const w = fakeWorkers();
+    const pool = createDecodePool(3, w.spawn);
+    const done: number[] = [];
+    const a = await stackSliceFiles('tomo', files(), pool.decode, { concurrency: pool.concurrency, onSlice: (d) => done.push(d) });
+    const b = await stackSliceFiles('tomo', files(), decodeGrayImage);
+    expect(a.tomogram.shape).toEqual(b.tomogram.shape);
+    expect(Buffer.from(a.tomogram.data).equals(Buffer.from(b.tomogram.data))).toBe(true);
+    expect(done).toEqual(names.map((_, i) => i + 1));
+    expect(w.made.length).toBe(3);
+    pool.close();
+    expect(w.made.every((m) => m.terminated)).toBe(true);
+  });
+
+  it('a worker that dies rejects its decodes naming the file; the pool goes on', async () => {
+    const w = fakeWorkers((n) => n.endsWith('slice_0005.jpg'));
+    const pool = createDecodePool(2, w.spawn);
+    await expect(stackSliceFiles('tomo', files(), pool.decode, { concurrency: pool.concurrency })).rejects.toThrow(
+      /^tomo: cannot decode 'slice_0005\.jpg': slice_0005\.jpg: the decode worker stopped while decoding it \(out of memory\)/,
+    );
+    expect(w.made[0].terminated || w.made[1].terminated).toBe(true);
+    // later decodes go to a live or a new worker
+    const img = await pool.decode(bytesOf(names[1]), names[1]);
+    expect(img.gray).toEqual(decodeGrayImage(bytesOf(names[1]), names[1]).gray);
+    pool.close();
+  });
+
+  it('every decode in flight on a dead worker rejects (none hangs)', async () => {
+    const w = fakeWorkers(() => true);
+    const pool = createDecodePool(1, w.spawn);
+    const all = await Promise.allSettled(names.slice(0, 6).map((n) => pool.decode(bytesOf(n), `tomo/${n}`)));
+    expect(all.map((r) => r.status)).toEqual(Array(6).fill('rejected'));
+    expect((all[0] as PromiseRejectedResult).reason.message).toMatch(/^slice_0000\.jpg: the decode worker stopped/);
+  });
+
+  it('a worker that cannot be made rejects naming the file', async () => {
+    const pool = createDecodePool(2, () => {
+      throw new Error('Worker is not defined');
+    });
+    await expect(pool.decode(bytesOf(names[0]), names[0])).rejects.toThrow(/^slice_0000\.jpg: no decode worker could start \(Worker is not defined\)/);
+  });
+
+  it('close() rejects what is pending', async () => {
+    const pool = createDecodePool(1, fakeWorkers().spawn);
+    const p = pool.decode(bytesOf(names[0]), names[0]);
+    pool.close();
+    await expect(p).rejects.toThrow('the decode pool was closed');
+  });
+});
