@@ -124,7 +124,7 @@ test('motors: demo link = clicking through, offline; changed settings and view t
   const t0 = Date.now();
   await page.goto('./?preset=motors');
   await page.getByTestId('motor-backend').selectOption('wasm'); // headless WebGPU is SwiftShader: far slower
-  await page.getByTestId('motors-demo').click();
+  await page.getByTestId('motors-demo-hero').click(); // the demo from the page's empty view (the header has no demo buttons)
   const clicked = await motorsDone(page);
   expect(clicked.rows.length).toBe(4);
   const tClick = (Date.now() - t0) / 1000;
@@ -309,7 +309,7 @@ test('brain MRI: gallery landing page; the demo clicked through gives its link; 
   }
   const t0 = Date.now();
   await page.getByTestId('backend').selectOption('wasm');
-  await page.getByTestId('try-demo').click();
+  await page.getByTestId('try-demo-hero').click(); // the landing page's demo button (the header has no demo buttons)
   const clicked = await workbenchDone(page, 600_000);
   console.log(`brain: click-through run ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   expect(clicked.status).toBe('done');
@@ -384,7 +384,7 @@ for (const name of ['spine', 'eeg', 'protein'] as const) {
     const t0 = Date.now();
     await page.goto(`./?preset=${name}&backend=wasm`); // headless WebGPU is SwiftShader: far slower
     await page.waitForFunction(() => window.__voxelbenchShare !== undefined);
-    await page.getByTestId(`${name}-demo`).click();
+    await page.getByTestId(`${name}-demo-hero`).click(); // the demo from the page's empty view
     const clicked = await demoResult(page, name);
     const tClick = (Date.now() - t0) / 1000;
     const link = await copyLink(page);

@@ -141,7 +141,7 @@ test('the demo runs on WASM from one click; grey/white matter counts match the w
 
   await openApp(page);
   await page.getByTestId('backend').selectOption('wasm');
-  await page.getByTestId('try-demo').first().click();
+  await page.getByTestId('try-demo-hero').click(); // the landing page's demo button
   const r = await waitForRun(page, 400_000);
   expect(r.status, r.error).toBe('done');
   expect(r.backend).toBe('wasm');

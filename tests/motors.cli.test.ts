@@ -48,8 +48,9 @@ function jpegSlice(gray: Uint8Array, w: number, h: number): Uint8Array {
 
 const BLOB_A: [number, number, number] = [2, 4, 11];
 const BLOB_B: [number, number, number] = [5, 11, 4];
-const ARGS = ['--input-size', '8,16,16', '--roi', '8,16,16', '--overlap', '0,0,0', '--sw-batch', '1', '--tta', 'identity,flipD,flipH', '--quantile', '0.3', '--quiet'];
-const PARAMS: MotorsParams = { ...motorsPreset, inputSize: [8, 16, 16], roi: [8, 16, 16], overlap: [0, 0, 0], swBatch: 1, tta: ['identity', 'flipD', 'flipH'] };
+// tiny_motor.onnx takes windows in [0, 1]: x / 255 (the pipeline's own default, 'none', feeds 0..255)
+const ARGS = ['--input-scaling', 'div255', '--input-size', '8,16,16', '--roi', '8,16,16', '--overlap', '0,0,0', '--sw-batch', '1', '--tta', 'identity,flipD,flipH', '--quantile', '0.3', '--quiet'];
+const PARAMS: MotorsParams = { ...motorsPreset, inputScaling: 'div255', inputSize: [8, 16, 16], roi: [8, 16, 16], overlap: [0, 0, 0], swBatch: 1, tta: ['identity', 'flipD', 'flipH'] };
 
 beforeAll(() => {
   const [D, H, W] = SHAPE;

@@ -391,7 +391,8 @@ function blobTomogram(points: [number, number, number][]): Tomogram {
   return { id: 'blob', shape, data };
 }
 
-const small: MotorsParams = { ...motorsPreset, inputSize: [16, 32, 32], roi: [8, 16, 16], overlap: [0.5, 0.5, 0.5], swBatch: 3, tta: ['identity'] };
+// the JS model takes windows in [0, 1]: x / 255 (the pipeline's own default, 'none', feeds 0..255)
+const small: MotorsParams = { ...motorsPreset, inputScaling: 'div255', inputSize: [16, 32, 32], roi: [8, 16, 16], overlap: [0.5, 0.5, 0.5], swBatch: 3, tta: ['identity'] };
 
 describe('detectMotors', () => {
   const blob: [number, number, number] = [5, 10, 31]; // off-centre on every axis: a wrong flip-back moves it

@@ -19,6 +19,7 @@ import { readDicomSeries, type DicomSeries } from '../src/core/spine/dicom';
 import { areaWeights, linspace, normaliseU8, preprocessSpine, resizeSeparable, sampleSliceIndices, toInputTensor } from '../src/core/spine/preprocess';
 import { bilinearU8, linspaceInt, vertebraCrops, type ProbGrid } from '../src/core/spine/crops';
 import { runSpinePipeline, type SpineProgress } from '../src/core/spine/pipeline';
+import { q64SegLogits } from './spineQ64';
 
 const ROOT = resolve(__dirname, '..');
 const CT = resolve(ROOT, 'public/samples/ct');
@@ -306,20 +307,8 @@ describe('relabel with other thresholds (no model run)', () => {
 
 describe('runSpinePipeline stage 2 with a patient head (a tiny two-output model) vs PyTorch', () => {
   it('C_k and patient_overall from the second output equal PyTorch on the same crops; product when asked', async () => {
-    const q = npyGz('sim_neck_prob_q64.npy.gz'); // (7, slices, rows, cols)
-    // a stage-1 "model" that returns these probabilities as logits, in the slices-last layout
-    const seg = async () => {
-      const S = 128;
-      const out = new Float32Array(7 * S ** 3);
-      for (let k = 0; k < 7; k++)
-        for (let z = 0; z < S; z++)
-          for (let y = 0; y < S; y++)
-            for (let x = 0; x < S; x++) {
-              const p = (q.data[((k * S + z) * S + y) * S + x] as number) / 64;
-              out[((k * S + y) * S + x) * S + z] = p <= 0 ? -30 : p >= 1 ? 30 : Math.log(p / (1 - p));
-            }
-      return { data: out, shape: [1, 7, S, S, S] };
-    };
+    // a stage-1 "model" that returns the quantised probabilities as logits, in the slices-last layout
+    const seg = q64SegLogits;
     const tiny = await ort.InferenceSession.create(resolve(FIX, 'tiny_patient.onnx'));
     const cls = sessionOutputsPredictor(tiny, makeTensor, 'input');
     const r = await runSpinePipeline(series.stored, shape(), series.volume.spacing, [seg], [cls], params);

@@ -41,10 +41,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-try:
-    from monai.inferers import sliding_window_inference
-except ImportError:
-    sys.exit('MONAI is not importable: put a source checkout of Project-MONAI/MONAI on PYTHONPATH (generation time only)')
+
+def monai_sliding_window():
+    """MONAI's sliding_window_inference (generation time only; imported here so that the model classes
+    can be imported without it, e.g. by tools/make_real_pipeline_refs.py)."""
+    try:
+        from monai.inferers import sliding_window_inference
+    except ImportError:
+        sys.exit('MONAI is not importable: put a source checkout of Project-MONAI/MONAI on PYTHONPATH (generation time only)')
+    return sliding_window_inference
+
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 OUT = os.path.join(ROOT, 'tests', 'fixtures', 'real_models')
@@ -370,6 +376,7 @@ class HpaPuzzleCam(nn.Module):
 
 
 def monai(model, x, roi, sw, overlap, mode='constant', sigma=0.125):
+    sliding_window_inference = monai_sliding_window()
     with torch.no_grad():
         return sliding_window_inference(torch.from_numpy(x)[None], roi, sw, model, overlap=overlap, mode=mode, sigma_scale=sigma,
                                         padding_mode='constant', cval=0.0)[0].numpy().astype(np.float32)
@@ -385,94 +392,99 @@ def add(entry):
     manifest['models'].append(entry)
 
 
-# BYU -------------------------------------------------------------------------------------------
-torch.manual_seed(0)
-byu = randomize_bn(ByuUNet())
-vol = np.random.default_rng(1).integers(0, 256, (40, 80, 72)).astype(np.uint8)
-# smooth it a little so that the random network sees structure, keep uint8 (a resized tomogram)
-vol = np.clip(vol.astype(np.float32) * 0.5 + 64 + 40 * np.sin(np.arange(72) / 7)[None, None], 0, 255).round().astype(np.uint8)
-roi, overlap, sw = (32, 64, 64), (0.5, 0.25, 0.25), 2
-x = vol.astype(np.float32)[None]
-dyn = export(byu, torch.zeros(1, 1, 32, 64, 64), 'byu_unet3d.onnx', ['input'], ['heatmap'],
-             {'input': {0: 'batch', 2: 'depth', 3: 'height', 4: 'width'}, 'heatmap': {0: 'batch', 2: 'depth_out', 3: 'height_out', 4: 'width_out'}})
-fixed = export(byu, torch.zeros(1, 1, *roi), 'byu_unet3d_fixed.onnx')
-window = x[None, :, :roi[0], :roi[1], :roi[2]]
-add({
-    'name': 'byu', 'architecture': 'BYU 2025 3D U-Net: ResNet3D encoder (7x7x7 s2 stem + 3D max-pool, Bottleneck [2,1,1,1]), ConvTranspose3d decoder, heatmap at stride 8, x / 255 inside',
-    'parameters': params(byu), 'exports': [dyn, fixed], 'inputScaling': 'model divides by 255 (feed 0..255)',
-    'input': save('byu_volume_u8.npy', vol), 'inputNote': '(D, H, W) uint8 tomogram, fed as float 0..255 with a channel axis',
-    'window': {'input': 'first roi of the volume (1, 1, 32, 64, 64)', 'torch': save('byu_window_torch.npy', torch_out(byu, window)[0])},
-    'slidingWindow': {'roi': list(roi), 'overlap': list(overlap), 'swBatch': sw, 'mode': 'constant',
-                      'monai': save('byu_monai.npy', monai(byu, x, roi, sw, overlap))},
-})
+def main():
+    # BYU -------------------------------------------------------------------------------------------
+    torch.manual_seed(0)
+    byu = randomize_bn(ByuUNet())
+    vol = np.random.default_rng(1).integers(0, 256, (40, 80, 72)).astype(np.uint8)
+    # smooth it a little so that the random network sees structure, keep uint8 (a resized tomogram)
+    vol = np.clip(vol.astype(np.float32) * 0.5 + 64 + 40 * np.sin(np.arange(72) / 7)[None, None], 0, 255).round().astype(np.uint8)
+    roi, overlap, sw = (32, 64, 64), (0.5, 0.25, 0.25), 2
+    x = vol.astype(np.float32)[None]
+    dyn = export(byu, torch.zeros(1, 1, 32, 64, 64), 'byu_unet3d.onnx', ['input'], ['heatmap'],
+                 {'input': {0: 'batch', 2: 'depth', 3: 'height', 4: 'width'}, 'heatmap': {0: 'batch', 2: 'depth_out', 3: 'height_out', 4: 'width_out'}})
+    fixed = export(byu, torch.zeros(1, 1, *roi), 'byu_unet3d_fixed.onnx')
+    window = x[None, :, :roi[0], :roi[1], :roi[2]]
+    add({
+        'name': 'byu', 'architecture': 'BYU 2025 3D U-Net: ResNet3D encoder (7x7x7 s2 stem + 3D max-pool, Bottleneck [2,1,1,1]), ConvTranspose3d decoder, heatmap at stride 8, x / 255 inside',
+        'parameters': params(byu), 'exports': [dyn, fixed], 'inputScaling': 'model divides by 255 (feed 0..255)',
+        'input': save('byu_volume_u8.npy', vol), 'inputNote': '(D, H, W) uint8 tomogram, fed as float 0..255 with a channel axis',
+        'window': {'input': 'first roi of the volume (1, 1, 32, 64, 64)', 'torch': save('byu_window_torch.npy', torch_out(byu, window)[0])},
+        'slidingWindow': {'roi': list(roi), 'overlap': list(overlap), 'swBatch': sw, 'mode': 'constant',
+                          'monai': save('byu_monai.npy', monai(byu, x, roi, sw, overlap))},
+    })
 
-# HMS -------------------------------------------------------------------------------------------
-torch.manual_seed(0)
-hms = randomize_bn(HmsResNet34d())
-spec = np.random.default_rng(2).standard_normal((2, 1, 72, 88)).astype(np.float32)
-e = export(hms, torch.zeros(1, 1, 64, 64), 'hms_resnet34d.onnx', ['spectrogram'], ['logits'],
-           {'spectrogram': {0: 'batch', 2: 'height', 3: 'width'}, 'logits': {0: 'batch'}})
-add({
-    'name': 'hms', 'architecture': 'HMS 2024 timm resnet34d: deep stem, max-pool, BasicBlocks [2,2,2,2], avg-down shortcuts (AveragePool ceil_mode=1, count_include_pad=0), 6 logits',
-    'parameters': params(hms), 'exports': [e], 'input': save('hms_input.npy', spec),
-    'inputNote': '(2, 1, 72, 88) standardised log spectrograms (the real one is 1 x 512 x 512); odd sizes inside the network make ceil_mode matter',
-    'torch': [save('hms_logits_torch.npy', torch_out(hms, spec)[0])],
-})
+    # HMS -------------------------------------------------------------------------------------------
+    torch.manual_seed(0)
+    hms = randomize_bn(HmsResNet34d())
+    spec = np.random.default_rng(2).standard_normal((2, 1, 72, 88)).astype(np.float32)
+    e = export(hms, torch.zeros(1, 1, 64, 64), 'hms_resnet34d.onnx', ['spectrogram'], ['logits'],
+               {'spectrogram': {0: 'batch', 2: 'height', 3: 'width'}, 'logits': {0: 'batch'}})
+    add({
+        'name': 'hms', 'architecture': 'HMS 2024 timm resnet34d: deep stem, max-pool, BasicBlocks [2,2,2,2], avg-down shortcuts (AveragePool ceil_mode=1, count_include_pad=0), 6 logits',
+        'parameters': params(hms), 'exports': [e], 'input': save('hms_input.npy', spec),
+        'inputNote': '(2, 1, 72, 88) standardised log spectrograms (the real one is 1 x 512 x 512); odd sizes inside the network make ceil_mode matter',
+        'torch': [save('hms_logits_torch.npy', torch_out(hms, spec)[0])],
+    })
 
-# RSNA stage 1 ----------------------------------------------------------------------------------
-torch.manual_seed(0)
-seg = randomize_bn(RsnaSeg3d())
-ct = np.random.default_rng(3).integers(0, 256, (36, 36, 32)).astype(np.uint8)
-x = np.repeat((ct.astype(np.float32) / np.float32(255))[None], 3, 0)
-roi, overlap, sw = (32, 32, 32), (0.5, 0.5, 0.5), 2
-e = export(seg, torch.zeros(1, 3, 32, 32, 32), 'rsna_seg3d.onnx', ['volume'], ['vertebrae'],
-           {'volume': {0: 'batch', 2: 'd', 3: 'h', 4: 'w'}, 'vertebrae': {0: 'batch', 2: 'd', 3: 'h', 4: 'w'}})
-add({
-    'name': 'rsna_seg', 'architecture': 'RSNA 2022 stage 1: 3D resnet18d encoder (deep 3D stem, 3D max-pool, BasicBlocks [1,1,1,1], 3D avg-down with ceil_mode) + U-Net decoder, 7 channels at full resolution',
-    'parameters': params(seg), 'exports': [e], 'input': save('rsna_seg_volume_u8.npy', ct),
-    'inputNote': '(D, H, W) uint8; the model input is u8 / 255 (float32) repeated to 3 channels: (3, D, H, W)',
-    'slidingWindow': {'roi': list(roi), 'overlap': list(overlap), 'swBatch': sw, 'mode': 'gaussian', 'sigmaScale': 0.125,
-                      'monai': save('rsna_seg_monai.npy', monai(seg, x, roi, sw, overlap, 'gaussian'))},
-})
+    # RSNA stage 1 ----------------------------------------------------------------------------------
+    torch.manual_seed(0)
+    seg = randomize_bn(RsnaSeg3d())
+    ct = np.random.default_rng(3).integers(0, 256, (36, 36, 32)).astype(np.uint8)
+    x = np.repeat((ct.astype(np.float32) / np.float32(255))[None], 3, 0)
+    roi, overlap, sw = (32, 32, 32), (0.5, 0.5, 0.5), 2
+    e = export(seg, torch.zeros(1, 3, 32, 32, 32), 'rsna_seg3d.onnx', ['volume'], ['vertebrae'],
+               {'volume': {0: 'batch', 2: 'd', 3: 'h', 4: 'w'}, 'vertebrae': {0: 'batch', 2: 'd', 3: 'h', 4: 'w'}})
+    add({
+        'name': 'rsna_seg', 'architecture': 'RSNA 2022 stage 1: 3D resnet18d encoder (deep 3D stem, 3D max-pool, BasicBlocks [1,1,1,1], 3D avg-down with ceil_mode) + U-Net decoder, 7 channels at full resolution',
+        'parameters': params(seg), 'exports': [e], 'input': save('rsna_seg_volume_u8.npy', ct),
+        'inputNote': '(D, H, W) uint8; the model input is u8 / 255 (float32) repeated to 3 channels: (3, D, H, W)',
+        'slidingWindow': {'roi': list(roi), 'overlap': list(overlap), 'swBatch': sw, 'mode': 'gaussian', 'sigmaScale': 0.125,
+                          'monai': save('rsna_seg_monai.npy', monai(seg, x, roi, sw, overlap, 'gaussian'))},
+    })
 
-# RSNA stage 2 ----------------------------------------------------------------------------------
-torch.manual_seed(0)
-cls = randomize_bn(RsnaStage2())
-crops = np.random.default_rng(4).integers(0, 256, (2, 15, 6, 32, 32)).astype(np.uint8)
-xc = crops.astype(np.float32) / np.float32(255)
-e5 = export(cls, torch.zeros(1, 15, 6, 32, 32), 'rsna_cls_seq.onnx', ['crops'], ['slice_logits', 'vertebra_logit'],
-            {'crops': {0: 'batch', 3: 'height', 4: 'width'}, 'slice_logits': {0: 'batch'}, 'vertebra_logit': {0: 'batch'}})
-flat = RsnaStage2Flat(cls).eval()
-e4 = export(flat, torch.zeros(15, 6, 224, 224), 'rsna_cls_b15.onnx')
-big = hash_u8((15, 6, 224, 224)).astype(np.float32) / np.float32(255)
-s5, v5 = torch_out(cls, xc)
-s4, v4 = torch_out(flat, big)
-add({
-    'name': 'rsna_cls', 'architecture': 'RSNA 2022 stage 2: 2.5D CNN per slice (6 channels) + bidirectional LSTM over 15 slices; per-slice logits (bs, 15) and a per-vertebra logit (bs, 1)',
-    'parameters': params(cls), 'exports': [e5, e4],
-    'input': save('rsna_cls_crops_u8.npy', crops), 'inputNote': '(2, 15, 6, 32, 32) uint8 crops, fed / 255 (the real crops are 224 x 224; the 5D export takes any H, W)',
-    'torch': [save('rsna_cls_slice_torch.npy', s5), save('rsna_cls_vertebra_torch.npy', v5)],
-    'fixedBatch': {'file': 'rsna_cls_b15.onnx', 'input': 'hashU8((15, 6, 224, 224)) / 255',
-                   'torch': [save('rsna_cls_b15_slice_torch.npy', s4), save('rsna_cls_b15_vertebra_torch.npy', v4)]},
-})
+    # RSNA stage 2 ----------------------------------------------------------------------------------
+    torch.manual_seed(0)
+    cls = randomize_bn(RsnaStage2())
+    crops = np.random.default_rng(4).integers(0, 256, (2, 15, 6, 32, 32)).astype(np.uint8)
+    xc = crops.astype(np.float32) / np.float32(255)
+    e5 = export(cls, torch.zeros(1, 15, 6, 32, 32), 'rsna_cls_seq.onnx', ['crops'], ['slice_logits', 'vertebra_logit'],
+                {'crops': {0: 'batch', 3: 'height', 4: 'width'}, 'slice_logits': {0: 'batch'}, 'vertebra_logit': {0: 'batch'}})
+    flat = RsnaStage2Flat(cls).eval()
+    e4 = export(flat, torch.zeros(15, 6, 224, 224), 'rsna_cls_b15.onnx')
+    big = hash_u8((15, 6, 224, 224)).astype(np.float32) / np.float32(255)
+    s5, v5 = torch_out(cls, xc)
+    s4, v4 = torch_out(flat, big)
+    add({
+        'name': 'rsna_cls', 'architecture': 'RSNA 2022 stage 2: 2.5D CNN per slice (6 channels) + bidirectional LSTM over 15 slices; per-slice logits (bs, 15) and a per-vertebra logit (bs, 1)',
+        'parameters': params(cls), 'exports': [e5, e4],
+        'input': save('rsna_cls_crops_u8.npy', crops), 'inputNote': '(2, 15, 6, 32, 32) uint8 crops, fed / 255 (the real crops are 224 x 224; the 5D export takes any H, W)',
+        'torch': [save('rsna_cls_slice_torch.npy', s5), save('rsna_cls_vertebra_torch.npy', v5)],
+        'fixedBatch': {'file': 'rsna_cls_b15.onnx', 'input': 'hashU8((15, 6, 224, 224)) / 255',
+                       'torch': [save('rsna_cls_b15_slice_torch.npy', s4), save('rsna_cls_b15_vertebra_torch.npy', v4)]},
+    })
 
-# HPA -------------------------------------------------------------------------------------------
-torch.manual_seed(0)
-hpa = randomize_bn(HpaPuzzleCam())
-img = np.random.default_rng(5).standard_normal((1, 4, 64, 64)).astype(np.float32)
-e = export(hpa, torch.zeros(1, 4, 64, 64), 'hpa_seresnext.onnx', dynamic_axes=None)
-lg, maps = torch_out(hpa, img)
-add({
-    'name': 'hpa', 'architecture': 'HPA 2021 Puzzle-CAM: SE-ResNeXt (7x7 s2 stem + max-pool, SE-ResNeXt bottlenecks [1,1,1,1], 4 groups), 1x1 conv to 19 class maps, logits = GAP of the maps',
-    'parameters': params(hpa), 'exports': [e], 'input': save('hpa_input.npy', img),
-    'inputNote': '(1, 4, 64, 64) normalised RGBY (the real one is 512 x 512); fixed-size export with default names',
-    'torch': [save('hpa_logits_torch.npy', lg), save('hpa_maps_torch.npy', maps)],
-})
+    # HPA -------------------------------------------------------------------------------------------
+    torch.manual_seed(0)
+    hpa = randomize_bn(HpaPuzzleCam())
+    img = np.random.default_rng(5).standard_normal((1, 4, 64, 64)).astype(np.float32)
+    e = export(hpa, torch.zeros(1, 4, 64, 64), 'hpa_seresnext.onnx', dynamic_axes=None)
+    lg, maps = torch_out(hpa, img)
+    add({
+        'name': 'hpa', 'architecture': 'HPA 2021 Puzzle-CAM: SE-ResNeXt (7x7 s2 stem + max-pool, SE-ResNeXt bottlenecks [1,1,1,1], 4 groups), 1x1 conv to 19 class maps, logits = GAP of the maps',
+        'parameters': params(hpa), 'exports': [e], 'input': save('hpa_input.npy', img),
+        'inputNote': '(1, 4, 64, 64) normalised RGBY (the real one is 512 x 512); fixed-size export with default names',
+        'torch': [save('hpa_logits_torch.npy', lg), save('hpa_maps_torch.npy', maps)],
+    })
 
-with open(os.path.join(OUT, 'manifest.json'), 'w') as f:
-    json.dump(manifest, f, indent=1)
-    f.write('\n')
-total = sum(os.path.getsize(os.path.join(OUT, p)) for p in os.listdir(OUT))
-print(f'total {total / 1e6:.2f} MB in {os.path.relpath(OUT, ROOT)}')
-for m in manifest['models']:
-    print(f"{m['name']}: {m['parameters']:,} parameters")
+    with open(os.path.join(OUT, 'manifest.json'), 'w') as f:
+        json.dump(manifest, f, indent=1)
+        f.write('\n')
+    total = sum(os.path.getsize(os.path.join(OUT, p)) for p in os.listdir(OUT))
+    print(f'total {total / 1e6:.2f} MB in {os.path.relpath(OUT, ROOT)}')
+    for m in manifest['models']:
+        print(f"{m['name']}: {m['parameters']:,} parameters")
+
+
+if __name__ == '__main__':
+    main()

@@ -57,6 +57,17 @@ export function numbers(s: string, what: string): number[] {
   return v;
 }
 
+/**
+ * A numeric flag checked against its rule: `counts` values (any count when omitted), each passing
+ * `ok`; else one UsageError naming the flag, the rule and what was given.
+ */
+export function numberFlag(raw: string, flag: string, rule: string, ok: (x: number) => boolean, counts?: readonly number[]): number[] {
+  const v = numbers(raw, flag);
+  if (counts && !counts.includes(v.length)) throw new UsageError(`--${flag} needs ${counts.join(' or ')} value${counts.length === 1 && counts[0] === 1 ? '' : 's'}, got '${raw}'`);
+  if (!v.every(ok)) throw new UsageError(`--${flag} must be ${rule}, got '${raw}'`);
+  return v;
+}
+
 export function readFile(path: string, what: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));

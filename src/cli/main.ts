@@ -14,6 +14,7 @@
  *   npm run --silent cli -- brain --inputs T1.nii.gz --model M.onnx --out DIR [--card card.json] [--relax-dims]   (= run brain)
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims, type ModelInfo } from '../core/onnx/model';
@@ -30,7 +31,10 @@ import { motors, MOTORS_USAGE } from './motors';
 import { protein, PROTEIN_USAGE } from './protein';
 import { spectrogram, SPECTROGRAM_USAGE } from './spectrogram';
 import { spine, SPINE_USAGE } from './spine';
-import { normaliseArgv, numbers, parseCli, readFile, UsageError } from './args';
+import { normaliseArgv, numberFlag, parseCli, readFile, UsageError } from './args';
+import { LIMITS } from '../core/io/limits';
+import { estimateRunPeak } from '../core/onnx/memory';
+import { formatBytes } from '../core/onnx/externalData';
 import { run } from './run';
 import { merge } from './merge';
 
@@ -39,7 +43,7 @@ export { UsageError };
 const USAGE = `usage:
   voxelbench infer --model M.onnx --input X.npy --out Y.npy [--roi D,H,W] [--overlap a | a,b,c]
                    [--mode constant|gaussian] [--sigma-scale s | s,s,s] [--sw-batch n] [--cval v]
-                   [--weight-map W.npy] [--relax-dims] [--quiet]
+                   [--weight-map W.npy] [--relax-dims] [--memory GB] [--quiet]
   voxelbench inspect M.onnx [--json]
   voxelbench convert M.onnx --out M2.onnx [--webgpu] [--float16] [--relax-dims] [--tolerance t]
                      [--check-size n] [--seed s] [--card card.json (stored in metadata_props)]
@@ -75,6 +79,33 @@ export function checkModelFits(info: ModelInfo, shape: number[], roi: number[]):
   });
 }
 
+/** onnxruntime-node sessions of the CLI: its own log lines (coloured, one more line per error) off; our messages say what failed. */
+const SESSION_OPTIONS = { graphOptimizationLevel: 'all', logSeverityLevel: 4 } as const;
+
+/** JavaScript's typed arrays hold at most 2^32 elements. */
+const MAX_ARRAY_ELEMENTS = 2 ** 32;
+
+/**
+ * Refuses a run whose buffers would not fit, before anything is allocated: the estimated peak
+ * (estimateRunPeak) against `budget` bytes and the largest single array against what JS can hold.
+ */
+export function checkRunMemory(info: ModelInfo, shape: number[], roi: number[], swBatch: number, inputBytes: number, budget: number, budgetWhat: string): void {
+  const peak = estimateRunPeak(info, shape, roi, swBatch, inputBytes);
+  const tooBigArray = peak.largestArrayBytes / 4 > MAX_ARRAY_ELEMENTS;
+  if (!tooBigArray && peak.totalBytes <= budget) return;
+  const p = peak.parts;
+  const spatial = shape.slice(1);
+  const parts = `windows ${formatBytes(p.windows)}, model ${formatBytes(p.model)}, accumulators ${formatBytes(p.accumulators)}`;
+  const why = tooBigArray ? `one of its buffers would hold ${Math.round(peak.largestArrayBytes / 4).toExponential(1)} values, more than JavaScript's 2^32` : `more than ${budgetWhat} (${formatBytes(budget)})`;
+  const fit = spatial.map((s, i) => Math.min(s, roi[i]));
+  const hint = roi.some((r, i) => r > spatial[i])
+    ? `the roi ${roi.join('x')} is larger than the input ${spatial.join('x')}: use --roi ${fit.join(',')} (or -1 for the whole input)`
+    : swBatch > 1
+      ? 'use a smaller --roi or --sw-batch 1'
+      : 'use a smaller --roi';
+  throw new UsageError(`the run would need about ${formatBytes(peak.totalBytes)} (${parts}): ${why}; ${hint}`);
+}
+
 async function infer(argv: string[]): Promise<void> {
   const { values } = parseCli(argv, {
     model: { type: 'string' },
@@ -88,9 +119,19 @@ async function infer(argv: string[]): Promise<void> {
     cval: { type: 'string', default: '0' },
     'weight-map': { type: 'string' },
     'relax-dims': { type: 'boolean', default: false },
+    memory: { type: 'string' },
     quiet: { type: 'boolean', default: false },
   });
   if (!values.model || !values.input || !values.out) throw new UsageError('infer needs --model, --input and --out');
+  // every numeric flag against its range, before any file is read
+  const roiFlag = values.roi
+    ? numberFlag(values.roi, 'roi', `whole numbers from 1 to ${LIMITS.maxRoiSide}, or -1 for a whole axis`, (x) => x === -1 || (Number.isInteger(x) && x >= 1 && x <= LIMITS.maxRoiSide))
+    : null;
+  const overlap = numberFlag(values.overlap, 'overlap', 'in [0, 1)', (x) => x >= 0 && x < 1, [1, 2, 3]);
+  const sigmaScale = numberFlag(values['sigma-scale'], 'sigma-scale', `> 0 and at most ${LIMITS.maxSigmaScale}`, (x) => x > 0 && x <= LIMITS.maxSigmaScale, [1, 2, 3]);
+  const swBatch = numberFlag(values['sw-batch'], 'sw-batch', `a whole number from 1 to ${LIMITS.maxSwBatch}`, (x) => Number.isInteger(x) && x >= 1 && x <= LIMITS.maxSwBatch, [1])[0];
+  const cval = numberFlag(values.cval, 'cval', 'a finite number', Number.isFinite, [1])[0];
+  const memoryGb = values.memory ? numberFlag(values.memory, 'memory', 'a number of gigabytes > 0', (x) => x > 0, [1])[0] : null;
   const mode = values.mode as BlendMode;
   if (mode !== 'constant' && mode !== 'gaussian') throw new UsageError(`--mode must be constant or gaussian, got '${values.mode}'`);
 
@@ -102,6 +143,7 @@ async function infer(argv: string[]): Promise<void> {
     if (a.shape.length !== 3 && a.shape.length !== 4) {
       throw new UsageError(`input must be (C, D, H, W) or (D, H, W); got shape (${a.shape.join(', ')})`);
     }
+    if (a.shape.some((d) => d < 1)) throw new UsageError(`${basename(values.input)}: the input is empty (shape (${a.shape.join(', ')})); nothing to run`);
     data = a.data;
     shape = a.shape.length === 3 ? [1, ...a.shape] : a.shape;
   } else {
@@ -118,31 +160,30 @@ async function infer(argv: string[]): Promise<void> {
   }
   const nd = shape.length - 1;
   const fixed = info.inputs[0]?.dims.slice(2) ?? [];
-  const roi = values.roi
-    ? numbers(values.roi, 'roi')
+  const roi = roiFlag
+    ? roiFlag
     : fixed.length === nd && fixed.every((d) => typeof d === 'number' && d > 0)
       ? (fixed as number[])
       : Array(nd).fill(-1);
   if (roi.length !== nd) throw new UsageError(`--roi needs ${nd} values for a ${nd}D volume, got ${roi.length}`);
   checkModelFits(info, shape, roi);
+  if (overlap.length !== 1 && overlap.length !== nd) throw new UsageError(`--overlap needs 1 or ${nd} values for a ${nd}D volume, got ${overlap.length}`);
+  if (sigmaScale.length !== 1 && sigmaScale.length !== nd) throw new UsageError(`--sigma-scale needs 1 or ${nd} values for a ${nd}D volume, got ${sigmaScale.length}`);
+  // the peak, before anything is allocated
+  const roiSize = roi.map((r, i) => (r <= 0 ? shape[i + 1] : r));
+  const budget = memoryGb !== null ? memoryGb * 1e9 : 0.75 * totalmem();
+  checkRunMemory(info, shape, roiSize, swBatch, data.BYTES_PER_ELEMENT, budget, memoryGb !== null ? '--memory' : "75 % of this machine's memory");
 
-  const params: SlidingWindowParams = {
-    roi,
-    overlap: numbers(values.overlap, 'overlap'),
-    mode,
-    sigmaScale: numbers(values['sigma-scale'], 'sigma-scale'),
-    swBatch: numbers(values['sw-batch'], 'sw-batch')[0],
-    cval: numbers(values.cval, 'cval')[0],
-  };
+  const params: SlidingWindowParams = { roi, overlap, mode, sigmaScale, swBatch, cval };
   if (values['weight-map']) {
     const w = readNpy(readFile(values['weight-map'], 'weight map'), basename(values['weight-map']));
     params.weightMap = Float32Array.from(w.data);
   }
 
-  const session = await ort.InferenceSession.create(modelBytes, { graphOptimizationLevel: 'all' }).catch((e: Error) => {
+  const session = await ort.InferenceSession.create(modelBytes, SESSION_OPTIONS).catch((e: Error) => {
     throw new UsageError(`onnxruntime could not load the model: ${e.message.split('\n')[0]}`);
   });
-  const predictor = sessionPredictor(session, (d, dims) => new ort.Tensor('float32', d, dims), info.inputs[0].name, info.outputs[0].name);
+  const predictor = sessionPredictor(session, (d, dims) => new ort.Tensor('float32', d, dims), info.inputs[0].name, info.outputs[0].name, { model: basename(values.model), dims: info.inputs[0].dims });
   const result = await slidingWindowInference({ data, shape }, predictor, params, {
     onProgress: values.quiet ? undefined : (p) => process.stderr.write(`\rwindow ${p.done}/${p.total}  ${(p.elapsedMs / 1000).toFixed(1)} s, ~${(p.etaMs / 1000).toFixed(1)} s left   `),
   });
@@ -168,7 +209,7 @@ function inspect(argv: string[]): void {
 
 /** Runs a model (bytes, or a path) with onnxruntime-node (CPU), one session per call. */
 const ortRunner = async (model: Uint8Array | string, feeds: Parameters<ModelRunner>[1], opts?: Parameters<ModelRunner>[2]): ReturnType<ModelRunner> => {
-  const so: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...(opts?.probe ? { logSeverityLevel: 4 as const } : {}) };
+  const so: ort.InferenceSession.SessionOptions = { ...SESSION_OPTIONS, ...(opts?.probe ? { logSeverityLevel: 4 as const } : {}) };
   const session = await (typeof model === 'string' ? ort.InferenceSession.create(model, so) : ort.InferenceSession.create(model, so)).catch((e: Error) => {
     throw new Error(`onnxruntime could not load the model: ${e.message.split('\n')[0]}`);
   });
@@ -199,6 +240,10 @@ async function convert(argv: string[]): Promise<number> {
     true,
   );
   if (positionals.length !== 1 || !values.out) throw new UsageError('convert needs one model file and --out');
+  // every numeric flag against its range, before any file is read
+  const tolerance = values.tolerance ? numberFlag(values.tolerance, 'tolerance', 'a number > 0', (x) => x > 0 && Number.isFinite(x), [1])[0] : values.float16 ? 1e-2 : 1e-4;
+  const checkSizeFlag = values['check-size'] ? numberFlag(values['check-size'], 'check-size', `a whole number from 1 to ${LIMITS.maxRoiSide}`, (x) => Number.isInteger(x) && x >= 1 && x <= LIMITS.maxRoiSide, [1])[0] : null;
+  const seed = numberFlag(values.seed, 'seed', 'a whole number >= 0', (x) => Number.isSafeInteger(x) && x >= 0, [1])[0];
   const cardText = values.card ? new TextDecoder().decode(readFile(values.card, 'model card')) : null;
   if (values.card && cardText !== null) parseCardText(cardText, basename(values.card));
   const path = positionals[0];
@@ -211,14 +256,13 @@ async function convert(argv: string[]): Promise<number> {
   if (!values.webgpu && !values.float16 && !values['relax-dims'] && !files.size && !values.card) {
     throw new UsageError('convert needs --webgpu, --float16, --relax-dims or --card (or a model with external data to inline)');
   }
-  const tolerance = values.tolerance ? numbers(values.tolerance, 'tolerance')[0] : values.float16 ? 1e-2 : 1e-4;
   const r = convertModel(bytes, { webgpu: values.webgpu, float16: values.float16, relaxDims: values['relax-dims'], files, modelName: basename(path) });
   for (const s of r.steps) process.stdout.write(`${s}\n`);
   for (const w of r.warnings) process.stderr.write(`voxelbench: ${w}\n`);
-  const size = values['check-size'] ? numbers(values['check-size'], 'check-size')[0] : checkSize(inspectModel(r.original));
+  const size = checkSizeFlag ?? checkSize(inspectModel(r.original));
   // a model with external data: onnxruntime-node opens the original from its path (reading the side files itself)
   const runner: ModelRunner = (m, feeds, o) => (files.size && m === r.original ? ortRunner(path, feeds, o) : ortRunner(m, feeds, o));
-  const c = await checkConversion(r, runner, { tolerance, size, seed: numbers(values.seed, 'seed')[0] });
+  const c = await checkConversion(r, runner, { tolerance, size, seed });
   const shapes = Object.values(c.inputShapes).map((d) => d.join('x')).join(', ');
   process.stdout.write(
     `check (onnxruntime-node, random input ${shapes}${c.sizes.length > 1 ? ` (worst of sizes ${c.sizes.join(', ')})` : ''}, seed ${values.seed}): max abs diff ${c.maxAbsDiff.toExponential(2)}, max rel diff ${c.maxRelDiff.toExponential(2)} (tolerance ${tolerance.toExponential(0)}, relative to the largest |output|)\n`,

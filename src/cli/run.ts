@@ -11,9 +11,14 @@
  *                [--card F] [--out DIR] [--<param> v ...] [--relax-dims] [--shard K/N] [--quiet]
  *
  * Values: the preset's defaults <- the model cards (--card, else <model>.json beside the first
- * model of each role, else the card in its metadata_props; a later role's card adds its values)
- * <- the flags. --relax-dims (or a card with "relaxDims": true) makes the models' fixed spatial
- * dims symbolic before they are checked, as `infer --relax-dims` does. A folder given to --inputs
+ * model of each role, else the card in its metadata_props (`convert --card`); a later role's card
+ * adds its values) <- what each model says about itself (the preset's `fromModel`: motors finds a
+ * model that divides its input by 255 itself, one line each) <- the flags. Before the batch, a
+ * preset with a `plan` says how much work an item is (motors: windows per tomogram, and the flag
+ * that changes it), and after the first steps of the first item how long an item and the batch
+ * will take. A model with a fixed batch dim is fed calls of that size (src/core/ortPredictor.ts).
+ * --relax-dims (or a card with "relaxDims": true, at the top or under "inference") makes the models'
+ * fixed spatial dims symbolic before they are checked, as `infer --relax-dims` does. A folder given to --inputs
  * is listed recursively, its paths relative to the folder's parent (a folder that is one slice
  * folder keeps its name as the item id). Each source is read, run and reduced to a row one at a
  * time (only the current one is held); a source that fails is named on stderr and skipped. With
@@ -28,6 +33,10 @@ import { hasFixedSpatialDims, inspectModel, relaxSpatialDims, type ModelInfo } f
 import { CARD_METADATA_KEY } from '../core/onnx/card';
 import { sessionOutputsPredictor, sessionPredictor } from '../core/ortPredictor';
 import {
+  changedParams,
+  cliFlag,
+  formatParam,
+  getPath,
   missingModels,
   paramCliOptions,
   paramCliUsage,
@@ -36,9 +45,12 @@ import {
   presetParamsFromCard,
   validatePreset,
   type AnyPreset,
+  type CardSource,
   type InputFile,
   type ModelHandle,
   type ModelRole,
+  type ParamValue,
+  type RunPlan,
   type RunProgress,
 } from '../core/preset';
 import { PRESET_DEFS, presetDef } from '../core/presets';
@@ -341,8 +353,26 @@ function findCards(path: string | undefined, models: readonly ModelFile[]): Mode
   return cards;
 }
 
-/** The run's values: the preset's defaults <- each card in turn <- the flags (<- an alias's rule), checked. */
-export function runParams(preset: AnyPreset, cards: readonly ModelCard[], flags: RunConfig['flags'], adjust?: (p: unknown) => unknown): unknown {
+/** A model as `fromModel` sees it. */
+export interface ModelSays {
+  name: string;
+  role: string;
+  info: ModelInfo;
+}
+
+/**
+ * The run's values: the preset's defaults <- each card in turn <- what each model says about itself
+ * (`fromModel`; its lines go to `notes`) <- the flags (<- an alias's rule), checked. A flag that
+ * overrides what a model says is kept, with a warning in `notes`.
+ */
+export function runParams(
+  preset: AnyPreset,
+  cards: readonly ModelCard[],
+  flags: RunConfig['flags'],
+  adjust?: (p: unknown) => unknown,
+  models: readonly ModelSays[] = [],
+  notes: string[] = [],
+): unknown {
   let params = presetDefaults(preset);
   for (const card of cards) {
     try {
@@ -351,10 +381,26 @@ export function runParams(preset: AnyPreset, cards: readonly ModelCard[], flags:
       throw new UsageError(`${card.name}: ${firstLine(e)}`, { cause: e });
     }
   }
+  for (const m of models) {
+    const said = preset.fromModel?.(m.info, m.name, m.role, params);
+    if (!said) continue;
+    params = said.params;
+    notes.push(...said.notes);
+  }
   try {
     params = paramsFromCli(preset.params, flags, params);
   } catch (e) {
     throw new UsageError(firstLine(e), { cause: e });
+  }
+  for (const m of models) {
+    const said = preset.fromModel?.(m.info, m.name, m.role, params);
+    const keys = said ? changedParams(preset.params, params, said.params) : [];
+    if (keys.length === 0) continue;
+    const what = keys.map((k) => {
+      const spec = preset.params.find((x) => x.key === k)!;
+      return `--${cliFlag(spec) ?? k} ${formatParam(getPath(params, k) as ParamValue)} (the model asks for ${formatParam(getPath(said!.params, k) as ParamValue)})`;
+    });
+    notes.push(`warning: ${m.name}: kept ${what.join(', ')} as the flags say`);
   }
   if (adjust) params = adjust(params);
   const problems = validatePreset(preset, params);
@@ -388,8 +434,8 @@ async function openSessions(models: readonly ModelFile[]): Promise<{ handles: Re
     (handles[m.role.role] ??= []).push({
       name: m.name,
       info: m.info,
-      predictor: sessionPredictor(session, tensor, input, m.info.outputs[0].name),
-      outputs: sessionOutputsPredictor(session, tensor, input),
+      predictor: sessionPredictor(session, tensor, input, m.info.outputs[0].name, { model: m.name, dims: m.info.inputs[0].dims }),
+      outputs: sessionOutputsPredictor(session, tensor, input, { model: m.name, dims: m.info.inputs[0].dims }),
     });
   }
   return { handles, sessions };
@@ -411,10 +457,14 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
     if (!cfg.quiet) process.stderr.write(`${m}\n`);
   };
 
+  // --out is a folder (made when missing): an existing file there would fail only at the first write
+  const out = statSync(cfg.outDir, { throwIfNoEntry: false });
+  if (out && !out.isDirectory()) throw new UsageError(`--out '${cfg.outDir}' is a file; give a folder (it is made when missing)`);
   let models = readModels(preset, cfg.models);
   const cards = findCards(cfg.card, models);
-  const params = runParams(preset, cards, cfg.flags, hooks.params);
-  if (cfg.relaxDims || cards.some((c) => (c.json as { relaxDims?: unknown } | null)?.relaxDims === true)) models = models.map(relaxed);
+  const said: string[] = [];
+  const params = runParams(preset, cards, cfg.flags, hooks.params, models.map((m) => ({ name: m.name, role: m.role.role, info: m.info })), said);
+  if (cfg.relaxDims || cards.some((c) => getPath(c.json, 'relaxDims') === true || getPath(c.json, 'inference.relaxDims') === true)) models = models.map(relaxed);
   for (const m of models) {
     const problem = modelProblem(m, params, hooks);
     if (problem) throw new UsageError(problem);
@@ -425,6 +475,10 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
     const other = typeof forPreset === 'string' && !forPreset.startsWith(preset.id) && Object.keys(PRESET_DEFS).some((id) => forPreset.startsWith(id));
     if (other) warn(`${card.name} is a card for the '${forPreset}' preset, not '${preset.id}'`);
     note(`using the values of the model card ${card.name}`);
+  }
+  for (const line of said) {
+    if (line.startsWith('warning: ')) warn(line.slice('warning: '.length));
+    else note(line);
   }
   const labels = cfg.labels && !cfg.shard ? readLabels(preset, cfg.labels, params) : null;
   if (cfg.labels && cfg.shard) note(`${basename(cfg.labels)}: a shard does not score; give the labels to merge`);
@@ -453,6 +507,9 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
   if (unused.length) note(`not used among the inputs: ${unused.slice(0, 4).join(', ')}${unused.length > 4 ? `, and ${unused.length - 4} more` : ''}`);
   if (sources.length === 0) throw new UsageError(`no ${nouns} in '${cfg.inputs.join(', ')}' (${preset.name}: ${preset.info.input})`);
   const mine = sources.map((s, i) => ({ s, i })).filter(({ i }) => !cfg.shard || i % cfg.shard.n === cfg.shard.k - 1);
+  const plan = preset.plan?.(params, Object.fromEntries(preset.models.map((r) => [r.role, models.filter((m) => m.role.role === r.role).length]))) ?? null;
+  if (plan) note(planLine(preset, plan, params, mine.length, noun, nouns, cards, cfg.flags));
+  let estimated = false;
 
   const { handles, sessions } = await openSessions(models);
   const rows: BatchRow[] = [];
@@ -482,7 +539,18 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
         for (const [j, item] of read.items.entries()) {
           if (hooks.keepItem && !hooks.keepItem(item)) continue;
           const t0 = performance.now();
-          const result = await preset.run(item, handles, params, { onProgress: show && ((p: RunProgress) => show(progressText(p))) });
+          const result = await preset.run(item, handles, params, {
+            onProgress:
+              show &&
+              ((p: RunProgress) => {
+                if (plan && !estimated && p.done > 0 && p.total > 0) {
+                  estimated = true;
+                  end();
+                  note(estimateLine(p, mine.length - k, noun, nouns));
+                }
+                show(progressText(p));
+              }),
+          });
           const ms = performance.now() - t0;
           end();
           const written: string[] = [];
@@ -538,6 +606,42 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
 
 export function modelRefs(preset: AnyPreset, models: readonly ModelFile[]): Record<string, ModelRef[]> {
   return Object.fromEntries(preset.models.map((r) => [r.role, models.filter((m) => m.role.role === r.role).map((m) => ({ name: m.name, sha256: sha256(m.bytes) }))]));
+}
+
+/** How long: '1 h 3 min', '4 min 10 s', '35 s', '0.4 s'. */
+export function durationText(ms: number): string {
+  const s = ms / 1000;
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 60) return `${Math.round(s)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s - 60 * m)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** Where a value comes from: the flag, a card that gives it, or the preset's default. */
+function valueSource(preset: AnyPreset, key: string, cards: readonly ModelCard[], flags: RunConfig['flags']): string {
+  const spec = preset.params.find((s) => s.key === key);
+  if (!spec) return '';
+  const flag = cliFlag(spec);
+  if (flag && flags[flag] !== undefined) return `from --${flag}`;
+  const paths = spec.card ? ((Array.isArray(spec.card) ? spec.card : [spec.card]) as readonly CardSource[]).map((c) => (typeof c === 'string' ? c : c.path)) : [];
+  const card = [...cards].reverse().find((c) => paths.some((p) => getPath(c.json, p) !== undefined));
+  return card ? `from the model card ${card.name}` : "the preset's default";
+}
+
+/** The line before the batch: the plan of one item, the whole batch's steps, and the flag that changes the work. */
+function planLine(preset: AnyPreset, plan: RunPlan, params: unknown, items: number, noun: string, nouns: string, cards: readonly ModelCard[], flags: RunConfig['flags']): string {
+  let line = `${plan.line}; ${items} ${items === 1 ? noun : nouns}: ${plan.steps * items} in all`;
+  const spec = plan.lever ? preset.params.find((s) => s.key === plan.lever) : undefined;
+  const flag = spec && cliFlag(spec);
+  if (spec && flag) line += ` (${spec.label} ${formatParam(getPath(params, spec.key) as ParamValue)} ${valueSource(preset, spec.key, cards, flags)}; --${flag} changes it)`;
+  return line;
+}
+
+/** After the first steps: how long an item and the rest of the batch will take at that pace. */
+function estimateLine(p: RunProgress, left: number, noun: string, nouns: string): string {
+  const perItem = (p.elapsedMs / p.done) * p.total;
+  return `estimate from the first ${p.done} of ${p.total} steps (${durationText(p.elapsedMs)}): about ${durationText(perItem)} per ${noun}${left > 1 ? `, ${durationText(perItem * left)} for the ${left} ${nouns} to run` : ''}`;
 }
 
 function progressText(p: RunProgress): string {

@@ -1,50 +1,55 @@
+import type { MouseEvent } from 'react';
 import { FileButtons } from './FileButtons';
 import { ShareMenu } from './share/ShareMenu';
-import { openDemo, PRESETS, switchPreset } from './presets';
+import { focusGallery } from './share/Gallery';
+import { PRESETS, switchPreset } from './presets';
 import { useStore } from './store';
 
-/** Title, open buttons, the demo, and a compact runtime summary. */
+/** The landing page's first Tab stop: straight to the demo gallery (shown only when focused). */
+function SkipToGallery() {
+  const onClick = (e: MouseEvent) => {
+    e.preventDefault();
+    focusGallery();
+  };
+  return (
+    <a className="skip-link" href="#gallery" onClick={onClick} data-testid="skip-to-gallery" data-layout-skip>
+      Skip to the demo gallery
+    </a>
+  );
+}
+
+/**
+ * Title, the page switch, the workbench's open buttons, Share and a compact runtime summary. The
+ * demos are in the gallery (the landing page) and each page's empty view, not here; the bar wraps
+ * onto a second line on narrow windows rather than running off the screen.
+ */
 export function Header() {
-  const empty = useStore((s) => !s.volume && !s.model);
-  const busy = useStore((s) => s.busy !== null || s.runState.status === 'running');
   const rt = useStore((s) => s.runtime);
   const preset = useStore((s) => s.preset);
+  const landing = useStore((s) => s.preset === 'workbench' && !s.volume);
   return (
     <header className="topbar">
+      {landing && <SkipToGallery />}
       <div className="brand">
         <span className="logo" aria-hidden>
           ▦
         </span>
-        Voxelbench
+        <span className="brand-name">Voxelbench</span>
       </div>
-      <div className="seg preset-switch" role="group" aria-label="Preset">
+      <nav className="seg preset-switch" aria-label="Preset">
         {PRESETS.map((p) => (
-          <button key={p.id} className={preset === p.id ? 'on' : ''} onClick={() => switchPreset(p.id)} title={p.title} data-testid={`preset-${p.id}`}>
+          <button key={p.id} className={preset === p.id ? 'on' : ''} aria-current={preset === p.id ? 'page' : undefined} onClick={() => switchPreset(p.id)} title={p.title} data-testid={`preset-${p.id}`}>
             {p.label}
           </button>
         ))}
-      </div>
-      <div className="topbar-actions">
-        {preset === 'workbench' && <FileButtons />}
-        <button
-          className={empty && preset === 'workbench' ? 'primary' : ''}
-          onClick={() => openDemo(PRESETS[0])}
-          disabled={busy}
-          data-testid="try-demo"
-          title={PRESETS[0].demo?.title}
-        >
-          Try the demo
-        </button>
-        {PRESETS.slice(1).map((p) =>
-          p.demo ? (
-            <button key={p.id} onClick={() => openDemo(p)} data-testid={`${p.demo.name}-demo`} title={p.demo.title}>
-              {p.demo.label}
-            </button>
-          ) : null,
-        )}
-        <ShareMenu />
-      </div>
+      </nav>
+      {preset === 'workbench' && (
+        <div className="topbar-actions">
+          <FileButtons />
+        </div>
+      )}
       <div className="topbar-right small">
+        <ShareMenu />
         {rt ? (
           <>
             <span className={`pill ${rt.webgpu.available ? 'ok' : 'off'}`} title={rt.webgpu.available ? rt.webgpu.adapter : rt.webgpu.reason}>
@@ -57,7 +62,7 @@ export function Header() {
         ) : (
           <span className="muted">starting runtime…</span>
         )}
-        <span className="muted">everything runs locally</span>
+        <span className="muted topbar-local">everything runs locally</span>
       </div>
     </header>
   );

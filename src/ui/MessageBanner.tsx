@@ -1,4 +1,6 @@
 import { relaxModel } from './actions';
+import { useKit } from './kit/hooks';
+import type { AnyStore } from './kit/types';
 import { useStore, type Message } from './store';
 
 function ActionButton({ m }: { m: Message }) {
@@ -61,13 +63,44 @@ export function MessageLog() {
   );
 }
 
-/** The latest message in one line at the bottom of the page. */
-export function StatusLine() {
+/**
+ * One line at the bottom of the page: what is going on, else the latest message, else the page's
+ * standing problem (a failed run, items in error: shown in their panels, not as messages), and
+ * "Ready." only when there is none.
+ */
+function StatusText({ problem }: { problem: string | null }) {
   const last = useStore((s) => s.messages[s.messages.length - 1]);
   const busy = useStore((s) => s.busy);
+  const text = busy ? (
+    <span className="spinner-text">{busy}</span>
+  ) : last ? (
+    <span className={last.level}>{last.text}</span>
+  ) : problem ? (
+    <span className="error">{problem}</span>
+  ) : (
+    <span className="muted">Ready.</span>
+  );
   return (
-    <footer className="statusline" data-testid="statusline">
-      {busy ? <span className="spinner-text">{busy}</span> : last ? <span className={last.level}>{last.text}</span> : <span className="muted">Ready.</span>}
+    <footer className="statusline" data-testid="statusline" title={busy ?? last?.text ?? problem ?? undefined}>
+      {text}
     </footer>
   );
+}
+
+/** The workbench's status line (its problem: the failed run). */
+export function StatusLine() {
+  const runError = useStore((s) => (s.runState.status === 'error' ? (s.runState.error ?? 'unknown error') : null));
+  return <StatusText problem={runError ? `Run failed: ${runError}` : null} />;
+}
+
+/** A kit page's status line (its problem: the items in error). */
+export function KitStatusLine({ store }: { store: AnyStore }) {
+  const { item, items: itemsText } = store.config.texts;
+  const problem = useKit(store, (s) => {
+    const bad = s.items.filter((t) => t.status === 'error' || t.loadFailed);
+    if (bad.length === 0) return null;
+    const first = `${bad[0].id}: ${bad[0].error ?? 'failed'}`;
+    return bad.length === 1 ? `One ${item} failed: ${first}` : `${bad.length} ${itemsText} failed (${first})`;
+  });
+  return <StatusText problem={problem} />;
 }

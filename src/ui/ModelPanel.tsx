@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import type { ModelInfo, TensorInfo } from '../core/onnx/model';
-import { opSupport, verdictFor, type Support } from '../core/onnx/webgpuOps';
+import { opInModel, opSupport, verdictFor } from '../core/onnx/webgpuOps';
 import { makeWebGpu, REWRITE_TOLERANCE, relaxModel } from './actions';
 import { Float16Toggle } from './Float16Toggle';
 import { fmtBytes, fmtMs } from './format';
@@ -16,8 +16,6 @@ function Tensor({ t }: { t: TensorInfo }) {
     </div>
   );
 }
-
-const SUPPORT_TEXT: Record<Support, string> = { yes: 'WebGPU', partial: 'WebGPU (partial)', cpu: 'CPU', no: 'fails' };
 
 /** Producer, opset, size, ops with their WebGPU support, the verdict and the rewrite button. */
 function Inspector({ info }: { info: ModelInfo }) {
@@ -76,11 +74,11 @@ function Inspector({ info }: { info: ModelInfo }) {
         <div className="ops">
           {ops.map(([op, n]) => {
             const s = opSupport(op, info.opset);
-            const failing = verdict.failing.some((f) => f.op === op);
-            const support: Support = failing ? 'no' : s.support;
+            // the op's status in this model, as the verdict above found it
+            const here = opInModel(op, info, verdict);
             return (
-              <span key={op} className={`op op-${support}`} data-testid={`inspector-op-${op}`} data-support={support} title={[s.opsets ? `opsets ${s.opsets}` : '', s.note ?? ''].filter(Boolean).join(' · ')}>
-                {op} <span className="muted">{n}</span> <span className={`op-badge op-badge-${support}`}>{SUPPORT_TEXT[support]}</span>
+              <span key={op} className={`op op-${here.support}`} data-testid={`inspector-op-${op}`} data-support={here.support} title={[s.opsets ? `opsets ${s.opsets}` : '', s.note ?? ''].filter(Boolean).join(' · ')}>
+                {op} <span className="muted">{n}</span> <span className={`op-badge op-badge-${here.support}`}>{here.text}</span>
               </span>
             );
           })}

@@ -15,9 +15,11 @@ export interface PageLayoutProps {
   view: ReactNode;
   /** Right column: run, results; the message log follows. */
   run: ReactNode;
+  /** The status line (default: the workbench's; kit pages pass KitStatusLine with their store). */
+  statusLine?: ReactNode;
 }
 
-export function PageLayout({ className = '', layoutClassName = '', testId, inputs, view, run }: PageLayoutProps) {
+export function PageLayout({ className = '', layoutClassName = '', testId, inputs, view, run, statusLine }: PageLayoutProps) {
   return (
     <div className={`app ${className}`.trim()} data-testid={testId}>
       <Header />
@@ -34,7 +36,7 @@ export function PageLayout({ className = '', layoutClassName = '', testId, input
           </ErrorBoundary>
         </aside>
       </main>
-      <StatusLine />
+      {statusLine ?? <StatusLine />}
     </div>
   );
 }

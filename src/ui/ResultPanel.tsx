@@ -1,7 +1,7 @@
 import { readNpy } from '../core/io/npy';
 import { parityOf, rangeOf } from './derived';
 import { fmtValue } from './format';
-import { Legend } from './Legend';
+import { HeatmapScale, Legend } from './Legend';
 import { NumberInput } from './NumberInput';
 import { KV, Panel } from './Panel';
 import { saveLabels, saveNifti, saveNpy } from './save';
@@ -149,6 +149,7 @@ function OverlayControls() {
         </div>
       )}
       {view.overlay === 'labels' && <Legend />}
+      <HeatmapScale />
     </div>
   );
 }

@@ -17,6 +17,7 @@ import { Niivue, NVImage, SHOW_RENDER, SLICE_TYPE } from '@niivue/niivue';
 import { createStore } from 'zustand/vanilla';
 import { writeNifti } from '../core/io/nifti';
 import { makeVolume, spatialShape, type Volume, type VoxelArray } from '../core/volume';
+import { CROSSHAIR_RGBA } from './kit/colourScale';
 import { labelColormap } from './overlay';
 import type { SliceView } from './store';
 import {
@@ -124,7 +125,7 @@ export function getNiivue(): Niivue {
   const nv = new Niivue({
     backColor: [0, 0, 0, 1],
     show3Dcrosshair: true,
-    crosshairColor: [0.2, 0.8, 1, 0.9],
+    crosshairColor: CROSSHAIR_RGBA, // lime: in no overlay colormap or label palette of the pages
     crosshairWidth: 0.4,
     crosshairWidthUnit: 'percent',
     isColorbar: false,

@@ -4,11 +4,21 @@
  * model as predictor, streams progress and honours cancellation. The preset pages read their
  * inputs here (readInputs: decoding never runs on the page's thread) and run their items through
  * the preset's own `run` (runPreset), both generic over the presets of src/core/presets.
+ *
+ * A WebGPU failure (session creation or run) can leave onnxruntime-web's WebGPU backend unusable
+ * for every later session in this JS context (a kernel whose attribute parser throws leaves its
+ * "current kernel" set: 'not allowed to be called recursively'); releasing the session does not
+ * reset it, a fresh worker does. So after one, the failed session is released and a one-Add model
+ * is run on WebGPU: when that fails too, `webgpuHealth()` tells the page, which replaces the worker
+ * and loads its models again before its next run that may use WebGPU (src/ui/kit/runner.ts).
+ * (A failure inside a kernel's run, such as 3D ConvTranspose, leaves nothing behind: no restart.) An onnxruntime error names the model, the input and what was fed
+ * (src/core/ortPredictor.ts).
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
 import { checkRewrite, type ModelRunner } from '../core/onnx/check';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims } from '../core/onnx/model';
+import { DT, GRAPH, makeModel, makeNode, makeValueInfo } from '../core/onnx/graph';
 import { sessionOutputsPredictor, type OutputsPredictor } from '../core/ortPredictor';
 import type { ModelHandle } from '../core/preset/types';
 import { presetDef } from '../core/presets/index';
@@ -37,10 +47,12 @@ interface WorkerState {
   reads: Map<string, AbortController>;
   nextId: number;
   gpuProbe: Promise<RuntimeInfo['webgpu']> | null;
+  /** What failed on WebGPU in this worker (its WebGPU backend may be unusable from then on), or null. */
+  gpuFailure: string | null;
 }
 
 function createWorkerState(): WorkerState {
-  return { models: new Map(), current: null, reads: new Map(), nextId: 1, gpuProbe: null };
+  return { models: new Map(), current: null, reads: new Map(), nextId: 1, gpuProbe: null, gpuFailure: null };
 }
 
 const state = createWorkerState();
@@ -83,6 +95,7 @@ async function session(entry: ModelEntry, backend: Backend): Promise<ort.Inferen
   const s = await ort.InferenceSession.create(entry.bytes, {
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
+    logSeverityLevel: 3, // errors only: ORT's node-placement warnings reached the console as coloured console.error lines
     ...(entry.externalData ? { externalData: entry.externalData } : {}),
   });
   entry.sessionMs[backend] = performance.now() - t0;
@@ -92,6 +105,37 @@ async function session(entry: ModelEntry, backend: Backend): Promise<ort.Inferen
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Why WebGPU no longer runs a one-Add model in this worker, or null when it does. */
+async function webgpuProbe(): Promise<string | null> {
+  const v = (name: string, no: number) => makeValueInfo(no, name, DT.FLOAT, [1, 4]);
+  const bytes = makeModel({ nodes: [makeNode('Add', ['a', 'b'], ['y'], 'webgpu_probe')], inputs: [v('a', GRAPH.input), v('b', GRAPH.input)], outputs: [v('y', GRAPH.output)] });
+  let s: ort.InferenceSession | null = null;
+  try {
+    s = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'] });
+    const t = new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]);
+    const y = (await s.run({ a: t, b: t })).y.data as Float32Array;
+    return y[3] === 8 ? null : `a one-Add model gives ${Array.from(y).join(', ')}`;
+  } catch (e) {
+    return message(e).split('\n')[0];
+  } finally {
+    await s?.release().catch(() => undefined);
+  }
+}
+
+/**
+ * After a WebGPU failure: the model's WebGPU session is released, and when a one-Add model no
+ * longer runs on WebGPU either, the worker remembers why (webgpuHealth): the page replaces it.
+ */
+async function webgpuFailed(entry: ModelEntry, e: unknown): Promise<void> {
+  const s = entry.sessions.webgpu;
+  delete entry.sessions.webgpu;
+  delete entry.sessionMs.webgpu;
+  await s?.release().catch(() => undefined);
+  if (state.gpuFailure) return;
+  const broken = await webgpuProbe();
+  if (broken) state.gpuFailure = `${entry.loaded.name}: ${message(e).split('\n')[0]}; since then: ${broken}`;
 }
 
 const makeTensor = (data: Float32Array, dims: readonly number[]) => new ort.Tensor('float32', data, dims);
@@ -162,6 +206,7 @@ async function modelPredictor(entry: ModelEntry, choice: BackendChoice, signal: 
   try {
     s = await session(entry, backend);
   } catch (e) {
+    if (backend === 'webgpu') await webgpuFailed(entry, e);
     if (backend !== 'webgpu' || choice === 'webgpu') throw e;
     backend = 'wasm';
     reason = `WebGPU session creation failed (${message(e)}); using WASM`;
@@ -169,7 +214,8 @@ async function modelPredictor(entry: ModelEntry, choice: BackendChoice, signal: 
   }
   const input = entry.loaded.info.inputs[0].name;
   const output = entry.loaded.info.outputs[0].name;
-  const runOn = (sess: ort.InferenceSession, batch: Float32Array, shape: number[]) => sessionOutputsPredictor(sess, makeTensor, input)(batch, shape);
+  const opts = { model: entry.loaded.name, dims: entry.loaded.info.inputs[0].dims };
+  const runOn = (sess: ort.InferenceSession, batch: Float32Array, shape: number[]) => sessionOutputsPredictor(sess, makeTensor, input, opts)(batch, shape);
   const outputs: OutputsPredictor = async (batch, shape) => {
     // WASM runs keep the worker busy between awaits that are only microtasks: give the
     // event loop a turn so that a cancel() message is seen before the next batch.
@@ -178,6 +224,7 @@ async function modelPredictor(entry: ModelEntry, choice: BackendChoice, signal: 
     try {
       return await runOn(s, batch, shape);
     } catch (e) {
+      if (backend === 'webgpu') await webgpuFailed(entry, e);
       if (backend !== 'webgpu' || choice === 'webgpu') throw e;
       // WebGPU can fail at run time (e.g. 3D ConvTranspose); finish the run on WASM.
       backend = 'wasm';
@@ -270,6 +317,10 @@ const api: WorkerApi & { configure(ortBaseUrl: string): void } = {
     }
     if (!r.ok) throw new Error(`${name}: could not fetch ${url}: HTTP ${r.status}`);
     return api.loadModel(new Uint8Array(await r.arrayBuffer()), name, relaxDims);
+  },
+
+  webgpuHealth() {
+    return { failed: state.gpuFailure };
   },
 
   async unloadModel(id) {

@@ -106,6 +106,12 @@ export interface WorkerApi {
   /** Fetches a model (same origin or CORS-enabled URL) and loads it. */
   loadModelUrl(url: string, relaxDims?: boolean): Promise<LoadedModel>;
   unloadModel(id: string): Promise<void>;
+  /**
+   * What failed on WebGPU in this worker, or null: after a failure onnxruntime-web's WebGPU backend
+   * may be unusable for every later session here, so the page replaces the worker (and loads its
+   * models again) before a run that may use WebGPU.
+   */
+  webgpuHealth(): { failed: string | null } | Promise<{ failed: string | null }>;
   run(req: RunRequest, onProgress?: ProgressCallback): Promise<RunResult>;
   runMotors(req: MotorsRequest, onProgress?: (p: MotorsProgress) => void): Promise<MotorsResult>;
   /**

@@ -5,7 +5,9 @@
  * differs. Values stay as read (NaN and nulls kept as NaN); the array is (400, T), row 0 = LL 0.59 Hz.
  */
 import { parquetMetadata, parquetRead } from 'hyparquet';
-import type { FileMetaData } from 'hyparquet';
+import type { FileMetaData, RowGroup } from 'hyparquet';
+import { parquetHeader } from 'hyparquet/src/column.js';
+import { LIMITS } from '../io/limits';
 import { InputError } from '../volume';
 
 /** The four bipolar chains of the HMS spectrograms, in column order. */
@@ -70,6 +72,54 @@ function describeDiff(found: string[], expected: string[]): string {
 
 const NUMERIC = new Set(['FLOAT', 'DOUBLE', 'INT32', 'INT64']);
 
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+
+/**
+ * Checks a row group's column chunks and every page header in them against the file and the
+ * limits before hyparquet decodes anything (it trusts page sizes and value counts: a byte flip
+ * there is a loop over 2^31 values or an allocation of gigabytes). Throws the reason.
+ */
+function checkRowGroup(buf: ArrayBuffer, rg: RowGroup, footerStart: number, wanted: ReadonlySet<string>): void {
+  const rows = Number(rg.num_rows);
+  if (!isCount(rows) || rows > LIMITS.maxTableRows) throw new Error(`a row group of ${String(rg.num_rows)} rows`);
+  for (const cc of rg.columns) {
+    const m = cc.meta_data;
+    if (!m || !Array.isArray(m.path_in_schema)) continue;
+    const path = m.path_in_schema.join('.');
+    if (!wanted.has(path)) continue;
+    // where hyparquet starts reading the chunk (plan.js: dictionary page, else the first data page)
+    const start = Number(m.dictionary_page_offset || m.data_page_offset);
+    const end = start + Number(m.total_compressed_size);
+    if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 4 && end >= start && end <= footerStart)) {
+      throw new Error(`column ${path} claims bytes ${start}..${end}, the data ends at ${footerStart}`);
+    }
+    let values = 0;
+    for (let pos = start; pos < end; ) {
+      const reader = { view: new DataView(buf, 0, end), offset: pos };
+      const h = parquetHeader(reader);
+      const size = h.compressed_page_size;
+      if (!isCount(size) || reader.offset + size > end) throw new Error(`a page of column ${path} at byte ${pos} claims ${String(size)} bytes past its chunk`);
+      if (!isCount(h.uncompressed_page_size) || h.uncompressed_page_size > LIMITS.maxTablePageBytes) throw new Error(`a page of column ${path} claims ${String(h.uncompressed_page_size)} bytes uncompressed`);
+      if (h.type === 'DATA_PAGE' || h.type === 'DATA_PAGE_V2') {
+        const d = h.type === 'DATA_PAGE' ? h.data_page_header : h.data_page_header_v2;
+        const n = d?.num_values;
+        if (!isCount(n) || n > rows) throw new Error(`a page of column ${path} claims ${String(n)} values in a row group of ${rows} rows`);
+        const v2 = h.data_page_header_v2;
+        if (v2 && !(isCount(v2.num_rows) && v2.num_rows <= n && isCount(v2.num_nulls) && isCount(v2.definition_levels_byte_length) && isCount(v2.repetition_levels_byte_length) && v2.definition_levels_byte_length + v2.repetition_levels_byte_length <= size)) {
+          throw new Error(`a page of column ${path} has a damaged header`);
+        }
+        values += n;
+        if (values > rows) throw new Error(`column ${path} has more values than the ${rows} rows of its row group`);
+      } else if (h.type === 'DICTIONARY_PAGE') {
+        const n = h.dictionary_page_header?.num_values;
+        if (!isCount(n) || n > h.uncompressed_page_size) throw new Error(`a dictionary page of column ${path} claims ${String(n)} values in ${h.uncompressed_page_size} bytes`);
+      } else throw new Error(`column ${path} has a page of type ${String(h.type)}`);
+      pos = reader.offset + size;
+    }
+    if (values !== rows) throw new Error(`column ${path} has ${values} values for the ${rows} rows of its row group`);
+  }
+}
+
 /**
  * Reads one HMS spectrogram parquet file. Throws InputError (message starting with the file name)
  * for a truncated/non-parquet file, wrong or missing columns, non-numeric columns or no rows.
@@ -106,18 +156,21 @@ export async function readSpectrogramParquet(bytes: ArrayBuffer | Uint8Array, na
     throw new InputError(`${name}: column ${c} has type ${byName.get(c)?.type ?? 'unknown'}; the spectrogram columns must be numbers (FLOAT, DOUBLE, INT32 or INT64)`);
   }
   const rows = Number(md.num_rows);
+  if (!Number.isSafeInteger(rows) || rows < 0) throw new InputError(`${name}: the Parquet footer is damaged (${String(md.num_rows)} rows)`);
   if (rows < 1) throw new InputError(`${name}: the file has no rows`);
-  // truncated data: a column chunk reaching past the footer
+  if (rows > LIMITS.maxTableRows) {
+    throw new InputError(`${name}: ${rows} rows (${(rows / 1800).toFixed(0)} hours at one row every 2 s) is more than the limit of ${LIMITS.maxTableRows}; the footer is damaged or the recording too long`);
+  }
+  const groupRows = md.row_groups.reduce((a, rg) => a + Number(rg.num_rows), 0);
+  if (groupRows !== rows) throw new InputError(`${name}: the Parquet file is damaged (its row groups hold ${groupRows} rows, its footer says ${rows})`);
+  // truncated or damaged data: a column chunk or a page reaching past the footer, sizes and counts that cannot be
   const footerStart = n - 8 - md.metadata_length;
+  const wanted = new Set(haveTime ? expected : expected.slice(1));
   for (const rg of md.row_groups) {
-    for (const cc of rg.columns) {
-      const m = cc.meta_data;
-      if (!m) continue;
-      const start = Number(m.dictionary_page_offset ?? m.data_page_offset);
-      const end = start + Number(m.total_compressed_size);
-      if (end > footerStart || start < 4) {
-        throw new InputError(`${name}: the Parquet file is damaged or truncated (column ${m.path_in_schema.join('.')} claims bytes ${start}..${end}, the data ends at ${footerStart})`);
-      }
+    try {
+      checkRowGroup(buf, rg, footerStart, wanted);
+    } catch (e) {
+      throw new InputError(`${name}: the Parquet file is damaged or truncated (${(e as Error).message})`);
     }
   }
 
@@ -126,12 +179,19 @@ export async function readSpectrogramParquet(bytes: ArrayBuffer | Uint8Array, na
   const time = new Float64Array(T).fill(NaN);
   const rowOf = new Map<string, number>(expected.slice(1).map((c, i) => [c, i]));
   const columns = haveTime ? expected : expected.slice(1);
+  let outside: string | undefined;
   try {
     await parquetRead({
       file: buf,
       metadata: md,
       columns,
       onChunk(chunk) {
+        // (hyparquet calls this from its own promise chain: a throw here would be uncaught, so the
+        // chunk is left out and the file refused below)
+        if (!(chunk.rowStart >= 0 && chunk.rowEnd <= T && chunk.rowStart <= chunk.rowEnd)) {
+          outside ??= `column ${chunk.columnName} gives rows ${chunk.rowStart}..${chunk.rowEnd} of ${T}`;
+          return;
+        }
         const vals = chunk.columnData as ArrayLike<unknown>;
         const r = rowOf.get(chunk.columnName);
         const len = Math.min(vals.length, chunk.rowEnd - chunk.rowStart);
@@ -152,6 +212,7 @@ export async function readSpectrogramParquet(bytes: ArrayBuffer | Uint8Array, na
   } catch (e) {
     throw new InputError(`${name}: the Parquet data cannot be decoded (${(e as Error).message}); the file is damaged or truncated`);
   }
+  if (outside) throw new InputError(`${name}: the Parquet file is damaged (${outside})`);
   let nanCount = 0;
   for (let i = 0; i < data.length; i++) if (data[i] !== data[i]) nanCount++;
   if (!haveTime) warnings.push(`${name}: no time column; rows are taken as 2 s apart`);

@@ -1,9 +1,10 @@
 /** Reading any supported volume file into a Volume: the format is told by content first, then by extension. */
 import { InputError, type Volume, makeVolume } from '../volume';
-import { gunzipIfNeeded } from './binary';
-import { readMrc, looksLikeMrc } from './mrc';
-import { isNifti, readNifti } from './nifti';
-import { isNpy, readNpy, writeNpy } from './npy';
+import { type DeclaredSize, gunzipIfNeeded } from './binary';
+import { checkVolumeDims } from './limits';
+import { mrcDeclaredSize, readMrc, looksLikeMrc } from './mrc';
+import { isNifti, niftiDeclaredSize, readNifti } from './nifti';
+import { isNpy, npyDeclaredSize, readNpy, writeNpy } from './npy';
 
 export { readNifti, writeNifti, type NiftiWriteOptions } from './nifti';
 export { readMrc, writeMrc } from './mrc';
@@ -33,7 +34,7 @@ const NPY_EXT = /\.npy(\.gz)?$/i;
  * file when it is not one of these or is corrupt.
  */
 export function readVolume(bytes: Uint8Array, name: string): Volume {
-  const raw = gunzipIfNeeded(bytes, name); // once; the readers leave non-gzip bytes as they are
+  const raw = gunzipIfNeeded(bytes, name, volumeSize(name)); // once; the readers leave non-gzip bytes as they are
   if (isNpy(raw)) return volumeFromNpy(raw, name);
   if (isNifti(raw)) return readNifti(raw, name);
   if (looksLikeMrc(raw)) return readMrc(raw, name);
@@ -46,12 +47,25 @@ export function readVolume(bytes: Uint8Array, name: string): Volume {
   );
 }
 
+/**
+ * What the head of a gzipped volume says its content needs (NumPy, NIfTI or MRC header), so that
+ * a small .gz that declares a huge volume is refused before it is inflated.
+ */
+function volumeSize(name: string): DeclaredSize {
+  return {
+    bytes: 1024,
+    size: (head) => (isNpy(head) ? npyDeclaredSize(head, name) : isNifti(head) ? niftiDeclaredSize(head, name) : looksLikeMrc(head) || MRC_EXT.test(name) ? mrcDeclaredSize(head, name) : null),
+  };
+}
+
 /** A .npy array as a volume: rank 3 is [D, H, W], rank 4 [C, D, H, W], rank 2 a single slice [1, H, W]. */
 function volumeFromNpy(bytes: Uint8Array, name: string): Volume {
   const { shape, data } = readNpy(bytes, name);
   if (shape.length < 2 || shape.length > 4) {
     throw new InputError(`${name}: a volume needs a 2D, 3D or 4D array, got shape (${shape.join(', ')})`);
   }
+  if (shape.some((d) => d === 0)) throw new InputError(`${name}: the array is empty (shape (${shape.join(', ')})); a volume needs at least one voxel`);
+  checkVolumeDims(name, shape, data.BYTES_PER_ELEMENT);
   const volumeShape = shape.length === 2 ? [1, ...shape] : shape;
   return makeVolume(data, volumeShape, { spacing: [1, 1, 1], unit: 'unknown', source: { name, format: 'npy' } });
 }

@@ -10,7 +10,8 @@
  *   54 MACHST [212]; 55 RMS [216]; 56 NLABL [220]; ten 80-character labels [224].
  */
 import { type Affine, InputError, type Volume, type VoxelArray, dtypeOf, product, range } from '../volume';
-import { type ElementType, bytesOf, elementSize, gunzipIfNeeded, readElements } from './binary';
+import { type DeclaredSize, type ElementType, bytesOf, elementSize, gunzipIfNeeded, readElements } from './binary';
+import { checkVolumeDims } from './limits';
 
 const HEADER_SIZE = 1024;
 /** IMOD writes this at byte 152 when the flags at 156 are meaningful ('IMOD' as an int32). */
@@ -48,8 +49,28 @@ export function looksLikeMrc(bytes: Uint8Array): boolean {
   return map === 'MAP ' && plausible(view, isLittleEndian(view));
 }
 
+/**
+ * The bytes a (decompressed) MRC file needs, from its header: 1024 + NSYMBT + the voxels. Checks
+ * the dims against the limits (an InputError naming the file); null when the head does not look
+ * like a readable MRC header (the reader says what is wrong).
+ */
+export function mrcDeclaredSize(head: Uint8Array, name: string): { bytes: number; what: string } | null {
+  if (head.length < HEADER_SIZE) return null;
+  const view = new DataView(head.buffer, head.byteOffset, HEADER_SIZE);
+  const le = isLittleEndian(view);
+  const dims = [0, 4, 8].map((o) => view.getInt32(o, le));
+  const type = MODE_TYPES[view.getInt32(12, le)];
+  const extended = view.getInt32(92, le);
+  if (!type || dims.some((d) => d < 1) || extended < 0) return null;
+  const n = checkVolumeDims(name, dims, elementSize(type), 'MRC');
+  return { bytes: HEADER_SIZE + extended + n * elementSize(type), what: `its MRC header (${dims.join(' x ')} ${type} voxels)` };
+}
+
+/** The declared size of a .mrc.gz's content, for inflating it with a cap (see inflateCapped). */
+export const mrcSize = (name: string): DeclaredSize => ({ bytes: HEADER_SIZE, size: (head) => mrcDeclaredSize(head, name) });
+
 export function readMrc(input: Uint8Array, name = 'volume.mrc'): Volume {
-  const bytes = gunzipIfNeeded(input, name);
+  const bytes = gunzipIfNeeded(input, name, mrcSize(name));
   if (bytes.length === 0) throw new InputError(`${name}: the file is empty`);
   if (bytes.length < HEADER_SIZE) {
     throw new InputError(`${name}: truncated header: MRC needs ${HEADER_SIZE} bytes, has ${bytes.length}`);
@@ -76,8 +97,11 @@ export function readMrc(input: Uint8Array, name = 'volume.mrc'): Volume {
 
   const extended = int(92); // NSYMBT
   if (extended < 0) throw new InputError(`${name}: bad MRC header: extended header length ${extended}`);
+  if (HEADER_SIZE + extended > bytes.length) {
+    throw new InputError(`${name}: truncated or bad header: an extended header of ${extended} bytes does not fit in the ${bytes.length}-byte file`);
+  }
   const offset = HEADER_SIZE + extended;
-  const n = nx * ny * nz;
+  const n = checkVolumeDims(name, [nx, ny, nz], elementSize(type), 'MRC');
   const need = n * elementSize(type);
   const have = Math.max(0, bytes.length - offset);
   if (have < need) {

@@ -8,7 +8,8 @@
 import { gzipSync } from 'fflate';
 import * as nifti from 'nifti-reader-js';
 import { type Affine, InputError, type Volume, type VoxelArray, dtypeOf, product } from '../volume';
-import { type ElementType, bytesOf, elementSize, gunzipIfNeeded, readElements } from './binary';
+import { type DeclaredSize, type ElementType, bytesOf, elementSize, gunzipIfNeeded, readElements } from './binary';
+import { checkGeometry, checkVolumeDims } from './limits';
 
 /** NIfTI datatype codes that are read, and the element type each is read as. */
 const DATATYPES: Record<number, ElementType> = {
@@ -66,8 +67,33 @@ export function isNifti(bytes: Uint8Array): boolean {
   return /^n[+i][12]$/.test(magicOf(bytes, layout));
 }
 
+/**
+ * The bytes a (decompressed) NIfTI file needs, from its header: vox_offset + the voxels. Checks the
+ * dims against the limits (an InputError naming the file); null when the head is not a NIfTI
+ * header or its datatype is unknown (the reader says what is wrong).
+ */
+export function niftiDeclaredSize(head: Uint8Array, name: string): { bytes: number; what: string } | null {
+  const layout = layoutOf(head);
+  if (!layout || head.length < layout.size) return null;
+  const v = new DataView(head.buffer, head.byteOffset, layout.size);
+  const le = layout.littleEndian;
+  const one = layout.version === 1;
+  const dim = (i: number) => (one ? v.getInt16(40 + 2 * i, le) : Number(v.getBigInt64(16 + 8 * i, le)));
+  const type = DATATYPES[v.getInt16(one ? 70 : 12, le)];
+  const ndim = dim(0);
+  if (!type || !(ndim >= 1 && ndim <= 7)) return null;
+  const dims = Array.from({ length: ndim }, (_, i) => dim(i + 1));
+  const n = checkVolumeDims(name, dims, elementSize(type));
+  const vox = one ? v.getFloat32(108, le) : Number(v.getBigInt64(168, le));
+  const offset = Number.isFinite(vox) ? Math.max(Math.floor(vox), layout.size + 4) : layout.size + 4;
+  return { bytes: offset + n * elementSize(type), what: `its NIfTI header (${dims.join(' x ')} ${type} voxels)` };
+}
+
+/** The declared size of a .nii.gz's content, for inflating it with a cap (see inflateCapped). */
+export const niftiSize = (name: string): DeclaredSize => ({ bytes: 540, size: (head) => niftiDeclaredSize(head, name) });
+
 export function readNifti(input: Uint8Array, name = 'volume.nii'): Volume {
-  const bytes = gunzipIfNeeded(input, name);
+  const bytes = gunzipIfNeeded(input, name, niftiSize(name));
   if (bytes.length === 0) throw new InputError(`${name}: the file is empty`);
   const layout = layoutOf(bytes);
   if (!layout) throw new InputError(`${name}: not a NIfTI file (the first 4 bytes are not the header size 348 or 540)`);
@@ -93,10 +119,6 @@ export function readNifti(input: Uint8Array, name = 'volume.nii'): Volume {
   if (dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
     throw new InputError(`${name}: bad NIfTI dimensions [${dims.join(', ')}]: each must be at least 1`);
   }
-  const [nx, ny = 1, nz = 1] = dims;
-  const channels = product(dims.slice(3)); // t and any further dims, the slowest axes
-  const shape = channels > 1 ? [channels, nz, ny, nx] : [nz, ny, nx];
-
   const type = DATATYPES[hdr.datatypeCode];
   if (!type) {
     const what = DATATYPE_NAMES[hdr.datatypeCode] ?? `code ${hdr.datatypeCode}`;
@@ -104,6 +126,10 @@ export function readNifti(input: Uint8Array, name = 'volume.nii'): Volume {
       `${name}: NIfTI datatype ${what} is not supported (uint8, int8, int16, uint16, int32, uint32, int64, float32, float64 are read)`,
     );
   }
+  checkVolumeDims(name, dims, elementSize(type), 'NIfTI');
+  const [nx, ny = 1, nz = 1] = dims;
+  const channels = product(dims.slice(3)); // t and any further dims, the slowest axes
+  const shape = channels > 1 ? [channels, nz, ny, nx] : [nz, ny, nx];
 
   // vox_offset is where the voxels start; single files need at least the header plus the 4-byte
   // extension flag, and a few writers leave it 0, so anything smaller means "right after that".
@@ -117,15 +143,19 @@ export function readNifti(input: Uint8Array, name = 'volume.nii'): Volume {
       `${name}: truncated data: needs ${need} bytes, has ${have} (${dims.join(' x ')} ${type} voxels from byte ${offset})`,
     );
   }
-  const data = scaled(readElements(bytes, offset, n, type, littleEndian), hdr.scl_slope, hdr.scl_inter);
 
+  const bad = [1, 2, 3].find((i) => !Number.isFinite(hdr.pixDims[i]));
+  if (bad !== undefined) throw new InputError(`${name}: bad NIfTI voxel size: pixdim[${bad}] is ${hdr.pixDims[bad]}; the header is damaged`);
   const spacing = [3, 2, 1].map((i) => positiveOr1(hdr.pixDims[i])) as [number, number, number];
+  const affine = niftiAffine(hdr, bytes, layout, spacing);
+  checkGeometry(name, affine, spacing, hdr.sform_code > 0 ? 'sform' : hdr.qform_code > 0 ? 'qform' : 'affine');
+  const data = scaled(readElements(bytes, offset, n, type, littleEndian), hdr.scl_slope, hdr.scl_inter);
   return {
     shape,
     data,
     spacing,
     unit: 'mm',
-    affine: niftiAffine(hdr, bytes, layout, spacing),
+    affine,
     source: { name, format: version === 1 ? 'nifti' : 'nifti2' },
   };
 }

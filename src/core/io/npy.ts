@@ -1,5 +1,6 @@
 /** NumPy .npy reader and writer (format versions 1.0 to 3.0, C order, little or big endian). */
 import { InputError, type VoxelArray, dtypeOf, product } from '../volume';
+import { LIMITS } from './limits';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -26,8 +27,23 @@ export function isNpy(bytes: Uint8Array): boolean {
   return bytes.length >= 10 && MAGIC.every((m, i) => bytes[i] === m);
 }
 
-export function readNpy(input: ArrayBuffer | Uint8Array, name = 'array.npy'): NpyArray {
-  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+interface NpyHeader {
+  shape: number[];
+  spec: (typeof DESCR)[string];
+  kind: string;
+  littleEndian: boolean;
+  dataStart: number;
+  /** Elements and their bytes. */
+  n: number;
+  need: number;
+}
+
+/**
+ * The header of a .npy file: shape, dtype and where the data starts, every value checked (dims
+ * whole numbers >= 0, the data within the size limit). Null when `partial` and the header is not
+ * all there yet.
+ */
+function npyHeader(bytes: Uint8Array, name: string, partial = false): NpyHeader | null {
   if (!isNpy(bytes)) throw new InputError(`${name}: not a NumPy .npy file (bad magic bytes)`);
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -43,31 +59,47 @@ export function readNpy(input: ArrayBuffer | Uint8Array, name = 'array.npy'): Np
   } else {
     throw new InputError(`${name}: unsupported .npy version ${major}`);
   }
-  if (start + headerLen > bytes.length) throw new InputError(`${name}: truncated .npy header`);
+  if (start + headerLen > bytes.length) {
+    if (partial) return null;
+    throw new InputError(`${name}: truncated .npy header`);
+  }
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeStr = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeStr === undefined) {
-    throw new InputError(`${name}: malformed .npy header: ${header.trim()}`);
+    throw new InputError(`${name}: malformed .npy header: ${header.trim().slice(0, 200)}`);
   }
   if (fortran === 'True') throw new InputError(`${name}: Fortran-order arrays are not supported; save with np.ascontiguousarray`);
-  const shape = shapeStr
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((s) => Number.parseInt(s, 10));
-  if (shape.some((d) => !Number.isFinite(d) || d < 0)) throw new InputError(`${name}: bad shape (${shapeStr})`);
+  const parts = shapeStr.split(',').map((x) => x.trim());
+  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop(); // (3,) and (3, 4,)
+  const shape = parts.length === 1 && parts[0] === '' ? [] : parts.map((x) => (/^\d+L?$/.test(x) ? Number.parseInt(x, 10) : NaN));
+  if (shape.length > 32 || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new InputError(`${name}: bad shape (${shapeStr.slice(0, 100)})`);
   const order = descr[0];
   const kind = descr.slice(1);
-  const spec = DESCR[kind];
+  const spec = Object.prototype.hasOwnProperty.call(DESCR, kind) ? DESCR[kind] : undefined;
   if (!spec || !'<>|='.includes(order)) {
-    throw new InputError(`${name}: unsupported dtype '${descr}' (float32, float64, int8/16/32/64, uint8/16/32 are read)`);
+    throw new InputError(`${name}: unsupported dtype '${descr.slice(0, 40)}' (float32, float64, int8/16/32/64, uint8/16/32 are read)`);
   }
-  const le = order !== '>';
   const n = product(shape);
-  const dataStart = start + headerLen;
   const need = n * spec.size;
+  if (need > LIMITS.maxDecodedBytes) {
+    throw new InputError(`${name}: shape (${shape.join(', ')}) needs ${need} bytes, more than the limit of ${LIMITS.maxDecodedBytes}; the header is damaged or the array too large`);
+  }
+  return { shape, spec, kind, littleEndian: order !== '>', dataStart: start + headerLen, n, need };
+}
+
+/** The bytes a (decompressed) .npy file needs, from its header; null when the head does not hold the header. */
+export function npyDeclaredSize(head: Uint8Array, name: string): { bytes: number; what: string } | null {
+  if (!isNpy(head)) return null;
+  const h = npyHeader(head, name, true);
+  return h ? { bytes: h.dataStart + h.need, what: `its .npy header (shape (${h.shape.join(', ')}))` } : null;
+}
+
+export function readNpy(input: ArrayBuffer | Uint8Array, name = 'array.npy'): NpyArray {
+  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  const { shape, spec, kind, littleEndian: le, dataStart, n, need } = npyHeader(bytes, name)!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length - dataStart < need) {
     throw new InputError(`${name}: truncated data: shape (${shape.join(', ')}) needs ${need} bytes, file has ${bytes.length - dataStart}`);
   }

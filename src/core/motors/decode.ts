@@ -14,7 +14,8 @@
  * not bit-identical to libjpeg-turbo (PIL, browsers).
  */
 import * as jpegNs from 'jpeg-js';
-import { unzlibSync } from 'fflate';
+import { inflateCapped } from '../io/binary';
+import { jpegHeader, pngHeader } from '../io/imageHeaders';
 import { decodeTiffPage, openTiff, releaseTiffPage, tiffPageRgba, tiffPageSamples, tiffSpacing, type TiffFile } from '../io/tiff';
 import { InputError } from '../volume';
 import type { Tomogram } from './tomogram';
@@ -56,8 +57,11 @@ export function rgbaToGray(rgba: Uint8Array | Uint8ClampedArray, width: number, 
 export function decodeGrayImage(bytes: Uint8Array, name: string): GrayImage {
   const kind = imageKind(bytes);
   try {
-    if (kind === 'jpeg') return jpegToGray(bytes);
-    if (kind === 'png') return pngToGray(bytes);
+    if (kind === 'jpeg') {
+      jpegHeader(bytes, name); // its size, checked against the limits before the decoder allocates
+      return jpegToGray(bytes);
+    }
+    if (kind === 'png') return pngToGray(bytes, name);
     if (kind === 'tiff') return tiffFirstPage(bytes, name);
   } catch (e) {
     if (e instanceof InputError) throw e;
@@ -78,7 +82,8 @@ function jpegToGray(bytes: Uint8Array): GrayImage {
 // ---------------------------------------------------------------------------------------------
 // PNG (non-interlaced; all colour types and bit depths)
 
-function pngToGray(bytes: Uint8Array): GrayImage {
+function pngToGray(bytes: Uint8Array, name: string): GrayImage {
+  pngHeader(bytes, name); // its size, checked against the limits before anything is inflated
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let p = 8;
   let width = 0;
@@ -105,7 +110,7 @@ function pngToGray(bytes: Uint8Array): GrayImage {
     p += 12 + len;
   }
   if (!width || !height || color < 0) throw new Error('no IHDR chunk');
-  if (interlace) throw new InputError('interlaced (Adam7) PNG is not supported; save the slices without interlacing');
+  if (interlace) throw new InputError(`${name}: interlaced (Adam7) PNG is not supported; save the slices without interlacing`);
   const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[color];
   if (!channels || ![1, 2, 4, 8, 16].includes(depth)) throw new Error(`unsupported colour type ${color} / bit depth ${depth}`);
   if (color === 3 && !palette) throw new Error('palette image without a PLTE chunk');
@@ -117,8 +122,8 @@ function pngToGray(bytes: Uint8Array): GrayImage {
     z.set(c, o);
     o += c.length;
   }
-  const raw = unzlibSync(z);
   const stride = Math.ceil((width * channels * depth) / 8);
+  const raw = inflateCapped('zlib', z, name, { stopAt: height * (stride + 1), what: 'the PNG image data' });
   const bpp = Math.max(1, (channels * depth) >> 3);
   if (raw.length < height * (stride + 1)) throw new Error('image data is cut short');
   const px = unfilter(raw, height, stride, bpp);

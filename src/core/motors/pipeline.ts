@@ -1,7 +1,8 @@
 /**
  * The motor detection pipeline on one tomogram (spec section 1):
  * uint8 resize to `inputSize` (scipy zoom order 1) -> per model and per TTA flip: flip the uint8
- * volume, MONAI sliding window (x / 255 as each window is fed, roi, overlap, sw batch, constant
+ * volume, MONAI sliding window (the input scaling as each window is fed: none = 0..255 as float, the
+ * solution's model divides by 255 itself; x / 255, min-max or mean-std when asked; roi, overlap, sw batch, constant
  * mode with the BYU 30 %-margin weight map, resized nearest-exact to the output resolution), flip
  * the output back -> mean of the logits over the flips -> sigmoid -> sum over models = heatmap ->
  * argmax: point = (index + 0.5) / heatmap_shape * original_shape per axis, score = max.
@@ -152,6 +153,32 @@ export function findPeaks(map: Float32Array, shape: readonly number[], originalS
   return peaks;
 }
 
+/**
+ * The linear map x * scale + offset that feeds the resized uint8 tomogram as the input scaling
+ * says: none (0..255 as float), x / 255, min-max over the resized tomogram ((x - min) / (max - min);
+ * all zeros when it is constant), (x - mean) / std.
+ */
+export function motorsInputMap(p: Pick<MotorsParams, 'inputScaling' | 'inputMean' | 'inputStd'>, resized: Uint8Array): { scale: number; offset: number } {
+  switch (p.inputScaling) {
+    case 'div255':
+      return { scale: 1 / 255, offset: 0 };
+    case 'minmax': {
+      let lo = 255;
+      let hi = 0;
+      for (let i = 0; i < resized.length; i++) {
+        const v = resized[i];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      return hi > lo ? { scale: 1 / (hi - lo), offset: -lo / (hi - lo) } : { scale: 0, offset: 0 };
+    }
+    case 'meanstd':
+      return { scale: 1 / p.inputStd, offset: -p.inputMean / p.inputStd };
+    default:
+      return { scale: 1, offset: 0 };
+  }
+}
+
 /** Wraps a predictor so that a model whose output is not a single-channel 3D map fails at the first batch. */
 function singleChannel(predictor: Predictor, model: number): Predictor {
   return async (batch, shape) => {
@@ -198,7 +225,8 @@ export function heatmapShapeError(model: number, shape: readonly number[], first
 
 /**
  * Runs the pipeline on one tomogram with one or several models (each a Predictor taking
- * (n, 1, D, H, W) float32 windows in [0, 1]). The result's heatmap is at the models' output resolution.
+ * (n, 1, D, H, W) float32 windows scaled as `params.inputScaling` says). The result's heatmap is at
+ * the models' output resolution.
  */
 export async function detectMotors(tomo: Tomogram, models: readonly Predictor[], params: MotorsParams, opts: DetectOptions = {}): Promise<MotorDetection> {
   const t0 = now();
@@ -208,6 +236,8 @@ export async function detectMotors(tomo: Tomogram, models: readonly Predictor[],
 
   const resized = size.every((s, i) => s === tomo.shape[i]) ? tomo.data : zoomLinear(tomo.data, tomo.shape, size);
   const resizeMs = now() - t0;
+  // flips do not change the min and max: one map for every pass
+  const { scale, offset } = motorsInputMap(params, resized);
   if (signal?.aborted) throw new AbortError();
 
   const sw = motorsWindowParams(params);
@@ -228,7 +258,7 @@ export async function detectMotors(tomo: Tomogram, models: readonly Predictor[],
       const axes = FLIP_AXES[params.tta[t]];
       const input = axes.some(Boolean) ? flip3(resized, size, axes, flipped!) : resized;
       const base = run * perRun;
-      const r = await slidingWindowInference({ data: input, shape: [1, ...size], scale: 1 / 255 }, predictor, sw, {
+      const r = await slidingWindowInference({ data: input, shape: [1, ...size], scale, offset }, predictor, sw, {
         signal,
         onProgress: onProgress
           ? (p) => {

@@ -9,6 +9,7 @@
 import { all, bytesOf, decode, encode, first, lenField, str, sub } from './proto';
 import { MODEL } from './graph';
 import { InputError } from '../volume';
+import { LIMITS } from '../io/limits';
 
 /** metadata_props key of a card written into an ONNX file (`voxelbench convert --card card.json`). */
 export const CARD_METADATA_KEY = 'voxelbench.card';
@@ -44,15 +45,18 @@ export function parseCard(json: unknown, source: string): WorkbenchCard {
   const inf = isObj(json.inference) ? json.inference : {};
   const pick = (k: string): unknown => (json[k] !== undefined ? json[k] : inf[k]);
   const bad = (k: string, what: string): never => {
-    throw new InputError(`${source}: '${k}' must be ${what}, got ${JSON.stringify(pick(k))}`);
+    throw new InputError(`${source}: '${k}' must be ${what}, got ${String(JSON.stringify(pick(k))).slice(0, 120)}`);
   };
   const card: WorkbenchCard = {};
-  if (typeof json.name === 'string') card.name = json.name;
-  if (typeof json.preset === 'string') card.preset = json.preset;
+  if (typeof json.name === 'string') card.name = json.name.slice(0, LIMITS.maxLabelLength);
+  if (typeof json.preset === 'string') card.preset = json.preset.slice(0, LIMITS.maxLabelLength);
   const roi = pick('roi');
   if (roi !== undefined) {
     if (!Array.isArray(roi) || roi.length < 2 || roi.length > 3 || !roi.every((v) => Number.isInteger(v) && (v > 0 || v === -1))) bad('roi', '2 or 3 positive integers (or -1)');
     const r = roi as number[];
+    if (r.some((v) => v > LIMITS.maxRoiSide) || r.reduce((a, v) => a * Math.max(1, v), 1) > LIMITS.maxRoiVoxels) {
+      bad('roi', `at most ${LIMITS.maxRoiSide} per side and ${LIMITS.maxRoiVoxels} voxels in all`);
+    }
     card.roi = r.length === 3 ? [r[0], r[1], r[2]] : [1, r[0], r[1]];
   }
   const ov = pick('overlap');
@@ -75,6 +79,8 @@ export function parseCard(json: unknown, source: string): WorkbenchCard {
   };
   num('sigmaScale', (v) => v > 0, 'a positive number');
   num('swBatch', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+  if (card.sigmaScale !== undefined && card.sigmaScale > LIMITS.maxSigmaScale) bad('sigmaScale', `at most ${LIMITS.maxSigmaScale}`);
+  if (card.swBatch !== undefined && card.swBatch > LIMITS.maxSwBatch) bad('swBatch', `at most ${LIMITS.maxSwBatch}`);
   num('cval', Number.isFinite, 'a number');
   const intensity = pick('intensity');
   if (intensity !== undefined) {
@@ -83,7 +89,11 @@ export function parseCard(json: unknown, source: string): WorkbenchCard {
   }
   const labels = json.labels ?? json.classes;
   if (labels !== undefined) {
-    if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) bad(json.labels !== undefined ? 'labels' : 'classes', 'a list of names');
+    const key = json.labels !== undefined ? 'labels' : 'classes';
+    if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) bad(key, 'a list of names');
+    if ((labels as string[]).length > LIMITS.maxLabels || (labels as string[]).some((l) => l.length > LIMITS.maxLabelLength)) {
+      bad(key, `at most ${LIMITS.maxLabels} names of at most ${LIMITS.maxLabelLength} characters`);
+    }
     card.labels = labels as string[];
   }
   const relax = pick('relaxDims');
@@ -132,7 +142,12 @@ export function describeCard(card: WorkbenchCard): string {
  */
 export function withCardMetadata(bytes: Uint8Array, cardJson: string, source = 'card'): Uint8Array {
   parseCardText(cardJson, source);
-  const fields = decode(bytes);
+  let fields;
+  try {
+    fields = decode(bytes);
+  } catch (e) {
+    throw new InputError(`not an ONNX model: ${(e as Error).message}`);
+  }
   if (!first(fields, MODEL.graph)) throw new InputError('not an ONNX model: no graph');
   const kept = fields.filter((f) => {
     if (f.no !== MODEL.metadata) return true;

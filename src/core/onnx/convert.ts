@@ -4,7 +4,7 @@
  * running the numeric check is the caller's (checkRewrite with a runner).
  */
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims, type ModelInfo } from './model';
-import { opSupport, verdictFor, type Support, type Verdict, type VerdictOptions } from './webgpuOps';
+import { opInModel, opSupport, verdictFor, type Support, type Verdict, type VerdictOptions } from './webgpuOps';
 import { externalDataFiles, externalDataRefs, formatBytes, inlineExternalData } from './externalData';
 import { rewriteForWebGpu, type RewriteResult } from './rewrite';
 import { toFloat16, type Float16Result } from './float16';
@@ -61,7 +61,12 @@ export function reportText(r: InspectReport, name: string): string[] {
     'outputs:',
     ...info.outputs.map(t),
     'ops (WebGPU support in onnxruntime-web):',
-    ...r.ops.map((o) => `  ${`${o.op} x${o.count}`.padEnd(width)}  ${o.support.padEnd(7)}${o.support !== 'yes' && o.note ? `  ${o.note}` : ''}`.trimEnd()),
+    // the op's support in general, then (where it differs) what it does in this model, as the verdict found it
+    ...r.ops.map((o) => {
+      const here = opInModel(o.op, info, r.webgpu);
+      const inModel = here.support !== o.support ? `  [this model: ${here.text}]` : '';
+      return `  ${`${o.op} x${o.count}`.padEnd(width)}  ${o.support.padEnd(7)}${o.support !== 'yes' && o.note ? `  ${o.note}` : ''}${inModel}`.trimEnd();
+    }),
     `WebGPU verdict: ${r.webgpu.verdict}`,
     ...r.webgpu.reasons.map((x) => `  - ${x}`),
   ];

@@ -55,15 +55,15 @@ const small = (d: Dim | undefined, max: number): d is number => typeof d === 'nu
 
 /**
  * The layout of an input, from its rank and which dims are small fixed numbers:
- *  - rank 5 (N, S, C, H, W) 'NSCHW' when dims 1 and 2 are fixed, dim 2 <= 16 and dim 1 > dim 2
- *    (a sequence of 2D images: 15 slices of 6 channels), 'NDHWC' when only the last dim is a
- *    small channel count, else 'NCDHW';
+ *  - rank 5 (N, S, C, H, W) 'NSCHW' when dim 2 is fixed and <= 16 and dim 1 is symbolic or a larger
+ *    fixed number (a sequence of 2D images: 15 slices of 6 channels), 'NDHWC' when only the last dim
+ *    is a small channel count, else 'NCDHW';
  *  - rank 4 'NHWC' when only the last dim is a small channel count (<= 4), else 'NCHW'.
  */
 export function inputLayout(t: TensorInfo): Layout {
   const d = t.dims;
   if (d.length === 5) {
-    if (small(d[2], 16) && typeof d[1] === 'number' && d[1] > d[2]) return 'NSCHW';
+    if (small(d[2], 16) && (typeof d[1] === 'string' || (typeof d[1] === 'number' && d[1] > d[2]))) return 'NSCHW';
     if (small(d[4], 4) && !small(d[1], 4)) return 'NDHWC';
     return 'NCDHW';
   }

@@ -15,7 +15,7 @@
  */
 import { InputError } from '../volume';
 import { all, first, lenField, str, sub, type Field } from './proto';
-import { GRAPH, parseModelFields, TENSOR, tensorSummary, withGraph } from './graph';
+import { ELEM_SIZE, GRAPH, parseModelFields, TENSOR, tensorSummary, withGraph } from './graph';
 
 /** Largest size of a protobuf message (and so of a self-contained ONNX file). */
 export const PROTOBUF_LIMIT = 2 ** 31 - 1;
@@ -45,7 +45,14 @@ export function formatBytes(n: number): string {
   return `${n} B`;
 }
 
-function refOf(t: Field[]): ExternalRef | null {
+/** A relative path inside the model's folder: no root, no drive, no '..' (ONNX Runtime refuses the same). */
+const insideFolder = (p: string): boolean => p !== '' && !/^([/\\]|[a-z]:)/i.test(p) && !p.split(/[/\\]/).includes('..') && !p.includes('\0');
+
+/**
+ * An initializer's external-data entry, every value checked: a location inside the model's
+ * folder, an offset and a length that are whole numbers, the length the tensor's dims need.
+ */
+function refOf(t: Field[], modelName: string): ExternalRef | null {
   const s = tensorSummary(t);
   if (!s.external) return null;
   const kv: Record<string, string> = {};
@@ -55,23 +62,42 @@ function refOf(t: Field[]): ExternalRef | null {
     const v = first(f, 2);
     if (k) kv[str(k)] = v ? str(v) : '';
   }
-  if (!kv.location) throw new InputError(`tensor '${s.name}' is marked as external data but names no file`);
+  const bad = (what: string): never => {
+    throw new InputError(`${modelName}: tensor '${s.name}' ${what}; the model is damaged`);
+  };
+  if (!kv.location) bad('is marked as external data but names no file');
+  if (!insideFolder(kv.location)) bad(`keeps its data in '${kv.location}', outside the model's folder`);
+  const whole = (k: 'offset' | 'length'): number | undefined => {
+    const v = kv[k];
+    if (v === undefined || v === '') return undefined;
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n)) bad(`has an external-data ${k} of ${JSON.stringify(v)}, not a whole number of bytes`);
+    return n;
+  };
+  if (!s.dims.every((d) => Number.isSafeInteger(d) && d >= 0) || !Number.isSafeInteger(s.bytes)) bad(`has dims [${s.dims.join(', ')}]`);
+  const length = whole('length') ?? s.bytes;
+  if (length !== s.bytes && ELEM_SIZE[s.dataType] !== undefined) bad(`has ${length} bytes of external data but its dims [${s.dims.join(', ')}] need ${s.bytes}`);
   return {
     name: s.name,
     location: kv.location,
-    offset: kv.offset ? Number(kv.offset) : 0,
-    length: kv.length ? Number(kv.length) : s.bytes,
+    offset: whole('offset') ?? 0,
+    length,
     ...(kv.checksum ? { checksum: kv.checksum } : {}),
   };
 }
 
-/** The external-data references of a model's initializers, in file order. */
-export function externalDataRefs(bytes: Uint8Array): ExternalRef[] {
-  const { graph } = parse(bytes);
+/** The external-data references of a model's initializers, in file order (an InputError naming `modelName` for a bad one). */
+export function externalDataRefs(bytes: Uint8Array, modelName = 'the model'): ExternalRef[] {
+  const { graph } = parse(bytes, modelName);
   const refs: ExternalRef[] = [];
-  for (const f of all(graph, GRAPH.initializer)) {
-    const r = refOf(sub(f));
-    if (r) refs.push(r);
+  try {
+    for (const f of all(graph, GRAPH.initializer)) {
+      const r = refOf(sub(f), modelName);
+      if (r) refs.push(r);
+    }
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${modelName}: not a valid ONNX model: ${(e as Error).message}`);
   }
   return refs;
 }
@@ -96,11 +122,11 @@ function findFile(files: Map<string, Uint8Array>, location: string): Uint8Array 
   return files.get(location) ?? files.get(clean) ?? files.get(baseName(location)) ?? [...files].find(([k]) => baseName(k) === baseName(location))?.[1];
 }
 
-function parse(bytes: Uint8Array) {
+function parse(bytes: Uint8Array, modelName = 'the model') {
   try {
     return parseModelFields(bytes);
   } catch (e) {
-    throw new InputError(`not an ONNX model: ${(e as Error).message}`);
+    throw new InputError(`${modelName}: not an ONNX model: ${(e as Error).message}`);
   }
 }
 
@@ -134,14 +160,14 @@ function checkFiles(refs: ExternalRef[], files: Map<string, Uint8Array>, modelNa
  */
 export function inlineExternalData(bytes: Uint8Array, files: Map<string, Uint8Array>, opts: { modelName?: string } = {}): Uint8Array {
   const modelName = opts.modelName ?? 'the model';
-  const { model, graph } = parse(bytes);
-  const refs = externalDataRefs(bytes);
+  const { model, graph } = parse(bytes, modelName);
+  const refs = externalDataRefs(bytes, modelName);
   if (!refs.length) return bytes;
   checkFiles(refs, files, modelName, bytes.length);
   const out = graph.map((f) => {
     if (f.no !== GRAPH.initializer) return f;
     const t = sub(f);
-    const r = refOf(t);
+    const r = refOf(t, modelName);
     if (!r) return f;
     const data = findFile(files, r.location)!.subarray(r.offset, r.offset + r.length);
     const kept = t.filter((x) => x.no !== TENSOR.externalData && x.no !== TENSOR.dataLocation && x.no !== TENSOR.rawData);
@@ -155,7 +181,7 @@ export function inlineExternalData(bytes: Uint8Array, files: Map<string, Uint8Ar
  * `path` as written in the model. Throws the same messages as inlineExternalData when files are missing.
  */
 export function externalDataOption(bytes: Uint8Array, files: Map<string, Uint8Array>, opts: { modelName?: string } = {}): { path: string; data: Uint8Array }[] {
-  const refs = externalDataRefs(bytes);
+  const refs = externalDataRefs(bytes, opts.modelName);
   checkFiles(refs, files, opts.modelName ?? 'the model');
   return externalDataFiles(refs).map((f) => ({ path: f.location, data: findFile(files, f.location)! }));
 }

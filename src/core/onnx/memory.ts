@@ -474,3 +474,47 @@ export function suggestRoi(info: ModelInfo, roi: number[], swBatch: number, limi
 }
 
 const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+/** The peak of a whole sliding-window run, by part (bytes). */
+export interface RunPeak {
+  totalBytes: number;
+  /** The largest single buffer the run allocates in JS (a typed array). */
+  largestArrayBytes: number;
+  parts: { input: number; windows: number; importance: number; model: number; accumulators: number; result: number };
+}
+
+/**
+ * Memory of a sliding-window run (slidingWindowInference) over an input of `shape` ([C, ...spatial],
+ * `inputBytes` per value) with windows of `roi` (spatial, no -1) in batches of `swBatch`, before
+ * anything is allocated: the input, the batch of windows, the importance map (and its clamped
+ * copy), the model (weights, activations and its output for a batch: estimateMemory), the output
+ * and weight accumulators over the padded image, and the cropped result. The output's channels
+ * and resolution come from the model's walk; where it cannot be told, one channel at the input's
+ * resolution.
+ */
+export function estimateRunPeak(info: ModelInfo, shape: readonly number[], roi: readonly number[], swBatch: number, inputBytes = 4): RunPeak {
+  const [C, ...spatial] = shape;
+  const roiN = prod([...roi]);
+  const imageN = prod(spatial);
+  const paddedN = prod(spatial.map((s, i) => Math.max(s, roi[i])));
+  let model = 0;
+  let outPerWindow = roiN; // output values per window (channels x output voxels)
+  try {
+    const m = estimateMemory(info, [...roi], swBatch, { channels: C });
+    model = m.totalBytes + m.outputBytes;
+    if (m.outputBytes > 0) outPerWindow = m.outputBytes / m.bytesPerElement / swBatch;
+  } catch {
+    // a graph the walk cannot follow: the sliding-window buffers alone
+  }
+  const perVoxel = outPerWindow / roiN; // output channels x zoom
+  const parts = {
+    input: C * imageN * inputBytes,
+    windows: swBatch * C * roiN * 4,
+    importance: 2 * roiN * 4,
+    model,
+    accumulators: (perVoxel + 1) * paddedN * 4,
+    result: perVoxel * imageN * 4,
+  };
+  const largestArrayBytes = Math.max(parts.windows, parts.importance / 2, perVoxel * paddedN * 4, parts.result);
+  return { totalBytes: Object.values(parts).reduce((a, b) => a + b, 0), largestArrayBytes, parts };
+}

@@ -1,6 +1,7 @@
 /** Reading and small edits of ONNX models (ModelProto) without a generated schema. */
 import { all, bytesOf, decode, encode, first, int, lenField, ProtoError, str, sub, type Field, Wire } from './proto';
 import { InputError } from '../volume';
+import { LIMITS } from '../io/limits';
 import { attrTensorFields, readNode, readPackedVarints, tensorSummary, tensorValues, type NodeInfo, type TensorSummary } from './graph';
 
 export type { NodeInfo, TensorSummary };
@@ -90,7 +91,10 @@ function readValueInfo(f: Field): TensorInfo {
     info.dims = all(sub(shape), 1).map((d) => {
       const df = sub(d);
       const v = first(df, 1);
-      if (v) return int(v);
+      if (v) {
+        const d = int(v);
+        return d >= 0 ? d : '?'; // a negative size is not a size (some exporters write -1 for "any")
+      }
       const p = first(df, 2);
       return p ? str(p) : '?';
     });
@@ -112,7 +116,32 @@ function tensorSize(t: Field[]): { n: number; bytes: number; external: boolean; 
   return { n, bytes: external ? 0 : n * (ELEM_SIZE[dt ? int(dt) : 1] ?? 4), external, name: name ? str(name) : '' };
 }
 
+/**
+ * What an ONNX model declares: inputs, outputs, ops, weights, metadata, nodes and small constants.
+ * A file that is not a model, or a damaged one (fields of the wrong type, negative or absurd
+ * sizes), is an InputError.
+ */
 export function inspectModel(bytes: Uint8Array): ModelInfo {
+  let info: ModelInfo;
+  try {
+    info = inspect(bytes);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`not a valid ONNX model: ${(e as Error).message}`);
+  }
+  const whole = (x: number) => Number.isSafeInteger(x) && x >= 0;
+  if (!whole(info.irVersion)) throw new InputError(`not a valid ONNX model: IR version ${info.irVersion}`);
+  if (!whole(info.opset)) throw new InputError(`not a valid ONNX model: opset ${info.opset}`);
+  for (const t of info.initializers ?? []) {
+    if (!t.dims.every(whole) || !whole(t.size) || t.size > LIMITS.maxTensorElements || !whole(t.bytes)) {
+      throw new InputError(`not a valid ONNX model: initializer '${t.name}' has dims [${t.dims.join(', ')}]`);
+    }
+  }
+  if (!whole(info.parameters) || !whole(info.weightBytes)) throw new InputError(`not a valid ONNX model: ${info.parameters} parameters`);
+  return info;
+}
+
+function inspect(bytes: Uint8Array): ModelInfo {
   const model = parseModel(bytes);
   const graph = sub(first(model, M.graph)!);
   let opset = 0;

@@ -114,10 +114,21 @@ export function encode(fields: Field[]): Uint8Array {
 const utf8 = new TextDecoder();
 const utf8e = new TextEncoder();
 
-export const str = (f: Field): string => utf8.decode(f.value as Uint8Array);
+const WIRE_NAMES = ['a varint', 'a fixed64', 'bytes', 'a group', 'a group end', 'a fixed32'];
+
+/** The field's bytes; a ProtoError when the field is not length-delimited (a damaged or foreign file). */
+function lenValue(f: Field): Uint8Array {
+  if (f.wire !== Wire.Len || !(f.value instanceof Uint8Array)) throw new ProtoError(`field ${f.no} should be bytes but is ${WIRE_NAMES[f.wire] ?? `wire type ${f.wire}`}`);
+  return f.value;
+}
+
+export const str = (f: Field): string => utf8.decode(lenValue(f));
 export const bytesOf = (s: string): Uint8Array => utf8e.encode(s);
-export const int = (f: Field): number => Number(BigInt.asIntN(64, f.value as bigint));
-export const sub = (f: Field): Field[] => decode(f.value as Uint8Array);
+export const int = (f: Field): number => {
+  if (f.wire !== Wire.Varint || typeof f.value !== 'bigint') throw new ProtoError(`field ${f.no} should be a varint but is ${WIRE_NAMES[f.wire] ?? `wire type ${f.wire}`}`);
+  return Number(BigInt.asIntN(64, f.value));
+};
+export const sub = (f: Field): Field[] => decode(lenValue(f));
 export const all = (fields: Field[], no: number): Field[] => fields.filter((f) => f.no === no);
 export const first = (fields: Field[], no: number): Field | undefined => fields.find((f) => f.no === no);
 export const lenField = (no: number, value: Uint8Array | Field[]): Field => ({

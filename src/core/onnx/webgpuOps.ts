@@ -362,3 +362,25 @@ export function verdictFor(info: ModelInfo, opts: VerdictOptions = {}): Verdict 
   }
   return { verdict, reasons, cpuOps, failing, convTranspose3d: ct3d, rewritable, notRewritable };
 }
+
+/** What one op type of a model does on WebGPU, as the model's verdict found it (the inspector's op list). */
+export interface OpInModel {
+  /** 'yes': runs on WebGPU in this model (a 'partial' op whose nodes are all within its limits); 'partial': has limits not checked (no per-node info). */
+  support: Support;
+  /** Says the same as the verdict: 'WebGPU', 'WebGPU (within its limits)', 'CPU', 'fails here'. */
+  text: string;
+}
+
+/**
+ * The op's status in this model, agreeing with `verdict`: a 'partial' op (WebGPU kernels with
+ * limits) whose nodes all passed the node-level checks runs on WebGPU here; one with a failing node
+ * fails here; an op in the verdict's CPU list runs on the CPU. Without per-node info the limits
+ * are not checked and the op stays 'partial'.
+ */
+export function opInModel(op: string, info: ModelInfo, verdict: Verdict): OpInModel {
+  if (verdict.failing.some((f) => f.op === op)) return { support: 'no', text: 'fails here' };
+  if (verdict.cpuOps[op] !== undefined) return { support: 'cpu', text: 'CPU' };
+  const s = opSupport(op, info.opset).support;
+  if (s === 'partial') return info.nodes ? { support: 'yes', text: 'WebGPU (within its limits)' } : { support: 'partial', text: 'WebGPU (limits not checked)' };
+  return { support: s, text: s === 'yes' ? 'WebGPU' : s === 'cpu' ? 'CPU' : 'fails here' };
+}

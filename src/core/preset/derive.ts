@@ -209,9 +209,17 @@ export function paramsSchema(specs: ParamSpecs): z.ZodType {
   return build(tree);
 }
 
-/** A session's parameter object checked against the specs: the parameters, or an Error listing what is wrong. */
-export function parseSessionParams<P>(specs: ParamSpecs, raw: unknown, what = 'params'): P {
-  const r = paramsSchema(specs).safeParse(raw);
+/**
+ * A session's parameter object checked against the specs: the parameters, or an Error listing what
+ * is wrong. With `fill`, a value the session does not have at all (one added to the preset after the
+ * session was saved) is taken from `fill` (the preset's defaults); a value it has must be valid.
+ */
+export function parseSessionParams<P>(specs: ParamSpecs, raw: unknown, what = 'params', fill?: P): P {
+  let given = raw;
+  if (fill !== undefined && typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+    for (const s of specs) if (getPath(given, s.key) === undefined) given = setPath(given, s.key, getPath(fill, s.key));
+  }
+  const r = paramsSchema(specs).safeParse(given);
   if (!r.success) {
     const issues = r.error.issues.slice(0, 5).map((i) => `${[what, ...i.path].join('.')}: ${i.message}`);
     throw new Error(issues.join('; '));

@@ -2,6 +2,7 @@
  * The preset contract (./types.ts) and what is derived from a preset's parameter specs
  * (./params.ts, ./derive.ts). Generic helpers over any preset live here.
  */
+import { InputError } from '../volume';
 import { paramDefaults, paramsFromCard, validateParams } from './params';
 import type { AnyPreset, Preset } from './types';
 
@@ -23,7 +24,12 @@ export function validatePreset<P>(preset: Preset<P>, p: P): string[] {
 /** `base` with a model card's values: the specs' card paths, then the preset's own reading. */
 export function presetParamsFromCard<P>(preset: Preset<P>, card: unknown, base: P): P {
   const p = paramsFromCard(preset.params, card, base);
-  return preset.fromCard ? preset.fromCard(card as Record<string, unknown>, p) : p;
+  try {
+    return preset.fromCard ? preset.fromCard(card as Record<string, unknown>, p) : p;
+  } catch (e) {
+    // a card of the wrong shape where the preset reads it itself
+    throw e instanceof InputError ? e : new InputError(`model card: ${(e as Error).message}`);
+  }
 }
 
 /** The models of each role a run needs but does not have, as a message (null when enough). */

@@ -86,3 +86,12 @@ describe('every registered preset', () => {
     }
   });
 });
+
+describe('sessions saved before a value existed', () => {
+  it('take the missing values from the defaults, and still refuse wrong ones', () => {
+    const { inputScaling: _dropped, ...old } = { ...motorsPreset, inputScaling: 'div255' } as MotorsParams & { inputScaling: string };
+    void _dropped;
+    expect(parseSessionParams<MotorsParams>(motorsParamSpecs, old, 'params', motorsPreset)).toEqual(motorsPreset);
+    expect(() => parseSessionParams(motorsParamSpecs, { ...old, roi: 'abc' }, 'params', motorsPreset)).toThrow('params.roi');
+  });
+});

@@ -7,6 +7,8 @@
  * Keys may be dotted paths into nested parameter objects ('occlusion.patch').
  */
 
+import { InputError } from '../volume';
+
 export type ParamValue = number | boolean | string | number[] | string[];
 
 interface SpecBase {
@@ -43,6 +45,11 @@ export interface NumberBounds {
   minExclusive?: boolean;
   maxExclusive?: boolean;
   integer?: boolean;
+  /**
+   * Past this a value cannot be meant: a size or count that allocates (roi 1e9, sw batch 1e308 in
+   * a card). Checked with its own message ("at most"); the rule text keeps the other bounds.
+   */
+  limit?: number;
 }
 
 export type NumberSpec = SpecBase & NumberBounds & { type: 'number'; default: number; step?: number };
@@ -156,12 +163,19 @@ export function numberRule(b: NumberBounds): string {
   return boundsText(b) || 'a finite number';
 }
 
+/** `${label} must be at most …` when a value (or one of them) passes its rules but not its limit. */
+function overLimit(s: ParamSpec & NumberBounds, v: unknown): string | null {
+  if (s.limit === undefined) return null;
+  const over = (Array.isArray(v) ? v : [v]).find((x) => typeof x === 'number' && x > s.limit!);
+  return over === undefined ? null : `${s.label} must be at most ${s.limit}${s.unit ? ` ${s.unit}` : ''}, got ${over}`;
+}
+
 /** The problem with one value, as `${label} must be …, got …`; null when fine. */
 export function checkParam(s: ParamSpec, v: unknown): string | null {
-  const got = `, got ${fmt(v)}`;
+  const got = `, got ${fmt(v).slice(0, 200)}`;
   switch (s.type) {
     case 'number': {
-      if (typeof v === 'number' && inBounds(v, s)) return null;
+      if (typeof v === 'number' && inBounds(v, s)) return overLimit(s, v);
       const rule = numberRule(s);
       return `${s.label} must be ${rule.startsWith('in ') || rule.startsWith('>') || rule.startsWith('<') ? rule : rule}${got}`;
     }
@@ -175,7 +189,7 @@ export function checkParam(s: ParamSpec, v: unknown): string | null {
       const n = numbersLength(s);
       const min = s.minCount ?? 1;
       const ok = Array.isArray(v) && (n === null ? v.length >= min : v.length === n) && v.every((x) => typeof x === 'number' && inBounds(x, s));
-      if (ok) return null;
+      if (ok) return overLimit(s, v);
       const rule = numberRule(s);
       const count = n === null ? `at least ${min}` : String(n);
       const what = rule === 'a positive integer' ? 'positive integers' : rule === 'a finite number' ? 'numbers' : rule.startsWith('a whole number') ? `whole numbers${rule.slice('a whole number'.length)}` : `values ${rule}`;
@@ -272,10 +286,10 @@ export function changedParams(specs: ParamSpecs, a: unknown, b: unknown): string
 
 /**
  * The parameters a model card gives, applied over `base`. A value the card gives in a wrong form
- * throws an Error naming the card path; values the card does not mention keep `base`'s.
+ * throws an InputError naming the card path; values the card does not mention keep `base`'s.
  */
 export function paramsFromCard<P>(specs: ParamSpecs, card: unknown, base: P): P {
-  if (!isObj(card)) throw new Error('model card: expected a JSON object');
+  if (!isObj(card)) throw new InputError('model card: expected a JSON object');
   let p = cloneParams(base);
   for (const s of specs) {
     if (!s.card) continue;
@@ -284,10 +298,15 @@ export function paramsFromCard<P>(specs: ParamSpecs, card: unknown, base: P): P 
       const path = typeof src === 'string' ? src : src.path;
       const raw = getPath(card, path);
       if (raw === undefined || raw === null) continue;
-      const v = typeof src === 'string' ? coerceCardValue(s, raw) : src.read(raw, card);
+      let v: ParamValue | undefined;
+      try {
+        v = typeof src === 'string' ? coerceCardValue(s, raw) : src.read(raw, card);
+      } catch (e) {
+        throw new InputError(`model card: ${path}: ${(e as Error).message}`);
+      }
       if (v === undefined) continue;
       const e = checkParam(s, v);
-      if (e) throw new Error(`model card: ${path}: ${e}`);
+      if (e) throw new InputError(`model card: ${path}: ${e.slice(0, 300)}`);
       p = setPath(p, s.key, v);
       break;
     }

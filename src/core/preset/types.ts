@@ -121,6 +121,22 @@ export interface ModelRole<P> {
   accepts?(info: ModelInfo): boolean;
 }
 
+/** What `fromModel` found: the values, and what it set and why (one line each). */
+export interface ModelValues<P> {
+  params: P;
+  notes: string[];
+}
+
+/** The work of one item before it runs, said before a run (the page's run panel, the CLI's stderr). */
+export interface RunPlan {
+  /** Progress steps per item (what RunProgress.total of an item's run will be). */
+  steps: number;
+  /** One line: '27 windows per tomogram: 128×672×672 in windows of 64×672×672 (9 per pass) × 3 TTA passes × 1 model'. */
+  line: string;
+  /** The value that sets most of the work (motors: 'inputSize'): the page and the CLI say how to change it. */
+  lever?: string;
+}
+
 /** Common progress fields; presets add their own (model, pass, stage…). */
 export interface RunProgress {
   done: number;
@@ -190,6 +206,14 @@ export interface Preset<P = unknown, Item = unknown, Result = unknown, Row = unk
   validate?(params: P): string[];
   /** A card's values beyond what the specs' `card` paths say (e.g. a layout-dependent size). */
   fromCard?(card: Record<string, unknown>, params: P): P;
+  /**
+   * Values a model says about itself, applied when it is loaded, after the cards (motors: a model
+   * that divides its input by 255 itself gets input scaling 'none'); with one line per value it
+   * set, for the page and the CLI. Null when the model says nothing.
+   */
+  fromModel?(info: ModelInfo, name: string, role: string, params: P): ModelValues<P> | null;
+  /** How much work one item is with these values and models (motors: windows per tomogram), said before a run. */
+  plan?(params: P, models: Readonly<Record<string, number>>): RunPlan | null;
   inputs: {
     /** File name patterns the page's file picker offers ('.mrc', '.parquet'…). */
     accept: readonly string[];

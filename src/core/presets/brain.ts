@@ -16,6 +16,7 @@ import { paramDefaults, type ParamSpecs } from '../preset/params';
 import type { ModelRole, Preset, RunOptions, SortedInputs } from '../preset/types';
 import { slidingWindowInference, type Predictor } from '../slidingWindow';
 import { type Affine, type Volume, makeVolume, spatialShape } from '../volume';
+import { LIMITS } from '../io/limits';
 
 export interface BrainParams extends ConformParams {
   /** Sliding-window size [D, H, W] on the conformed grid. */
@@ -38,7 +39,7 @@ export const brainParamSpecs: ParamSpecs = [
     help: 'a volume that already is the conformed size and LIA is fed as it is (niivue-onnx); "always" conforms it too',
   },
   {
-    key: 'conformShape', label: 'conformed size', type: 'numbers', axes: AXES, default: [256, 256, 256], integer: true, min: 1, unit: 'voxels', group: 'conform', advanced: true,
+    key: 'conformShape', label: 'conformed size', type: 'numbers', axes: AXES, default: [256, 256, 256], integer: true, min: 1, limit: LIMITS.maxRoiSide, unit: 'voxels', group: 'conform', advanced: true,
     help: 'the grid the volume is resliced to (FreeSurfer: 256³)',
   },
   { key: 'voxelSize', label: 'voxel size', type: 'number', min: 0, minExclusive: true, default: 1, unit: 'mm', group: 'conform', advanced: true, help: 'conformed voxel size (FreeSurfer: 1 mm)' },
@@ -50,7 +51,7 @@ export const brainParamSpecs: ParamSpecs = [
     key: 'robustRange', label: 'robust range', type: 'numbers', axes: ['low', 'high'], default: [0, 0.999], min: 0, max: 1, group: 'conform', advanced: true,
     help: 'histogram fractions mapped to 0 and 255 when the volume is scaled to uint8 (FreeSurfer: 0, 0.999); uint8 volumes are not rescaled',
   },
-  { key: 'roi', label: 'roi', type: 'numbers', axes: AXES, default: [192, 192, 192], integer: true, min: 1, unit: 'voxels', group: 'inference', help: 'sliding-window size on the conformed grid', card: ['roi', 'inference.roi'] },
+  { key: 'roi', label: 'roi', type: 'numbers', axes: AXES, default: [192, 192, 192], integer: true, min: 1, limit: LIMITS.maxRoiSide, unit: 'voxels', group: 'inference', help: 'sliding-window size on the conformed grid', card: ['roi', 'inference.roi'] },
   {
     key: 'overlap', label: 'overlap', type: 'numbers', axes: AXES, default: [0.5, 0.5, 0.5], min: 0, max: 1, maxExclusive: true, broadcast: true, group: 'inference',
     help: 'fraction of the roi that neighbouring windows share, per axis', card: ['overlap', 'inference.overlap'],
@@ -59,8 +60,8 @@ export const brainParamSpecs: ParamSpecs = [
     key: 'mode', label: 'blend', type: 'choice', choices: ['constant', 'gaussian'], default: 'gaussian', group: 'inference',
     help: 'how overlapping windows are weighted', card: ['mode', 'inference.mode'],
   },
-  { key: 'sigmaScale', label: 'sigma scale', type: 'number', min: 0, minExclusive: true, default: 0.125, group: 'inference', advanced: true, help: 'gaussian sigma as a fraction of the roi', card: ['sigmaScale', 'inference.sigmaScale'] },
-  { key: 'swBatch', label: 'sw batch', type: 'number', integer: true, min: 1, default: 1, group: 'inference', help: 'windows per model call', card: ['swBatch', 'inference.swBatch'] },
+  { key: 'sigmaScale', label: 'sigma scale', type: 'number', min: 0, minExclusive: true, limit: LIMITS.maxSigmaScale, default: 0.125, group: 'inference', advanced: true, help: 'gaussian sigma as a fraction of the roi', card: ['sigmaScale', 'inference.sigmaScale'] },
+  { key: 'swBatch', label: 'sw batch', type: 'number', integer: true, min: 1, limit: LIMITS.maxSwBatch, default: 1, group: 'inference', help: 'windows per model call', card: ['swBatch', 'inference.swBatch'] },
   {
     key: 'labels', label: 'label names', type: 'strings', default: ['background', 'white matter', 'grey matter'], minCount: 2, live: true, group: 'output', link: 'names',
     help: "names of the model's classes in channel order (the card's labels)", card: ['labels', 'classes'],

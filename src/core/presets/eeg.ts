@@ -5,6 +5,7 @@
  * come from there. The CAM / occlusion values are workbench features, not part of the original.
  */
 import { EEG_CHAINS, readSpectrogramParquet, type Spectrogram } from '../eeg/parquet';
+import { LIMITS } from '../io/limits';
 import { eegSubmissionCsv, parseVotesCsv, scoreEeg, type VotesTable } from '../eeg/metric';
 import { classifySpectrogram, type EegCam, type EegFold, type EegPrediction, type EegProgress } from '../eeg/pipeline';
 import { sortSpectrogramPaths } from '../eeg/sources';
@@ -63,9 +64,9 @@ export const eegParamSpecs: ParamSpecs = [
     key: 'windowStart', label: 'window start', type: 'number', integer: true, min: 0, default: 0, unit: 'rows', group: 'preprocessing', link: 'start', cli: 'window', cliSets: { window: 'window' },
     help: 'first row of the window (0-based, one row every 2 s); on the command line it also chooses the window',
   },
-  { key: 'windowRows', label: 'window rows', type: 'number', integer: true, min: 1, default: 300, unit: 'rows', group: 'preprocessing', link: 'rows', help: 'rows per window (300 = 10 minutes)' },
+  { key: 'windowRows', label: 'window rows', type: 'number', integer: true, min: 1, limit: LIMITS.maxTableRows, default: 300, unit: 'rows', group: 'preprocessing', link: 'rows', help: 'rows per window (300 = 10 minutes)' },
   {
-    key: 'trainedRows', label: 'trained rows', type: 'number', integer: true, min: 1, default: 300, unit: 'rows', group: 'preprocessing', advanced: true,
+    key: 'trainedRows', label: 'trained rows', type: 'number', integer: true, min: 1, limit: LIMITS.maxTableRows, default: 300, unit: 'rows', group: 'preprocessing', advanced: true,
     help: 'rows the model was trained on; other lengths run with a warning',
   },
   {
@@ -73,15 +74,15 @@ export const eegParamSpecs: ParamSpecs = [
     help: 'power is clipped to [low, high] before the natural log',
   },
   { key: 'eps', label: 'eps', type: 'number', min: 0, default: 1e-6, group: 'preprocessing', advanced: true, help: '(x - mean) / (std + eps), population std over the image' },
-  { key: 'size', label: 'input size', type: 'numbers', axes: HW, integer: true, min: 8, default: [512, 512], unit: 'pixels', group: 'preprocessing', help: 'model input (bilinear resize, no antialias)' },
+  { key: 'size', label: 'input size', type: 'numbers', axes: HW, integer: true, min: 8, limit: LIMITS.maxRoiSide, default: [512, 512], unit: 'pixels', group: 'preprocessing', help: 'model input (bilinear resize, no antialias)' },
   { key: 'camEps', label: 'CAM eps', type: 'number', min: 0, default: 1e-5, group: 'explanation', advanced: true, help: 'relu(f - eps) / (max + eps) per class' },
   { key: 'occlusion', label: 'occlusion', type: 'boolean', default: true, group: 'explanation', help: 'occlusion maps for models without class maps (re-runs the models; slow)' },
   {
-    key: 'occlusionParams.patch', label: 'occlusion patch', type: 'numbers', axes: HW, integer: true, min: 1, broadcast: true, default: [64, 64], unit: 'pixels', group: 'explanation',
+    key: 'occlusionParams.patch', label: 'occlusion patch', type: 'numbers', axes: HW, integer: true, min: 1, limit: LIMITS.maxRoiSide, broadcast: true, default: [64, 64], unit: 'pixels', group: 'explanation',
     link: 'patch', cli: 'occlusion-patch', help: 'masked patch in model-input pixels',
   },
   {
-    key: 'occlusionParams.stride', label: 'occlusion stride', type: 'numbers', axes: HW, integer: true, min: 1, broadcast: true, default: [32, 32], unit: 'pixels', group: 'explanation',
+    key: 'occlusionParams.stride', label: 'occlusion stride', type: 'numbers', axes: HW, integer: true, min: 1, limit: LIMITS.maxRoiSide, broadcast: true, default: [32, 32], unit: 'pixels', group: 'explanation',
     link: 'stride', cli: 'occlusion-stride', help: 'step between masked patches',
   },
   {
@@ -89,7 +90,7 @@ export const eegParamSpecs: ParamSpecs = [
     help: 'value of the masked patch in the standardised input',
   },
   {
-    key: 'occlusionParams.batch', label: 'occlusion batch', type: 'number', integer: true, min: 1, default: 8, group: 'explanation', advanced: true, link: 'occlusionBatch', cli: 'occlusion-batch',
+    key: 'occlusionParams.batch', label: 'occlusion batch', type: 'number', integer: true, min: 1, limit: LIMITS.maxSwBatch, default: 8, group: 'explanation', advanced: true, link: 'occlusionBatch', cli: 'occlusion-batch',
     help: 'masked inputs per model call',
   },
   {

@@ -5,23 +5,41 @@
  * Values marked (derived) come from public copies of the original code, not the original itself.
  */
 import { readVolume } from '../io';
+import { LIMITS } from '../io/limits';
 import { motorMetric } from '../motors/metric';
 import { detectMotors, type MotorDetection, type MotorsProgress } from '../motors/pipeline';
+import { detectInputScaling } from '../onnx/detect';
+import { planWindows } from '../slidingWindow';
 import { parseLabelsCsv, submissionCsv, thresholdDetections, type ThresholdedRow, type TomogramLabel } from '../motors/postprocess';
 import { decodeGrayImage, readTiffStack, type GrayImage } from '../motors/decode';
 import { sortTomogramPaths } from '../motors/sources';
 import { stackSliceFiles, tomogramFromVolume, type Tomogram } from '../motors/tomogram';
 import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs } from '../preset/params';
-import type { MetricReport, ModelRole, Preset, ReadOptions } from '../preset/types';
+import type { MetricReport, ModelRole, ModelValues, Preset, ReadOptions, RunPlan } from '../preset/types';
 import type { ModelInfo } from '../onnx/model';
 
 export type MotorsTta = 'identity' | 'flipD' | 'flipH' | 'flipW';
 
 export const MOTORS_TTA: readonly MotorsTta[] = ['identity', 'flipD', 'flipH', 'flipW'];
 
+/**
+ * How the uint8 windows are scaled as they are fed to the model: 'none' = 0..255 as float (the
+ * solution divides by 255 inside the model), 'div255' = x / 255, 'minmax' = (x - min) / (max - min)
+ * over the resized tomogram, 'meanstd' = (x - inputMean) / inputStd.
+ */
+export type MotorsInputScaling = 'none' | 'div255' | 'minmax' | 'meanstd';
+
+export const MOTORS_INPUT_SCALINGS: readonly MotorsInputScaling[] = ['none', 'div255', 'minmax', 'meanstd'];
+
 export interface MotorsParams {
   /** Size (D, H, W) every tomogram is resized to, order-1 corner-aligned (scipy zoom), uint8. (derived) */
   inputSize: [number, number, number];
+  /** How the uint8 windows are scaled as they are fed to the model (the solution: 'none', x / 255 inside the model). */
+  inputScaling: MotorsInputScaling;
+  /** 'meanstd': the mean subtracted (uint8 units). */
+  inputMean: number;
+  /** 'meanstd': the std divided by (uint8 units). */
+  inputStd: number;
   /** Sliding-window roi (D, H, W) in resized voxels. */
   roi: [number, number, number];
   /** Sliding-window overlap per axis, each in [0, 1). */
@@ -52,19 +70,36 @@ export interface MotorsParams {
 
 const AXES = ['Z', 'Y', 'X'] as const;
 
+/** The workbench card's `intensity` ('none', 'div255', 'minmax': what `voxelbench card` writes) as the input scaling. */
+function workbenchIntensity(v: unknown): MotorsInputScaling | undefined {
+  return typeof v === 'string' && (MOTORS_INPUT_SCALINGS as readonly string[]).includes(v) ? (v as MotorsInputScaling) : undefined;
+}
+
 /** Every value of the preset, declared once. */
 export const motorsParamSpecs: ParamSpecs = [
   {
-    key: 'inputSize', label: 'input size', type: 'numbers', axes: AXES, default: [128, 672, 672], integer: true, min: 1, unit: 'voxels', group: 'inference',
+    key: 'inputSize', label: 'input size', type: 'numbers', axes: AXES, default: [128, 672, 672], integer: true, min: 1, limit: LIMITS.maxRoiSide, unit: 'voxels', group: 'inference',
     help: 'every tomogram is resized to this (order-1 zoom) before the windows are cut',
     card: ['inference.inputSize', 'preprocessing.resize.to'],
   },
-  { key: 'roi', label: 'roi', type: 'numbers', axes: AXES, default: [64, 672, 672], integer: true, min: 1, unit: 'voxels', group: 'inference', help: 'sliding-window size in resized voxels', card: 'inference.roi' },
+  {
+    key: 'inputScaling', label: 'input scaling', type: 'choice', choices: MOTORS_INPUT_SCALINGS,
+    choiceLabels: { none: 'none (0..255 as float: the model divides)', div255: 'divide by 255', minmax: 'min-max per tomogram (to 0..1)', meanstd: '(x - mean) / std' },
+    default: 'none', group: 'inference',
+    help: "how the uint8 windows are scaled as they are fed to the model; the solution's model divides by 255 itself (none)",
+    card: ['inference.inputScaling', { path: 'inference.intensity', read: workbenchIntensity }, { path: 'intensity', read: workbenchIntensity }],
+  },
+  { key: 'inputMean', label: 'input mean', type: 'number', default: 0, group: 'inference', advanced: true, help: 'mean-std scaling: the mean subtracted (uint8 units)', card: 'inference.inputMean' },
+  {
+    key: 'inputStd', label: 'input std', type: 'number', min: 0, minExclusive: true, default: 1, group: 'inference', advanced: true, help: 'mean-std scaling: the std divided by (uint8 units)',
+    card: 'inference.inputStd',
+  },
+  { key: 'roi', label: 'roi', type: 'numbers', axes: AXES, default: [64, 672, 672], integer: true, min: 1, limit: LIMITS.maxRoiSide, unit: 'voxels', group: 'inference', help: 'sliding-window size in resized voxels', card: 'inference.roi' },
   {
     key: 'overlap', label: 'overlap', type: 'numbers', axes: AXES, default: [0.875, 0.25, 0.25], min: 0, max: 1, maxExclusive: true, broadcast: true, group: 'inference',
     help: 'fraction of the roi that neighbouring windows share, per axis', card: 'inference.overlap',
   },
-  { key: 'swBatch', label: 'sw batch', type: 'number', integer: true, min: 1, default: 2, group: 'inference', help: 'windows per model call', card: 'inference.swBatch' },
+  { key: 'swBatch', label: 'sw batch', type: 'number', integer: true, min: 1, limit: LIMITS.maxSwBatch, default: 2, group: 'inference', help: 'windows per model call', card: 'inference.swBatch' },
   { key: 'weightMargin', label: 'weight margin', type: 'number', min: 0, max: 0.5, default: 0.3, group: 'inference', advanced: true, help: 'fraction of the roi on each side that gets the weight floor' },
   { key: 'weightFloor', label: 'weight floor', type: 'number', min: 0, minExclusive: true, max: 1, default: 1e-3, group: 'inference', advanced: true, help: 'weight of the window margins (the centre is 1)' },
   {
@@ -100,7 +135,8 @@ export const motorsPresetInfo = {
   task: 'cryo-ET flagellar motor detection (one point per tomogram)',
   source: 'BYU - Locating Bacterial Flagellar Motors 2025, 1st place',
   input: 'tomograms: folders of slice_%04d.jpg/png, MRC/REC files or multi-page TIFF stacks (uint8 Z, Y, X)',
-  model: 'one or several ONNX models (N, 1, D, H, W) in [0, 1] -> (N, 1, d, h, w) logits; several models are summed after the sigmoid',
+  model:
+    'one or several ONNX models (N, 1, D, H, W) float, 0..255 as the solution feeds them (or scaled as --input-scaling says; a model that divides by 255 itself is found) -> (N, 1, d, h, w) logits; several models are summed after the sigmoid',
   output: 'submission.csv: tomo_id,Motor axis 0,Motor axis 1,Motor axis 2 (original voxels; -1 = no motor)',
   metric: 'F-beta (beta 2), true positive within 1000 Angstrom of the true motor',
   derived: ['inputSize'],
@@ -112,6 +148,11 @@ export interface MotorsModelCard {
   preprocessing?: { resize?: { to?: number[] } };
   inference?: {
     inputSize?: number[];
+    inputScaling?: MotorsInputScaling;
+    inputMean?: number;
+    inputStd?: number;
+    /** The workbench card's name of the scaling ('none', 'div255', 'minmax'). */
+    intensity?: string;
     roi?: number[];
     overlap?: number[] | number;
     swBatch?: number;
@@ -120,7 +161,7 @@ export interface MotorsModelCard {
   };
 }
 
-/** The preset with the values a model card gives (inference.inputSize/roi/overlap/swBatch/tta, postprocess.quantile). */
+/** The preset with the values a model card gives (inference.inputSize/inputScaling/roi/overlap/swBatch/tta, postprocess.quantile). */
 export function motorsParamsFromCard(card: MotorsModelCard, base: MotorsParams = motorsPreset): MotorsParams {
   return paramsFromCard(motorsParamSpecs, card, base);
 }
@@ -169,6 +210,34 @@ const motorsModel: ModelRole<MotorsParams> = {
     return p ? [p] : [];
   },
 };
+
+/**
+ * A model that divides its input by 255 itself (a leading Div by 255 or Mul by 1/255, as the BYU
+ * solution's forward does) gets input scaling 'none'; the note says so (and what it replaced).
+ */
+export function motorsFromModel(info: ModelInfo, name: string, p: MotorsParams): ModelValues<MotorsParams> | null {
+  const found = detectInputScaling(info);
+  if (!found) return null;
+  const how = `${found.op} '${found.node}' by ${found.op === 'Div' ? found.value : '1/255'}`;
+  if (p.inputScaling === 'none') return { params: p, notes: [`${name} divides its input by 255 itself (${how}): input scaling none (0..255 fed as float)`] };
+  return {
+    params: { ...p, inputScaling: 'none' },
+    notes: [`${name} divides its input by 255 itself (${how}): input scaling set to none (0..255 fed as float) instead of ${p.inputScaling}`],
+  };
+}
+
+const plural = (n: number, one: string, many = `${one}es`): string => `${n} ${n === 1 ? one : many}`;
+
+/** Windows per tomogram with these values and this many models, and the line that says it. */
+export function motorsPlan(p: MotorsParams, models: number): RunPlan {
+  const perPass = planWindows([...p.inputSize], { roi: [...p.roi], overlap: [...p.overlap] }).starts.length;
+  const m = Math.max(1, models);
+  const steps = perPass * p.tta.length * m;
+  const line =
+    `${steps} window${steps === 1 ? '' : 's'} per tomogram: ${p.inputSize.join('×')} in windows of ${p.roi.join('×')} (${perPass} per pass)` +
+    ` × ${plural(p.tta.length, 'TTA pass')} × ${m} model${m === 1 ? '' : 's'}`;
+  return { steps, line, lever: 'inputSize' };
+}
 
 /** Decodes one image slice: by default core's pure-JS decoders; the page passes the browser's. */
 export type SliceDecoder = (bytes: Uint8Array, name: string) => GrayImage | Promise<GrayImage>;
@@ -220,6 +289,8 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
     itemId: (t) => t.id,
   },
   models: [motorsModel],
+  fromModel: (info, name, _role, params) => motorsFromModel(info, name, params),
+  plan: (params, models) => motorsPlan(params, models.model ?? 0),
   run: (tomo, models, params, opts) => detectMotors(tomo, (models.model ?? []).map((m) => m.predictor), params, opts),
   row: (_tomo, det) => {
     const { heatmap: _heatmap, ...row } = det;

@@ -6,6 +6,7 @@
  * unlabelled cell and the simple built-in segmentation are this workbench's own choices (see the notes).
  */
 import type { ModelInfo } from '../onnx/model';
+import { LIMITS } from '../io/limits';
 import { paramDefaults, validateParams, type ParamSpecs } from '../preset/params';
 import { presetParamsFromCard } from '../preset';
 import type { MetricReport, ModelRole, Preset } from '../preset/types';
@@ -141,12 +142,12 @@ export const proteinParamSpecs: ParamSpecs = [
     help: "cell area: red + yellow + blue above this fraction of Otsu's threshold",
   },
   {
-    key: 'occlusion.patch', label: 'occlusion patch', type: 'numbers', axes: HW, integer: true, min: 1, broadcast: true, default: [64, 64], unit: 'pixels', group: 'explanation', advanced: true,
+    key: 'occlusion.patch', label: 'occlusion patch', type: 'numbers', axes: HW, integer: true, min: 1, limit: LIMITS.maxRoiSide, broadcast: true, default: [64, 64], unit: 'pixels', group: 'explanation', advanced: true,
     help: 'masked patch in model-input pixels (models without class maps)',
   },
-  { key: 'occlusion.stride', label: 'occlusion stride', type: 'numbers', axes: HW, integer: true, min: 1, broadcast: true, default: [32, 32], unit: 'pixels', group: 'explanation', advanced: true, help: 'step between masked patches' },
+  { key: 'occlusion.stride', label: 'occlusion stride', type: 'numbers', axes: HW, integer: true, min: 1, limit: LIMITS.maxRoiSide, broadcast: true, default: [32, 32], unit: 'pixels', group: 'explanation', advanced: true, help: 'step between masked patches' },
   { key: 'occlusion.fill', label: 'occlusion fill', type: 'number', default: 0, group: 'explanation', advanced: true, help: 'value of the masked patch in the normalised input (0 = the channel mean)' },
-  { key: 'occlusion.batch', label: 'occlusion batch', type: 'number', integer: true, min: 1, default: 8, group: 'explanation', advanced: true, help: 'masked inputs per model call' },
+  { key: 'occlusion.batch', label: 'occlusion batch', type: 'number', integer: true, min: 1, limit: LIMITS.maxSwBatch, default: 8, group: 'explanation', advanced: true, help: 'masked inputs per model call' },
   {
     key: 'segment', label: 'built-in segmentation', type: 'boolean', default: false, group: 'segmentation',
     help: 'segment the cells with the simple built-in segmentation even where a cell mask is given (the mask is then only the ground truth of the metric)',

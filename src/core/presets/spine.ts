@@ -9,10 +9,12 @@
 import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs, type ParamValue } from '../preset/params';
 import type { MetricReport, ModelRole, Preset, RunProgress } from '../preset/types';
 import type { ModelInfo } from '../onnx/model';
+import { inputLayout } from '../onnx/detect';
 import { InputError } from '../volume';
+import { LIMITS } from '../io/limits';
 import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv, type SpineLabel, type SpineStudyPrediction } from '../spine/export';
 import { readSpineSource, resultInItemSpace, safeFileName, spineMasksNifti, type SpineItem } from '../spine/item';
-import { runSpinePipeline, spineProgressFraction, type SpineProgress, type SpineResult, type VertebraRow } from '../spine/pipeline';
+import { runSpinePipeline, spineClassifier, spineProgressFraction, type SpineProgress, type SpineResult, type VertebraRow } from '../spine/pipeline';
 import { sortSpinePaths } from '../spine/sources';
 
 export { VERTEBRAE, type Vertebra } from '../spine/vertebrae';
@@ -100,12 +102,12 @@ export const spineParamSpecs: ParamSpecs = [
     card: { path: 'preprocessing.sliceOrder', read: segCard((v) => (typeof v === 'string' && /head first|ImagePositionPatient/i.test(v) ? 'position' : undefined)) },
   },
   {
-    key: 'sliceCount', label: 'slice count', type: 'number', integer: true, min: 1, default: 128, unit: 'slices', group: 'segmentation',
+    key: 'sliceCount', label: 'slice count', type: 'number', integer: true, min: 1, limit: LIMITS.maxRoiSide, default: 128, unit: 'slices', group: 'segmentation',
     help: 'slices sampled for stage 1: round(quantile(range(n), linspace(0, 1, count)))',
     card: { path: 'inference.inputSize', read: segCard((v, card) => cardInputSize(v, card)?.slices) },
   },
   {
-    key: 'size', label: 'size', type: 'number', integer: true, min: 1, default: 128, unit: 'pixels', group: 'segmentation',
+    key: 'size', label: 'size', type: 'number', integer: true, min: 1, limit: LIMITS.maxRoiSide, default: 128, unit: 'pixels', group: 'segmentation',
     help: 'in-plane size each sampled slice is resized to (area interpolation)',
     card: { path: 'inference.inputSize', read: segCard((v, card) => cardInputSize(v, card)?.rows) },
   },
@@ -114,7 +116,7 @@ export const spineParamSpecs: ParamSpecs = [
     default: 'slices-last', group: 'segmentation', help: 'axis order of the stage-1 tensor',
     card: { path: 'preprocessing.layout', read: segCard((_v, card) => cardLayout(card)) },
   },
-  { key: 'channels', label: 'channels', type: 'number', integer: true, min: 1, default: 3, group: 'segmentation', advanced: true, help: 'channels the normalised volume is repeated to' },
+  { key: 'channels', label: 'channels', type: 'number', integer: true, min: 1, limit: 64, default: 3, group: 'segmentation', advanced: true, help: 'channels the normalised volume is repeated to' },
   {
     key: 'threshold', label: 'threshold', type: 'number', min: 0, minExclusive: true, max: 1, maxExclusive: true, default: 0.2, step: 0.05, group: 'masks',
     help: 'mask threshold on the sigmoid probability per vertebra',
@@ -125,14 +127,14 @@ export const spineParamSpecs: ParamSpecs = [
     help: 'used for a vertebra with no voxel above the threshold; at most the threshold',
     card: { path: 'inference.maskFallbackThreshold', read: segCard((v) => (typeof v === 'number' ? v : undefined)) },
   },
-  { key: 'cropSlices', label: 'crop slices', type: 'number', integer: true, min: 1, default: 15, unit: 'slices', group: 'fracture', help: 'stage 2: slices per vertebra, evenly spaced over its z range' },
-  { key: 'cropChannels', label: 'crop channels', type: 'number', integer: true, min: 1, default: 5, unit: 'slices', group: 'fracture', advanced: true, help: 'stage 2: neighbouring stored slices per crop slice (ind - 2 .. ind + 2); the mask is one more channel' },
+  { key: 'cropSlices', label: 'crop slices', type: 'number', integer: true, min: 1, limit: LIMITS.maxRoiSide, default: 15, unit: 'slices', group: 'fracture', help: 'stage 2: slices per vertebra, evenly spaced over its z range' },
+  { key: 'cropChannels', label: 'crop channels', type: 'number', integer: true, min: 1, limit: 64, default: 5, unit: 'slices', group: 'fracture', advanced: true, help: 'stage 2: neighbouring stored slices per crop slice (ind - 2 .. ind + 2); the mask is one more channel' },
   {
-    key: 'cropSize', label: 'crop size', type: 'number', integer: true, min: 1, default: 224, unit: 'pixels', group: 'fracture', help: 'stage 2: crop size (bilinear)',
+    key: 'cropSize', label: 'crop size', type: 'number', integer: true, min: 1, limit: LIMITS.maxRoiSide, default: 224, unit: 'pixels', group: 'fracture', help: 'stage 2: crop size (bilinear)',
     card: { path: 'inference.roi', read: fractureCard((v) => (Array.isArray(v) && v.length === 2 && v[0] === v[1] && positiveInt(v[0]) ? v[0] : undefined)) },
   },
   {
-    key: 'cropBatch', label: 'crop batch', type: 'number', integer: true, min: 1, default: 105, group: 'fracture', help: 'stage 2: crops per model call',
+    key: 'cropBatch', label: 'crop batch', type: 'number', integer: true, min: 1, limit: LIMITS.maxSwBatch, default: 105, group: 'fracture', help: 'stage 2: crops per model call',
     card: { path: 'inference.swBatch', read: fractureCard((v) => (positiveInt(v) ? v : undefined)) },
   },
   { key: 'clampLow', label: 'clamp low', type: 'number', min: 0, minExclusive: true, max: 1, maxExclusive: true, default: 1e-4, group: 'fracture', advanced: true, help: 'C_k = clamp(mean sigmoid, low, high)' },
@@ -153,7 +155,9 @@ export const spinePresetInfo = {
   input: 'a DICOM series (folder; uncompressed or JPEG 2000) or a NIfTI volume',
   model:
     'stage 1: ONNX (1, 3, 128, 128, 128) in [0, 1] -> (1, 7, 128, 128, 128) logits C1..C7 (sigmoid, mean over models); ' +
-    'stage 2 (optional): ONNX (n, 6, 224, 224) -> per-slice fracture logits (+ an optional patient logit as second output)',
+    'stage 2 (optional): ONNX (n, 6, 224, 224) -> per-slice fracture logits (+ an optional patient logit as second output), ' +
+    'or a sequence model (n, 15, 6, 224, 224) as the solution built it (2.5D CNN + LSTM: one vertebra per item) -> per-slice logits (n, 15) (+ a per-vertebra logit (n, 1)); ' +
+    'a 4D export with a fixed batch of 15 takes one vertebra per call',
   output: 'submission.csv: row_id,fractured with {StudyInstanceUID}_C1..C7 and _patient_overall; label masks as NIfTI in the CT space',
   metric: 'RSNA 2022 weighted log loss (weights negative/positive 1/2 for C1..C7, 7/14 for patient_overall)',
   derived: [] as string[],
@@ -190,9 +194,16 @@ export interface SpineModelIo {
 }
 
 /**
+ * A 5D input that is a sequence of 2D crops (N, slices, channels, H, W) rather than a volume
+ * (N, C, D, H, W): the stage-2 model as the solution built it (detect.ts inputLayout 'NSCHW').
+ */
+export const isSequenceInput = (dims: readonly (number | string)[]): boolean => dims.length === 5 && inputLayout({ name: '', type: 'float32', dims: [...dims] }) === 'NSCHW';
+
+/**
  * Problems (empty when fine) of a stage-1 ('seg') or stage-2 ('cls') model against the preset:
  * seg: one 5D input (N, channels, ...) whose fixed spatial dims match the layout's (rows, cols, slices)
- * or (slices, rows, cols), output (N, 7, ...); cls: one 4D input (N, cropChannels + 1, cropSize, cropSize).
+ * or (slices, rows, cols), output (N, 7, ...); cls: one 4D input (N, cropChannels + 1, cropSize,
+ * cropSize), or a 5D sequence input (N, cropSlices, cropChannels + 1, cropSize, cropSize).
  */
 export function checkSpineModel(m: SpineModelIo, role: 'seg' | 'cls', p: SpineParams): string[] {
   const errs: string[] = [];
@@ -201,6 +212,7 @@ export function checkSpineModel(m: SpineModelIo, role: 'seg' | 'cls', p: SpinePa
   const dims = m.inputs[0].dims;
   if (role === 'seg') {
     if (dims.length !== 5) return [`${m.name}: a segmentation model needs a 5D input (N, C, D, H, W); this one has [${dims.join(', ')}]`];
+    if (isSequenceInput(dims)) return [`${m.name}: its input [${dims.join(', ')}] is a sequence of 2D crops (N, slices, channels, H, W), a fracture model (stage 2), not a segmentation model`];
     const want = p.layout === 'slices-last' ? [p.size, p.size, p.sliceCount] : [p.sliceCount, p.size, p.size];
     if (fixed(dims[1]) && dims[1] !== p.channels) errs.push(`${m.name}: the model takes ${dims[1]} channel(s); the preset repeats the volume to ${p.channels}`);
     const bad = dims.slice(2).some((d, i) => fixed(d) && d !== want[i]);
@@ -208,9 +220,16 @@ export function checkSpineModel(m: SpineModelIo, role: 'seg' | 'cls', p: SpinePa
     const out = m.outputs[0]?.dims ?? [];
     if (out.length !== 5 || (fixed(out[1]) && out[1] !== 7)) errs.push(`${m.name}: the output must be (N, 7, ...) = C1..C7 on the input grid; this one is [${out.join(', ')}]`);
   } else {
-    if (dims.length !== 4) return [`${m.name}: a fracture model needs a 4D input (N, ${p.cropChannels + 1}, ${p.cropSize}, ${p.cropSize}); this one has [${dims.join(', ')}]`];
-    if (fixed(dims[1]) && dims[1] !== p.cropChannels + 1) errs.push(`${m.name}: the model takes ${dims[1]} channel(s); the crops have ${p.cropChannels + 1} (${p.cropChannels} slices + the mask)`);
-    if (dims.slice(2).some((d) => fixed(d) && d !== p.cropSize)) errs.push(`${m.name}: the model's input is [${dims.join(', ')}] but the crops are ${p.cropSize} x ${p.cropSize}`);
+    const seq = dims.length === 5;
+    if (dims.length !== 4 && !(seq && isSequenceInput(dims))) {
+      return [
+        `${m.name}: a fracture model needs a 4D input of crops (N, ${p.cropChannels + 1}, ${p.cropSize}, ${p.cropSize}) or a 5D input of each vertebra's crops (N, ${p.cropSlices}, ${p.cropChannels + 1}, ${p.cropSize}, ${p.cropSize}); this one has [${dims.join(', ')}]`,
+      ];
+    }
+    const c = seq ? 2 : 1;
+    if (seq && fixed(dims[1]) && dims[1] !== p.cropSlices) errs.push(`${m.name}: the model takes sequences of ${dims[1]} slices; the preset makes ${p.cropSlices} crops per vertebra (crop slices)`);
+    if (fixed(dims[c]) && dims[c] !== p.cropChannels + 1) errs.push(`${m.name}: the model takes ${dims[c]} channel(s); the crops have ${p.cropChannels + 1} (${p.cropChannels} slices + the mask)`);
+    if (dims.slice(c + 1).some((d) => fixed(d) && d !== p.cropSize)) errs.push(`${m.name}: the model's input is [${dims.join(', ')}] but the crops are ${p.cropSize} x ${p.cropSize}`);
   }
   return errs;
 }
@@ -267,14 +286,22 @@ export function spinePresetMetric(rows: readonly SpineRow[], labels: Map<string,
 
 const inputRank = (info: ModelInfo): number => (info.inputs.length === 1 ? info.inputs[0].dims.length : -1);
 
-/** A model role: stage 1 ('seg') takes a 5D input, stage 2 ('cls') a 4D one; checked against the values by checkSpineModel. */
-const spineModel = (role: 'seg' | 'cls', label: string, min: number, rank: number): ModelRole<SpineParams> => ({
+/** Which stage a dropped model is: a 5D volume input is stage 1, a 4D input or a 5D sequence of crops is stage 2. */
+function spineRoleOf(info: ModelInfo): 'seg' | 'cls' | null {
+  const rank = inputRank(info);
+  if (rank === 4) return 'cls';
+  if (rank === 5) return isSequenceInput(info.inputs[0].dims) ? 'cls' : 'seg';
+  return null;
+}
+
+/** A model role: stage 1 ('seg') takes a 5D volume, stage 2 ('cls') 4D crops or a 5D sequence of crops; checked against the values by checkSpineModel. */
+const spineModel = (role: 'seg' | 'cls', label: string, min: number): ModelRole<SpineParams> => ({
   role,
   label,
   min,
   cli: role,
   check: (info, name, p) => checkSpineModel({ name, inputs: info.inputs, outputs: info.outputs }, role, p),
-  accepts: (info) => inputRank(info) === rank,
+  accepts: (info) => spineRoleOf(info) === role,
 });
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -288,15 +315,15 @@ export const spinePresetDef: Preset<SpineParams, SpineItem, SpineItemResult, Spi
   inputs: {
     // DICOM files often have no extension: the picker takes any file
     accept: [],
-    hint: 'DICOM study folders (one per study) · .nii / .nii.gz CT · .onnx models (stage 1: 5D input, stage 2: 4D) · model cards .json · train.csv labels',
+    hint: 'DICOM study folders (one per study) · .nii / .nii.gz CT · .onnx models (stage 1: 5D volume input, stage 2: 4D crops or 5D sequences of crops) · model cards .json · train.csv labels',
     sort: sortSpinePaths,
     read: (source, files, params, opts) => readSpineSource(source, files, params.order, opts),
     itemId: (item) => item.id,
   },
-  models: [spineModel('seg', 'segmentation model', 1, 5), spineModel('cls', 'fracture model', 0, 4)],
+  models: [spineModel('seg', 'segmentation model', 1), spineModel('cls', 'fracture model', 0)],
   async run(item, models, params, opts = {}) {
     const seg = (models.seg ?? []).map((m) => m.predictor);
-    const cls = (models.cls ?? []).map((m) => m.outputs);
+    const cls = (models.cls ?? []).map((m) => spineClassifier(m.info.inputs[0].dims, m.outputs, params, m.name));
     const t0 = now();
     const onProgress = opts.onProgress;
     const r = await runSpinePipeline(item.stored, item.shape, item.spacing, seg, cls, params, {

@@ -8,6 +8,7 @@
  * channel image keeps its values); palette images are expanded first.
  */
 import { decode as decodePng } from 'fast-png';
+import { safePng } from '../io/imageHeaders';
 import { decodeTiffPage, openTiff, releaseTiffPage, tiffPageSamples } from '../io/tiff';
 import { InputError } from '../volume';
 
@@ -53,13 +54,18 @@ export function decodeChannelImage(bytes: Uint8Array, name: string): ChannelImag
   throw new InputError(`${name}: not a PNG image (${describeBytes(bytes)})`);
 }
 
-export function decodeChannelPng(bytes: Uint8Array, name: string): ChannelImage {
-  let png;
+/** fast-png's decode of a PNG checked first (size, chunks, image data: imageHeaders.safePng). */
+function decodeCheckedPng(bytes: Uint8Array, name: string): ReturnType<typeof decodePng> {
+  const safe = safePng(bytes, name).bytes;
   try {
-    png = decodePng(bytes);
+    return decodePng(safe, { checkCrc: false }); // safePng writes its chunks without CRCs
   } catch (e) {
     throw new InputError(`${name}: cannot decode the PNG (${(e as Error).message ?? e}); the file is corrupt or cut short`);
   }
+}
+
+export function decodeChannelPng(bytes: Uint8Array, name: string): ChannelImage {
+  const png = decodeCheckedPng(bytes, name);
   const { width, height, channels, depth } = png;
   const n = width * height;
   let data: ChannelData;
@@ -162,12 +168,7 @@ export function fieldOfView(id: string, images: Record<ProteinChannel, ChannelIm
 export function decodeLabelImage(bytes: Uint8Array, name: string): { width: number; height: number; labels: Int32Array } {
   let img: ChannelImage;
   if (isPng(bytes)) {
-    let png;
-    try {
-      png = decodePng(bytes);
-    } catch (e) {
-      throw new InputError(`${name}: cannot decode the PNG (${(e as Error).message ?? e})`);
-    }
+    const png = decodeCheckedPng(bytes, name);
     if (png.channels !== 1 || png.palette) throw new InputError(`${name}: a cell mask must be a grayscale label image (0 = background, 1..n = cells); this PNG has ${png.channels} channels${png.palette ? ' (palette)' : ''}`);
     img = decodeChannelPng(bytes, name);
   } else if (isTiff(bytes)) img = decodeChannelImage(bytes, name);

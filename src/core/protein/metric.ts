@@ -7,6 +7,7 @@
  * Reference: tools/make_protein_fixtures.py (average_precision_cells).
  */
 import { formatCsvRows, parseCsvRows } from '../io/csv';
+import { InputError } from '../volume';
 
 export interface MetricImage {
   id: string;
@@ -138,12 +139,12 @@ export function parseCellLabelsCsv(text: string, name = 'cell_labels.csv'): Map<
   const iId = head.indexOf('id');
   const iCell = head.indexOf('cell');
   const iLab = head.indexOf('label');
-  if (iId < 0 || iCell < 0 || iLab < 0) throw new Error(`${name}: needs the columns ID, cell, Label (got ${rows[0] ? formatCsvRows([rows[0]]).trimEnd() : 'an empty file'})`);
+  if (iId < 0 || iCell < 0 || iLab < 0) throw new InputError(`${name}: needs the columns ID, cell, Label (got ${rows[0] ? formatCsvRows([rows[0]]).trimEnd() : 'an empty file'})`);
   const out = new Map<string, Map<number, number[]>>();
   rows.slice(1).forEach((f, i) => {
     const cell = Number(f[iCell]);
     const labels = (f[iLab] ?? '').trim().split(/[ |]+/).filter(Boolean).map(Number);
-    if (!Number.isInteger(cell) || labels.some((v) => !Number.isInteger(v))) throw new Error(`${name}: line ${i + 2} is not 'ID,cell,Label' with whole numbers: ${formatCsvRows([f]).trimEnd()}`);
+    if (!Number.isInteger(cell) || labels.some((v) => !Number.isInteger(v))) throw new InputError(`${name}: line ${i + 2} is not 'ID,cell,Label' with whole numbers: ${formatCsvRows([f]).trimEnd()}`);
     const id = (f[iId] ?? '').trim();
     if (!out.has(id)) out.set(id, new Map());
     out.get(id)!.set(cell, labels);

@@ -10,7 +10,10 @@
  * comes from its default: number, boolean (1/0), string, or comma-separated lists of them. A state
  * whose query would be longer than COMPACT_LIMIT is written as `?v=1&z=<deflated JSON, base64url>`.
  */
-import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate';
+import { deflateSync, strFromU8, strToU8 } from 'fflate';
+import { z } from 'zod';
+import { inflateCapped } from '../io/binary';
+import { LIMITS } from '../io/limits';
 
 export const LINK_VERSION = 1;
 /** Queries longer than this are written in the compact form (`z=`). */
@@ -100,7 +103,8 @@ export function parseValue(key: string, raw: string, def: ShareValue, field: Sha
   }
   if (typeof def === 'number') return parseNumber(key, raw, field);
   if (typeof def === 'string') return parseString(key, raw, field);
-  const parts = raw === '' ? [] : raw.split(',');
+  const parts = raw === '' ? [] : raw.split(',', LIMITS.maxLinkListItems + 1);
+  if (parts.length > LIMITS.maxLinkListItems) throw new Error(`${key}: more than ${LIMITS.maxLinkListItems} values`);
   if (!field.anyLength && parts.length !== def.length) {
     throw new Error(`${key}: expected ${def.length} comma-separated value${def.length === 1 ? '' : 's'}, got "${raw}"`);
   }
@@ -158,9 +162,26 @@ export function encodeLink(state: LinkState, defaults: ShareValues = {}, opts: {
  * Reads a link. `specFor` gives the values' defaults and rules for the page the link names
  * (by preset id or demo name; null when unknown). Bad values are dropped with a problem each.
  */
+/** The compact part (`z=`): what it may hold, checked before any of it is used. */
+const SHARE_VALUE = z.union([z.number(), z.boolean(), z.string(), z.array(z.union([z.number(), z.string()])).max(LIMITS.maxLinkListItems)]);
+const COMPACT = z.object({
+  preset: z.string().optional(),
+  demo: z.string().optional(),
+  labels: z.string().optional(),
+  model: z.array(z.string()).max(64).optional(),
+  data: z.array(z.string()).max(LIMITS.maxLinkListItems).optional(),
+  values: z.record(z.string(), SHARE_VALUE).optional(),
+});
+
+const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
 export function decodeLink(query: string | URLSearchParams, specFor: (page: { preset?: string; demo?: string }) => ShareSpec | null): DecodedLink {
-  const q = typeof query === 'string' ? new URLSearchParams(query) : query;
   const problems: string[] = [];
+  const length = typeof query === 'string' ? query.length : query.toString().length;
+  if (length > LIMITS.maxLinkLength) {
+    return { state: { models: [], data: [], values: {} }, version: LINK_VERSION, problems: [`The link is ${length} characters long, more than the ${LIMITS.maxLinkLength} a link may have; it was not opened.`] };
+  }
+  const q = typeof query === 'string' ? new URLSearchParams(query) : query;
   const vRaw = q.get('v');
   let version = LINK_VERSION;
   if (vRaw !== null) {
@@ -170,22 +191,26 @@ export function decodeLink(query: string | URLSearchParams, specFor: (page: { pr
     else version = n;
   }
   let raw: Map<string, string[]>;
-  const z = q.get('z');
-  if (z !== null) {
+  const zq = q.get('z');
+  if (zq !== null) {
     raw = new Map();
     try {
-      const o = JSON.parse(strFromU8(inflateSync(fromBase64Url(z)))) as Record<string, unknown>;
-      for (const k of ['preset', 'demo', 'labels']) if (typeof o[k] === 'string') raw.set(k, [o[k] as string]);
-      for (const k of ['model', 'data']) if (Array.isArray(o[k])) raw.set(k, (o[k] as unknown[]).map(String));
-      const vals = (o.values ?? {}) as Record<string, unknown>;
-      for (const [k, v] of Object.entries(vals)) raw.set(k, [formatValue(v as ShareValue)]);
+      const json = strFromU8(inflateCapped('deflate', fromBase64Url(zq), 'link', { cap: LIMITS.maxLinkLength, what: 'the compact part' }));
+      const o = COMPACT.parse(JSON.parse(json));
+      for (const k of ['preset', 'demo', 'labels'] as const) if (o[k] !== undefined) raw.set(k, [o[k]]);
+      for (const k of ['model', 'data'] as const) if (o[k] !== undefined) raw.set(k, o[k]);
+      for (const [k, v] of Object.entries(o.values ?? {})) raw.set(k, [formatValue(v as ShareValue)]);
     } catch {
       problems.push('z: the compact part of the link is damaged (cut off when copied?); opening without it');
       raw = new Map();
     }
   } else {
     raw = new Map();
-    for (const [k, v] of q) raw.set(k, [...(raw.get(k) ?? []), v]);
+    for (const [k, v] of q) {
+      const list = raw.get(k);
+      if (list) list.push(v);
+      else raw.set(k, [v]);
+    }
   }
   const one = (k: string): string | undefined => raw.get(k)?.[0];
   const state: LinkState = { models: raw.get('model') ?? [], data: raw.get('data') ?? [], values: {} };
@@ -207,19 +232,22 @@ export function decodeLink(query: string | URLSearchParams, specFor: (page: { pr
     if (state.demo !== undefined || state.preset !== undefined) problems.push(`There is no ${state.demo !== undefined ? `demo "${state.demo}"` : `page "${state.preset}"`} in this version of Voxelbench.`);
     return { state, version, problems };
   }
+  let unknown = 0;
   for (const [k, vals] of raw) {
     if ((RESERVED_KEYS as readonly string[]).includes(k)) continue;
-    const def = spec.defaults[k];
+    // own keys only: `toString=` or `__proto__=` are no settings
+    const def = own(spec.defaults, k) ? spec.defaults[k] : undefined;
     if (def === undefined) {
-      problems.push(`Unknown setting "${k}" in the link; ignored.`);
+      if (unknown++ < 20) problems.push(`Unknown setting "${k.slice(0, 60)}" in the link; ignored.`);
       continue;
     }
     try {
-      state.values[k] = parseValue(k, vals[vals.length - 1], def, spec.fields?.[k]);
+      state.values[k] = parseValue(k, vals[vals.length - 1], def, spec.fields && own(spec.fields, k) ? spec.fields[k] : undefined);
     } catch (e) {
-      problems.push(`${(e as Error).message}; the default ${formatValue(def) || '(none)'} is used.`);
+      problems.push(`${(e as Error).message.slice(0, 300)}; the default ${formatValue(def) || '(none)'} is used.`);
     }
   }
+  if (unknown > 20) problems.push(`… and ${unknown - 20} more unknown settings.`);
   return { state, version, problems };
 }
 

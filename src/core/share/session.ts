@@ -10,7 +10,11 @@
  * with its size, so a damaged or cut-off file is named on opening. Typed arrays are stored
  * little-endian as they are in memory (tensorEntry/readTensor).
  */
-import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
+import { strFromU8, strToU8, zipSync, type Zippable } from 'fflate';
+import { z } from 'zod';
+import { LIMITS } from '../io/limits';
+import { readZipEntry, zipDirectory } from '../io/zip';
+import { InputError } from '../volume';
 
 export const SESSION_FORMAT = 'voxelbench-session';
 export const SESSION_VERSION = 1;
@@ -54,34 +58,75 @@ export function writeSession<S>(c: SessionContent<S>, createdAt = new Date().toI
   return zipSync(zip, { mtime: new Date(createdAt) });
 }
 
-/** Reads a session file; throws an Error naming the file and what is wrong. */
+/** What session.json must be, beyond its format and version (checked first, with their own messages). */
+const MANIFEST = z.object({
+  format: z.literal(SESSION_FORMAT),
+  version: z.number().int().min(1),
+  preset: z.string().min(1).max(200),
+  createdAt: z.string().max(200).default(''),
+  link: z.string().max(LIMITS.maxLinkLength).optional(),
+  state: z.unknown(),
+  files: z
+    .array(z.object({ path: z.string().min(1).max(1024), bytes: z.number().int().min(0).max(LIMITS.maxSessionBytes) }))
+    .max(LIMITS.maxSessionEntries)
+    .default([]),
+});
+
+/** Any JSON value as text for a message (String() throws on {"toString": 1}). */
+const text = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? typeof v));
+
+/** The first problems of a zod result, as `where: what` lines. */
+function issues(e: z.ZodError, root: string): string {
+  return e.issues
+    .slice(0, 3)
+    .map((i) => `${[root, ...i.path.map(String)].join('.')}: ${i.message}`)
+    .join('; ');
+}
+
+/**
+ * Reads a session file; throws an InputError naming the file and what is wrong. Nothing is
+ * inflated before the zip's directory is checked: at most LIMITS.maxSessionEntries entries and
+ * LIMITS.maxSessionBytes bytes in all, each entry the size session.json says.
+ */
 export function readSession(bytes: Uint8Array, name = 'session'): SessionContent & { manifest: SessionManifest; createdAt: string } {
-  let entries: Record<string, Uint8Array>;
+  let dir;
   try {
-    entries = unzipSync(bytes);
+    dir = zipDirectory(bytes, name);
   } catch (e) {
-    throw new Error(`${name}: not a Voxelbench session (not a zip file: ${(e as Error).message})`, { cause: e });
+    throw new InputError(`${name}: not a Voxelbench session (${(e as Error).message.replace(`${name}: `, '')})`);
   }
-  const json = entries['session.json'];
-  if (!json) throw new Error(`${name}: not a Voxelbench session (no session.json inside)`);
-  let m: SessionManifest;
+  const total = dir.reduce((a, e) => a + e.size, 0);
+  if (total > LIMITS.maxSessionBytes) {
+    throw new InputError(`${name}: the session's files add up to ${total.toLocaleString('en-US')} bytes, more than the limit of ${LIMITS.maxSessionBytes.toLocaleString('en-US')}`);
+  }
+  const byPath = new Map(dir.map((e) => [e.path, e]));
+  const jsonEntry = byPath.get('session.json');
+  if (!jsonEntry) throw new InputError(`${name}: not a Voxelbench session (no session.json inside)`);
+  if (jsonEntry.size > 64 * 2 ** 20) throw new InputError(`${name}: session.json is ${jsonEntry.size} bytes; the file is damaged`);
+  let raw: unknown;
   try {
-    m = JSON.parse(strFromU8(json)) as SessionManifest;
+    raw = JSON.parse(strFromU8(readZipEntry(bytes, jsonEntry, name)));
   } catch (e) {
-    throw new Error(`${name}: session.json is not valid JSON (${(e as Error).message})`, { cause: e });
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${name}: session.json is not valid JSON (${(e as Error).message})`);
   }
-  if (m?.format !== SESSION_FORMAT) throw new Error(`${name}: not a Voxelbench session (format "${String(m?.format)}")`);
-  if (typeof m.version !== 'number' || m.version > SESSION_VERSION) {
-    throw new Error(`${name}: session version ${String(m.version)} was written by a newer Voxelbench; this one reads version ${SESSION_VERSION}`);
+  const m0 = (raw !== null && typeof raw === 'object' ? raw : {}) as Partial<SessionManifest>;
+  if (m0.format !== SESSION_FORMAT) throw new InputError(`${name}: not a Voxelbench session (format "${text(m0.format).slice(0, 100)}")`);
+  if (typeof m0.version !== 'number' || m0.version > SESSION_VERSION) {
+    throw new InputError(`${name}: session version ${text(m0.version).slice(0, 40)} was written by a newer Voxelbench; this one reads version ${SESSION_VERSION}`);
   }
-  if (typeof m.preset !== 'string') throw new Error(`${name}: session.json names no page (preset)`);
+  if (typeof m0.preset !== 'string') throw new InputError(`${name}: session.json names no page (preset)`);
+  const parsed = MANIFEST.safeParse(raw);
+  if (!parsed.success) throw new InputError(`${name}: session.json is damaged (${issues(parsed.error, 'session')})`);
+  const m = parsed.data as SessionManifest;
+  // every listed file is there with its size before any is inflated
+  for (const f of m.files) {
+    const e = byPath.get(f.path);
+    if (!e || f.path === 'session.json') throw new InputError(`${name}: ${f.path} is missing from the session file`);
+    if (e.size !== f.bytes) throw new InputError(`${name}: ${f.path} has ${e.size} bytes, session.json says ${f.bytes}`);
+  }
   const files = new Map<string, Uint8Array>();
-  for (const f of m.files ?? []) {
-    const b = entries[f.path];
-    if (!b) throw new Error(`${name}: ${f.path} is missing from the session file`);
-    if (b.byteLength !== f.bytes) throw new Error(`${name}: ${f.path} has ${b.byteLength} bytes, session.json says ${f.bytes}`);
-    files.set(f.path, b);
-  }
+  for (const f of m.files) files.set(f.path, readZipEntry(bytes, byPath.get(f.path)!, name));
   return { manifest: m, preset: m.preset, state: m.state, files, createdAt: m.createdAt, ...(m.link ? { link: m.link } : {}) };
 }
 
@@ -102,14 +147,17 @@ export function tensorEntry(path: string, a: TensorArray, files: Map<string, Uin
   return { path, type: a.constructor.name as TensorType, length: a.length };
 }
 
-/** The typed array a TensorRef names (copied: zip entries are not aligned). */
+const TENSOR_REF = z.object({ path: z.string().min(1).max(1024), type: z.enum(Object.keys(CTORS) as [TensorType, ...TensorType[]]), length: z.number().int().min(0) });
+
+/** The typed array a TensorRef names (copied: zip entries are not aligned); an InputError naming the file when the ref or the bytes are wrong. */
 export function readTensor(ref: TensorRef, files: Map<string, Uint8Array>, name = 'session'): TensorArray {
-  const b = files.get(ref.path);
-  const Ctor = CTORS[ref.type];
-  if (!b) throw new Error(`${name}: ${ref.path} is missing from the session file`);
-  if (!Ctor) throw new Error(`${name}: ${ref.path} has an unknown type ${String(ref.type)}`);
+  const r = TENSOR_REF.safeParse(ref);
+  if (!r.success) throw new InputError(`${name}: a typed array in session.json is damaged (${issues(r.error, 'ref')})`);
+  const b = files.get(r.data.path);
+  const Ctor = CTORS[r.data.type];
+  if (!b) throw new InputError(`${name}: ${ref.path} is missing from the session file`);
   if (b.byteLength !== ref.length * Ctor.BYTES_PER_ELEMENT) {
-    throw new Error(`${name}: ${ref.path} has ${b.byteLength} bytes, expected ${ref.length} × ${Ctor.BYTES_PER_ELEMENT}`);
+    throw new InputError(`${name}: ${ref.path} has ${b.byteLength} bytes, expected ${ref.length} × ${Ctor.BYTES_PER_ELEMENT}`);
   }
   const copy = b.slice();
   return new Ctor(copy.buffer, 0, ref.length);

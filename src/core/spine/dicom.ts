@@ -15,6 +15,7 @@
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import { AbortError } from '../slidingWindow';
 import { InputError, type Affine, type Volume, type VoxelArray } from '../volume';
+import { affineProblem, checkImageSize, checkVolumeDims } from '../io/limits';
 import { decodeJpeg2000 } from './openjpeg';
 
 export interface DicomFile {
@@ -150,10 +151,23 @@ function parse(file: DicomFile): DataSet {
   }
 }
 
+/** Positive, finite values only (PixelSpacing "" reads as 0, a damaged one as a negative number). */
+const positive = (v: number[] | null): number[] | null => (v && v.every((x) => x > 0 && Number.isFinite(x)) ? v : null);
+
+/** Two direction cosines that span a plane (not zero, not parallel, finite); else null. */
+function usableOrientation(o: number[] | null): number[] | null {
+  if (!o || o.length < 6) return null;
+  const [a, b] = [o.slice(0, 3), o.slice(3, 6)];
+  const na = Math.hypot(a[0], a[1], a[2]);
+  const nb = Math.hypot(b[0], b[1], b[2]);
+  const c = cross(a, b);
+  return na > 1e-3 && nb > 1e-3 && Number.isFinite(na * nb) && Math.hypot(c[0], c[1], c[2]) > 1e-3 * na * nb ? o : null;
+}
+
 export function readHeader(name: string, ds: DataSet): DicomSliceHeader {
-  const ori = numbersOf(ds, 'x00200037');
+  const ori = usableOrientation(numbersOf(ds, 'x00200037'));
   const pos = numbersOf(ds, 'x00200032');
-  const ps = numbersOf(ds, 'x00280030');
+  const ps = positive(numbersOf(ds, 'x00280030'));
   return {
     name,
     studyUid: ds.string('x0020000d') ?? '',
@@ -238,9 +252,23 @@ function pixelElement(ds: DataSet): Element {
   return el;
 }
 
+/**
+ * The image size a JPEG 2000 codestream declares (its SIZ segment, right after SOC), read before
+ * the decoder allocates from it; null for a JP2 file (boxes), which the decoder checks itself.
+ */
+function j2kSize(frame: Uint8Array): { width: number; height: number } | null {
+  if (frame.length >= 12 && frame[4] === 0x6a && frame[5] === 0x50) return null; // JP2 signature box
+  if (frame.length < 24 || frame[0] !== 0xff || frame[1] !== 0x4f || frame[2] !== 0xff || frame[3] !== 0x51) {
+    throw new Error('the pixel data is not a JPEG 2000 codestream (no SOC and SIZ markers)');
+  }
+  const v = new DataView(frame.buffer, frame.byteOffset, 24);
+  return { width: v.getUint32(8) - v.getUint32(16), height: v.getUint32(12) - v.getUint32(20) };
+}
+
 /** Decodes one slice's stored values (single frame, single sample). */
 export async function decodePixels(ds: DataSet, h: DicomSliceHeader): Promise<StoredArray> {
   if (h.rows < 1 || h.cols < 1) throw new Error(`no image size (Rows ${h.rows}, Columns ${h.cols})`);
+  checkImageSize(h.name, h.cols, h.rows, 'DICOM slice');
   if (h.samplesPerPixel !== 1) throw new Error(`${h.samplesPerPixel} samples per pixel (${h.photometric}); a CT slice has 1`);
   if (h.frames !== 1) throw new Error(`a multi-frame image (${h.frames} frames); one slice per file is supported`);
   if (![8, 16, 32].includes(h.bitsAllocated)) throw new Error(`BitsAllocated ${h.bitsAllocated} is not supported`);
@@ -270,6 +298,10 @@ export async function decodePixels(ds: DataSet, h: DicomSliceHeader): Promise<St
     return out;
   }
   if (J2K.has(ts)) {
+    const siz = j2kSize(frame);
+    if (siz && (siz.width !== h.cols || siz.height !== h.rows)) {
+      throw new Error(`the JPEG 2000 image is ${siz.width} x ${siz.height} but the header says ${h.cols} x ${h.rows}`);
+    }
     const img = await decodeJpeg2000(frame);
     if (img.width !== h.cols || img.height !== h.rows) {
       throw new Error(`the JPEG 2000 image is ${img.width} x ${img.height} but the header says ${h.cols} x ${h.rows}`);
@@ -339,12 +371,12 @@ export function sliceGeometry(headers: readonly DicomSliceHeader[], order: Slice
   const n = headers.length;
   const first = headers[0];
   const ori = first.orientation ?? [1, 0, 0, 0, 1, 0];
-  if (!first.orientation) warnings.push('no ImageOrientationPatient: axial [1, 0, 0, 0, 1, 0] assumed');
+  if (!first.orientation) warnings.push('no usable ImageOrientationPatient (missing, zero or parallel direction cosines): axial [1, 0, 0, 0, 1, 0] assumed');
   const rowDir = ori.slice(0, 3);
   const colDir = ori.slice(3, 6);
   const normal = cross(rowDir, colDir);
   const ps = first.pixelSpacing ?? [1, 1];
-  if (!first.pixelSpacing) warnings.push('no PixelSpacing: 1 mm assumed');
+  if (!first.pixelSpacing) warnings.push('no usable PixelSpacing (missing, empty, zero or negative): 1 mm assumed');
   const byName = headers.map((_, i) => i).sort((a, b) => compareFileNumber(headers[a].name, headers[b].name));
   const havePos = headers.every((h) => h.position !== null);
   const odd = headers.find((h) => h.orientation && h.orientation.some((v, k) => Math.abs(v - ori[k]) > 1e-3));
@@ -498,6 +530,13 @@ export async function readDicomSeries(
     const [rows, cols] = [ref.rows, ref.cols];
     const plane = rows * cols;
     const n = group.length;
+    try {
+      checkVolumeDims(ref.name, [n, rows, cols], 4, 'DICOM series');
+    } catch (e) {
+      skip((e as Error).message);
+      done += group.length;
+      continue;
+    }
     let stored: StoredArray | null = null;
     const hu = new Float32Array(n * plane);
     let failed: string | null = null;
@@ -527,6 +566,11 @@ export async function readDicomSeries(
     if (slopes.size > 1) geo.warnings.push(`RescaleSlope/RescaleIntercept differ between files (${[...slopes].slice(0, 3).join(', ')}); HU use each file's own`);
     if (!uid) geo.warnings.push('no SeriesInstanceUID: all files without one were taken as one series');
     const spacing: [number, number, number] = [geo.spacing, ref.pixelSpacing?.[0] ?? 1, ref.pixelSpacing?.[1] ?? 1];
+    const bad = affineProblem(geo.affine) ?? (spacing.every((x) => x > 0 && Number.isFinite(x)) ? null : `spacing ${spacing.join(', ')}`);
+    if (bad) {
+      skip(`${ref.name}: the slice geometry is not usable (${bad}); check ImagePositionPatient, ImageOrientationPatient and PixelSpacing`);
+      continue;
+    }
     series.push({
       studyUid: ref.studyUid,
       seriesUid: uid,

@@ -5,6 +5,15 @@
  * (nearest) and per-vertebra rows; stage 2 (when classifiers are given): the crops (crops.ts) of
  * every vertebra -> each classifier -> C_k = clamp(mean over slices and models of sigmoid) and
  * patient_overall from a patient head (a second output) or 1 - prod(1 - C_k).
+ *
+ * Stage-2 models come in two kinds (spineClassifier reads which from the input's dims):
+ * - crops: (n, C, S, S) -> one logit per crop (n, 1) [+ a patient logit per call]; the crops of all
+ *   vertebrae in calls of `cropBatch`, or of the model's fixed batch (the last call padded with zeros);
+ * - vertebrae (as the RSNA 2022 solution built it: a 2.5D CNN + LSTM over a vertebra's slices): each
+ *   vertebra's crops are one item, a 5D (n, slices, C, S, S) model takes floor(cropBatch / slices)
+ *   vertebrae per call (or its fixed batch), a 4D export whose batch is fixed at the crop slices
+ *   takes one vertebra per call; -> per-slice logits (n, slices) [+ a per-vertebra logit (n, 1),
+ *   kept as the vertebra's `fractureHead`].
  */
 import type { OutputsPredictor } from '../ortPredictor';
 import { AbortError, type Predictor } from '../slidingWindow';
@@ -26,6 +35,8 @@ export interface VertebraRow {
   meanProb: number;
   /** Stage 2: C_k. */
   fracture?: number;
+  /** Stage 2: mean sigmoid of the models' per-vertebra logit (a sequence model's second output), when they have one. */
+  fractureHead?: number;
   /** Voxel [d, h, w] in the CT grid (label centroid). */
   centre?: [number, number, number];
   /** The mask threshold that was used (threshold, or the fallback when nothing passed it). */
@@ -74,6 +85,27 @@ export function spineProgressFraction(p: SpineProgress, stage2 = true): number {
 
 /** A Predictor (first output) or an OutputsPredictor (all outputs by name). */
 export type SpinePredictor = Predictor | OutputsPredictor;
+
+/** A stage-2 model as the pipeline feeds it (see the header). */
+export interface SpineClassifier {
+  call: SpinePredictor;
+  /** 'crops': one crop per item; 'sequence': 5D, one vertebra's crops per item; 'vertebra': 4D with the batch fixed at the crop slices, one vertebra per call. */
+  feed: 'crops' | 'sequence' | 'vertebra';
+  /** Items per call the model fixes (its input's first dim), or null. */
+  fixedBatch: number | null;
+  /** For messages. */
+  name?: string;
+}
+
+/** How a stage-2 model with this input is fed (dims as the model declares them). */
+export function spineClassifier(dims: readonly (number | string)[], call: SpinePredictor, p: Pick<SpineParams, 'cropSlices'>, name?: string): SpineClassifier {
+  const b = dims[0];
+  const fixedBatch = typeof b === 'number' && b > 0 ? b : null;
+  const feed = dims.length === 5 ? 'sequence' : fixedBatch === p.cropSlices ? 'vertebra' : 'crops';
+  return { call, feed, fixedBatch, ...(name ? { name } : {}) };
+}
+
+const isClassifier = (c: SpinePredictor | SpineClassifier): c is SpineClassifier => typeof c !== 'function';
 
 export interface SpineRunOptions {
   signal?: AbortSignal;
@@ -265,7 +297,8 @@ export async function runSpinePipeline(
   shape: [number, number, number],
   spacing: number[],
   seg: readonly SpinePredictor[],
-  cls: readonly SpinePredictor[],
+  /** Stage-2 models: a bare predictor is fed crops in calls of `cropBatch`. */
+  cls: readonly (SpinePredictor | SpineClassifier)[],
   params: SpineParams,
   opts: SpineRunOptions = {},
 ): Promise<SpineResult> {
@@ -331,43 +364,94 @@ export async function runSpinePipeline(
   const size = params.cropSize;
   const item = chans * size * size;
   const total = present.length * per;
+  const models = cls.map((c) => (isClassifier(c) ? c : { call: c, feed: 'crops' as const, fixedBatch: null }));
   const fr = new Float64Array(K);
+  const head = new Float64Array(K);
+  let headModels = 0;
   let patientSum = 0;
   let patientN = 0;
-  const batch = Math.max(1, params.cropBatch);
-  const batches = Math.ceil(total / batch) * cls.length;
+  /** Per call: crops (first crop index, count) or vertebrae (first index into `present`, count), and the items fed (padded). */
+  const plans = models.map((m) => {
+    const calls: { at: number; n: number; fed: number }[] = [];
+    if (m.feed === 'crops') {
+      const batch = m.fixedBatch ?? Math.max(1, params.cropBatch);
+      for (let b0 = 0; b0 < total; b0 += batch) calls.push({ at: b0, n: Math.min(batch, total - b0), fed: m.fixedBatch ?? Math.min(batch, total - b0) });
+    } else {
+      const batch = m.feed === 'vertebra' ? 1 : (m.fixedBatch ?? Math.max(1, Math.floor(params.cropBatch / per)));
+      for (let v0 = 0; v0 < present.length; v0 += batch) {
+        const n = Math.min(batch, present.length - v0);
+        calls.push({ at: v0, n, fed: m.feed === 'vertebra' ? 1 : (m.fixedBatch ?? n) });
+      }
+    }
+    return calls;
+  });
+  const batches = plans.reduce((a, c) => a + c.length, 0);
+  const what = (m: (typeof models)[number], i: number) => `the fracture model${m.name ? ` ${m.name}` : models.length > 1 ? ` ${i + 1}` : ''}`;
   let done = 0;
-  for (const model of cls) {
-    for (let b0 = 0; b0 < total; b0 += batch) {
+  for (const [mi, model] of models.entries()) {
+    let hasHead = false;
+    for (const call of plans[mi]) {
       onProgress?.({ stage: 'classify', done, total: batches });
       await tick();
       check(signal);
-      const nb = Math.min(batch, total - b0);
-      const x = new Float32Array(nb * item);
-      for (let i = 0; i < nb; i++) {
-        const g = b0 + i;
-        const c = crops[present[Math.floor(g / per)]] as VertebraCrops;
-        const src = c.data.subarray((g % per) * item, (g % per + 1) * item);
-        const o = i * item;
-        for (let j = 0; j < item; j++) x[o + j] = src[j] / 255;
-      }
-      const outs = await callAll(model, x, [nb, chans, size, size]);
-      check(signal);
-      const logits = outs[0];
-      if (logits.data.length !== nb) {
-        throw new InputError(`the fracture model returned shape [${logits.shape.join(', ')}] for ${nb} crops; expected [${nb}, 1] (one logit per slice)`);
-      }
-      for (let i = 0; i < nb; i++) fr[present[Math.floor((b0 + i) / per)]] += sigmoid(logits.data[i]);
-      if (outs.length > 1 && outs[1].data.length > 0) {
-        for (const v of outs[1].data) patientSum += sigmoid(v);
-        patientN += outs[1].data.length;
+      if (model.feed === 'crops') {
+        // crops `at` .. `at + n` of all vertebrae (each vertebra's `per` crops in a row), zeros after them up to `fed`
+        const x = new Float32Array(call.fed * item);
+        for (let i = 0; i < call.n; i++) {
+          const g = call.at + i;
+          const c = crops[present[Math.floor(g / per)]] as VertebraCrops;
+          const src = c.data.subarray((g % per) * item, (g % per + 1) * item);
+          const o = i * item;
+          for (let j = 0; j < item; j++) x[o + j] = src[j] / 255;
+        }
+        const outs = await callAll(model.call, x, [call.fed, chans, size, size]);
+        check(signal);
+        const logits = outs[0];
+        if (logits.data.length !== call.fed) {
+          throw new InputError(`${what(model, mi)} returned shape [${logits.shape.join(', ')}] for ${call.fed} crops; expected [${call.fed}, 1] (one logit per slice)`);
+        }
+        for (let i = 0; i < call.n; i++) fr[present[Math.floor((call.at + i) / per)]] += sigmoid(logits.data[i]);
+        if (outs.length > 1 && outs[1].data.length > 0) {
+          for (const v of outs[1].data) patientSum += sigmoid(v);
+          patientN += outs[1].data.length;
+        }
+      } else {
+        // vertebrae `at` .. `at + n`, each its `per` crops in order; zeros after them up to `fed`
+        const x = new Float32Array(call.fed * per * item);
+        for (let i = 0; i < call.n; i++) {
+          const src = (crops[present[call.at + i]] as VertebraCrops).data;
+          const o = i * per * item;
+          for (let j = 0; j < per * item; j++) x[o + j] = src[j] / 255;
+        }
+        const shape = model.feed === 'sequence' ? [call.fed, per, chans, size, size] : [per, chans, size, size];
+        const outs = await callAll(model.call, x, shape);
+        check(signal);
+        const slices = outs[0];
+        if (slices.data.length !== call.fed * per) {
+          throw new InputError(
+            `${what(model, mi)} returned shape [${slices.shape.join(', ')}] for ${call.fed} vertebra${call.fed === 1 ? '' : 'e'} of ${per} crops; expected [${call.fed}, ${per}] (one logit per slice)`,
+          );
+        }
+        for (let i = 0; i < call.n; i++) {
+          const k = present[call.at + i];
+          for (let j = 0; j < per; j++) fr[k] += sigmoid(slices.data[i * per + j]);
+        }
+        const v = outs[1];
+        if (v && v.data.length === call.fed) {
+          hasHead = true;
+          for (let i = 0; i < call.n; i++) head[present[call.at + i]] += sigmoid(v.data[i]);
+        }
       }
       done++;
     }
+    if (hasHead) headModels++;
   }
   onProgress?.({ stage: 'classify', done: batches, total: batches });
   const clamp = (v: number) => Math.min(params.clampHigh, Math.max(params.clampLow, v));
-  for (const k of present) vertebrae[k].fracture = clamp(fr[k] / (per * cls.length));
+  for (const k of present) {
+    vertebrae[k].fracture = clamp(fr[k] / (per * cls.length));
+    if (headModels > 0) vertebrae[k].fractureHead = head[k] / headModels;
+  }
   if (params.patient === 'head' && patientN > 0) {
     result.patientOverall = clamp(patientSum / patientN);
     result.patientSource = 'head';

@@ -99,6 +99,12 @@ export function BrainView() {
         {!viewError && entry && !loaded && !entry.loadFailed && <div className="canvas-note">Reading {entry.id}…</div>}
         {!viewError && entry?.loadFailed && <div className="canvas-note error">{entry.id}: {entry.error}</div>}
       </div>
+      {entry && labels && (
+        <div className="view-legend-bar">
+          <span className="muted">tissue labels</span>
+          <Legend classes={labels.classes} names={names} />
+        </div>
+      )}
       <div className="readout" data-testid="brain-view-info">
         {entry ? (
           <>
@@ -115,7 +121,6 @@ export function BrainView() {
                 <span className="muted">conformed</span> {result.conformed.kept ? 'kept as it is (256³ LIA)' : result.conformed.shape.join('×')}
               </span>
             )}
-            {labels && <Legend classes={labels.classes} names={names} />}
           </>
         ) : (
           <span className="muted">No volume selected.</span>

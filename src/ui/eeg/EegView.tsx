@@ -6,9 +6,10 @@ import { EEG_CHAINS, type EegVotes } from '../../core/presets/eeg';
 import { useKit, useSelectedItem } from '../kit/hooks';
 import { canvasPoint } from '../view2d/canvas';
 import { CamControls } from '../view2d/CamControls';
+import { HOT } from '../view2d/colour';
 import { ClassBars } from '../view2d/ClassBars';
 import { CANVAS_H, CANVAS_W, LAYOUT, drawSpectrogram, logPower } from './display';
-import { eegStore as store, type EegMeta, type EegView as View } from './page';
+import { eegShare, eegStore as store, type EegMeta, type EegView as View } from './page';
 
 const setView = (patch: Partial<View>) => store.setState((s) => ({ view: { ...s.view, ...patch } }));
 
@@ -69,6 +70,7 @@ export function EegView() {
           opacity={view.opacity}
           onOpacity={(opacity) => setView({ opacity })}
           ids={{ show: 'eeg-show-cam', cls: 'eeg-cam-class', opacity: 'eeg-opacity' }}
+          ramp={HOT}
         />
       </div>
       <div className="eeg-canvas-wrap" data-gallery-region>
@@ -81,7 +83,7 @@ export function EegView() {
             ) : entry ? (
               `Reading ${entry.id}…`
             ) : (
-              'Drop HMS spectrogram .parquet files, an .onnx model (or several folds) and optionally a votes .csv — or open the demo.'
+              <EmptyEeg />
             )}
           </div>
         )}
@@ -97,6 +99,23 @@ export function EegView() {
         </div>
       )}
       {result && entry && <Probabilities id={entry.id} />}
+    </div>
+  );
+}
+
+/** What to drop, and the demo. */
+function EmptyEeg() {
+  const busy = useKit(store, (s) => s.busy);
+  return (
+    <div className="kit-hero">
+      <div className="canvas-note-title">Classify EEG spectrograms, with class activation maps</div>
+      <div>
+        Drop HMS spectrogram <span className="mono">.parquet</span> files, an <span className="mono">.onnx</span> model (or several folds) and optionally a votes{' '}
+        <span className="mono">.csv</span>. Everything runs in this browser.
+      </div>
+      <button className="primary big" onClick={() => void eegShare.openDemo()} disabled={busy !== null} data-testid="eeg-demo-hero">
+        {busy ?? 'Run the demo: three spectrograms, votes, a small CAM model'}
+      </button>
     </div>
   );
 }

@@ -35,7 +35,9 @@ export function ResultsTable() {
             const top = p ? p.indexOf(Math.max(...p)) : -1;
             return (
               <tr key={t.id} className={t.id === selected ? 'on' : ''} onClick={() => store.setState({ selected: t.id })} data-testid={`eeg-row-${t.id}`}>
-                <td className="mono ellipsis">{(t.meta as EegMeta | undefined)?.name ?? t.sourceLabel}</td>
+                <td className="mono ellipsis eeg-file-cell" title={(t.meta as EegMeta | undefined)?.name ?? t.sourceLabel}>
+                  {(t.meta as EegMeta | undefined)?.name ?? t.sourceLabel}
+                </td>
                 <td className="mono">{t.id}</td>
                 {p ? (
                   classes.map((c, i) => (

@@ -181,7 +181,7 @@ export function drawSpectrogram(ctx: CanvasRenderingContext2D, o: DrawOptions): 
   ctx.translate(bx + bw + 60, top + PLOT_H / 2);
   ctx.rotate(Math.PI / 2);
   ctx.textAlign = 'center';
-  ctx.fillText('power (log scale)', 0, 0);
+  ctx.fillText('power, µV²/Hz (log scale)', 0, 0);
   ctx.restore();
   if (camImg) {
     ctx.textAlign = 'right';

@@ -78,7 +78,7 @@ export function InputsPanel({ store, testId, buttons, models: m, labels: l, chil
   const roles = store.preset.models;
   return (
     <Panel title="Inputs" testId={testId}>
-      <div className="kit-open-grid" style={{ gridTemplateColumns: `repeat(${Math.min(3, buttons.length)}, 1fr)` }}>
+      <div className="kit-open-grid">
         {buttons.map((b) => (
           <OpenFiles key={b.testId} store={store} b={b} disabled={!!b.idleOnly && (running || busy !== null)} />
         ))}
@@ -100,7 +100,7 @@ export function InputsPanel({ store, testId, buttons, models: m, labels: l, chil
           <div className="subhead">{store.preset.labels.label[0].toUpperCase() + store.preset.labels.label.slice(1)}</div>
           {labels ? (
             <div className="row small kit-labels" data-testid={l.testId}>
-              <span className="grow mono ellipsis">
+              <span className="grow mono ellipsis" title={labels.name}>
                 {labels.name} ({l.summary(labels.parsed)})
               </span>
               <button className="ghost icon" onClick={() => clearLabels(store)} aria-label="Remove the labels" title="Remove">

@@ -7,6 +7,7 @@
 import { useEffect, type ReactNode } from 'react';
 import { ErrorBoundary } from '../ErrorBoundary';
 import { FileDrop, useRunKeys } from '../FileDrop';
+import { KitStatusLine } from '../MessageBanner';
 import { PageLayout } from '../PageLayout';
 import { addFiles } from './intake';
 import { cancelBatch, runBatch } from './runner';
@@ -47,6 +48,7 @@ export function KitPage({ store, name, exposeHooks, inputs, view, run }: KitPage
           </div>
         }
         run={run}
+        statusLine={<KitStatusLine store={store} />}
       />
     </FileDrop>
   );

@@ -1,9 +1,15 @@
 /**
  * The page's models: .onnx files loaded into its worker, each given the first role of the preset
  * that accepts it and checked by that role before it is kept; replaced by name, removed, and loaded
- * again after a hard stop restarted the worker.
+ * again after a hard stop restarted the worker. A model that carries a card in its metadata_props
+ * (`voxelbench convert --card`) gives its values when the page has no card file; then what the
+ * model says about itself (the preset's `fromModel`, e.g. motors: it divides by 255 itself) sets
+ * its values, with one line each.
  */
+import { CARD_METADATA_KEY } from '../../core/onnx/card';
 import type { ModelInfo } from '../../core/onnx/model';
+import { presetParamsFromCard } from '../../core/preset/index';
+import { changedParams, getPath, setPath } from '../../core/preset/params';
 import type { ModelRole } from '../../core/preset/types';
 import type { Origin } from './files';
 import { errorText, say, unsay } from './messages';
@@ -38,7 +44,8 @@ export async function addModelBytes(store: AnyStore, bytes: Uint8Array, name: st
     const worker = workerOf(store);
     const loaded = await untilReplaced(store, worker, () => worker.api.loadModel(bytes.slice(), name, config.relaxDims ?? false));
     const role = roleFor(preset.models, loaded.info);
-    const problems = role ? role.check(loaded.info, name, store.getState().params) : [`none of its roles (${preset.models.map((r) => r.label).join(', ')}) takes it`];
+    const says = role ? modelValues(store, loaded.info, name, role.role) : null;
+    const problems = role ? role.check(loaded.info, name, says?.params ?? store.getState().params) : [`none of its roles (${preset.models.map((r) => r.label).join(', ')}) takes it`];
     if (!role || problems.length > 0) {
       void worker.api.unloadModel(loaded.id).catch(() => undefined);
       // a role's problems that name the model already say what it is
@@ -53,6 +60,15 @@ export async function addModelBytes(store: AnyStore, bytes: Uint8Array, name: st
       return { models: old ? s.models.map((m) => (m === old ? model : m)) : [...s.models, model] };
     });
     unsay(key);
+    if (says) {
+      const s = store.getState();
+      const keys = changedParams(preset.params, s.params, says.params);
+      // what a model says is what Reset goes back to as well
+      let defaults = says.fromCard ? says.params : s.defaults;
+      for (const k of keys) defaults = setPath(defaults, k, getPath(says.params, k));
+      store.setState({ params: says.params, defaults, ...(says.fromCard ? { paramsFrom: says.fromCard } : {}) });
+      for (const line of says.notes) say('info', `${line}.`);
+    }
     const n = store.getState().models.filter((m) => m.role === role.role).length;
     const combined = n > 1 && config.texts.modelsCombined ? `; ${n} ${role.label}s will be ${config.texts.modelsCombined}` : '';
     say('info', `Loaded ${preset.models.length > 1 ? role.label : 'model'} ${name} (${loaded.info.parameters.toLocaleString()} parameters)${combined}.`);
@@ -63,6 +79,35 @@ export async function addModelBytes(store: AnyStore, bytes: Uint8Array, name: st
   } finally {
     store.setState({ busy: null });
   }
+}
+
+/**
+ * The values a model gives: the card in its metadata_props when the page has no card file (over
+ * the current defaults; one that cannot be read is said and left out), then the preset's
+ * `fromModel`; null when it gives none.
+ */
+function modelValues(store: AnyStore, info: ModelInfo, name: string, role: string): { params: unknown; notes: string[]; fromCard?: string } | null {
+  const { preset } = store;
+  const s = store.getState();
+  const notes: string[] = [];
+  let params: unknown = s.params;
+  let fromCard: string | undefined;
+  const text = info.metadata?.[CARD_METADATA_KEY];
+  if (text !== undefined && s.cards.length === 0) {
+    try {
+      params = presetParamsFromCard(preset, JSON.parse(text) as unknown, s.defaults);
+      fromCard = `${name} (its own card)`;
+      notes.push(`Preset values from the card stored in ${name} (metadata_props '${CARD_METADATA_KEY}')`);
+    } catch (e) {
+      say('warning', `The card stored in ${name} (metadata_props '${CARD_METADATA_KEY}') is not used: ${errorText(e)}`);
+    }
+  }
+  const said = preset.fromModel?.(info, name, role, params);
+  if (said) {
+    params = said.params;
+    notes.push(...said.notes);
+  }
+  return notes.length ? { params, notes, ...(fromCard ? { fromCard } : {}) } : null;
 }
 
 /** Reads model files and loads them one after another. */

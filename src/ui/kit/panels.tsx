@@ -15,7 +15,7 @@ import { fmtClock } from '../format';
 import { Panel } from '../Panel';
 import { useKit } from './hooks';
 import { cancelReads, choosePart, clearItems, removeItem } from './intake';
-import { batchFraction, count, isRunnable } from './pure';
+import { batchFraction, count, isRunnable, msPerStep } from './pure';
 import { cancelBatch, currentRunKey, progressFractionOf, runBatch } from './runner';
 import { setBackend } from './store';
 import type { AnyStore, ItemEntry, ItemStatus } from './types';
@@ -244,6 +244,33 @@ export function cancelAll(store: AnyStore): void {
   cancelReads(store);
 }
 
+/**
+ * The preset's plan of one item before a run (motors: windows per tomogram), how long it will take
+ * (from the running item's first steps, else the last run's time per step on this backend), and the
+ * value of the form that changes the work.
+ */
+function PlanLine({ store, counts, n, testId }: { store: AnyStore; counts: Record<string, number>; n: number; testId: string }) {
+  const params = useKit(store, (s) => s.params);
+  const items = useKit(store, (s) => s.items);
+  const backend = useKit(store, (s) => s.backend);
+  const plan = store.preset.plan?.(params, counts);
+  if (!plan) return null;
+  const { item, items: itemsText } = store.config.texts;
+  const current = items.find((t) => t.status === 'running')?.progress as RunProgress | undefined;
+  const perStep = current && current.done > 0 && current.total === plan.steps ? current.elapsedMs / current.done : msPerStep(items, backend);
+  const lever = plan.lever ? store.preset.params.find((s) => s.key === plan.lever) : undefined;
+  const time =
+    perStep === null
+      ? `the time per ${item} is estimated after its first steps`
+      : `about ${fmtClock(perStep * plan.steps)} per ${item}${n > 1 ? `, ${fmtClock(perStep * plan.steps * n)} for ${count(n, item, itemsText)}` : ''} (${current ? 'from its first steps' : "at the last run's pace"})`;
+  return (
+    <div className="muted small" data-testid={testId}>
+      {plan.line} · {time}
+      {lever ? ` · the ${lever.label} in the form changes it` : ''}
+    </div>
+  );
+}
+
 /** Backend, Run / Cancel, the batch's progress with ETA, and what the results ran on. */
 export function RunPanel({ store, prefix, runTitle, progressNote, reads = false }: RunPanelProps) {
   const { item, items: itemsText } = store.config.texts;
@@ -285,6 +312,7 @@ export function RunPanel({ store, prefix, runTitle, progressNote, reads = false 
           {batch.cancelRequested ? 'Stopping…' : 'Cancel'} <kbd>Esc</kbd>
         </button>
       </div>
+      {ready && <PlanLine store={store} counts={counts} n={n} testId={`${prefix}-plan`} />}
       {!ready && !running && <div className="muted small">{missing ? `${cap(missing)} (.onnx) to run.` : runnable.length === 0 ? `Add ${itemsText} to run.` : 'Loading…'}</div>}
       {reading.length > 0 && (
         <div className="progress-block" data-testid={`${prefix}-loading`}>

@@ -23,6 +23,13 @@ export type ProgressFraction = (p: RunProgress) => number;
 
 const doneOfTotal: ProgressFraction = (p) => (p.total > 0 ? Math.min(1, p.done / p.total) : 0);
 
+/** Time per progress step (ms) of the last finished run on this backend that reported its steps, or null (the run panel's estimate). */
+export function msPerStep(items: readonly Pick<ItemEntry, 'status' | 'steps' | 'wallMs' | 'backend'>[], backend: string): number | null {
+  const done = items.filter((t) => t.status === 'done' && t.steps && t.wallMs !== undefined && (backend === 'auto' || t.backend === backend));
+  const last = done[done.length - 1];
+  return last ? last.wallMs! / last.steps! : null;
+}
+
 /** Overall progress of a batch (0..1): finished items plus the running one's fraction. */
 export function batchFraction(ids: readonly string[], items: readonly Pick<ItemEntry, 'id' | 'status' | 'progress'>[], fraction: ProgressFraction = doneOfTotal): number {
   if (ids.length === 0) return 0;

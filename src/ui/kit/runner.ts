@@ -2,7 +2,9 @@
  * The batch runner of a preset page: every item whose result is missing or stale (runKey) runs
  * through the worker's runPreset one after another, with progress and an ETA; errors stay in
  * their rows and the rest still run; Esc cancels, and a worker that does not answer within
- * HARD_STOP_MS is terminated, started again and given its models back. Rows, the batch step and
+ * HARD_STOP_MS is terminated, started again and given its models back, as is a worker in which
+ * WebGPU failed, before a run that may use WebGPU (onnxruntime-web's WebGPU backend can stay
+ * broken in that worker: see src/worker/inference.worker.ts). Rows, the batch step and
  * the exports come from the preset (rows → preset.finish → export.write).
  */
 import * as Comlink from 'comlink';
@@ -16,6 +18,7 @@ import { modelIdsByRole, reloadModels } from './models';
 import { batchClock, batchFraction, isRunnable, itemsToRun, runKey, type ProgressFraction } from './pure';
 import { dropWorker, patchItem, untilReplaced, workerOf } from './store';
 import type { AnyStore, ItemEntry } from './types';
+import type { WorkerClient } from '../../worker/client';
 
 /**
  * How long a cancelled run may take to stop before the worker is terminated (one constant for
@@ -115,24 +118,30 @@ export async function runBatch(store: AnyStore): Promise<void> {
         failed++;
         continue; // its row says why it could not be read
       }
+      const worker = await workerForRun(store);
+      if (!live()) return;
       const st = store.getState();
       if (!st.items.some((t) => t.id === id)) continue;
       store.setState({ currentId: id });
       patchItem(store, id, { status: 'running', progress: undefined });
       const t0 = performance.now();
-      const onProgress = throttle((p: RunProgress) => {
+      let steps: number | undefined;
+      const shown = throttle((p: RunProgress) => {
         if (!live() || store.getState().items.find((t) => t.id === id)?.status !== 'running') return;
         patchItem(store, id, { progress: p });
         updateClock(store);
       }, 100);
+      const onProgress = (p: RunProgress) => {
+        steps = p.total;
+        shown(p);
+      };
       try {
-        const worker = workerOf(store);
         const r = await untilReplaced(store, worker, () =>
           worker.api.runPreset(preset.id, { item, models: modelIdsByRole(st.models), params: st.params, backend: st.backend }, Comlink.proxy(onProgress)),
         );
         if (!live()) return;
         const row = preset.row(item, r.result, st.params);
-        patchItem(store, id, { status: 'done', progress: undefined, result: r.result, row, runKey: key, backend: r.backend, backendReason: r.backendReason, wallMs: performance.now() - t0 });
+        patchItem(store, id, { status: 'done', progress: undefined, result: r.result, row, runKey: key, backend: r.backend, backendReason: r.backendReason, wallMs: performance.now() - t0, steps });
         if (store.getState().selected === null) store.setState({ selected: id });
       } catch (e) {
         if (!live()) return;
@@ -176,6 +185,21 @@ function finishBatch(store: AnyStore, status: 'done' | 'cancelled', failed: numb
   const secs = (elapsedMs / 1000).toFixed(1);
   if (status === 'cancelled') say('info', `Run cancelled after ${done} of ${ids.length} ${many} (${secs} s).`);
   else say(failed > 0 ? 'warning' : 'info', `Run finished: ${done} of ${ids.length} ${many} in ${secs} s${failed > 0 ? `; ${failed} failed (see the queue)` : ''}.`);
+}
+
+/**
+ * The worker for the next run: when WebGPU failed in the current one (its WebGPU backend may stay
+ * broken there) and the run may use WebGPU, a fresh worker with the models loaded again.
+ */
+async function workerForRun(store: AnyStore): Promise<WorkerClient> {
+  const worker = workerOf(store);
+  if (store.getState().backend === 'wasm') return worker;
+  const health = await untilReplaced(store, worker, async () => worker.api.webgpuHealth()).catch(() => null);
+  if (!health?.failed) return worker;
+  dropWorker(store);
+  say('info', `WebGPU failed in the worker (${health.failed}); it was restarted and its models loaded again, so that WebGPU can run the next ${store.config.texts.item}.`);
+  await reloadModels(store);
+  return workerOf(store);
 }
 
 /** Cancel (Esc): the worker stops at its next model call, or is restarted if it does not answer within HARD_STOP_MS. */

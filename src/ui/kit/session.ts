@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { parseSessionParams } from '../../core/preset/derive';
+import { presetDefaults } from '../../core/preset/index';
 import type { ItemSource } from '../../core/preset/types';
 import { readTensor, tensorEntry, type TensorArray, type TensorRef } from '../../core/share/session';
 import type { SessionSave } from '../share/types';
@@ -181,8 +182,9 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
     throw new Error(`${name}: the ${config.key} state in session.json is not one this version reads (${issues.join('; ')})`);
   }
   const st = parsed.data;
-  const params = parseSessionParams(preset.params, st.params, 'params');
-  const defaults = parseSessionParams(preset.params, st.defaults, 'defaults');
+  // values added to the preset since the session was saved take their defaults
+  const params = parseSessionParams(preset.params, st.params, 'params', presetDefaults(preset));
+  const defaults = parseSessionParams(preset.params, st.defaults, 'defaults', presetDefaults(preset));
   // every item, its files and its result
   const entries: ItemEntry[] = st.items.map((t) => {
     let source: ItemEntry['source'] = null;

@@ -68,6 +68,8 @@ export interface ItemEntry<Result = unknown, Row = unknown, Progress = RunProgre
   excluded?: boolean;
   /** The user's corrections of the result (spine: corrected masks), kept in sessions; a new run drops them. */
   edits?: unknown;
+  /** Progress steps its run took (the last RunProgress.total): with wallMs, the time per step of the next run's estimate. */
+  steps?: number;
 }
 
 /** A model the page holds, loaded in its worker. */

@@ -56,7 +56,9 @@ export function InputsPanel() {
       <div className="subhead">Labels</div>
       {labels ? (
         <div className="motor-list-row" data-testid="motor-labels">
-          <span className="grow ellipsis mono">{labels.name}</span>
+          <span className="grow ellipsis mono" title={labels.name}>
+            {labels.name}
+          </span>
           <span className="muted small">
             {rows.length} tomograms · {rows.reduce((a, r) => a + r.motors.length, 0)} motors
           </span>

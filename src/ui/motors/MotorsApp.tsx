@@ -8,6 +8,7 @@ import { addFiles } from '../kit/intake';
 import { QueuePanel, RunPanel } from '../kit/panels';
 import { ParamsForm } from '../kit/ParamsForm';
 import { cancelBatch, runBatch } from '../kit/runner';
+import { KitStatusLine } from '../MessageBanner';
 import { PageLayout } from '../PageLayout';
 import { InputsPanel } from './InputsPanel';
 import { centreView, MotorsView } from './MotorsView';
@@ -83,6 +84,7 @@ export function MotorsApp() {
             </ErrorBoundary>
           </div>
         }
+        statusLine={<KitStatusLine store={store} />}
         run={
           <>
             <RunPanel store={store} prefix="motor" runTitle="Run the models on the tomograms whose results are missing or out of date" />

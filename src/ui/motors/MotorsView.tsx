@@ -1,6 +1,6 @@
 /** The Niivue view of the selected tomogram: heatmap overlay, detected and true motors as points, a legend. */
-import { SHOW_RENDER } from '@niivue/niivue';
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { MULTIPLANAR_TYPE, SHOW_RENDER } from '@niivue/niivue';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Point3 } from '../../core/motors/pipeline';
 import type { TomogramLabel } from '../../core/motors/postprocess';
 import type { Volume } from '../../core/volume';
@@ -8,6 +8,8 @@ import { fmtValue } from '../format';
 import { useStore, type SliceView } from '../store';
 import { attachCanvas, centreOn, getNiivue, setSliceView, showBase, showOverlay, showPoints, styleOverlay, type OverlayStyle, type ViewPoint } from '../viewer';
 import type { Tomogram } from '../../core/motors/tomogram';
+import { ColourBar } from '../kit/ColourBar';
+import { niivueGradient } from '../kit/colourScale';
 import { useKit } from '../kit/hooks';
 import { ensureItem } from '../kit/intake';
 import { displayVolume, heatmapVolume, mapRange, pointSize, tomogramGrid } from './display';
@@ -77,9 +79,11 @@ export function MotorsView() {
     const nv = getNiivue();
     // slices only in the multiplanar layout (a 3D render of a noisy tomogram shows little); restored on leaving
     const opts = nv.opts as typeof nv.opts & { multiplanarForceRender?: boolean };
-    const saved = { showRender: opts.multiplanarShowRender, force: opts.multiplanarForceRender };
+    const saved = { showRender: opts.multiplanarShowRender, force: opts.multiplanarForceRender, layout: opts.multiplanarLayout };
     opts.multiplanarForceRender = false;
     opts.multiplanarShowRender = SHOW_RENDER.NEVER;
+    // always the 2x2 grid: its free lower right quadrant holds the legend (ViewLegend), not black
+    opts.multiplanarLayout = MULTIPLANAR_TYPE.GRID;
     attachCanvas(canvas)
       .then((v) => {
         v.onLocationChange = () => undefined;
@@ -88,6 +92,7 @@ export function MotorsView() {
       .catch((e: unknown) => setViewError(`The 3D view could not start (WebGL2 is needed): ${(e as Error).message ?? e}`));
     return () => {
       opts.multiplanarShowRender = saved.showRender;
+      opts.multiplanarLayout = saved.layout;
       if (saved.force !== undefined) opts.multiplanarForceRender = saved.force;
     };
   }, []);
@@ -174,17 +179,22 @@ export function MotorsView() {
     void showPoints(grid.grid, pts).then(hidePointsLegend);
   }, [det, truths, grid, view.showPoints]);
 
+  const legend = grid && (det || truths.length > 0) ? { det, range: det ? range : null, floor: style.calMin, nTruth: truths.length } : null;
   return (
     <section className="viewer motors-viewer">
       <ViewToolbar sliceType={sliceType} setSliceType={setSliceType} hasResult={!!det} />
-      <div className="canvas-wrap">
+      <div className="canvas-wrap" data-gallery-region>
         <canvas ref={canvasRef} data-testid="niivue-canvas" />
         {viewError && <div className="canvas-note error">{viewError}</div>}
         {!viewError && nTomos === 0 && <EmptyMotors />}
         {!viewError && entry && !loaded && entry.status !== 'error' && <div className="canvas-note">Loading {entry.id}…</div>}
         {!viewError && entry?.loadFailed && <div className="canvas-note error">{entry.id}: {entry.error}</div>}
+        {/* multiplanar: the legend fills the 2x2 grid's free lower right quadrant */}
+        {legend && sliceType === 'multiplanar' && <ViewLegend {...legend} className="view-legend-panel" />}
       </div>
-      <ViewInfo legend={grid && (det || truths.length > 0) ? <ViewLegend range={det ? range : null} floor={style.calMin} nTruth={truths.length} hasDet={!!det} /> : null} />
+      {/* one slice: the legend in a line under the view, off the image */}
+      {legend && sliceType !== 'multiplanar' && <ViewLegend {...legend} className="view-legend-bar" />}
+      <ViewInfo />
     </section>
   );
 }
@@ -235,10 +245,14 @@ function ViewToolbar({ sliceType, setSliceType, hasResult }: { sliceType: SliceV
           data-testid="motor-heatmap-floor"
           aria-label="heatmap floor"
         />
+        <span className="slider-val" data-testid="motor-heatmap-floor-value">
+          {view.heatmapFloor.toFixed(2)}
+        </span>
       </label>
       <label className="toolbar-group" title="Heatmap opacity">
         <span className="muted">opacity</span>
         <input type="range" min={0} max={1} step={0.01} value={view.opacity} onChange={(e) => set({ opacity: Number(e.target.value) })} aria-label="heatmap opacity" />
+        <span className="slider-val">{view.opacity.toFixed(2)}</span>
       </label>
       <label className="toolbar-group" title="Show detected and true motors as points">
         <input type="checkbox" checked={view.showPoints} onChange={(e) => set({ showPoints: e.target.checked })} data-testid="motor-show-points" />
@@ -248,12 +262,25 @@ function ViewToolbar({ sliceType, setSliceType, hasResult }: { sliceType: SliceV
   );
 }
 
-function ViewLegend({ range, floor, nTruth, hasDet }: { range: [number, number] | null; floor: number; nTruth: number; hasDet: boolean }) {
+/**
+ * What the view shows, in the multiplanar grid's free lower right quadrant or in a line under a single slice:
+ * the detected motor with its score and point, the true motors, and the heatmap's colour bar (the
+ * summed sigmoid over the models, from the floor up; below it is transparent). Its content does
+ * not change with the Heatmap / Points switches.
+ */
+function ViewLegend({ det, range, floor, nTruth, className }: { det: { score: number; point: Point3 } | null; range: [number, number] | null; floor: number; nTruth: number; className: string }) {
+  const nModels = useKit(store, (s) => s.models.length) || 1;
   return (
-    <div className="motor-legend" data-testid="motor-legend" title="Points show on slices within a few voxels of them">
-      {hasDet && (
+    <div className={className} data-testid="motor-legend" title="Points show on slices within a few voxels of them">
+      {det && (
         <div className="legend-item">
-          <span className="dot" style={{ background: PREDICTED_CSS }} /> detected motor (argmax)
+          <span className="dot" style={{ background: PREDICTED_CSS }} />
+          <span>
+            detected motor (argmax): score <span className="mono">{det.score.toFixed(4)}</span> at z,y,x{' '}
+            <span className="mono" data-testid="motor-legend-point">
+              {det.point.map((v) => v.toFixed(1)).join(', ')}
+            </span>
+          </span>
         </div>
       )}
       {nTruth > 0 && (
@@ -262,15 +289,21 @@ function ViewLegend({ range, floor, nTruth, hasDet }: { range: [number, number] 
         </div>
       )}
       {range && (
-        <div className="legend-item">
-          <span className="ramp" /> heatmap {fmtValue(floor)} – {fmtValue(range[1])}
-        </div>
+        <ColourBar
+          gradient={niivueGradient(HEATMAP_COLORMAP)}
+          min={floor}
+          max={range[1]}
+          label="heatmap"
+          units={nModels > 1 ? `sigmoid summed over ${nModels} models (0…${nModels})` : 'sigmoid: probability (0…1)'}
+          note="values below the left end (the floor) are transparent"
+          testId="motor-colourbar"
+        />
       )}
     </div>
   );
 }
 
-function ViewInfo({ legend }: { legend: ReactNode }) {
+function ViewInfo() {
   const entry = useKit(store, (s) => s.items.find((t) => t.id === s.selected) ?? null);
   if (!entry) return <div className="readout muted">No tomogram selected.</div>;
   const r = entry.status === 'done' ? entry.result : undefined;
@@ -291,19 +324,10 @@ function ViewInfo({ legend }: { legend: ReactNode }) {
         </span>
       )}
       {r && (
-        <>
-          <span>
-            <span className="muted">score</span> {r.score.toFixed(4)}
-          </span>
-          <span>
-            <span className="muted">point z,y,x</span> {r.point.map((v) => v.toFixed(1)).join(', ')}
-          </span>
-          <span>
-            <span className="muted">heatmap</span> {r.heatmapShape.join('×')}
-          </span>
-        </>
+        <span>
+          <span className="muted">heatmap</span> {r.heatmapShape.join('×')}
+        </span>
       )}
-      {legend}
     </div>
   );
 }

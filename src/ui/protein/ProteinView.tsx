@@ -1,5 +1,5 @@
 /** The field of view on a canvas: RGBY composite with per-channel switches and contrast, the CAM of a chosen class, cell outlines; a click picks a cell. */
-import { useEffect, useMemo, useRef, type MouseEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
 import { PROTEIN_CHANNELS, type ProteinChannel } from '../../core/presets/protein';
 import { camAtImage } from '../../core/protein/cells';
 import type { ProteinItem } from '../../core/protein/sources';
@@ -7,8 +7,17 @@ import { useKit, useSelectedItem } from '../kit/hooks';
 import { canvasPoint } from '../view2d/canvas';
 import { CamControls } from '../view2d/CamControls';
 import { INFERNO, topClass } from '../view2d/colour';
-import { proteinStore as store, type FovMeta } from './page';
+import { proteinShare, proteinStore as store, type FovMeta } from './page';
 import { channelMax, classColour, renderFov, type ChannelView, type ProteinView as View } from './render';
+
+type Under = 'full' | 'dim' | 'off';
+const UNDER: { id: Under; label: string }[] = [
+  { id: 'full', label: 'channels' },
+  { id: 'dim', label: 'dimmed' },
+  { id: 'off', label: 'CAM only' },
+];
+/** The composite's brightness under the CAM for each choice. */
+const COMPOSITE: Record<Under, number> = { full: 1, dim: 0.3, off: 0 };
 
 const SWATCH: Record<ProteinChannel, string> = { red: '#ff4040', green: '#40ff40', blue: '#4080ff', yellow: '#ffff40' };
 
@@ -41,6 +50,24 @@ function ChannelBar() {
   );
 }
 
+/** What to drop, and the demo. */
+function EmptyProtein() {
+  const busy = useKit(store, (s) => s.busy);
+  return (
+    <div className="kit-hero">
+      <div className="canvas-note-title">Localise proteins in cells, per cell, with class activation maps</div>
+      <div>
+        Drop the four <span className="mono">&lt;id&gt;_red/green/blue/yellow.png</span> files of one or more fields of view (8- or 16-bit PNG, or one 4-channel
+        TIFF), cell masks <span className="mono">&lt;id&gt;_cells.png</span> and an <span className="mono">.onnx</span> model anywhere on the page. Everything runs
+        in this browser.
+      </div>
+      <button className="primary big" onClick={() => void proteinShare.openDemo()} disabled={busy !== null} data-testid="protein-demo-hero">
+        {busy ?? 'Run the demo: two fields of view, cell masks, a small CAM model'}
+      </button>
+    </div>
+  );
+}
+
 export function ProteinView() {
   const shown = useSelectedItem<ProteinItem>(store);
   const { entry, result, camClass } = useShownResult();
@@ -48,6 +75,8 @@ export function ProteinView() {
   const selectedCell = useKit(store, (s) => s.ui.selectedCell);
   const classes = useKit(store, (s) => s.params.classes);
   const canvas = useRef<HTMLCanvasElement>(null);
+  /** The channels under a shown CAM: as set, dimmed, or off (the CAM alone), so that it stays visible over bright red and yellow. */
+  const [under, setUnder] = useState<Under>('full');
   const fov = shown?.item.fov;
   const maxima = useMemo(() => (fov ? fov.channels.map(channelMax) : [1, 1, 1, 1]), [fov]);
   const cam = useMemo(() => {
@@ -67,10 +96,11 @@ export function ProteinView() {
       channelMax: maxima,
       cam: cam ? { data: cam, opacity: view.camOpacity } : null,
       outlines: view.showOutlines && labels ? { labels, cells: result?.cellResults ?? [], selected: selectedCell } : null,
+      composite: cam ? COMPOSITE[under] : 1,
     });
     c.getContext('2d')!.putImageData(new ImageData(rgba as Uint8ClampedArray<ArrayBuffer>, fov.width, fov.height), 0, 0);
     c.dataset.rendered = `${fov.id}:${cam ? camClass : 'none'}:${view.showOutlines && labels ? 'outlines' : 'plain'}`;
-  }, [fov, view, maxima, cam, labels, result, camClass, selectedCell]);
+  }, [fov, view, maxima, cam, labels, result, camClass, selectedCell, under]);
 
   const pick = (e: MouseEvent<HTMLCanvasElement>) => {
     if (!fov || !labels) return;
@@ -94,6 +124,13 @@ export function ProteinView() {
         ids={{ show: 'show-cam', cls: 'cam-class', opacity: 'cam-opacity' }}
         ramp={INFERNO}
       >
+        <span className="seg protein-under" role="group" aria-label="Channels under the CAM" title="The RGBY channels under the CAM: as set, dimmed, or off (the CAM alone)">
+          {UNDER.map((u) => (
+            <button key={u.id} className={under === u.id ? 'on' : ''} onClick={() => setUnder(u.id)} disabled={!view.showCam} data-testid={`cam-under-${u.id}`}>
+              {u.label}
+            </button>
+          ))}
+        </span>
         <label className="protein-channel">
           <input type="checkbox" checked={view.showOutlines} onChange={(e) => setView({ showOutlines: e.target.checked })} data-testid="show-outlines" />
           <span>cell outlines</span>
@@ -109,10 +146,7 @@ export function ProteinView() {
             ) : entry ? (
               `Reading ${entry.id}…`
             ) : (
-              <>
-                Drop the four <span className="mono">&lt;id&gt;_red/green/blue/yellow.png</span> files of one or more fields of view (8- or 16-bit PNG, or one
-                4-channel TIFF), cell masks <span className="mono">&lt;id&gt;_cells.png</span> and an .onnx model anywhere on the page, or open the demo.
-              </>
+              <EmptyProtein />
             )}
           </div>
         )}

@@ -70,6 +70,8 @@ export interface RenderOptions {
   channelMax: number[];
   cam?: { data: Float32Array; opacity: number } | null;
   outlines?: { labels: Int32Array; cells: CellResult[]; selected: number | null } | null;
+  /** Brightness of the RGBY composite (default 1): lower it so that the CAM stays visible over bright red and yellow (0: the CAM alone). */
+  composite?: number;
 }
 
 /** RGBA [H * W * 4] of the composite, CAM and outlines. */
@@ -81,9 +83,11 @@ export function renderFov(width: number, height: number, channels: ChannelData[]
     if (!v.on) return;
     const [r, g, b] = CHANNEL_RGB[name];
     const scale = 1 / (o.channelMax[c] * Math.max(1e-3, v.max));
+    const gain = o.composite ?? 1;
+    if (!(gain > 0)) return;
     const d = channels[c];
     for (let i = 0; i < n; i++) {
-      const x = Math.min(1, d[i] * scale);
+      const x = Math.min(1, d[i] * scale) * gain;
       rgb[3 * i] += r * x;
       rgb[3 * i + 1] += g * x;
       rgb[3 * i + 2] += b * x;

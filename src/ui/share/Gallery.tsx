@@ -25,9 +25,14 @@ function Card({ entry }: { entry: PresetEntry }) {
   );
 }
 
+/** Moves the keyboard focus to the gallery's first card (the landing page's skip link). */
+export function focusGallery(): void {
+  document.querySelector<HTMLElement>('#gallery a')?.focus();
+}
+
 export function Gallery() {
   return (
-    <nav className="gallery" aria-label="Demo gallery" data-testid="gallery">
+    <nav className="gallery" id="gallery" aria-label="Demo gallery" data-testid="gallery">
       {PRESETS.filter((p) => p.demo).map((p) => (
         <Card key={p.id} entry={p} />
       ))}

@@ -64,7 +64,9 @@ export function InputsPanel() {
       <div className="subhead">Labels</div>
       {labels ? (
         <div className="motor-list-row" data-testid="spine-labels">
-          <span className="grow ellipsis mono">{labels.name}</span>
+          <span className="grow ellipsis mono" title={labels.name}>
+            {labels.name}
+          </span>
           <span className="muted small">
             {nStudies} stud{nStudies === 1 ? 'y' : 'ies'}
           </span>

@@ -6,6 +6,7 @@ import { addFiles } from '../kit/intake';
 import { cancelAll, QueuePanel, RunPanel } from '../kit/panels';
 import { ParamsForm } from '../kit/ParamsForm';
 import { runBatch } from '../kit/runner';
+import { KitStatusLine } from '../MessageBanner';
 import { PageLayout } from '../PageLayout';
 import { InputsPanel } from './InputsPanel';
 import type { ItemEntry } from '../kit/types';
@@ -30,7 +31,11 @@ const seriesColumn = {
     const name = m.description || (m.kind === 'nifti' ? 'NIfTI volume' : m.seriesUid ? `series ${shortUid(m.seriesUid)}` : '');
     return (
       <span title={m.seriesUid ? `SeriesInstanceUID ${m.seriesUid}` : undefined}>
-        {name && <div className="ellipsis">{name}</div>}
+        {name && (
+          <div className="ellipsis" title={name}>
+            {name}
+          </div>
+        )}
         {m.shape[0]} × {m.shape[1]}×{m.shape[2]}
       </span>
     );
@@ -75,6 +80,7 @@ export function SpineApp() {
             </ErrorBoundary>
           </div>
         }
+        statusLine={<KitStatusLine store={store} />}
         run={
           <>
             <RunPanel store={store} prefix="spine" reads runTitle="Run the chosen series whose results are missing or out of date (Ctrl/Cmd+Enter)" />

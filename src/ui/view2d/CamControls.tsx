@@ -3,6 +3,7 @@
  * bar; what the map is called ('CAM', 'occlusion') follows where it came from.
  */
 import type { ReactNode } from 'react';
+import { ColourBar } from '../kit/ColourBar';
 import { rampGradient, type Rgb } from './colour';
 import './view2d.css';
 
@@ -18,7 +19,7 @@ export interface CamControlsProps {
   opacity: number;
   onOpacity(v: number): void;
   ids: { show: string; cls: string; opacity: string };
-  /** The CAM's ramp: a 0..1 colour bar after the controls. */
+  /** The CAM's ramp: its 0..1 colour bar (ColourBar) after the controls. */
   ramp?: readonly Rgb[];
   children?: ReactNode;
 }
@@ -42,11 +43,15 @@ export function CamControls({ show, onShow, label, options, cls, onClass, opacit
         <input type="range" min={0} max={1} step={0.05} value={opacity} onChange={(e) => onOpacity(Number(e.target.value))} data-testid={ids.opacity} aria-label={`${label} opacity`} />
       </label>
       {ramp && (
-        <span className="cam-colourbar" data-testid={`${ids.show}-colourbar`} title={`${label} (relu / per-class max), 0 .. 1`}>
-          <span className="small muted">0</span>
-          <span className="cam-colourbar-bar" style={{ background: rampGradient(ramp) }} />
-          <span className="small muted">1</span>
-        </span>
+        <ColourBar
+          gradient={rampGradient(ramp)}
+          min={0}
+          max={1}
+          label={`${label}, ${options[cls] ?? ''}`}
+          units={label === 'occlusion' ? 'probability drop when masked ÷ its max (not a probability)' : 'relu ÷ the class map max (0 none … 1 strongest; not a probability)'}
+          format={(v) => v.toFixed(0)}
+          testId={`${ids.show}-colourbar`}
+        />
       )}
       {children}
     </div>

@@ -37,7 +37,9 @@ export function ClassBars({ classes, values, folds = [], target, selected, onPic
         const tip = `${c}: ${p.toFixed(4)}${many ? ` (mean of ${folds.length})${folds.map((f) => `\n${f.name}: ${(f.values[k] ?? 0).toFixed(4)}`).join('')}` : ''}${target ? `\nlabels: ${target[k].toFixed(4)}` : ''}\n(${pickHint})`;
         return (
           <button key={k} className={`class-bar ${k === selected ? 'on' : ''}`} onClick={() => onPick(k)} title={tip} data-testid={rowTestId(k, c)}>
-            <span className="class-bar-label ellipsis">{c}</span>
+            <span className="class-bar-label ellipsis" title={c}>
+              {c}
+            </span>
             <svg className="class-bar-track" viewBox={`0 0 ${TRACK_W} ${TRACK_H}`} preserveAspectRatio="none" aria-hidden>
               <rect x={0} y={2} width={TRACK_W * Math.min(1, Math.max(0, p))} height={TRACK_H - 4} fill={colour ? colour(k) : k === selected ? '#f0a030' : '#4c8ed9'} />
               {many &&

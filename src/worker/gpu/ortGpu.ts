@@ -30,6 +30,7 @@ async function createSession(ort: Ort, src: GpuModelSource, capture: boolean): P
   return ort.InferenceSession.create(src.bytes, {
     executionProviders: ['webgpu'],
     graphOptimizationLevel: 'all',
+    logSeverityLevel: 3, // errors only (no node-placement warnings on the console)
     preferredOutputLocation: 'gpu-buffer',
     ...(capture ? { enableGraphCapture: true } : {}),
     ...(src.externalData ? { externalData: src.externalData } : {}),
