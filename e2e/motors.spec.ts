@@ -13,7 +13,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { decode as decodeJpeg, encode as encodeJpeg } from 'jpeg-js';
 import { motorMetric } from '../src/core/motors/metric';
 import { parseLabelsCsv, submissionCsv, thresholdDetections } from '../src/core/motors/postprocess';
-import { ROOT, canvasPixels, fixture, maxAbsDiff, setNumber, startFrameProbe } from './util';
+import { ROOT, canvasPixels, fixture, longestFrameGap, maxAbsDiff, setNumber, startFrameProbe, viewerSettled } from './util';
 
 const SAMPLES = join(ROOT, 'public/samples/tomograms');
 const MODEL = join(ROOT, 'public/models/motor_heatmap.onnx');
@@ -188,6 +188,22 @@ test('motors: a folder of tomograms, the demo model and labels on WASM: table, p
   await expect.poll(async () => (await canvasPixels(page)).colored, { timeout: 20_000 }).toBeGreaterThan(noHeat.colored + 100);
   await expect(page.getByTestId('motor-legend')).toContainText('detected motor');
   await expect(page.getByTestId('motor-legend')).toContainText('true motor');
+
+  // the page keeps answering while rows are clicked (another tomogram and its heatmap shown), the
+  // heatmap floor moves and the slice layout changes: no frame waits 200 ms
+  await viewerSettled(page);
+  const gaps: Record<string, number> = {};
+  for (const [what, act] of [
+    ...st.tomograms.map((t) => [`row ${t.id}`, () => page.getByTestId(`motor-row-${t.id}`).click()] as const),
+    ['floor', () => page.getByTestId('motor-heatmap-floor').fill('0.5')],
+    ['axial', () => page.getByTestId('motor-slice-axial').click()],
+    [`row ${st.tomograms[0].id} again`, () => page.getByTestId(`motor-row-${st.tomograms[0].id}`).click()],
+  ] as const) {
+    gaps[what] = Math.round((await longestFrameGap(page, act, () => viewerSettled(page))).longestMs);
+  }
+  console.log(`motors view changes, longest wait between two frames (ms): ${JSON.stringify(gaps)}`);
+  expect((await motorsState(page)).selected).toBe(st.tomograms[0].id);
+  for (const ms of Object.values(gaps)) expect(ms).toBeLessThan(200);
 });
 
 /** The preset values for a tiny run: 32 x 64 x 64, one window, no flips. */
