@@ -211,8 +211,8 @@ function wrapDrawing(v: Niivue): void {
   keep({ wrapped: v });
 }
 
-/** Pixels of the canvas on software GL: each draw costs CPU time per pixel (about 0.1 s per 250k pixels on a busy 2-core machine). */
-const SOFTWARE_PIXELS = 250_000;
+/** Pixels of the canvas on software GL: each draw costs CPU time per pixel (about 0.1 s per 250k pixels on a busy 2-core machine, blocking the page while the GPU process catches up). */
+const SOFTWARE_PIXELS = 150_000;
 
 /** The base image as Niivue holds it (its cal_min/cal_max and robust range). */
 export function baseImage(): NVImage | null {
