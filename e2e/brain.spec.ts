@@ -13,7 +13,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { parseCsvRows } from '../src/core/io/csv';
 import { readNifti } from '../src/core/io/nifti';
 import { labelCounts } from '../src/core/labels';
-import { canvasPixels, longestFrameGap, ROOT, viewerSettled } from './util';
+import { canvasPixels, frameGaps, ROOT, viewerSettled } from './util';
 
 /** tests/brain.preset.test.ts: MeshNet at roi 192, overlap 0.5, gaussian, on the demo T1 (background, white matter, grey matter). */
 const PINNED = [15523633, 518557, 735026];
@@ -92,17 +92,18 @@ test('brain MRI: the demo link runs with no clicks; pinned tissue counts, the la
   lap('pixels');
   // the page keeps answering while the labels are hidden and shown, their opacity moves and the slice layout changes: no frame waits 200 ms
   await viewerSettled(page);
-  const gaps: Record<string, number> = {};
-  for (const [what, act] of [
-    ['labels off', () => page.getByTestId('brain-show-labels').uncheck()],
-    ['labels on', () => page.getByTestId('brain-show-labels').check()],
-    ['opacity', () => page.getByTestId('brain-opacity').fill('0.5')],
-    ['coronal', () => page.getByTestId('brain-slice-coronal').click()],
-    ['axial', () => page.getByTestId('brain-slice-axial').click()],
-  ] as const) {
-    gaps[what] = Math.round((await longestFrameGap(page, act, () => viewerSettled(page))).longestMs);
-  }
-  console.log(`brain view changes, longest wait between two frames (ms): ${JSON.stringify(gaps)}`);
+  const gaps = await frameGaps(
+    page,
+    'brain view changes',
+    [
+      ['labels off', () => page.getByTestId('brain-show-labels').uncheck()],
+      ['labels on', () => page.getByTestId('brain-show-labels').check()],
+      ['opacity', () => page.getByTestId('brain-opacity').fill('0.5')],
+      ['coronal', () => page.getByTestId('brain-slice-coronal').click()],
+      ['axial', () => page.getByTestId('brain-slice-axial').click()],
+    ],
+    () => viewerSettled(page),
+  );
   for (const ms of Object.values(gaps)) expect(ms).toBeLessThan(200);
   lap('probe');
   // tissue_volumes.csv: exactly the page's CSV, with the pinned counts

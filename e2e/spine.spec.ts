@@ -18,7 +18,7 @@ import { spineParamsFromCard, spinePreset, VERTEBRAE, type SpineParams } from '.
 import { readDicomSeries } from '../src/core/spine/dicom';
 import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv } from '../src/core/spine/export';
 import { runSpinePipeline, type SpineResult, type VertebraRow } from '../src/core/spine/pipeline';
-import { canvasPixels, fixture, longestFrameGap, ROOT, setNumber, startFrameProbe, viewerSettled } from './util';
+import { canvasPixels, fixture, frameGaps, ROOT, setNumber, startFrameProbe, viewerSettled } from './util';
 
 const CT = join(ROOT, 'public/samples/ct');
 const SIM = join(CT, 'sim_neck');
@@ -351,24 +351,34 @@ test('spine: ?demo=spine runs without clicks (a link value applied before the ru
   const ctWindow = () => page.evaluate(() => [window.__voxelbench!.nv.volumes[0].cal_min, window.__voxelbench!.nv.volumes[0].cal_max]);
   expect(await ctWindow()).toEqual([-500, 1300]);
   await viewerSettled(page);
-  const gaps: Record<string, number> = {};
-  const probe = async (what: string, act: () => Promise<unknown>) => {
-    gaps[what] = Math.round((await longestFrameGap(page, act, () => viewerSettled(page))).longestMs);
-  };
-  await probe('lung', () => page.getByTestId('spine-window-lung').click());
-  await expect.poll(ctWindow).toEqual([-1350, 150]);
-  await probe('typed window', async () => {
-    await setNumber(page, 'spine-window-level', 50);
-    await setNumber(page, 'spine-window-width', 350);
-  });
-  await expect.poll(ctWindow).toEqual([-125, 225]);
-  await probe('row C2', () => page.getByTestId('spine-row-C2').click());
-  await probe('row C6', () => page.getByTestId('spine-row-C6').click());
-  await probe('hide C3', () => page.getByTestId('spine-toggle-C3').uncheck());
-  await probe('masks off', () => page.getByTestId('spine-show-masks').uncheck());
-  await probe('masks on', () => page.getByTestId('spine-show-masks').check());
-  await probe('axial', () => page.getByTestId('spine-slice-axial').click());
-  console.log(`spine view changes, longest wait between two frames (ms): ${JSON.stringify(gaps)}`);
+  const gaps = await frameGaps(
+    page,
+    'spine view changes',
+    [
+      [
+        'lung',
+        async () => {
+          await page.getByTestId('spine-window-lung').click();
+          await expect.poll(ctWindow).toEqual([-1350, 150]);
+        },
+      ],
+      [
+        'typed window',
+        async () => {
+          await setNumber(page, 'spine-window-level', 50);
+          await setNumber(page, 'spine-window-width', 350);
+          await expect.poll(ctWindow).toEqual([-125, 225]);
+        },
+      ],
+      ['row C2', () => page.getByTestId('spine-row-C2').click()],
+      ['row C6', () => page.getByTestId('spine-row-C6').click()],
+      ['hide C3', () => page.getByTestId('spine-toggle-C3').uncheck()],
+      ['masks off', () => page.getByTestId('spine-show-masks').uncheck()],
+      ['masks on', () => page.getByTestId('spine-show-masks').check()],
+      ['axial', () => page.getByTestId('spine-slice-axial').click()],
+    ],
+    () => viewerSettled(page),
+  );
   for (const ms of Object.values(gaps)) expect(ms).toBeLessThan(200);
   await page.getByTestId('spine-toggle-C3').check();
   // the 3D render shows the vertebrae in colour

@@ -122,3 +122,14 @@ export function viewerSettled(page: Page): Promise<void> {
     await window.__voxelbench!.viewer.idle();
   });
 }
+
+/**
+ * Runs `steps` one after another, each measured by longestFrameGap (settled by `settle`); the
+ * longest wait between two frames per step (ms), also logged under `label`.
+ */
+export async function frameGaps(page: Page, label: string, steps: readonly (readonly [string, () => Promise<unknown>])[], settle?: () => Promise<unknown>): Promise<Record<string, number>> {
+  const gaps: Record<string, number> = {};
+  for (const [what, act] of steps) gaps[what] = Math.round((await longestFrameGap(page, act, settle)).longestMs);
+  console.log(`${label}, longest wait between two frames (ms): ${JSON.stringify(gaps)}`);
+  return gaps;
+}
