@@ -13,7 +13,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { parseCsvRows } from '../src/core/io/csv';
 import { readNifti } from '../src/core/io/nifti';
 import { labelCounts } from '../src/core/labels';
-import { canvasPixels, kitProgress, ROOT, stallAfter, untilSettled } from './util';
+import { canvasPixels, kitProgress, ROOT, stallAfter, untilSettled, frameGaps, viewerSettled } from './util';
 
 /** tests/brain.preset.test.ts: MeshNet at roi 192, overlap 0.5, gaussian, on the demo T1 (background, white matter, grey matter). */
 const PINNED = [15523633, 518557, 735026];
@@ -92,6 +92,22 @@ test('brain MRI: the demo link runs with no clicks; pinned tissue counts, the la
   await expect.poll(async () => (await canvasPixels(page)).colored, { timeout: 120_000 }).toBeGreaterThan(t1Only.colored + 5000);
 
   lap('pixels');
+  // the page keeps answering while the labels are hidden and shown, their opacity moves and the slice layout changes: no frame waits 200 ms
+  await viewerSettled(page);
+  const gaps = await frameGaps(
+    page,
+    'brain view changes',
+    [
+      ['labels off', () => page.getByTestId('brain-show-labels').uncheck()],
+      ['labels on', () => page.getByTestId('brain-show-labels').check()],
+      ['opacity', () => page.getByTestId('brain-opacity').fill('0.5')],
+      ['coronal', () => page.getByTestId('brain-slice-coronal').click()],
+      ['axial', () => page.getByTestId('brain-slice-axial').click()],
+    ],
+    () => viewerSettled(page),
+  );
+  for (const ms of Object.values(gaps)) expect(ms).toBeLessThan(200);
+  lap('probe');
   // tissue_volumes.csv: exactly the page's CSV, with the pinned counts
   const [csvDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('brain-download-0').click()]);
   expect(csvDl.suggestedFilename()).toBe('tissue_volumes.csv');

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { kitProgress, ROOT, setNumber, stallAfter, untilSettled } from './util';
+import { kitProgress, ROOT, setNumber, stallAfter, untilSettled, frameGaps } from './util';
 import { CANVAS_H, CANVAS_W, LAYOUT, PLOT_H } from '../src/ui/eeg/display';
 
 const SAMPLES = join(ROOT, 'public/samples/eeg');
@@ -81,6 +81,16 @@ test('?demo=eeg loads the three samples, votes and the model and runs without cl
   await expect(page.getByTestId('eeg-kl-value')).toHaveText(klRef.votes.kl.toFixed(4));
   await expect(page.getByTestId('eeg-canvas')).toBeVisible();
   await page.screenshot({ path: 'test-results/eeg-demo.png' });
+  // the page keeps answering while rows are clicked and the CAM's class, opacity and visibility change: no frame waits 200 ms
+  const gaps = await frameGaps(page, 'eeg view changes', [
+    ...FILES.map((id) => [`row ${id}`, () => page.getByTestId(`eeg-row-${id}`).click()] as const),
+    ['class', () => page.getByTestId('eeg-cam-class').selectOption({ index: 2 })],
+    ['opacity', () => page.getByTestId('eeg-opacity').fill('0.3')],
+    ['cam off', () => page.getByTestId('eeg-show-cam').uncheck()],
+    ['cam on', () => page.getByTestId('eeg-show-cam').check()],
+  ]);
+  expect(await page.evaluate(() => window.__voxelbenchEeg!.store.getState().selected)).toBe(FILES[2]);
+  for (const ms of Object.values(gaps)) expect(ms).toBeLessThan(200);
   // a 60-row window from row 100 (start row editable): the PyTorch probabilities of that window
   await page.getByTestId('eeg-window-mode').selectOption('window');
   await setNumber(page, 'eeg-window-start', 100);

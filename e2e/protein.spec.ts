@@ -18,7 +18,7 @@ import { camAtImage } from '../src/core/protein/cells';
 import { groupProteinFiles, readFovFiles } from '../src/core/protein/images';
 import { cellRows, cellsCsv, runProteinFov, type ProteinFovResult } from '../src/core/protein/pipeline';
 import { channelMax, initialView, renderFov } from '../src/ui/protein/render';
-import { canvasPixels as pixelMeasure, maxAbsDiff, ROOT } from './util';
+import { canvasPixels as pixelMeasure, frameGaps, maxAbsDiff, ROOT } from './util';
 
 const SAMPLES = join(ROOT, 'public/samples/protein');
 const MODEL = join(ROOT, 'public/models/protein_localisation.onnx');
@@ -297,6 +297,20 @@ test('protein: ?demo=protein (a link with values) loads the samples, masks and m
   // the link's values: keep ratio 0.3 (every kept class has conf / p > 0.3; at 0.02 some have less), CAM opacity 0.8
   expect(await page.evaluate(() => [window.__voxelbenchProtein!.store.getState().params.keepRatio, window.__voxelbenchProtein!.store.getState().view.camOpacity])).toEqual([0.3, 0.8]);
   for (const f of st.fovs) for (const c of f.cells!) for (const l of c.labels) if (l.cls !== 18) expect(l.confidence / f.probabilities![l.cls]).toBeGreaterThan(0.3);
+
+  // the page keeps answering while rows are clicked and the CAM class and opacity, a channel, its
+  // contrast and the outlines change: no frame waits 200 ms
+  const gaps = await frameGaps(page, 'protein view changes', [
+    ...IDS.map((id) => [`row ${id}`, () => page.getByTestId(`all-row-${id}`).click()] as const),
+    ['cell row', () => page.getByTestId('protein-cell-table').locator('tbody tr').first().click()],
+    ['class', () => page.getByTestId('cam-class').selectOption({ index: 3 })],
+    ['opacity', () => page.getByTestId('cam-opacity').fill('0.4')],
+    ['channel', () => page.getByTestId('channel-yellow').uncheck()],
+    ['contrast', () => page.getByTestId('contrast-green').fill('0.5')],
+    ['outlines', () => page.getByTestId('show-outlines').uncheck()],
+  ]);
+  expect(await page.evaluate(() => window.__voxelbenchProtein!.store.getState().selected)).toBe(IDS[1]);
+  for (const ms of Object.values(gaps)) expect(ms).toBeLessThan(200);
 });
 
 test('protein: a logits-only model gets an occlusion map with progress; Esc cancels, a new run finishes', async ({ page }) => {

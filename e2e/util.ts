@@ -1,7 +1,7 @@
 /** Shared helpers for the e2e tests. */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Locator, Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const fixture = (p: string): string => resolve(ROOT, 'tests/fixtures', p);
@@ -74,8 +74,10 @@ export interface FrameProbe {
 export async function startFrameProbe(page: Page): Promise<{ read(): Promise<FrameProbe>; reset(): Promise<void> }> {
   type Probe = FrameProbe & { last: number };
   await page.evaluate(() => {
+    const w = window as Window & { __frameProbe?: Probe };
+    if (w.__frameProbe) return; // one probe per page
     const probe = { frames: 0, longestMs: 0, quiet: 0, last: performance.now() };
-    (window as Window & { __frameProbe?: Probe }).__frameProbe = probe;
+    w.__frameProbe = probe;
     const tick = (t: number) => {
       const gap = t - probe.last;
       probe.longestMs = Math.max(probe.longestMs, gap);
@@ -93,6 +95,7 @@ export async function startFrameProbe(page: Page): Promise<{ read(): Promise<Fra
         const p = (window as Window & { __frameProbe?: Probe }).__frameProbe!;
         p.longestMs = 0;
         p.frames = 0;
+        p.quiet = 0;
         p.last = performance.now();
       }),
   };
@@ -154,4 +157,37 @@ export async function stablePixels(page: Page, target: string | Locator = 'niivu
     if (next.sum === prev.sum && next.colored === prev.colored && next.yellow === prev.yellow) return next;
     prev = next;
   }
+}
+
+/**
+ * The longest wait between two animation frames while `act` runs (clicks, typed values) and until
+ * the page has settled: `settle` (e.g. the viewer's queue done) and then 30 quiet frames in a row.
+ * One probe per page (installed on first use).
+ */
+export async function longestFrameGap(page: Page, act: () => Promise<unknown>, settle?: () => Promise<unknown>): Promise<FrameProbe> {
+  const probe = await startFrameProbe(page);
+  await probe.reset();
+  await act();
+  if (settle) await settle();
+  await expect.poll(async () => (await probe.read()).quiet, { timeout: 120_000 }).toBeGreaterThan(30);
+  return probe.read();
+}
+
+/** Resolves when the page's viewer has done what it was asked (two frames for React's effects, then its queue). */
+export function viewerSettled(page: Page): Promise<void> {
+  return page.evaluate(async () => {
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    await window.__voxelbench!.viewer.idle();
+  });
+}
+
+/**
+ * Runs `steps` one after another, each measured by longestFrameGap (settled by `settle`); the
+ * longest wait between two frames per step (ms), also logged under `label`.
+ */
+export async function frameGaps(page: Page, label: string, steps: readonly (readonly [string, () => Promise<unknown>])[], settle?: () => Promise<unknown>): Promise<Record<string, number>> {
+  const gaps: Record<string, number> = {};
+  for (const [what, act] of steps) gaps[what] = Math.round((await longestFrameGap(page, act, settle)).longestMs);
+  console.log(`${label}, longest wait between two frames (ms): ${JSON.stringify(gaps)}`);
+  return gaps;
 }

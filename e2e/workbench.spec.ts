@@ -11,7 +11,7 @@ import { relaxSpatialDims } from '../src/core/onnx/model';
 import { sessionPredictor } from '../src/core/ortPredictor';
 import { slidingWindowInference } from '../src/core/slidingWindow';
 import { argmaxCounts } from '../src/core/labels';
-import { ROOT, canvasPixels, fixture, maxAbsDiff, setNumber } from './util';
+import { ROOT, canvasPixels, fixture, frameGaps, maxAbsDiff, setNumber, viewerSettled } from './util';
 
 interface StoreView {
   status: string;
@@ -159,6 +159,26 @@ test('the demo runs on WASM from one click; grey/white matter counts match the w
   for (const k of [1, 2]) expect(Math.abs(counts[k] - ref[k]) / ref[k]).toBeLessThan(0.01);
   await expect(page.getByTestId('legend')).toContainText(/grey matter/i);
   await expect(page.getByTestId('legend')).toContainText(/white matter/i);
+
+  // the page keeps answering while the view changes: a typed window, a click on the slices, the
+  // overlay switched to a channel's heatmap, another channel, back to the labels (no frame waits 200 ms)
+  await expect.poll(() => page.evaluate(() => window.__voxelbench!.viewer.info().overlay), { timeout: 120_000 }).toBe('labels');
+  await viewerSettled(page);
+  const box = (await page.getByTestId('niivue-canvas').boundingBox())!;
+  const gaps = await frameGaps(
+    page,
+    'demo view changes',
+    [
+      ['window', () => setNumber(page, 'window-max', 150)],
+      ['click', () => page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.4)],
+      ['heatmap', () => page.getByTestId('overlay-heatmap').click()],
+      ['channel', () => page.getByTestId('overlay-channel').selectOption('2')],
+      ['labels', () => page.getByTestId('overlay-labels').click()],
+    ],
+    () => viewerSettled(page),
+  );
+  expect(await page.evaluate(() => window.__voxelbench!.viewer.info())).toMatchObject({ overlay: 'labels', base: true });
+  for (const ms of Object.values(gaps)) expect(ms).toBeLessThan(200);
 });
 
 test('a long run shows progress and stops on Cancel (Esc); a failed run leaves the app working', async ({ page }) => {

@@ -1,5 +1,5 @@
 import type { ModelInfo } from '../core/onnx/model';
-import { labelsOf, parityOf, rangeOf } from './derived';
+import { labelsSoon, parityOf, rangeOf } from './derived';
 import { ColourBar } from './kit/ColourBar';
 import { niivueGradient } from './kit/colourScale';
 import { labelColor, labelCount, labelName } from './overlay';
@@ -10,10 +10,12 @@ export function Legend() {
   const result = useStore((s) => s.result);
   const names = useStore((s) => s.labelNames);
   const threshold = useStore((s) => s.view.threshold);
+  useStore((s) => s.derivedSeq); // the counts became ready
   if (!result) return null;
-  const { counts } = labelsOf(result, threshold);
+  // computed between frames; '…' until then
+  const counts = labelsSoon(result, threshold)?.counts ?? null;
   const n = labelCount(result.channels);
-  const total = counts.reduce((a, b) => a + b, 0) || 1;
+  const total = counts?.reduce((a, b) => a + b, 0) || 1;
   const spacing = result.input.spacing;
   const voxVol = spacing[0] * spacing[1] * spacing[2];
   const unit = result.input.unit === 'mm' ? 'mL' : null;
@@ -40,10 +42,10 @@ export function Legend() {
               </td>
               <td className="legend-name">{labelName(i, names)}</td>
               <td className="num-col" data-testid={`legend-count-${i}`}>
-                {(counts[i] ?? 0).toLocaleString()}
+                {counts ? (counts[i] ?? 0).toLocaleString() : '…'}
               </td>
-              <td className="num-col muted">{((100 * (counts[i] ?? 0)) / total).toFixed(1)}</td>
-              {unit && <td className="num-col muted">{(((counts[i] ?? 0) * voxVol) / 1000).toFixed(1)}</td>}
+              <td className="num-col muted">{counts ? ((100 * (counts[i] ?? 0)) / total).toFixed(1) : '…'}</td>
+              {unit && <td className="num-col muted">{counts ? (((counts[i] ?? 0) * voxVol) / 1000).toFixed(1) : '…'}</td>}
             </tr>
           );
         })}

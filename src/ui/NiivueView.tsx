@@ -3,7 +3,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { spatialShape } from '../core/volume';
 import { Gallery } from './share/Gallery';
 import { openBrainDemo } from './share/workbench';
-import { channelOf, diffOnInput, labelsOf, parityOf, rangeOf } from './derived';
+import { channelOf, diffOnInput, labelsOf, labelsSoon, parityOf, rangeOf, warmRanges } from './derived';
 import { fmtValue } from './format';
 import { NumberInput } from './NumberInput';
 import { labelCount, worldToVoxel } from './overlay';
@@ -12,6 +12,7 @@ import {
   attachCanvas,
   baseImage,
   getNiivue,
+  prefetchOverlays,
   setBaseWindow,
   setSliceView,
   showBase,
@@ -70,7 +71,6 @@ export function NiivueView() {
   const labelNames = useStore((s) => s.labelNames);
   const overlayKind = useStore((s) => s.view.overlay);
   const channel = useStore((s) => s.view.channel);
-  const threshold = useStore((s) => s.view.threshold);
   const sliceType = useStore((s) => s.view.sliceType);
   const baseMin = useStore((s) => s.view.baseMin);
   const baseMax = useStore((s) => s.view.baseMax);
@@ -136,22 +136,28 @@ export function NiivueView() {
   }, [volume, glEpoch]);
 
   const parity = useStore((s) => s.parity);
-  const labelThreshold = result?.channels === 1 ? threshold : 0;
+  const derivedSeq = useStore((s) => s.derivedSeq);
+  // what the overlay shows; its threshold, colours and opacity are the style (uniforms, no new data)
   const overlay = useMemo<OverlayData | null>(() => {
     if (!result || !volume || result.input !== volume.volume) return null;
     const diff = parity?.showDiff ? diffOnInput(result, parity, channel) : null;
     if (diff) return { kind: 'heatmap', data: diff, ref: result.input, nLabels: 0, labelNames: null };
     if (overlayKind === 'labels') {
+      // one channel: label 1 above the threshold (the style's calMin); several: the argmax (computed once, between frames)
+      const data = result.channels === 1 ? channelOf(result, 0) : labelsSoon(result, 0)?.map;
+      if (!data) return null;
       return {
         kind: 'labels',
-        data: labelsOf(result, labelThreshold).map,
+        data,
         ref: result.input,
         nLabels: labelCount(result.channels),
         labelNames,
       };
     }
     return { kind: 'heatmap', data: channelOf(result, channel), ref: result.input, nLabels: 0, labelNames: null };
-  }, [result, volume, overlayKind, channel, labelNames, labelThreshold, parity]);
+    // derivedSeq: the label map became ready
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [result, volume, overlayKind, channel, labelNames, parity, derivedSeq]);
 
   useEffect(() => {
     showOverlay(overlay, overlayStyle(useStore.getState().view, useStore.getState().result)).catch((e: unknown) =>
@@ -159,6 +165,23 @@ export function NiivueView() {
     );
   }, [overlay, glEpoch]);
 
+  // while idle: the ranges of every channel (threshold sliders), then the textures of the other overlays, so that switching draws at once
+  useEffect(() => {
+    if (!result || !volume || result.input !== volume.volume) return;
+    let live = true;
+    void warmRanges(result).then(() => {
+      if (!live) return;
+      const list: OverlayData[] = [];
+      for (let c = 0; c < result.channels; c++) list.push({ kind: 'heatmap', data: channelOf(result, c), ref: result.input, nLabels: 0, labelNames: null });
+      const labels = result.channels > 1 ? labelsSoon(result, 0) : null;
+      if (labels) list.push({ kind: 'labels', data: labels.map, ref: result.input, nLabels: labelCount(result.channels), labelNames: null });
+      return prefetchOverlays(list);
+    });
+    return () => {
+      live = false;
+    };
+    // derivedSeq: the label map became ready
+  }, [result, volume, derivedSeq]);
   useEffect(() => styleOverlay(style), [style]);
   useEffect(() => setBaseWindow(baseMin, baseMax), [baseMin, baseMax]);
   useEffect(() => {

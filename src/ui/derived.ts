@@ -1,10 +1,12 @@
 /**
  * Values computed from a result once and shared by the view, the legend and the save buttons;
  * kept in the result's own cache (`ResultState.derived`), so they go when the result goes.
+ * The label map and the channel ranges of a large output are computed in slices between frames
+ * (labelsSoon, warmRanges); the store's `derivedSeq` says when one is ready.
  */
 import { argmaxLabels, channelRange, labelCount, labelCounts, resampleToGrid } from './overlay';
 import { spatialShape } from '../core/volume';
-import type { ParityState, ResultState } from './store';
+import { useStore, type ParityState, type ResultState } from './store';
 
 const cacheOf = (r: ResultState) => r.derived;
 
@@ -17,6 +19,73 @@ export function labelsOf(r: ResultState, threshold: number): { map: Uint8Array; 
     c.labels = { threshold: t, map, counts: labelCounts(map, labelCount(r.channels)) };
   }
   return c.labels;
+}
+
+/** Voxels per slice of the work done between two frames. */
+const SLICE = 1 << 20;
+
+const nextTask = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+const ready = (): void => useStore.setState((s) => ({ derivedSeq: s.derivedSeq + 1 }));
+
+/**
+ * The label map when it is computed, else null (and it is being computed, in slices between
+ * frames; `derivedSeq` moves on when it is ready).
+ */
+export function labelsSoon(r: ResultState, threshold: number): { map: Uint8Array; counts: number[] } | null {
+  const c = cacheOf(r);
+  const t = r.channels === 1 ? threshold : 0;
+  if (c.labels && c.labels.threshold === t) return c.labels;
+  if (c.labelsPending !== t) {
+    c.labelsPending = t;
+    void sliceLabels(r, t);
+  }
+  return null;
+}
+
+async function sliceLabels(r: ResultState, t: number): Promise<void> {
+  const c = cacheOf(r);
+  const n = r.onInput.length / r.channels;
+  const map = new Uint8Array(n);
+  const counts = new Array<number>(labelCount(r.channels)).fill(0);
+  for (let s = 0; s < n; s += SLICE) {
+    await nextTask();
+    if (c.labelsPending !== t) return;
+    if (c.labels?.threshold === t) {
+      // computed at once meanwhile (labelsOf)
+      c.labelsPending = undefined;
+      return;
+    }
+    const e = Math.min(n, s + SLICE);
+    const part = argmaxLabels(r.onInput, r.channels, t, s, e);
+    map.set(part, s);
+    const k = labelCounts(part, counts.length);
+    for (let i = 0; i < counts.length; i++) counts[i] += k[i];
+  }
+  if (c.labelsPending !== t) return;
+  c.labelsPending = undefined;
+  c.labels = { threshold: t, map, counts };
+  ready();
+}
+
+/** Computes the range of every channel (up to 32) in slices between frames, for the threshold slider of each. */
+export async function warmRanges(r: ResultState): Promise<void> {
+  const c = cacheOf(r);
+  const n = r.onInput.length / r.channels;
+  for (let ch = 0; ch < Math.min(r.channels, 32); ch++) {
+    if (c.ranges.has(ch)) continue;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let s = ch * n; s < (ch + 1) * n; s += SLICE) {
+      await nextTask();
+      const e = Math.min((ch + 1) * n, s + SLICE);
+      for (let i = s; i < e; i++) {
+        const v = r.onInput[i];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    }
+    if (!c.ranges.has(ch)) c.ranges.set(ch, lo <= hi ? [lo, hi] : [0, 0]);
+  }
 }
 
 /** One channel of the output on the input grid (a view, no copy). */

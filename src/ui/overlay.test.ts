@@ -58,6 +58,16 @@ describe('labels', () => {
   it('a single channel is thresholded', () => {
     expect(Array.from(argmaxLabels(new Float32Array([-1, 0.2, 3]), 1, 0.5))).toEqual([0, 0, 1]);
   });
+  it('argmax over a range of voxels (computed in slices) equals the slice of the whole map', () => {
+    const n = 1000;
+    const d = new Float32Array(3 * n).map((_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+    const whole = argmaxLabels(d, 3);
+    const parts = [argmaxLabels(d, 3, 0, 0, 333), argmaxLabels(d, 3, 0, 333, 700), argmaxLabels(d, 3, 0, 700, n)];
+    expect(parts.map((p) => p.length)).toEqual([333, 367, 300]);
+    expect(Array.from(parts.flatMap((p) => Array.from(p)))).toEqual(Array.from(whole));
+    expect(new Set(whole).size).toBe(3);
+    expect(Array.from(argmaxLabels(new Float32Array([-1, 0.2, 3, 0.7]), 1, 0.5, 1, 4))).toEqual([0, 1, 1]);
+  });
   it('counts labels', () => {
     expect(labelCounts(new Uint8Array([0, 2, 2, 1, 2]), 3)).toEqual([1, 1, 3]);
   });

@@ -31,17 +31,18 @@ export function resampleToGrid(data: Float32Array, channels: number, from: Shape
 
 /**
  * Label map from a [C, N] array: argmax over channels (first max wins). A single channel is
- * read as one foreground class: value > threshold -> 1.
+ * read as one foreground class: value > threshold -> 1. `from`..`to`: only those voxels (the
+ * map returned has to - from entries).
  */
-export function argmaxLabels(data: Float32Array, channels: number, threshold = 0): Uint8Array {
+export function argmaxLabels(data: Float32Array, channels: number, threshold = 0, from = 0, to = data.length / channels): Uint8Array {
   const n = data.length / channels;
-  const out = new Uint8Array(n);
+  const out = new Uint8Array(to - from);
   if (channels === 1) {
-    for (let i = 0; i < n; i++) out[i] = data[i] > threshold ? 1 : 0;
+    for (let i = from; i < to; i++) out[i - from] = data[i] > threshold ? 1 : 0;
     return out;
   }
   if (channels > 256) throw new Error(`argmax over ${channels} channels does not fit a uint8 label map`);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     let best = 0;
     let bv = data[i];
     for (let c = 1; c < channels; c++) {
@@ -51,7 +52,7 @@ export function argmaxLabels(data: Float32Array, channels: number, threshold = 0
         best = c;
       }
     }
-    out[i] = best;
+    out[i - from] = best;
   }
   return out;
 }

@@ -130,6 +130,8 @@ export interface ResultState {
 /** What ./derived.ts computed from a result (filled on first use). */
 export interface ResultCache {
   labels?: { threshold: number; map: Uint8Array; counts: number[] };
+  /** The threshold a label map is being computed for (in slices, ./derived.ts labelsSoon). */
+  labelsPending?: number;
   ranges: Map<number, [number, number]>;
   parity?: { p: ParityState; stats: ParityStats };
 }
@@ -186,6 +188,8 @@ export interface AppState {
   messageSeq: number;
   /** The page has read its address and started (once per page load). */
   started: boolean;
+  /** Moves on when a value computed from the result in the background is ready (./derived.ts). */
+  derivedSeq: number;
 
   setPreset(preset: PresetId): void;
   setSettings(patch: Partial<WindowSettings>): void;
@@ -245,6 +249,7 @@ export const useStore = create<AppState>()((set) => ({
   runs: 0,
   messageSeq: 1,
   started: false,
+  derivedSeq: 0,
 
   setPreset: (preset) => set({ preset }),
   setSettings: (patch) => set((s) => ({ settings: { ...s.settings, ...patch } })),

@@ -1,8 +1,8 @@
-/** Handles for end-to-end tests: `window.__voxelbench = { store, nv, crashWorker }`. */
+/** Handles for end-to-end tests: `window.__voxelbench = { store, nv, viewer, crashWorker, loseWebGl }`. */
 import type { Niivue } from '@niivue/niivue';
 import type { CrashMode } from '../worker/protocol';
 import { useStore } from './store';
-import { getNiivue } from './viewer';
+import { getNiivue, viewerIdle, viewerInfo } from './viewer';
 import type { WorkerStore } from './kit/store';
 
 export interface VoxelbenchHooks {
@@ -18,6 +18,8 @@ export interface VoxelbenchHooks {
   crashWorker(how: CrashMode, store?: WorkerStore): Promise<number>;
   /** Loses the Niivue canvas's WebGL context (WEBGL_lose_context); `restore` brings it back after `restoreAfterMs`. */
   loseWebGl(restoreAfterMs?: number): boolean;
+  /** The viewer: resolves when every queued load has finished; what it shows. */
+  viewer: { idle: typeof viewerIdle; info: typeof viewerInfo };
 }
 
 declare global {
@@ -30,6 +32,7 @@ export function exposeTestHooks(): void {
   window.__voxelbench = {
     store: useStore,
     nv: getNiivue(),
+    viewer: { idle: viewerIdle, info: viewerInfo },
     async crashWorker(how, store = useStore as unknown as WorkerStore) {
       const w = store.getState().worker;
       if (!w) throw new Error('the page has no worker yet');

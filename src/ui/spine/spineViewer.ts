@@ -7,21 +7,12 @@
 import { NVImage } from '@niivue/niivue';
 import { writeNifti } from '../../core/io/nifti';
 import { spatialShape, type Volume } from '../../core/volume';
-import { getNiivue, showOverlay, styleOverlay, type OverlayStyle } from '../viewer';
+import { getNiivue, recolourLabels, showOverlay, styleOverlay, type OverlayStyle } from '../viewer';
 import { drawingToNative, labelsVolume, vertebraColormap } from './display';
-
-/** The label overlay is volume 1 (the CT is volume 0). */
-function overlayImage(): NVImage | null {
-  const v = getNiivue();
-  return v.volumes.length > 1 ? v.volumes[1] : null;
-}
 
 /** Colours (and hidden vertebrae) of the label overlay, without reloading it. */
 export function colourLabels(visible: readonly boolean[]): void {
-  const img = overlayImage();
-  if (!img) return;
-  img.setColormapLabel(vertebraColormap(visible));
-  getNiivue().updateGLVolume();
+  recolourLabels(vertebraColormap(visible));
 }
 
 export const labelStyle = (opacity: number, visible: boolean): OverlayStyle => ({ colormap: 'gray', opacity, calMin: 0, calMax: 7, visible });
@@ -32,8 +23,7 @@ export async function showLabels(ct: Volume | null, labels: Uint8Array | null, s
     await showOverlay(null, style);
     return;
   }
-  await showOverlay({ kind: 'labels', data: labels, ref: ct, nLabels: 8, labelNames: null }, style);
-  colourLabels(visible);
+  await showOverlay({ kind: 'labels', data: labels, ref: ct, nLabels: 8, labelNames: null, colours: vertebraColormap(visible) }, style);
 }
 
 export { styleOverlay };
