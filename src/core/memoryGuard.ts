@@ -211,7 +211,7 @@ function leverText(spec: ParamSpec, v: number | number[], where: MemoryBudget['w
     const text = Array.isArray(v) ? v.join(',') : String(v);
     return flag ? `--${flag} ${text}` : `${spec.label} ${text}`;
   }
-  return `${spec.label} ${Array.isArray(v) ? v.join('×') : v}`;
+  return Array.isArray(v) ? v.join('×') : String(v);
 }
 
 /**
