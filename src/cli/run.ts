@@ -510,6 +510,11 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
     const problem = modelProblem(m, params, hooks);
     if (problem) throw new UsageError(problem);
   }
+  // the memory guard: the values alone before any input is read, then each item before it runs
+  const budget: MemoryBudget = cliBudget(totalmem(), cfg.memoryGb ?? null);
+  const infos = Object.fromEntries(preset.models.map((r) => [r.role, models.filter((m) => m.role.role === r.role).map((m) => m.info)]));
+  const upFront = checkPresetMemory(preset, params, null, infos, budget);
+  if (upFront) throw new UsageError(upFront);
   for (const card of cards) {
     // a card of another registered preset ('motors' for spine); a card of the page's generic segmentation ('segmentation', the brain demo's) is fine
     const forPreset = (card.json as { preset?: unknown } | null)?.preset;
@@ -561,11 +566,6 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
   const plan = preset.plan?.(params, Object.fromEntries(preset.models.map((r) => [r.role, models.filter((m) => m.role.role === r.role).length]))) ?? null;
   if (plan) note(planLine(preset, plan, params, mine.length, noun, nouns, cards, cfg.flags));
   let estimated = false;
-  // the memory guard: the values alone before any input is read, then each item before it runs
-  const budget: MemoryBudget = cliBudget(totalmem(), cfg.memoryGb ?? null);
-  const infos = Object.fromEntries(preset.models.map((r) => [r.role, models.filter((m) => m.role.role === r.role).map((m) => m.info)]));
-  const upFront = checkPresetMemory(preset, params, null, infos, budget);
-  if (upFront) throw new UsageError(upFront);
 
   const { handles, sessions } = await openSessions(models);
   const pool = cliDecodePool();
