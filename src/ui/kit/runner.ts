@@ -28,6 +28,12 @@ import { WorkerFaultError, isWorkerFault, type WorkerClient } from '../../worker
  */
 export const HARD_STOP_MS = 3000;
 
+/** How an item (kit) or a run (workbench) that a worker fault interrupted is marked: its error starts with this. */
+export const INTERRUPTED = 'interrupted: ';
+
+/** Whether an error says that a worker fault interrupted the run (its row and the run panel offer Re-run). */
+export const isInterrupted = (error: string | undefined | null): boolean => !!error?.startsWith(INTERRUPTED);
+
 /** The run key of the page's current values, models and backend. */
 export function currentRunKey(store: AnyStore): string {
   const s = store.getState();
@@ -173,7 +179,7 @@ export async function runBatch(store: AnyStore): Promise<void> {
         if (worker.fault || isWorkerFault(e)) {
           // the worker died under this item (src/ui/kit/recovery.ts starts a fresh one): it is marked, the batch stops
           const fault = worker.fault ? new WorkerFaultError(worker.fault) : (e as Error);
-          patchItem(store, id, { status: 'error', error: `interrupted: ${fault.message}; re-run it`, progress: undefined });
+          patchItem(store, id, { status: 'error', error: `${INTERRUPTED}${fault.message}; re-run it`, progress: undefined });
           faulted = true;
           break;
         }
