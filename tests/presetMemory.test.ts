@@ -44,6 +44,8 @@ describe('preset memory estimates', () => {
       const m = preset.memory!(p, null, {});
       expect(total(m.parts), preset.id).toBeGreaterThan(0);
       expect(m.levers.length, preset.id).toBeGreaterThan(0);
+      // every lever is one of the preset's values (the suggestion names it as the form and the flag do)
+      for (const k of m.levers) expect(preset.params.some((s) => s.key === k), `${preset.id}: ${k}`).toBe(true);
     }
   });
 
@@ -143,6 +145,16 @@ describe('checkPresetMemory', () => {
     const msg = checkPresetMemory(motors, motorsPreset, tomo, { model: [MOTOR_MODEL] }, pageBudget({ deviceMemoryGb: 1 }, 'wasm'));
     expect(msg).toMatch(/input 1\.00 GB/);
     expect(checkPresetMemory(motors, motorsPreset, null, { model: [MOTOR_MODEL] }, pageBudget({ deviceMemoryGb: 1 }, 'wasm'))).toBeNull();
+  });
+
+  it("spine and brain: the suggestion names their own values (size, roi) as the CLI's flags", () => {
+    const spine = checkPresetMemory(PRESET_DEFS.spine!, { ...spinePreset, sliceCount: 1024, size: 1024 }, null, {}, cliBudget(16e9, null))!;
+    expect(spine).toMatch(/^This run would need about [\d.]+ GB \(resized 1\.07 GB, windows 12\.88 GB, accumulators 61\.20 GB/);
+    expect(spine).toMatch(/Use --size \d+ \(it fits\)/);
+    const brainP = { ...(presetDefaults(PRESET_DEFS.brain!) as BrainParams), roi: [256, 256, 256] as [number, number, number], swBatch: 64 };
+    const brain = checkPresetMemory(PRESET_DEFS.brain!, brainP, null, {}, pageBudget({ deviceMemoryGb: 2 }, 'wasm'))!;
+    expect(brain).toContain("in onnxruntime's WASM heap");
+    expect(brain).toMatch(/Use a smaller (roi \(\d+×\d+×\d+ fits\)|sw batch \(\d+ fits\))/);
   });
 
   it("WASM: the models and one call's windows against wasm32's heap; the sw batch is the lever", () => {
