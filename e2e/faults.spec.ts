@@ -62,7 +62,8 @@ test('workbench: the worker dies mid-run; the notice comes within 1 s, the volum
   await expect(page.getByTestId('model-name')).toContainText('tiny3d.onnx');
   expect(maxAbsDiff(await resultData(page), normal)).toBe(0);
 
-  await page.getByTestId('rerun').click();
+  // Re-run from where the user looks: the run panel's button (enabled once the fresh worker has the model)
+  await page.getByTestId('run-rerun').click();
   await expect.poll(() => runStatus(page), { timeout: 120_000 }).toBe('done');
   expect(maxAbsDiff(await resultData(page), normal)).toBe(0);
 });
@@ -132,7 +133,8 @@ test('kit page (motors): the worker dies mid-batch; finished tomograms keep thei
   expect(bad.error).toMatch(/interrupted: the inference worker stopped/);
   expect(n.button).toBe(`Re-run ${interrupted}`);
 
-  await page.getByTestId('rerun').click();
+  // Re-run from where the user looks: the interrupted row's button (enabled once the fresh worker has the models)
+  await page.getByTestId(`queue-rerun-${interrupted}`).click();
   await expect.poll(async () => (await motors(page)).batch, { timeout: 300_000 }).toBe('done');
   const again = await motors(page);
   for (const [i, t] of again.items.entries()) {

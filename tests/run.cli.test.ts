@@ -216,6 +216,25 @@ describe('values that start with a dash', () => {
 });
 
 describe('run and merge: flags and refusals', () => {
+  it('run motors refuses values whose run would not fit before reading anything: one line, exit code 2, nothing written', { timeout: 120_000 }, async () => {
+    const MODEL = at('public/models/motor_heatmap.onnx');
+    const TOMS = at('public/samples/tomograms');
+    const out = join(tmp, 'too-big');
+    const r = await cli(['run', 'motors', '--inputs', TOMS, '--models', MODEL, '--out', out, '--input-size', '2000,2000,2000']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^voxelbench: This run would need about \d+\.\d\d GB \(resized 16\.00 GB, .*\): one of its buffers would hold 8\.0e\+9 values, more than a typed array's 2\^32/);
+    expect(lines[0]).toMatch(/Use --input-size \d+,\d+,\d+ \(it fits\)|no smaller input size/);
+    expect(existsSync(out)).toBe(false);
+    // --memory sets the limit: the demo's values fit 8 GB but not 0.01
+    const small = await cli(['run', 'motors', '--inputs', join(TOMS, 'tomo_sim_002'), '--models', MODEL, '--out', join(tmp, 'too-small'), '--memory', '0.01', '--quiet']);
+    expect(small.code).toBe(2);
+    expect(small.stderr).toMatch(/^voxelbench: This run would need about [\d.]+ MB .*more than --memory 0\.01 \(10\.0 MB\)/);
+    expect(existsSync(join(tmp, 'too-small'))).toBe(false);
+  });
+
   it('every registered preset has distinct flags, and run <preset> --help lists its parameters from the specs', async () => {
     for (const p of Object.values(PRESET_DEFS)) expect(() => runOptions(p!)).not.toThrow();
     const r = await cli(['run', 'motors', '--help']);

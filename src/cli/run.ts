@@ -58,7 +58,9 @@ import {
   type RunProgress,
 } from '../core/preset';
 import { PRESET_DEFS, presetDef } from '../core/presets';
-import { commaList, fileSize, firstLine, parseCli, readFile, readRange, readText, SESSION_OPTIONS, UsageError, withId, type CliOptions } from './args';
+import { checkPresetMemory, cliBudget, type MemoryBudget } from '../core/memoryGuard';
+import { totalmem } from 'node:os';
+import { commaList, fileSize, firstLine, numberFlag, parseCli, readFile, readRange, readText, SESSION_OPTIONS, UsageError, withId, type CliOptions } from './args';
 import { cliDecodePool } from './decodePool';
 import { POOL_MIN_FILES } from '../core/motors/decodePool';
 import {
@@ -95,6 +97,8 @@ export interface RunConfig {
   relaxDims?: boolean;
   shard?: { k: number; n: number };
   quiet: boolean;
+  /** --memory GB: what one item's run may take (default: 75 % of this machine's memory). */
+  memoryGb?: number | null;
 }
 
 /** An item that ran: what an alias prints its line from. */
@@ -147,6 +151,7 @@ const RUN_FLAGS = {
   out: { type: 'string' },
   'relax-dims': { type: 'boolean', default: false },
   shard: { type: 'string' },
+  memory: { type: 'string' },
   quiet: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const satisfies CliOptions;
@@ -171,13 +176,14 @@ export function runUsage(preset: AnyPreset): string {
   const extras = (preset.inputs.extras ?? []).map((x) => ` [--${x.cli} PATH]`).join('');
   return [
     `usage: voxelbench run ${preset.id} --inputs PATH[,PATH...] ${roles}${labels}${extras} [--card F] [--out DIR]`,
-    `       [--<parameter> v ...] [--relax-dims] [--shard K/N] [--quiet]`,
+    `       [--<parameter> v ...] [--relax-dims] [--shard K/N] [--memory GB] [--quiet]`,
     `${preset.name}: ${preset.info.task}`,
     `  inputs: ${preset.info.input}`,
     ...(preset.inputs.extras ?? []).map((x) => `    --${x.cli} PATH[,PATH...]  ${x.label}, matched to the inputs by id`),
     `  models: ${preset.info.model}`,
     ...preset.models.map((r) => `    --${r.cli}  ${r.label}${r.min ? ` (at least ${r.min})` : ' (optional)'}`),
     `    --relax-dims  make the models' fixed spatial dims symbolic (as infer --relax-dims)`,
+    `    --memory GB  what one item's run may take (default: 75 % of this machine's memory); a run estimated above it is refused`,
     `  output: ${preset.info.output}`,
     ...(preset.labels ? [`  --${preset.labels.cli} F  ${preset.labels.label}${preset.info.metric ? `: ${preset.info.metric}` : ''}`] : []),
     '  parameters (defaults <- model card <- these flags):',
@@ -236,6 +242,7 @@ export async function run(argv: string[]): Promise<number> {
     relaxDims: v['relax-dims'] === true,
     shard: typeof v.shard === 'string' ? parseShard(v.shard) : undefined,
     quiet: v.quiet === true,
+    memoryGb: typeof v.memory === 'string' ? numberFlag(v.memory, 'memory', 'a number of gigabytes > 0', (x) => x > 0, [1])[0] : null,
   };
   const r = await runBatch(preset, cfg);
   if (r.outcome) {
@@ -502,6 +509,11 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
     const problem = modelProblem(m, params, hooks);
     if (problem) throw new UsageError(problem);
   }
+  // the memory guard: the values alone before any input is read, then each item before it runs
+  const budget: MemoryBudget = cliBudget(totalmem(), cfg.memoryGb ?? null);
+  const infos = Object.fromEntries(preset.models.map((r) => [r.role, models.filter((m) => m.role.role === r.role).map((m) => m.info)]));
+  const upFront = checkPresetMemory(preset, params, null, infos, budget);
+  if (upFront) throw new UsageError(upFront);
   for (const card of cards) {
     // a card of another registered preset ('motors' for spine); a card of the page's generic segmentation ('segmentation', the brain demo's) is fine
     const forPreset = (card.json as { preset?: unknown } | null)?.preset;
@@ -594,6 +606,14 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
           if (hooks.keepItem && !hooks.keepItem(item)) continue;
           const outOfScope = scopeLine(preset.inputs.itemId(item), itemFacts(preset, item, params), scope);
           if (outOfScope) warn(outOfScope);
+          const refusal = checkPresetMemory(preset, params, item, infos, budget);
+          if (refusal) {
+            // one line, and the next item runs
+            const id = preset.inputs.itemId(item);
+            failed.push({ source: i, id, error: withId(id, refusal) });
+            warn(hooks.failedLine ? hooks.failedLine(id, refusal) : withId(id, refusal));
+            continue;
+          }
           const t0 = performance.now();
           const cRun = process.cpuUsage();
           const result = await preset.run(item, handles, params, {

@@ -16,6 +16,8 @@ import { formatBytes } from './onnx/externalData';
 import { estimateMemory, estimateRunPeak, type RunPeak } from './onnx/memory';
 import type { ModelInfo } from './onnx/model';
 import { planGpuRun } from './gpuPlan';
+import { cliFlag, getPath, setPath, specOf, type ParamSpec } from './preset/params';
+import type { AnyPreset, PresetMemory } from './preset/types';
 
 /** onnxruntime-web's WASM heap: one wasm32 memory. */
 export const WASM_HEAP_BYTES = 4 * 2 ** 30;
@@ -132,4 +134,116 @@ export function checkRunMemory(req: RunMemoryRequest, mem: BrowserMemory): RunMe
   hints.push(`or run it with the CLI, which has this machine's memory: voxelbench infer --model M.onnx --input X.npy --out Y.npy --roi ${req.roi.join(',')} --sw-batch ${swBatch}`);
   const advice = hints.join('; ');
   return { peak, refusal: `This run would need about ${formatBytes(peak.totalBytes)} (${parts}): ${why.join('; ')}. ${advice[0].toUpperCase()}${advice.slice(1)}.` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// presets
+
+/** What one item's run of a preset may take: the page's (pageBudget) or the CLI's (75 % of the machine's memory, or --memory). */
+export interface MemoryBudget {
+  /** Bytes every buffer together may take, and what that limit is. */
+  bytes: number;
+  what: string;
+  /** 'page': the models live in onnxruntime's heap or on the GPU, so `bytes` bounds the rest; 'cli': one process holds it all. */
+  where: 'page' | 'cli';
+  /** The page on WASM: onnxruntime's heap, where the models and one call's windows live. */
+  heapBytes?: number;
+  /** The page on WebGPU: the largest buffer, which one call's windows must fit. */
+  gpuBufferBytes?: number;
+}
+
+/** The page's budget for a preset's run on `backend`: the JS budget (navigator.deviceMemory), wasm32's heap on WASM, the adapter's largest buffer on WebGPU. */
+export function pageBudget(mem: BrowserMemory, backend: 'auto' | 'wasm' | 'webgpu'): MemoryBudget {
+  const js = jsBudget(mem.deviceMemoryGb);
+  const gpuBuffer = mem.gpu?.maxBufferSize && mem.gpu.maxStorageBufferBindingSize ? Math.min(mem.gpu.maxBufferSize, mem.gpu.maxStorageBufferBindingSize) : null;
+  const budget: MemoryBudget = { bytes: js.bytes, what: js.what, where: 'page' };
+  if (backend === 'wasm' || gpuBuffer === null) budget.heapBytes = WASM_HEAP_BYTES;
+  else if (backend === 'webgpu') budget.gpuBufferBytes = gpuBuffer;
+  return budget;
+}
+
+/** The CLI's budget: `--memory` GB when given, else 75 % of the machine's memory. */
+export function cliBudget(totalBytes: number, memoryGb: number | null): MemoryBudget {
+  return memoryGb !== null
+    ? { bytes: memoryGb * 1e9, what: `--memory ${memoryGb}`, where: 'cli' }
+    : { bytes: 0.75 * totalBytes, what: "75 % of this machine's memory", where: 'cli' };
+}
+
+const sum = (parts: Record<string, number>): number => Object.values(parts).reduce((a, b) => a + b, 0);
+
+/** Why an estimate does not fit the budget (empty when it does). */
+function memoryProblems(m: PresetMemory, b: MemoryBudget): string[] {
+  const out: string[] = [];
+  const model = m.parts.model ?? 0;
+  const windows = m.parts.windows ?? 0;
+  if (m.largestArrayValues > MAX_ARRAY_VALUES) out.push(`one of its buffers would hold ${m.largestArrayValues.toExponential(1)} values, more than a typed array's 2^32`);
+  const held = b.where === 'page' ? sum(m.parts) - model : sum(m.parts);
+  if (held > b.bytes) out.push(`${b.where === 'page' ? 'its buffers outside the model need' : 'it needs'} ${formatBytes(held)}, more than ${b.what} (${formatBytes(b.bytes)})`);
+  if (b.heapBytes !== undefined && model + windows > b.heapBytes) out.push(`the models and one call's input need ${formatBytes(model + windows)} in onnxruntime's WASM heap, more than wasm32's ${formatBytes(b.heapBytes)}`);
+  if (b.gpuBufferBytes !== undefined && windows > b.gpuBufferBytes) out.push(`one call's input needs ${formatBytes(windows)}, more than the WebGPU adapter's largest buffer (${formatBytes(b.gpuBufferBytes)})`);
+  return out;
+}
+
+/** Smaller values of one lever: the largest axis (numbers) or the value (number) halved, down to the spec's minimum. */
+function* shrink(spec: ParamSpec, v: unknown): Generator<number | number[]> {
+  const floor = Math.max(1, spec.type === 'number' || spec.type === 'numbers' ? (spec.min ?? 1) : 1);
+  let cur = v;
+  for (let step = 0; step < 40; step++) {
+    if (typeof cur === 'number') {
+      const next = Math.max(floor, Math.floor(cur / 2));
+      if (next >= cur) return;
+      cur = next;
+    } else if (Array.isArray(cur) && cur.every((x) => typeof x === 'number')) {
+      const a = cur as number[];
+      const k = a.reduce((best, x, i) => (x > a[best] ? i : best), 0);
+      const next = Math.max(floor, Math.floor(a[k] / 2));
+      if (next >= a[k]) return;
+      cur = a.map((x, i) => (i === k ? next : x));
+    } else return;
+    yield cur as number | number[];
+  }
+}
+
+/** One lever's value as the page shows it (500×500×500) or as its CLI flag takes it (--input-size 500,500,500). */
+function leverText(spec: ParamSpec, v: number | number[], where: MemoryBudget['where']): string {
+  if (where === 'cli') {
+    const flag = cliFlag(spec);
+    const text = Array.isArray(v) ? v.join(',') : String(v);
+    return flag ? `--${flag} ${text}` : `${spec.label} ${text}`;
+  }
+  return Array.isArray(v) ? v.join('×') : String(v);
+}
+
+/**
+ * Checks one item's run of a preset (`item` null: what the values alone size, before any input is
+ * read) against a budget, before anything is allocated: null when it fits (or the preset does not
+ * estimate), else one message with the need by part, the limit, and a suggestion that names the
+ * preset's own values (the first lever whose smaller value fits, as the form or the flag writes
+ * it), or the CLI (page) / --memory (CLI).
+ */
+export function checkPresetMemory(preset: AnyPreset, params: unknown, item: unknown, models: Readonly<Record<string, readonly ModelInfo[]>>, budget: MemoryBudget): string | null {
+  if (!preset.memory) return null;
+  const m = preset.memory(params, item ?? null, models);
+  const why = memoryProblems(m, budget);
+  if (why.length === 0) return null;
+  const parts = Object.entries(m.parts).filter(([, b]) => b > 0).map(([k, b]) => `${k} ${formatBytes(b)}`).join(', ');
+  const hints: string[] = [];
+  for (const key of m.levers) {
+    const spec = specOf(preset.params, key);
+    for (const v of shrink(spec, getPath(params, key))) {
+      if (memoryProblems(preset.memory(setPath(params, key, v), item ?? null, models), budget).length === 0) {
+        hints.push(budget.where === 'cli' ? `use ${leverText(spec, v, 'cli')} (it fits)` : `use a smaller ${spec.label} (${leverText(spec, v, 'page')} fits)`);
+        break;
+      }
+    }
+    if (hints.length) break;
+  }
+  if (hints.length === 0) {
+    const names = m.levers.map((k) => specOf(preset.params, k).label);
+    hints.push(names.length ? `no smaller ${names.join(' or ')} alone makes it fit` : 'these values do not fit');
+  }
+  if (budget.where === 'page') hints.push(`or run it with the CLI, which has this machine's memory: voxelbench run ${preset.id} … (--memory GB sets its limit)`);
+  else hints.push('or give --memory GB when this machine can hold more');
+  const advice = hints.join('; ');
+  return `This run would need about ${formatBytes(sum(m.parts))} (${parts}): ${why.join('; ')}. ${advice[0].toUpperCase()}${advice.slice(1)}.`;
 }

@@ -1,5 +1,6 @@
 import { cancel, run } from './actions';
 import { etaText } from './kit/pure';
+import { isInterrupted } from './kit/runner';
 import { fmtClock, fmtMs, fmtPct } from './format';
 import { KV, Panel } from './Panel';
 import { useStore } from './store';
@@ -53,6 +54,11 @@ export function RunPanel() {
       {rs.status === 'error' && rs.error && (
         <div className="run-error" data-testid="run-error">
           {rs.error}
+          {isInterrupted(rs.error) && (
+            <button className="link" onClick={() => void run()} disabled={!ready} data-testid="run-rerun" title="Run again on the fresh worker">
+              Re-run
+            </button>
+          )}
         </div>
       )}
       <RunStats />

@@ -492,14 +492,14 @@ export interface RunPeak {
  * and resolution come from the model's walk; where it cannot be told, one channel at the input's
  * resolution.
  */
-export function estimateRunPeak(info: ModelInfo, shape: readonly number[], roi: readonly number[], swBatch: number, inputBytes = 4): RunPeak {
+export function estimateRunPeak(info: ModelInfo | null, shape: readonly number[], roi: readonly number[], swBatch: number, inputBytes = 4): RunPeak {
   const [C, ...spatial] = shape;
   const roiN = prod([...roi]);
   const imageN = prod(spatial);
   const paddedN = prod(spatial.map((s, i) => Math.max(s, roi[i])));
   let model = 0;
   let outPerWindow = roiN; // output values per window (channels x output voxels)
-  try {
+  if (info) try {
     const m = estimateMemory(info, [...roi], swBatch, { channels: C });
     model = m.totalBytes + m.outputBytes;
     if (m.outputBytes > 0) outPerWindow = m.outputBytes / m.bytesPerElement / swBatch;
@@ -517,4 +517,25 @@ export function estimateRunPeak(info: ModelInfo, shape: readonly number[], roi: 
   };
   const largestArrayBytes = Math.max(parts.windows, parts.importance / 2, perVoxel * paddedN * 4, parts.result);
   return { totalBytes: Object.values(parts).reduce((a, b) => a + b, 0), largestArrayBytes, parts };
+}
+
+/**
+ * The models of a preset's run, for its memory estimate: every model's weights (all sessions stay
+ * open through a batch) and the largest one call's activations and output (models run one after
+ * another), for calls of `batch` inputs of `channels` x `spatial`. A graph the walk cannot follow
+ * counts its weights only.
+ */
+export function modelsPeak(infos: readonly ModelInfo[], spatial: readonly number[], batch: number, channels = 1): { weights: number; call: number } {
+  let weights = 0;
+  let call = 0;
+  for (const info of infos) {
+    try {
+      const m = estimateMemory(info, [...spatial], batch, { channels });
+      weights += m.weightBytes;
+      call = Math.max(call, m.peakActivationBytes + m.outputBytes);
+    } catch {
+      weights += (info.initializers ?? []).reduce((a, t) => a + t.bytes, 0) || info.weightBytes;
+    }
+  }
+  return { weights, call };
 }

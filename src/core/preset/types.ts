@@ -160,6 +160,22 @@ export interface RunPlan {
   lever?: string;
 }
 
+/**
+ * The estimated peak memory of one item's run, by part, before anything is allocated (the memory
+ * guard, src/core/memoryGuard.ts checkPresetMemory, compares it with what the page or the machine
+ * can give). Parts by name: 'input' (the item as the preset holds it), then the preset's own
+ * ('resized', 'conformed', 'crops'…), 'windows' (one model call's input), 'accumulators' /
+ * 'outputs', 'model' (weights of every model and one call's activations: modelsPeak).
+ */
+export interface PresetMemory {
+  /** Bytes by part; 'model' and 'windows' are what onnxruntime holds (the page's WASM heap). */
+  parts: Record<string, number>;
+  /** Values in the largest single typed array (one holds at most 2^32). */
+  largestArrayValues: number;
+  /** The values that size it most, the one to change first first ('inputSize', 'roi', 'swBatch'). */
+  levers: readonly string[];
+}
+
 /** Common progress fields; presets add their own (model, pass, stage…). */
 export interface RunProgress {
   done: number;
@@ -237,6 +253,11 @@ export interface Preset<P = unknown, Item = unknown, Result = unknown, Row = unk
   fromModel?(info: ModelInfo, name: string, role: string, params: P): ModelValues<P> | null;
   /** How much work one item is with these values and models (motors: windows per tomogram), said before a run. */
   plan?(params: P, models: Readonly<Record<string, number>>): RunPlan | null;
+  /**
+   * The peak memory of one item's run with these values and models (by role), pure: `item` null
+   * gives what the values alone size (checked before any input is read).
+   */
+  memory?(params: P, item: Item | null, models: Readonly<Record<string, readonly ModelInfo[]>>): PresetMemory;
   inputs: {
     /** File name patterns the page's file picker offers ('.mrc', '.parquet'…). */
     accept: readonly string[];

@@ -14,7 +14,8 @@ import { argmax, labelCounts } from '../labels';
 import type { ModelInfo } from '../onnx/model';
 import { paramDefaults, type ParamSpecs } from '../preset/params';
 import { robustRange, slicePlane, type InputFacts } from '../preset/expects';
-import type { ModelRole, Preset, RunOptions, SortedInputs } from '../preset/types';
+import type { ModelRole, Preset, PresetMemory, RunOptions, SortedInputs } from '../preset/types';
+import { estimateRunPeak, modelsPeak } from '../onnx/memory';
 import { slidingWindowInference, type Predictor } from '../slidingWindow';
 import { type Affine, type Volume, makeVolume, spatialShape } from '../volume';
 import { LIMITS } from '../io/limits';
@@ -259,6 +260,34 @@ export function brainFacts(item: BrainItem): InputFacts {
   };
 }
 
+/**
+ * The peak memory of one volume's run (runBrain): the volume as read, the conformed volume (uint8)
+ * and its float32 model input, the sliding window's buffers over the conformed grid (windows,
+ * importance map, one output and weight accumulator per class, the scores: estimateRunPeak; without
+ * a model, one channel per label), the labels on the conformed and the input's grid, and the models.
+ */
+export function brainMemory(p: BrainParams, item: BrainItem | null, models: readonly ModelInfo[]): PresetMemory {
+  const shape = [...p.conformShape];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const roi = p.roi.map((r, i) => Math.min(r, shape[i]));
+  const run = estimateRunPeak(models[0] ?? null, [1, ...shape], roi, p.swBatch, 4);
+  const classes = models[0] ? 1 : p.labels.length;
+  const m = modelsPeak(models, roi, p.swBatch, 1);
+  const native = item ? item.volume.data.length : 0;
+  return {
+    parts: {
+      input: item ? item.volume.data.byteLength : 0,
+      conformed: n + run.parts.input,
+      windows: run.parts.windows + run.parts.importance,
+      accumulators: classes * (run.parts.accumulators + run.parts.result),
+      outputs: n + native,
+      model: m.weights + m.call,
+    },
+    largestArrayValues: Math.max(n, native, (classes * run.largestArrayBytes) / 4),
+    levers: ['roi', 'swBatch', 'conformShape'],
+  };
+}
+
 export const brainPresetDef: Preset<BrainParams, BrainItem, BrainResult, BrainRow, never> = {
   id: 'brain',
   name: 'Brain MRI',
@@ -280,6 +309,7 @@ export const brainPresetDef: Preset<BrainParams, BrainItem, BrainResult, BrainRo
     facts: brainFacts,
   },
   models: [brainModel],
+  memory: (params, item, models) => brainMemory(params, item, models.model ?? []),
   run: (item, models, p, opts) => runBrain(item, (models.model ?? []).map((m) => m.predictor), p, opts),
   row: brainRow,
   exports: [{ file: 'tissue_volumes.csv', label: 'tissue_volumes.csv', mime: 'text/csv', write: (rows, p) => tissueVolumesCsv(rows, p) }],

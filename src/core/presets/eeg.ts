@@ -13,7 +13,8 @@ import type { ModelInfo } from '../onnx/model';
 import type { OcclusionParams } from '../occlusion';
 import { paramDefaults, validateParams, type ParamSpecs } from '../preset/params';
 import { robustRange } from '../preset/expects';
-import type { MetricReport, ModelRole, Preset } from '../preset/types';
+import type { MetricReport, ModelRole, Preset, PresetMemory } from '../preset/types';
+import { modelsPeak } from '../onnx/memory';
 
 export { EEG_CHAINS };
 
@@ -203,6 +204,32 @@ const eegModel: ModelRole<EegParams> = {
   },
 };
 
+/**
+ * The peak memory of one spectrogram's run (classifySpectrogram): the file's values as read, the
+ * montage image at the model's input size and its normalised copy, one call's input (the occlusion
+ * batch when occlusion maps are made), the class maps, and the models.
+ */
+export function eegMemory(p: EegParams, spec: Pick<Spectrogram, 'rows'> | null, models: readonly ModelInfo[]): PresetMemory {
+  const [h, w] = p.size;
+  const hw = h * w;
+  const d1 = models[0]?.inputs[0]?.dims[1];
+  const ch = typeof d1 === 'number' && d1 > 0 ? d1 : 1;
+  const batch = p.occlusion ? p.occlusionParams.batch : 1;
+  const K = p.classes.length;
+  const m = modelsPeak(models, [h, w], batch, ch);
+  return {
+    parts: {
+      input: spec ? spec.rows * (400 * 4 + 8) : 0,
+      resized: 2 * ch * hw * 4,
+      windows: batch * ch * hw * 4,
+      accumulators: 2 * K * hw * 4 * Math.max(1, models.length),
+      model: m.weights + m.call,
+    },
+    largestArrayValues: Math.max(batch * ch * hw, K * hw, spec ? spec.rows * 400 : 0),
+    levers: ['size', 'occlusionParams.batch'],
+  };
+}
+
 export const eegPresetDef: Preset<EegParams, Spectrogram, EegPrediction, EegRow, EegVotes, EegProgress> = {
   id: 'eeg',
   name: 'EEG spectrogram',
@@ -224,6 +251,7 @@ export const eegPresetDef: Preset<EegParams, Spectrogram, EegPrediction, EegRow,
     facts: (spec) => ({ intensity: robustRange(spec.data), shape: [spec.data.length / Math.max(1, spec.rows), spec.rows] }),
   },
   models: [eegModel],
+  memory: (params, spec, models) => eegMemory(params, spec, models.model ?? []),
   run: (spec, models, params, opts) => classifySpectrogram(spec, (models.model ?? []).map((m) => ({ name: m.name, outputs: m.outputs })), params, opts),
   row: (_spec, pred, p) => eegRow(pred, p.classes),
   exports: [

@@ -16,7 +16,8 @@ import { sortTomogramPaths } from '../motors/sources';
 import { readMrcTomogram, stackSliceFiles, tomogramFromVolume, type Tomogram } from '../motors/tomogram';
 import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs } from '../preset/params';
 import type { InputFacts } from '../preset/expects';
-import type { MetricReport, ModelRole, ModelValues, Preset, ReadOptions, RunPlan } from '../preset/types';
+import type { MetricReport, ModelRole, ModelValues, Preset, PresetMemory, ReadOptions, RunPlan } from '../preset/types';
+import { estimateRunPeak, modelsPeak } from '../onnx/memory';
 import type { ModelInfo } from '../onnx/model';
 
 export type MotorsTta = 'identity' | 'flipD' | 'flipH' | 'flipW';
@@ -270,6 +271,36 @@ export function motorsPlan(p: MotorsParams, models: number): RunPlan {
   return { steps, line, lever: 'inputSize' };
 }
 
+/**
+ * The peak memory of one tomogram's run (detectMotors): the tomogram as read (uint8), its resize to
+ * the input size (uint8) and the flipped copy the TTA passes share, the sliding window's buffers
+ * over the resized tomogram (windows, importance map, output and weight accumulators, its result:
+ * estimateRunPeak, at the model's output resolution), the TTA sum and its flipped copy and the
+ * heatmap (the result's size each), and the models (every one's weights, one call's activations).
+ */
+export function motorsMemory(p: Pick<MotorsParams, 'inputSize' | 'roi' | 'swBatch' | 'tta'>, tomo: Pick<Tomogram, 'shape'> | null, models: readonly ModelInfo[]): PresetMemory {
+  const size = [...p.inputSize];
+  const roi = p.roi.map((r, i) => Math.min(r, size[i]));
+  const n = size.reduce((a, b) => a * b, 1);
+  const flips = p.tta.some((t) => t !== 'identity');
+  const run = estimateRunPeak(models[0] ?? null, [1, ...size], roi, p.swBatch, 1);
+  const m = modelsPeak(models, roi, p.swBatch, 1);
+  const input = tomo ? tomo.shape.reduce((a, b) => a * b, 1) : 0;
+  const same = tomo !== null && tomo.shape.every((s, i) => s === size[i]);
+  const heatmap = run.parts.result;
+  return {
+    parts: {
+      input,
+      resized: (same ? 0 : n) + (flips ? n : 0),
+      windows: run.parts.windows + run.parts.importance,
+      accumulators: run.parts.accumulators + run.parts.result + heatmap * (flips ? 3 : 2),
+      model: m.weights + m.call,
+    },
+    largestArrayValues: Math.max(n, run.largestArrayBytes / 4),
+    levers: ['inputSize', 'roi', 'swBatch'],
+  };
+}
+
 /** Decodes one image slice: by default core's pure-JS decoders; the page passes the browser's. */
 export type SliceDecoder = (bytes: Uint8Array, name: string) => GrayImage | Promise<GrayImage>;
 
@@ -344,6 +375,7 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
   models: [motorsModel],
   fromModel: (info, name, _role, params) => motorsFromModel(info, name, params),
   plan: (params, models) => motorsPlan(params, models.model ?? 0),
+  memory: (params, tomo, models) => motorsMemory(params, tomo, models.model ?? []),
   run: (tomo, models, params, opts) => detectMotors(tomo, (models.model ?? []).map((m) => m.predictor), params, opts),
   row: (_tomo, det) => {
     const { heatmap: _heatmap, ...row } = det;

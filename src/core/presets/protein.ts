@@ -10,7 +10,8 @@ import { LIMITS } from '../io/limits';
 import { paramDefaults, validateParams, type ParamSpecs } from '../preset/params';
 import { presetParamsFromCard } from '../preset';
 import { robustRange, type InputFacts } from '../preset/expects';
-import type { MetricReport, ModelRole, Preset } from '../preset/types';
+import type { MetricReport, ModelRole, Preset, PresetMemory } from '../preset/types';
+import { modelsPeak } from '../onnx/memory';
 import { classifyProteinFile, PROTEIN_CHANNELS, type ProteinChannel } from '../protein/images';
 import { cellMapFromIous, pairIous, parseCellLabelsCsv, type MetricIous } from '../protein/metric';
 import { cellRows, cellsCsv, runProteinFov, submissionCsv, type CellRow, type ProteinFovResult, type ProteinProgress } from '../protein/pipeline';
@@ -315,6 +316,32 @@ export function proteinFacts(item: ProteinItem): InputFacts {
   };
 }
 
+/**
+ * The peak memory of one field of view's run (runProteinFov): the four channels and the cell mask as
+ * read, the normalised RGBY input at the model's size (and the resize's intermediate), the built-in
+ * segmentation's float maps, one call's input (the occlusion batch), the class maps, and the models.
+ */
+export function proteinMemory(p: ProteinParams, item: ProteinItem | null, models: readonly ModelInfo[]): PresetMemory {
+  const [h, w] = p.inputSize;
+  const hw = h * w;
+  const fov = item ? item.fov.width * item.fov.height : 0;
+  const K = p.classes.length;
+  const batch = p.occlusion.batch;
+  const m = modelsPeak(models, [h, w], batch, 4);
+  return {
+    parts: {
+      input: item ? item.fov.channels.reduce((a, c) => a + c.byteLength, 0) + (item.cells?.byteLength ?? 0) : 0,
+      resized: 2 * 4 * Math.max(hw, fov) * 4,
+      segmentation: p.segment ? 4 * Math.max(fov, hw) * 4 : 0,
+      windows: batch * 4 * hw * 4,
+      accumulators: 2 * K * hw * 4,
+      model: m.weights + m.call,
+    },
+    largestArrayValues: Math.max(4 * Math.max(hw, fov), batch * 4 * hw, K * hw),
+    levers: ['inputSize', 'occlusion.batch'],
+  };
+}
+
 export const proteinPresetDef: Preset<ProteinParams, ProteinItem, ProteinFovResult, ProteinRow, ProteinLabels, ProteinProgress> = {
   id: 'protein',
   name: 'Protein localisation',
@@ -345,6 +372,7 @@ export const proteinPresetDef: Preset<ProteinParams, ProteinItem, ProteinFovResu
     ],
   },
   models: [proteinModel],
+  memory: (params, item, models) => proteinMemory(params, item, models.model ?? []),
   run: (item, models, p, opts) => runProteinFov(item.fov, p.segment ? null : item.cells, (models.model ?? []).map((m) => ({ name: m.name, outputs: m.outputs })), p, opts),
   row: proteinRow,
   exports: [

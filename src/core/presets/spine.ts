@@ -8,7 +8,8 @@
  */
 import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs, type ParamValue } from '../preset/params';
 import { robustRange, slicePlane, type InputFacts } from '../preset/expects';
-import type { MetricReport, ModelRole, Preset, RunProgress } from '../preset/types';
+import type { MetricReport, ModelRole, Preset, PresetMemory, RunProgress } from '../preset/types';
+import { modelsPeak } from '../onnx/memory';
 import type { ModelInfo } from '../onnx/model';
 import { inputLayout } from '../onnx/detect';
 import { InputError } from '../volume';
@@ -339,6 +340,38 @@ export function spineFacts(item: SpineItem): InputFacts {
   };
 }
 
+/**
+ * The peak memory of one series' run (runSpinePipeline): the CT as read, the sampled slices (uint8)
+ * and the stage-1 input (float32, `channels` of them), the 7 vertebrae's sigmoid sum and the model's
+ * output on the grid, the labels in the CT's space and on the grid, the stage-2 crops (uint8, 7
+ * vertebrae) and one call's crops (float32), and the models (weights of all, one call's activations).
+ */
+export function spineMemory(p: SpineParams, item: Pick<SpineItem, 'volume'> | null, seg: readonly ModelInfo[], cls: readonly ModelInfo[]): PresetMemory {
+  const K = 7;
+  const grid = p.sliceCount * p.size * p.size;
+  const voxels = item ? item.volume.data.length : 0;
+  const chans = p.cropChannels + 1;
+  const crop = chans * p.cropSize * p.cropSize;
+  const segInput = p.channels * grid * 4;
+  const cropInput = cls.length > 0 ? p.cropBatch * crop * 4 : 0;
+  const segSpatial = p.layout === 'slices-last' ? [p.size, p.size, p.sliceCount] : [p.sliceCount, p.size, p.size];
+  const s = modelsPeak(seg, segSpatial, 1, p.channels);
+  const c = modelsPeak(cls, [p.cropSize, p.cropSize], p.cropBatch, chans);
+  return {
+    parts: {
+      input: item ? item.volume.data.byteLength : 0,
+      resized: grid,
+      windows: Math.max(segInput, cropInput),
+      accumulators: 2 * K * grid * 4 + grid,
+      outputs: voxels,
+      crops: cls.length > 0 ? K * p.cropSlices * crop : 0,
+      model: s.weights + c.weights + Math.max(s.call, c.call),
+    },
+    largestArrayValues: Math.max(K * grid, p.channels * grid, voxels, p.cropBatch * crop),
+    levers: ['size', 'sliceCount', 'cropBatch'],
+  };
+}
+
 export const spinePresetDef: Preset<SpineParams, SpineItem, SpineItemResult, SpineRow, Map<string, SpineLabel>, SpineRunProgress> = {
   id: 'spine',
   name: 'Cervical spine CT',
@@ -355,6 +388,7 @@ export const spinePresetDef: Preset<SpineParams, SpineItem, SpineItemResult, Spi
     facts: spineFacts,
   },
   models: [spineModel('seg', 'segmentation model', 1), spineModel('cls', 'fracture model', 0)],
+  memory: (params, item, models) => spineMemory(params, item, models.seg ?? [], models.cls ?? []),
   async run(item, models, params, opts = {}) {
     const seg = (models.seg ?? []).map((m) => m.predictor);
     const cls = (models.cls ?? []).map((m) => spineClassifier(m.info.inputs[0].dims, m.outputs, params, m.name));

@@ -16,7 +16,7 @@ import { Panel } from '../Panel';
 import { useKit } from './hooks';
 import { cancelReads, choosePart, clearItems, removeItem } from './intake';
 import { batchFraction, count, etaText, isRunnable, itemScopeLine, msPerStep } from './pure';
-import { cancelBatch, currentRunKey, progressFractionOf, runBatch } from './runner';
+import { cancelBatch, currentRunKey, isInterrupted, progressFractionOf, runBatch } from './runner';
 import { setBackend } from './store';
 import type { AnyStore, ItemEntry, ItemStatus } from './types';
 import './kit.css';
@@ -218,6 +218,7 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
             {t.error && (
               <div className="queue-error" data-testid={tid('error')}>
                 {t.error}
+                {isInterrupted(t.error) && <RerunButton store={store} id={t.id} tid={tid('rerun')} running={running} />}
               </div>
             )}
             {t.warnings.length > 0 && (
@@ -233,6 +234,16 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
         </tr>
       )}
     </>
+  );
+}
+
+/** Re-run on the row of an item a worker fault interrupted (once the fresh worker has its models). */
+function RerunButton({ store, id, tid, running }: { store: AnyStore; id: string; tid: string; running: boolean }) {
+  const busy = useKit(store, (s) => s.busy !== null);
+  return (
+    <button className="link" onClick={() => void runBatch(store)} disabled={running || busy} data-testid={tid} title={`Run ${id} again (and whatever the batch had not reached)`}>
+      Re-run
+    </button>
   );
 }
 

@@ -10,6 +10,8 @@
 import * as Comlink from 'comlink';
 import { missingModels, validatePreset } from '../../core/preset/index';
 import type { MetricReport, RunProgress } from '../../core/preset/types';
+import type { ModelInfo } from '../../core/onnx/model';
+import { checkPresetMemory, pageBudget, type MemoryBudget } from '../../core/memoryGuard';
 import { download, downloadText } from '../save';
 import { throttle } from '../throttle';
 import { ensureItem } from './intake';
@@ -25,6 +27,12 @@ import { WorkerFaultError, isWorkerFault, type WorkerClient } from '../../worker
  * every page: long enough for one slow model call on WASM, short enough to feel like a stop).
  */
 export const HARD_STOP_MS = 3000;
+
+/** How an item (kit) or a run (workbench) that a worker fault interrupted is marked: its error starts with this. */
+export const INTERRUPTED = 'interrupted: ';
+
+/** Whether an error says that a worker fault interrupted the run (its row and the run panel offer Re-run). */
+export const isInterrupted = (error: string | undefined | null): boolean => !!error?.startsWith(INTERRUPTED);
 
 /** The run key of the page's current values, models and backend. */
 export function currentRunKey(store: AnyStore): string {
@@ -86,8 +94,19 @@ export async function runBatch(store: AnyStore): Promise<void> {
     say('error', `The models do not fit the preset values: ${misfits.join('; ')}.`, vkey);
     return;
   }
+  // the memory guard: what the values alone size, before any input is read or anything allocated
+  const budget = await memoryBudget(store);
+  const infos = modelInfosByRole(store);
+  if (store.getState().batch.status === 'running') return;
   const key = currentRunKey(store);
   const ids = itemsToRun(s.items, key);
+  const upFront = checkPresetMemory(preset, s.params, null, infos, budget);
+  if (upFront) {
+    // every item would need it: each says why in its row, nothing is read or run
+    for (const id of ids) patchItem(store, id, { status: 'error', error: upFront, progress: undefined, result: undefined, row: undefined, runKey: undefined });
+    say('error', upFront, vkey);
+    return;
+  }
   const seq = s.runSeq + 1;
   store.setState((st) => ({
     items: st.items.map((t) =>
@@ -127,6 +146,13 @@ export async function runBatch(store: AnyStore): Promise<void> {
       if (!live()) return;
       const st = store.getState();
       if (!st.items.some((t) => t.id === id)) continue;
+      // this item's run against what this browser can give: refused before the worker allocates anything
+      const refusal = checkPresetMemory(preset, st.params, item, infos, budget);
+      if (refusal) {
+        failed++;
+        patchItem(store, id, { status: 'error', error: refusal, progress: undefined });
+        continue;
+      }
       store.setState({ currentId: id });
       patchItem(store, id, { status: 'running', progress: undefined });
       const t0 = performance.now();
@@ -153,7 +179,7 @@ export async function runBatch(store: AnyStore): Promise<void> {
         if (worker.fault || isWorkerFault(e)) {
           // the worker died under this item (src/ui/kit/recovery.ts starts a fresh one): it is marked, the batch stops
           const fault = worker.fault ? new WorkerFaultError(worker.fault) : (e as Error);
-          patchItem(store, id, { status: 'error', error: `interrupted: ${fault.message}; re-run it`, progress: undefined });
+          patchItem(store, id, { status: 'error', error: `${INTERRUPTED}${fault.message}; re-run it`, progress: undefined });
           faulted = true;
           break;
         }
@@ -173,6 +199,21 @@ export async function runBatch(store: AnyStore): Promise<void> {
   }
   if (!live()) return;
   finishBatch(store, cancelled || faulted ? 'cancelled' : 'done', failed, faulted);
+}
+
+/** The models' infos by role, for the memory guard. */
+function modelInfosByRole(store: AnyStore): Record<string, ModelInfo[]> {
+  const out: Record<string, ModelInfo[]> = {};
+  for (const m of store.getState().models) (out[m.role] ??= []).push(m.info);
+  return out;
+}
+
+/** What this browser can give a run (the workbench's budget: navigator.deviceMemory, wasm32's heap, the WebGPU adapter's limits as the worker found them). */
+async function memoryBudget(store: AnyStore): Promise<MemoryBudget> {
+  const worker = workerOf(store);
+  const rt = await untilReplaced(store, worker, () => worker.api.runtime()).catch(() => null);
+  const gb = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+  return pageBudget({ ...(typeof gb === 'number' ? { deviceMemoryGb: gb } : {}), gpu: rt?.webgpu.available ? rt.webgpu : null }, store.getState().backend);
 }
 
 /** The runnable items a source (by its id) became on its first read, or null when it is still one item. */
