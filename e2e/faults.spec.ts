@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
-import { canvasPixels, fixture, maxAbsDiff, setNumber } from './util';
+import { canvasPixels, fixture, maxAbsDiff, setNumber, trustOrigins } from './util';
 
 interface Notice {
   text: string;
@@ -164,6 +164,7 @@ test('memory guard: a link with roi 1000³ on a small volume is refused with the
     const file = route.request().url().endsWith('.onnx') ? fixture('models/tiny3d.onnx') : fixture('volumes/ball_int16.nii.gz');
     await route.fulfill({ body: readFileSync(file), headers: { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin', 'Content-Type': 'application/octet-stream' } });
   });
+  await trustOrigins(page.context(), REMOTE);
   await openApp(page, `?v=1&preset=workbench&model=${REMOTE}/m/tiny3d.onnx&data=${REMOTE}/d/ball_int16.nii.gz&roi=1000,1000,1000&backend=wasm&intensity=div255`);
   await expect(page.getByTestId('model-name')).toContainText('tiny3d.onnx', { timeout: 60_000 });
   await expect(page.getByTestId('volume-name')).toContainText('ball_int16.nii.gz');

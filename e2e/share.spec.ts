@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { decode as decodePng } from 'fast-png';
-import { fixture, kitProgress, ROOT, setNumber, stallAfter, untilSettled } from './util';
+import { fixture, kitProgress, ROOT, setNumber, stallAfter, trustOrigins, untilSettled } from './util';
 import { existsSync, readFileSync } from 'node:fs';
 
 test.use({ serviceWorkers: 'allow', permissions: ['clipboard-read', 'clipboard-write'] });
@@ -82,14 +82,6 @@ async function saveSession(page: Page, name: string): Promise<string> {
   const path = join(TMP, name);
   await download.saveAs(path);
   return path;
-}
-
-/**
- * Links from these test origins open without the consent dialog, as after "trust this host"
- * (the dialog itself: e2e/linkConsent.spec.ts).
- */
-async function trustOrigins(context: BrowserContext, ...origins: string[]): Promise<void> {
-  await context.addInitScript((o) => localStorage.setItem('voxelbench-trusted-hosts', JSON.stringify({ state: { origins: o }, version: 0 })), origins);
 }
 
 async function openSession(page: Page, path: string): Promise<void> {

@@ -1,7 +1,7 @@
 /** Shared helpers for the e2e tests. */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type BrowserContext, type Locator, type Page } from '@playwright/test';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const fixture = (p: string): string => resolve(ROOT, 'tests/fixtures', p);
@@ -190,4 +190,12 @@ export async function frameGaps(page: Page, label: string, steps: readonly (read
   for (const [what, act] of steps) gaps[what] = Math.round((await longestFrameGap(page, act, settle)).longestMs);
   console.log(`${label}, longest wait between two frames (ms): ${JSON.stringify(gaps)}`);
   return gaps;
+}
+
+/**
+ * Links from these test origins open without the consent dialog, as after "trust this host"
+ * (the dialog itself: e2e/linkConsent.spec.ts).
+ */
+export async function trustOrigins(context: BrowserContext, ...origins: string[]): Promise<void> {
+  await context.addInitScript((o) => localStorage.setItem('voxelbench-trusted-hosts', JSON.stringify({ state: { origins: o }, version: 0 })), origins);
 }

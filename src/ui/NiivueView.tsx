@@ -15,6 +15,7 @@ import {
   prefetchOverlays,
   setBaseWindow,
   setSliceView,
+  viewerContextRestored,
   showBase,
   showOverlay,
   styleOverlay,
@@ -90,6 +91,7 @@ export function NiivueView() {
       getNiivue()
         .init()
         .then(() => {
+          viewerContextRestored();
           useStore.getState().clearMessages('webgl');
           useStore.getState().addMessage('info', 'The view got its WebGL context back and was redrawn.', { key: 'webgl' });
           setGlEpoch((n) => n + 1);

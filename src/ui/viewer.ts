@@ -152,6 +152,17 @@ export function attachCanvas(canvas: HTMLCanvasElement): Promise<Niivue> {
   });
 }
 
+/**
+ * After a lost WebGL context came back (and Niivue's init() made its own GL objects again): the
+ * live layers start over on the restored context (the context object is the same, its textures,
+ * programs and the patched slice shader are gone), and the next showBase/showOverlay upload anew.
+ */
+export function viewerContextRestored(): void {
+  const v = refs().nv;
+  keep({ gl: null, live: false, textures: [], lut: null, uniforms: noLive(), baseImg: null, baseVol: null, overlayImg: null, overlayData: null, lastStyle: '', drawnSize: '' });
+  if (v) startLive(v);
+}
+
 /** The live layers on the context the instance now draws with (a new canvas has a new context). */
 function startLive(v: Niivue): void {
   const gl = glOf(v);
