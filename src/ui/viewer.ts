@@ -75,6 +75,8 @@ interface ViewerState {
   bakeQueued: boolean;
   /** Bumped by each base and overlay change: an upload for an older one is dropped. */
   seq: number;
+  /** Bumped by each base change only: an overlay shown right after a new base does not cancel the base's upload. */
+  baseSeq: number;
   /** drawScene of this instance applies the live uniforms first and draws once per frame. */
   wrapped: Niivue | null;
   /** A draw is asked for the next animation frame. */
@@ -110,6 +112,7 @@ const viewer = createStore<ViewerState>()(() => ({
   stale: false,
   bakeQueued: false,
   seq: 0,
+  baseSeq: 0,
   wrapped: null,
   drawPending: false,
   drawnSize: '',
@@ -159,7 +162,8 @@ export function attachCanvas(canvas: HTMLCanvasElement): Promise<Niivue> {
  */
 export function viewerContextRestored(): void {
   const v = refs().nv;
-  keep({ gl: null, live: false, textures: [], lut: null, uniforms: noLive(), baseImg: null, baseVol: null, overlayImg: null, overlayData: null, lastStyle: '', drawnSize: '' });
+  // what was queued on the lost context (an upload waiting for frames) is dropped: seq moves on, the queue starts anew
+  keep({ gl: null, live: false, textures: [], lut: null, uniforms: noLive(), baseImg: null, baseVol: null, overlayImg: null, overlayData: null, lastStyle: '', drawnSize: '', seq: refs().seq + 1, baseSeq: refs().baseSeq + 1, queue: Promise.resolve() });
   if (v) startLive(v);
 }
 
@@ -302,8 +306,10 @@ function dropOverlayImage(v: Niivue): void {
 
 /** Replaces everything shown with `vol` (its first channel), or clears the view. */
 export function showBase(vol: Volume | null): Promise<NVImage | null> {
-  const seq = refs().seq + 1;
-  keep({ seq });
+  // a new base drops the overlays asked for before it (seq) and older bases (baseSeq)
+  const seq = refs().baseSeq + 1;
+  keep({ seq: refs().seq + 1, baseSeq: seq });
+  const current = (): boolean => refs().baseSeq === seq;
   return serial(async () => {
     const v = getNiivue();
     const { live, baseImg: prev, baseVol: prevVol } = refs();
@@ -336,15 +342,15 @@ export function showBase(vol: Volume | null): Promise<NVImage | null> {
       img = await toImage(onGrid(vol, first, 'base'), name, { colormap: 'gray' });
       keep({ uniforms: { ...refs().uniforms, base: null } });
       // live: the texture first, then Niivue's geometry (its baking passes idle unless a 3D render shows them)
-      const tex = refs().live ? await textureOf(first, [D, H, W], 'values', seq) : null;
-      if (refs().live && !tex && refs().seq !== seq) return null; // a newer volume is on its way
+      const tex = refs().live ? await textureOf(first, [D, H, W], 'values', current) : null;
+      if (refs().live && !tex && !current()) return null; // a newer volume is on its way
       v.addVolume(img);
       keep({ baseImg: img, baseVol: vol });
       const mtx = tex && gridMatrix(v, vol);
       if (tex && mtx) keep({ uniforms: { ...refs().uniforms, base: { tex, mtx, window: [img.cal_min ?? 0, img.cal_max ?? 1] } } });
     }
     if (refs().live && img === prev) {
-      const tex = await textureOf(first, [D, H, W], 'values', seq);
+      const tex = await textureOf(first, [D, H, W], 'values', current);
       const mtx = tex && gridMatrix(v, vol);
       if (tex && mtx && refs().baseImg === img) {
         keep({ uniforms: { ...refs().uniforms, base: { tex, mtx, window: [img.cal_min ?? 0, img.cal_max ?? 1] } } });
