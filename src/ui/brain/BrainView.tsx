@@ -6,7 +6,7 @@ import { fmtValue } from '../format';
 import { useKit } from '../kit/hooks';
 import { ensureItem } from '../kit/intake';
 import { say } from '../kit/messages';
-import { EmptyHero, SliceButtons, ViewRange, ViewToggle } from '../kit/ViewControls';
+import { EmptyHero, SliceButtons, ViewerCanvas, ViewRange, ViewToggle } from '../kit/ViewControls';
 import { labelColor, labelName } from '../overlay';
 import type { SliceView } from '../store';
 import { attachCanvas, setSliceView, showBase, showOverlay, styleOverlay, type OverlayStyle } from '../viewer';
@@ -87,13 +87,10 @@ export function BrainView() {
   return (
     <section className="viewer kit-viewer">
       <Toolbar hasLabels={!!labels} />
-      <div className="canvas-wrap">
-        <canvas ref={canvasRef} data-testid="niivue-canvas" />
-        {viewError && <div className="canvas-note error">{viewError}</div>}
-        {!viewError && nItems === 0 && <Empty />}
-        {!viewError && entry && !loaded && !entry.loadFailed && <div className="canvas-note">Reading {entry.id}…</div>}
-        {!viewError && entry?.loadFailed && <div className="canvas-note error">{entry.id}: {entry.error}</div>}
-      </div>
+      <ViewerCanvas canvasRef={canvasRef} viewError={viewError} empty={nItems === 0 && <Empty />}>
+        {entry && !loaded && !entry.loadFailed && <div className="canvas-note">Reading {entry.id}…</div>}
+        {entry?.loadFailed && <div className="canvas-note error">{entry.id}: {entry.error}</div>}
+      </ViewerCanvas>
       {entry && labels && (
         <div className="view-legend-bar">
           <span className="muted">tissue labels</span>

@@ -4,7 +4,7 @@
  * its demo button, and what the view says of an item it cannot show yet (its error, or that it is
  * being read).
  */
-import type { ReactNode } from 'react';
+import type { ReactNode, Ref } from 'react';
 import { useKit } from './hooks';
 import type { AnyStore, ItemEntry } from './types';
 
@@ -93,4 +93,21 @@ export function EmptyHero({ store, className, title, children, openDemo, demo, t
 export function NotShown({ entry, errorClassName, empty }: { entry: ItemEntry | null | undefined; errorClassName: string; empty: ReactNode }) {
   if (entry?.error) return <span className={errorClassName}>{entry.error}</span>;
   return <>{entry ? `Reading ${entry.id}…` : empty}</>;
+}
+
+/** The viewer's canvas (`niivue-canvas`) and what is said over it: the viewer's error, else the empty view's invitation and the page's notes. */
+export function ViewerCanvas({ canvasRef, viewError, empty, children }: { canvasRef: Ref<HTMLCanvasElement>; viewError: string | null; empty: ReactNode; children?: ReactNode }) {
+  return (
+    <div className="canvas-wrap">
+      <canvas ref={canvasRef} data-testid="niivue-canvas" />
+      {viewError ? (
+        <div className="canvas-note error">{viewError}</div>
+      ) : (
+        <>
+          {empty}
+          {children}
+        </>
+      )}
+    </div>
+  );
 }

@@ -5,7 +5,7 @@ import type { SpineItem } from '../../core/spine/item';
 import { spatialShape } from '../../core/volume';
 import { fmtValue } from '../format';
 import { useKit } from '../kit/hooks';
-import { EmptyHero, SliceButtons, ViewRange, ViewToggle } from '../kit/ViewControls';
+import { EmptyHero, SliceButtons, ViewerCanvas, ViewRange, ViewToggle } from '../kit/ViewControls';
 import { ensureItem } from '../kit/intake';
 import { errorText, say } from '../kit/messages';
 import { NumberInput } from '../NumberInput';
@@ -137,17 +137,14 @@ export function SpineView() {
   return (
     <section className="viewer spine-viewer">
       <ViewToolbar hasCt={!!grid} />
-      <div className="canvas-wrap">
-        <canvas ref={canvasRef} data-testid="niivue-canvas" />
-        {viewError && <div className="canvas-note error">{viewError}</div>}
-        {!viewError && nSeries === 0 && <EmptySpine />}
-        {!viewError && entry && entry.status === 'loading' && <div className="canvas-note">Loading {entry.id}…</div>}
-        {!viewError && entry?.loadFailed && (
+      <ViewerCanvas canvasRef={canvasRef} viewError={viewError} empty={nSeries === 0 && <EmptySpine />}>
+        {entry && entry.status === 'loading' && <div className="canvas-note">Loading {entry.id}…</div>}
+        {entry?.loadFailed && (
           <div className="canvas-note error" data-testid="spine-view-error">
             {entry.error}
           </div>
         )}
-      </div>
+      </ViewerCanvas>
       {grid && result && <Legend />}
       {grid && result && <EditBar id={grid.id} />}
       <div className="readout" data-testid="spine-readout">
