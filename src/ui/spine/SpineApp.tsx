@@ -8,7 +8,6 @@ import { exposeSpineHooks, metaOf, spineStore as store } from './page';
 import { ScorePanel } from './ScorePanel';
 import { SpineView } from './SpineView';
 import { VertebraTable } from './VertebraTable';
-import '../motors/motors.css';
 import './spine.css';
 
 /** The spine values' test ids that are not kebab(key) (kept as the page had them). */
