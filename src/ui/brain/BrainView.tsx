@@ -6,18 +6,13 @@ import { fmtValue } from '../format';
 import { useKit } from '../kit/hooks';
 import { ensureItem } from '../kit/intake';
 import { say } from '../kit/messages';
+import { EmptyHero, SliceButtons, ViewerCanvas, ViewRange, ViewToggle } from '../kit/ViewControls';
 import { labelColor, labelName } from '../overlay';
 import type { SliceView } from '../store';
 import { attachCanvas, setSliceView, showBase, showOverlay, styleOverlay, type OverlayStyle } from '../viewer';
 import { brainStore as store, openBrainMriDemo, type BrainMeta } from './page';
 
-const SLICES: { id: SliceView; label: string }[] = [
-  { id: 'axial', label: 'Axial' },
-  { id: 'coronal', label: 'Coronal' },
-  { id: 'sagittal', label: 'Sagittal' },
-  { id: 'multiplanar', label: 'Multiplanar' },
-  { id: 'render', label: '3D' },
-];
+const SLICES: Partial<Record<SliceView, string>> = { axial: 'Axial', coronal: 'Coronal', sagittal: 'Sagittal', multiplanar: 'Multiplanar', render: '3D' };
 
 const metaOf = (t: { meta?: unknown } | null | undefined): BrainMeta | undefined => t?.meta as BrainMeta | undefined;
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -92,13 +87,10 @@ export function BrainView() {
   return (
     <section className="viewer kit-viewer">
       <Toolbar hasLabels={!!labels} />
-      <div className="canvas-wrap">
-        <canvas ref={canvasRef} data-testid="niivue-canvas" />
-        {viewError && <div className="canvas-note error">{viewError}</div>}
-        {!viewError && nItems === 0 && <Empty />}
-        {!viewError && entry && !loaded && !entry.loadFailed && <div className="canvas-note">Reading {entry.id}…</div>}
-        {!viewError && entry?.loadFailed && <div className="canvas-note error">{entry.id}: {entry.error}</div>}
-      </div>
+      <ViewerCanvas canvasRef={canvasRef} viewError={viewError} empty={nItems === 0 && <Empty />}>
+        {entry && !loaded && !entry.loadFailed && <div className="canvas-note">Reading {entry.id}…</div>}
+        {entry?.loadFailed && <div className="canvas-note error">{entry.id}: {entry.error}</div>}
+      </ViewerCanvas>
       {entry && labels && (
         <div className="view-legend-bar">
           <span className="muted">tissue labels</span>
@@ -152,47 +144,18 @@ function Toolbar({ hasLabels }: { hasLabels: boolean }) {
   const set = (patch: Partial<typeof view>) => store.setState((s) => ({ view: { ...s.view, ...patch } }));
   return (
     <div className="toolbar">
-      <div className="seg" role="group" aria-label="Slice layout">
-        {SLICES.map((s) => (
-          <button key={s.id} className={view.sliceType === s.id ? 'on' : ''} onClick={() => set({ sliceType: s.id })} data-testid={`brain-slice-${s.id}`}>
-            {s.label}
-          </button>
-        ))}
-      </div>
-      <label className="toolbar-group" title="Show the tissue labels over the volume">
-        <input type="checkbox" checked={view.showLabels} onChange={(e) => set({ showLabels: e.target.checked })} data-testid="brain-show-labels" />
-        <span>Tissue labels</span>
-      </label>
-      <label className="toolbar-group" title="Opacity of the tissue labels">
-        <span className="muted">opacity</span>
-        <input
-          type="range"
-          min={0}
-          max={1}
-          step={0.05}
-          value={view.opacity}
-          disabled={!hasLabels}
-          onChange={(e) => set({ opacity: Number(e.target.value) })}
-          data-testid="brain-opacity"
-          aria-label="label opacity"
-        />
-      </label>
+      <SliceButtons slices={SLICES} value={view.sliceType} onPick={(sliceType) => set({ sliceType })} testId="brain-slice" />
+      <ViewToggle label="Tissue labels" title="Show the tissue labels over the volume" checked={view.showLabels} onChange={(showLabels) => set({ showLabels })} testId="brain-show-labels" />
+      <ViewRange label="opacity" title="Opacity of the tissue labels" min={0} max={1} step={0.05} value={view.opacity} disabled={!hasLabels} onChange={(opacity) => set({ opacity })} testId="brain-opacity" ariaLabel="label opacity" />
     </div>
   );
 }
 
 function Empty() {
-  const busy = useKit(store, (s) => s.busy);
   return (
-    <div className="canvas-note hero">
-      <div className="canvas-note-title">Grey and white matter of a brain MRI, with tissue volumes</div>
-      <div>
-        Drop T1-weighted <span className="mono">.nii</span>/<span className="mono">.nii.gz</span> volumes (any orientation and voxel size) and a tissue{' '}
-        <span className="mono">.onnx</span> model with its card. Everything runs in this browser.
-      </div>
-      <button className="primary big" onClick={() => void openBrainMriDemo()} disabled={busy !== null} data-testid="brain-demo-hero">
-        {busy ?? 'Run the demo: MeshNet on a T1 scan'}
-      </button>
-    </div>
+    <EmptyHero store={store} className="canvas-note hero" title="Grey and white matter of a brain MRI, with tissue volumes" openDemo={openBrainMriDemo} demo="Run the demo: MeshNet on a T1 scan" testId="brain-demo-hero">
+      Drop T1-weighted <span className="mono">.nii</span>/<span className="mono">.nii.gz</span> volumes (any orientation and voxel size) and a tissue{' '}
+      <span className="mono">.onnx</span> model with its card. Everything runs in this browser.
+    </EmptyHero>
   );
 }

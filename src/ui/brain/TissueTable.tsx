@@ -1,7 +1,9 @@
 /** Tissue volumes in mL and voxels per label of every finished volume, and the preset's downloads (tissue_volumes.csv, each volume's labels as NIfTI). */
-import type { BrainRow } from '../../core/presets/brain';
+import { useMemo } from 'react';
+import type { BrainRow, BrainTissue } from '../../core/presets/brain';
 import { useFinishedRows, useKit } from '../kit/hooks';
 import { errorText, say } from '../kit/messages';
+import { ResultsTable, type TableColumn } from '../kit/ResultsTable';
 import { downloadExport, downloadItemExport } from '../kit/runner';
 import { labelColor, labelName } from '../overlay';
 import { Panel } from '../Panel';
@@ -9,71 +11,59 @@ import { brainStore as store } from './page';
 
 const ml = (x: number): string => x.toFixed(1);
 
+/** A row: one label of one volume (`first`: the volume's first, which names it). */
+interface TissueRow {
+  id: string;
+  t: BrainTissue;
+  first: boolean;
+  /** The volume's voxels that are not background. */
+  tissue: number;
+}
+
+const tissueRows = (rows: readonly BrainRow[]): TissueRow[] =>
+  rows.flatMap((r) => {
+    const tissue = r.tissues.filter((t) => t.label !== 0).reduce((a, t) => a + t.voxels, 0) || 1;
+    return r.tissues.map((t, i) => ({ id: r.id, t, first: i === 0, tissue }));
+  });
+
+function Swatch({ label }: { label: number }) {
+  const [cr, cg, cb] = labelColor(label);
+  return <span className={`swatch ${label === 0 ? 'clear' : ''}`} style={label === 0 ? undefined : { background: `rgb(${cr},${cg},${cb})` }} />;
+}
+
+const columns = (names: string[]): TableColumn<TissueRow>[] => [
+  { head: 'volume', className: 'mono', cell: (r) => (r.first ? r.id : '') },
+  {
+    head: 'label',
+    cell: (r) => (
+      <>
+        <Swatch label={r.t.label} /> {labelName(r.t.label, names)}
+      </>
+    ),
+  },
+  { head: 'voxels', num: true, testId: 'cell-voxels', cell: (r) => r.t.voxels.toLocaleString('en-US'), sort: (r) => r.t.voxels },
+  { head: 'mL', num: true, testId: 'cell-ml', cell: (r) => ml(r.t.ml), sort: (r) => r.t.ml },
+  { head: '% of tissue', title: 'Share of the voxels that are not background', num: true, className: 'muted', cell: (r) => (r.t.label === 0 ? '–' : ((100 * r.t.voxels) / r.tissue).toFixed(1)) },
+  { head: 'conformed voxels', title: 'Voxels on the conformed grid the model labelled (256³, 1 mm)', num: true, className: 'muted', cell: (r) => r.t.conformedVoxels.toLocaleString('en-US') },
+];
+
 export function TissueTable() {
   const rows = useFinishedRows<BrainRow>(store);
   const names = useKit(store, (s) => s.params.labels);
   const selected = useKit(store, (s) => s.selected);
   const pending = useKit(store, (s) => s.items.filter((t) => t.status !== 'done').length);
+  const flat = useMemo(() => tissueRows(rows), [rows]);
   return (
-    <section className="kit-results">
-      <div className="kit-results-head">
-        <h2>Tissue volumes</h2>
-        <span className="muted small">
-          {rows.length} volume{rows.length === 1 ? '' : 's'}
-          {pending > 0 ? ` · ${pending} not done` : ''} · on each volume's own grid (mL from its voxel size) · click a row to show it
-        </span>
-      </div>
-      <div className="kit-results-scroll">
-        <table className="kit-table brain-table" data-testid="brain-table">
-          <thead>
-            <tr>
-              <th>volume</th>
-              <th>label</th>
-              <th className="num-col">voxels</th>
-              <th className="num-col">mL</th>
-              <th className="num-col" title="Share of the voxels that are not background">% of tissue</th>
-              <th className="num-col" title="Voxels on the conformed grid the model labelled (256³, 1 mm)">conformed voxels</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.length === 0 && (
-              <tr>
-                <td colSpan={6} className="muted empty-row">
-                  No results yet.
-                </td>
-              </tr>
-            )}
-            {rows.flatMap((r) => {
-              const tissue = r.tissues.filter((t) => t.label !== 0).reduce((a, t) => a + t.voxels, 0) || 1;
-              return r.tissues.map((t, i) => {
-                const [cr, cg, cb] = labelColor(t.label);
-                return (
-                  <tr
-                    key={`${r.id}-${t.label}`}
-                    className={`${r.id === selected ? 'selected' : ''} ${i === 0 ? 'first' : ''}`}
-                    onClick={() => store.setState({ selected: r.id })}
-                    data-testid={`brain-row-${r.id}-${t.label}`}
-                  >
-                    <td className="mono">{i === 0 ? r.id : ''}</td>
-                    <td>
-                      <span className={`swatch ${t.label === 0 ? 'clear' : ''}`} style={t.label === 0 ? undefined : { background: `rgb(${cr},${cg},${cb})` }} /> {labelName(t.label, names)}
-                    </td>
-                    <td className="num-col" data-testid="cell-voxels">
-                      {t.voxels.toLocaleString('en-US')}
-                    </td>
-                    <td className="num-col" data-testid="cell-ml">
-                      {ml(t.ml)}
-                    </td>
-                    <td className="num-col muted">{t.label === 0 ? '–' : ((100 * t.voxels) / tissue).toFixed(1)}</td>
-                    <td className="num-col muted">{t.conformedVoxels.toLocaleString('en-US')}</td>
-                  </tr>
-                );
-              });
-            })}
-          </tbody>
-        </table>
-      </div>
-    </section>
+    <ResultsTable
+      title="Tissue volumes"
+      note={`${rows.length} volume${rows.length === 1 ? '' : 's'}${pending > 0 ? ` · ${pending} not done` : ''} · on each volume's own grid (mL from its voxel size) · click a row to show it`}
+      tableClassName="brain-table"
+      testId="brain-table"
+      columns={columns(names)}
+      rows={flat}
+      rowKey={(r) => `${r.id}-${r.t.label}`}
+      row={(r) => ({ className: `${r.id === selected ? 'selected' : ''} ${r.first ? 'first' : ''}`, onClick: () => store.setState({ selected: r.id }), testId: `brain-row-${r.id}-${r.t.label}` })}
+    />
   );
 }
 

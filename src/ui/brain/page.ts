@@ -7,10 +7,10 @@
  */
 import { brainPresetDef, type BrainItem } from '../../core/presets/brain';
 import { spatialShape } from '../../core/volume';
-import type { PageDemo } from '../kit/demo';
+import { bundled, type PageDemo } from '../kit/demo';
 import { exportText } from '../kit/runner';
-import { baseWindowShare, presetShare } from '../kit/share';
 import { createPresetStore } from '../kit/store';
+import { OPACITY_FIELD, sliceField, volumeShare } from '../kit/viewFields';
 import type { SliceView } from '../store';
 
 export interface BrainView {
@@ -46,27 +46,11 @@ export const BRAIN_SLICES: SliceView[] = ['axial', 'coronal', 'sagittal', 'multi
 /** The bundled demo (public/demo/meshnet): the MeshNet tissue model, its card and a conformed T1. */
 export const brainDemo: PageDemo = {
   name: 'brain-mri',
-  files: async () => [
-    { url: 'demo/meshnet/card.json', path: 'meshnet.json' },
-    { url: 'demo/meshnet/model.onnx', path: 'meshnet.onnx' },
-    { url: 'demo/meshnet/t1.nii.gz', path: 't1.nii.gz' },
-  ],
+  files: async () => [bundled('demo/meshnet/card.json', 'meshnet.json'), bundled('demo/meshnet/model.onnx', 'meshnet.onnx'), bundled('demo/meshnet/t1.nii.gz')],
 };
 
 /** Links and sessions: every preset value (the specs' link keys), the backend, the volume shown and the view. */
-export const brainShare = presetShare(
-  brainStore,
-  {
-    selected: 'volume',
-    fields: {
-      slice: { key: 'sliceType', field: { choices: BRAIN_SLICES } },
-      tissue: { key: 'showLabels' },
-      opacity: { key: 'opacity', field: { min: 0, max: 1 }, digits: 4 },
-    },
-    after: baseWindowShare,
-  },
-  brainDemo,
-);
+export const brainShare = volumeShare(brainStore, 'volume', { slice: sliceField(BRAIN_SLICES), tissue: { key: 'showLabels' }, opacity: OPACITY_FIELD }, brainDemo);
 
 /** The demo, loaded as the demo's (links say `?demo=brain-mri`), run unless `run: false`. */
 export const openBrainMriDemo = (opts?: { run?: boolean }): Promise<void> => brainShare.openDemo(opts);

@@ -4,6 +4,7 @@ import type { Spectrogram } from '../../core/eeg/parquet';
 import { camOnSpectrogram } from '../../core/eeg/pipeline';
 import { EEG_CHAINS, type EegVotes } from '../../core/presets/eeg';
 import { useKit, useSelectedItem } from '../kit/hooks';
+import { EmptyHero, NotShown } from '../kit/ViewControls';
 import { canvasPoint } from '../view2d/canvas';
 import { CamControls } from '../view2d/CamControls';
 import { HOT } from '../view2d/colour';
@@ -78,13 +79,7 @@ export function EegView() {
           <canvas ref={canvas} width={CANVAS_W} height={CANVAS_H} className="eeg-canvas" data-testid="eeg-canvas" onMouseMove={onMove} onMouseLeave={() => setReadout(null)} />
         ) : (
           <div className="eeg-empty muted">
-            {entry?.error ? (
-              <span className="eeg-file-error">{entry.error}</span>
-            ) : entry ? (
-              `Reading ${entry.id}…`
-            ) : (
-              <EmptyEeg />
-            )}
+            <NotShown entry={entry} errorClassName="eeg-file-error" empty={<EmptyEeg />} />
           </div>
         )}
       </div>
@@ -105,18 +100,11 @@ export function EegView() {
 
 /** What to drop, and the demo. */
 function EmptyEeg() {
-  const busy = useKit(store, (s) => s.busy);
   return (
-    <div className="kit-hero">
-      <div className="canvas-note-title">Classify EEG spectrograms, with class activation maps</div>
-      <div>
-        Drop HMS spectrogram <span className="mono">.parquet</span> files, an <span className="mono">.onnx</span> model (or several folds) and optionally a votes{' '}
-        <span className="mono">.csv</span>. Everything runs in this browser.
-      </div>
-      <button className="primary big" onClick={() => void eegShare.openDemo()} disabled={busy !== null} data-testid="eeg-demo-hero">
-        {busy ?? 'Run the demo: three spectrograms, votes, a small CAM model'}
-      </button>
-    </div>
+    <EmptyHero store={store} className="kit-hero" title="Classify EEG spectrograms, with class activation maps" openDemo={() => eegShare.openDemo()} demo="Run the demo: three spectrograms, votes, a small CAM model" testId="eeg-demo-hero">
+      Drop HMS spectrogram <span className="mono">.parquet</span> files, an <span className="mono">.onnx</span> model (or several folds) and optionally a votes{' '}
+      <span className="mono">.csv</span>. Everything runs in this browser.
+    </EmptyHero>
   );
 }
 

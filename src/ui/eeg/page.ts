@@ -8,7 +8,7 @@
 import type { Spectrogram } from '../../core/eeg/parquet';
 import { eegPresetDef, type EegParams, type EegVotes } from '../../core/presets/eeg';
 import type { ItemSource } from '../../core/preset/types';
-import type { PageDemo } from '../kit/demo';
+import { bundled, type PageDemo } from '../kit/demo';
 import { exportText } from '../kit/runner';
 import { presetShare } from '../kit/share';
 import { createPresetStore } from '../kit/store';
@@ -56,11 +56,7 @@ const SAMPLES = ['sim_seizure_001', 'sim_lpd_002', 'real_eegmmidb_S001R03'];
 /** The demo: two simulated and one real EEG-derived spectrogram, the expert votes and the demo model. */
 export const eegDemo: PageDemo = {
   name: 'eeg',
-  files: async () => [
-    { url: 'models/eeg_spectrogram.onnx', path: 'eeg_spectrogram.onnx' },
-    { url: 'samples/eeg/votes.csv', path: 'votes.csv' },
-    ...SAMPLES.map((id) => ({ url: `samples/eeg/${id}.parquet`, path: `${id}.parquet` })),
-  ],
+  files: async () => [bundled('models/eeg_spectrogram.onnx'), bundled('samples/eeg/votes.csv'), ...SAMPLES.map((id) => bundled(`samples/eeg/${id}.parquet`))],
 };
 
 const classesOf = (s: PresetState): string[] => (s.params as EegParams).classes;

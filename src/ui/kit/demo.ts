@@ -56,3 +56,9 @@ export async function openDemo(store: AnyStore, demo: PageDemo, opts: { run?: bo
   if (report.ids.length > 0) store.setState({ selected: report.ids[0] });
   if (opts.run !== false) await runBatch(store);
 }
+
+/** A bundled file dropped under its own name ('models/x.onnx' as 'x.onnx'), or under `path`. */
+export const bundled = (url: string, path = url.slice(url.lastIndexOf('/') + 1)): DemoFile => ({ url, path });
+
+/** A bundled model and its card ('models/x': models/x.json and models/x.onnx, as x.json and x.onnx). */
+export const bundledModel = (stem: string): DemoFile[] => [bundled(`${stem}.json`), bundled(`${stem}.onnx`)];

@@ -11,6 +11,7 @@ import type { Tomogram } from '../../core/motors/tomogram';
 import { ColourBar } from '../kit/ColourBar';
 import { niivueGradient } from '../kit/colourScale';
 import { useKit } from '../kit/hooks';
+import { EmptyHero, SliceButtons, ViewRange, ViewToggle } from '../kit/ViewControls';
 import { ensureItem } from '../kit/intake';
 import { displayVolume, heatmapVolume, mapRange, pointSize, tomogramGrid } from './display';
 import { motorsStore as store, openMotorsDemo, type MotorsUi, type MotorsView as View, type TomoMeta } from './page';
@@ -23,12 +24,7 @@ export const PREDICTED_CSS = 'rgb(255, 230, 40)';
 export const TRUE_CSS = 'rgb(0, 220, 140)';
 const HEATMAP_COLORMAP = 'red';
 
-const SLICES: { id: SliceView; label: string }[] = [
-  { id: 'axial', label: 'Z (axial)' },
-  { id: 'coronal', label: 'Y' },
-  { id: 'sagittal', label: 'X' },
-  { id: 'multiplanar', label: 'Multiplanar' },
-];
+const SLICES: Partial<Record<SliceView, string>> = { axial: 'Z (axial)', coronal: 'Y', sagittal: 'X', multiplanar: 'Multiplanar' };
 
 const ui = (): MotorsUi => store.getState().ui;
 const setUi = (patch: Partial<MotorsUi>): void => store.setState((s) => ({ ui: { ...s.ui, ...patch } }));
@@ -200,19 +196,11 @@ export function MotorsView() {
 }
 
 function EmptyMotors() {
-  const busy = useKit(store, (s) => s.busy);
   return (
-    <div className="canvas-note hero">
-      <div className="canvas-note-title">Find flagellar motors in cryo-ET tomograms</div>
-      <div>
-        Drop folders of <span className="mono">slice_0000.jpg…</span> (one per tomogram), <span className="mono">.mrc</span>/<span className="mono">.rec</span> or
-        TIFF stacks, one or more <span className="mono">.onnx</span> models and optionally a <span className="mono">labels.csv</span>. Everything runs in this
-        browser.
-      </div>
-      <button className="primary big" onClick={() => void openMotorsDemo()} disabled={busy !== null} data-testid="motors-demo-hero">
-        {busy ?? 'Run the demo: simulated tomograms, a small model, labels'}
-      </button>
-    </div>
+    <EmptyHero store={store} className="canvas-note hero" title="Find flagellar motors in cryo-ET tomograms" openDemo={openMotorsDemo} demo="Run the demo: simulated tomograms, a small model, labels" testId="motors-demo-hero">
+      Drop folders of <span className="mono">slice_0000.jpg…</span> (one per tomogram), <span className="mono">.mrc</span>/<span className="mono">.rec</span> or TIFF
+      stacks, one or more <span className="mono">.onnx</span> models and optionally a <span className="mono">labels.csv</span>. Everything runs in this browser.
+    </EmptyHero>
   );
 }
 
@@ -221,43 +209,23 @@ function ViewToolbar({ sliceType, setSliceType, hasResult }: { sliceType: SliceV
   const set = (patch: Partial<View>) => store.setState((s) => ({ view: { ...s.view, ...patch } }));
   return (
     <div className="toolbar">
-      <div className="seg" role="group" aria-label="Slice layout">
-        {SLICES.map((s) => (
-          <button key={s.id} className={sliceType === s.id ? 'on' : ''} onClick={() => setSliceType(s.id)} data-testid={`motor-slice-${s.id}`}>
-            {s.label}
-          </button>
-        ))}
-      </div>
-      <label className="toolbar-group" title="Show the summed heatmap over the tomogram">
-        <input type="checkbox" checked={view.showHeatmap} onChange={(e) => set({ showHeatmap: e.target.checked })} data-testid="motor-show-heatmap" />
-        <span>Heatmap</span>
-      </label>
-      <label className="toolbar-group" title="Heatmap values below this fraction of its range are transparent">
-        <span className="muted">from</span>
-        <input
-          type="range"
-          min={0}
-          max={0.99}
-          step={0.01}
-          value={view.heatmapFloor}
-          disabled={!hasResult}
-          onChange={(e) => set({ heatmapFloor: Number(e.target.value) })}
-          data-testid="motor-heatmap-floor"
-          aria-label="heatmap floor"
-        />
-        <span className="slider-val" data-testid="motor-heatmap-floor-value">
-          {view.heatmapFloor.toFixed(2)}
-        </span>
-      </label>
-      <label className="toolbar-group" title="Heatmap opacity">
-        <span className="muted">opacity</span>
-        <input type="range" min={0} max={1} step={0.01} value={view.opacity} onChange={(e) => set({ opacity: Number(e.target.value) })} aria-label="heatmap opacity" />
-        <span className="slider-val">{view.opacity.toFixed(2)}</span>
-      </label>
-      <label className="toolbar-group" title="Show detected and true motors as points">
-        <input type="checkbox" checked={view.showPoints} onChange={(e) => set({ showPoints: e.target.checked })} data-testid="motor-show-points" />
-        <span>Points</span>
-      </label>
+      <SliceButtons slices={SLICES} value={sliceType} onPick={setSliceType} testId="motor-slice" />
+      <ViewToggle label="Heatmap" title="Show the summed heatmap over the tomogram" checked={view.showHeatmap} onChange={(showHeatmap) => set({ showHeatmap })} testId="motor-show-heatmap" />
+      <ViewRange
+        label="from"
+        title="Heatmap values below this fraction of its range are transparent"
+        min={0}
+        max={0.99}
+        step={0.01}
+        value={view.heatmapFloor}
+        disabled={!hasResult}
+        onChange={(heatmapFloor) => set({ heatmapFloor })}
+        testId="motor-heatmap-floor"
+        ariaLabel="heatmap floor"
+        shown={{ digits: 2, testId: 'motor-heatmap-floor-value' }}
+      />
+      <ViewRange label="opacity" title="Heatmap opacity" min={0} max={1} step={0.01} value={view.opacity} onChange={(opacity) => set({ opacity })} ariaLabel="heatmap opacity" shown={{ digits: 2 }} />
+      <ViewToggle label="Points" title="Show detected and true motors as points" checked={view.showPoints} onChange={(showPoints) => set({ showPoints })} testId="motor-show-points" />
     </div>
   );
 }

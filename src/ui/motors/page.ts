@@ -11,11 +11,11 @@ import type { Tomogram } from '../../core/motors/tomogram';
 import { motorsPresetDef } from '../../core/presets/motors';
 import type { ItemSource } from '../../core/preset/types';
 import type { Volume } from '../../core/volume';
-import { fetchOk, type PageDemo } from '../kit/demo';
+import { bundled, bundledModel, fetchOk, type PageDemo } from '../kit/demo';
 import { ensureItem } from '../kit/intake';
 import { exportText } from '../kit/runner';
-import { baseWindowShare, presetShare } from '../kit/share';
 import { createPresetStore } from '../kit/store';
+import { OPACITY_FIELD, sliceField, volumeShare } from '../kit/viewFields';
 import type { SliceView } from '../store';
 
 export interface MotorsView {
@@ -88,28 +88,20 @@ export const motorsDemo: PageDemo = {
         return { url: `samples/tomograms/${row.id}/${name}`, path: `${row.id}/${name}` };
       }),
     );
-    return [
-      { url: 'models/motor_heatmap.json', path: 'motor_heatmap.json' },
-      { url: 'models/motor_heatmap.onnx', path: 'motor_heatmap.onnx' },
-      { url: 'samples/tomograms/labels.csv', path: 'labels.csv' },
-      ...slices,
-    ];
+    return [...bundledModel('models/motor_heatmap'), bundled('samples/tomograms/labels.csv'), ...slices];
   },
 };
 
 /** Links and sessions: every preset value (the specs' link keys), the backend, the tomogram shown and the view. */
-export const motorsShare = presetShare(
+export const motorsShare = volumeShare(
   motorsStore,
+  'tomo',
   {
-    selected: 'tomo',
-    fields: {
-      slice: { key: 'sliceType', field: { choices: SLICES } },
-      heatmap: { key: 'showHeatmap' },
-      points: { key: 'showPoints' },
-      opacity: { key: 'opacity', field: { min: 0, max: 1 }, digits: 4 },
-      floor: { key: 'heatmapFloor', field: { min: 0, max: 0.99 }, digits: 4 },
-    },
-    after: baseWindowShare,
+    slice: sliceField(SLICES),
+    heatmap: { key: 'showHeatmap' },
+    points: { key: 'showPoints' },
+    opacity: OPACITY_FIELD,
+    floor: { key: 'heatmapFloor', field: { min: 0, max: 0.99 }, digits: 4 },
   },
   motorsDemo,
 );

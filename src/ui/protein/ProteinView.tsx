@@ -4,6 +4,7 @@ import { PROTEIN_CHANNELS, type ProteinChannel } from '../../core/presets/protei
 import { camAtImage } from '../../core/protein/cells';
 import type { ProteinItem } from '../../core/protein/sources';
 import { useKit, useSelectedItem } from '../kit/hooks';
+import { EmptyHero, NotShown } from '../kit/ViewControls';
 import { canvasPoint } from '../view2d/canvas';
 import { CamControls } from '../view2d/CamControls';
 import { INFERNO, topClass } from '../view2d/colour';
@@ -52,19 +53,12 @@ function ChannelBar() {
 
 /** What to drop, and the demo. */
 function EmptyProtein() {
-  const busy = useKit(store, (s) => s.busy);
   return (
-    <div className="kit-hero">
-      <div className="canvas-note-title">Localise proteins in cells, per cell, with class activation maps</div>
-      <div>
-        Drop the four <span className="mono">&lt;id&gt;_red/green/blue/yellow.png</span> files of one or more fields of view (8- or 16-bit PNG, or one 4-channel
-        TIFF), cell masks <span className="mono">&lt;id&gt;_cells.png</span> and an <span className="mono">.onnx</span> model anywhere on the page. Everything runs
-        in this browser.
-      </div>
-      <button className="primary big" onClick={() => void proteinShare.openDemo()} disabled={busy !== null} data-testid="protein-demo-hero">
-        {busy ?? 'Run the demo: two fields of view, cell masks, a small CAM model'}
-      </button>
-    </div>
+    <EmptyHero store={store} className="kit-hero" title="Localise proteins in cells, per cell, with class activation maps" openDemo={() => proteinShare.openDemo()} demo="Run the demo: two fields of view, cell masks, a small CAM model" testId="protein-demo-hero">
+      Drop the four <span className="mono">&lt;id&gt;_red/green/blue/yellow.png</span> files of one or more fields of view (8- or 16-bit PNG, or one 4-channel TIFF),
+      cell masks <span className="mono">&lt;id&gt;_cells.png</span> and an <span className="mono">.onnx</span> model anywhere on the page. Everything runs in this
+      browser.
+    </EmptyHero>
   );
 }
 
@@ -141,13 +135,7 @@ export function ProteinView() {
           <canvas ref={canvas} className="protein-canvas" onClick={pick} data-testid="protein-canvas" />
         ) : (
           <div className="protein-empty muted">
-            {entry?.error ? (
-              <span className="warn">{entry.error}</span>
-            ) : entry ? (
-              `Reading ${entry.id}…`
-            ) : (
-              <EmptyProtein />
-            )}
+            <NotShown entry={entry} errorClassName="warn" empty={<EmptyProtein />} />
           </div>
         )}
       </div>

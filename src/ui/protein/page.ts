@@ -8,7 +8,7 @@
 import { PROTEIN_CHANNELS, proteinPresetDef, type ProteinLabels } from '../../core/presets/protein';
 import type { ItemSource, MetricReport } from '../../core/preset/types';
 import type { ProteinItem } from '../../core/protein/sources';
-import type { PageDemo } from '../kit/demo';
+import { bundled, bundledModel, type PageDemo } from '../kit/demo';
 import { exportText, metricReport } from '../kit/runner';
 import { presetShare, type ViewField } from '../kit/share';
 import { createPresetStore } from '../kit/store';
@@ -60,10 +60,9 @@ const DEMO_IDS = ['sim_protein_001', 'sim_protein_002'];
 export const proteinDemo: PageDemo = {
   name: 'protein',
   files: async () => [
-    { url: 'models/protein_localisation.json', path: 'protein_localisation.json' },
-    { url: 'models/protein_localisation.onnx', path: 'protein_localisation.onnx' },
-    { url: 'samples/protein/cell_labels.csv', path: 'cell_labels.csv' },
-    ...DEMO_IDS.flatMap((id) => [...PROTEIN_CHANNELS, 'cells'].map((c) => ({ url: `samples/protein/${id}_${c}.png`, path: `${id}_${c}.png` }))),
+    ...bundledModel('models/protein_localisation'),
+    bundled('samples/protein/cell_labels.csv'),
+    ...DEMO_IDS.flatMap((id) => [...PROTEIN_CHANNELS, 'cells'].map((c) => bundled(`samples/protein/${id}_${c}.png`))),
   ],
 };
 

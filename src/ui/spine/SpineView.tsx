@@ -5,6 +5,7 @@ import type { SpineItem } from '../../core/spine/item';
 import { spatialShape } from '../../core/volume';
 import { fmtValue } from '../format';
 import { useKit } from '../kit/hooks';
+import { EmptyHero, SliceButtons, ViewerCanvas, ViewRange, ViewToggle } from '../kit/ViewControls';
 import { ensureItem } from '../kit/intake';
 import { errorText, say } from '../kit/messages';
 import { NumberInput } from '../NumberInput';
@@ -15,13 +16,7 @@ import { applyEdits, beginEdit, choosePen, downloadCorrected, endEdit, revertEdi
 import { currentLabels, editsOf, metaOf, openSpineDemo, spineStore as store, type SpineSliceView, type SpineUi, type SpineViewValues } from './page';
 import { colourLabels, labelStyle, showLabels, styleOverlay } from './spineViewer';
 
-const SLICES: { id: SpineSliceView; label: string }[] = [
-  { id: 'axial', label: 'Axial' },
-  { id: 'coronal', label: 'Coronal' },
-  { id: 'sagittal', label: 'Sagittal' },
-  { id: 'multiplanar', label: 'Multiplanar' },
-  { id: 'render', label: '3D' },
-];
+const SLICES: Record<SpineSliceView, string> = { axial: 'Axial', coronal: 'Coronal', sagittal: 'Sagittal', multiplanar: 'Multiplanar', render: '3D' };
 
 const ui = (): SpineUi => store.getState().ui;
 const setUi = (patch: Partial<SpineUi>): void => store.setState((s) => ({ ui: { ...s.ui, ...patch } }));
@@ -142,17 +137,14 @@ export function SpineView() {
   return (
     <section className="viewer spine-viewer">
       <ViewToolbar hasCt={!!grid} />
-      <div className="canvas-wrap">
-        <canvas ref={canvasRef} data-testid="niivue-canvas" />
-        {viewError && <div className="canvas-note error">{viewError}</div>}
-        {!viewError && nSeries === 0 && <EmptySpine />}
-        {!viewError && entry && entry.status === 'loading' && <div className="canvas-note">Loading {entry.id}…</div>}
-        {!viewError && entry?.loadFailed && (
+      <ViewerCanvas canvasRef={canvasRef} viewError={viewError} empty={nSeries === 0 && <EmptySpine />}>
+        {entry && entry.status === 'loading' && <div className="canvas-note">Loading {entry.id}…</div>}
+        {entry?.loadFailed && (
           <div className="canvas-note error" data-testid="spine-view-error">
             {entry.error}
           </div>
         )}
-      </div>
+      </ViewerCanvas>
       {grid && result && <Legend />}
       {grid && result && <EditBar id={grid.id} />}
       <div className="readout" data-testid="spine-readout">
@@ -187,18 +179,11 @@ export function SpineView() {
 }
 
 function EmptySpine() {
-  const busy = useKit(store, (s) => s.busy);
   return (
-    <div className="canvas-note hero">
-      <div className="canvas-note-title">Segment C1..C7 and score fractures in neck CT</div>
-      <div>
-        Drop a DICOM study folder (or several, or a <span className="mono">.nii.gz</span>), the segmentation <span className="mono">.onnx</span> (and
-        optionally the fracture model and a labels <span className="mono">.csv</span>). Everything runs in this browser.
-      </div>
-      <button className="primary big" onClick={() => void openSpineDemo()} disabled={busy !== null} data-testid="spine-demo-hero">
-        {busy ?? 'Run the demo: a simulated neck CT, both models, labels'}
-      </button>
-    </div>
+    <EmptyHero store={store} className="canvas-note hero" title="Segment C1..C7 and score fractures in neck CT" openDemo={openSpineDemo} demo="Run the demo: a simulated neck CT, both models, labels" testId="spine-demo-hero">
+      Drop a DICOM study folder (or several, or a <span className="mono">.nii.gz</span>), the segmentation <span className="mono">.onnx</span> (and optionally the
+      fracture model and a labels <span className="mono">.csv</span>). Everything runs in this browser.
+    </EmptyHero>
   );
 }
 
@@ -206,13 +191,7 @@ function ViewToolbar({ hasCt }: { hasCt: boolean }) {
   const view = useView();
   return (
     <div className="toolbar">
-      <div className="seg" role="group" aria-label="Slice layout">
-        {SLICES.map((s) => (
-          <button key={s.id} className={view.sliceType === s.id ? 'on' : ''} onClick={() => setView({ sliceType: s.id })} data-testid={`spine-slice-${s.id}`}>
-            {s.label}
-          </button>
-        ))}
-      </div>
+      <SliceButtons slices={SLICES} value={view.sliceType} onPick={(sliceType) => setView({ sliceType })} testId="spine-slice" />
       <div className="seg" role="group" aria-label="CT window" title="CT window presets (level / width in HU)">
         {CT_WINDOWS.map((w) => (
           <button
@@ -232,14 +211,8 @@ function ViewToolbar({ hasCt }: { hasCt: boolean }) {
         <span className="muted">W</span>
         <NumberInput value={view.width} min={1} onChange={(v) => setView({ width: v, windowId: '' })} disabled={!hasCt} ariaLabel="window width" testId="spine-window-width" />
       </span>
-      <label className="toolbar-group" title="Show the vertebra masks">
-        <input type="checkbox" checked={view.showMasks} onChange={(e) => setView({ showMasks: e.target.checked })} data-testid="spine-show-masks" />
-        <span>Masks</span>
-      </label>
-      <label className="toolbar-group" title="Mask opacity">
-        <span className="muted">opacity</span>
-        <input type="range" min={0} max={1} step={0.05} value={view.opacity} onChange={(e) => setView({ opacity: Number(e.target.value) })} aria-label="mask opacity" />
-      </label>
+      <ViewToggle label="Masks" title="Show the vertebra masks" checked={view.showMasks} onChange={(showMasks) => setView({ showMasks })} testId="spine-show-masks" />
+      <ViewRange label="opacity" title="Mask opacity" min={0} max={1} step={0.05} value={view.opacity} onChange={(opacity) => setView({ opacity })} ariaLabel="mask opacity" />
     </div>
   );
 }
