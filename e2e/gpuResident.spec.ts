@@ -95,6 +95,8 @@ test('motor demo at a tiny size (3 TTA passes, 2 peaks): the GPU-resident heatma
 });
 
 test('a model WebGPU cannot run: the GPU-resident path falls back to the CPU path and says why', async ({ page }) => {
+  // auto takes this machine's software adapter as a hardware one would be taken (else it picks WASM and never tries the GPU path)
+  await page.addInitScript(() => ((window as { __voxelbenchAutoUsesSoftwareAdapter?: boolean }).__voxelbenchAutoUsesSoftwareAdapter = true));
   const h = await openHarness(page);
   const common = { model: '../fixtures/models/tiny_convtranspose3d.onnx', volume: '../fixtures/volumes/ball_int16.nii.gz', scale: 1 / 255 };
   const params: SlidingWindowParams = { roi: [8, 8, 8], overlap: 0.5, mode: 'gaussian', sigmaScale: 0.125, swBatch: 2, cval: 0 };
