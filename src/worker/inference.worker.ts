@@ -443,13 +443,16 @@ const api: WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): Pr
       const progress = onProgress ? (p: Parameters<typeof onProgress>[0]) => void onProgress(p) : undefined;
       // the preset's GPU-resident path, where it has one (WebGPU only; it says why when it is not used)
       const gpu = await gpuPresetRun(ort, presetId, roles, req, await gpuFor(req.backend), signal, progress);
+      // a lent item goes back with the result, its buffers transferred again (one copy of it at any time)
+      const back = req.lend ? { item: req.item } : {};
+      const backBuffers = req.lend ? (preset.transferables?.(req.item) ?? []) : [];
       if ('result' in gpu) {
         await watchGpuDevice().catch(() => null);
-        return Comlink.transfer(gpu.result, transferList(preset.transferables?.(gpu.result.result) ?? []));
+        return Comlink.transfer({ ...gpu.result, ...back }, transferList([...(preset.transferables?.(gpu.result.result) ?? []), ...backBuffers]));
       }
       const result = await preset.run(req.item, handles, req.params, { signal, onProgress: progress });
       const summary = backendSummary(preds);
-      return Comlink.transfer({ result, ...summary, backendReason: withGpuNote(summary.backendReason, gpu.note) }, transferList(preset.transferables?.(result) ?? []));
+      return Comlink.transfer({ result, ...summary, backendReason: withGpuNote(summary.backendReason, gpu.note), ...back }, transferList([...(preset.transferables?.(result) ?? []), ...backBuffers]));
     });
   },
 

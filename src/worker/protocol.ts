@@ -91,11 +91,15 @@ export interface PresetRunRequest<P = unknown, Item = unknown> {
   backend: BackendChoice;
   /** WebGPU only: cut, run and stitch the windows on the GPU where the preset has such a path (src/worker/gpu); default true, false forces CPU stitching. */
   gpuResident?: boolean;
+  /** The item's buffers were transferred (lent, src/ui/kit/lend.ts): the result gives the item back, its buffers transferred again. */
+  lend?: boolean;
 }
 
 /** The preset's result (its typed arrays transferred) and the backend that ran it. */
 export interface PresetRunResult<Result = unknown> {
   result: Result;
+  /** The lent item, given back (only when the request lent it). */
+  item?: unknown;
   backend: Backend;
   /** Why this backend (adapter name, or why WebGPU was left). */
   backendReason: string;

@@ -9,12 +9,14 @@
  */
 import * as Comlink from 'comlink';
 import { missingModels, validatePreset } from '../../core/preset/index';
+import { getPath } from '../../core/preset/params';
 import type { MetricReport, RunProgress } from '../../core/preset/types';
 import type { ModelInfo } from '../../core/onnx/model';
 import { checkPresetMemory, pageBudget, type MemoryBudget } from '../../core/memoryGuard';
 import { download, downloadText } from '../save';
 import { throttle } from '../throttle';
 import { ensureItem } from './intake';
+import { lendItem, lendable } from './lend';
 import { errorText, isAbort, say, unsay } from './messages';
 import { modelIdsByRole, reloadModels } from './models';
 import { batchClock, batchFraction, ETA_START, isRunnable, itemsToRun, nextEta, runKey, type ProgressFraction } from './pure';
@@ -166,12 +168,17 @@ export async function runBatch(store: AnyStore): Promise<void> {
         steps = p.total;
         shown(p);
       };
+      // a large item is lent to the worker (transferred; it comes back with the result) instead of copied
+      const lent = lendable(preset.transferables?.(item));
+      const giveBack = lent ? lendItem(store.getState(), id, () => ensureItem(store, id, true)) : null;
       try {
-        const r = await untilReplaced(store, worker, () =>
-          worker.api.runPreset(preset.id, { item, models: modelIdsByRole(st.models), params: st.params, backend: st.backend }, Comlink.proxy(onProgress)),
-        );
+        const req = { item, models: modelIdsByRole(st.models), params: st.params, backend: st.backend, ...(lent ? { lend: true } : {}) };
+        const r = await untilReplaced(store, worker, () => worker.api.runPreset(preset.id, lent ? Comlink.transfer(req, lent) : req, Comlink.proxy(onProgress)));
+        // what came back is cached again, unless the values it was read with changed meanwhile
+        const back = lent ? (r.item ?? null) : item;
+        giveBack?.(sameRead(store, st.params) ? back : null);
         if (!live()) return;
-        const row = preset.row(item, r.result, st.params);
+        const row = preset.row(back ?? item, r.result, st.params);
         patchItem(store, id, { status: 'done', progress: undefined, result: r.result, row, runKey: key, backend: r.backend, backendReason: r.backendReason, wallMs: performance.now() - t0, steps });
         if (store.getState().selected === null) store.setState({ selected: id });
       } catch (e) {
@@ -191,6 +198,8 @@ export async function runBatch(store: AnyStore): Promise<void> {
         failed++;
         patchItem(store, id, { status: 'error', error: errorText(e), progress: undefined });
       } finally {
+        // not given back (the run failed, was cancelled, or its worker died or was restarted): read again when needed
+        giveBack?.(null);
         if (live()) store.setState({ currentId: null });
       }
     }
@@ -199,6 +208,12 @@ export async function runBatch(store: AnyStore): Promise<void> {
   }
   if (!live()) return;
   finishBatch(store, cancelled || faulted ? 'cancelled' : 'done', failed, faulted);
+}
+
+/** Whether the values that reading depends on (config.readParams) are still those of `params`. */
+function sameRead(store: AnyStore, params: unknown): boolean {
+  const now = store.getState().params;
+  return now === params || (store.config.readParams ?? []).every((k) => JSON.stringify(getPath(now, k)) === JSON.stringify(getPath(params, k)));
 }
 
 /** The models' infos by role, for the memory guard. */
