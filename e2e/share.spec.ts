@@ -84,6 +84,12 @@ async function saveSession(page: Page, name: string): Promise<string> {
   return path;
 }
 
+/** The legend's text once its counts are in (they are computed between frames; '…' until then). */
+async function legendText(page: Page): Promise<string> {
+  await expect.poll(async () => (await page.getByTestId('legend').innerText()).includes('…'), { timeout: 60_000 }).toBe(false);
+  return page.getByTestId('legend').innerText();
+}
+
 async function openSession(page: Page, path: string): Promise<void> {
   await page.getByTestId('share-menu').click();
   await page.getByTestId('session-input').setInputFiles(path);
@@ -260,7 +266,7 @@ test('workbench: a link with model and data URLs = the same files opened by hand
   await page.getByTestId('overlay-opacity').fill('0.4');
   const handValues = (await shareState(page)).values;
   const shot = await settled(page);
-  const legend = await page.getByTestId('legend').innerText();
+  const legend = await legendText(page);
 
   // the link a colleague would get for the same files on the web
   const link = `./?v=1&preset=workbench&model=${REMOTE}/m/tiny3d.onnx&data=${REMOTE}/d/ball_int16.nii.gz&roi=8,8,8&backend=wasm&intensity=div255&opacity=0.4&slice=axial`;
@@ -271,7 +277,7 @@ test('workbench: a link with model and data URLs = the same files opened by hand
   expect(served.length).toBe(2);
   expect(viaLink).toEqual(byHand);
   expect((await shareState(w)).values).toEqual(handValues);
-  expect(await w.getByTestId('legend').innerText()).toBe(legend);
+  await expect.poll(() => legendText(w)).toBe(legend);
   expect(pixelDiff(shot, await settled(w))).toBeLessThan(0.005);
   // its own link names the URLs and the same values
   const copied = await copyLink(w);
@@ -319,7 +325,7 @@ test('brain MRI: gallery landing page; the demo clicked through gives its link; 
   expect(clicked.status).toBe('done');
   expect(clicked.counts.length).toBe(3);
   await page.getByTestId('slice-axial').click();
-  const legend = await page.getByTestId('legend').innerText();
+  const legend = await legendText(page);
   const shot = await settled(page);
   const link = await copyLink(page);
   // the card's values (roi 192, overlap 0.5, min-max, relaxed dims) are the demo's and the
@@ -337,7 +343,7 @@ test('brain MRI: gallery landing page; the demo clicked through gives its link; 
   expect((await shareState(page)).runs).toBe(0);
   await expect.poll(async () => (await shareState(page)).values).toEqual(state.values);
   await expect.poll(async () => (await shareState(page)).scene).toEqual(state.scene);
-  expect(await page.getByTestId('legend').innerText()).toBe(legend);
+  await expect.poll(() => legendText(page)).toBe(legend);
   await expect.poll(async () => pixelDiff(shot, await settled(page)), { timeout: 10_000 }).toBeLessThan(0.005);
   expect(await page.evaluate(() => window.__voxelbenchShare!.link().url)).toBe(link);
 });
