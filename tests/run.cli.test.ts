@@ -248,7 +248,10 @@ describe('run and merge: flags and refusals', () => {
 
   it("README's table lists every flag of run <preset> (the common ones in the line below it)", () => {
     const readme = readFileSync(at('README.md'), 'utf8').split('\n');
-    const common = ['inputs', 'card', 'out', 'relax-dims', 'shard', 'quiet', 'help'];
+    const line = readme.findIndex((l) => l.startsWith('Every `run <preset>` also takes'));
+    // the common flags are named in that line (and the next)
+    for (const k of ['inputs', 'card', 'out', 'relax-dims', 'shard', 'memory', 'quiet']) expect(readme.slice(line, line + 2).join(' '), k).toContain(`\`--${k}`);
+    const common = ['inputs', 'card', 'out', 'relax-dims', 'shard', 'memory', 'quiet', 'help'];
     for (const p of Object.values(PRESET_DEFS)) {
       const row = readme.find((l) => l.startsWith(`| \`${p!.id}\` |`));
       expect(row, p!.id).toBeDefined();
