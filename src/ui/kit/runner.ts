@@ -96,19 +96,8 @@ export async function runBatch(store: AnyStore): Promise<void> {
     say('error', `The models do not fit the preset values: ${misfits.join('; ')}.`, vkey);
     return;
   }
-  // the memory guard: what the values alone size, before any input is read or anything allocated
-  const budget = await memoryBudget(store);
-  const infos = modelInfosByRole(store);
-  if (store.getState().batch.status === 'running') return;
   const key = currentRunKey(store);
   const ids = itemsToRun(s.items, key);
-  const upFront = checkPresetMemory(preset, s.params, null, infos, budget);
-  if (upFront) {
-    // every item would need it: each says why in its row, nothing is read or run
-    for (const id of ids) patchItem(store, id, { status: 'error', error: upFront, progress: undefined, result: undefined, row: undefined, runKey: undefined });
-    say('error', upFront, vkey);
-    return;
-  }
   const seq = s.runSeq + 1;
   store.setState((st) => ({
     items: st.items.map((t) =>
@@ -119,6 +108,19 @@ export async function runBatch(store: AnyStore): Promise<void> {
     runs: st.runs + 1,
   }));
   const live = () => store.getState().runSeq === seq;
+  // the memory guard: what the values alone size, before any input is read or anything allocated
+  // (after the batch is marked running, so that the page says at once that Run was taken)
+  const budget = await memoryBudget(store);
+  if (!live()) return;
+  const infos = modelInfosByRole(store);
+  const upFront = checkPresetMemory(preset, s.params, null, infos, budget);
+  if (upFront) {
+    // every item would need it: each says why in its row, nothing is read or run
+    for (const id of ids) patchItem(store, id, { status: 'error', error: upFront, progress: undefined, result: undefined, row: undefined, runKey: undefined });
+    finishBatch(store, 'done', ids.length, true);
+    say('error', upFront, vkey);
+    return;
+  }
   const clock = setInterval(() => (live() ? updateClock(store) : clearInterval(clock)), 500);
   let cancelled = false;
   let faulted = false;
