@@ -74,7 +74,7 @@ export function VertebraTable() {
         result?.patientOverall !== undefined && (
           <tr className="patient-row" data-testid="spine-row-patient_overall">
             <td>patient overall</td>
-            <td colSpan={3} className="muted small" data-testid="patient-overall-basis">
+            <td colSpan={3} className="muted small patient-basis" data-testid="patient-overall-basis">
               {patientOverallBasis(rows, result.patientSource)}
             </td>
             <td className="num-col bar-cell" data-testid="cell-fracture">
