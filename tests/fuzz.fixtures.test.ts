@@ -22,7 +22,7 @@ import { readSession } from '../src/core/share/session';
 import { decodeLink } from '../src/core/share/query';
 import { readDicomSeries } from '../src/core/spine/dicom';
 import { InputError } from '../src/core/volume';
-import { presetDefaults } from '../src/core/preset';
+import { presetDefaults, presetParamsFromCard } from '../src/core/preset';
 import { PRESET_DEFS } from '../src/core/presets';
 import { volumeProblem } from '../tools/fuzzTargets';
 
@@ -238,4 +238,23 @@ describe('CSV readers are linear in their input (d3-dsv)', () => {
     // linear is 20x, quadratic 400x; the slack (3x) is for a loaded machine, where garbage collection weighs more on the big one
     expect(tb).toBeLessThan(60 * ts + 1000);
   }, 120_000);
+});
+
+describe('found by the full run (npm run fuzz -- --cases 10000, seed 1)', () => {
+  it('card #2348: a value that cannot be turned into text ({"toString": 1}) gets the card\'s InputError, not a TypeError', () => {
+    const card = JSON.parse(new TextDecoder().decode(read('public/models/motor_heatmap.json'))) as { inference: Record<string, unknown> };
+    card.inference.tta = [{ toString: 1 }, 0, true];
+    const motors = PRESET_DEFS.motors!;
+    expect(() => presetParamsFromCard(motors, card, presetDefaults(motors))).toThrow(InputError);
+    expect(() => presetParamsFromCard(motors, card, presetDefaults(motors))).toThrow(/inference\.tta: .*\{"toString":1\}, 0, true/);
+  });
+
+  it('csv-eeg #7203, #9381: vote counts that sum past the largest number (a repeated eeg_id) are skipped, never Infinity', () => {
+    const eeg = PRESET_DEFS.eeg!;
+    const text = 'eeg_id,seizure_vote,lpd_vote,gpd_vote,lrda_vote,grda_vote,other_vote\na,1e308,0,0,0,0,1\na,1e308,0,0,0,0,1\nb,3,0,0,0,0,1\n';
+    const votes = eeg.labels!.parse(text, 'votes.csv', presetDefaults(eeg)) as { rows: Map<string, { votes: number[]; target: number[] }>; warnings: string[] };
+    for (const r of votes.rows.values()) for (const x of [...r.votes, ...r.target]) expect(Number.isFinite(x)).toBe(true);
+    expect([...votes.rows.keys()]).toEqual(['b']);
+    expect(votes.warnings.join(' ')).toMatch(/line 2 is not an eeg_id with 6 vote counts from 0 to 1000000000000; skipped/);
+  });
 });

@@ -554,8 +554,9 @@ export const TARGETS: FuzzTarget[] = [
     run: (i) => {
       const t = untext(i.files[0].bytes);
       const card = parseCardText(t, i.files[0].name);
-      const json = JSON.parse(t) as { preset?: string };
-      const preset = PRESET_DEFS[(json?.preset ?? '') as keyof typeof PRESET_DEFS];
+      const json = JSON.parse(t) as { preset?: unknown };
+      // a preset named by a string only (as `voxelbench run` and the page read it): an object there is no preset
+      const preset = typeof json?.preset === 'string' && Object.hasOwn(PRESET_DEFS, json.preset) ? PRESET_DEFS[json.preset as keyof typeof PRESET_DEFS] : undefined;
       try {
         // as `voxelbench run` does: the preset's values from the card, errors under the card's name
         return { card, preset, params: preset ? presetParamsFromCard(preset, json, presetDefaults(preset)) : null };

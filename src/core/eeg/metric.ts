@@ -43,6 +43,9 @@ export interface VotesTable {
  * A votes CSV: `eeg_id` and one `<class>_vote` column per class (other columns ignored, e.g. HMS
  * train.csv). Several rows of one eeg_id are summed. Rows without votes are skipped with a warning.
  */
+/** The most votes one class of one row may have (expert vote counts are small; a larger number is a damaged file). */
+const MAX_VOTES = 1e12;
+
 export function parseVotesCsv(text: string, name: string, classes: readonly string[]): VotesTable {
   // core's CSV reader; fields are trimmed, and lines with only blanks are no rows
   const lines = parseCsvRows(text)
@@ -65,8 +68,9 @@ export function parseVotesCsv(text: string, name: string, classes: readonly stri
     const f = lines[li];
     const id = f[idCol];
     const v = cols.map((c) => Number(f[c]));
-    if (!id || v.some((x) => !Number.isFinite(x) || x < 0)) {
-      warnings.push(`${name}: line ${li + 1} is not an eeg_id with ${classes.length} vote counts >= 0; skipped`);
+    // counts: >= 0 and at most MAX_VOTES, so that rows summed for a repeated eeg_id stay finite
+    if (!id || v.some((x) => !Number.isFinite(x) || x < 0 || x > MAX_VOTES)) {
+      warnings.push(`${name}: line ${li + 1} is not an eeg_id with ${classes.length} vote counts from 0 to ${MAX_VOTES}; skipped`);
       continue;
     }
     const have = rows.get(id);

@@ -134,7 +134,19 @@ export function numbersLength(s: NumbersSpec): number | null {
 // ---------------------------------------------------------------------------------------------
 // validation
 
-const fmt = (v: unknown): string => (Array.isArray(v) ? v.join(', ') : typeof v === 'string' ? v : String(v));
+/** A value as a message shows it, whatever it is (a card's `{"toString": 1}` cannot be String()-ed). */
+const fmt = (v: unknown): string => {
+  if (Array.isArray(v)) return v.map(fmt).join(', ');
+  if (typeof v === 'string') return v;
+  if (v !== null && typeof v === 'object') {
+    try {
+      return JSON.stringify(v).slice(0, 200);
+    } catch {
+      return 'an object';
+    }
+  }
+  return String(v);
+};
 
 /** "in [0, 1)", ">= 1", "> 0"… for a bound set; '' when unbounded. */
 export function boundsText(b: NumberBounds): string {
