@@ -92,6 +92,13 @@ test('motor demo at a tiny size (3 TTA passes, 2 peaks): the GPU-resident heatma
   expect(Math.abs(gpu.score - cpu.score)).toBeLessThan(1e-5);
   expect(gpu.point).toEqual(cpu.point);
   expect(gpu.peaks.map((p) => p.index)).toEqual(cpu.peaks.map((p) => p.index));
+  // another input scaling (min-max: a scale and an offset) is applied on the GPU as on the CPU (it once fed x / 255 whatever was asked)
+  const mm = { ...req, params: { ...req.params, inputScaling: 'minmax' as const } };
+  const gpuMm = await h.motors(mm);
+  const cpuMm = await h.motors({ ...mm, gpuResident: false });
+  expect(gpuMm.backendReason).toMatch(/GPU-resident sliding window/);
+  expect(maxAbsDiff(cpuMm.heatmap, cpu.heatmap)).toBeGreaterThan(1e-3);
+  expect(maxAbsDiff(gpuMm.heatmap, cpuMm.heatmap)).toBeLessThan(1e-5);
 });
 
 test('a model WebGPU cannot run: the GPU-resident path falls back to the CPU path and says why', async ({ page }) => {

@@ -223,6 +223,12 @@ export function heatmapShapeError(model: number, shape: readonly number[], first
   return new InputError(`model ${model + 1} gives a ${shape.join(' x ')} heatmap but model 1 gave ${first.join(' x ')}; models must share the output resolution to be summed`);
 }
 
+/** The tomogram at the model's input size (order-1 zoom; the tomogram itself when it has that size). */
+export function resizeForModel(tomo: Tomogram, params: Pick<MotorsParams, 'inputSize'>): { size: Point3; resized: Uint8Array } {
+  const size = [...params.inputSize] as Point3;
+  return { size, resized: size.every((s, i) => s === tomo.shape[i]) ? tomo.data : zoomLinear(tomo.data, tomo.shape, size) };
+}
+
 /**
  * Runs the pipeline on one tomogram with one or several models (each a Predictor taking
  * (n, 1, D, H, W) float32 windows scaled as `params.inputScaling` says). The result's heatmap is at
@@ -232,9 +238,7 @@ export async function detectMotors(tomo: Tomogram, models: readonly Predictor[],
   const t0 = now();
   const { signal, onProgress } = opts;
   checkMotorsRequest(tomo, models.length, params);
-  const size = [...params.inputSize] as Point3;
-
-  const resized = size.every((s, i) => s === tomo.shape[i]) ? tomo.data : zoomLinear(tomo.data, tomo.shape, size);
+  const { size, resized } = resizeForModel(tomo, params);
   const resizeMs = now() - t0;
   // flips do not change the min and max: one map for every pass
   const { scale, offset } = motorsInputMap(params, resized);

@@ -12,14 +12,15 @@ import {
   FLIP_AXES,
   heatmapShapeError,
   heatmapToOriginal,
+  motorsInputMap,
   motorsWindowParams,
+  resizeForModel,
   singleChannelError,
   type MotorDetection,
   type MotorPeak,
   type MotorsProgress,
   type Point3,
 } from '../../core/motors/pipeline';
-import { zoomLinear } from '../../core/motors/resize';
 import type { Tomogram } from '../../core/motors/tomogram';
 import type { MotorsParams } from '../../core/presets/motors';
 import { AbortError, planWindows } from '../../core/slidingWindow';
@@ -41,9 +42,10 @@ export async function detectMotorsGpu(k: GpuKernels, models: readonly GpuModel[]
   const t0 = now();
   const { signal, onProgress } = opts;
   checkMotorsRequest(tomo, models.length, params);
-  const size = [...params.inputSize] as Point3;
-  const resized = size.every((s, i) => s === tomo.shape[i]) ? tomo.data : zoomLinear(tomo.data, tomo.shape, size);
+  const { size, resized } = resizeForModel(tomo, params);
   const resizeMs = now() - t0;
+  // the input scaling the card or the page asks for, as on the CPU path (one map for every flip)
+  const { scale, offset } = motorsInputMap(params, resized);
   if (signal?.aborted) throw new AbortError();
   const sw = motorsWindowParams(params);
   const perRun = planWindows(size, sw).starts.length;
@@ -62,7 +64,7 @@ export async function detectMotorsGpu(k: GpuKernels, models: readonly GpuModel[]
       for (let t = 0; t < n; t++) {
         const axes = FLIP_AXES[params.tta[t]];
         const base = run * perRun;
-        const r = await gpuSlidingWindow(k, models[m], { volume, scale: 1 / 255, flip: axes }, sw, {
+        const r = await gpuSlidingWindow(k, models[m], { volume, scale, offset, flip: axes }, sw, {
           signal,
           syncTiming: opts.syncTiming,
           onProgress: onProgress
