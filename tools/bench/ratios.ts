@@ -2,18 +2,20 @@
  * The issue-17 part of `npm run bench`, called from tools/bench.ts after its Node and Chromium
  * runs: the ratios measured in this one run.
  * - Chromium WASM vs Node: speed ratio (Node time / Chromium time) of the same work, from the rows
- *   bench.ts measured (MeshNet cases and the motors tomogram);
+ *   bench.ts measured (MeshNet cases and the motors tomogram), and its ceiling: onnxruntime-web's
+ *   WASM kernels vs onnxruntime-node on one window (wasmCeiling.ts);
  * - CLI vs bare onnxruntime-node on the same windows (cliVsOrt.ts), CPU and peak RSS, and start-up time;
  * - competition-size tomograms through `motors` (tomograms.ts): decode vs model time, peak RSS / tomogram size;
  * - PyTorch + MONAI (monai.ts), when python3-torch and MONAI_SRC are there;
  * - the motors page with a competition-size JPEG folder (page.ts, measured by bench.ts in its browser): read vs model time, peak renderer RSS / tomogram size.
- * `npm run bench -- node` or `-- chromium` skip what needs the other (`-- page`: only the page line; `-- motors`: only the motors tomogram in both and its ratio); VB_BENCH_SKIP=cli,tomograms,monai,page skips parts.
+ * `npm run bench -- node` or `-- chromium` skip what needs the other (`-- page`: only the page line; `-- motors`: only the motors tomogram in both and its ratio); VB_BENCH_SKIP=cli,tomograms,monai,page,ceiling skips parts.
  */
 import type { SlidingWindowStats } from '../../src/core/slidingWindow';
 import { benchCliVsOrt, benchStartup, printCliVsOrt, printStartup } from './cliVsOrt';
 import { benchMonai, printMonai } from './monai';
 import { printPage, type PageRow } from './page';
 import { benchTomograms, printTomograms } from './tomograms';
+import { benchWasmCeiling, printWasmCeiling } from './wasmCeiling';
 
 export interface SpeedRow {
   where: string;
@@ -51,6 +53,7 @@ export async function benchRatios(rows: SpeedRow[], motors: MotorSpeedRow[], pag
   printPage(page);
   if (only === 'page') return;
   printChromiumVsNode(rows, motors);
+  if (!skip.has('ceiling') && (rows.length || motors.length)) printWasmCeiling(await benchWasmCeiling());
   if (only === 'motors') return;
   if (!skip.has('cli')) {
     printStartup(await benchStartup());
