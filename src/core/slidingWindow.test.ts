@@ -150,6 +150,34 @@ describe('stitching', () => {
     expect(maxAbsDiff(r.data, expected)).toBeLessThan(1e-5);
   });
 
+  it('stitches every output channel exactly as it stitches that channel alone (channels fused in one pass, cropped in place or into a new array)', async () => {
+    // channel c of a k-channel model = a one-channel model's output c: the sums and divisions per
+    // value must be bit-identical whichever way the channels are walked
+    const channelOf = (b: Float32Array, i: number, c: number) => Math.fround(Math.cos(b[i] * (c + 1)) * (c + 2) + c);
+    const model = (channels: number[]): Predictor => async (b, shape) => {
+      const [n, , d, h, w] = shape;
+      const m = d * h * w;
+      const out = new Float32Array(n * channels.length * m);
+      for (let s = 0; s < n; s++) for (let k = 0; k < channels.length; k++) for (let i = 0; i < m; i++) out[(s * channels.length + k) * m + i] = channelOf(b, s * m + i, channels[k]);
+      return { data: out, shape: [n, channels.length, d, h, w] };
+    };
+    for (const [shape, roi] of [
+      [[1, 9, 13, 11], [4, 5, 6]], // uncropped
+      [[1, 6, 10, 12], [8, 8, 8]], // padded: the crop keeps 6 / 8 of the output, in place
+      [[1, 3, 10, 12], [8, 8, 8]], // padded: the crop keeps 3 / 8, into a new array
+    ]) {
+      const data = vol(shape);
+      const params = { roi, overlap: 0.5, mode: 'gaussian' as const, sigmaScale: 0.125, swBatch: 2, cval: -3 };
+      const alone = await Promise.all([0, 1, 2, 3, 4].map((c) => slidingWindowInference({ data, shape }, model([c]), params)));
+      for (const k of [1, 2, 3, 4, 5]) {
+        const r = await slidingWindowInference({ data, shape }, model([0, 1, 2, 3, 4].slice(0, k)), params);
+        const n = alone[0].data.length;
+        expect(r.shape).toEqual([k, ...alone[0].shape.slice(1)]);
+        for (let c = 0; c < k; c++) expect(Array.from(r.data.subarray(c * n, (c + 1) * n)), `${k} channels, channel ${c}, shape ${shape.join('x')}`).toEqual(Array.from(alone[c].data));
+      }
+    }
+  });
+
   it('crops a padded, zoomed output with Python rounding', async () => {
     const half: Predictor = async (_b, shape) => {
       const [n, c, d, h, w] = shape;
