@@ -7,14 +7,14 @@
  */
 import { expect, test } from '@playwright/test';
 
-test('motors link with input size 1000³ on a 4 GB device: each tomogram is refused with the numbers, nothing allocated, the page stays usable', async ({ page }) => {
+test('motors link with input size 1400³ on a 4 GB device: each tomogram is refused with the numbers, nothing allocated, the page stays usable', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
   await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => 4, configurable: true }));
-  await page.goto('./?v=1&demo=motors&backend=wasm&inputSize=1000,1000,1000');
+  await page.goto('./?v=1&demo=motors&backend=wasm&inputSize=1400,1400,1400');
   await page.waitForFunction(() => window.__voxelbenchMotors !== undefined);
   // the link's run is refused up front: every tomogram's row has the refusal, none ran
   await page.waitForFunction(
@@ -28,7 +28,7 @@ test('motors link with input size 1000³ on a 4 GB device: each tomogram is refu
   const rows = await page.evaluate(() => window.__voxelbenchMotors!.store.getState().items.map((t) => ({ status: t.status, error: t.error ?? '', result: t.result !== undefined })));
   for (const r of rows) {
     expect(r.result).toBe(false);
-    expect(r.error).toMatch(/^This run would need about \d+\.\d+ GB \(.*resized 2\.00 GB.*\): .*more than this device's memory \(navigator\.deviceMemory: 4 GB\)/);
+    expect(r.error).toMatch(/^This run would need about \d+\.\d+ GB \(.*resized 5\.49 GB.*\): .*more than this device's memory \(navigator\.deviceMemory: 4 GB\)/);
     expect(r.error).toMatch(/Use a smaller input size \(\d+×\d+×\d+ fits\)/);
     expect(r.error).toContain('voxelbench run motors');
   }

@@ -115,7 +115,7 @@ describe('preset memory estimates', () => {
 
 describe('checkPresetMemory', () => {
   const motors = PRESET_DEFS.motors!;
-  const big = { ...motorsPreset, inputSize: [1000, 1000, 1000] };
+  const big = { ...motorsPreset, inputSize: [1400, 1400, 1400] };
 
   it('lets runs that fit through (the demo values, on the page and the CLI)', () => {
     expect(checkPresetMemory(motors, motorsPreset, null, { model: [MOTOR_MODEL] }, pageBudget({ deviceMemoryGb: 8 }, 'wasm'))).toBeNull();
@@ -124,12 +124,12 @@ describe('checkPresetMemory', () => {
 
   it("the page: the numbers by part, the device's limit, a smaller input size that fits, the CLI", () => {
     const msg = checkPresetMemory(motors, big, null, { model: [MOTOR_MODEL] }, pageBudget({ deviceMemoryGb: 4 }, 'wasm'))!;
-    expect(msg).toMatch(/^This run would need about \d\.\d\d GB \(resized 2\.00 GB, windows [\d.]+ MB, accumulators 4\.\d\d GB, model [\d.]+ MB\)/);
+    expect(msg).toMatch(/^This run would need about \d\.\d\d GB \(resized 5\.49 GB, windows [\d.]+ MB, accumulators [\d.]+ MB, model [\d.]+ MB\)/);
     expect(msg).toContain("more than this device's memory (navigator.deviceMemory: 4 GB)");
-    expect(msg).toMatch(/Use a smaller input size \(500×1000×1000 fits\)/);
+    expect(msg).toMatch(/Use a smaller input size \(700×1400×1400 fits\)/);
     expect(msg).toContain('run it with the CLI');
     // the suggested value fits
-    expect(checkPresetMemory(motors, { ...big, inputSize: [500, 1000, 1000] }, null, { model: [MOTOR_MODEL] }, pageBudget({ deviceMemoryGb: 4 }, 'wasm'))).toBeNull();
+    expect(checkPresetMemory(motors, { ...big, inputSize: [700, 1400, 1400] }, null, { model: [MOTOR_MODEL] }, pageBudget({ deviceMemoryGb: 4 }, 'wasm'))).toBeNull();
   });
 
   it('the CLI: the flag with a value that fits, or --memory; 2000³ is past a typed array', () => {

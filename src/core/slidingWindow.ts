@@ -210,7 +210,9 @@ export interface WindowPlan {
   roi: number[];
   padBefore: number[];
   interval: number[];
-  /** All window starts in padded coordinates, last dim fastest. */
+  /** Window starts per axis (z, y, x), padded coordinates. */
+  axisStarts: number[][];
+  /** All window starts: the product of axisStarts, last dim fastest. */
   starts: number[][];
 }
 
@@ -230,7 +232,7 @@ export function planWindows(spatial: number[], params: Pick<SlidingWindowParams,
   const per = windowStarts(padded, roi, interval);
   const starts: number[][] = [];
   for (const z of per[0]) for (const y of per[1]) for (const x of per[2]) starts.push([z, y, x]);
-  return { imageSize: image, paddedSize: padded, roi, padBefore, interval, starts };
+  return { imageSize: image, paddedSize: padded, roi, padBefore, interval, axisStarts: per, starts };
 }
 
 /** Copies one window of one channel (with virtual constant padding) into `buf` at `p0`. */
@@ -272,14 +274,15 @@ function fillWindow(
 }
 
 /**
- * out[c, win] += pred[c] * w and count[win] += w for one window (clipped to the output).
- * Row by row: the count and the first (up to) three channels in one pass over the weight row (each
- * weight is read once for all of them: about 30 % less CPU than a pass per channel), then any
- * further channels. Each sum is the float32 of the double pred * w + out, in window order, as before.
+ * out[c, win] += pred[c] * w for one window (clipped to the output). Row by row: the first (up to)
+ * three channels in one pass over the weight row (each weight read once for all of them: about 30 %
+ * less CPU than a pass per channel), then any further channels. Each sum is the float32 of the
+ * double pred * w + out, in window order. The weights' sum (MONAI's count map) is not accumulated
+ * here: it depends on the windows only, and `countRow` makes it one row at a time when it is
+ * needed (a full-size count map would cost one more output channel of memory).
  */
 function accumulate(
   out: Float32Array,
-  count: Float32Array,
   pred: Float32Array,
   predOffset: number,
   weights: Float32Array,
@@ -301,47 +304,11 @@ function accumulate(
       const o = ((oz0 + z) * oH + (oy0 + y)) * oW + ox0;
       const q = (z * qH + y) * qW;
       const p = predOffset + q;
-      if (channels >= 3) accumulateRow3(out, count, o, oN, pred, p, qN, weights, q, xx);
-      else if (channels === 2) accumulateRow2(out, count, o, oN, pred, p, qN, weights, q, xx);
-      else accumulateRow1(out, count, o, pred, p, weights, q, xx);
+      if (channels >= 3) accumulateRow3(out, o, oN, pred, p, qN, weights, q, xx);
+      else if (channels === 2) accumulateRow2(out, o, oN, pred, p, qN, weights, q, xx);
+      else accumulateRow(out, o, pred, p, weights, q, xx);
       for (let c = 3; c < channels; c++) accumulateRow(out, o + c * oN, pred, p + c * qN, weights, q, xx);
     }
-}
-
-/** count[o..] += w[q..] and out[o..] += pred[p..] * w[q..] over one row. */
-function accumulateRow1(out: Float32Array, count: Float32Array, o: number, pred: Float32Array, p: number, weights: Float32Array, q: number, n: number): void {
-  for (let x = 0; x < n; x++) {
-    const w = weights[q + x];
-    count[o + x] += w;
-    out[o + x] += pred[p + x] * w;
-  }
-}
-
-/** accumulateRow1 for channels 0 and 1 (oN, qN: channel strides of out and pred). */
-function accumulateRow2(out: Float32Array, count: Float32Array, o: number, oN: number, pred: Float32Array, p: number, qN: number, weights: Float32Array, q: number, n: number): void {
-  const o1 = o + oN;
-  const p1 = p + qN;
-  for (let x = 0; x < n; x++) {
-    const w = weights[q + x];
-    count[o + x] += w;
-    out[o + x] += pred[p + x] * w;
-    out[o1 + x] += pred[p1 + x] * w;
-  }
-}
-
-/** accumulateRow1 for channels 0, 1 and 2. */
-function accumulateRow3(out: Float32Array, count: Float32Array, o: number, oN: number, pred: Float32Array, p: number, qN: number, weights: Float32Array, q: number, n: number): void {
-  const o1 = o + oN;
-  const o2 = o1 + oN;
-  const p1 = p + qN;
-  const p2 = p1 + qN;
-  for (let x = 0; x < n; x++) {
-    const w = weights[q + x];
-    count[o + x] += w;
-    out[o + x] += pred[p + x] * w;
-    out[o1 + x] += pred[p1 + x] * w;
-    out[o2 + x] += pred[p2 + x] * w;
-  }
 }
 
 /** out[o..] += pred[p..] * w[q..] over one row. */
@@ -349,16 +316,90 @@ function accumulateRow(out: Float32Array, o: number, pred: Float32Array, p: numb
   for (let x = 0; x < n; x++) out[o + x] += pred[p + x] * weights[q + x];
 }
 
+/** accumulateRow for channels 0 and 1 (oN, qN: channel strides of out and pred). */
+function accumulateRow2(out: Float32Array, o: number, oN: number, pred: Float32Array, p: number, qN: number, weights: Float32Array, q: number, n: number): void {
+  const o1 = o + oN;
+  const p1 = p + qN;
+  for (let x = 0; x < n; x++) {
+    const w = weights[q + x];
+    out[o + x] += pred[p + x] * w;
+    out[o1 + x] += pred[p1 + x] * w;
+  }
+}
+
+/** accumulateRow for channels 0, 1 and 2. */
+function accumulateRow3(out: Float32Array, o: number, oN: number, pred: Float32Array, p: number, qN: number, weights: Float32Array, q: number, n: number): void {
+  const o1 = o + oN;
+  const o2 = o1 + oN;
+  const p1 = p + qN;
+  const p2 = p1 + qN;
+  for (let x = 0; x < n; x++) {
+    const w = weights[q + x];
+    out[o + x] += pred[p + x] * w;
+    out[o1 + x] += pred[p1 + x] * w;
+    out[o2 + x] += pred[p2 + x] * w;
+  }
+}
+
+/** Where the windows land in the (padded) output, per axis: origins and clipped extents. */
+interface WindowGrid {
+  origins: number[][];
+  extents: number[][];
+  winShape: number[];
+  weights: Float32Array;
+}
+
+function windowGrid(axisStarts: number[][], zoom: number[], outShape: number[], winShape: number[], weights: Float32Array): WindowGrid {
+  const origins = axisStarts.map((a, i) => a.map((s) => Math.trunc(s * zoom[i])));
+  return { origins, extents: origins.map((a, i) => a.map((o) => Math.min(winShape[i], outShape[i] - o))), winShape, weights };
+}
+
 /**
- * out / count, cropped to [lo, lo + size) per dim. In place: uncropped, or cropped by moving each
- * row forward in `out` (a row never lands after where it is read) and returning the front of it,
- * when that keeps at least half of the buffer (otherwise a new, smaller array).
+ * MONAI's count map for output row (z, y) (padded coordinates) into `row` (the output's width):
+ * the sum of the weights of every window that covers the row, added in window order (z, y, x
+ * starts, as planWindows lists them), each sum the float32 of the double sum: the values an
+ * accumulated count map holds, bit for bit.
  */
-function normalizeAndCrop(out: Float32Array, count: Float32Array, channels: number, outShape: number[], lo: number[], size: number[]): Float32Array {
-  const [, oH, oW] = outShape;
-  const oN = outShape[0] * oH * oW;
+function countRow(row: Float32Array, grid: WindowGrid, z: number, y: number): void {
+  row.fill(0);
+  const [oz, oy, ox] = grid.origins;
+  const [ez, ey, ex] = grid.extents;
+  const [, qH, qW] = grid.winShape;
+  const w = grid.weights;
+  for (let i = 0; i < oz.length; i++) {
+    const dz = z - oz[i];
+    if (dz < 0 || dz >= ez[i]) continue;
+    for (let j = 0; j < oy.length; j++) {
+      const dy = y - oy[j];
+      if (dy < 0 || dy >= ey[j]) continue;
+      const q = (dz * qH + dy) * qW;
+      for (let k = 0; k < ox.length; k++) addRow(row, ox[k], w, q, ex[k]);
+    }
+  }
+}
+
+/** row[o..] += w[q..] over n values. */
+function addRow(row: Float32Array, o: number, w: Float32Array, q: number, n: number): void {
+  for (let x = 0; x < n; x++) row[o + x] += w[q + x];
+}
+
+/**
+ * out / count, cropped to [lo, lo + size) per dim, with the count made row by row (countRow). In
+ * place: uncropped, or cropped by moving each row forward in `out` (a row never lands after where
+ * it is read) and returning the front of it, when that keeps at least half of the buffer
+ * (otherwise a new, smaller array).
+ */
+function normalizeAndCrop(out: Float32Array, grid: WindowGrid, channels: number, outShape: number[], lo: number[], size: number[]): Float32Array {
+  const [oD, oH, oW] = outShape;
+  const oN = oD * oH * oW;
+  const count = new Float32Array(oW);
   if (size.every((v, i) => v === outShape[i])) {
-    divideRows(out, 0, oN, out, 0, oN, count, 0, oN, channels);
+    for (let z = 0; z < oD; z++)
+      for (let y = 0; y < oH; y++) {
+        const o = (z * oH + y) * oW;
+        countRow(count, grid, z, y);
+        divideRows(out, o, oN, out, o, oN, count, 0, oW, channels);
+      }
     return out;
   }
   const sN = size[0] * size[1] * size[2];
@@ -372,7 +413,8 @@ function normalizeAndCrop(out: Float32Array, count: Float32Array, channels: numb
     for (let z = 0; z < size[0]; z++)
       for (let y = 0; y < size[1]; y++, r += size[2]) {
         const s = ((lo[0] + z) * oH + (lo[1] + y)) * oW + lo[2];
-        divideRows(result, r + run[0] * sN, sN, out, s + run[0] * oN, oN, count, s, size[2], run.length);
+        countRow(count, grid, lo[0] + z, lo[1] + y);
+        divideRows(result, r + run[0] * sN, sN, out, s + run[0] * oN, oN, count, lo[2], size[2], run.length);
       }
   }
   return result === out ? out.subarray(0, n) : result;
@@ -422,7 +464,8 @@ function divideRow3(dst: Float32Array, d: number, dN: number, src: Float32Array,
 
 /**
  * Run `predictor` over overlapping windows of `input` and stitch the outputs.
- * Accumulates in float32: out += pred * w, count += w, out /= count, then crops the padding.
+ * Accumulates in float32: out += pred * w, then out /= count (MONAI's count map, the weights' sum,
+ * made one output row at a time: countRow), then crops the padding.
  * The hot loops live in small synchronous functions so that V8 optimises them (locals of an
  * async function that live across awaits are slow to access). Pipelined: batch k + 1 is handed to
  * the predictor before batch k is stitched, so one predictor call is in flight while the calling
@@ -457,7 +500,6 @@ export async function slidingWindowInference(
   const chanStride = img[0] * img[1] * img[2];
 
   let out: Float32Array | null = null;
-  let count: Float32Array | null = null;
   let wOut: Float32Array = weights;
   let cOut = 0;
   let outRoi: number[] = roi;
@@ -511,7 +553,6 @@ export async function slidingWindowInference(
         if (!single) {
           const nOut = outPadded[0] * outPadded[1] * outPadded[2];
           out = new Float32Array(cOut * nOut);
-          count = new Float32Array(nOut);
           wOut = outRoi.every((o, i) => o === roi[i]) ? weights : resizeNearestExact(weights, roi, outRoi);
         }
       } else if (ps[1] !== cOut || ps.slice(2).some((v, i) => v !== outRoi[3 - nd + i])) {
@@ -530,7 +571,7 @@ export async function slidingWindowInference(
       if (b0 + n < total) next = launch(b0 + n);
       for (let w = 0; w < n; w++) {
         const origin = starts[b0 + w].map((s, i) => Math.trunc(s * zoom[i]));
-        accumulate(out!, count!, pred.data, w * cOut * qN, wOut, cOut, outPadded, origin, outRoi);
+        accumulate(out!, pred.data, w * cOut * qN, wOut, cOut, outPadded, origin, outRoi);
       }
       if (onProgress) {
         const done = b0 + n;
@@ -543,13 +584,13 @@ export async function slidingWindowInference(
     (next as ReturnType<typeof launch> | null)?.run.catch(() => undefined);
     throw e;
   }
-  if (!out || !count) throw new Error('no windows were run');
+  if (!out) throw new Error('no windows were run');
 
   // normalise and crop the padding (bounds scaled by zoom, Python round)
   const lo = padBefore.map((p, i) => roundHalfEven(p * zoom[i]));
   const hi = padBefore.map((p, i) => roundHalfEven((p + img[i]) * zoom[i]));
   const fin = lo.map((l, i) => Math.max(0, Math.min(hi[i], outPadded[i]) - l));
-  const result = normalizeAndCrop(out, count, cOut, outPadded, lo, fin);
+  const result = normalizeAndCrop(out, windowGrid(plan.axisStarts, zoom, outPadded, outRoi, wOut), cOut, outPadded, lo, fin);
   const totalMs = now() - t0;
   return {
     data: result,

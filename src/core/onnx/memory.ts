@@ -488,7 +488,7 @@ export interface RunPeak {
  * `inputBytes` per value) with windows of `roi` (spatial, no -1) in batches of `swBatch`, before
  * anything is allocated: the input, the batch of windows, the importance map (and its clamped
  * copy), the model (weights, activations and its output for a batch: estimateMemory), the output
- * and weight accumulators over the padded image, and the cropped result. The output's channels
+ * accumulator over the padded image (the weights' sum is made one row at a time), and the cropped result. The output's channels
  * and resolution come from the model's walk; where it cannot be told, one channel at the input's
  * resolution.
  */
@@ -512,7 +512,7 @@ export function estimateRunPeak(info: ModelInfo | null, shape: readonly number[]
     windows: swBatch * C * roiN * 4,
     importance: 2 * roiN * 4,
     model,
-    accumulators: (perVoxel + 1) * paddedN * 4,
+    accumulators: perVoxel * paddedN * 4,
     result: perVoxel * imageN * 4,
   };
   const largestArrayBytes = Math.max(parts.windows, parts.importance / 2, perVoxel * paddedN * 4, parts.result);

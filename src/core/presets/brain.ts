@@ -263,7 +263,7 @@ export function brainFacts(item: BrainItem): InputFacts {
 /**
  * The peak memory of one volume's run (runBrain): the volume as read, the conformed volume (uint8)
  * and its float32 model input, the sliding window's buffers over the conformed grid (windows,
- * importance map, one output and weight accumulator per class, the scores: estimateRunPeak; without
+ * importance map, one output accumulator per class, the scores: estimateRunPeak; without
  * a model, one channel per label), the labels on the conformed and the input's grid, and the models.
  */
 export function brainMemory(p: BrainParams, item: BrainItem | null, models: readonly ModelInfo[]): PresetMemory {

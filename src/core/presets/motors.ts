@@ -274,7 +274,7 @@ export function motorsPlan(p: MotorsParams, models: number): RunPlan {
 /**
  * The peak memory of one tomogram's run (detectMotors): the tomogram as read (uint8), its resize to
  * the input size (uint8) and the flipped copy the TTA passes share, the sliding window's buffers
- * over the resized tomogram (windows, importance map, output and weight accumulators, its result:
+ * over the resized tomogram (windows, importance map, output accumulator, its result:
  * estimateRunPeak, at the model's output resolution), the TTA sum and its flipped copy and the
  * heatmap (the result's size each), and the models (every one's weights, one call's activations).
  */
