@@ -28,9 +28,14 @@ export type DecoderReady = { ready: true } | { ready: false; error: string };
 /** How long a decode worker may take to load its decoder before the read decodes without the pool. */
 const START_MS = 30_000;
 
+/**
+ * Decode workers for a folder read: one per core up to two cores (with one, a two-core laptop reads
+ * at half speed while its second core idles: the inference worker only stacks the decoded slices
+ * and the page's main thread only shows progress), else one core left for the page, at most four.
+ */
 export function defaultPoolSize(): number {
   const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
-  return Math.max(1, Math.min(4, cores - 1));
+  return Math.max(1, Math.min(4, cores <= 2 ? cores : cores - 1));
 }
 
 const newDecodeWorker = (): Worker => new Worker(new URL('./decodeSlice.worker.ts', import.meta.url), { type: 'module', name: 'voxelbench-decode' });
