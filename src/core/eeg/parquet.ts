@@ -4,11 +4,11 @@
  * names are checked against the HMS list before any data is decoded, with a message naming what
  * differs. Values stay as read (NaN and nulls kept as NaN); the array is (400, T), row 0 = LL 0.59 Hz.
  */
-import { parquetMetadata, parquetRead } from 'hyparquet';
-import type { CompressionCodec, FileMetaData, PageHeader, RowGroup } from 'hyparquet';
+import { parquetMetadata, parquetRead, parquetSchema } from 'hyparquet';
+import type { CompressionCodec, FileMetaData, PageHeader, RowGroup, SchemaTree } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage } from 'hyparquet/src/datapage.js';
-import { getMaxDefinitionLevel, getMaxRepetitionLevel, getSchemaPath } from 'hyparquet/src/schema.js';
+import { getMaxDefinitionLevel, getMaxRepetitionLevel, getTreePath } from 'hyparquet/src/schema.js';
 import { readVarInt } from 'hyparquet/src/thrift.js';
 import { LIMITS } from '../io/limits';
 import { InputError } from '../volume';
@@ -235,7 +235,7 @@ function checkDataPage(page: Uint8Array, h: PageHeader, c: ChunkInfo, dictSize: 
  * byte flip there is a loop over 2^31 values, an allocation of gigabytes or a JS Array grown past
  * V8's limit (which aborts the process; nothing can catch it). Throws the reason.
  */
-function checkRowGroup(buf: ArrayBuffer, md: FileMetaData, rg: RowGroup, footerStart: number, wanted: ReadonlySet<string>): void {
+function checkRowGroup(buf: ArrayBuffer, tree: SchemaTree, rg: RowGroup, footerStart: number, wanted: ReadonlySet<string>): void {
   const rows = Number(rg.num_rows);
   if (!isCount(rows) || rows > LIMITS.maxTableRows) throw new Error(`a row group of ${String(rg.num_rows)} rows`);
   for (const cc of rg.columns) {
@@ -245,7 +245,7 @@ function checkRowGroup(buf: ArrayBuffer, md: FileMetaData, rg: RowGroup, footerS
     // hyparquet reads every chunk whose path starts with a requested name
     if (!wanted.has(String(m.path_in_schema[0]))) continue;
     if (m.path_in_schema.length !== 1) throw new Error(`column ${path} is nested`);
-    const schemaPath = getSchemaPath(md.schema, m.path_in_schema);
+    const schemaPath = getTreePath(tree, m.path_in_schema);
     if (getMaxRepetitionLevel(schemaPath)) throw new Error(`column ${path} is repeated`);
     const element = schemaPath[schemaPath.length - 1].element;
     if (!CODECS.has(m.codec)) throw new Error(`column ${path} is compressed with ${String(m.codec)}, which this reader does not read (UNCOMPRESSED or SNAPPY)`);
@@ -343,9 +343,12 @@ export async function readSpectrogramParquet(bytes: ArrayBuffer | Uint8Array, na
   // truncated or damaged data: a column chunk or a page reaching past the footer, sizes and counts that cannot be
   const footerStart = n - 8 - md.metadata_length;
   const wanted = new Set(haveTime ? expected : expected.slice(1));
+  let tree: SchemaTree | undefined;
   for (const rg of md.row_groups) {
     try {
-      checkRowGroup(buf, md, rg, footerStart, wanted);
+      // the schema as a tree, once (hyparquet's getSchemaPath builds it again for every column)
+      tree ??= parquetSchema(md);
+      checkRowGroup(buf, tree, rg, footerStart, wanted);
     } catch (e) {
       throw new InputError(`${name}: the Parquet file is damaged or truncated (${(e as Error).message})`);
     }
