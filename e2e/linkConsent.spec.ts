@@ -2,11 +2,13 @@
  * A link asks before it fetches from another site (issue 15): nothing is requested from another
  * origin until the user agreed in the dialog that names the hosts and files; Cancel loads nothing
  * and leaves the page as it was; "trust" skips the dialog next time; private and link-local
- * addresses (a router's admin page, the cloud metadata service) are refused without a request.
+ * addresses (a router's admin page, the cloud metadata service) are refused without a request. A kit
+ * link whose later file is missing or unreadable adds none of its files.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { fixture } from './util';
+import { fixture, ROOT, trustOrigins } from './util';
 
 const EVIL = 'https://evil.example';
 const METADATA = 'http://169.254.169.254/latest/meta-data/';
@@ -108,4 +110,35 @@ test('private and link-local addresses are refused from a link without any reque
     await expect(crashScreen(page)).toHaveCount(0);
   }
   expect(off).toEqual([]);
+});
+
+test('a kit link is all or nothing: when a later file is missing (404) or unreadable, nothing of it is added and the message names the file', async ({ page, context }) => {
+  const FILES = 'https://vb-files.example';
+  await trustOrigins(context, FILES);
+  await context.route(`${FILES}/**`, async (route) => {
+    const path = new URL(route.request().url()).pathname.slice(1);
+    const headers = { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin', 'Content-Type': 'application/octet-stream' };
+    // broken.parquet: a damaged spectrogram (fuzz case 3190); missing.parquet: not there
+    const file = path === 'broken.parquet' ? join(ROOT, 'tests/fixtures/fuzz/parquet_3190.parquet') : join(ROOT, 'public', path);
+    await route.fulfill(path !== 'missing.parquet' && existsSync(file) ? { body: readFileSync(file), headers } : { status: 404, body: 'not found', headers });
+  });
+  const inputs = () =>
+    page.evaluate(() => {
+      const s = window.__voxelbenchEeg!.store.getState();
+      return { items: s.items.map((t) => t.id), models: s.models.map((m) => m.name), labels: s.labels?.name ?? null, busy: s.busy };
+    });
+  for (const [later, named] of [
+    ['broken.parquet', /broken\.parquet: the Parquet file is damaged or truncated/],
+    ['missing.parquet', /missing\.parquet/],
+  ] as const) {
+    await page.goto(`./?v=1&preset=eeg&model=${FILES}/models/eeg_spectrogram.onnx&data=${FILES}/samples/eeg/sim_seizure_001.parquet&data=${FILES}/${later}&labels=${FILES}/samples/eeg/votes.csv&backend=wasm`);
+    await page.waitForFunction(() => window.__voxelbenchShare !== undefined && window.__voxelbenchEeg !== undefined);
+    await page.evaluate(() => window.__voxelbenchShare!.linkOpened());
+    await expect(page.getByTestId('message-error').filter({ hasText: named }).first()).toBeVisible();
+    await expect(page.getByTestId('message-error').filter({ hasText: /Nothing of the link was opened/ }).first()).toBeVisible();
+    // the page as it was before the link: no model, no spectrogram (not even the readable first one), no votes
+    expect(await inputs(), later).toEqual({ items: [], models: [], labels: null, busy: null });
+    expect(await page.evaluate(() => window.__voxelbenchShare!.runCount())).toBe(0);
+    await expect(crashScreen(page)).toHaveCount(0);
+  }
 });

@@ -2,7 +2,7 @@
  * Opening a session replaces nothing until all of it has been checked (issue 15): sessions with
  * wrongly typed values (class names that are objects, a view opacity that is text, a window size
  * that is text, a result whose size does not match its shape; on a kit page a view value or an
- * item status of the wrong kind) are refused with one message, the
+ * item status, a saved result or row of the wrong kind) are refused with one message, the
  * volume, model and result on the page stay as they were, and no error screen appears.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -97,7 +97,7 @@ test('workbench: sessions with wrong types are refused with one message; the pag
   await expect(page.getByTestId('message-error').filter({ hasText: 'Could not open the session' })).toHaveCount(0);
 });
 
-test('protein (a kit page): a session with a mistyped view or item is refused; the page keeps its fields of view and results', async ({ page }) => {
+test('protein (a kit page): a session with a mistyped view, item, result or row is refused; the page keeps its fields of view and results', async ({ page }) => {
   await page.goto('./?demo=protein&backend=wasm');
   await page.waitForFunction(() => window.__voxelbenchProtein !== undefined);
   const state = () =>
@@ -118,6 +118,9 @@ test('protein (a kit page): a session with a mistyped view or item is refused; t
     ['protein-view.vbsession', (p) => ((p.view as Record<string, unknown>).camOpacity = 'x'), /view\.camOpacity: expected number, got string/],
     ['protein-view2.vbsession', (p) => (p.view = 'abc'), /state\.view/],
     ['protein-status.vbsession', (p) => ((p.items as Record<string, unknown>[])[0].status = { done: true }), /state\.items\.0\.status/],
+    // a saved result or row of the wrong kind (checked against the preset's own schemas)
+    ['protein-row.vbsession', (p) => (((p.items as Record<string, unknown>[])[0].row as Record<string, unknown>).probabilities = [{ p: 0.5 }]), /items\.0\([^)]+\)\.row\.probabilities\.0: expected a number/],
+    ['protein-result.vbsession', (p) => (((p.items as Record<string, unknown>[])[1].result as Record<string, unknown>).camShape = { d: 1 }), /items\.1\([^)]+\)\.result\.camShape/],
   ];
   await expectRefused(page, saved, bad, state, before);
 });

@@ -80,6 +80,17 @@ describe('fuzz fixtures: what hung or misled before', () => {
     await refused(() => readSpectrogramParquet(fixture('parquet_page_header.parquet'), 'parquet_page_header.parquet'), 'parquet_page_header.parquet', /damaged or truncated \(a page of column \S+ has a damaged header\)/);
   });
 
+  it('parquet: definition-level runs longer than their page are refused before hyparquet grows an array past the limit of V8', async () => {
+    // fuzz cases 2177, 2647 (def-level runs of ~2^27 values where 8 are left: hangs, then 1 GB), 3190 (a crash at 1 GB), 8098 (a def-level length of 2^27 bytes)
+    const cases: [string, RegExp][] = [
+      ['parquet_2177.parquet', /damaged or truncated \(a page of column LL_0\.59 is missing 8 of its 8 values from its runs\)/],
+      ['parquet_2647.parquet', /damaged or truncated \(a page of column LL_0\.59 is missing 8 of its 8 values from its runs\)/],
+      ['parquet_3190.parquet', /damaged or truncated \(a page of column LL_1\.17 is missing 6 of its 8 values from its runs\)/],
+      ['parquet_8098.parquet', /damaged or truncated \(a page of column LL_1\.17 has definition levels of 134217730 bytes in 70 bytes\)/],
+    ];
+    for (const [name, pattern] of cases) await refused(() => readSpectrogramParquet(fixture(name), name), name, pattern);
+  });
+
   it('PNG: an IHDR of 20000 x 20000 (or 1.6 G x 5) is refused before anything is inflated', async () => {
     await refused(() => decodeGrayImage(fixture('png_20000x20000.png'), 'png_20000x20000.png'), 'png_20000x20000.png', /declares 20000 x 20000 pixels, more than the limit/);
     await refused(() => decodeChannelImage(fixture('png_20000x20000.png'), 'png_20000x20000.png'), 'png_20000x20000.png', /declares 20000 x 20000 pixels/);

@@ -41,3 +41,87 @@ describe('sessionValues', async () => {
     expect(() => sessionValues({ show: { a: 1 } }, spec, 's')).toThrow('values.show: expected boolean, got object');
   });
 });
+
+describe('saved results and rows against the preset schemas (session.result / session.row)', async () => {
+  const { sessionValueProblems } = await import('../src/core/preset/derive');
+  const { PRESET_DEFS } = await import('../src/core/presets');
+  const motors = PRESET_DEFS.motors!;
+  const eeg = PRESET_DEFS.eeg!;
+  const spine = PRESET_DEFS.spine!;
+  // as JSON gives them back: NaN and -Infinity become null
+  const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+  const motorsRow: import('../src/core/presets/motors').MotorsRow = {
+    id: 'tomo_1',
+    heatmapShape: [4, 8, 8],
+    score: 0.9,
+    point: [10, 20, 30],
+    peaks: [{ score: 0.9, point: [10, 20, 30], index: [1, 2, 3] }],
+    originalShape: [16, 32, 32],
+    inputShape: [16, 32, 32],
+    timings: { totalMs: 5, predictMs: 4, resizeMs: 1, windows: 2 },
+    passes: true,
+    cutoff: -Infinity,
+    passingPeaks: [{ score: 0.9, point: [10, 20, 30] }],
+  };
+  const motorsResult: import('../src/core/motors/pipeline').MotorDetection = { ...motorsRow, heatmap: new Float32Array(256) };
+  const eegRow: import('../src/core/presets/eeg').EegRow = {
+    eegId: '1',
+    name: '1.parquet',
+    rows: 300,
+    window: { start: 0, rows: 300 },
+    probabilities: [0.1, 0.2, 0.3, 0.2, 0.1, 0.1],
+    top: 'LPD',
+    folds: [{ model: 'm.onnx', logits: [0, 1, 2, 1, 0, 0], probabilities: [0.1, 0.2, 0.3, 0.2, 0.1, 0.1], classMaps: false }],
+    camSource: null,
+    warnings: [],
+  };
+  const vertebra = { name: 'C1', present: true, voxels: 10, volumeMl: 0.1, sliceRange: [1, 4] as [number, number], meanProb: NaN, fracture: 0.2 };
+  const spineRow: import('../src/core/presets/spine').SpineRow = {
+    id: 's1',
+    source: 's1',
+    kind: 'dicom',
+    studyUid: '1.2',
+    seriesUid: '1.2.3',
+    description: 'CT',
+    seriesIndex: 0,
+    shape: [4, 8, 8],
+    spacing: [1, 1, 1],
+    order: 'position',
+    warnings: [],
+    vertebrae: [vertebra],
+    patientOverall: 0.3,
+    patientSource: 'product',
+    timings: { preprocessMs: 1, segMs: 2, clsMs: 3 },
+  };
+
+  it('results and rows as the presets make them pass, after a JSON round trip too', () => {
+    expect(sessionValueProblems(motors.session.row, motorsRow, 'row')).toEqual([]);
+    expect(sessionValueProblems(motors.session.row, json(motorsRow), 'row')).toEqual([]);
+    expect(sessionValueProblems(motors.session.result, { ...json(motorsRow), heatmap: new Float32Array(4) }, 'result')).toEqual([]);
+    expect(sessionValueProblems(motors.session.result, motorsResult, 'result')).toEqual([]);
+    expect(sessionValueProblems(eeg.session.row, json(eegRow), 'row')).toEqual([]);
+    expect(sessionValueProblems(spine.session.row, json(spineRow), 'row')).toEqual([]);
+    // nothing saved: nothing to check
+    expect(sessionValueProblems(motors.session.result, undefined, 'result')).toEqual([]);
+  });
+
+  it('a value of the wrong kind is named by its path', () => {
+    expect(sessionValueProblems(motors.session.row, { ...motorsRow, score: '0.9' }, 'items.0.row')).toEqual(['items.0.row.score: expected a number']);
+    expect(sessionValueProblems(eeg.session.row, { ...eegRow, probabilities: [{ p: 0.1 }, { p: 0.9 }] }, 'row')).toEqual(['row.probabilities.0: expected a number', 'row.probabilities.1: expected a number']);
+    expect(sessionValueProblems(spine.session.row, { ...spineRow, vertebrae: [{ ...vertebra, fracture: { p: 0.2 } }] }, 'row')).toEqual(['row.vertebrae.0.fracture: expected a number']);
+    // a heatmap of another dtype, or missing
+    expect(sessionValueProblems(motors.session.result, { ...motorsResult, heatmap: new Uint8Array(4) }, 'result')).toEqual(['result.heatmap: expected a Float32Array']);
+    expect(sessionValueProblems(motors.session.result, { ...motorsRow }, 'result')).toEqual(['result.heatmap: expected a Float32Array']);
+    const p = sessionValueProblems(eeg.session.result, { ...eegRow, cam: 'x' }, 'result');
+    expect(p.length).toBeGreaterThan(0);
+    expect(p.join('\n')).toMatch(/^result\.cam: /m);
+  });
+
+  it('every preset declares its schemas', () => {
+    for (const [id, p] of Object.entries(PRESET_DEFS)) {
+      expect(p!.session.result, id).toBeDefined();
+      expect(sessionValueProblems(p!.session.row, 'abc', 'row').length, id).toBeGreaterThan(0);
+    }
+  });
+});

@@ -229,3 +229,32 @@ export function parseSessionParams<P>(specs: ParamSpecs, raw: unknown, what = 'p
   for (const s of specs) p = setPath(p, s.key, getPath(r.data, s.key));
   return p;
 }
+
+// ---------------------------------------------------------------------------------------------
+// results and rows in sessions
+
+/**
+ * Pieces for a preset's `session` schemas (types.ts): what its results and rows hold as a session
+ * file gives them back (JSON, the typed arrays unpacked by their dtype). A number may come back
+ * null: JSON writes NaN and ±Infinity so.
+ */
+const num = z.custom<number>((v) => typeof v === 'number' || v === null, { message: 'expected a number' });
+export const sessionZ = {
+  num,
+  nums: z.array(num),
+  point3: z.tuple([num, num, num]),
+  strs: z.array(z.string()),
+  /** A typed array of this class (a session stores its dtype). */
+  typed: <T>(cls: abstract new (...args: never[]) => T) => z.custom<T>((v) => v instanceof cls, { message: `expected a ${cls.name}` }),
+};
+
+/**
+ * What is wrong with a session's saved result or row (`what`: 'result' or 'row'), by path, or [].
+ * The schema is the preset's own (its `session` declaration); with none, nothing is checked.
+ */
+export function sessionValueProblems(schema: z.ZodType | undefined, value: unknown, path: string): string[] {
+  if (!schema || value === undefined) return [];
+  const r = schema.safeParse(value);
+  if (r.success) return [];
+  return r.error.issues.slice(0, 3).map((i) => `${[path, ...i.path].join('.')}: ${i.message}`);
+}

@@ -11,6 +11,7 @@
  * score them against labels (`labels.metric`). `row` and `finish` are what make shards and merge
  * byte-identical to one run: a shard writes rows, merge finishes them.
  */
+import type { ZodType } from 'zod';
 import type { ModelInfo } from '../onnx/model';
 import type { OutputsPredictor } from '../ortPredictor';
 import type { Predictor } from '../slidingWindow';
@@ -287,6 +288,12 @@ export interface Preset<P = unknown, Item = unknown, Result = unknown, Row = unk
   labels?: PresetLabels<P, Row, Labels>;
   /** Typed arrays of an Item / Result, for transfers between the worker and the page. */
   transferables?(x: Item | Result): ArrayBuffer[];
+  /**
+   * What a result and a row are, as zod schemas typed by `Result` and `Row` (pieces: sessionZ in
+   * ./derive.ts): a session file's saved results and rows are checked against them before a page
+   * takes them.
+   */
+  session: { result: ZodType<Result>; row: ZodType<Row> };
 }
 
 /** Any preset, for registries and generic code. */

@@ -13,6 +13,8 @@ import { readNifti, writeNifti } from '../io/nifti';
 import { argmax, labelCounts } from '../labels';
 import type { ModelInfo } from '../onnx/model';
 import { paramDefaults, type ParamSpecs } from '../preset/params';
+import { sessionZ } from '../preset/derive';
+import { z } from 'zod';
 import { robustRange, slicePlane, type InputFacts } from '../preset/expects';
 import type { ModelRole, Preset, PresetMemory, RunOptions, SortedInputs } from '../preset/types';
 import { estimateRunPeak, modelsPeak } from '../onnx/memory';
@@ -288,11 +290,31 @@ export function brainMemory(p: BrainParams, item: BrainItem | null, models: read
   };
 }
 
+const { num, point3 } = sessionZ;
+const brainConformed = { shape: point3, spacing: point3, kept: z.boolean(), intensity: z.object({ srcMin: num, srcMax: num, scale: num }).nullable() };
+const brainCommon = { id: z.string(), shape: point3, classes: num, windows: num, timings: z.object({ conformMs: num, inferenceMs: num, nativeMs: num, totalMs: num }) };
+/** A brain result and row as a session gives them back. */
+export const brainSessionSchemas = {
+  result: z.object({
+    ...brainCommon,
+    labels: sessionZ.typed(Uint8Array),
+    conformedLabels: sessionZ.typed(Uint8Array),
+    conformed: z.object({ ...brainConformed, affine: z.tuple([sessionZ.nums, sessionZ.nums, sessionZ.nums, sessionZ.nums]) }),
+  }),
+  row: z.object({
+    ...brainCommon,
+    spacing: sessionZ.nums,
+    conformed: z.object(brainConformed),
+    tissues: z.array(z.object({ label: num, name: z.string(), voxels: num, ml: num, conformedVoxels: num, conformedMl: num })),
+  }),
+};
+
 export const brainPresetDef: Preset<BrainParams, BrainItem, BrainResult, BrainRow, never> = {
   id: 'brain',
   name: 'Brain MRI',
   info: brainPresetInfo,
   params: brainParamSpecs,
+  session: brainSessionSchemas,
   validate: (p) => (p.robustRange[0] < p.robustRange[1] ? [] : [`robust range must be low < high, got ${p.robustRange.join(', ')}`]),
   inputs: {
     accept: ['.nii', '.gz', '.onnx', '.json'],

@@ -12,6 +12,8 @@ import { sortSpectrogramPaths } from '../eeg/sources';
 import type { ModelInfo } from '../onnx/model';
 import type { OcclusionParams } from '../occlusion';
 import { paramDefaults, validateParams, type ParamSpecs } from '../preset/params';
+import { sessionZ } from '../preset/derive';
+import { z } from 'zod';
 import { robustRange } from '../preset/expects';
 import type { MetricReport, ModelRole, Preset, PresetMemory } from '../preset/types';
 import { modelsPeak } from '../onnx/memory';
@@ -230,11 +232,40 @@ export function eegMemory(p: EegParams, spec: Pick<Spectrogram, 'rows'> | null, 
   };
 }
 
+const eegFoldSchema = z.object({ model: z.string(), logits: sessionZ.nums, probabilities: sessionZ.nums, classMaps: z.boolean() });
+const eegCamSource = z.enum(['class_maps', 'occlusion']);
+/** An EEG result and row as a session gives them back. */
+export const eegSessionSchemas = {
+  result: z.object({
+    name: z.string(),
+    eegId: z.string(),
+    rows: sessionZ.num,
+    window: z.object({ start: sessionZ.num, rows: sessionZ.num, warnings: sessionZ.strs }),
+    probabilities: sessionZ.nums,
+    folds: z.array(eegFoldSchema),
+    cam: z.object({ data: sessionZ.typed(Float32Array), shape: sessionZ.point3, source: eegCamSource }).nullable(),
+    warnings: sessionZ.strs,
+    ms: sessionZ.num,
+  }),
+  row: z.object({
+    eegId: z.string(),
+    name: z.string(),
+    rows: sessionZ.num,
+    window: z.object({ start: sessionZ.num, rows: sessionZ.num }),
+    probabilities: sessionZ.nums,
+    top: z.string(),
+    folds: z.array(eegFoldSchema),
+    camSource: eegCamSource.nullable(),
+    warnings: sessionZ.strs,
+  }),
+};
+
 export const eegPresetDef: Preset<EegParams, Spectrogram, EegPrediction, EegRow, EegVotes, EegProgress> = {
   id: 'eeg',
   name: 'EEG spectrogram',
   info: eegPresetInfo,
   params: eegParamSpecs,
+  session: eegSessionSchemas,
   validate: eegCrossProblems,
   inputs: {
     accept: ['.parquet', '.onnx', '.json', '.csv'],

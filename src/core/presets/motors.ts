@@ -15,6 +15,8 @@ import { decodeGrayImage, readTiffStack, type GrayImage } from '../motors/decode
 import { sortTomogramPaths } from '../motors/sources';
 import { readMrcTomogram, stackSliceFiles, tomogramFromVolume, type Tomogram } from '../motors/tomogram';
 import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs } from '../preset/params';
+import { sessionZ } from '../preset/derive';
+import { z } from 'zod';
 import type { InputFacts } from '../preset/expects';
 import type { MetricReport, ModelRole, ModelValues, Preset, PresetMemory, ReadOptions, RunPlan } from '../preset/types';
 import { estimateRunPeak, modelsPeak } from '../onnx/memory';
@@ -341,11 +343,31 @@ export function motorsFacts(t: Tomogram, p: Pick<MotorsParams, 'inputSize'>): In
   return facts;
 }
 
+const { num, point3 } = sessionZ;
+const motorsPeakSchema = z.object({ score: num, point: point3 });
+const motorsDetectionFields = {
+  id: z.string(),
+  heatmapShape: point3,
+  score: num,
+  point: point3,
+  peaks: z.array(motorsPeakSchema.extend({ index: point3 })),
+  originalShape: point3,
+  inputShape: point3,
+  spacing: num.optional(),
+  timings: z.object({ totalMs: num, predictMs: num, resizeMs: num, windows: num }),
+};
+/** A motors result and row as a session gives them back. */
+export const motorsSessionSchemas = {
+  result: z.object({ ...motorsDetectionFields, heatmap: sessionZ.typed(Float32Array) }),
+  row: z.object({ ...motorsDetectionFields, passes: z.boolean().optional(), cutoff: num.optional(), passingPeaks: z.array(motorsPeakSchema).optional() }),
+};
+
 export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, MotorsRow, TomogramLabel[], MotorsProgress> = {
   id: 'motors',
   name: 'Flagellar motors',
   info: motorsPresetInfo,
   params: motorsParamSpecs,
+  session: motorsSessionSchemas,
   inputs: {
     accept: ['.mrc', '.mrcs', '.rec', '.map', '.st', '.ali', '.tif', '.tiff', '.nii', '.gz', '.npy', '.jpg', '.jpeg', '.png', '.onnx', '.json', '.csv'],
     hint: 'folders of slices (one per tomogram) · .mrc / .rec / .tif · .onnx models · labels .csv · model card .json',

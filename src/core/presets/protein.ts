@@ -8,6 +8,8 @@
 import type { ModelInfo } from '../onnx/model';
 import { LIMITS } from '../io/limits';
 import { paramDefaults, validateParams, type ParamSpecs } from '../preset/params';
+import { sessionZ } from '../preset/derive';
+import { z } from 'zod';
 import { presetParamsFromCard } from '../preset';
 import { robustRange, type InputFacts } from '../preset/expects';
 import type { MetricReport, ModelRole, Preset, PresetMemory } from '../preset/types';
@@ -342,11 +344,51 @@ export function proteinMemory(p: ProteinParams, item: ProteinItem | null, models
   };
 }
 
+const proteinCellsSource = z.enum(['given', 'segmented']);
+/** A protein result and row as a session gives them back. */
+export const proteinSessionSchemas = {
+  result: z.object({
+    id: z.string(),
+    width: sessionZ.num,
+    height: sessionZ.num,
+    logits: sessionZ.typed(Float32Array),
+    probabilities: sessionZ.typed(Float32Array),
+    cam: sessionZ.typed(Float32Array),
+    camShape: sessionZ.point3,
+    camSource: z.enum(['class_maps', 'occlusion']),
+    cells: sessionZ.typed(Int32Array),
+    cellsSource: proteinCellsSource,
+    cellResults: z.array(
+      z.object({
+        id: sessionZ.num,
+        area: sessionZ.num,
+        bbox: z.tuple([sessionZ.num, sessionZ.num, sessionZ.num, sessionZ.num]),
+        labels: z.array(z.object({ cls: sessionZ.num, confidence: sessionZ.num, q: sessionZ.num.nullable() })),
+      }),
+    ),
+    divisor: sessionZ.num,
+    notes: sessionZ.strs,
+    timings: z.object({ preprocessMs: sessionZ.num, modelMs: sessionZ.num, camMs: sessionZ.num, cellsMs: sessionZ.num, totalMs: sessionZ.num }),
+  }),
+  row: z.object({
+    id: z.string(),
+    width: sessionZ.num,
+    height: sessionZ.num,
+    probabilities: sessionZ.nums,
+    cellsSource: proteinCellsSource,
+    cellCount: sessionZ.num,
+    cells: z.array(z.object({ imageId: z.string(), cellId: sessionZ.num, cls: sessionZ.num, className: z.string(), confidence: sessionZ.num, rle: z.string() })),
+    maskIous: z.array(sessionZ.point3).nullable(),
+    notes: sessionZ.strs,
+  }),
+};
+
 export const proteinPresetDef: Preset<ProteinParams, ProteinItem, ProteinFovResult, ProteinRow, ProteinLabels, ProteinProgress> = {
   id: 'protein',
   name: 'Protein localisation',
   info: proteinPresetInfo,
   params: proteinParamSpecs,
+  session: proteinSessionSchemas,
   validate: proteinCrossProblems,
   fromCard: negativeFromCard,
   inputs: {

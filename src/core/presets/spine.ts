@@ -7,6 +7,8 @@
  * submission.csv out, the RSNA 2022 weighted log loss against train.csv.
  */
 import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs, type ParamValue } from '../preset/params';
+import { sessionZ } from '../preset/derive';
+import { z } from 'zod';
 import { robustRange, slicePlane, type InputFacts } from '../preset/expects';
 import type { MetricReport, ModelRole, Preset, PresetMemory, RunProgress } from '../preset/types';
 import { modelsPeak } from '../onnx/memory';
@@ -372,11 +374,52 @@ export function spineMemory(p: SpineParams, item: Pick<SpineItem, 'volume'> | nu
   };
 }
 
+const { num, point3 } = sessionZ;
+const spineVertebraSchema = z.object({
+  name: z.string(),
+  present: z.boolean(),
+  voxels: num,
+  volumeMl: num,
+  sliceRange: z.tuple([num, num]).nullable(),
+  meanProb: num,
+  fracture: num.optional(),
+  fractureHead: num.optional(),
+  centre: point3.optional(),
+  threshold: num.optional(),
+});
+const spineFracture = { vertebrae: z.array(spineVertebraSchema), patientOverall: num.optional(), patientSource: z.enum(['head', 'product']).optional(), timings: z.object({ preprocessMs: num, segMs: num, clsMs: num }) };
+/** A spine result and row as a session gives them back. */
+export const spineSessionSchemas = {
+  result: z.object({
+    labels: sessionZ.typed(Uint8Array),
+    probs: sessionZ.typed(Float32Array).optional(),
+    gridProbs: sessionZ.typed(Float32Array).optional(),
+    gridShape: z.tuple([num, num, num, num]).optional(),
+    sliceIndices: sessionZ.nums.optional(),
+    ...spineFracture,
+  }),
+  row: z.object({
+    id: z.string(),
+    source: z.string(),
+    kind: z.enum(['dicom', 'nifti']),
+    studyUid: z.string(),
+    seriesUid: z.string(),
+    description: z.string(),
+    seriesIndex: num,
+    shape: point3,
+    spacing: sessionZ.nums,
+    order: z.enum(['position', 'filename']).nullable(),
+    warnings: sessionZ.strs,
+    ...spineFracture,
+  }),
+};
+
 export const spinePresetDef: Preset<SpineParams, SpineItem, SpineItemResult, SpineRow, Map<string, SpineLabel>, SpineRunProgress> = {
   id: 'spine',
   name: 'Cervical spine CT',
   info: spinePresetInfo,
   params: spineParamSpecs,
+  session: spineSessionSchemas,
   validate: spineCrossRules,
   inputs: {
     // DICOM files often have no extension: the picker takes any file

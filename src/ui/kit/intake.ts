@@ -134,6 +134,34 @@ async function inputFiles(src: PageSource): Promise<InputFile[]> {
   return Promise.all(src.files.map(async (f) => ({ path: f.path, bytes: new Uint8Array(await f.file.arrayBuffer()) })));
 }
 
+/**
+ * Reads each source in the worker without adding it (a link's files are all checked before any of
+ * them is added, src/ui/kit/share.ts): the first that cannot be read, as one line naming its file
+ * and why, or null. The page's items are not touched.
+ */
+export async function unreadableSource(store: AnyStore, sources: readonly PageSource[]): Promise<string | null> {
+  const client = workerOf(store);
+  for (const src of sources) {
+    const name = src.files[0]?.path ?? src.source.id;
+    try {
+      const files = await inputFiles(src);
+      const res = await client.api.readInputs(
+        store.preset.id,
+        src.source,
+        Comlink.transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer)),
+        store.getState().params,
+        Comlink.proxy(() => undefined),
+        store.getState().reads.nextReadId(),
+      );
+      if (res.items.length === 0) return `${name}: nothing to read in it`;
+    } catch (e) {
+      const why = errorText(e);
+      return src.files.some((f) => why.includes(f.path.slice(f.path.lastIndexOf('/') + 1))) ? why : `${name}: ${why}`;
+    }
+  }
+  return null;
+}
+
 /** The entry's first read was cancelled (cancelReads): it is not read until its source is added again. */
 const readCancelled = (t: ItemEntry | undefined): boolean => t?.status === 'cancelled' && t.loadFailed === true;
 

@@ -6,7 +6,7 @@
  * and the models (loaded into the worker) — and only then replaces what the page has. Nothing runs.
  */
 import { z } from 'zod';
-import { parseSessionParams } from '../../core/preset/derive';
+import { parseSessionParams, sessionValueProblems } from '../../core/preset/derive';
 import { parseExpects, type InputExpects, type InputFacts } from '../../core/preset/expects';
 import { presetDefaults } from '../../core/preset/index';
 import type { ItemSource } from '../../core/preset/types';
@@ -232,6 +232,12 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
     if (edits === undefined) delete e.edits;
     return e;
   });
+  // every saved result and row against the preset's own schemas (a wrong kind would throw later, in the page)
+  const wrong = entries.flatMap((t, i) => [
+    ...sessionValueProblems(preset.session.result, t.result, `items.${i}(${t.id}).result`),
+    ...sessionValueProblems(preset.session.row, t.row, `items.${i}(${t.id}).row`),
+  ]);
+  if (wrong.length > 0) throw new Error(`${name}: the ${config.key} results in session.json are not ones this version reads (${wrong.slice(0, 3).join('; ')})`);
   // the model cards, with what their models expect of the input
   const cards = (st.cards ?? []).map((c) => {
     let expects: InputExpects | null;

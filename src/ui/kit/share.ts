@@ -15,7 +15,7 @@ import { fetchLinkFiles } from '../share/urlFiles';
 import { baseImage, setBaseWindow } from '../viewer';
 import { openDemo, type PageDemo } from './demo';
 import type { Origin, PickedFile } from './files';
-import { addFiles, ensureItem, loadLabelsText } from './intake';
+import { addFiles, ensureItem, loadLabelsText, removeItem, unreadableSource } from './intake';
 import { say } from './messages';
 import { addModelFiles } from './models';
 import { sortPicked } from './pure';
@@ -125,27 +125,51 @@ export function kitSources(store: AnyStore): ShareSources {
 /**
  * Opens a link's URLs through the page's intake (models and their cards, then the labels, read with
  * the card's values, then all the data at once, so that the files of one source group as they do
- * when dropped), without running.
+ * when dropped), without running. All or nothing: every file is fetched, and every data source
+ * read once in the worker, before the data is added; when any file cannot be fetched, used or read,
+ * the page goes back to what it had (models the link loaded are unloaded) and the message names the
+ * file and why.
  */
 async function loadUrls(store: AnyStore, urls: LinkUrls, fetchUrl: FetchUrl, folders: boolean): Promise<boolean> {
   const { config } = store;
   const got = await fetchLinkFiles(urls, fetchUrl, say, (busy) => store.setState({ busy }), { dataFolders: folders });
   // a file that could not be fetched (each said why): the page keeps what it has
-  if (!got.ok) return false;
-  let ok = true;
+  if (!got.ok) {
+    say('error', 'Nothing of the link was opened: the page keeps what it had.');
+    return false;
+  }
+  const before = store.getState();
   const withOrigin = (f: { url: string; path: string; file: File }): PickedFile & { origin: Origin } => ({ path: f.path, file: f.file, origin: { url: f.url } });
+  const refuse = (why: string | null): false => {
+    // back to what the page had: the models the link loaded leave the worker, its values, card and labels go
+    const kept = new Set(before.models.map((m) => m.workerId));
+    const s = store.getState();
+    for (const m of s.models) if (!kept.has(m.workerId)) void s.worker?.api.unloadModel(m.workerId).catch(() => undefined);
+    const had = new Set(before.items.map((t) => t.id));
+    for (const t of s.items) if (!had.has(t.id)) removeItem(store, t.id);
+    store.setState({ models: before.models, params: before.params, defaults: before.defaults, paramsFrom: before.paramsFrom, labels: before.labels, cards: before.cards });
+    say('error', `Nothing of the link was opened${why ? `: ${why}` : ''}; the page keeps what it had.`);
+    return false;
+  };
   // model cards go with the models (the intake applies them first), then the labels (read with the card's values)
   const cards = got.models.filter((f) => sortPicked(store.preset, [f]).cards.length > 0);
-  if (cards.length > 0 && (await addFiles(store, cards.map(withOrigin))).failed > 0) ok = false;
-  if ((await addModelFiles(store, got.models.filter((f) => !cards.includes(f)).map(withOrigin))) > 0) ok = false;
-  for (const f of got.labels) ok = loadLabelsText(store, await f.file.text(), f.file.name, { url: f.url }) && ok;
+  if (cards.length > 0 && (await addFiles(store, cards.map(withOrigin))).failed > 0) return refuse(null);
+  if ((await addModelFiles(store, got.models.filter((f) => !cards.includes(f)).map(withOrigin))) > 0) return refuse(null);
+  for (const f of got.labels) if (!loadLabelsText(store, await f.file.text(), f.file.name, { url: f.url })) return refuse(null);
   if (got.data.length > 0) {
-    const report = await addFiles(store, got.data.map(withOrigin));
-    const unread = got.data.filter((f) => !report.used.includes(f.path));
-    for (const f of unread) say('error', `${f.url}: not a ${config.texts.item} this page can read (${store.preset.inputs.hint}); a link cannot name a folder.`);
-    if (unread.length > 0 || report.failed > 0) ok = false;
+    const data = got.data.map(withOrigin);
+    const sorted = sortPicked(store.preset, data);
+    const used = new Set(sorted.sources.flatMap((src) => src.files.map((f) => f.path)));
+    const unread = got.data.filter((f) => !used.has(f.path) && sortPicked(store.preset, [withOrigin(f)]).sources.length === 0);
+    if (unread.length > 0) return refuse(`${unread[0].url}: not a ${config.texts.item} this page can read (${store.preset.inputs.hint}); a link cannot name a folder`);
+    // every source read once before any is added
+    store.setState({ busy: `Checking the link's ${got.data.length === 1 ? 'file' : `${got.data.length} files`}…` });
+    const bad = await unreadableSource(store, sorted.sources).finally(() => store.setState({ busy: null }));
+    if (bad) return refuse(bad);
+    const report = await addFiles(store, data);
+    if (report.failed > 0 || got.data.some((f) => !report.used.includes(f.path))) return refuse(null);
   }
-  return ok;
+  return true;
 }
 
 /** The page's share hooks (src/ui/share/types.ts), plus `openDemo` that loads its demo as the demo's. */
