@@ -2,7 +2,7 @@
  * Gallery thumbnails rendered by the app itself: serves a build, opens every demo card of the
  * landing page (`?demo=<name>`, one per registry entry with a demo) in headless Chromium, waits
  * for the link to be applied (run and view), screenshots the result region and writes it,
- * downscaled, to public/gallery/<name>.png. Commit the PNGs (a few tens of kB each).
+ * without black edge bands (a viewer's letterbox), downscaled, to public/gallery/<name>.png. Commit the PNGs (a few tens of kB each).
  *
  *   VB_DIST=dist-gallery npx vite build && VB_DIST=dist-gallery npx tsx tools/gallery.ts [name ...]
  *
@@ -44,6 +44,30 @@ export function downscale(img: { width: number; height: number; data: ArrayLike<
     }
   }
   return { width, height, data: out };
+}
+
+/** The image without the rows and columns at its edges that are black (a viewer's letterbox bands), RGB(A) as given. */
+export function trimBlack<T extends { width: number; height: number; data: ArrayLike<number>; channels: number }>(img: T, level = 12): { width: number; height: number; data: Uint8Array; channels: number } {
+  const dark = (x: number, y: number): boolean => {
+    const o = (y * img.width + x) * img.channels;
+    return img.data[o] < level && img.data[o + 1] < level && img.data[o + 2] < level;
+  };
+  const rowDark = (y: number): boolean => Array.from({ length: img.width }, (_, x) => x).every((x) => dark(x, y));
+  const colDark = (x: number, y0: number, y1: number): boolean => Array.from({ length: y1 - y0 }, (_, i) => y0 + i).every((y) => dark(x, y));
+  let top = 0;
+  while (top < img.height - 1 && rowDark(top)) top++;
+  let bottom = img.height;
+  while (bottom > top + 1 && rowDark(bottom - 1)) bottom--;
+  let left = 0;
+  while (left < img.width - 1 && colDark(left, top, bottom)) left++;
+  let right = img.width;
+  while (right > left + 1 && colDark(right - 1, top, bottom)) right--;
+  const width = right - left;
+  const height = bottom - top;
+  const data = new Uint8Array(width * height * img.channels);
+  for (let y = 0; y < height; y++)
+    for (let i = 0; i < width * img.channels; i++) data[y * width * img.channels + i] = img.data[((top + y) * img.width + left) * img.channels + i];
+  return { width, height, data, channels: img.channels };
 }
 
 /** The card's thumbnail: downscaled to `width`, 5 bits per channel (a third of the PNG size, no visible banding at this size). */
@@ -114,7 +138,7 @@ async function main(): Promise<void> {
         if (selector === 'main') await page.waitForTimeout(1000);
       }
       const png = await stableShot(page, selector, 600_000);
-      const small = thumbnail(decode(png), WIDTH);
+      const small = thumbnail(trimBlack(decode(png)), WIDTH);
       const file = resolve(OUT, `${name}.png`);
       const bytes = encode({ width: small.width, height: small.height, data: small.data, channels: 3 });
       writeFileSync(file, bytes);

@@ -13,13 +13,14 @@
  * reloading the volumes. On software GL the multiplanar layout leaves the 3D render out (seconds
  * per frame there); the 3D view is one click away.
  */
-import { Niivue, NVImage, SHOW_RENDER, SLICE_TYPE } from '@niivue/niivue';
+import { cmapper, Niivue, NVImage, SHOW_RENDER, SLICE_TYPE } from '@niivue/niivue';
 import { createStore } from 'zustand/vanilla';
 import { writeNifti } from '../core/io/nifti';
 import { makeVolume, spatialShape, type Volume, type VoxelArray } from '../core/volume';
 import { CROSSHAIR_RGBA } from './kit/colourScale';
 import { labelColormap } from './overlay';
 import type { SliceView } from './store';
+import { calMinMaxFast, type WindowedImage } from './viewerWindow';
 import {
   applyLive,
   createLut,
@@ -87,6 +88,16 @@ interface ViewerState {
   idle: ReturnType<typeof idleShader>;
   /** Niivue bakes for real now (a 3D render is to show it). */
   baking: boolean;
+  /** The multiplanar grid's free tile (no 3D render in it), CSS pixels of the canvas, as last drawn. */
+  freeTile: FreeTile | null;
+}
+
+/** A rectangle of the canvas in CSS pixels. */
+export interface FreeTile {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
 }
 
 const noLive = (): LiveUniforms => ({ base: null, overlay: null, lut: null });
@@ -118,6 +129,7 @@ const viewer = createStore<ViewerState>()(() => ({
   drawnSize: '',
   idle: null,
   baking: false,
+  freeTile: null,
 }));
 const refs = (): ViewerState => viewer.getState();
 const keep = (patch: Partial<ViewerState>): void => viewer.setState(patch);
@@ -195,6 +207,7 @@ function wrapDrawing(v: Niivue): void {
       applyLive(v, b && img ? { ...s.uniforms, base: { ...b, window: [img.cal_min ?? b.window[0], img.cal_max ?? b.window[1]] } } : s.uniforms, s.lut);
     }
     draw();
+    noteFreeTile(v);
   };
   v.drawScene = (() => {
     if (refs().drawnSize !== `${v.canvas?.width}x${v.canvas?.height}`) return drawNow();
@@ -226,6 +239,35 @@ function wrapDrawing(v: Niivue): void {
   keep({ wrapped: v });
 }
 
+/**
+ * The tile of the multiplanar 2x2 grid that Niivue leaves free when it draws no 3D render (right of
+ * the axial slice, under the sagittal one), in CSS pixels; null in other layouts.
+ */
+function noteFreeTile(v: Niivue): void {
+  const c = v.canvas;
+  const tiles = v.screenSlices;
+  const ax = tiles.find((t) => t.axCorSag === SLICE_TYPE.AXIAL)?.leftTopWidthHeight;
+  const sag = tiles.find((t) => t.axCorSag === SLICE_TYPE.SAGITTAL)?.leftTopWidthHeight;
+  const grid = v.opts.sliceType === SLICE_TYPE.MULTIPLANAR && tiles.length === 3 && ax && sag && sag[0] >= ax[0] + ax[2] && ax[1] >= sag[1] + sag[3];
+  const k = c && c.clientWidth > 0 ? c.width / c.clientWidth : 1;
+  const tile = grid ? { left: sag[0] / k, top: ax[1] / k, width: sag[2] / k, height: ax[3] / k } : null;
+  const had = refs().freeTile;
+  const same = had && tile ? (['left', 'top', 'width', 'height'] as const).every((key) => Math.abs(had[key] - tile[key]) < 0.5) : had === tile;
+  if (!same) keep({ freeTile: tile });
+}
+
+/** The multiplanar grid's free tile as last drawn (a stable object until it moves). */
+export function freeTile(): FreeTile | null {
+  return refs().freeTile;
+}
+
+/** Calls `cb` when the free tile moves, appears or goes; returns the unsubscribe. */
+export function onFreeTile(cb: () => void): () => void {
+  return viewer.subscribe((s, prev) => {
+    if (s.freeTile !== prev.freeTile) cb();
+  });
+}
+
 /** Pixels of the canvas on software GL: each draw costs CPU time per pixel (about 0.1 s per 250k pixels on a busy 2-core machine, blocking the page while the GPU process catches up). */
 const SOFTWARE_PIXELS = 150_000;
 
@@ -238,6 +280,12 @@ function serial<T>(job: () => Promise<T>): Promise<T> {
   const next = refs().queue.then(job, job);
   keep({ queue: next.catch(() => undefined) });
   return next;
+}
+
+/** A colormap with its own intensity range (Niivue then windows by it, not by the data). */
+function colormapHasRange(name: string): boolean {
+  const c = cmapper.colormapFromKey(name) as { min?: number; max?: number };
+  return (c.min ?? 0) !== (c.max ?? 0);
 }
 
 /** Niivue reads these NIfTI types; others are shown as float32. */
@@ -331,7 +379,8 @@ export function showBase(vol: Volume | null): Promise<NVImage | null> {
       prev.img = first as unknown as typeof prev.img;
       prev.name = name;
       prev.ignoreZeroVoxels = false;
-      prev.calMinMax();
+      // Niivue's prev.calMinMax() took 100-200 ms here (in the click that picked the tomogram)
+      calMinMaxFast(prev as unknown as WindowedImage, colormapHasRange(prev.colormap));
       img = prev;
       keep({ baseImg: img, baseVol: vol, stale: true });
     } else {

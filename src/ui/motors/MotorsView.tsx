@@ -1,12 +1,13 @@
 /** The Niivue view of the selected tomogram: heatmap overlay, detected and true motors as points, a legend. */
 import { MULTIPLANAR_TYPE, SHOW_RENDER } from '@niivue/niivue';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { Point3 } from '../../core/motors/pipeline';
 import type { TomogramLabel } from '../../core/motors/postprocess';
 import type { Volume } from '../../core/volume';
 import { fmtValue } from '../format';
 import { useStore, type SliceView } from '../store';
-import { attachCanvas, centreOn, getNiivue, setSliceView, showBase, showOverlay, showPoints, styleOverlay, type OverlayStyle, type ViewPoint } from '../viewer';
+import { attachCanvas, centreOn, freeTile, getNiivue, onFreeTile, setSliceView, showBase, showOverlay, showPoints, styleOverlay, type OverlayStyle, type ViewPoint } from '../viewer';
+import { CloseUp } from './CloseUp';
 import type { Tomogram } from '../../core/motors/tomogram';
 import { ColourBar } from '../kit/ColourBar';
 import { niivueGradient } from '../kit/colourScale';
@@ -58,7 +59,8 @@ function hidePointsLegend(): void {
 export function MotorsView() {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [viewError, setViewError] = useState<string | null>(null);
-  const [grid, setGrid] = useState<{ id: string; grid: Volume } | null>(null);
+  const [grid, setGrid] = useState<{ id: string; grid: Volume; tomo: Tomogram } | null>(null);
+  const tile = useSyncExternalStore(onFreeTile, freeTile);
   const sliceType = useKit(store, (s) => s.view.sliceType) as SliceView;
   const setSliceType = (t: SliceView) => store.setState((s) => ({ view: { ...s.view, sliceType: t } }));
   const selected = useKit(store, (s) => s.selected);
@@ -114,7 +116,7 @@ export function MotorsView() {
         await showBase(displayVolume(tomo));
         if (!live) return;
         setSliceView(sliceType);
-        const g = { id: tomo.id, grid: tomogramGrid(tomo) };
+        const g = { id: tomo.id, grid: tomogramGrid(tomo), tomo };
         setGrid(g);
         const cur = store.getState().items.find((t) => t.id === tomo.id);
         const point = cur?.status === 'done' ? cur.result?.point : undefined;
@@ -175,6 +177,10 @@ export function MotorsView() {
     void showPoints(grid.grid, pts).then(hidePointsLegend);
   }, [det, truths, grid, view.showPoints]);
 
+  const closeUpPoints = useMemo(
+    () => (view.showPoints ? [...truths.map((m) => ({ voxel: m, css: TRUE_CSS })), ...(det ? [{ voxel: det.point, css: PREDICTED_CSS }] : [])] : []),
+    [det, truths, view.showPoints],
+  );
   const legend = grid && (det || truths.length > 0) ? { det, range: det ? range : null, floor: style.calMin, nTruth: truths.length } : null;
   return (
     <section className="viewer motors-viewer">
@@ -185,8 +191,25 @@ export function MotorsView() {
         {!viewError && nTomos === 0 && <EmptyMotors />}
         {!viewError && entry && !loaded && entry.status !== 'error' && <div className="canvas-note">Loading {entry.id}…</div>}
         {!viewError && entry?.loadFailed && <div className="canvas-note error">{entry.id}: {entry.error}</div>}
-        {/* multiplanar: the legend fills the 2x2 grid's free lower right quadrant */}
-        {legend && sliceType === 'multiplanar' && <ViewLegend {...legend} className="view-legend-panel" />}
+        {/* multiplanar: the 2x2 grid's free lower right tile holds the detected motor close up and the legend */}
+        {legend && sliceType === 'multiplanar' && tile && (
+          <div className="motor-tile" data-testid="motor-tile" style={{ left: tile.left, top: tile.top, width: tile.width, height: tile.height }}>
+            {det && grid && (
+              <CloseUp
+                tomo={grid.tomo}
+                det={det}
+                colormap={HEATMAP_COLORMAP}
+                calMin={style.calMin}
+                calMax={style.calMax}
+                opacity={style.visible ? style.opacity : 0}
+                points={closeUpPoints}
+                near={pointSize(grid.grid) / grid.grid.spacing[0]}
+              />
+            )}
+            <ViewLegend {...legend} className="motor-tile-legend" />
+          </div>
+        )}
+        {legend && sliceType === 'multiplanar' && !tile && <ViewLegend {...legend} className="view-legend-panel" />}
       </div>
       {/* one slice: the legend in a line under the view, off the image */}
       {legend && sliceType !== 'multiplanar' && <ViewLegend {...legend} className="view-legend-bar" />}

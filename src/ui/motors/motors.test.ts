@@ -7,6 +7,7 @@ import { motorsCutoff, motorsCutoffText, motorsPreset } from '../../core/presets
 import { computeResults, histogram, niceTicks } from './derive';
 import { heatmapVolume, tomogramGrid } from './display';
 import { sortFiles, sourceLabel } from '../../core/motors/sources';
+import { VIEW_FLOORS, viewPixels } from './viewPixels';
 
 const f = (path: string) => ({ path, file: path });
 
@@ -146,5 +147,17 @@ describe('heatmap placement', () => {
     expect(v.affine[0][3]).toBeCloseTo(60, 9);
     expect(v.affine[0][0]).toBeCloseTo(160, 9);
     expect(v.affine[2][2]).toBeCloseTo(160, 9);
+  });
+});
+
+describe('the motors gallery thumbnail (public/gallery/motors.png)', () => {
+  it('has no dark quadrant and shows the heatmap around the detected motor with its marker', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { decode } = await import('fast-png');
+    const png = decode(readFileSync(new URL('../../../public/gallery/motors.png', import.meta.url)));
+    const p = viewPixels(png);
+    for (const q of p.quadrants) expect(q).toBeGreaterThan(VIEW_FLOORS.quadrantLuma);
+    expect(p.heat).toBeGreaterThan(VIEW_FLOORS.heat);
+    expect(p.yellowNear).toBeGreaterThan(VIEW_FLOORS.yellowNear);
   });
 });
