@@ -200,9 +200,11 @@ export function viewProblems(saved: unknown, current: unknown, path = 'view'): s
 }
 
 /**
- * Checks a session whole — the envelope and values (zod, parseSessionParams), the view against
- * the page's, every file, every result array, the labels (parsed again) and the models (loaded
- * into the worker) — without changing the page, and returns what replaces the page's state with
+ * Checks a session whole — the envelope and values (zod, parseSessionParams), every item's facts
+ * (inputFactsSchema), the view against the page's, every file, every result array, every result
+ * and row against the preset's schemas, every meta and edits against the page's (`metaSchema`,
+ * `editsSchema`), the cards' expects, the labels (parsed again) and the models (loaded into the
+ * worker) — without changing the page, and returns what replaces the page's state with
  * it (nothing runs). Throws naming what is wrong; then the page is as it was.
  */
 export async function openKitSession(store: AnyStore, raw: unknown, files: Map<string, Uint8Array>, name: string): Promise<() => void> {
