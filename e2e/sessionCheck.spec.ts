@@ -2,7 +2,7 @@
  * Opening a session replaces nothing until all of it has been checked (issue 15): sessions with
  * wrongly typed values (class names that are objects, a view opacity that is text, a window size
  * that is text, a result whose size does not match its shape; on a kit page a view value or an
- * item status, a saved result or row of the wrong kind) are refused with one message, the
+ * item status, a saved result, row, facts or meta of the wrong kind) are refused with one message, the
  * volume, model and result on the page stay as they were, and no error screen appears.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -121,6 +121,20 @@ test('protein (a kit page): a session with a mistyped view, item, result or row 
     // a saved result or row of the wrong kind (checked against the preset's own schemas)
     ['protein-row.vbsession', (p) => (((p.items as Record<string, unknown>[])[0].row as Record<string, unknown>).probabilities = [{ p: 0.5 }]), /items\.0\([^)]+\)\.row\.probabilities\.0: expected a number/],
     ['protein-result.vbsession', (p) => (((p.items as Record<string, unknown>[])[1].result as Record<string, unknown>).camShape = { d: 1 }), /items\.1\([^)]+\)\.result\.camShape/],
+    // what an item says of itself (InputFacts) and what the page shows of it (its meta), of the wrong kind
+    ['protein-facts.vbsession', (p) => (((p.items as Record<string, unknown>[])[0].facts as Record<string, unknown>).spacing = '0.6'), /state\.items\.0\.facts\.spacing \(sim_protein_00\d\): /],
+    ['protein-meta.vbsession', (p) => (((p.items as Record<string, unknown>[])[1].meta as Record<string, unknown>).width = '64'), /items\.1\(sim_protein_00\d\)\.meta\.width: expected a number/],
   ];
   await expectRefused(page, saved, bad, state, before);
+
+  // the session as the app saved it opens, facts and meta included, without running
+  const facts = () => page.evaluate(() => window.__voxelbenchProtein!.store.getState().items.map((t) => [t.facts, t.meta]));
+  const factsBefore = await facts();
+  expect(factsBefore.every(([f, m]) => f && m)).toBe(true);
+  await page.getByTestId('share-menu').click();
+  await page.getByTestId('session-input').setInputFiles(saved);
+  await expect(page.getByText('Opened the session protein.vbsession').first()).toBeAttached({ timeout: 60_000 });
+  expect(await state()).toEqual(before);
+  expect(await facts()).toEqual(factsBefore);
+  await expect(page.getByTestId('message-error').filter({ hasText: 'Could not open the session' })).toHaveCount(0);
 });

@@ -125,3 +125,104 @@ describe('saved results and rows against the preset schemas (session.result / se
     }
   });
 });
+
+describe('facts, meta and edits against their schemas (openKitSession refuses the session whole)', async () => {
+  const { inputFactsSchema } = await import('../src/core/preset/expects');
+  const { sessionValueProblems } = await import('../src/core/preset/derive');
+  const { openKitSession, packTensors } = await import('../src/ui/kit/session');
+  const { spineStore } = await import('../src/ui/spine/page');
+  const { eegStore } = await import('../src/ui/eeg/page');
+  const { motorsStore } = await import('../src/ui/motors/page');
+  const { brainStore } = await import('../src/ui/brain/page');
+  const { proteinStore } = await import('../src/ui/protein/page');
+  type AnyStore = import('../src/ui/kit/types').AnyStore;
+  const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+  // no model in these sessions: the worker is never asked for anything, and a stub stands in for it
+  for (const s of [spineStore, eegStore] as AnyStore[]) s.setState({ worker: { api: {} } as never });
+
+  const facts: import('../src/core/preset/expects').InputFacts = { modality: 'CT', intensity: [-1000, 1200], intensityUnit: 'HU', spacing: [0.625, 0.3, 0.3], spacingUnit: 'mm', orientation: 'axial', shape: [4, 2, 1], slices: 4 };
+  const seriesMeta: import('../src/ui/spine/page').SeriesMeta = { kind: 'dicom', studyUid: '1.2', seriesUid: '1.2.3', description: 'CT', shape: [4, 2, 1], spacing: [0.625, 0.3, 0.3], order: 'position' };
+  const spineResult = { labels: new Uint8Array(8).fill(1), vertebrae: [], timings: { preprocessMs: 1, segMs: 2, clsMs: 3 } };
+
+  /** A session of `store`'s page with one item (`item` added to it), as saveKitSession writes it. */
+  function session(store: AnyStore, item: Record<string, unknown>, files = new Map<string, Uint8Array>()): { raw: Record<string, unknown>; files: Map<string, Uint8Array> } {
+    const s = store.getState();
+    const raw = {
+      kit: 1,
+      models: [],
+      items: [{ id: 's1', source: null, origin: 'dropped', sourceLabel: 'NIfTI file', status: 'waiting', warnings: [], ...item }],
+      params: s.params,
+      defaults: s.defaults,
+      paramsFrom: 'preset',
+      labels: null,
+      cards: [],
+      backend: 'wasm',
+      batch: { status: 'idle', ids: [], startedAt: 0, elapsedMs: 0, etaMs: 0 },
+      selected: 's1',
+      view: s.view,
+    };
+    return { raw: json(raw), files };
+  }
+  /** A spine item with a result (its typed arrays as entries) and `edits`. */
+  function spineItem(edits: unknown): { raw: Record<string, unknown>; files: Map<string, Uint8Array> } {
+    const files = new Map<string, Uint8Array>();
+    const item = { status: 'done', meta: seriesMeta, facts, result: packTensors(spineResult, 'results/0', files), ...(edits !== undefined ? { edits: packTensors(edits, 'edits/0', files) } : {}) };
+    return session(spineStore as AnyStore, item, files);
+  }
+  /** Opening throws matching `message`, and the page's state is as it was. */
+  async function refused(store: AnyStore, s: { raw: unknown; files: Map<string, Uint8Array> }, message: RegExp): Promise<void> {
+    const before = store.getState();
+    await expect(openKitSession(store, s.raw, s.files, 'bad.vbsession')).rejects.toThrow(message);
+    expect(store.getState()).toBe(before);
+  }
+
+  it('facts as the presets make them pass, after a JSON round trip (NaN written as null) too', () => {
+    expect(sessionValueProblems(inputFactsSchema, facts, 'facts')).toEqual([]);
+    expect(sessionValueProblems(inputFactsSchema, json({ ...facts, intensity: [NaN, 3] }), 'facts')).toEqual([]);
+    expect(sessionValueProblems(inputFactsSchema, {}, 'facts')).toEqual([]);
+  });
+
+  it('facts with a spacing that is text are refused, naming the item and the path', async () => {
+    expect(sessionValueProblems(inputFactsSchema, { ...facts, spacing: '0.6' }, 'facts')).toEqual([expect.stringMatching(/^facts\.spacing: /)]);
+    expect(sessionValueProblems(inputFactsSchema, { ...facts, intensity: [0, '1'] }, 'facts')).toEqual(['facts.intensity.1: expected a number']);
+    await refused(spineStore as AnyStore, session(spineStore as AnyStore, { meta: seriesMeta, facts: { ...facts, spacing: '0.6' } }), /bad\.vbsession: .*state\.items\.0\.facts\.spacing \(s1\): /);
+    await refused(eegStore as AnyStore, session(eegStore as AnyStore, { facts: { shape: 400 } }), /state\.items\.0\.facts\.shape \(s1\): /);
+  });
+
+  it('every page declares its meta schema; a meta as the page makes it passes, one of the wrong shape is refused', async () => {
+    const ok: [AnyStore, unknown][] = [
+      [spineStore as AnyStore, seriesMeta],
+      [eegStore as AnyStore, { name: '1.parquet', rows: 300, timeType: 'int64', nanCount: 0 } satisfies import('../src/ui/eeg/page').EegMeta],
+      [motorsStore as AnyStore, { shape: [4, 8, 8], spacing: 13.1 } satisfies import('../src/ui/motors/page').TomoMeta],
+      [brainStore as AnyStore, { shape: [8, 8, 8], spacing: [1, 1, 1] } satisfies import('../src/ui/brain/page').BrainMeta],
+      [proteinStore as AnyStore, { width: 64, height: 64, bits: 8, mask: true, cellsName: 'cells.png' } satisfies import('../src/ui/protein/page').FovMeta],
+    ];
+    for (const [store, meta] of ok) {
+      expect(sessionValueProblems(store.config.metaSchema, json(meta), 'meta'), store.config.key).toEqual([]);
+      expect(sessionValueProblems(store.config.metaSchema, 'abc', 'meta').length, store.config.key).toBeGreaterThan(0);
+    }
+    expect(sessionValueProblems(motorsStore.config.metaSchema, { shape: [4, 8] }, 'meta')).toEqual([expect.stringMatching(/^meta\.shape/)]);
+    // eeg: rows as text, a missing name
+    await refused(eegStore as AnyStore, session(eegStore as AnyStore, { meta: { rows: '300', timeType: 'int64', nanCount: 0 } }), /items\.0\(s1\)\.meta\.name: .*items\.0\(s1\)\.meta\.rows: expected a number/);
+    await refused(spineStore as AnyStore, session(spineStore as AnyStore, { meta: { ...seriesMeta, shape: { d: 4 } } }), /items\.0\(s1\)\.meta\.shape: /);
+  });
+
+  it('spine edits: a changed count that is text, masks of another length or dtype are refused; edits of the right kind open', async () => {
+    await refused(spineStore as AnyStore, spineItem({ labels: new Uint8Array(8), changed: '3' }), /items\.0\(s1\)\.edits\.changed: /);
+    await refused(spineStore as AnyStore, spineItem({ labels: new Uint8Array(5), changed: 3 }), /items\.0\(s1\)\.edits\.labels: expected 8 labels \(the series' masks\), got 5/);
+    await refused(spineStore as AnyStore, spineItem({ labels: new Float32Array(8), changed: 3 }), /items\.0\(s1\)\.edits\.labels: expected a Uint8Array/);
+    await refused(spineStore as AnyStore, spineItem([1, 2]), /items\.0\(s1\)\.edits: /);
+    // a page that keeps no edits refuses them
+    await refused(eegStore as AnyStore, session(eegStore as AnyStore, { edits: { changed: 1 } }), /items\.0\(s1\)\.edits: this page keeps no edits/);
+
+    const good = spineItem({ labels: new Uint8Array([0, 1, 2, 3, 1, 1, 1, 1]), changed: 3 });
+    const apply = await openKitSession(spineStore as AnyStore, good.raw, good.files, 'good.vbsession');
+    apply();
+    const t = spineStore.getState().items[0];
+    expect(t.meta).toEqual(seriesMeta);
+    expect(t.facts).toEqual(facts);
+    expect(t.edits).toEqual({ labels: new Uint8Array([0, 1, 2, 3, 1, 1, 1, 1]), changed: 3 });
+    expect(t.result?.labels).toEqual(spineResult.labels);
+  });
+});

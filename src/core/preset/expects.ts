@@ -18,6 +18,7 @@
  *   }
  */
 import { z } from 'zod';
+import { sessionZ } from './derive';
 
 export interface ValueRange {
   min?: number;
@@ -56,6 +57,22 @@ export interface InputFacts {
   shape?: number[];
   slices?: number;
 }
+
+/**
+ * InputFacts as a session file gives them back (JSON: a number may come back null, as JSON writes
+ * NaN): what a session's saved facts of an item must be before a page takes them.
+ */
+export const inputFactsSchema: z.ZodType<InputFacts> = z.object({
+  modality: z.string().optional(),
+  intensity: z.tuple([sessionZ.num, sessionZ.num]).optional(),
+  intensityUnit: z.string().optional(),
+  spacing: sessionZ.nums.optional(),
+  spacingUnit: z.string().optional(),
+  spacingOf: z.string().optional(),
+  orientation: z.string().optional(),
+  shape: sessionZ.nums.optional(),
+  slices: sessionZ.num.optional(),
+});
 
 /** A card's declarations and the card's name (for the line). */
 export interface CardExpects {

@@ -5,6 +5,8 @@
  * (intake, reads in the worker, models, runs, tissue_volumes.csv, the labels NIfTI, links,
  * sessions) is the kit's.
  */
+import { z } from 'zod';
+import { sessionZ } from '../../core/preset/derive';
 import { brainPresetDef, type BrainItem } from '../../core/presets/brain';
 import { spatialShape } from '../../core/volume';
 import { bundled, type PageDemo } from '../kit/demo';
@@ -28,12 +30,16 @@ export interface BrainMeta {
   spacing: [number, number, number];
 }
 
+/** BrainMeta as a session gives it back (checked before the page takes it). */
+const brainMetaSchema: z.ZodType<BrainMeta> = z.object({ shape: sessionZ.point3, spacing: sessionZ.point3 });
+
 export const brainStore = createPresetStore(brainPresetDef, {
   key: 'brain',
   texts: { item: 'volume', items: 'volumes', modelsCombined: 'summed before the argmax' },
   view: { showLabels: true, opacity: 0.5, sliceType: 'multiplanar' } as BrainView,
   ui: null,
   meta: (v: BrainItem): BrainMeta => ({ shape: spatialShape(v.volume), spacing: [...v.volume.spacing] as BrainMeta['spacing'] }),
+  metaSchema: brainMetaSchema,
   sourceLabel: (src) => (/\.gz$/i.test(src.paths[0] ?? '') ? 'NIfTI (.nii.gz)' : 'NIfTI (.nii)'),
   // MeshNet declares a fixed 256³ input but is fully convolutional: it runs at the card's roi (192)
   relaxDims: true,

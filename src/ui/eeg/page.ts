@@ -5,7 +5,9 @@
  * parquet read in the worker, models, batch runs with occlusion progress and Esc, submission.csv,
  * the KL against votes, links, sessions) is the kit's.
  */
+import { z } from 'zod';
 import type { Spectrogram } from '../../core/eeg/parquet';
+import { sessionZ } from '../../core/preset/derive';
 import { eegPresetDef, type EegParams, type EegVotes } from '../../core/presets/eeg';
 import type { ItemSource } from '../../core/preset/types';
 import { bundled, type PageDemo } from '../kit/demo';
@@ -30,6 +32,9 @@ export interface EegMeta {
   nanCount: number;
 }
 
+/** EegMeta as a session gives it back (checked before the page takes it). */
+const eegMetaSchema: z.ZodType<EegMeta> = z.object({ name: z.string(), rows: sessionZ.num, timeType: z.string(), nanCount: sessionZ.num });
+
 const baseName = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 
 export const eegStore = createPresetStore(eegPresetDef, {
@@ -46,6 +51,7 @@ export const eegStore = createPresetStore(eegPresetDef, {
   view: { cls: 0, showCam: true, opacity: 0.6 } as EegView,
   ui: {},
   meta: (s: Spectrogram): EegMeta => ({ name: s.name, rows: s.rows, timeType: s.timeType, nanCount: s.nanCount }),
+  metaSchema: eegMetaSchema,
   sourceLabel: (src: ItemSource) => baseName(src.paths[0] ?? src.id),
 });
 

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { parseSessionParams, sessionValueProblems } from '../../core/preset/derive';
-import { parseExpects, type InputExpects, type InputFacts } from '../../core/preset/expects';
+import { inputFactsSchema, parseExpects, type InputExpects } from '../../core/preset/expects';
 import { presetDefaults } from '../../core/preset/index';
 import type { ItemSource } from '../../core/preset/types';
 import { readTensor, tensorEntry, type TensorArray, type TensorRef } from '../../core/share/session';
@@ -72,7 +72,7 @@ const sessionSchema = z.object({
       error: z.string().optional(),
       loadFailed: z.boolean().optional(),
       warnings: z.array(z.string()),
-      facts: z.unknown().optional(),
+      facts: inputFactsSchema.nullable().optional(),
       result: z.unknown().optional(),
       row: z.unknown().optional(),
       runKey: z.string().optional(),
@@ -95,6 +95,13 @@ const sessionSchema = z.object({
 });
 
 type KitSession = z.infer<typeof sessionSchema>;
+
+/** The item an issue's path is in, by its id (` (tomo_1)` for `items.0.facts.spacing`), or ''. */
+function itemOf(raw: unknown, path: readonly PropertyKey[]): string {
+  if (path[0] !== 'items' || typeof path[1] !== 'number' || !isPlain(raw) || !Array.isArray(raw.items)) return '';
+  const item: unknown = raw.items[path[1]];
+  return isPlain(item) && typeof item.id === 'string' ? ` (${item.id})` : '';
+}
 
 const safe = (n: string): string => n.replace(/[^\w.\-/]+/g, '_').replace(/\.\.+/g, '.').replace(/\//g, '_');
 
@@ -193,9 +200,11 @@ export function viewProblems(saved: unknown, current: unknown, path = 'view'): s
 }
 
 /**
- * Checks a session whole — the envelope and values (zod, parseSessionParams), the view against
- * the page's, every file, every result array, the labels (parsed again) and the models (loaded
- * into the worker) — without changing the page, and returns what replaces the page's state with
+ * Checks a session whole — the envelope and values (zod, parseSessionParams), every item's facts
+ * (inputFactsSchema), the view against the page's, every file, every result array, every result
+ * and row against the preset's schemas, every meta and edits against the page's (`metaSchema`,
+ * `editsSchema`), the cards' expects, the labels (parsed again) and the models (loaded into the
+ * worker) — without changing the page, and returns what replaces the page's state with
  * it (nothing runs). Throws naming what is wrong; then the page is as it was.
  */
 export async function openKitSession(store: AnyStore, raw: unknown, files: Map<string, Uint8Array>, name: string): Promise<() => void> {
@@ -204,7 +213,7 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
   if (cur.batch.status === 'running') throw new Error('a run is going; cancel it before opening a session');
   const parsed = sessionSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `${['state', ...i.path].join('.')}: ${i.message}`);
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${['state', ...i.path].join('.')}${itemOf(raw, i.path)}: ${i.message}`);
     throw new Error(`${name}: the ${config.key} state in session.json is not one this version reads (${issues.join('; ')})`);
   }
   const st = parsed.data;
@@ -226,18 +235,25 @@ export async function openKitSession(store: AnyStore, raw: unknown, files: Map<s
     }
     const result = t.result !== undefined ? unpackTensors(t.result, files, name) : undefined;
     const edits = t.edits !== undefined ? unpackTensors(t.edits, files, name) : undefined;
-    const e: ItemEntry = { ...t, source, origin: t.origin as Origin, facts: (t.facts as InputFacts | undefined) ?? undefined, result, edits, status: t.status };
+    const e: ItemEntry = { ...t, source, origin: t.origin as Origin, facts: t.facts ?? undefined, result, edits, status: t.status };
     if (e.facts === undefined) delete e.facts;
     if (result === undefined) delete e.result;
     if (edits === undefined) delete e.edits;
     return e;
   });
-  // every saved result and row against the preset's own schemas (a wrong kind would throw later, in the page)
+  // every saved result and row against the preset's own schemas, every meta and edits against the
+  // page's (a wrong kind would throw later, in the page)
   const wrong = entries.flatMap((t, i) => [
     ...sessionValueProblems(preset.session.result, t.result, `items.${i}(${t.id}).result`),
     ...sessionValueProblems(preset.session.row, t.row, `items.${i}(${t.id}).row`),
+    ...sessionValueProblems(config.metaSchema, t.meta, `items.${i}(${t.id}).meta`),
+    ...(config.editsSchema
+      ? sessionValueProblems(config.editsSchema(t.result), t.edits, `items.${i}(${t.id}).edits`)
+      : t.edits !== undefined
+        ? [`items.${i}(${t.id}).edits: this page keeps no edits`]
+        : []),
   ]);
-  if (wrong.length > 0) throw new Error(`${name}: the ${config.key} results in session.json are not ones this version reads (${wrong.slice(0, 3).join('; ')})`);
+  if (wrong.length > 0) throw new Error(`${name}: the ${config.key} items in session.json are not ones this version reads (${wrong.slice(0, 3).join('; ')})`);
   // the model cards, with what their models expect of the input
   const cards = (st.cards ?? []).map((c) => {
     let expects: InputExpects | null;

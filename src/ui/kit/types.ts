@@ -3,6 +3,7 @@
  * holds everything the page knows (items, models, labels, values, batch, view, worker) — no page
  * module keeps state of its own. See ./README.md.
  */
+import type { ZodType } from 'zod';
 import type { StoreApi, UseBoundStore } from 'zustand';
 import type { ModelInfo } from '../../core/onnx/model';
 import type { InputExpects, InputFacts } from '../../core/preset/expects';
@@ -181,6 +182,13 @@ export interface PageConfig<Pr extends AnyPreset, View, Meta, Ui> {
   ui: Ui;
   /** What the queue and the view show of a read item (kept in its entry). */
   meta(item: ItemOf<Pr>): Meta;
+  /** What a session's saved `meta` of an item must be (declared next to `meta`): checked before the page changes. */
+  metaSchema: ZodType<Meta>;
+  /**
+   * What a session's saved `edits` of an item must be, given the item's saved result (declared next
+   * to the page's edits type); a page without one keeps no edits, and a session's edits are refused.
+   */
+  editsSchema?(result: ResultOf<Pr> | undefined): ZodType;
   /** What the queue says of a source before it is read ("64 JPG slices"); default: its file count. */
   sourceLabel?(source: ItemSource): string;
   /** Bytes of decoded items kept in memory (default 1 GiB). */

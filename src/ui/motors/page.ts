@@ -4,11 +4,13 @@
  * and the demo's file list. Everything it does (intake, reads in the worker, models, batch runs,
  * submission.csv, links, sessions) is the kit's.
  */
+import { z } from 'zod';
 import { parseLabelsCsv, type TomogramLabel } from '../../core/motors/postprocess';
 import { sourceLabel, type TomoSource } from '../../core/motors/sources';
 import type { Point3 } from '../../core/motors/pipeline';
 import type { Tomogram } from '../../core/motors/tomogram';
 import { motorsPresetDef } from '../../core/presets/motors';
+import { sessionZ } from '../../core/preset/derive';
 import type { ItemSource } from '../../core/preset/types';
 import type { Volume } from '../../core/volume';
 import { bundled, bundledModel, fetchOk, type PageDemo } from '../kit/demo';
@@ -35,6 +37,9 @@ export interface TomoMeta {
   /** Angstrom per voxel from the file, if it gave one. */
   spacing?: number;
 }
+
+/** TomoMeta as a session gives it back (checked before the page takes it). */
+const tomoMetaSchema: z.ZodType<TomoMeta> = z.object({ shape: sessionZ.point3, spacing: sessionZ.num.optional() });
 
 /** Where the viewer looks (never in links or sessions). */
 export interface MotorsUi {
@@ -70,6 +75,7 @@ export const motorsStore = createPresetStore(motorsPresetDef, {
   view: { showHeatmap: true, showPoints: true, opacity: 0.65, heatmapFloor: 0.5, sliceType: 'multiplanar' } as MotorsView,
   ui: { centre: null, shown: null, centredByUser: false } as MotorsUi,
   meta: (t: Tomogram): TomoMeta => ({ shape: t.shape, ...(t.spacing !== undefined ? { spacing: t.spacing } : {}) }),
+  metaSchema: tomoMetaSchema,
   sourceLabel: tomoSourceLabel,
 });
 

@@ -5,6 +5,8 @@
  * does (intake, PNG/TIFF decoding in the worker, models, batch runs with occlusion progress and Esc,
  * cells.csv and submission.csv, the cell mAP, links, sessions) is the kit's.
  */
+import { z } from 'zod';
+import { sessionZ } from '../../core/preset/derive';
 import { PROTEIN_CHANNELS, proteinPresetDef, type ProteinLabels } from '../../core/presets/protein';
 import type { ItemSource, MetricReport } from '../../core/preset/types';
 import type { ProteinItem } from '../../core/protein/sources';
@@ -29,6 +31,9 @@ export interface FovMeta {
   cellsName?: string;
 }
 
+/** FovMeta as a session gives it back (checked before the page takes it). */
+const fovMetaSchema: z.ZodType<FovMeta> = z.object({ width: sessionZ.num, height: sessionZ.num, bits: sessionZ.num, mask: z.boolean(), cellsName: z.string().optional() });
+
 /** The queue's label of a source before it is read. */
 function fovSourceLabel(src: ItemSource): string {
   const base = src.kind === 'tiff' ? '4-channel TIFF' : `${src.paths.length} of 4 channels`;
@@ -49,6 +54,7 @@ export const proteinStore = createPresetStore(proteinPresetDef, {
   view: initialView,
   ui: { selectedCell: null } as ProteinUi,
   meta: (t: ProteinItem): FovMeta => ({ width: t.fov.width, height: t.fov.height, bits: t.fov.bits, mask: t.cells !== null, ...(t.cellsName ? { cellsName: t.cellsName } : {}) }),
+  metaSchema: fovMetaSchema,
   sourceLabel: fovSourceLabel,
 });
 

@@ -5,7 +5,9 @@
  * list. Everything it does (intake, DICOM and NIfTI reads in the worker, models by stage, batch
  * runs, masks and submission.csv, links, sessions) is the kit's.
  */
-import { spinePresetDef, VERTEBRAE, type SpineRunProgress } from '../../core/presets/spine';
+import { z } from 'zod';
+import { sessionZ } from '../../core/preset/derive';
+import { spinePresetDef, VERTEBRAE, type SpineItemResult, type SpineRunProgress } from '../../core/presets/spine';
 import type { ItemSource } from '../../core/preset/types';
 import type { SpineLabel } from '../../core/spine/export';
 import type { SpineItem } from '../../core/spine/item';
@@ -45,6 +47,17 @@ export interface SeriesMeta {
   order: SpineItem['order'];
 }
 
+/** SeriesMeta as a session gives it back (checked before the page takes it). */
+const seriesMetaSchema: z.ZodType<SeriesMeta> = z.object({
+  kind: z.enum(['dicom', 'nifti']),
+  studyUid: z.string(),
+  seriesUid: z.string(),
+  description: z.string(),
+  shape: sessionZ.point3,
+  spacing: sessionZ.nums,
+  order: z.enum(['position', 'filename']).nullable(),
+});
+
 /** Where the viewer looks and what it edits (never in links or sessions). */
 export interface SpineUi {
   /** The series the viewer shows and its CT (as read: HU, the masks' grid). */
@@ -62,6 +75,18 @@ export interface SpineEdits {
   labels: Uint8Array;
   changed: number;
 }
+
+/**
+ * SpineEdits as a session gives them back, for a series with `result`: masks of the model's size
+ * (one label per voxel of its masks), a count of changed voxels (checked before the page takes them).
+ */
+export const spineEditsSchema = (result: SpineItemResult | undefined): z.ZodType<SpineEdits> =>
+  z.object({
+    labels: sessionZ.typed(Uint8Array).superRefine((a, ctx) => {
+      if (result && a.length !== result.labels.length) ctx.addIssue({ code: 'custom', message: `expected ${result.labels.length} labels (the series' masks), got ${a.length}` });
+    }),
+    changed: z.number().int().nonnegative(),
+  });
 
 /** The queue's label of a source before it is read: "92 DICOM files", "NIfTI file". */
 function seriesSourceLabel(src: ItemSource): string {
@@ -92,6 +117,8 @@ export const spineStore = createPresetStore(spinePresetDef, {
   } as SpineViewValues,
   ui: { shown: null, centre: null, editing: null, pen: null } as SpineUi,
   meta: ({ kind, studyUid, seriesUid, description, shape, spacing, order }: SpineItem): SeriesMeta => ({ kind, studyUid, seriesUid, description, shape: [...shape], spacing: [...spacing], order }),
+  metaSchema: seriesMetaSchema,
+  editsSchema: spineEditsSchema,
   sourceLabel: seriesSourceLabel,
   // a study folder with several series runs one of them (the largest, or the one picked)
   onePerSource: true,
