@@ -12,12 +12,16 @@ import { readMrcTomogram, tomogramFromVolume, type ByteRange } from '../src/core
 const FIX = resolve(import.meta.dirname, 'fixtures/io');
 const CASES = ['mode0_imod_uint8', 'mode0_int8', 'mode1_int16', 'mode2_float32', 'mode2_bigendian', 'mode2_exthdr_origin', 'mode6_uint16', 'mode12_float16', '14pf_MT_derived_int16'];
 
-function ranged(bytes: Uint8Array, log: number[]): ByteRange {
+/** Reads as a copy (its own buffer, offset 0: slab values are views of it), or at an odd offset in a larger buffer (values copied). */
+function ranged(bytes: Uint8Array, log: number[], odd = false): ByteRange {
   return {
     size: bytes.length,
     read: (offset, length) => {
       log.push(length);
-      return bytes.slice(offset, offset + length);
+      if (!odd) return bytes.slice(offset, offset + length);
+      const buf = new Uint8Array(length + 1);
+      buf.set(bytes.subarray(offset, offset + length), 1);
+      return buf.subarray(1, 1 + Math.min(length, bytes.length - offset));
     },
   };
 }
@@ -30,9 +34,9 @@ describe('MRC tomograms slab by slab', () => {
       const whole = tomogramFromVolume(readMrc(bytes, file), 'whole');
       const [d, h, w] = whole.shape;
       const itemSize = (bytes.length - 1024) / (d * h * w) >= 4 ? 4 : (bytes.length - 1024) / (d * h * w) >= 2 ? 2 : 1;
-      for (const slabBytes of [1, h * w * itemSize * 3, 1 << 24]) {
+      for (const [slabBytes, odd] of [[1, false], [h * w * itemSize * 3, false], [1 << 24, false], [h * w * itemSize * 3, true]] as const) {
         const log: number[] = [];
-        const t = (await readMrcTomogram(ranged(bytes, log), 'slabs', file, { slabBytes }))!;
+        const t = (await readMrcTomogram(ranged(bytes, log, odd), 'slabs', file, { slabBytes }))!;
         expect(t.shape).toEqual(whole.shape);
         expect(Buffer.from(t.data).equals(Buffer.from(whole.data))).toBe(true);
         expect(t.spacing).toBe(whole.spacing);

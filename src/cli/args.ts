@@ -97,7 +97,8 @@ export function readRange(path: string, offset: number, length: number, what: st
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
-    const out = new Uint8Array(length);
+    // not zero-filled (every byte returned is read), and its own buffer: offset 0, so a slab's values can be a view of it
+    const out = Buffer.allocUnsafeSlow(length);
     let got = 0;
     while (got < length) {
       const n = readSync(fd, out, got, length - got, offset + got);

@@ -149,14 +149,34 @@ export function readElements(bytes: Uint8Array, offset: number, n: number, type:
     new Uint8Array(out.buffer).set(bytes.subarray(offset, offset + n * spec.size));
   } else if (type === 'float16' && littleEndian) {
     const table = halfTable();
-    const halves = new Uint16Array(n);
-    new Uint8Array(halves.buffer).set(bytes.subarray(offset, offset + n * 2));
+    const at = bytes.byteOffset + offset;
+    let halves: Uint16Array;
+    if (at % 2 === 0) halves = new Uint16Array(bytes.buffer, at, n);
+    else {
+      halves = new Uint16Array(n);
+      new Uint8Array(halves.buffer).set(bytes.subarray(offset, offset + n * 2));
+    }
     for (let i = 0; i < n; i++) out[i] = table[halves[i]];
   } else {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < n; i++) out[i] = spec.get(view, offset + i * spec.size, littleEndian);
   }
   return out;
+}
+
+/**
+ * n elements of `type` at bytes[offset], as a view of those bytes when they are stored as this
+ * machine reads them (little-endian, a native type, aligned), else readElements' copy. For a slab
+ * that is read and dropped (a tomogram converted slab by slab): no copy, no garbage per slab.
+ * A view shares the bytes' buffer: the caller must not keep it past the bytes.
+ */
+export function viewElements(bytes: Uint8Array, offset: number, n: number, type: ElementType, littleEndian: boolean): VoxelArray {
+  const spec = ELEMENT[type];
+  const at = bytes.byteOffset + offset;
+  if (littleEndian && type !== 'int64' && type !== 'float16' && at % spec.size === 0) {
+    return new (spec.ctor as unknown as new (b: ArrayBufferLike, o: number, n: number) => VoxelArray)(bytes.buffer, at, n);
+  }
+  return readElements(bytes, offset, n, type, littleEndian);
 }
 
 /** The data bytes of a typed array as stored in memory (little-endian), without copying. */

@@ -5,7 +5,7 @@
  */
 import { InputError, type Volume, type VoxelArray } from '../volume';
 import { AbortError } from '../slidingWindow';
-import { elementSize, isGzip, readElements } from '../io/binary';
+import { elementSize, isGzip, viewElements } from '../io/binary';
 import { mrcLayout } from '../io/mrc';
 
 export interface Tomogram {
@@ -282,7 +282,7 @@ export async function readMrcTomogram(
       const nz = Math.min(perSlab, d - z0);
       const bytes = await file.read(m.offset + z0 * plane * size, nz * plane * size);
       if (bytes.length < nz * plane * size) throw new InputError(`${name}: the file was cut short while reading it`);
-      each(raw ? bytes : readElements(bytes, 0, nz * plane, m.type, m.littleEndian), z0);
+      each(raw ? bytes : viewElements(bytes, 0, nz * plane, m.type, m.littleEndian), z0);
     }
   };
   if (m.type === 'uint8') {
