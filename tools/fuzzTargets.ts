@@ -16,6 +16,7 @@ import { InputError, product, type Volume } from '../src/core/volume';
 import { readDicomSeries } from '../src/core/spine/dicom';
 import { readSpectrogramParquet } from '../src/core/eeg/parquet';
 import { decodeGrayImage, readTiffStack } from '../src/core/motors/decode';
+import { readMrcTomogram, type Tomogram } from '../src/core/motors/tomogram';
 import { decodeChannelImage, readRgbyTiff } from '../src/core/protein/images';
 import { inspectModel, type ModelInfo } from '../src/core/onnx/model';
 import { externalDataRefs, inlineExternalData } from '../src/core/onnx/externalData';
@@ -421,6 +422,26 @@ export const TARGETS: FuzzTarget[] = [
   volumeTarget('gzip', 'gzip (.nii.gz, .map.gz)', ['tests/fixtures/volumes/ball_int16.nii.gz', 'tests/fixtures/io/nifti1_rot_scl.nii.gz', 'tests/fixtures/io/nifti1_4d_uint8.nii.gz', 'tests/fixtures/io/emd_3197.map.gz'], mutateInsideGzip),
   volumeTarget('npy', 'npy', ['tests/fixtures/volumes/ball_int16_tiny3d_whole.npy', 'tests/fixtures/onnx/unet_input.npy', 'tests/fixtures/protein/tiff_pages16.npy']),
   volumeTarget('mrc', 'MRC', ['tests/fixtures/io/mode0_imod_uint8.mrc', 'tests/fixtures/io/mode12_float16.mrc', 'tests/fixtures/io/mode1_int16.mrc', 'tests/fixtures/io/mode2_bigendian.mrc', 'tests/fixtures/io/mode2_exthdr_origin.mrc', 'tests/fixtures/io/mode6_uint16.mrc', 'tests/fixtures/io/EMD-3197.map']),
+  {
+    // the slab-by-slab reader (motors in the CLI and the page): one z section per slab, so that every slab path is taken
+    name: 'mrc-tomogram',
+    label: 'MRC tomogram (slabs)',
+    samples: () => ['tests/fixtures/io/mode0_imod_uint8.mrc', 'tests/fixtures/io/mode12_float16.mrc', 'tests/fixtures/io/mode1_int16.mrc', 'tests/fixtures/io/mode2_bigendian.mrc', 'tests/fixtures/io/mode2_exthdr_origin.mrc', 'tests/fixtures/io/mode6_uint16.mrc'].map(file),
+    run: async (i) => {
+      const b = i.files[0].bytes;
+      const t = await readMrcTomogram({ size: b.length, read: (o, n) => b.slice(o, o + n) }, stem(i.files[0].name), i.files[0].name, { slabBytes: 1 });
+      return t ?? 'gzip';
+    },
+    insane: (r) => {
+      if (r === 'gzip') return null;
+      const t = r as Tomogram;
+      if (!(t.data instanceof Uint8Array)) return 'not uint8';
+      if (t.shape.length !== 3 || t.shape.some((d) => !Number.isSafeInteger(d) || d < 1 || d > LIMITS.maxVolumeSide)) return `shape [${t.shape.join(', ')}]`;
+      if (product(t.shape) !== t.data.length) return `shape [${t.shape.join(', ')}] but ${t.data.length} values`;
+      if (t.spacing !== undefined && !(Number.isFinite(t.spacing) && t.spacing > 0)) return `spacing ${t.spacing}`;
+      return null;
+    },
+  },
   {
     name: 'dicom',
     label: 'DICOM series',
