@@ -1,6 +1,6 @@
 /**
  * `voxelbench run <preset>`, `--shard K/N` + `merge`, the `motors` alias and --relax-dims, as real
- * processes (tsx + onnxruntime-node) on the bundled demo samples and models.
+ * processes (the built CLI + onnxruntime-node, tests/cliRunner.ts) on the bundled demo samples and models.
  *
  * The shard test runs for every preset in PRESET_DEFS whose demo samples and models are in the
  * repository (motors, spine, EEG, protein; brain's one demo volume takes minutes a run: it runs
