@@ -5,8 +5,8 @@
  * addresses (a router's admin page, the cloud metadata service) are refused without a request.
  */
 import { readFileSync } from 'node:fs';
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { fixture } from './util';
+import type { BrowserContext, Page } from '@playwright/test';
+import { expect, test, fixture } from './util';
 
 const EVIL = 'https://evil.example';
 const METADATA = 'http://169.254.169.254/latest/meta-data/';
