@@ -233,7 +233,7 @@ const CSP_LINE = /Content[ -]Security[ -]Policy/i;
  * events already queued arrive).
  */
 export async function watchOrigin(context: BrowserContext): Promise<{ findings(): Promise<OriginFindings> }> {
-  const found: OriginFindings = { violations: [], cspConsole: [], offOrigin: [], noCspHeader: [], crashed: [] };
+  const found: Omit<OriginFindings, 'crashed'> = { violations: [], cspConsole: [], offOrigin: [], noCspHeader: [] };
   await context.exposeBinding('__vbCspViolation', (source, v: string) => found.violations.push(`${source.page?.url() ?? '?'}: ${v}`));
   await context.addInitScript(() => {
     const w = window as unknown as { __vbCspViolation?: (v: string) => void; __vbCspWatched?: boolean };
@@ -263,17 +263,17 @@ export async function watchOrigin(context: BrowserContext): Promise<{ findings()
   });
   return {
     async findings() {
+      const crashed: string[] = [];
       for (const page of context.pages()) {
         if (page.isClosed()) continue;
         try {
           await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
-          const crashes = await page.locator('.crash').allInnerTexts();
-          for (const c of crashes) found.crashed.push(`${page.url()}: ${c}`);
+          for (const c of await page.locator('.crash').allInnerTexts()) crashed.push(`${page.url()}: ${c}`);
         } catch (e) {
           if (!page.isClosed()) throw e;
         }
       }
-      return { violations: [...found.violations], cspConsole: [...found.cspConsole], offOrigin: [...found.offOrigin], noCspHeader: [...found.noCspHeader], crashed: [...found.crashed] };
+      return { violations: [...found.violations], cspConsole: [...found.cspConsole], offOrigin: [...found.offOrigin], noCspHeader: [...found.noCspHeader], crashed };
     },
   };
 }
