@@ -159,17 +159,12 @@ test('workbench: the landing page (gallery first in Tab order, focus rings), the
   await checkSizes(page, testInfo, 'workbench');
 });
 
-/**
- * `demoLink`: the demo opened by its link with values that make the run cheaper (the layout of the
- * results, not their numbers, is checked here; the demo's own numbers are its spec's): motors with
- * one TTA pass instead of three. Without it the demo button of the empty page runs the demo.
- */
-const RUN_PAGES: readonly { preset: string; hook: '__voxelbenchMotors' | '__voxelbenchSpine' | '__voxelbenchEeg' | '__voxelbenchProtein'; timeout: number; demoLink?: string }[] = [
-  { preset: 'motors', hook: '__voxelbenchMotors', timeout: 300_000, demoLink: './?v=1&demo=motors&backend=wasm&tta=identity' },
+const RUN_PAGES = [
+  { preset: 'motors', hook: '__voxelbenchMotors', timeout: 300_000 },
   { preset: 'spine', hook: '__voxelbenchSpine', timeout: 300_000 },
   { preset: 'eeg', hook: '__voxelbenchEeg', timeout: 200_000 },
   { preset: 'protein', hook: '__voxelbenchProtein', timeout: 200_000 },
-];
+] as const;
 
 for (const p of RUN_PAGES) {
   test(`${p.preset}: empty, then its demo run on WASM, at three sizes`, async ({ page }, testInfo) => {
@@ -178,8 +173,7 @@ for (const p of RUN_PAGES) {
     await checkSizes(page, testInfo, `${p.preset}-empty`);
     await page.setViewportSize(SIZES[1]);
     const t0 = Date.now();
-    if (p.demoLink) await page.goto(p.demoLink);
-    else await page.getByTestId(`${p.preset}-demo-hero`).click();
+    await page.getByTestId(`${p.preset}-demo-hero`).click();
     await batchDone(page, p.hook, p.timeout);
     console.log(`${p.preset}: demo run ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await checkSizes(page, testInfo, p.preset);
