@@ -81,5 +81,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
     testTimeout: 60_000,
+    // the CLI tests' processes run one build of the CLI made here per run (tests/cliRunner.ts)
+    globalSetup: ['tests/cliBuild.setup.ts'],
   },
 });

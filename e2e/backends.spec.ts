@@ -3,11 +3,11 @@
  * give the same numbers, match PyTorch, and WebGPU falls back to WASM where it fails at run time.
  */
 import { readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { readNpy } from '../src/core/io/npy';
 import type { SlidingWindowParams, SlidingWindowStats } from '../src/core/slidingWindow';
 import type { RuntimeInfo } from '../src/worker/protocol';
-import { fixture, maxAbsDiff, serveFixtures, setNumber } from './util';
+import { expect, test, fixture, maxAbsDiff, serveFixtures, setNumber } from './util';
 
 interface HarnessResult {
   shape: number[];

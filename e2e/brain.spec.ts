@@ -9,11 +9,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { parseCsvRows } from '../src/core/io/csv';
 import { readNifti } from '../src/core/io/nifti';
 import { labelCounts } from '../src/core/labels';
-import { canvasPixels, kitProgress, ROOT, stallAfter, untilSettled, frameGaps, viewerSettled } from './util';
+import { expect, test, canvasPixels, kitProgress, ROOT, stallAfter, untilSettled, frameGaps, viewerSettled } from './util';
 
 /** tests/brain.preset.test.ts: MeshNet at roi 192, overlap 0.5, gaussian, on the demo T1 (background, white matter, grey matter). */
 const PINNED = [15523633, 518557, 735026];

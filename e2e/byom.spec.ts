@@ -7,9 +7,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { readNpy, writeNpy } from '../src/core/io/npy';
-import { fixture, maxAbsDiff, setNumber } from './util';
+import { expect, test, fixture, maxAbsDiff, setNumber } from './util';
 
 async function openApp(page: Page): Promise<void> {
   await page.goto('./');

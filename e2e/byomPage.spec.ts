@@ -7,12 +7,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { readNpy, writeNpy } from '../src/core/io/npy';
 import { withCardMetadata } from '../src/core/onnx/card';
 import { DT, floatTensor, GRAPH, makeModel, makeNode, makeValueInfo } from '../src/core/onnx/graph';
 import { writeLargeModel } from '../tools/largeModel';
-import { fixture, setNumber } from './util';
+import { expect, test, fixture, setNumber } from './util';
 
 async function openApp(page: Page): Promise<void> {
   await page.goto('./');

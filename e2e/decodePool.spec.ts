@@ -12,11 +12,10 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { decodeGrayImage } from '../src/core/motors/decode';
 import { stackSliceFiles } from '../src/core/motors/tomogram';
-import { ROOT } from './util';
+import { expect, test, ROOT } from './util';
 
 const REF = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/motors/jpeg/pil.json'), 'utf8')) as { files: Record<string, { shape: number[]; sha256: string }> };
 

@@ -7,8 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
-import { kitProgress, ROOT, setNumber, stallAfter, untilSettled, frameGaps } from './util';
+import type { Page } from '@playwright/test';
+import { expect, test, kitProgress, ROOT, setNumber, stallAfter, untilSettled, frameGaps } from './util';
 import { CANVAS_H, CANVAS_W, LAYOUT, PLOT_H } from '../src/ui/eeg/display';
 
 const SAMPLES = join(ROOT, 'public/samples/eeg');

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { expect, test, type Page } from '@playwright/test';
-import { canvasPixels, fixture, maxAbsDiff, setNumber, trustOrigins } from './util';
+import type { Page } from '@playwright/test';
+import { expect, test, canvasPixels, fixture, maxAbsDiff, setNumber, trustOrigins } from './util';
 
 interface Notice {
   text: string;

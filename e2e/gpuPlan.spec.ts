@@ -4,8 +4,7 @@
  * Chromium), one line with the resident MiB by kind, the adapter's limits and the slab verdict;
  * none on WASM. No run: the plan is shown before one.
  */
-import { expect, test } from '@playwright/test';
-import { setNumber } from './util';
+import { expect, test, setNumber } from './util';
 
 const MiB = 2 ** 20;
 

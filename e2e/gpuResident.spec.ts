@@ -4,10 +4,10 @@
  * cases and the motor demo at a tiny size, and a fallback that says why.
  */
 import { readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { readNpy } from '../src/core/io/npy';
 import type { SlidingWindowParams, SlidingWindowStats } from '../src/core/slidingWindow';
-import { fixture, maxAbsDiff, serveFixtures } from './util';
+import { expect, test, fixture, maxAbsDiff, serveFixtures } from './util';
 
 interface RunOut {
   shape: number[];

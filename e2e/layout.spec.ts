@@ -12,9 +12,9 @@
  * - a screenshot of every page at every size goes into the test's artifacts.
  * The landing page's first Tab stop is the skip link to the gallery; inputs show a focus ring.
  */
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import type { Page, TestInfo } from '@playwright/test';
 import { join } from 'node:path';
-import { ROOT } from './util';
+import { expect, test, ROOT } from './util';
 
 const SIZES = [
   { width: 1024, height: 768 },

@@ -7,8 +7,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { fixture, ROOT, trustOrigins } from './util';
+import type { BrowserContext, Page } from '@playwright/test';
+import { expect, test, fixture, ROOT, trustOrigins } from './util';
 
 const EVIL = 'https://evil.example';
 const METADATA = 'http://169.254.169.254/latest/meta-data/';

@@ -5,7 +5,7 @@
  * that fits, the CLI), no 'Array buffer allocation failed', and the page stays usable: the form
  * takes a value that fits and the run button is there. No run happens.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './util';
 
 test('motors link with input size 1400³ on a 4 GB device: each tomogram is refused with the numbers, nothing allocated, the page stays usable', async ({ page }) => {
   const errors: string[] = [];

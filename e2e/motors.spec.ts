@@ -9,13 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { decode as decodeJpeg, encode as encodeJpeg } from 'jpeg-js';
 import { decode as decodePng } from 'fast-png';
 import { motorMetric } from '../src/core/motors/metric';
 import { parseLabelsCsv, submissionCsv, thresholdAt, thresholdDetections } from '../src/core/motors/postprocess';
 import { VIEW_FLOORS, viewPixels } from '../src/ui/motors/viewPixels';
-import { ROOT, canvasPixels, fixture, kitProgress, maxAbsDiff, setNumber, stablePixels, stallAfter, startFrameProbe, untilSettled, frameGaps, longestFrameGap, viewerSettled } from './util';
+import { expect, test, ROOT, canvasPixels, fixture, kitProgress, maxAbsDiff, setNumber, stablePixels, stallAfter, startFrameProbe, untilSettled, frameGaps, longestFrameGap, viewerSettled } from './util';
 
 const SAMPLES = join(ROOT, 'public/samples/tomograms');
 const MODEL = join(ROOT, 'public/models/motor_heatmap.onnx');

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
 import { encode as encodePng } from 'fast-png';
 import { readNpy } from '../src/core/io/npy';
@@ -18,7 +18,7 @@ import { camAtImage } from '../src/core/protein/cells';
 import { groupProteinFiles, readFovFiles } from '../src/core/protein/images';
 import { cellRows, cellsCsv, runProteinFov, type ProteinFovResult } from '../src/core/protein/pipeline';
 import { channelMax, initialView, renderFov } from '../src/ui/protein/render';
-import { canvasPixels as pixelMeasure, frameGaps, maxAbsDiff, ROOT } from './util';
+import { expect, test, canvasPixels as pixelMeasure, frameGaps, maxAbsDiff, ROOT } from './util';
 
 const SAMPLES = join(ROOT, 'public/samples/protein');
 const MODEL = join(ROOT, 'public/models/protein_localisation.onnx');

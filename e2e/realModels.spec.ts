@@ -7,7 +7,7 @@
  *    what releases it (not a session release; a fresh worker / page); on a page of the app, the
  *    worker in which WebGPU failed is replaced before the next WebGPU run.
  */
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { writeNpy } from '../src/core/io/npy';
 import { convertModel } from '../src/core/onnx/convert';
 import { inspectModel } from '../src/core/onnx/model';
@@ -18,7 +18,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withCardMetadata } from '../src/core/onnx/card';
-import { ROOT, serveFixtures } from './util';
+import { expect, test, ROOT, serveFixtures } from './util';
 import { realBytes, realInputs, realNpy, realPath, type Arr } from '../tests/realModels';
 
 const FIX = '../fixtures/real_models/';

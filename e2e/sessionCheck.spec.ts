@@ -8,9 +8,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
-import { fixture, setNumber } from './util';
+import { expect, test, fixture, setNumber } from './util';
 
 const TMP = mkdtempSync(join(tmpdir(), 'vb-session-check-'));
 

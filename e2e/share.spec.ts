@@ -14,9 +14,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
 import { decode as decodePng } from 'fast-png';
-import { fixture, kitProgress, ROOT, setNumber, stallAfter, trustOrigins, untilSettled } from './util';
+import { expect, test, fixture, kitProgress, ROOT, setNumber, stallAfter, trustOrigins, untilSettled } from './util';
 import { existsSync, readFileSync } from 'node:fs';
 
 test.use({ serviceWorkers: 'allow', permissions: ['clipboard-read', 'clipboard-write'] });

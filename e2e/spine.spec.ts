@@ -10,7 +10,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
 import { readNifti } from '../src/core/io/nifti';
 import { sessionOutputsPredictor, sessionPredictor } from '../src/core/ortPredictor';
@@ -18,7 +18,7 @@ import { spineParamsFromCard, spinePreset, VERTEBRAE, type SpineParams } from '.
 import { readDicomSeries } from '../src/core/spine/dicom';
 import { parseSpineLabelsCsv, spineMetric, spineSubmissionCsv } from '../src/core/spine/export';
 import { runSpinePipeline, type SpineResult, type VertebraRow } from '../src/core/spine/pipeline';
-import { canvasPixels, fixture, ROOT, setNumber, stablePixels, startFrameProbe, frameGaps, viewerSettled } from './util';
+import { expect, test, canvasPixels, fixture, ROOT, setNumber, stablePixels, startFrameProbe, frameGaps, viewerSettled } from './util';
 
 const CT = join(ROOT, 'public/samples/ct');
 const SIM = join(CT, 'sim_neck');

@@ -1,7 +1,9 @@
-/** Shared helpers for the e2e tests. */
+/** Shared helpers for the e2e tests, and `test`: Playwright's test with the origin guard on every page. */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { expect, type BrowserContext, type Locator, type Page } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Locator, type Page, type Request, type Response } from '@playwright/test';
+
+export { expect };
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const fixture = (p: string): string => resolve(ROOT, 'tests/fixtures', p);
@@ -199,3 +201,108 @@ export async function frameGaps(page: Page, label: string, steps: readonly (read
 export async function trustOrigins(context: BrowserContext, ...origins: string[]): Promise<void> {
   await context.addInitScript((o) => localStorage.setItem('voxelbench-trusted-hosts', JSON.stringify({ state: { origins: o }, version: 0 })), origins);
 }
+
+/** What an origin guard saw in a browser context (empty lists when all is well). */
+export interface OriginFindings {
+  /** `securitypolicyviolation` events of the pages (directive, blocked URL, where). */
+  violations: string[];
+  /** Console lines of pages and their workers that report a Content-Security-Policy block. */
+  cspConsole: string[];
+  /** Requests off the app's origin (not localhost, data: or blob:, nor a reserved test host). */
+  offOrigin: string[];
+  /** App documents served without the Content-Security-Policy header. */
+  noCspHeader: string[];
+  /** Error screens (.crash) on the pages still open. */
+  crashed: string[];
+}
+
+/**
+ * Hosts under the reserved `.example` domain (RFC 2606: never a real site) are the ones tests route
+ * themselves to stand for another site (share links, link consent, remote files); every other
+ * request off the app's origin is one the app must not make.
+ */
+const testHost = (url: string): boolean => /^https?:\/\/([a-z0-9-]+\.)*example(:\d+)?\//i.test(url);
+const appUrl = (url: string): boolean => url.startsWith('http://localhost:');
+const CSP_LINE = /Content[ -]Security[ -]Policy/i;
+
+/**
+ * Watches every page of `context` (those open now and those opened later, with their workers) for
+ * Content-Security-Policy violations (the pages' `securitypolicyviolation` events and the console
+ * lines of pages and workers), requests off the app's origin, app documents without the CSP header
+ * and, when read, error screens. `findings()` settles the open pages first (a task turn, so that
+ * events already queued arrive).
+ */
+export async function watchOrigin(context: BrowserContext): Promise<{ findings(): Promise<OriginFindings> }> {
+  const found: Omit<OriginFindings, 'crashed'> = { violations: [], cspConsole: [], offOrigin: [], noCspHeader: [] };
+  await context.exposeBinding('__vbCspViolation', (source, v: string) => found.violations.push(`${source.page?.url() ?? '?'}: ${v}`));
+  await context.addInitScript(() => {
+    const w = window as unknown as { __vbCspViolation?: (v: string) => void; __vbCspWatched?: boolean };
+    if (w.__vbCspWatched) return; // once per document, should the script run again in it
+    w.__vbCspWatched = true;
+    document.addEventListener('securitypolicyviolation', (e) => {
+      w.__vbCspViolation?.(`${e.violatedDirective} blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
+  const onPage = (page: Page): void => {
+    page.on('console', (m) => {
+      if (CSP_LINE.test(m.text())) found.cspConsole.push(m.text());
+    });
+    page.on('worker', (w) => w.on('console', (m) => CSP_LINE.test(m.text()) && found.cspConsole.push(`worker: ${m.text()}`)));
+  };
+  context.pages().forEach(onPage);
+  context.on('page', onPage);
+  context.on('request', (r: Request) => {
+    const u = r.url();
+    if (!appUrl(u) && !u.startsWith('data:') && !u.startsWith('blob:') && !testHost(u)) found.offOrigin.push(u);
+  });
+  context.on('response', (r: Response) => {
+    const req = r.request();
+    // the app's own documents as the server sends them (not from a service worker's cache, not a 304 revalidation)
+    if (req.serviceWorker() || !req.isNavigationRequest() || !appUrl(r.url()) || r.fromServiceWorker() || r.status() !== 200) return;
+    if (!(r.headers()['content-security-policy'] ?? '').includes("script-src 'self' 'wasm-unsafe-eval'")) found.noCspHeader.push(`${r.status()} ${r.url()}`);
+  });
+  return {
+    async findings() {
+      const crashed: string[] = [];
+      for (const page of context.pages()) {
+        if (page.isClosed()) continue;
+        try {
+          await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
+          for (const c of await page.locator('.crash').allInnerTexts()) crashed.push(`${page.url()}: ${c}`);
+        } catch (e) {
+          if (!page.isClosed()) throw e;
+        }
+      }
+      return { violations: [...found.violations], cspConsole: [...found.cspConsole], offOrigin: [...found.offOrigin], noCspHeader: [...found.noCspHeader], crashed };
+    },
+  };
+}
+
+/**
+ * Playwright's `test` with the origin guard on (README, Security): in every test, every page of
+ * its context runs under the Content-Security-Policy with no violation, requests nothing off the
+ * app's origin (tests' own `.example` hosts aside), gets the policy header with each app document
+ * and shows no error screen; checked when the test has passed (so a failure shows its own cause).
+ * `test.use({ originGuard: false })` turns it off for a test that checks the guard itself
+ * (e2e/csp.spec.ts).
+ */
+export const test = base.extend<{ originGuard: boolean; originGuardCheck: void }>({
+  originGuard: [true, { option: true }],
+  originGuardCheck: [
+    async ({ context, originGuard }, use, testInfo) => {
+      if (!originGuard) return use();
+      const guard = await watchOrigin(context);
+      await use();
+      if (testInfo.status !== testInfo.expectedStatus) return;
+      const f = await guard.findings();
+      expect(f, 'the origin guard (e2e/util.ts): CSP violations, requests off the origin, documents without the CSP header, error screens').toEqual({
+        violations: [],
+        cspConsole: [],
+        offOrigin: [],
+        noCspHeader: [],
+        crashed: [],
+      });
+    },
+    { auto: true },
+  ],
+});

@@ -5,11 +5,11 @@
  * wrong numbers) must be what the inspector's verdict for that model (verdictFor) claims.
  */
 import { readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { inspectModel } from '../src/core/onnx/model';
 import { opSupport, verdictFor, WEBGPU_OPS } from '../src/core/onnx/webgpuOps';
 import type { OpFeed, OpRun, Placement } from './opHarness';
-import { fixture, serveFixtures } from './util';
+import { expect, test, fixture, serveFixtures } from './util';
 
 interface OpCase {
   case: string;

@@ -3,7 +3,7 @@
  * overlay, save the result; the bundled demo; bad input.
  */
 import { readFileSync } from 'node:fs';
-import { expect, test, type Download, type Page } from '@playwright/test';
+import type { Download, Page } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
 import { readNifti } from '../src/core/io/nifti';
 import { readNpy } from '../src/core/io/npy';
@@ -11,7 +11,7 @@ import { relaxSpatialDims } from '../src/core/onnx/model';
 import { sessionPredictor } from '../src/core/ortPredictor';
 import { slidingWindowInference } from '../src/core/slidingWindow';
 import { argmaxCounts } from '../src/core/labels';
-import { ROOT, canvasPixels, fixture, frameGaps, maxAbsDiff, setNumber, viewerSettled } from './util';
+import { expect, test, ROOT, canvasPixels, fixture, frameGaps, maxAbsDiff, setNumber, viewerSettled } from './util';
 
 interface StoreView {
   status: string;

@@ -1,5 +1,5 @@
 /**
- * `voxelbench brain` (= run brain) as a real process (tsx + onnxruntime-node) on the MeshNet demo
+ * `voxelbench brain` (= run brain) as a real process (the built CLI + onnxruntime-node, tests/cliRunner.ts) on the MeshNet demo
  * (public/demo/meshnet: the model, its card and the conformed T1): refused at roi 192 without
  * relaxed dims; with the card (roi 192, "relaxDims": true) it writes tissue_volumes.csv and
  * t1_labels.nii.gz with the voxel counts tests/brain.preset.test.ts pins.

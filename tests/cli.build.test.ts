@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, ROOT } from './cliRunner';
+import { cliFromSource, ROOT } from './cliRunner';
 
 const tmp = mkdtempSync(join(tmpdir(), 'voxelbench-built-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -40,7 +40,7 @@ describe('the built CLI (bin/voxelbench.mjs)', () => {
     expect(a.code).toBe(0);
     const one = await built(args(join(tmp, 'one-thread.csv')), { VB_DECODE_THREADS: '1' });
     expect(one.code).toBe(0);
-    const src = await cli(args(join(tmp, 'source.csv')));
+    const src = await cliFromSource(args(join(tmp, 'source.csv')));
     expect(src.code).toBe(0);
     const csv = readFileSync(join(tmp, 'built.csv'), 'utf8');
     expect(csv.split('\n')[0]).toBe('tomo_id,Motor axis 0,Motor axis 1,Motor axis 2');
@@ -53,7 +53,7 @@ describe('the built CLI (bin/voxelbench.mjs)', () => {
     const dir = resolve(ROOT, 'tests/fixtures/parity/gaussian_batch');
     const args = (out: string) => ['infer', '--model', join(dir, 'model.onnx'), '--input', join(dir, 'input.npy'), '--out', out, '--roi', '8,16,16', '--overlap', '0.25', '--mode', 'gaussian', '--sw-batch', '3', '--quiet'];
     expect((await built(args(join(tmp, 'b.npy')))).code).toBe(0);
-    expect((await cli(args(join(tmp, 's.npy')))).code).toBe(0);
+    expect((await cliFromSource(args(join(tmp, 's.npy')))).code).toBe(0);
     expect(readFileSync(join(tmp, 'b.npy')).equals(readFileSync(join(tmp, 's.npy')))).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-/** The CLI contract, run as a real process (tsx + onnxruntime-node), against the MONAI parity cases. */
+/** The CLI contract, run as a real process (the built CLI + onnxruntime-node, tests/cliRunner.ts), against the MONAI parity cases. */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

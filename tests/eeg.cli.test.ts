@@ -1,5 +1,5 @@
 /**
- * `voxelbench spectrogram` as a real process (tsx + onnxruntime-node): the three EEG samples plus a
+ * `voxelbench spectrogram` as a real process (the built CLI + onnxruntime-node, tests/cliRunner.ts): the three EEG samples plus a
  * file with wrong columns and a truncated file; probabilities and KL against the PyTorch / Python
  * references of tools/make_eeg_fixtures.py; a wrong class count; a window. The preset contract
  * (src/core/presets/eeg.ts, run by tests/presetRunner.ts) writes the same submission.csv text and

@@ -1,5 +1,5 @@
 /**
- * `voxelbench motors` as a real process (tsx + onnxruntime-node): a folder with a JPEG slice
+ * `voxelbench motors` as a real process (the built CLI + onnxruntime-node, tests/cliRunner.ts): a folder with a JPEG slice
  * tomogram, MRC tomograms and a broken slice folder, the tiny ONNX motor model of
  * tools/make_motor_fixtures.py ((N,1,D,H,W) -> (N,1,D/2,H/2,W/2) logits 20 * mean - 10), and labels.
  */

@@ -1,5 +1,5 @@
 /**
- * `voxelbench protein` as a real process (tsx + onnxruntime-node): a folder with the two public
+ * `voxelbench protein` as a real process (the built CLI + onnxruntime-node, tests/cliRunner.ts): a folder with the two public
  * samples (+ masks in a separate --cells folder), a broken set (missing channel), a set with channels
  * of different sizes and a non-PNG channel; the demo model; cells.csv equal to the core run here,
  * submission.csv, the cell mAP line; a 5-class model refused; --segment and --rle counts. The preset
@@ -7,11 +7,9 @@
  * submission.csv text and the same mAP line as the process, also for the built-in segmentation scored
  * against the given masks.
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { encode as encodePng } from 'fast-png';
@@ -19,9 +17,9 @@ import { sessionOutputsPredictor } from '../src/core/ortPredictor';
 import { paramsFromCli } from '../src/core/preset/derive';
 import { proteinParamsFromCard, proteinParamSpecs, proteinPreset, proteinPresetDef, type ProteinParams, type ProteinRow } from '../src/core/presets/protein';
 import { decodeBinaryMask, groupProteinFiles, readFovFiles, cellRows, cellsCsv, runProteinFov, type CellRow } from '../src/core/protein';
+import { cli, ROOT } from './cliRunner';
 import { loadModel, runPreset, type PresetRun } from './presetRunner';
 
-const ROOT = resolve(__dirname, '..');
 const SAMPLES = resolve(ROOT, 'public/samples/protein');
 const MODEL = resolve(ROOT, 'public/models/protein_localisation.onnx');
 const FIX = resolve(ROOT, 'tests/fixtures/protein');
@@ -41,16 +39,6 @@ async function contractRun(paths: string[], params: ProteinParams): Promise<Pres
     return await runPreset(proteinPresetDef, [...paths, MODEL], { model: [model] }, params, { score: true });
   } finally {
     await model.release();
-  }
-}
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(resolve(ROOT, 'node_modules/.bin/tsx'), ['src/cli/main.ts', ...args], { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
 }
 

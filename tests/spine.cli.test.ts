@@ -1,5 +1,5 @@
 /**
- * `voxelbench spine` (= run spine) as a real process (tsx + onnxruntime-node) on the demo models: a
+ * `voxelbench spine` (= run spine) as a real process (the built CLI + onnxruntime-node, tests/cliRunner.ts) on the demo models: a
  * DICOM study folder (the simulated series), the same CT as NIfTI, and a folder without DICOM; label
  * masks read back (shape and affine of the CT), submission.csv rows and the metric line; a study
  * without StudyInstanceUID keeps its folder's name (in a folder of studies and on its own); a folder
