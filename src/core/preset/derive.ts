@@ -2,7 +2,7 @@
  * What links, sessions and the command line know of a preset's values, derived from its
  * ParamSpecs (./params.ts): nothing here names a preset's value by hand.
  */
-import { z } from 'zod';
+import { z } from '../zod';
 import type { ShareField, ShareSpec, ShareValues } from '../share/query';
 import {
   checkParam,

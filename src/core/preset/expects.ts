@@ -17,7 +17,7 @@
  *     "slices": { "min": 60 }                          number of slices
  *   }
  */
-import { z } from 'zod';
+import { z } from '../zod';
 import { sessionZ } from './derive';
 
 export interface ValueRange {

@@ -14,7 +14,7 @@ import { argmax, labelCounts } from '../labels';
 import type { ModelInfo } from '../onnx/model';
 import { paramDefaults, type ParamSpecs } from '../preset/params';
 import { sessionZ } from '../preset/derive';
-import { z } from 'zod';
+import { z } from '../zod';
 import { robustRange, slicePlane, type InputFacts } from '../preset/expects';
 import type { ModelRole, Preset, PresetMemory, RunOptions, SortedInputs } from '../preset/types';
 import { estimateRunPeak, modelsPeak } from '../onnx/memory';

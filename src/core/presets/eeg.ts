@@ -13,7 +13,7 @@ import type { ModelInfo } from '../onnx/model';
 import type { OcclusionParams } from '../occlusion';
 import { paramDefaults, validateParams, type ParamSpecs } from '../preset/params';
 import { sessionZ } from '../preset/derive';
-import { z } from 'zod';
+import { z } from '../zod';
 import { robustRange } from '../preset/expects';
 import type { MetricReport, ModelRole, Preset, PresetMemory } from '../preset/types';
 import { modelsPeak } from '../onnx/memory';

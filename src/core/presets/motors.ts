@@ -16,7 +16,7 @@ import { sortTomogramPaths } from '../motors/sources';
 import { readMrcTomogram, stackSliceFiles, tomogramFromVolume, type Tomogram } from '../motors/tomogram';
 import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs } from '../preset/params';
 import { sessionZ } from '../preset/derive';
-import { z } from 'zod';
+import { z } from '../zod';
 import type { InputFacts } from '../preset/expects';
 import type { MetricReport, ModelRole, ModelValues, Preset, PresetMemory, ReadOptions, RunPlan } from '../preset/types';
 import { estimateRunPeak, modelsPeak } from '../onnx/memory';

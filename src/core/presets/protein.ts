@@ -9,7 +9,7 @@ import type { ModelInfo } from '../onnx/model';
 import { LIMITS } from '../io/limits';
 import { paramDefaults, validateParams, type ParamSpecs } from '../preset/params';
 import { sessionZ } from '../preset/derive';
-import { z } from 'zod';
+import { z } from '../zod';
 import { presetParamsFromCard } from '../preset';
 import { robustRange, type InputFacts } from '../preset/expects';
 import type { MetricReport, ModelRole, Preset, PresetMemory } from '../preset/types';

@@ -8,7 +8,7 @@
  */
 import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs, type ParamValue } from '../preset/params';
 import { sessionZ } from '../preset/derive';
-import { z } from 'zod';
+import { z } from '../zod';
 import { robustRange, slicePlane, type InputFacts } from '../preset/expects';
 import type { MetricReport, ModelRole, Preset, PresetMemory, RunProgress } from '../preset/types';
 import { modelsPeak } from '../onnx/memory';

@@ -11,7 +11,7 @@
  * whose query would be longer than COMPACT_LIMIT is written as `?v=1&z=<deflated JSON, base64url>`.
  */
 import { deflateSync, strFromU8, strToU8 } from 'fflate';
-import { z } from 'zod';
+import { z } from '../zod';
 import { inflateCapped } from '../io/binary';
 import { LIMITS } from '../io/limits';
 

@@ -11,7 +11,7 @@
  * little-endian as they are in memory (tensorEntry/readTensor).
  */
 import { strFromU8, strToU8, zipSync, type Zippable } from 'fflate';
-import { z } from 'zod';
+import { z } from '../zod';
 import { LIMITS } from '../io/limits';
 import { readZipEntry, zipDirectory } from '../io/zip';
 import { InputError } from '../volume';

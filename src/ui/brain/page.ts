@@ -5,7 +5,7 @@
  * (intake, reads in the worker, models, runs, tissue_volumes.csv, the labels NIfTI, links,
  * sessions) is the kit's.
  */
-import { z } from 'zod';
+import { z } from '../../core/zod';
 import { sessionZ } from '../../core/preset/derive';
 import { brainPresetDef, type BrainItem } from '../../core/presets/brain';
 import { spatialShape } from '../../core/volume';

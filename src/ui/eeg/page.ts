@@ -5,7 +5,7 @@
  * parquet read in the worker, models, batch runs with occlusion progress and Esc, submission.csv,
  * the KL against votes, links, sessions) is the kit's.
  */
-import { z } from 'zod';
+import { z } from '../../core/zod';
 import type { Spectrogram } from '../../core/eeg/parquet';
 import { sessionZ } from '../../core/preset/derive';
 import { eegPresetDef, type EegParams, type EegVotes } from '../../core/presets/eeg';

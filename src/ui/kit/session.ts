@@ -5,7 +5,7 @@
  * values with zod (parseSessionParams), every file, every result array, the labels (parsed again)
  * and the models (loaded into the worker) — and only then replaces what the page has. Nothing runs.
  */
-import { z } from 'zod';
+import { z } from '../../core/zod';
 import { parseSessionParams, sessionValueProblems } from '../../core/preset/derive';
 import { inputFactsSchema, parseExpects, type InputExpects } from '../../core/preset/expects';
 import { presetDefaults } from '../../core/preset/index';

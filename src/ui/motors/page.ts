@@ -4,7 +4,7 @@
  * and the demo's file list. Everything it does (intake, reads in the worker, models, batch runs,
  * submission.csv, links, sessions) is the kit's.
  */
-import { z } from 'zod';
+import { z } from '../../core/zod';
 import { parseLabelsCsv, type TomogramLabel } from '../../core/motors/postprocess';
 import { sourceLabel, type TomoSource } from '../../core/motors/sources';
 import type { Point3 } from '../../core/motors/pipeline';

@@ -5,7 +5,7 @@
  * does (intake, PNG/TIFF decoding in the worker, models, batch runs with occlusion progress and Esc,
  * cells.csv and submission.csv, the cell mAP, links, sessions) is the kit's.
  */
-import { z } from 'zod';
+import { z } from '../../core/zod';
 import { sessionZ } from '../../core/preset/derive';
 import { PROTEIN_CHANNELS, proteinPresetDef, type ProteinLabels } from '../../core/presets/protein';
 import type { ItemSource, MetricReport } from '../../core/preset/types';

@@ -1,9 +1,5 @@
 /**
- * Imported first by src/main.tsx: zod compiles object schemas with `new Function` when it may,
- * and finds out by trying it as each schema is built — which the Content-Security-Policy blocks
- * and reports (README: Security). Parsing without compiling is as correct; this must run before
- * any module builds a schema.
+ * Imported first by src/main.tsx: zod configured without `new Function` (src/core/zod.ts does it
+ * for every module that takes `z` from there; this import keeps the page's first module saying so).
  */
-import { z } from 'zod';
-
-z.config({ jitless: true });
+import '../../core/zod';

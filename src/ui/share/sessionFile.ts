@@ -1,5 +1,5 @@
 /** "Save session" / "Open session" for any page with share hooks (format: src/core/share/session.ts). */
-import { z } from 'zod';
+import { z } from '../../core/zod';
 import { formatValue, parseValue, type ShareSpec, type ShareValue, type ShareValues } from '../../core/share/query';
 import { readSession, SESSION_EXT, writeSession } from '../../core/share/session';
 import type { PresetEntry } from '../presets';

@@ -4,7 +4,7 @@
  * files with the volume, the model and the raw output. What only links need (the labels URL, the
  * demo's values) is in a small store here.
  */
-import { z } from 'zod';
+import { z } from '../../core/zod';
 import { createStore } from 'zustand/vanilla';
 import { readVolume } from '../../core/io';
 import { writeNifti } from '../../core/io/nifti';

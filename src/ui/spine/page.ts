@@ -5,7 +5,7 @@
  * list. Everything it does (intake, DICOM and NIfTI reads in the worker, models by stage, batch
  * runs, masks and submission.csv, links, sessions) is the kit's.
  */
-import { z } from 'zod';
+import { z } from '../../core/zod';
 import { sessionZ } from '../../core/preset/derive';
 import { spinePresetDef, VERTEBRAE, type SpineItemResult, type SpineRunProgress } from '../../core/presets/spine';
 import type { ItemSource } from '../../core/preset/types';
