@@ -16,7 +16,13 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import type { BrowserContext, Page } from '@playwright/test';
 import { decode as decodePng } from 'fast-png';
-import { expect, test, fixture, kitProgress, ROOT, setNumber, stallAfter, trustOrigins, untilSettled } from './util';
+import * as ort from 'onnxruntime-node';
+import { readNifti } from '../src/core/io/nifti';
+import { argmaxCounts } from '../src/core/labels';
+import { relaxSpatialDims } from '../src/core/onnx/model';
+import { sessionPredictor } from '../src/core/ortPredictor';
+import { slidingWindowInference } from '../src/core/slidingWindow';
+import { expect, test, fixture, frameGaps, kitProgress, ROOT, setNumber, stallAfter, trustOrigins, untilSettled, viewerSettled } from './util';
 import { existsSync, readFileSync } from 'node:fs';
 
 test.use({ serviceWorkers: 'allow', permissions: ['clipboard-read', 'clipboard-write'] });
@@ -309,7 +315,7 @@ test('workbench: a link with model and data URLs = the same files opened by hand
 // ---------------------------------------------------------------------------------------------
 // brain MRI (workbench demo)
 
-test('brain MRI: gallery landing page; the demo clicked through gives its link; its session opens without running', async ({ page }) => {
+test('brain MRI: gallery landing page; the demo clicked through runs on WASM (counts within 1 % of the whole-volume run), gives its link, keeps answering while the view changes; its session opens without running', async ({ page }) => {
   await page.goto('./');
   await expect(page.getByTestId('gallery')).toBeVisible();
   for (const name of ['brain', 'motors']) {
@@ -324,6 +330,29 @@ test('brain MRI: gallery landing page; the demo clicked through gives its link; 
   console.log(`brain: click-through run ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   expect(clicked.status).toBe('done');
   expect(clicked.counts.length).toBe(3);
+  // on WASM, and the grey/white matter counts of the tiled run within 1 % of the same model on the
+  // whole volume (no tiling) in onnxruntime-node
+  const t1 = readNifti(new Uint8Array(readFileSync(`${ROOT}/public/demo/meshnet/t1.nii.gz`)), 't1');
+  const session = await ort.InferenceSession.create(relaxSpatialDims(new Uint8Array(readFileSync(`${ROOT}/public/demo/meshnet/model.onnx`))));
+  const predictor = sessionPredictor(session, (d, dims) => new ort.Tensor('float32', d, dims), 'input', 'output');
+  const whole = await slidingWindowInference({ data: t1.data, shape: [1, ...t1.shape], scale: 1 / 255 }, predictor, { roi: [-1, -1, -1], overlap: 0, mode: 'constant', sigmaScale: 0.125, swBatch: 1, cval: 0 });
+  const ref = argmaxCounts(whole.data, whole.shape);
+  await session.release();
+  const run = await page.evaluate(() => {
+    const { data, shape, backend } = window.__voxelbench!.store.getState().result!.run;
+    const n = data.length / shape[0];
+    const c = new Array(shape[0]).fill(0);
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let k = 1; k < shape[0]; k++) if (data[k * n + i] > data[best * n + i]) best = k;
+      c[best]++;
+    }
+    return { counts: c, backend };
+  });
+  expect(run.backend).toBe('wasm');
+  for (const k of [1, 2]) expect(Math.abs(run.counts[k] - ref[k]) / ref[k]).toBeLessThan(0.01);
+  await expect(page.getByTestId('legend')).toContainText(/grey matter/i);
+  await expect(page.getByTestId('legend')).toContainText(/white matter/i);
   await page.getByTestId('slice-axial').click();
   const legend = await legendText(page);
   const shot = await settled(page);
@@ -334,6 +363,27 @@ test('brain MRI: gallery landing page; the demo clicked through gives its link; 
   const state = await shareState(page);
 
   const file = await saveSession(page, 'brain.vbsession');
+
+  // the page keeps answering while the view changes: a typed window, a click on the slices, the
+  // overlay switched to a channel's heatmap, another channel, back to the labels (no frame waits 200 ms)
+  await expect.poll(() => page.evaluate(() => window.__voxelbench!.viewer.info().overlay), { timeout: 120_000 }).toBe('labels');
+  await viewerSettled(page);
+  const box = (await page.getByTestId('niivue-canvas').boundingBox())!;
+  const gaps = await frameGaps(
+    page,
+    'demo view changes',
+    [
+      ['window', () => setNumber(page, 'window-max', 150)],
+      ['click', () => page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.4)],
+      ['heatmap', () => page.getByTestId('overlay-heatmap').click()],
+      ['channel', () => page.getByTestId('overlay-channel').selectOption('2')],
+      ['labels', () => page.getByTestId('overlay-labels').click()],
+    ],
+    () => viewerSettled(page),
+  );
+  expect(await page.evaluate(() => window.__voxelbench!.viewer.info())).toMatchObject({ overlay: 'labels', base: true });
+  for (const ms of Object.values(gaps)) expect(ms).toBeLessThan(200);
+
   await page.reload();
   await page.waitForFunction(() => window.__voxelbenchShare !== undefined);
   await openSession(page, file);
