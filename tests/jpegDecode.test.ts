@@ -1,13 +1,11 @@
 /**
  * JPEG slices decode bit-identical to PIL (libjpeg-turbo): every file of
- * tests/fixtures/motors/jpeg/pil.json (real slices of two cryo-ET tomograms, colour 4:2:0 / 4:4:4,
- * progressive, odd sizes, and every slice of the bundled sample folders), a real folder from the
- * shared data when it is there (compared with PIL run here), errors, and a folder stacked with
- * decodes in flight equal to one decoded slice by slice.
+ * tests/fixtures/motors/jpeg/pil.json (every slice of two real cryo-ET tomogram folders, colour
+ * 4:2:0 / 4:4:4, progressive, odd sizes, and every slice of the bundled sample folders), errors,
+ * and a folder stacked with decodes in flight equal to one decoded slice by slice.
  */
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeGrayImage } from '../src/core/motors/decode';
@@ -39,33 +37,7 @@ describe('JPEG decoding = PIL (libjpeg-turbo), byte for byte', () => {
     const bad = files.filter(([f]) => f.startsWith('public/')).filter(([f, ref]) => sha(decodeGrayImage(bytesOf(f), f).gray) !== ref.sha256);
     expect(bad.map(([f]) => f)).toEqual([]);
   });
-
-  const shared = [resolve(ROOT, '../../shared/data/cryoet/byu_style_jpeg'), '/work/shared/data/cryoet/byu_style_jpeg'].find((d) => existsSync(d));
-  const pil = existsSync('/usr/bin/python3') && shared ? pilHashes(shared) : null;
-  it.skipIf(!pil)('a real slice folder (shared data, byu_style_jpeg) against PIL run here', () => {
-    for (const tomo of ['tomo_cyl13pf', 'tomo_cyl14pf']) {
-      const dir = join(shared!, tomo);
-      for (const name of readdirSync(dir).filter((n) => n.endsWith('.jpg'))) {
-        expect(sha(decodeJpegGray(new Uint8Array(readFileSync(join(dir, name)))).gray), `${tomo}/${name}`).toBe(pil![`${tomo}/${name}`]);
-      }
-    }
-  });
 });
-
-/** sha256 of PIL's convert('L') bytes of every slice under dir/<tomo>/, or null without PIL. */
-function pilHashes(dir: string): Record<string, string> | null {
-  const script = `
-import glob, hashlib, json, os, sys
-import numpy as np
-from PIL import Image
-d = sys.argv[1]
-print(json.dumps({os.path.relpath(f, d): hashlib.sha256(np.asarray(Image.open(f).convert('L')).tobytes()).hexdigest() for f in glob.glob(os.path.join(d, '*', '*.jpg'))}))`;
-  try {
-    return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, dir], { encoding: 'utf8' })) as Record<string, string>;
-  } catch {
-    return null;
-  }
-}
 
 describe('JPEG errors', () => {
   const jpg = bytesOf('tests/fixtures/motors/jpeg/tomo_cyl13pf/slice_0017.jpg');

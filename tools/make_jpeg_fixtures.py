@@ -18,17 +18,16 @@ from PIL import Image, features
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 OUT = os.path.join(ROOT, 'tests', 'fixtures', 'motors', 'jpeg')
-SHARED = os.environ.get('VB_SHARED', os.path.join(ROOT, '..', '..', 'shared'))
+SHARED = os.environ.get('VB_SHARED', os.path.join(ROOT, '..', 'shared'))
 REAL = os.path.join(SHARED, 'data', 'cryoet', 'byu_style_jpeg')
 os.makedirs(OUT, exist_ok=True)
 
-# real slices (a few per folder; the first, one from the middle, the last)
-for tomo, picks in [('tomo_cyl13pf', [0, 17, 35]), ('tomo_cyl14pf', [0, 21, 43])]:
+# real slices: both folders whole (80 slices, 1.1 MB), so that the tests compare every real slice
+# with PIL without the shared data collection
+for tomo in ['tomo_cyl13pf', 'tomo_cyl14pf']:
     os.makedirs(os.path.join(OUT, tomo), exist_ok=True)
-    for k in picks:
-        src = os.path.join(REAL, tomo, 'slice_%04d.jpg' % k)
-        if os.path.exists(src):
-            shutil.copyfile(src, os.path.join(OUT, tomo, 'slice_%04d.jpg' % k))
+    for src in sorted(glob.glob(os.path.join(REAL, tomo, 'slice_*.jpg'))):
+        shutil.copyfile(src, os.path.join(OUT, tomo, os.path.basename(src)))
 
 # made here: colour (4:2:0 and 4:4:4), progressive, restart markers, odd sizes
 rng = np.random.default_rng(7)
