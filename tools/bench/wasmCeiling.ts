@@ -1,6 +1,7 @@
 /**
- * The ceiling of "Chromium WASM vs Node": onnxruntime-web's WASM kernels (its Node build: the same
- * MLAS compiled to WebAssembly SIMD that the page's worker runs, in the same V8) against
+ * The ceiling of "Chromium WASM vs Node": onnxruntime-web's WASM kernels (its Node build: the
+ * WASM-only WebAssembly, the same MLAS kernels compiled to WebAssembly SIMD as the page's worker
+ * runs, there inside the default build's WebGPU-capable WebAssembly; in the same V8) against
  * onnxruntime-node (native MLAS, AVX2/AVX-512 where the CPU has them) on the same model and the
  * same window, same thread count, interleaved in one process. Nothing the page does outside
  * `session.run` can make it faster than this ratio: it is the kernels' own speed gap. Read with
