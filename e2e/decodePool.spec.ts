@@ -88,7 +88,7 @@ test('the motors page decodes slice folders on the pool: the CLI\'s tomograms an
     const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-submission').click()]);
     const csv = readFileSync(await dl.path(), 'utf8');
     const out = join(root, 'submission.csv');
-    execFileSync('npx', ['tsx', 'src/cli/main.ts', 'motors', '--models', join(ROOT, 'public/models/motor_heatmap.onnx'), '--tomograms', join(root, 'two'), '--out', out, '--quiet'], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(ROOT, 'bin/voxelbench.mjs'), 'motors', '--models', join(ROOT, 'public/models/motor_heatmap.onnx'), '--tomograms', join(root, 'two'), '--out', out, '--quiet'], { cwd: ROOT, stdio: 'pipe' });
     expect(csv).toBe(readFileSync(out, 'utf8'));
     expect(csv.trim().split('\n').length).toBe(1 + ids.length);
   } finally {

@@ -126,7 +126,7 @@ test('motors: a folder of tomograms, the demo model and labels on WASM: table, p
   const dir = mkdtempSync(join(tmpdir(), 'motors-cli-'));
   try {
     const out = join(dir, 'submission.csv');
-    execFileSync('npx', ['tsx', 'src/cli/main.ts', 'motors', '--models', MODEL, '--tomograms', SAMPLES, '--out', out, '--quiet'], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(ROOT, 'bin/voxelbench.mjs'), 'motors', '--models', MODEL, '--tomograms', SAMPLES, '--out', out, '--quiet'], { cwd: ROOT, stdio: 'pipe' });
     expect(readFileSync(out, 'utf8')).toBe(csv);
   } finally {
     rmSync(dir, { recursive: true, force: true });
