@@ -33,7 +33,8 @@ function cspDev(): Plugin {
 
 /** The onnxruntime-web runtime files, served from the app's own origin under ort/ (never a CDN). */
 const ORT_DIR = resolve(import.meta.dirname, 'node_modules/onnxruntime-web/dist');
-export const ORT_FILES = ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs'];
+/** The JSEP build (WebGPU sessions) and the WASM-only build (WASM sessions: src/worker/inference.worker.ts). */
+export const ORT_FILES = ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'];
 
 function ortRuntime(): Plugin {
   let outDir = 'dist';

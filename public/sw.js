@@ -17,7 +17,7 @@
 const VERSION = 'v1';
 const SHELL = `voxelbench-shell-${VERSION}`;
 const RUNTIME = `voxelbench-runtime-${VERSION}`;
-const ORT = ['ort/ort-wasm-simd-threaded.jsep.wasm', 'ort/ort-wasm-simd-threaded.jsep.mjs'];
+const ORT = ['ort/ort-wasm-simd-threaded.jsep.wasm', 'ort/ort-wasm-simd-threaded.jsep.mjs', 'ort/ort-wasm-simd-threaded.wasm', 'ort/ort-wasm-simd-threaded.mjs'];
 
 const scope = () => self.registration.scope;
 const isShell = (url) => url.startsWith(scope() + 'assets/') || url.startsWith(scope() + 'ort/');

@@ -16,6 +16,10 @@
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
+// WASM sessions run on onnxruntime-web's WASM-only build: the default build's WebAssembly carries
+// the WebGPU (JSEP) glue, and its CPU kernels measured about twice as slow in Chromium (motors
+// model, one 64 x 128 x 128 window: README, Benchmark). Each build has its own WASM instance.
+import * as ortWasm from 'onnxruntime-web/wasm';
 import { checkRewrite, type ModelRunner } from '../core/onnx/check';
 import { hasFixedSpatialDims, inspectModel, relaxSpatialDims } from '../core/onnx/model';
 import { DT, GRAPH, makeModel, makeNode, makeValueInfo } from '../core/onnx/graph';
@@ -67,10 +71,15 @@ const state = createWorkerState();
 const threads = (): number => (self.crossOriginIsolated ? Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1)) : 1);
 
 function configureOrt(ortBaseUrl: string): void {
-  ort.env.wasm.wasmPaths = ortBaseUrl;
-  ort.env.wasm.numThreads = threads();
-  ort.env.logLevel = 'error';
+  for (const o of [ort, ortWasm] as const) {
+    o.env.wasm.wasmPaths = ortBaseUrl;
+    o.env.wasm.numThreads = threads();
+    o.env.logLevel = 'error';
+  }
 }
+
+/** The build a session on `backend` is made with: WebGPU on the default (JSEP) build, WASM on the WASM-only one. */
+const ortFor = (backend: Backend): typeof ort => (backend === 'wasm' ? (ortWasm as unknown as typeof ort) : ort);
 
 const adapterFacts = (a: GPUAdapter): AdapterFacts => {
   const info = a.info as Partial<GPUAdapterInfo> | undefined;
@@ -126,7 +135,7 @@ async function session(entry: ModelEntry, backend: Backend): Promise<ort.Inferen
   const have = entry.sessions[backend];
   if (have) return have;
   const t0 = performance.now();
-  const s = await ort.InferenceSession.create(entry.bytes, {
+  const s = await ortFor(backend).InferenceSession.create(entry.bytes, {
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3, // errors only: ORT's node-placement warnings reached the console as coloured console.error lines
@@ -195,7 +204,8 @@ async function webgpuFailed(entry: ModelEntry, e: unknown): Promise<void> {
   if (broken) state.gpuFailure = `${entry.loaded.name}: ${message(e).split('\n')[0]}; since then: ${broken}`;
 }
 
-const makeTensor = (data: Float32Array, dims: readonly number[]) => new ort.Tensor('float32', data, dims);
+/** A float32 tensor of the build that runs `backend`'s sessions (ortFor). */
+const tensorFor = (backend: Backend) => (data: Float32Array, dims: readonly number[]) => new (ortFor(backend).Tensor)('float32', data, dims);
 
 function abortError(): Error {
   const e = new Error('run cancelled');
@@ -253,7 +263,7 @@ async function modelPredictor(entry: ModelEntry, choice: BackendChoice, signal: 
   const input = entry.loaded.info.inputs[0].name;
   const output = entry.loaded.info.outputs[0].name;
   const opts = { model: entry.loaded.name, dims: entry.loaded.info.inputs[0].dims };
-  const runOn = (sess: ort.InferenceSession, batch: Float32Array, shape: number[]) => sessionOutputsPredictor(sess, makeTensor, input, opts)(batch, shape);
+  const runOn = (sess: ort.InferenceSession, batch: Float32Array, shape: number[]) => sessionOutputsPredictor(sess, tensorFor(backend), input, opts)(batch, shape);
   const outputs: OutputsPredictor = async (batch, shape) => {
     // WASM runs keep the worker busy between awaits that are only microtasks: give the
     // event loop a turn so that a cancel() message is seen before the next batch.
@@ -459,10 +469,10 @@ const api: WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): Pr
   async compareModels(original, rewritten, opts) {
     return exclusiveRun(async () => {
       const runner: ModelRunner = async (bytes, feeds) => {
-        const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+        const s = await ortWasm.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
         try {
-          const inputs: Record<string, ort.Tensor> = {};
-          for (const [name, f] of Object.entries(feeds)) inputs[name] = new ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims);
+          const inputs: Record<string, ortWasm.Tensor> = {};
+          for (const [name, f] of Object.entries(feeds)) inputs[name] = new ortWasm.Tensor(f.type as 'float32', f.data as Float32Array, f.dims);
           const out = await s.run(inputs);
           return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { data: t.data as Float32Array, dims: t.dims }]));
         } finally {
