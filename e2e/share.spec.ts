@@ -168,6 +168,22 @@ test('motors: demo link = clicking through, offline; changed settings and view t
   const cached = await page.evaluate(() => window.__voxelbenchShare!.cacheLoaded());
   expect(cached.failed).toBe(0);
   expect(cached.cached).toBeGreaterThan(250); // app, runtime, model, 4 x 64 slices
+  // the app's shell holds its own files once: no index.html under an asset's name (an SPA fallback
+  // followed from a wrongly resolved reference), no second copy of onnxruntime's WebAssembly
+  const shell = await page.evaluate(async () => {
+    const cache = await caches.open('voxelbench-shell-v1');
+    const out: { path: string; type: string; bytes: number }[] = [];
+    for (const req of await cache.keys()) {
+      const res = (await cache.match(req))!;
+      out.push({ path: new URL(req.url).pathname, type: res.headers.get('Content-Type') ?? '', bytes: (await res.arrayBuffer()).byteLength });
+    }
+    return out;
+  });
+  expect(shell.filter((e) => e.path !== '/' && e.type.includes('text/html'))).toEqual([]);
+  expect(shell.filter((e) => e.path.startsWith('/ort/')).map((e) => e.path).sort()).toEqual(
+    ['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'].map((f) => `/ort/${f}`),
+  );
+  expect(shell.filter((e) => e.path.startsWith('/assets/') && e.path.endsWith('.wasm') && e.bytes > 1e6)).toEqual([]);
   await context.setOffline(true);
 
   // the link in a new page, offline: same results, values, view and pixels

@@ -48,12 +48,16 @@ async function precacheShell() {
     }
     if (!res.ok) continue;
     const type = res.headers.get('Content-Type') || '';
+    if (url !== scope() && type.includes('text/html')) continue; // an SPA fallback's index.html, not the asset
     if (/text|javascript|json/.test(type)) {
       const text = await res.clone().text();
       // 'assets/x-hash.js' in index.html, './x-hash.js' or 'x-hash.wasm' inside the chunks (relative to them)
+      // (index.html names them './assets/x-hash.js'; a reference resolved against the wrong folder
+      // would be answered with index.html by hosts with an SPA fallback, and followed again)
       for (const m of text.matchAll(/["'`(]((?:\.\/)?(?:assets\/)?[\w.-]+-[\w-]{8}\.(?:js|mjs|css|wasm))["'`)]/g)) {
-        const ref = m[1];
-        queue.push(ref.startsWith('assets/') ? scope() + ref : new URL(ref, url).href);
+        const ref = m[1].replace(/^\.\//, '');
+        const next = ref.startsWith('assets/') ? scope() + ref : new URL(ref, url).href;
+        if (isShell(next) && !next.slice(scope().length).includes('assets/assets/')) queue.push(next);
       }
     }
     await cache.put(url, res);
