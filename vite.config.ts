@@ -53,6 +53,12 @@ function ortRuntime(): Plugin {
     configureServer(server) {
       server.middlewares.use(serve);
     },
+    // onnxruntime-web's bundle names its WebAssembly with `new URL(…, import.meta.url)` as a fallback
+    // for when env.wasm.wasmPaths is unset; Vite emits hashed copies of it (42 MB) that nothing loads,
+    // since the worker and the harness always set wasmPaths to ort/. The service worker would cache them.
+    generateBundle(_options, bundle) {
+      for (const [name, chunk] of Object.entries(bundle)) if (chunk.type === 'asset' && /^(assets\/)?ort-wasm-simd-threaded[\w.-]*\.wasm$/.test(name)) delete bundle[name];
+    },
     configurePreviewServer(server) {
       server.middlewares.use(serve);
     },

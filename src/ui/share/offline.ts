@@ -34,10 +34,11 @@ export async function cacheLoaded(timeoutMs = 60_000): Promise<{ cached: number;
   const pending = worker.getState().registration;
   const reg = pending ? await pending : null;
   if (!reg) return { cached: 0, failed: 0 };
+  const { urls, pages } = loadedUrls();
+  // a worker still installing (it caches the app first) is waited for; one that never activates has cached nothing
   const ready = await Promise.race([navigator.serviceWorker.ready, new Promise<null>((r) => setTimeout(() => r(null), timeoutMs))]);
   const sw = ready?.active;
-  if (!sw) return { cached: 0, failed: 0 };
-  const { urls, pages } = loadedUrls();
+  if (!sw) return { cached: 0, failed: urls.length };
   return new Promise((resolve) => {
     const ch = new MessageChannel();
     const timer = setTimeout(() => resolve({ cached: 0, failed: urls.length }), timeoutMs);
