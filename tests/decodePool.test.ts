@@ -16,7 +16,7 @@ const names = readdirSync(DIR).filter((n) => n.endsWith('.jpg')).sort();
 const bytesOf = (n: string) => new Uint8Array(readFileSync(join(DIR, n)));
 
 /** A worker in this thread: answers on a later turn; `dies(name)` makes it fail on that file instead. */
-function fakeWorkers(dies: (name: string) => boolean = () => false) {
+function fakeWorkers(dies: (name: string) => boolean = () => false, readPath?: (path: string, name: string) => Uint8Array) {
   const made: { terminated: boolean }[] = [];
   const spawn = (): PoolWorker => {
     const me = { terminated: false };
@@ -28,7 +28,7 @@ function fakeWorkers(dies: (name: string) => boolean = () => false) {
         setTimeout(() => {
           if (me.terminated) return;
           if (dies(req.name)) error(new Error('out of memory'));
-          else reply(answerDecode(req).reply);
+          else reply(answerDecode(req, readPath).reply);
         }, 1);
       },
       listen: (r, e) => {
@@ -46,6 +46,32 @@ function fakeWorkers(dies: (name: string) => boolean = () => false) {
 const files = () => names.map((n) => ({ name: `tomo/${n}`, read: () => bytesOf(n) }));
 
 describe('decode pool', () => {
+  it('workers that read files themselves (the CLI\'s threads) get paths, not bytes, and may reuse one buffer: the same volume', async () => {
+    // one buffer for every read, as src/cli/decodeWorker.ts does; a stale byte would change the volume
+    let buffer = new Uint8Array(0);
+    const paths: string[] = [];
+    const readPath = (path: string) => {
+      paths.push(path);
+      const b = readFileSync(path);
+      if (b.length > buffer.length) buffer = new Uint8Array(b.length * 2).fill(7);
+      buffer.set(b);
+      return buffer.subarray(0, b.length);
+    };
+    const w = fakeWorkers(() => false, readPath);
+    const pool = createDecodePool(2, w.spawn, { readsPaths: true });
+    let mainReads = 0;
+    const onDisk = names.map((n) => ({ name: `tomo/${n}`, localPath: join(DIR, n), read: () => (mainReads++, bytesOf(n)) }));
+    const a = await stackSliceFiles('tomo', onDisk, pool.decode, { concurrency: pool.concurrency, decodeInto: pool.decodeInto });
+    const b = await stackSliceFiles('tomo', files(), decodeGrayImage);
+    expect(Buffer.from(a.tomogram.data).equals(Buffer.from(b.tomogram.data))).toBe(true);
+    expect(mainReads).toBe(1); // the first slice (it sets the volume's size); the rest by path in the workers
+    expect(paths.length).toBe(names.length - 1);
+    // a file the worker cannot read is named, as a bad input
+    const gone = onDisk.map((f, i) => (i === 5 ? { ...f, localPath: join(DIR, 'missing.jpg') } : f));
+    await expect(stackSliceFiles('tomo', gone, pool.decode, { concurrency: pool.concurrency, decodeInto: pool.decodeInto })).rejects.toThrow(/tomo: cannot decode '.*slice_0005\.jpg'.*ENOENT/);
+    pool.close();
+  });
+
   it('a folder stacked through the pool equals one decoded slice by slice', async () => {
     const w = fakeWorkers();
     const pool = createDecodePool(3, w.spawn);

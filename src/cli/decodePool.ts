@@ -52,5 +52,5 @@ export function cliDecodePool(threads = decodeThreads()): DecodePool | null {
       },
       terminate: () => void w.terminate(),
     };
-  });
+  }, { readsPaths: true });
 }

@@ -471,6 +471,7 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 export function diskFile(path: string, abs: string, noun: string): InputFile {
   return {
     path,
+    localPath: abs,
     get bytes() {
       return readFile(abs, noun);
     },

@@ -130,11 +130,21 @@ function rgbToGray(rgb: Uint8Array, n: number, out: Uint8Array): void {
   for (let i = 0, j = 0; i < n; i++, j += 3) out[i] = (rgb[j] * 19595 + rgb[j + 1] * 38470 + rgb[j + 2] * 7471 + 0x8000) >>> 16;
 }
 
+/** Where a decoded slice may go instead of a new array: `data` at `offset`, when the image is width x height. */
+export interface GrayTarget {
+  data: Uint8Array;
+  offset: number;
+  width: number;
+  height: number;
+}
+
 /**
  * Decodes one JPEG to 8-bit gray, bit-identical to PIL's `Image.open(f).convert('L')`.
+ * With `into`, an image of that size is written there straight from the decoder's memory and
+ * `gray` is empty (no slice-sized array per decode); other sizes come back as usual.
  * Throws a JpegError for data libjpeg-turbo refuses or warns about.
  */
-export function decodeJpegGray(bytes: Uint8Array): JpegGray {
+export function decodeJpegGray(bytes: Uint8Array, into?: GrayTarget): JpegGray {
   const t = (turbo ??= instantiateSync());
   let handle = 0;
   let src = 0;
@@ -158,9 +168,12 @@ export function decodeJpegGray(bytes: Uint8Array): JpegGray {
       throw new JpegError('corrupt or truncated JPEG data');
     }
     const pixels = new Uint8Array(t.memory.buffer, dst, n * channels);
-    const out = gray ? pixels.slice() : new Uint8Array(n);
+    const target = into && into.width === width && into.height === height ? into.data.subarray(into.offset, into.offset + n) : null;
+    if (target && target.length !== n) throw new JpegError(`no room for a ${width} x ${height} slice at ${into!.offset}`);
+    const out = target ?? (gray ? pixels.slice() : new Uint8Array(n));
     if (!gray) rgbToGray(pixels, n, out);
-    return { width, height, gray: out };
+    else if (target) target.set(pixels);
+    return { width, height, gray: target ? new Uint8Array(0) : out };
   } catch (e) {
     // libjpeg longjmp'd out of the decoder: its state (and what it allocated) is lost, start a new instance
     if (!(e instanceof JpegError) || /stopped decoding|exited/.test(e.message)) turbo = null;

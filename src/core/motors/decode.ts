@@ -16,7 +16,7 @@
  */
 import { inflateCapped } from '../io/binary';
 import { jpegHeader, pngHeader } from '../io/imageHeaders';
-import { decodeJpegGray } from '../io/jpeg';
+import { decodeJpegGray, type GrayTarget } from '../io/jpeg';
 import { decodeTiffPage, openTiff, releaseTiffPage, tiffPageRgba, tiffPageSamples, tiffSpacing, type TiffFile } from '../io/tiff';
 import { InputError } from '../volume';
 import type { Tomogram } from './tomogram';
@@ -51,13 +51,17 @@ export function rgbaToGray(rgba: Uint8Array | Uint8ClampedArray, width: number, 
   return out;
 }
 
-/** Decodes one JPEG, PNG or TIFF (first page) image to 8-bit gray. Errors are InputErrors naming the file. */
-export function decodeGrayImage(bytes: Uint8Array, name: string): GrayImage {
+/**
+ * Decodes one JPEG, PNG or TIFF (first page) image to 8-bit gray. Errors are InputErrors naming the file.
+ * With `into`, a JPEG of that size is decoded straight there and `gray` is empty (decodeJpegGray);
+ * PNG and TIFF slices, and JPEGs of another size, come back in `gray` as usual.
+ */
+export function decodeGrayImage(bytes: Uint8Array, name: string, into?: GrayTarget): GrayImage {
   const kind = imageKind(bytes);
   try {
     if (kind === 'jpeg') {
       jpegHeader(bytes, name); // its size, checked against the limits before the decoder allocates
-      return decodeJpegGray(bytes);
+      return decodeJpegGray(bytes, into);
     }
     if (kind === 'png') return pngToGray(bytes, name);
     if (kind === 'tiff') return tiffFirstPage(bytes, name);

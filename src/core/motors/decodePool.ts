@@ -6,14 +6,19 @@
  * pixels back; the pool sends each request to the least busy worker, starting a new one (up to
  * `size`) while all are busy.
  */
+import type { GrayTarget } from '../io/jpeg';
 import { decodeGrayImage, type GrayImage } from './decode';
+import type { SliceFile } from './tomogram';
 
 export interface DecodeRequest {
   id: number;
-  bytes: Uint8Array;
+  /** The file's bytes; or, with `path`, none: the worker reads the file itself (readPath). */
+  bytes?: Uint8Array;
+  /** A file on disk the worker reads (the CLI's threads: no slice bytes pass between threads). */
+  path?: string;
   name: string;
   /** Write the pixels here (shared memory) when the image has this size, and reply with the size only. */
-  into?: { data: Uint8Array; offset: number; width: number; height: number };
+  into?: GrayTarget;
 }
 
 export type DecodeReply = { id: number; width: number; height: number; gray: Uint8Array } | { id: number; error: string; input: boolean };
@@ -33,7 +38,7 @@ export interface DecodePool {
    * Decodes straight into shared memory (`into.data` on a SharedArrayBuffer) when the image is
    * into.width x into.height; resolves to the image's size either way (stackSliceFiles' decodeInto).
    */
-  decodeInto: (bytes: Uint8Array, name: string, into: { data: Uint8Array; offset: number; width: number; height: number }) => Promise<{ width: number; height: number }>;
+  decodeInto: (file: SliceFile, into: GrayTarget) => Promise<{ width: number; height: number }>;
   /** Decodes worth keeping in flight: two per worker, so that none waits between slices. */
   concurrency: number;
   size: number;
@@ -41,13 +46,20 @@ export interface DecodePool {
   close(): void;
 }
 
-/** What a worker does with a request: the reply and what to transfer with it. */
-export function answerDecode(req: DecodeRequest): { reply: DecodeReply; transfer: ArrayBuffer[] } {
+/**
+ * What a worker does with a request: the reply and what to transfer with it. `readPath` reads a
+ * request's `path` (the CLI's threads; it may reuse one buffer: nothing returned points into it).
+ */
+export function answerDecode(req: DecodeRequest, readPath?: (path: string, name: string) => Uint8Array): { reply: DecodeReply; transfer: ArrayBuffer[] } {
   try {
-    const img = decodeGrayImage(req.bytes, req.name);
     const into = req.into;
+    const bytes = req.bytes ?? (req.path !== undefined && readPath ? readPath(req.path, req.name) : null);
+    if (!bytes) throw new Error(`${baseOf(req.name)}: the decode request carries no bytes`);
+    const decoded = decodeGrayImage(bytes, req.name, into);
+    // a decoder may hand back a view of its input (not when `bytes` is a reused buffer)
+    const img = decoded.gray.buffer === bytes.buffer ? { ...decoded, gray: decoded.gray.slice() } : decoded;
     if (into && img.width === into.width && img.height === into.height) {
-      into.data.set(img.gray, into.offset);
+      if (img.gray.length) into.data.set(img.gray, into.offset); // PNG and TIFF come back as arrays
       return { reply: { id: req.id, width: img.width, height: img.height, gray: new Uint8Array(0) }, transfer: [] };
     }
     return { reply: { id: req.id, width: img.width, height: img.height, gray: img.gray }, transfer: [img.gray.buffer as ArrayBuffer] };
@@ -65,9 +77,10 @@ const baseOf = (name: string): string => name.slice(name.lastIndexOf('/') + 1);
  * A pool of up to `size` workers made by `spawn` on demand. A worker that fails (its error event:
  * it could not start, or it died) is terminated and dropped: each decode it had in flight rejects
  * with an error naming its file, and later decodes go to the others (or to a new one), so that no
- * promise is left hanging.
+ * promise is left hanging. `readsPaths`: the workers answer requests by path (answerDecode's
+ * readPath), so decodeInto sends a slice file's `localPath` instead of its bytes.
  */
-export function createDecodePool(size: number, spawn: () => PoolWorker): DecodePool {
+export function createDecodePool(size: number, spawn: () => PoolWorker, opts: { readsPaths?: boolean } = {}): DecodePool {
   interface Slot {
     w: PoolWorker;
     busy: number;
@@ -124,7 +137,7 @@ export function createDecodePool(size: number, spawn: () => PoolWorker): DecodeP
     return best && (best.busy === 0 || slots.length >= size) ? best : start();
   };
 
-  const send = (bytes: Uint8Array, name: string, into?: DecodeRequest['into']): Promise<GrayImage> =>
+  const send = (source: Uint8Array | { path: string }, name: string, into?: DecodeRequest['into']): Promise<GrayImage> =>
     new Promise<GrayImage>((resolve, reject) => {
       let slot: Slot;
       try {
@@ -134,11 +147,12 @@ export function createDecodePool(size: number, spawn: () => PoolWorker): DecodeP
         return;
       }
       const id = nextId++;
-      const copy = bytes.slice();
+      const copy = source instanceof Uint8Array ? source.slice() : null;
       slot.busy++;
       pending.set(id, { slot, name, resolve, reject });
       try {
-        slot.w.post(into ? { id, bytes: copy, name, into } : { id, bytes: copy, name }, [copy.buffer as ArrayBuffer]);
+        const req: DecodeRequest = copy ? { id, bytes: copy, name } : { id, path: (source as { path: string }).path, name };
+        slot.w.post(into ? { ...req, into } : req, copy ? [copy.buffer as ArrayBuffer] : []);
       } catch (e) {
         fail(slot, e instanceof Error ? e : new Error(String(e)));
       }
@@ -148,9 +162,10 @@ export function createDecodePool(size: number, spawn: () => PoolWorker): DecodeP
     size,
     concurrency: 2 * size,
     decode: (bytes, name) => send(bytes, name),
-    decodeInto: async (bytes, name, into) => {
+    decodeInto: async (file, into) => {
       if (!(into.data.buffer instanceof SharedArrayBuffer)) throw new Error('decodeInto needs a volume on a SharedArrayBuffer');
-      const r = await send(bytes, name, into);
+      // workers that read files themselves get the path: no slice's bytes are read or copied here
+      const r = await send(opts.readsPaths && file.localPath !== undefined ? { path: file.localPath } : await file.read(), file.name, into);
       return { width: r.width, height: r.height };
     },
     close: () => {

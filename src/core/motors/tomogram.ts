@@ -7,6 +7,7 @@ import { InputError, type Volume, type VoxelArray } from '../volume';
 import { AbortError } from '../slidingWindow';
 import { elementSize, isGzip, viewElements } from '../io/binary';
 import { mrcLayout } from '../io/mrc';
+import type { GrayTarget } from '../io/jpeg';
 
 export interface Tomogram {
   id: string;
@@ -130,6 +131,8 @@ export function stackSlices(id: string, slices: readonly GraySlice[]): Tomogram 
 export interface SliceFile {
   name: string;
   read: () => Uint8Array | Promise<Uint8Array>;
+  /** The file on this machine's disk (the CLI): a decode pool's worker threads read it themselves. */
+  localPath?: string;
 }
 
 /** Decodes one slice file's bytes to gray (decodeGrayImage, a worker pool's decode, the browser's decoder). */
@@ -149,7 +152,7 @@ export interface StackOptions {
    * volume is then allocated on a SharedArrayBuffer and the slices after the first never come back
    * to this thread (ReadOptions.decodeInto).
    */
-  decodeInto?: (bytes: Uint8Array, name: string, into: { data: Uint8Array; offset: number; width: number; height: number }) => Promise<{ width: number; height: number }>;
+  decodeInto?: (file: SliceFile, into: GrayTarget) => Promise<{ width: number; height: number }>;
 }
 
 /**
@@ -167,10 +170,11 @@ export async function stackSliceFiles(
   const byName = new Map(files.map((f) => [f.name, f]));
   const { ordered, skipped } = orderSliceNames(id, files.map((f) => f.name));
   const total = ordered.length;
-  const named = async <T>(z: number, run: (bytes: Uint8Array, name: string) => Promise<T> | T): Promise<T> => {
+  const named = async <T>(z: number, run: (bytes: Uint8Array, name: string) => Promise<T> | T): Promise<T> => namedFile(z, async (f) => run(await f.read(), f.name));
+  const namedFile = async <T>(z: number, run: (file: SliceFile) => Promise<T> | T): Promise<T> => {
     const f = byName.get(ordered[z])!;
     try {
-      return await run(await f.read(), f.name);
+      return await run(f);
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
       throw new InputError(msg.startsWith(id + ':') ? msg : `${id}: cannot decode '${baseOf(f.name)}': ${msg}`);
@@ -189,7 +193,7 @@ export async function stackSliceFiles(
   const put = async (z: number): Promise<void> => {
     if (into) {
       // written in place by the decoder when its size matches; a slice of another size is named as usual
-      const size = await named(z, (bytes, name) => into(bytes, name, { data, offset: z * n, width: first.width, height: first.height }));
+      const size = await namedFile(z, (f) => into(f, { data, offset: z * n, width: first.width, height: first.height }));
       if (size.width !== first.width || size.height !== first.height) checkSlice(id, { name: ordered[z], ...size, gray: new Uint8Array(size.width * size.height) }, first);
     } else {
       const s = await decodeOne(z);

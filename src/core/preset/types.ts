@@ -15,6 +15,8 @@ import type { ZodType } from 'zod';
 import type { ModelInfo } from '../onnx/model';
 import type { OutputsPredictor } from '../ortPredictor';
 import type { Predictor } from '../slidingWindow';
+import type { GrayTarget } from '../io/jpeg';
+import type { SliceFile } from '../motors/tomogram';
 import type { InputFacts } from './expects';
 import type { ParamSpecs } from './params';
 
@@ -42,6 +44,8 @@ export interface InputFile {
    * slab by slab instead of taking `bytes` (motors: MRC tomograms), so that only one slab is held.
    */
   range?: { size: number; read(offset: number, length: number): Uint8Array | Promise<Uint8Array> };
+  /** The file on this machine's disk (the CLI), for readers that hand it to worker threads to read (slice folders). */
+  localPath?: string;
 }
 
 /** A group of files that reads into one or more items (a slice folder, a DICOM study, an RGBY set). */
@@ -108,7 +112,7 @@ export interface ReadOptions {
    * only its size (the CLI's worker threads): no copy of each slice back to the caller. Readers then
    * allocate the volume on a SharedArrayBuffer.
    */
-  decodeInto?: (bytes: Uint8Array, name: string, into: { data: Uint8Array; offset: number; width: number; height: number }) => Promise<{ width: number; height: number }>;
+  decodeInto?: (file: SliceFile, into: GrayTarget) => Promise<{ width: number; height: number }>;
 }
 
 /** The items a source reads into, with warnings (shown with the item) and skipped files. */

@@ -375,7 +375,7 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
     async read(source, files, _params, opts: MotorsReadOptions = {}) {
       const decode = opts.decodeImage ?? decodeGrayImage;
       if (source.kind === 'slices') {
-        const { tomogram, skipped } = await stackSliceFiles(source.id, files.map((f) => ({ name: f.path, read: () => f.bytes })), decode, {
+        const { tomogram, skipped } = await stackSliceFiles(source.id, files.map((f) => ({ name: f.path, read: () => f.bytes, localPath: f.localPath })), decode, {
           signal: opts.signal,
           onSlice: opts.onProgress ? (done, total) => opts.onProgress!({ done, total }) : undefined,
           concurrency: opts.decodeConcurrency,
