@@ -45,6 +45,55 @@ describe('MRC tomograms slab by slab', () => {
       }
     });
   }
+  // 16-bit voxels go through a table of the codes that occur: the same bytes for big-endian files,
+  // every code of a type, NaN, infinities, signed zeros and subnormals, and a constant volume
+  const same = async (bytes: Uint8Array, name: string) => {
+    const whole = tomogramFromVolume(readMrc(bytes, name), 'whole');
+    for (const odd of [false, true]) {
+      const t = (await readMrcTomogram(ranged(bytes, [], odd), 'slabs', name, { slabBytes: 5000 }))!;
+      expect(Buffer.from(t.data).equals(Buffer.from(whole.data))).toBe(true);
+    }
+    return whole;
+  };
+  /** A copy of a fixture with its voxels replaced by `codes` (16-bit, in the file's byte order). */
+  const with16 = (file: string, codes: (i: number) => number, bigEndian = false, mode?: number): Uint8Array => {
+    const src = new Uint8Array(readFileSync(resolve(FIX, file)));
+    const dv = new DataView(src.buffer);
+    const n = dv.getInt32(0, !bigEndian) * dv.getInt32(4, !bigEndian) * dv.getInt32(8, !bigEndian);
+    const at = 1024 + dv.getInt32(92, !bigEndian);
+    const out = new Uint8Array(at + 2 * n);
+    out.set(src.subarray(0, at));
+    const ov = new DataView(out.buffer);
+    if (mode !== undefined) ov.setInt32(12, mode, !bigEndian);
+    for (let i = 0; i < n; i++) ov.setUint16(at + 2 * i, codes(i) & 0xffff, !bigEndian);
+    return out;
+  };
+  it('16-bit voxels by lookup: big-endian, every code, NaN / infinity / signed zero / subnormal halves, a constant volume', async () => {
+    const mix = (i: number) => Math.imul(i + 1, 2654435761) >>> 16;
+    // big-endian int16 (the float32 big-endian fixture's header, mode 1)
+    const be = await same(with16('mode2_bigendian.mrc', mix, true, 1), 'be_int16.mrc');
+    expect(new Set(be.data).size).toBeGreaterThan(20);
+    for (const mode of [1, 6, 12]) await same(with16('mode1_int16.mrc', (i) => (mode === 12 ? mix(i) & 0x7bff : mix(i)), false, mode), `mode${mode}.mrc`);
+    const specials = [0x7e00, 0x8000, 0x0000, 0x0001, 0x8001, 0x03ff, 0x3c00, 0xbc00, 0x7bff, 0xfbff];
+    await same(with16('mode12_float16.mrc', (i) => specials[i % specials.length]), 'specials.mrc');
+    await same(with16('mode12_float16.mrc', (i) => [...specials, 0x7c00, 0xfc00][i % 12]), 'infinities.mrc');
+    const flat = await same(with16('mode1_int16.mrc', () => 1234), 'flat.mrc');
+    expect(flat.data.every((v) => v === 0)).toBe(true);
+  });
+
+  it('float32 voxels (a loop of their own): NaN, infinities, signed zeros, huge and tiny values', async () => {
+    const src = new Uint8Array(readFileSync(resolve(FIX, 'mode2_float32.mrc')));
+    const dv = new DataView(src.buffer);
+    const n = dv.getInt32(0, true) * dv.getInt32(4, true) * dv.getInt32(8, true);
+    const at = 1024 + dv.getInt32(92, true);
+    for (const specials of [[NaN, -0, 0, 1e-30, -3.5e38, 3.4e38], [NaN, Infinity, 5, -2], [-Infinity, 1, 2, NaN]]) {
+      const bytes = src.slice();
+      const v = new DataView(bytes.buffer);
+      for (let i = 0; i < n; i += 7) v.setFloat32(at + 4 * i, specials[(i / 7) % specials.length], true);
+      await same(bytes, 'specials32.mrc');
+    }
+  });
+
   it('a gzipped file is left to the whole-file reader; a truncated one is named', async () => {
     const gz = new Uint8Array(readFileSync(resolve(FIX, 'emd_3197.map.gz')));
     expect(await readMrcTomogram(ranged(gz, []), 'g', 'emd_3197.map.gz')).toBeNull();

@@ -3,9 +3,9 @@
  * made here in a temp folder and never committed:
  * - a 300 x 959 x 928 JPEG slice folder (the BYU competition's usual size): decoding time against
  *   the model's time (resize, windows, TTA, peaks) per tomogram, from the CLI's VB_TIMINGS line;
- * - a 500 x 1000 x 1000 tomogram as MRC modes 0 (uint8), 1 (int16), 2 (float32) and 12 (float16),
- *   and the JPEG folder: the CLI's peak RSS over the tomogram's uint8 size (D * H * W bytes).
- * Sizes: VB_BENCH_JPEG=D,H,W and VB_BENCH_MRC=D,H,W; VB_BENCH_MRC_MODES=0,1,2,12.
+ * - a 500 x 1000 x 1000 tomogram as a JPEG folder and as MRC modes 0 (uint8), 1 (int16), 2 (float32)
+ *   and 12 (float16): for each, the CLI's peak RSS over the tomogram's uint8 size (D * H * W bytes).
+ * Sizes: VB_BENCH_JPEG=D,H,W[;D,H,W...] and VB_BENCH_MRC=D,H,W; VB_BENCH_MRC_MODES=0,1,2,12.
  */
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -106,12 +106,14 @@ export async function benchTomograms(): Promise<TomogramRow[]> {
     console.error(`tomograms: ${label}: ${usage.wallS.toFixed(1)} s, peak RSS ${usage.maxRssMB.toFixed(0)} MB`);
   };
   try {
-    const js = dims(process.env.VB_BENCH_JPEG, [300, 959, 928]);
-    const jdir = join(dir, 'jpeg', `tomo_${js.join('x')}`);
-    writeJpegFolder(jdir, js, volumeOf(js));
-    const jpegMB = Number(spawnSync('du', ['-sm', jdir], { encoding: 'utf8' }).stdout.split('\t')[0]);
-    await motors(`JPEG folder ${js.join(' x ')}`, join(dir, 'jpeg'), js, jpegMB);
-    rmSync(join(dir, 'jpeg'), { recursive: true, force: true });
+    for (const spec of (process.env.VB_BENCH_JPEG ?? '300,959,928;500,1000,1000').split(';')) {
+      const js = dims(spec, [300, 959, 928]);
+      const jdir = join(dir, 'jpeg', `tomo_${js.join('x')}`);
+      writeJpegFolder(jdir, js, volumeOf(js));
+      const jpegMB = Number(spawnSync('du', ['-sm', jdir], { encoding: 'utf8' }).stdout.split('\t')[0]);
+      await motors(`JPEG folder ${js.join(' x ')}`, join(dir, 'jpeg'), js, jpegMB);
+      rmSync(join(dir, 'jpeg'), { recursive: true, force: true });
+    }
 
     const ms = dims(process.env.VB_BENCH_MRC, [500, 1000, 1000]);
     const vol = volumeOf(ms);
