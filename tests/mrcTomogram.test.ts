@@ -12,6 +12,27 @@ import { readMrcTomogram, tomogramFromVolume, type ByteRange } from '../src/core
 const FIX = resolve(import.meta.dirname, 'fixtures/io');
 const CASES = ['mode0_imod_uint8', 'mode0_int8', 'mode1_int16', 'mode2_float32', 'mode2_bigendian', 'mode2_exthdr_origin', 'mode6_uint16', 'mode12_float16', '14pf_MT_derived_int16'];
 
+/**
+ * Reads into the reader's buffers (readInto): written in place as the CLI does ('into'), or moved to
+ * a new ArrayBuffer first as a BYOB stream does on the page ('move': the old buffer is detached, so
+ * a reader that kept using it would see nothing).
+ */
+function rangedInto(bytes: Uint8Array, log: number[], how: 'into' | 'move'): ByteRange {
+  return {
+    size: bytes.length,
+    read: () => {
+      throw new Error('readInto is there: read() is not used');
+    },
+    readInto: async (offset, into) => {
+      log.push(into.length);
+      const got = bytes.subarray(offset, offset + into.length);
+      const target = how === 'move' ? new Uint8Array(structuredClone(into.buffer, { transfer: [into.buffer as ArrayBuffer] }), into.byteOffset, got.length) : into;
+      target.set(got);
+      return target.subarray(0, got.length);
+    },
+  };
+}
+
 /** Reads as a copy (its own buffer, offset 0: slab values are views of it), or at an odd offset in a larger buffer (values copied). */
 function ranged(bytes: Uint8Array, log: number[], odd = false): ByteRange {
   return {
@@ -42,6 +63,12 @@ describe('MRC tomograms slab by slab', () => {
         expect(t.spacing).toBe(whole.spacing);
         // the header, then slabs of at most max(1 section, slabBytes)
         expect(Math.max(...log.slice(1))).toBeLessThanOrEqual(Math.max(h * w * itemSize, slabBytes));
+      }
+      for (const how of ['into', 'move'] as const) {
+        const log: number[] = [];
+        const t = (await readMrcTomogram({ ...rangedInto(bytes, log, how), read: (o, l) => (log.push(l), bytes.slice(o, o + l)) }, 'slabs', file, { slabBytes: h * w * itemSize * 2 }))!;
+        expect(Buffer.from(t.data).equals(Buffer.from(whole.data))).toBe(true);
+        expect(Math.max(...log.slice(1))).toBeLessThanOrEqual(h * w * itemSize * 2);
       }
     });
   }

@@ -22,7 +22,7 @@ import { detectMotors } from '../src/core/motors/pipeline';
 import { tomogramFromVolume } from '../src/core/motors/tomogram';
 import { zoomLinear } from '../src/core/motors/resize';
 import { motorsParamsFromCard, type MotorsModelCard } from '../src/core/presets/motors';
-import { benchPage, type PageRow } from './bench/page';
+import { benchPage, pageInputs, type PageRow } from './bench/page';
 import { benchRatios } from './bench/ratios';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -134,7 +134,7 @@ async function benchChromium(motorRows: MotorRow[]): Promise<Row[]> {
     if (only !== 'gpu' && only !== 'page') motorRows.push(await benchMotorsChromium(page));
     if (only !== 'page' && only !== 'motors') gpuRows.push(...(await benchGpuResident(page)));
     // issue 17: a competition-size JPEG folder through the motors page (tools/bench/page.ts)
-    if (only === 'page' || (only !== 'gpu' && only !== 'motors' && !skipParts.has('page'))) pageRows.push(await benchPage(browser, `http://localhost:${PORT}`));
+    if (only === 'page' || (only !== 'gpu' && only !== 'motors' && !skipParts.has('page'))) for (const input of pageInputs()) pageRows.push(await benchPage(browser, `http://localhost:${PORT}`, input));
     await browser.close();
     return rows;
   } finally {

@@ -92,13 +92,16 @@ export function fileSize(path: string, what: string): number {
   }
 }
 
-/** `length` bytes of a file from `offset` (fewer at its end), without reading the rest. */
-export function readRange(path: string, offset: number, length: number, what: string): Uint8Array {
+/**
+ * `length` bytes of a file from `offset` (fewer at its end), without reading the rest; into `into`
+ * when given (its length is what is read: ByteRange.readInto).
+ */
+export function readRange(path: string, offset: number, length: number, what: string, into?: Uint8Array): Uint8Array {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
     // not zero-filled (every byte returned is read), and its own buffer: offset 0, so a slab's values can be a view of it
-    const out = Buffer.allocUnsafeSlow(length);
+    const out = into ?? Buffer.allocUnsafeSlow(length);
     let got = 0;
     while (got < length) {
       const n = readSync(fd, out, got, length - got, offset + got);

@@ -480,6 +480,7 @@ export function diskFile(path: string, abs: string, noun: string): InputFile {
         return fileSize(abs, noun);
       },
       read: (offset, length) => readRange(abs, offset, length, noun),
+      readInto: (offset, into) => readRange(abs, offset, into.length, noun, into),
     },
   };
 }

@@ -33,6 +33,7 @@ import { decodeImageInWorker } from './decodeImage';
 import { autoAvoidsGpu, autoOnSoftwareReason, chooseBackend, softwareAdapter, type AdapterFacts } from './backendChoice';
 import { FAULT_MESSAGE, type Backend, type BackendChoice, type ExternalDataFile, type LoadedModel, type ProgressCallback, type RunRequest, type RunResult, type RuntimeInfo, type WorkerApi, type WorkerOptions } from './protocol';
 import { sliceDecoding } from './decodePool';
+import { workerInputFiles } from './onDemandFiles';
 import { releaseGpuModel } from './gpu';
 import { gpuPresetRun, tryGpuRun, withGpuNote } from './gpu/worker';
 
@@ -414,7 +415,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): Pr
     // as the CLI), else (or when no decode worker starts) the browser's decoder, here in the worker
     const pool = source.kind === 'slices' ? await sliceDecoding(files.length, ac.signal, (why) => console.warn(`decoding ${source.id} in the inference worker: the decode pool did not start (${why})`)) : null;
     try {
-      const res = await preset.inputs.read(source, files, params, {
+      const res = await preset.inputs.read(source, workerInputFiles(files), params, {
         signal: ac.signal,
         onProgress: onProgress ? (p) => void onProgress(p) : undefined,
         ...(pool?.opts ?? { decodeImage: decodeImageInWorker }),

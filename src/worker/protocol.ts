@@ -7,6 +7,9 @@ import type { MotorDetection, MotorsProgress } from '../core/motors/pipeline';
 import type { MotorsParams } from '../core/presets/motors';
 import type { InputFile, ItemSource, ReadProgress, ReadResult, RunProgress } from '../core/preset/types';
 
+/** A file for readInputs: its bytes, or (a preset that reads on demand: `inputs.readsOnDemand`) the File, read in the worker. */
+export type WorkerInputFile = InputFile | { path: string; file: Blob };
+
 export type Backend = 'webgpu' | 'wasm';
 export type BackendChoice = 'auto' | Backend;
 
@@ -140,11 +143,12 @@ export interface WorkerApi {
   run(req: RunRequest, onProgress?: ProgressCallback): Promise<RunResult>;
   runMotors(req: MotorsRequest, onProgress?: (p: MotorsProgress) => void): Promise<MotorsResult>;
   /**
-   * Reads one item source with its preset's `inputs.read` (the bytes transferred in, the items'
-   * typed arrays transferred out). Image slices decode with the browser's decoder here. Reads do
-   * not stop a run and a run does not stop them; `readId` names the read for cancelRead.
+   * Reads one item source with its preset's `inputs.read` (the bytes transferred in, or for a
+   * preset that reads on demand the files unread, the items' typed arrays transferred out). Image
+   * slices decode here or on the page decode pool. Reads do not stop a run and a run does not stop
+   * them; `readId` names the read for cancelRead.
    */
-  readInputs(presetId: string, source: ItemSource, files: InputFile[], params: unknown, onProgress?: (p: ReadProgress) => void, readId?: string): Promise<ReadResult<unknown>>;
+  readInputs(presetId: string, source: ItemSource, files: WorkerInputFile[], params: unknown, onProgress?: (p: ReadProgress) => void, readId?: string): Promise<ReadResult<unknown>>;
   /** Aborts the read started with this id (it rejects with an AbortError). */
   cancelRead(readId: string): void;
   /**

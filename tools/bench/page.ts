@@ -1,7 +1,9 @@
 /**
- * The `page` line of `npm run bench` (issue 17): a competition-size JPEG slice folder (default
- * 300 x 959 x 928, VB_BENCH_PAGE=D,H,W; made in a temp folder as tools/bench/tomograms.ts makes the
- * CLI's) dropped on the motors page in Chromium and run on WASM with the bundled model and its card:
+ * The `page` lines of `npm run bench` (issue 17): a competition-size JPEG slice folder (default
+ * 300 x 959 x 928, VB_BENCH_PAGE=D,H,W) and a float32 MRC tomogram (default 500 x 1000 x 1000,
+ * VB_BENCH_PAGE_MRC=D,H,W; `none` leaves it out), made in a temp folder as tools/bench/tomograms.ts
+ * makes the CLI's, each dropped on the motors page in Chromium and run on WASM with the bundled
+ * model and its card:
  * - read time (drop to 'waiting': the page reads the files, the inference worker stacks the slices
  *   decoded by the page decode pool) against the model's time (resize, windows, TTA, peaks: the
  *   pipeline's own timings) and the run's wall time;
@@ -20,9 +22,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ROOT } from './measure';
-import { volumeOf, writeJpegFolder } from './tomograms';
+import { volumeOf, writeJpegFolder, writeMrcFile } from './tomograms';
+
+/** What is dropped: a JPEG slice folder, or an MRC file in a mode. */
+export type PageInput = { kind: 'jpeg'; shape: [number, number, number] } | { kind: 'mrc'; mode: 2; shape: [number, number, number] };
+
+/** The inputs `npm run bench` drops (VB_BENCH_PAGE, VB_BENCH_PAGE_MRC). */
+export function pageInputs(): PageInput[] {
+  const mrc = process.env.VB_BENCH_PAGE_MRC;
+  return [{ kind: 'jpeg', shape: dims(process.env.VB_BENCH_PAGE, [300, 959, 928]) }, ...(mrc === 'none' ? [] : [{ kind: 'mrc' as const, mode: 2 as const, shape: dims(mrc, [500, 1000, 1000]) }])];
+}
 
 export interface PageRow {
+  input: PageInput;
   shape: [number, number, number];
   fileMB: number;
   workers: number;
@@ -90,14 +102,15 @@ async function until<T>(f: () => Promise<T>, ok: (x: T) => boolean, timeoutMs: n
   }
 }
 
-export async function benchPage(browser: Browser, origin: string): Promise<PageRow> {
-  const shape = dims(process.env.VB_BENCH_PAGE, [300, 959, 928]);
+export async function benchPage(browser: Browser, origin: string, input: PageInput): Promise<PageRow> {
+  const shape = input.shape;
   const dir = mkdtempSync(join(tmpdir(), 'vb-page-'));
   try {
     const id = `tomo_${shape.join('x')}`;
-    const folder = join(dir, 'jpeg', id);
-    writeJpegFolder(folder, shape, volumeOf(shape));
-    const fileMB = Number(spawnSync('du', ['-sm', folder], { encoding: 'utf8' }).stdout.split('\t')[0]);
+    const at = input.kind === 'jpeg' ? join(dir, 'jpeg', id) : join(dir, `${id}.mrc`);
+    if (input.kind === 'jpeg') writeJpegFolder(at, shape, volumeOf(shape));
+    else writeMrcFile(at, shape, input.mode, volumeOf(shape));
+    const fileMB = Number(spawnSync('du', ['-sm', at], { encoding: 'utf8' }).stdout.split('\t')[0]);
 
     const before = new Set(await rendererPids(browser));
     const context = await browser.newContext();
@@ -121,7 +134,8 @@ export async function benchPage(browser: Browser, origin: string): Promise<PageR
     const baseMB = memMB(pids, 'VmRSS');
     resetPeak(pids);
     const t0 = performance.now();
-    await page.getByTestId('tomogram-folder-input').setInputFiles(join(dir, 'jpeg'));
+    if (input.kind === 'jpeg') await page.getByTestId('tomogram-folder-input').setInputFiles(join(dir, 'jpeg'));
+    else await page.getByTestId('tomogram-file-input').setInputFiles(at);
     await until(() => state(page), (s) => s.items.some((t) => t.id === id && t.status !== 'loading'), 900_000, 'the read');
     const readMs = performance.now() - t0;
     const read = (await state(page)).items.find((t) => t.id === id)!;
@@ -138,6 +152,7 @@ export async function benchPage(browser: Browser, origin: string): Promise<PageR
     if (item.status !== 'done' || !item.timings) throw new Error(`bench page: the run ended ${item.status}: ${item.error ?? ''}`);
     await context.close();
     return {
+      input,
       shape,
       fileMB,
       workers: workers.length,
@@ -157,7 +172,7 @@ export async function benchPage(browser: Browser, origin: string): Promise<PageR
 
 export function printPage(rows: PageRow[]): void {
   if (!rows.length) return;
-  console.log('\nThe motors page in Chromium (WASM): a JPEG slice folder dropped, then run (renderer process: page + inference worker + decode workers)');
+  console.log('\nThe motors page in Chromium (WASM): a JPEG slice folder or an MRC file dropped, then run (renderer process: page + inference worker + decode workers)');
   console.log(
     ['tomogram', 'file MB', 'decode workers', 'read s', 'model s', 'read / model', 'run wall s (this and the tiny one)', 'RSS before MB', 'peak read MB', 'peak run MB', 'peak read / uint8', 'peak run / uint8', '(peak - before) / uint8'].join(' | '),
   );
@@ -166,7 +181,7 @@ export function printPage(rows: PageRow[]): void {
     const peak = Math.max(r.readPeakMB, r.runPeakMB);
     console.log(
       [
-        `JPEG folder ${r.shape.join(' x ')}${r.crossOriginIsolated ? '' : ' (not cross-origin isolated)'}`,
+        `${r.input.kind === 'jpeg' ? 'JPEG folder' : `MRC mode ${r.input.mode}`} ${r.shape.join(' x ')}${r.crossOriginIsolated ? '' : ' (not cross-origin isolated)'}`,
         r.fileMB.toFixed(0),
         r.workers,
         (r.readMs / 1000).toFixed(2),

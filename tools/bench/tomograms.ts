@@ -56,7 +56,7 @@ export function writeJpegFolder(dir: string, shape: [number, number, number], vo
 }
 
 /** An MRC file of `shape` in `mode`, written slab by slab (values: the resized sample plus a mode-dependent scale). */
-function writeMrcFile(path: string, shape: [number, number, number], mode: 0 | 1 | 2 | 12, vol: Uint8Array): void {
+export function writeMrcFile(path: string, shape: [number, number, number], mode: 0 | 1 | 2 | 12, vol: Uint8Array): void {
   const [d, h, w] = shape;
   const head = writeMrc({
     shape: [1, 1, 1],

@@ -255,6 +255,12 @@ export function tomogramFromVolume(v: Volume, id: string): Tomogram {
 export interface ByteRange {
   size: number;
   read(offset: number, length: number): Uint8Array | Promise<Uint8Array>;
+  /**
+   * Reads `into.length` bytes at `offset` into `into`'s memory, so that a reader can use the same
+   * buffers slab after slab (no garbage per slab). Resolves to the bytes read: `into`, or a view of
+   * the same memory under a new ArrayBuffer when reading moved it (a BYOB stream detaches `into`).
+   */
+  readInto?(offset: number, into: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
 
 /** File bytes per slab when an MRC tomogram is converted slab by slab (whole z sections, at least one). */
@@ -280,11 +286,32 @@ export async function readMrcTomogram(
   const size = elementSize(m.type);
   const perSlab = Math.max(1, Math.floor((opts.slabBytes ?? SLAB_BYTES) / (plane * size)));
   const data = new Uint8Array(d * plane);
+  // the next slab is asked for before this one is converted (the page reads a Blob asynchronously);
+  // with readInto, two slab buffers take turns (a slab is converted before its buffer is read into again)
+  const slabLength = perSlab * plane * size;
+  const buffers: Uint8Array[] = file.readInto ? [new Uint8Array(slabLength), new Uint8Array(slabLength)] : [];
+  let turn = 0;
+  const readSlab = (z0: number): Promise<Uint8Array> => {
+    const offset = m.offset + z0 * plane * size;
+    const length = Math.min(perSlab, d - z0) * plane * size;
+    let p: Promise<Uint8Array>;
+    if (file.readInto) {
+      const k = turn++ & 1;
+      p = Promise.resolve(file.readInto(offset, buffers[k].subarray(0, length))).then((got) => {
+        buffers[k] = got.byteOffset === 0 && got.buffer.byteLength >= slabLength ? new Uint8Array(got.buffer, 0, slabLength) : new Uint8Array(slabLength);
+        return got;
+      });
+    } else p = Promise.resolve(file.read(offset, length));
+    p.catch(() => undefined); // a read left behind by an abort or an error is not an unhandled rejection
+    return p;
+  };
   const slabs = async (each: (values: VoxelArray | Uint8Array, z0: number) => void, raw: boolean): Promise<void> => {
+    let next = readSlab(0);
     for (let z0 = 0; z0 < d; z0 += perSlab) {
       if (opts.signal?.aborted) throw new AbortError();
       const nz = Math.min(perSlab, d - z0);
-      const bytes = await file.read(m.offset + z0 * plane * size, nz * plane * size);
+      const bytes = await next;
+      if (z0 + perSlab < d) next = readSlab(z0 + perSlab);
       if (bytes.length < nz * plane * size) throw new InputError(`${name}: the file was cut short while reading it`);
       each(raw ? bytes : viewElements(bytes, 0, nz * plane, m.type, m.littleEndian), z0);
     }

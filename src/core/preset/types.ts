@@ -16,7 +16,7 @@ import type { ModelInfo } from '../onnx/model';
 import type { OutputsPredictor } from '../ortPredictor';
 import type { Predictor } from '../slidingWindow';
 import type { GrayTarget } from '../io/jpeg';
-import type { SliceFile } from '../motors/tomogram';
+import type { ByteRange, SliceFile } from '../motors/tomogram';
 import type { InputFacts } from './expects';
 import type { ParamSpecs } from './params';
 
@@ -43,9 +43,11 @@ export interface InputFile {
    * Optional random access (CLI: fs.readSync; page: Blob.slice) for readers that stream a large file
    * slab by slab instead of taking `bytes` (motors: MRC tomograms), so that only one slab is held.
    */
-  range?: { size: number; read(offset: number, length: number): Uint8Array | Promise<Uint8Array> };
+  range?: ByteRange;
   /** The file on this machine's disk (the CLI), for readers that hand it to worker threads to read (slice folders). */
   localPath?: string;
+  /** The bytes read asynchronously, where that is cheaper than `bytes` (the page's worker: Blob.arrayBuffer, several in flight). */
+  load?(): Promise<Uint8Array>;
 }
 
 /** A group of files that reads into one or more items (a slice folder, a DICOM study, an RGBY set). */
@@ -271,6 +273,13 @@ export interface Preset<P = unknown, Item = unknown, Result = unknown, Row = unk
     /** `emptyFolders`: folders a directory walk found with nothing in them (a file input never reports those). */
     sort(paths: readonly string[], emptyFolders?: readonly string[]): SortedInputs;
     read(source: ItemSource, files: readonly InputFile[], params: P, opts?: ReadOptions): Promise<ReadResult<Item>>;
+    /**
+     * `read` takes each file's `bytes` at most once and uses `range` where it can (motors: slices one
+     * at a time, MRC slab by slab): the page then hands the worker its files unread, and the worker
+     * reads them on demand (a getter and Blob.slice), so that a folder's or a file's bytes are never
+     * all held at once. Presets without it get every file's bytes read up front.
+     */
+    readsOnDemand?: boolean;
     /** The id an item is shown and exported under (usually the source id; a DICOM series has its own). */
     itemId(item: Item): string;
     /** Secondary files given apart from the inputs (protein: cell masks); default none. */

@@ -372,10 +372,11 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
     accept: ['.mrc', '.mrcs', '.rec', '.map', '.st', '.ali', '.tif', '.tiff', '.nii', '.gz', '.npy', '.jpg', '.jpeg', '.png', '.onnx', '.json', '.csv'],
     hint: 'folders of slices (one per tomogram) · .mrc / .rec / .tif · .onnx models · labels .csv · model card .json',
     sort: sortTomogramPaths,
+    readsOnDemand: true,
     async read(source, files, _params, opts: MotorsReadOptions = {}) {
       const decode = opts.decodeImage ?? decodeGrayImage;
       if (source.kind === 'slices') {
-        const { tomogram, skipped } = await stackSliceFiles(source.id, files.map((f) => ({ name: f.path, read: () => f.bytes, localPath: f.localPath })), decode, {
+        const { tomogram, skipped } = await stackSliceFiles(source.id, files.map((f) => ({ name: f.path, read: () => (f.load ? f.load() : f.bytes), localPath: f.localPath })), decode, {
           signal: opts.signal,
           onSlice: opts.onProgress ? (done, total) => opts.onProgress!({ done, total }) : undefined,
           concurrency: opts.decodeConcurrency,

@@ -15,6 +15,7 @@ import { errorText, isAbort, say, unsay } from './messages';
 import { addModelFiles } from './models';
 import { count, entryOf, listText, sortPicked, type SortedFiles } from './pure';
 import { initialBatch, itemEntry, patchItem, untilReplaced, workerOf } from './store';
+import type { WorkerInputFile } from '../../worker/protocol';
 import type { AnyStore, ItemEntry, PageSource } from './types';
 
 /** What an intake did: sources queued, and how many inputs could not be used (each said why). */
@@ -130,8 +131,14 @@ export function ensureItem(store: AnyStore, id: string, urgent = false): Promise
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-async function inputFiles(src: PageSource): Promise<InputFile[]> {
-  return Promise.all(src.files.map(async (f) => ({ path: f.path, bytes: new Uint8Array(await f.file.arrayBuffer()) })));
+/**
+ * A source's files for readInputs, with what to transfer: unread Files for a preset that reads on
+ * demand (the worker reads one slice or slab at a time), else every file's bytes.
+ */
+async function inputFiles(store: AnyStore, src: PageSource): Promise<{ files: WorkerInputFile[]; transfer: ArrayBuffer[] }> {
+  if (store.preset.inputs.readsOnDemand) return { files: src.files.map((f) => ({ path: f.path, file: f.file })), transfer: [] };
+  const files: InputFile[] = await Promise.all(src.files.map(async (f) => ({ path: f.path, bytes: new Uint8Array(await f.file.arrayBuffer()) })));
+  return { files, transfer: files.map((f) => f.bytes.buffer as ArrayBuffer) };
 }
 
 /**
@@ -144,11 +151,11 @@ export async function unreadableSource(store: AnyStore, sources: readonly PageSo
   for (const src of sources) {
     const name = src.files[0]?.path ?? src.source.id;
     try {
-      const files = await inputFiles(src);
+      const { files, transfer } = await inputFiles(store, src);
       const res = await client.api.readInputs(
         store.preset.id,
         src.source,
-        Comlink.transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer)),
+        Comlink.transfer(files, transfer),
         store.getState().params,
         Comlink.proxy(() => undefined),
         store.getState().reads.nextReadId(),
@@ -179,9 +186,9 @@ async function readItem(store: AnyStore, id: string, readId: string): Promise<un
   }, 100);
   let res: ReadResult<unknown>;
   try {
-    const files = await inputFiles(src);
+    const { files, transfer } = await inputFiles(store, src);
     res = await untilReplaced(store, client, () =>
-      client.api.readInputs(preset.id, src.source, Comlink.transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer)), store.getState().params, Comlink.proxy(onProgress), readId),
+      client.api.readInputs(preset.id, src.source, Comlink.transfer(files, transfer), store.getState().params, Comlink.proxy(onProgress), readId),
     );
     if (res.items.length === 0) throw new Error(`${id}: nothing to read in it`);
   } catch (e) {
