@@ -3,6 +3,7 @@ import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { createReadStream, existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ORT_FILES } from './src/worker/ortFiles';
 
 /** Cross-origin isolation: lets onnxruntime-web's WASM backend run multi-threaded. */
 const isolation = {
@@ -33,14 +34,12 @@ function cspDev(): Plugin {
 
 /** The onnxruntime-web runtime files, served from the app's own origin under ort/ (never a CDN). */
 const ORT_DIR = resolve(import.meta.dirname, 'node_modules/onnxruntime-web/dist');
-/** The JSEP build (WebGPU sessions) and the WASM-only build (WASM sessions: src/worker/inference.worker.ts). */
-export const ORT_FILES = ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'];
 
 function ortRuntime(): Plugin {
   let outDir = 'dist';
   const serve = (req: { url?: string }, res: import('node:http').ServerResponse, next: () => void): void => {
     const m = /\/ort\/([^/?#]+)/.exec(req.url ?? '');
-    if (!m || !ORT_FILES.includes(m[1])) return next();
+    if (!m || !(ORT_FILES as readonly string[]).includes(m[1])) return next();
     res.setHeader('Content-Type', m[1].endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
     for (const [k, v] of Object.entries(isolation)) res.setHeader(k, v);
     createReadStream(resolve(ORT_DIR, m[1])).pipe(res);

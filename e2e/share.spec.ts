@@ -22,6 +22,7 @@ import { argmaxCounts } from '../src/core/labels';
 import { relaxSpatialDims } from '../src/core/onnx/model';
 import { sessionPredictor } from '../src/core/ortPredictor';
 import { slidingWindowInference } from '../src/core/slidingWindow';
+import { ORT_FILES } from '../src/worker/ortFiles';
 import { expect, test, fixture, frameGaps, kitProgress, ROOT, setNumber, stallAfter, trustOrigins, untilSettled, viewerSettled } from './util';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -181,7 +182,7 @@ test('motors: demo link = clicking through, offline; changed settings and view t
   });
   expect(shell.filter((e) => e.path !== '/' && e.type.includes('text/html'))).toEqual([]);
   expect(shell.filter((e) => e.path.startsWith('/ort/')).map((e) => e.path).sort()).toEqual(
-    ['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'].map((f) => `/ort/${f}`),
+    ORT_FILES.map((f) => `/ort/${f}`).sort(),
   );
   expect(shell.filter((e) => e.path.startsWith('/assets/') && e.path.endsWith('.wasm') && e.bytes > 1e6)).toEqual([]);
   await context.setOffline(true);

@@ -17,6 +17,7 @@
 const VERSION = 'v1';
 const SHELL = `voxelbench-shell-${VERSION}`;
 const RUNTIME = `voxelbench-runtime-${VERSION}`;
+// onnxruntime-web's runtime files: src/worker/ortFiles.ts (tests/ortFiles.test.ts keeps the two lists equal)
 const ORT = ['ort/ort-wasm-simd-threaded.jsep.wasm', 'ort/ort-wasm-simd-threaded.jsep.mjs', 'ort/ort-wasm-simd-threaded.wasm', 'ort/ort-wasm-simd-threaded.mjs'];
 
 const scope = () => self.registration.scope;

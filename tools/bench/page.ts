@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ROOT } from './measure';
-import { volumeOf, writeJpegFolder, writeMrcFile } from './tomograms';
+import { dims, volumeOf, writeJpegFolder, writeMrcFile } from './tomograms';
 
 /** What is dropped: a JPEG slice folder, or an MRC file in a mode. */
 export type PageInput = { kind: 'jpeg'; shape: [number, number, number] } | { kind: 'mrc'; mode: 2; shape: [number, number, number] };
@@ -48,9 +48,6 @@ export interface PageRow {
   runPeakMB: number;
   crossOriginIsolated: boolean;
 }
-
-const dims = (env: string | undefined, d: [number, number, number]): [number, number, number] =>
-  env ? (env.split(',').map(Number) as [number, number, number]) : d;
 
 function procKB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   try {

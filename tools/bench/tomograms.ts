@@ -18,7 +18,8 @@ import { zoomLinear } from '../../src/core/motors/resize';
 import { tomogramFromVolume } from '../../src/core/motors/tomogram';
 import { cliArgs, measureNode, ROOT, type Usage } from './measure';
 
-const dims = (env: string | undefined, d: [number, number, number]): [number, number, number] =>
+/** D,H,W from an environment value, else the default. */
+export const dims = (env: string | undefined, d: [number, number, number]): [number, number, number] =>
   env ? (env.split(',').map(Number) as [number, number, number]) : d;
 
 export interface TomogramRow {

@@ -4,13 +4,14 @@
  * and a link opens again offline. See the README section "Static hosting".
  */
 import { createStore } from 'zustand/vanilla';
+import { ORT_FILES } from '../../worker/ortFiles';
 
 /** What the service worker cannot see the page load: everything fetched before it controlled the page. */
 function loadedUrls(): { urls: string[]; pages: string[] } {
   const origin = window.location.origin;
   const entries = performance.getEntriesByType('resource').map((e) => e.name);
   const page = window.location.href.split('?')[0].split('#')[0];
-  const ort = ['ort/ort-wasm-simd-threaded.jsep.wasm', 'ort/ort-wasm-simd-threaded.jsep.mjs', 'ort/ort-wasm-simd-threaded.wasm', 'ort/ort-wasm-simd-threaded.mjs'].map((p) => new URL(p, document.baseURI).href);
+  const ort = ORT_FILES.map((f) => new URL(`ort/${f}`, document.baseURI).href);
   const urls = [...new Set([page, ...ort, ...entries])].filter((u) => u.startsWith(origin) && !u.includes('/sw.js'));
   return { urls, pages: [page] };
 }
