@@ -121,6 +121,51 @@ describe('MRC tomograms slab by slab', () => {
     }
   });
 
+  // modes other than uint8 map on the first pass with the header's DMIN..DMAX while they look for the
+  // data's range: read once when the header's range is exact (as mrcfile and IMOD write it), twice
+  // (and the same voxels) when it is missing, wider, narrower, NaN or reversed
+  it("the header's DMIN..DMAX: exact, the file is read once; missing or wrong, twice and the same voxels", async () => {
+    const withRange = (bytes: Uint8Array, lo: number, hi: number): Uint8Array => {
+      const out = bytes.slice();
+      const v = new DataView(out.buffer);
+      const le = v.getInt32(12, true) >= 0 && v.getInt32(12, true) < 100;
+      v.setFloat32(76, lo, le);
+      v.setFloat32(80, hi, le);
+      return out;
+    };
+    const float32 = new Uint8Array(readFileSync(resolve(FIX, 'mode2_float32.mrc')));
+    const withNaN = float32.slice();
+    new DataView(withNaN.buffer).setFloat32(1024 + 4 * 5, NaN, true);
+    const files: [string, Uint8Array][] = [
+      ...['mode0_int8.mrc', 'mode1_int16.mrc', 'mode2_float32.mrc', 'mode2_bigendian.mrc', 'mode6_uint16.mrc', 'mode12_float16.mrc'].map((f): [string, Uint8Array] => [f, new Uint8Array(readFileSync(resolve(FIX, f)))]),
+      ['nan.mrc', withNaN],
+    ];
+    for (const [name, bytes] of files) {
+      const vol = readMrc(bytes, name);
+      const whole = tomogramFromVolume(vol, 'whole');
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const x of vol.data) if (x < lo) lo = x;
+      for (const x of vol.data) if (x > hi) hi = x;
+      const dataBytes = bytes.length - 1024 - new DataView(bytes.buffer).getInt32(92, name !== 'mode2_bigendian.mrc');
+      const span = hi - lo;
+      for (const [claimLo, claimHi, passes] of [
+        [lo, hi, 1],
+        [lo - span / 8, hi, 2],
+        [lo, hi + span / 8, 2],
+        [lo + span / 4, hi - span / 4, 2],
+        [0, 0, 2],
+        [hi, lo, 2],
+        [NaN, hi, 2],
+      ] as const) {
+        const log: number[] = [];
+        const t = (await readMrcTomogram(ranged(withRange(bytes, claimLo, claimHi), log), 'slabs', name, { slabBytes: 4096 }))!;
+        expect(Buffer.from(t.data).equals(Buffer.from(whole.data)), `${name} ${claimLo}..${claimHi}`).toBe(true);
+        expect(log.slice(1).reduce((a, b) => a + b, 0), `${name} ${claimLo}..${claimHi}`).toBe(passes * dataBytes);
+      }
+    }
+  });
+
   it('a gzipped file is left to the whole-file reader; a truncated one is named', async () => {
     const gz = new Uint8Array(readFileSync(resolve(FIX, 'emd_3197.map.gz')));
     expect(await readMrcTomogram(ranged(gz, []), 'g', 'emd_3197.map.gz')).toBeNull();

@@ -5,7 +5,7 @@
  *   the model's time (resize, windows, TTA, peaks) per tomogram, from the CLI's VB_TIMINGS line;
  * - a 500 x 1000 x 1000 tomogram as a JPEG folder and as MRC modes 0 (uint8), 1 (int16), 2 (float32)
  *   and 12 (float16): for each, the CLI's peak RSS over the tomogram's uint8 size (D * H * W bytes).
- * Sizes: VB_BENCH_JPEG=D,H,W[;D,H,W...] and VB_BENCH_MRC=D,H,W; VB_BENCH_MRC_MODES=0,1,2,12.
+ * Sizes: VB_BENCH_JPEG=D,H,W[;D,H,W...] (`none`: no JPEG folder) and VB_BENCH_MRC=D,H,W; VB_BENCH_MRC_MODES=0,1,2,12.
  */
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -78,6 +78,16 @@ export function writeMrcFile(path: string, shape: [number, number, number], mode
     view.setFloat32(40 + 4 * i, n * 15, true);
   });
   view.setInt32(12, mode, true);
+  // DMIN / DMAX: the data's exact range, as mrcfile and IMOD write it (readers may then read the file once)
+  let lo = 255;
+  let hi = 0;
+  for (let i = 0; i < vol.length; i++) {
+    if (vol[i] < lo) lo = vol[i];
+    if (vol[i] > hi) hi = vol[i];
+  }
+  const value = (v: number): number => (mode === 0 ? v : mode === 1 ? v * 40 - 5000 : mode === 2 ? Math.fround(v * 0.013 - 1.2) : 1 + v / 256);
+  view.setFloat32(76, value(lo), true);
+  view.setFloat32(80, value(hi), true);
   const fd = openSync(path, 'w');
   try {
     writeSync(fd, head);
@@ -107,7 +117,8 @@ export async function benchTomograms(): Promise<TomogramRow[]> {
     console.error(`tomograms: ${label}: ${usage.wallS.toFixed(1)} s, peak RSS ${usage.maxRssMB.toFixed(0)} MB`);
   };
   try {
-    for (const spec of (process.env.VB_BENCH_JPEG ?? '300,959,928;500,1000,1000').split(';')) {
+    const jpegs = process.env.VB_BENCH_JPEG ?? '300,959,928;500,1000,1000';
+    for (const spec of jpegs === 'none' ? [] : jpegs.split(';')) {
       const js = dims(spec, [300, 959, 928]);
       const jdir = join(dir, 'jpeg', `tomo_${js.join('x')}`);
       writeJpegFolder(jdir, js, volumeOf(js));

@@ -82,6 +82,11 @@ export interface MrcLayout {
   /** Spacing [z, y, x] in Angstrom and the affine, as readMrc returns them. */
   spacing: [number, number, number];
   affine: Affine;
+  /**
+   * The header's DMIN..DMAX when both are finite and DMAX > DMIN, else null. A claim to check, not
+   * a fact: writers such as mrcfile and IMOD store the data's exact range, others leave 0..0 or -1.
+   */
+  range: [number, number] | null;
 }
 
 /**
@@ -146,7 +151,9 @@ export function mrcLayout(header: Uint8Array, name: string, fileSize: number): M
     [0, 0, voxel[2], origin[2]],
     [0, 0, 0, 1],
   ];
-  return { shape: [nz, ny, nx], mode, type, littleEndian: le, offset, spacing: [voxel[2], voxel[1], voxel[0]], affine };
+  const [dmin, dmax] = [float(76), float(80)];
+  const range: [number, number] | null = Number.isFinite(dmin) && Number.isFinite(dmax) && dmax > dmin ? [dmin, dmax] : null;
+  return { shape: [nz, ny, nx], mode, type, littleEndian: le, offset, spacing: [voxel[2], voxel[1], voxel[0]], affine, range };
 }
 
 export function readMrc(input: Uint8Array, name = 'volume.mrc'): Volume {
