@@ -166,6 +166,30 @@ describe('MRC tomograms slab by slab', () => {
     }
   });
 
+  // reads ahead while a slab is converted: two slabs in flight with read (the page's Blob reads),
+  // one with readInto (its two buffers take turns), never more, and the same voxels
+  it('asks for slabs ahead: two in flight with read, one with readInto', async () => {
+    const bytes = new Uint8Array(readFileSync(resolve(FIX, 'mode2_float32.mrc')));
+    const whole = tomogramFromVolume(readMrc(bytes, 'f.mrc'), 'whole');
+    const [, h, w] = whole.shape;
+    for (const into of [false, true]) {
+      let inFlight = 0;
+      let most = 0;
+      const later = <T>(v: T): Promise<T> => {
+        most = Math.max(most, ++inFlight);
+        return new Promise((res) => setTimeout(() => (inFlight--, res(v)), 1));
+      };
+      const range: ByteRange = {
+        size: bytes.length,
+        read: (o, l) => (o === 0 ? bytes.slice(0, l) : later(bytes.slice(o, o + l))),
+        ...(into ? { readInto: (o: number, buf: Uint8Array) => (buf.set(bytes.subarray(o, o + buf.length)), later(buf)) } : {}),
+      };
+      const t = (await readMrcTomogram(range, 'ahead', 'f.mrc', { slabBytes: h * w * 4 }))!;
+      expect(Buffer.from(t.data).equals(Buffer.from(whole.data))).toBe(true);
+      expect(most).toBe(into ? 1 : 2);
+    }
+  });
+
   it('a gzipped file is left to the whole-file reader; a truncated one is named', async () => {
     const gz = new Uint8Array(readFileSync(resolve(FIX, 'emd_3197.map.gz')));
     expect(await readMrcTomogram(ranged(gz, []), 'g', 'emd_3197.map.gz')).toBeNull();

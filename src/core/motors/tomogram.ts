@@ -308,13 +308,23 @@ export async function readMrcTomogram(
     p.catch(() => undefined); // a read left behind by an abort or an error is not an unhandled rejection
     return p;
   };
+  // slabs asked for ahead of the one converted: one with readInto (two buffers take turns), else two
+  // (the page: Blob reads run on the browser's side; two in flight read a 2 GB file about 25 % faster)
+  const ahead = file.readInto ? 1 : 2;
   const slabs = async (each: (values: VoxelArray | Uint8Array, z0: number) => void, raw: boolean): Promise<void> => {
-    let next = readSlab(0);
+    const pending: Promise<Uint8Array>[] = [];
+    let asked = 0;
+    const ask = (): void => {
+      if (asked < d) pending.push(readSlab(asked));
+      asked += perSlab;
+    };
+    ask();
     for (let z0 = 0; z0 < d; z0 += perSlab) {
       if (opts.signal?.aborted) throw new AbortError();
       const nz = Math.min(perSlab, d - z0);
-      const bytes = await next;
-      if (z0 + perSlab < d) next = readSlab(z0 + perSlab);
+      while (pending.length < ahead && asked < d) ask();
+      const bytes = await pending.shift()!;
+      if (asked < d) ask();
       if (bytes.length < nz * plane * size) throw new InputError(`${name}: the file was cut short while reading it`);
       each(raw ? bytes : viewElements(bytes, 0, nz * plane, m.type, m.littleEndian), z0);
     }
