@@ -12,7 +12,11 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { decode as decodeJpeg, encode as encodeJpeg } from 'jpeg-js';
 import { decode as decodePng } from 'fast-png';
+import { createHash } from 'node:crypto';
+import { readMrc, writeMrc } from '../src/core/io/mrc';
 import { motorMetric } from '../src/core/motors/metric';
+import { tomogramFromVolume } from '../src/core/motors/tomogram';
+import type { Volume } from '../src/core/volume';
 import { parseLabelsCsv, submissionCsv, thresholdAt, thresholdDetections } from '../src/core/motors/postprocess';
 import { VIEW_FLOORS, viewPixels } from '../src/ui/motors/viewPixels';
 import { expect, test, ROOT, canvasPixels, fixture, kitProgress, maxAbsDiff, setNumber, stablePixels, stallAfter, startFrameProbe, untilSettled, frameGaps, longestFrameGap, viewerSettled } from './util';
@@ -424,3 +428,49 @@ function jpegGray(bytes: Buffer): number[] {
   for (let i = 0; i < img.width * img.height; i++) out.push(img.data[4 * i]);
   return out;
 }
+
+// MRC files the page reads slab by slab from the dropped File (Blob.slice, two slabs ahead): float32
+// with the exact DMIN..DMAX in its header (read once), the same with a wrong range (read twice), and
+// int16 (lookup), each 3 slabs of 4 MiB or more; the page's voxels are the whole-file reader's in Node
+test('motors: float32 and int16 MRC tomograms read on the page slab by slab give the whole-file reader voxels', async ({ page }) => {
+  const [d, h, w] = [40, 256, 256];
+  const f32 = new Float32Array(d * h * w);
+  for (let i = 0; i < f32.length; i++) f32[i] = Math.sin(i * 0.001) * 3 + ((i * 2654435761) % 1000) / 700 - 1;
+  const volume = (data: Float32Array | Int16Array): Volume => ({
+    shape: [d, h, w],
+    data,
+    spacing: [10, 10, 10],
+    unit: 'angstrom',
+    affine: [
+      [10, 0, 0, 0],
+      [0, 10, 0, 0],
+      [0, 0, 10, 0],
+      [0, 0, 0, 1],
+    ],
+  });
+  const exact = writeMrc(volume(f32));
+  const wrong = exact.slice();
+  new DataView(wrong.buffer).setFloat32(76, -100, true); // DMIN below the data's minimum
+  const i16 = writeMrc(volume(Int16Array.from(f32, (v) => Math.round(v * 3000))));
+  const dir = mkdtempSync(join(tmpdir(), 'motors-mrc-'));
+  try {
+    const files = { f32_exact: exact, f32_wrong: wrong, i16 } as const;
+    for (const [id, bytes] of Object.entries(files)) writeFileSync(join(dir, `${id}.mrc`), bytes);
+    await openMotors(page);
+    await page.getByTestId('tomogram-file-input').setInputFiles(Object.keys(files).map((id) => join(dir, `${id}.mrc`)));
+    for (const [id, bytes] of Object.entries(files)) {
+      await expect(page.getByTestId(`queue-status-${id}`)).toHaveText('waiting', { timeout: 60_000 });
+      const want = tomogramFromVolume(readMrc(bytes, `${id}.mrc`), id);
+      const got = await page.evaluate(async (id) => {
+        const t = (await window.__voxelbenchMotors!.tomogram(id))!;
+        const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', t.data.slice()));
+        return { shape: t.shape, sha: Array.from(hash, (b) => b.toString(16).padStart(2, '0')).join(''), distinct: new Set(t.data.subarray(0, 1 << 16)).size };
+      }, id);
+      expect(got.shape).toEqual([d, h, w]);
+      expect(got.distinct).toBeGreaterThan(200);
+      expect(got.sha, id).toBe(createHash('sha256').update(want.data).digest('hex'));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
