@@ -159,9 +159,15 @@ describe('MRC tomograms slab by slab', () => {
         [NaN, hi, 2],
       ] as const) {
         const log: number[] = [];
-        const t = (await readMrcTomogram(ranged(withRange(bytes, claimLo, claimHi), log), 'slabs', name, { slabBytes: 4096 }))!;
+        const progress: { done: number; total: number }[] = [];
+        const t = (await readMrcTomogram(ranged(withRange(bytes, claimLo, claimHi), log), 'slabs', name, { slabBytes: 4096, onProgress: (p) => progress.push(p) }))!;
         expect(Buffer.from(t.data).equals(Buffer.from(whole.data)), `${name} ${claimLo}..${claimHi}`).toBe(true);
         expect(log.slice(1).reduce((a, b) => a + b, 0), `${name} ${claimLo}..${claimHi}`).toBe(passes * dataBytes);
+        // progress: one step per slab read, ending at done = total = the slabs read
+        const slabsRead = log.length - 1;
+        expect(progress.map((p) => p.done)).toEqual(Array.from({ length: slabsRead }, (_, i) => i + 1));
+        expect(progress.at(-1)).toEqual({ done: slabsRead, total: slabsRead });
+        expect(progress.every((p) => p.done <= p.total)).toBe(true);
       }
     }
   });

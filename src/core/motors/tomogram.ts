@@ -279,7 +279,13 @@ export async function readMrcTomogram(
   file: ByteRange,
   id: string,
   name = id,
-  opts: { signal?: AbortSignal; /** File bytes per slab (default 4 MiB). */ slabBytes?: number } = {},
+  opts: {
+    signal?: AbortSignal;
+    /** File bytes per slab (default 4 MiB). */
+    slabBytes?: number;
+    /** Slabs converted of the slabs to read: one pass, or two when the header's range does not hold (total then doubles). */
+    onProgress?: (p: { done: number; total: number }) => void;
+  } = {},
 ): Promise<Tomogram | null> {
   const head = await file.read(0, Math.min(file.size, 1024));
   if (isGzip(head)) return null;
@@ -311,6 +317,9 @@ export async function readMrcTomogram(
   // slabs asked for ahead of the one converted: one with readInto (two buffers take turns), else two
   // (the page: Blob reads run on the browser's side; two in flight read a 2 GB file about 25 % faster)
   const ahead = file.readInto ? 1 : 2;
+  const perPass = Math.ceil(d / perSlab);
+  let done = 0;
+  let total = m.type === 'uint8' || m.range ? perPass : 2 * perPass;
   const slabs = async (each: (values: VoxelArray | Uint8Array, z0: number) => void, raw: boolean): Promise<void> => {
     const pending: Promise<Uint8Array>[] = [];
     let asked = 0;
@@ -327,7 +336,12 @@ export async function readMrcTomogram(
       if (asked < d) ask();
       if (bytes.length < nz * plane * size) throw new InputError(`${name}: the file was cut short while reading it`);
       each(raw ? bytes : viewElements(bytes, 0, nz * plane, m.type, m.littleEndian), z0);
+      opts.onProgress?.({ done: ++done, total });
     }
+  };
+  /** A second pass over the file: the header gave no range, or not the data's. */
+  const again = (): void => {
+    total = 2 * perPass;
   };
   if (m.type === 'uint8') {
     await slabs((v, z0) => data.set(v as Uint8Array, z0 * plane), true);
@@ -363,6 +377,7 @@ export async function readMrcTomogram(
     if (!headerRangeHolds(m.range, lo, hi)) {
       if (hi > lo) {
         const table = tableFor(lo, hi);
+        again();
         await slabs((b, z0) => {
           const c = uint16Codes(b as Uint8Array, m.littleEndian);
           const at = z0 * plane;
@@ -388,10 +403,14 @@ export async function readMrcTomogram(
       if (claimed && !f32) map(v, z0, claimed[0], claimed[1]);
     }, false);
     if (!headerRangeHolds(claimed, lo, hi)) {
-      if (hi > lo) await slabs((v, z0) => map(v, z0, lo, hi), false);
+      if (hi > lo) {
+        again();
+        await slabs((v, z0) => map(v, z0, lo, hi), false);
+      }
       else if (claimed) data.fill(0);
     }
   }
+  if (done < total) opts.onProgress?.({ done, total: done }); // a second pass was not needed after all (a constant volume)
   const t: Tomogram = { id, shape: [d, h, w], data };
   const sx = m.spacing[2];
   if (sx > 0 && Number.isFinite(sx)) t.spacing = sx;
