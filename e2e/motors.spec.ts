@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { readMrc, writeMrc } from '../src/core/io/mrc';
 import { motorMetric } from '../src/core/motors/metric';
 import { tomogramFromVolume } from '../src/core/motors/tomogram';
-import type { Volume } from '../src/core/volume';
+import { identityAffine, type Volume } from '../src/core/volume';
 import { parseLabelsCsv, submissionCsv, thresholdAt, thresholdDetections } from '../src/core/motors/postprocess';
 import { VIEW_FLOORS, viewPixels } from '../src/ui/motors/viewPixels';
 import { expect, test, ROOT, canvasPixels, fixture, kitProgress, maxAbsDiff, setNumber, stablePixels, stallAfter, startFrameProbe, untilSettled, frameGaps, longestFrameGap, viewerSettled } from './util';
@@ -441,12 +441,7 @@ test('motors: float32 and int16 MRC tomograms read on the page slab by slab give
     data,
     spacing: [10, 10, 10],
     unit: 'angstrom',
-    affine: [
-      [10, 0, 0, 0],
-      [0, 10, 0, 0],
-      [0, 0, 10, 0],
-      [0, 0, 0, 1],
-    ],
+    affine: identityAffine([10, 10, 10]),
   });
   const exact = writeMrc(volume(f32));
   const wrong = exact.slice();

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { readVolume } from '../../src/core/io';
 import { writeMrc } from '../../src/core/io/mrc';
+import { identityAffine } from '../../src/core/volume';
 import { zoomLinear } from '../../src/core/motors/resize';
 import { tomogramFromVolume } from '../../src/core/motors/tomogram';
 import { cliArgs, measureNode, ROOT, type Usage } from './measure';
@@ -64,12 +65,7 @@ export function writeMrcFile(path: string, shape: [number, number, number], mode
     data: mode === 0 ? new Uint8Array(1) : mode === 1 ? new Int16Array(1) : new Float32Array(1),
     spacing: [15, 15, 15],
     unit: 'angstrom',
-    affine: [
-      [15, 0, 0, 0],
-      [0, 15, 0, 0],
-      [0, 0, 15, 0],
-      [0, 0, 0, 1],
-    ],
+    affine: identityAffine([15, 15, 15]),
   }).subarray(0, 1024);
   const view = new DataView(head.buffer, head.byteOffset, 1024);
   [w, h, d].forEach((n, i) => {
