@@ -295,7 +295,6 @@ export async function readMrcTomogram(
   const size = elementSize(m.type);
   const perSlab = Math.max(1, Math.floor((opts.slabBytes ?? SLAB_BYTES) / (plane * size)));
   const data = new Uint8Array(d * plane);
-  // the next slab is asked for before this one is converted (the page reads a Blob asynchronously);
   // with readInto, two slab buffers take turns (a slab is converted before its buffer is read into again)
   const slabLength = perSlab * plane * size;
   const buffers: Uint8Array[] = file.readInto ? [new Uint8Array(slabLength), new Uint8Array(slabLength)] : [];
@@ -339,9 +338,17 @@ export async function readMrcTomogram(
       opts.onProgress?.({ done: ++done, total });
     }
   };
-  /** A second pass over the file: the header gave no range, or not the data's. */
-  const again = (): void => {
-    total = 2 * perPass;
+  /**
+   * After a first pass that mapped with the header's DMIN..DMAX (when it gave one) and found the data's
+   * range lo..hi: those voxels are final when the ranges are the same; else the file is read again
+   * and mapped with lo..hi (`pass`), or, for a constant volume, every voxel is 0.
+   */
+  const secondPass = async (lo: number, hi: number, pass: (lo: number, hi: number) => Promise<void>): Promise<void> => {
+    if (headerRangeHolds(m.range, lo, hi)) return;
+    if (hi > lo) {
+      total = 2 * perPass;
+      await pass(lo, hi);
+    } else if (m.range) data.fill(0);
   };
   if (m.type === 'uint8') {
     await slabs((v, z0) => data.set(v as Uint8Array, z0 * plane), true);
@@ -361,10 +368,7 @@ export async function readMrcTomogram(
     await slabs((b, z0) => {
       const c = uint16Codes(b as Uint8Array, m.littleEndian);
       for (let i = 0; i < c.length; i++) seen[c[i]] = 1;
-      if (claimed) {
-        const at = z0 * plane;
-        for (let i = 0; i < c.length; i++) data[at + i] = claimed[c[i]];
-      }
+      if (claimed) lookUp(c, claimed, data, z0 * plane);
     }, true);
     let lo = Infinity;
     let hi = -Infinity;
@@ -374,17 +378,10 @@ export async function readMrcTomogram(
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
-    if (!headerRangeHolds(m.range, lo, hi)) {
-      if (hi > lo) {
-        const table = tableFor(lo, hi);
-        again();
-        await slabs((b, z0) => {
-          const c = uint16Codes(b as Uint8Array, m.littleEndian);
-          const at = z0 * plane;
-          for (let i = 0; i < c.length; i++) data[at + i] = table[c[i]];
-        }, true);
-      } else if (claimed) data.fill(0);
-    }
+    await secondPass(lo, hi, (lo, hi) => {
+      const table = tableFor(lo, hi);
+      return slabs((b, z0) => lookUp(uint16Codes(b as Uint8Array, m.littleEndian), table, data, z0 * plane), true);
+    });
   } else {
     // float32 (mode 2, the usual float tomogram) is mapped by a loop of its own (mapFloat32ToUint8)
     const f32 = m.type === 'float32';
@@ -397,24 +394,26 @@ export async function readMrcTomogram(
     let lo = Infinity;
     let hi = -Infinity;
     await slabs((v, z0) => {
-      const r = claimed && f32 ? mapFloat32ToUint8MinMax(v as Float32Array, data, z0 * plane, claimed[0], 255 / (claimed[1] - claimed[0]), lo, hi) : minMax(v, lo, hi);
-      lo = r[0];
-      hi = r[1];
-      if (claimed && !f32) map(v, z0, claimed[0], claimed[1]);
-    }, false);
-    if (!headerRangeHolds(claimed, lo, hi)) {
-      if (hi > lo) {
-        again();
-        await slabs((v, z0) => map(v, z0, lo, hi), false);
+      let r: [number, number];
+      if (claimed && f32) r = mapFloat32ToUint8MinMax(v as Float32Array, data, z0 * plane, claimed[0], 255 / (claimed[1] - claimed[0]), lo, hi);
+      else {
+        r = minMax(v, lo, hi);
+        if (claimed) map(v, z0, claimed[0], claimed[1]);
       }
-      else if (claimed) data.fill(0);
-    }
+      [lo, hi] = r;
+    }, false);
+    await secondPass(lo, hi, (lo, hi) => slabs((v, z0) => map(v, z0, lo, hi), false));
   }
   if (done < total) opts.onProgress?.({ done, total: done }); // a second pass was not needed after all (a constant volume)
   const t: Tomogram = { id, shape: [d, h, w], data };
   const sx = m.spacing[2];
   if (sx > 0 && Number.isFinite(sx)) t.spacing = sx;
   return t;
+}
+
+/** out[at + i] = table[codes[i]]: 16-bit codes to uint8 by lookup. */
+function lookUp(codes: Uint16Array, table: Uint8Array, out: Uint8Array, at: number): void {
+  for (let i = 0; i < codes.length; i++) out[at + i] = table[codes[i]];
 }
 
 /** A slab's 16-bit codes as numbers: a view when little-endian and aligned, else a copy (bytes swapped for big-endian files). */
