@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { readVolume } from '../../src/core/io';
+import { halfToFloat } from '../../src/core/io/binary';
 import { writeMrc } from '../../src/core/io/mrc';
 import { identityAffine } from '../../src/core/volume';
 import { zoomLinear } from '../../src/core/motors/resize';
@@ -74,6 +75,15 @@ export function writeMrcFile(path: string, shape: [number, number, number], mode
     view.setFloat32(40 + 4 * i, n * 15, true);
   });
   view.setInt32(12, mode, true);
+  // the voxels of a slab in `mode`: one mapping, for the file and for its header's DMIN / DMAX
+  const voxels = (s: Uint8Array): Uint8Array | Int16Array | Float32Array | Uint16Array =>
+    mode === 0
+      ? s
+      : mode === 1
+        ? Int16Array.from(s, (v) => v * 40 - 5000)
+        : mode === 2
+          ? Float32Array.from(s, (v) => v * 0.013 - 1.2)
+          : Uint16Array.from(s, (v) => 0x3c00 + v * 4); // float16 1.0 .. 2.0
   // DMIN / DMAX: the data's exact range, as mrcfile and IMOD write it (readers may then read the file once)
   let lo = 255;
   let hi = 0;
@@ -81,21 +91,16 @@ export function writeMrcFile(path: string, shape: [number, number, number], mode
     if (vol[i] < lo) lo = vol[i];
     if (vol[i] > hi) hi = vol[i];
   }
-  const value = (v: number): number => (mode === 0 ? v : mode === 1 ? v * 40 - 5000 : mode === 2 ? Math.fround(v * 0.013 - 1.2) : 1 + v / 256);
-  view.setFloat32(76, value(lo), true);
-  view.setFloat32(80, value(hi), true);
+  const ends = voxels(Uint8Array.of(lo, hi));
+  const [dmin, dmax] = mode === 12 ? Array.from(ends, halfToFloat) : Array.from(ends);
+  view.setFloat32(76, dmin, true);
+  view.setFloat32(80, dmax, true);
   const fd = openSync(path, 'w');
   try {
     writeSync(fd, head);
     const plane = h * w;
     for (let z = 0; z < d; z++) {
-      const s = vol.subarray(z * plane, (z + 1) * plane);
-      let out: Uint8Array;
-      if (mode === 0) out = s;
-      else if (mode === 1) out = new Uint8Array(Int16Array.from(s, (v) => v * 40 - 5000).buffer);
-      else if (mode === 2) out = new Uint8Array(Float32Array.from(s, (v) => v * 0.013 - 1.2).buffer);
-      else out = new Uint8Array(Uint16Array.from(s, (v) => 0x3c00 + v * 4).buffer); // float16 1.0 .. 2.0
-      writeSync(fd, out);
+      writeSync(fd, voxels(vol.subarray(z * plane, (z + 1) * plane)));
     }
   } finally {
     closeSync(fd);
