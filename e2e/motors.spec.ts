@@ -429,11 +429,16 @@ function jpegGray(bytes: Buffer): number[] {
   return out;
 }
 
-// MRC files the page reads slab by slab from the dropped File (Blob.slice, two slabs ahead): float32
-// with the exact DMIN..DMAX in its header (read once), the same with a wrong range (read twice), and
-// int16 (lookup), each 3 slabs of 4 MiB or more; the page's voxels are the whole-file reader's in Node
+// MRC files the page reads slab by slab from the dropped File (BYOB stream readers into reused
+// buffers, two slabs ahead, 16 MiB slabs): float32 with the exact DMIN..DMAX in its header (read
+// once, 4 slabs), the same with a wrong range (read twice), and int16 (lookup, 2 slabs); the page's
+// voxels are the whole-file reader's in Node, and no read fell back to one Blob.arrayBuffer per slab
 test('motors: float32 and int16 MRC tomograms read on the page slab by slab give the whole-file reader voxels', async ({ page }) => {
-  const [d, h, w] = [40, 256, 256];
+  const fallbacks: string[] = [];
+  page.on('console', (m) => {
+    if (/read with Blob\.arrayBuffer/.test(m.text())) fallbacks.push(m.text());
+  });
+  const [d, h, w] = [200, 256, 256];
   const f32 = new Float32Array(d * h * w);
   for (let i = 0; i < f32.length; i++) f32[i] = Math.sin(i * 0.001) * 3 + ((i * 2654435761) % 1000) / 700 - 1;
   const volume = (data: Float32Array | Int16Array): Volume => ({
@@ -465,6 +470,7 @@ test('motors: float32 and int16 MRC tomograms read on the page slab by slab give
       expect(got.distinct).toBeGreaterThan(200);
       expect(got.sha, id).toBe(createHash('sha256').update(want.data).digest('hex'));
     }
+    expect(fallbacks).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -172,13 +172,15 @@ describe('MRC tomograms slab by slab', () => {
     }
   });
 
-  // reads ahead while a slab is converted: two slabs in flight with read (the page's Blob reads),
-  // one with readInto (its two buffers take turns), never more, and the same voxels
-  it('asks for slabs ahead: two in flight with read, one with readInto', async () => {
+  // reads ahead while a slab is converted: two slabs in flight with read, one with readInto (the
+  // CLI's synchronous reads), or as many as the file's readAhead says (the page's BYOB reads: two),
+  // never more, and the same voxels (readInto writes when called: a buffer read into again before
+  // its slab was converted would change voxels)
+  it('asks for slabs ahead: two in flight with read, one with readInto, readAhead with readInto', async () => {
     const bytes = new Uint8Array(readFileSync(resolve(FIX, 'mode2_float32.mrc')));
     const whole = tomogramFromVolume(readMrc(bytes, 'f.mrc'), 'whole');
     const [, h, w] = whole.shape;
-    for (const into of [false, true]) {
+    for (const [into, readAhead, expected] of [[false, undefined, 2], [true, undefined, 1], [true, 2, 2], [true, 3, 3]] as const) {
       let inFlight = 0;
       let most = 0;
       const later = <T>(v: T): Promise<T> => {
@@ -189,10 +191,24 @@ describe('MRC tomograms slab by slab', () => {
         size: bytes.length,
         read: (o, l) => (o === 0 ? bytes.slice(0, l) : later(bytes.slice(o, o + l))),
         ...(into ? { readInto: (o: number, buf: Uint8Array) => (buf.set(bytes.subarray(o, o + buf.length)), later(buf)) } : {}),
+        ...(readAhead ? { readAhead } : {}),
       };
       const t = (await readMrcTomogram(range, 'ahead', 'f.mrc', { slabBytes: h * w * 4 }))!;
       expect(Buffer.from(t.data).equals(Buffer.from(whole.data))).toBe(true);
-      expect(most).toBe(into ? 1 : 2);
+      expect(most).toBe(expected);
+    }
+  });
+
+  it("reads in the file's slabBytes unless the caller gives its own", async () => {
+    const bytes = new Uint8Array(readFileSync(resolve(FIX, 'mode2_float32.mrc')));
+    const whole = tomogramFromVolume(readMrc(bytes, 'f.mrc'), 'whole');
+    const [, h, w] = whole.shape;
+    const section = h * w * 4;
+    for (const [fileSlab, callerSlab, expected] of [[section * 3, undefined, section * 3], [section * 3, section, section], [undefined, undefined, Math.min(bytes.length - 1024, 4 << 20)]] as const) {
+      const log: number[] = [];
+      const t = (await readMrcTomogram({ ...ranged(bytes, log), ...(fileSlab ? { slabBytes: fileSlab } : {}) }, 's', 'f.mrc', callerSlab ? { slabBytes: callerSlab } : {}))!;
+      expect(Buffer.from(t.data).equals(Buffer.from(whole.data))).toBe(true);
+      expect(Math.max(...log.slice(1))).toBe(expected);
     }
   });
 
