@@ -1,7 +1,8 @@
 /**
  * The `page` lines of `npm run bench` (issue 17): a competition-size JPEG slice folder (default
- * 300 x 959 x 928, VB_BENCH_PAGE=D,H,W) and a float32 MRC tomogram (default 500 x 1000 x 1000,
- * VB_BENCH_PAGE_MRC=D,H,W; `none` leaves it out), made in a temp folder as tools/bench/tomograms.ts
+ * 300 x 959 x 928, VB_BENCH_PAGE=D,H,W) and MRC tomograms (default 500 x 1000 x 1000,
+ * VB_BENCH_PAGE_MRC=D,H,W, `none` leaves them out; modes VB_BENCH_PAGE_MRC_MODES, default 1,2,12:
+ * int16, float32, float16), made in a temp folder as tools/bench/tomograms.ts
  * makes the CLI's, each dropped on the motors page in Chromium and run on WASM with the bundled
  * model and its card:
  * - read time (drop to 'waiting': the page reads the files, the inference worker stacks the slices
@@ -25,12 +26,14 @@ import { ROOT } from './measure';
 import { dims, volumeOf, writeJpegFolder, writeMrcFile } from './tomograms';
 
 /** What is dropped: a JPEG slice folder, or an MRC file in a mode. */
-export type PageInput = { kind: 'jpeg'; shape: [number, number, number] } | { kind: 'mrc'; mode: 2; shape: [number, number, number] };
+export type PageInput = { kind: 'jpeg'; shape: [number, number, number] } | { kind: 'mrc'; mode: 1 | 2 | 12; shape: [number, number, number] };
 
-/** The inputs `npm run bench` drops (VB_BENCH_PAGE, VB_BENCH_PAGE_MRC). */
+/** The inputs `npm run bench` drops (VB_BENCH_PAGE, VB_BENCH_PAGE_MRC, VB_BENCH_PAGE_MRC_MODES). */
 export function pageInputs(): PageInput[] {
   const mrc = process.env.VB_BENCH_PAGE_MRC;
-  return [{ kind: 'jpeg', shape: dims(process.env.VB_BENCH_PAGE, [300, 959, 928]) }, ...(mrc === 'none' ? [] : [{ kind: 'mrc' as const, mode: 2 as const, shape: dims(mrc, [500, 1000, 1000]) }])];
+  const modes = (process.env.VB_BENCH_PAGE_MRC_MODES ?? '1,2,12').split(',').map(Number) as (1 | 2 | 12)[];
+  const mrcShape = dims(mrc, [500, 1000, 1000]);
+  return [{ kind: 'jpeg', shape: dims(process.env.VB_BENCH_PAGE, [300, 959, 928]) }, ...(mrc === 'none' ? [] : modes.map((mode) => ({ kind: 'mrc' as const, mode, shape: mrcShape })))];
 }
 
 export interface PageRow {
