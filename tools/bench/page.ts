@@ -120,6 +120,10 @@ export async function benchPage(browser: Browser, origin: string, input: PageInp
     const pids = (await rendererPids(browser)).filter((p) => !before.has(p));
     const isolated = await page.evaluate(() => self.crossOriginIsolated);
     const workers: string[] = [];
+    // e.g. a stalled BYOB read of the MRC file that fell back to Blob.arrayBuffer
+    page.on('console', (m) => {
+      if ((m.type() === 'warning' || m.type() === 'error') && !/GL Driver Message/.test(m.text())) console.error(`bench page: the page said: ${m.text()}`);
+    });
     page.on('worker', (w) => {
       if (/decodeSlice/.test(w.url())) workers.push(w.url());
     });
