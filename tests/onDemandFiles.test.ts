@@ -83,9 +83,19 @@ describe('dropped files read on demand', () => {
     expect(String(warn.mock.calls[0][0])).toMatch(/^plain\.mrc: no BYOB stream reader in this browser/);
   });
 
-  it('a file that cannot be read: an error naming it, not a fallback', async () => {
+  it('a BYOB read that fails: that slab and the rest with Blob.arrayBuffer; a file that cannot be read at all: an error naming it', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const failing = (): ReadableStream<Uint8Array> => new ReadableStream({ type: 'bytes', pull: (c) => c.error(new DOMException('the file changed', 'NotReadableError')) });
-    const file = onDemandInputFile('gone.mrc', blobWith(new Blob([float32]), failing));
+    const flaky = onDemandInputFile('flaky.mrc', blobWith(new Blob([float32]), (_, k) => (k === 1 ? failing() : null)));
+    const t = (await readMrcTomogram(flaky.range!, 'f', 'flaky.mrc', { slabBytes }))!;
+    expect(Buffer.from(t.data).equals(Buffer.from(whole.data))).toBe(true);
+    expect(warn.mock.calls.map((c) => String(c[0]))).toEqual(['flaky.mrc: a BYOB read failed (the file changed); the rest of the file is read with Blob.arrayBuffer']);
+    // a file gone after its header was read: its slabs' streams and arrayBuffer both fail
+    const gone = {
+      size: float32.length,
+      slice: (a = 0, b?: number) => (a === 0 ? new Blob([float32]).slice(a, b) : { stream: failing, arrayBuffer: () => Promise.reject(new DOMException('the file changed', 'NotReadableError')) }),
+    } as unknown as Blob;
+    const file = onDemandInputFile('gone.mrc', gone);
     await expect(readMrcTomogram(file.range!, 'g', 'gone.mrc', { slabBytes })).rejects.toThrow(/^gone\.mrc: the file could not be read \(the file changed\); was it moved or changed after it was dropped\?$/);
   });
 

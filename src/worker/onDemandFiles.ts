@@ -3,10 +3,10 @@
  * InputFiles read here when the preset asks: `bytes` with FileReaderSync (each access reads the file
  * again; such presets take it once), `load` with Blob.arrayBuffer, `range` with Blob.slice (MRC
  * slabs through BYOB stream readers into reused buffers, two in flight; with Blob.arrayBuffer, one
- * buffer per slab, once a read stalls or where the browser has no BYOB reader). A slice folder is
- * then read one slice at a time and an MRC tomogram one slab at a time, instead of every byte first
- * (a 500-slice folder held 235 MB of JPEG bytes in the worker for the whole read; a float32 MRC,
- * four times the volume).
+ * buffer per slab, once a read stalls or fails, or where the browser has no BYOB reader). A slice
+ * folder is then read one slice at a time and an MRC tomogram one slab at a time, instead of every
+ * byte first (a 500-slice folder held 235 MB of JPEG bytes in the worker for the whole read; a
+ * float32 MRC, four times the volume).
  */
 import type { InputFile } from '../core/preset/types';
 import { InputError } from '../core/volume';
@@ -63,10 +63,11 @@ export function onDemandInputFile(path: string, file: Blob, stallMs = BYOB_STALL
           try {
             return await readBlobInto(file.slice(offset, offset + length), into, stallMs);
           } catch (e) {
-            if (!(e instanceof StalledRead) && !(e instanceof NoByobReader)) throw unreadable(path, e);
-            // from now on each slab is its own ArrayBuffer (more garbage, never a hung read)
+            // from now on each slab is its own ArrayBuffer (more garbage, never a hung read); a file
+            // that cannot be read fails there too, with the error that names it
             byob = false;
-            console.warn(`${path}: ${e.message}; the rest of the file is read with Blob.arrayBuffer`);
+            const why = e instanceof StalledRead || e instanceof NoByobReader ? e.message : `a BYOB read failed (${(e as Error).message ?? e})`;
+            console.warn(`${path}: ${why}; the rest of the file is read with Blob.arrayBuffer`);
           }
         }
         return read(offset, length);
