@@ -210,6 +210,12 @@ describe('MRC tomograms slab by slab', () => {
       expect(Buffer.from(t.data).equals(Buffer.from(whole.data))).toBe(true);
       expect(Math.max(...log.slice(1))).toBe(expected);
     }
+    // readInto's buffers: no larger than the file's voxels when the slab is larger than the file
+    const sizes: number[] = [];
+    const range: ByteRange = { size: bytes.length, slabBytes: 16 << 20, read: (o, l) => bytes.slice(o, o + l), readInto: (o, into) => (sizes.push(into.buffer.byteLength), into.set(bytes.subarray(o, o + into.length)), into) };
+    const t = (await readMrcTomogram(range, 's', 'f.mrc'))!;
+    expect(Buffer.from(t.data).equals(Buffer.from(whole.data))).toBe(true);
+    expect(sizes).toEqual([bytes.length - 1024]);
   });
 
   it('a gzipped file is left to the whole-file reader; a truncated one is named', async () => {

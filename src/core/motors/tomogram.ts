@@ -301,7 +301,8 @@ export async function readMrcTomogram(
   const [d, h, w] = m.shape;
   const plane = h * w;
   const size = elementSize(m.type);
-  const perSlab = Math.max(1, Math.floor((opts.slabBytes ?? file.slabBytes ?? SLAB_BYTES) / (plane * size)));
+  // whole sections, at least one, at most the file's (no 16 MiB buffers for a small tomogram)
+  const perSlab = Math.max(1, Math.min(d, Math.floor((opts.slabBytes ?? file.slabBytes ?? SLAB_BYTES) / (plane * size))));
   const data = new Uint8Array(d * plane);
   const ahead = Math.max(1, file.readAhead ?? (file.readInto ? 1 : 2));
   // with readInto, one slab buffer per read in flight and one for the slab converted take turns (a
