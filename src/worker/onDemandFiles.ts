@@ -32,7 +32,7 @@ export function onDemandInputFile(path: string, file: Blob, stallMs = BYOB_STALL
       throw unreadable(path, e);
     }
   };
-  // BYOB reads until one stalls or the browser has none
+  // BYOB reads until one stalls or fails, or the browser has none
   let byob = true;
   return {
     path,
@@ -43,13 +43,7 @@ export function onDemandInputFile(path: string, file: Blob, stallMs = BYOB_STALL
         throw unreadable(path, e);
       }
     },
-    load: async () => {
-      try {
-        return new Uint8Array(await file.arrayBuffer());
-      } catch (e) {
-        throw unreadable(path, e);
-      }
-    },
+    load: () => read(0, file.size),
     range: {
       size: file.size,
       read,

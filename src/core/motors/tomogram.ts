@@ -257,8 +257,9 @@ export interface ByteRange {
   read(offset: number, length: number): Uint8Array | Promise<Uint8Array>;
   /**
    * Reads `into.length` bytes at `offset` into `into`'s memory, so that a reader can use the same
-   * buffers slab after slab (no garbage per slab). Resolves to the bytes read: `into`, or a view of
-   * the same memory under a new ArrayBuffer when reading moved it (a BYOB stream detaches `into`).
+   * buffers slab after slab (no garbage per slab). Resolves to the bytes read: `into`, a view of
+   * the same memory under a new ArrayBuffer when reading moved it (a BYOB stream detaches `into`),
+   * or a buffer of their own (the page's reader once it fell back to Blob.arrayBuffer).
    */
   readInto?(offset: number, into: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /**
@@ -277,11 +278,11 @@ const SLAB_BYTES = 4 << 20;
 /**
  * An MRC tomogram read slab by slab into one uint8 volume, never the whole file at once: the
  * voxels readMrc + tomogramFromVolume give (uint8 as is; other modes min..max -> 0..255, NaN -> 0,
- * with the same element conversion), holding the volume plus one slab of the file. Modes other than
- * uint8 need the data's min/max before any voxel's value is known: the first pass maps with the
- * header's DMIN..DMAX while it looks for them, and the file is read a second time only when the
- * header's range is missing or not exact (mrcfile and IMOD write the exact one). Returns null for a
- * gzipped file (read it whole).
+ * with the same element conversion), holding the volume plus the slab converted and those in flight
+ * (ByteRange.readAhead). Modes other than uint8 need the data's min/max before any voxel's value is
+ * known: the first pass maps with the header's DMIN..DMAX while it looks for them, and the file is
+ * read a second time only when the header's range is missing or not exact (mrcfile and IMOD write the
+ * exact one). Returns null for a gzipped file (read it whole).
  */
 export async function readMrcTomogram(
   file: ByteRange,
