@@ -3,8 +3,9 @@
  * libjpeg-turbo WASM as the CLI) gives PIL's bytes for every slice of a bundled sample folder and
  * for real slices and colour/progressive JPEGs (tests/fixtures/motors/jpeg/pil.json), the same
  * stacked tomogram as the CLI's decoding in Node, and names a broken file. The motors page reads
- * slice folders through it (nested workers started by the inference worker): the tomograms it reads
- * equal the CLI's, and its submission.csv equals `voxelbench motors` on the same folder; cancelling
+ * slice folders through it (nested workers started by the inference worker, each reading its slice
+ * files itself into reused buffers, none falling back): the tomograms it reads equal the CLI's,
+ * and its submission.csv equals `voxelbench motors` on the same folder; cancelling
  * such a read (the tomogram removed from the queue) stops the pool's workers.
  */
 import { execFileSync } from 'node:child_process';
@@ -55,6 +56,11 @@ test('the motors page decodes slice folders on the pool: the CLI\'s tomograms an
   page.on('worker', (w) => {
     if (/decodeSlice/.test(w.url())) decodeWorkers.push(w.url());
   });
+  // a decode worker's read of a slice file that gave up BYOB reads into reused buffers
+  const fellBack: string[] = [];
+  page.on('console', (m) => {
+    if (/Blob\.arrayBuffer|decode pool did not start/.test(m.text())) fellBack.push(m.text());
+  });
   try {
     for (const id of ids) cpSync(join(ROOT, 'public/samples/tomograms', id), join(root, 'two', id), { recursive: true });
     await page.goto('./?preset=motors');
@@ -62,6 +68,7 @@ test('the motors page decodes slice folders on the pool: the CLI\'s tomograms an
     await page.getByTestId('tomogram-folder-input').setInputFiles(join(root, 'two'));
     for (const id of ids) await expect(page.getByTestId(`queue-status-${id}`)).toHaveText('waiting', { timeout: 120_000 });
     expect(decodeWorkers.length, 'the page started no decode worker').toBeGreaterThan(0);
+    expect(fellBack).toEqual([]);
 
     // each tomogram as read = the CLI's core stacking in Node (libjpeg-turbo), voxel for voxel
     for (const id of ids) {

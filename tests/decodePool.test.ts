@@ -72,6 +72,50 @@ describe('decode pool', () => {
     pool.close();
   });
 
+  it('workers that read blobs themselves (the page\'s) get the File, not its bytes, and decode into spare slice buffers sent out and back: the same volume, no more slice buffers made than decodes in flight', async () => {
+    const sent = { without: 0, withSpare: 0, intoSpare: 0 };
+    const spawn = (): PoolWorker => {
+      let reply: (r: DecodeReply) => void = () => undefined;
+      return {
+        post: (req, transfer) => {
+          expect(req.bytes).toBeUndefined();
+          // as postMessage does: the transferred spare is detached on this side
+          const got = structuredClone({ ...req, blob: undefined }, { transfer });
+          if (got.into) sent.withSpare++;
+          else sent.without++;
+          void req.blob!.arrayBuffer().then((ab) => {
+            const { reply: r, transfer: t } = answerDecode({ ...got, bytes: new Uint8Array(ab) });
+            if (got.into && 'gray' in r && r.gray.buffer === got.into.data.buffer) sent.intoSpare++;
+            reply(structuredClone(r, { transfer: t }));
+          });
+        },
+        listen: (r) => {
+          reply = r;
+        },
+        terminate: () => undefined,
+      };
+    };
+    const pool = createDecodePool(2, spawn, { readsBlobs: true });
+    let mainReads = 0;
+    const asBlobs = names.map((n) => ({ name: `tomo/${n}`, blob: new Blob([bytesOf(n)]), read: () => (mainReads++, bytesOf(n)) }));
+    const a = await stackSliceFiles('tomo', asBlobs, pool.decode, { concurrency: pool.concurrency, decodeFile: pool.decodeFile });
+    const b = await stackSliceFiles('tomo', files(), decodeGrayImage);
+    expect(Buffer.from(a.tomogram.data).equals(Buffer.from(b.tomogram.data))).toBe(true);
+    expect(mainReads).toBe(0);
+    // a new slice buffer for the first slice and for each other decode first in flight; every later decode gets a spare back
+    expect(names.length).toBeGreaterThan(2 * pool.concurrency);
+    expect(sent.without).toBe(pool.concurrency);
+    expect(sent.withSpare).toBe(names.length - pool.concurrency);
+    expect(sent.intoSpare).toBe(sent.withSpare);
+    // without readsBlobs the pool reads the bytes here and sends a copy
+    const bytesPool = createDecodePool(1, fakeWorkers().spawn);
+    const c = await stackSliceFiles('tomo', asBlobs, bytesPool.decode, { concurrency: 1, decodeFile: bytesPool.decodeFile });
+    expect(Buffer.from(c.tomogram.data).equals(Buffer.from(b.tomogram.data))).toBe(true);
+    expect(mainReads).toBe(names.length);
+    pool.close();
+    bytesPool.close();
+  });
+
   it('a folder stacked through the pool equals one decoded slice by slice', async () => {
     const w = fakeWorkers();
     const pool = createDecodePool(3, w.spawn);

@@ -2,14 +2,15 @@
  * The worker's dropped files read on demand (src/worker/onDemandFiles.ts), on Node's own Blob and
  * ReadableStream (byte streams with BYOB readers, as in Chromium): MRC slabs read into reused
  * buffers through BYOB readers, and the fallback to one Blob.arrayBuffer per slab when a read stalls,
- * when the browser has no BYOB reader, and a clear error when the file cannot be read. The page's
- * own reads of dropped MRC files are checked in e2e/motors.spec.ts.
+ * when the browser has no BYOB reader, and a clear error when the file cannot be read; the decode
+ * workers' reader of slice files into reused buffers. The page's own reads of dropped MRC files
+ * are checked in e2e/motors.spec.ts, of slice folders in e2e/decodePool.spec.ts.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readMrc, writeMrc } from '../src/core/io/mrc';
 import { readMrcTomogram, tomogramFromVolume } from '../src/core/motors/tomogram';
 import { makeVolume } from '../src/core/volume';
-import { onDemandInputFile, readBlobInto, StalledRead } from '../src/worker/onDemandFiles';
+import { onDemandInputFile, readBlobInto, reusingBlobReader, StalledRead } from '../src/worker/onDemandFiles';
 
 // a float32 tomogram of 12 sections, read 2 sections a slab: 6 slabs
 const [d, h, w] = [12, 16, 20];
@@ -97,6 +98,38 @@ describe('dropped files read on demand', () => {
     } as unknown as Blob;
     const file = onDemandInputFile('gone.mrc', gone);
     await expect(readMrcTomogram(file.range!, 'g', 'gone.mrc', { slabBytes })).rejects.toThrow(/^gone\.mrc: the file could not be read \(the file changed\); was it moved or changed after it was dropped\?$/);
+  });
+
+  it('reusingBlobReader: slice files into memory that is released and reused (no arrayBuffer); after a stall Blob.arrayBuffer, one warning; a file that cannot be read: an error naming it', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const calls = arrayBufferCalls();
+    const reader = reusingBlobReader(50);
+    const [a, b, c] = [float32.subarray(0, 1000), float32.subarray(1000, 1900), float32.subarray(0, 3000)];
+    const same = (x: Uint8Array, y: Uint8Array) => expect(Buffer.from(x).equals(Buffer.from(y))).toBe(true);
+    const ra = await reader.read(new Blob([a]), 'a.jpg');
+    same(ra, a);
+    expect(ra.buffer.byteLength).toBe(1250); // a quarter more than the file
+    reader.release(ra);
+    const rb = await reader.read(new Blob([b]), 'b.jpg');
+    same(rb, b);
+    expect(rb.buffer.byteLength).toBe(1250); // a's memory again
+    const rc = await reader.read(new Blob([c]), 'c.jpg'); // none released: a new buffer
+    same(rc, c);
+    expect(rc.buffer.byteLength).toBe(3750);
+    reader.release(rb);
+    const rc2 = await reader.read(new Blob([c]), 'c2.jpg'); // the spare is too small: a new buffer
+    same(rc2, c);
+    expect(rc2.buffer.byteLength).toBe(3750);
+    expect(calls).not.toHaveBeenCalled();
+    expect(warn).not.toHaveBeenCalled();
+
+    const stalling = () => new ReadableStream<Uint8Array>({ type: 'bytes', pull: () => new Promise(() => undefined) });
+    same(await reader.read(blobWith(new Blob([a]), stalling), 's.jpg'), a);
+    expect(warn.mock.calls.map((m) => String(m[0]))).toEqual(['s.jpg: a read brought nothing for 0.05 s at byte 0 of 1000; this worker reads its files with Blob.arrayBuffer from now on']);
+    same(await reader.read(new Blob([b]), 'b2.jpg'), b);
+    expect(calls).toHaveBeenCalledTimes(2);
+    const gone = { size: 10, stream: stalling, arrayBuffer: () => Promise.reject(new DOMException('the file changed', 'NotReadableError')) } as unknown as Blob;
+    await expect(reader.read(gone, 'tomo/gone.jpg')).rejects.toThrow(/^tomo\/gone\.jpg: the file could not be read \(the file changed\)/);
   });
 
   it('StalledRead is what a stall rejects with', async () => {

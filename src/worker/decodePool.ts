@@ -9,7 +9,10 @@
  *   const read = await preset.inputs.read(source, files, params, { ...dec?.opts, signal, onProgress });
  *   dec?.close();
  *
- * Slices come back transferred (no copy) and are copied into the volume by core's stackSliceFiles;
+ * Each worker reads its slice file itself (the File is posted, not its bytes) and decodes it into a
+ * spare slice buffer handed to it (decodeFile); slices come back transferred (no copy), are copied
+ * into the volume by core's stackSliceFiles, and their buffers go back out as the next spares, so
+ * that a folder read makes no slice-sized garbage per slice;
  * the pool never writes into shared memory, even on a cross-origin isolated page: a volume on a
  * SharedArrayBuffer cannot be transferred to the page, nor handed to Blob or WebGL as it is, and
  * the copy of one slice costs well under a millisecond. `decode` copies the bytes it is given (the
@@ -18,7 +21,7 @@
  * rejects what it had in flight with an error naming the file.
  */
 import type { ReadOptions } from '../core/preset/types';
-import { createDecodePool, POOL_MIN_FILES, type DecodePool, type DecodeReply } from '../core/motors/decodePool';
+import { createDecodePool, POOL_MIN_FILES, type DecodePool, type DecodeReply, type PoolWorker } from '../core/motors/decodePool';
 
 export type { DecodePool };
 
@@ -43,7 +46,7 @@ const newDecodeWorker = (): Worker => new Worker(new URL('./decodeSlice.worker.t
 /** A pool of `size` decode workers started on first use; `first`, when given, is its first worker. */
 export function pageDecodePool(size = defaultPoolSize(), first?: Worker): DecodePool {
   let given = first;
-  const pool = createDecodePool(size, () => {
+  const spawn = (): PoolWorker => {
     const w = given ?? newDecodeWorker();
     given = undefined;
     return {
@@ -63,7 +66,9 @@ export function pageDecodePool(size = defaultPoolSize(), first?: Worker): Decode
       },
       terminate: () => w.terminate(),
     };
-  });
+  };
+  // each worker reads its slice files itself (decodeFile sends the File)
+  const pool = createDecodePool(size, spawn, { readsBlobs: true });
   return {
     ...pool,
     close: () => {
@@ -104,7 +109,7 @@ function startDecodeWorker(signal?: AbortSignal): Promise<Worker | string> {
 
 /** The read options that decode a source's image slices on the pool, and how to stop it. */
 export interface SliceDecoding {
-  opts: Pick<ReadOptions, 'decodeImage' | 'decodeConcurrency'>;
+  opts: Pick<ReadOptions, 'decodeImage' | 'decodeFile' | 'decodeConcurrency'>;
   workers: number;
   close(): void;
 }
@@ -127,5 +132,5 @@ export async function sliceDecoding(files: number, signal?: AbortSignal, onFallb
     pool.close();
   };
   signal?.addEventListener('abort', close);
-  return { opts: { decodeImage: pool.decode, decodeConcurrency: pool.concurrency }, workers: pool.size, close };
+  return { opts: { decodeImage: pool.decode, decodeFile: pool.decodeFile, decodeConcurrency: pool.concurrency }, workers: pool.size, close };
 }

@@ -16,8 +16,14 @@ export interface DecodeRequest {
   bytes?: Uint8Array;
   /** A file on disk the worker reads (the CLI's threads: no slice bytes pass between threads). */
   path?: string;
+  /** The file itself, which the worker reads (the page's workers: no slice bytes pass between workers). */
+  blob?: Blob;
   name: string;
-  /** Write the pixels here (shared memory) when the image has this size, and reply with the size only. */
+  /**
+   * Write the pixels here when the image has this size: on shared memory (the CLI's volume), reply
+   * with the size only; on an ArrayBuffer of its own (a spare slice buffer transferred with the
+   * request), reply with that memory as `gray`.
+   */
   into?: GrayTarget;
 }
 
@@ -39,6 +45,12 @@ export interface DecodePool {
    * into.width x into.height; resolves to the image's size either way (stackSliceFiles' decodeInto).
    */
   decodeInto: (file: SliceFile, into: GrayTarget) => Promise<{ width: number; height: number }>;
+  /**
+   * Decodes a slice file (stackSliceFiles' decodeFile): its worker reads it (a `blob`, with
+   * `readsBlobs`; else its bytes are read here and copied), and decodes into `spare` (transferred:
+   * it comes back as `gray` when the image has its size).
+   */
+  decodeFile: (file: SliceFile, spare?: GrayTarget) => Promise<GrayImage>;
   /** Decodes worth keeping in flight: two per worker, so that none waits between slices. */
   concurrency: number;
   size: number;
@@ -60,6 +72,11 @@ export function answerDecode(req: DecodeRequest, readPath?: (path: string, name:
     const img = decoded.gray.buffer === bytes.buffer ? { ...decoded, gray: decoded.gray.slice() } : decoded;
     if (into && img.width === into.width && img.height === into.height) {
       if (img.gray.length) into.data.set(img.gray, into.offset); // PNG and TIFF come back as arrays
+      if (!(into.data.buffer instanceof SharedArrayBuffer)) {
+        // a spare: its memory goes back with the pixels in it
+        const gray = into.data.subarray(into.offset, into.offset + img.width * img.height);
+        return { reply: { id: req.id, width: img.width, height: img.height, gray }, transfer: [into.data.buffer as ArrayBuffer] };
+      }
       return { reply: { id: req.id, width: img.width, height: img.height, gray: new Uint8Array(0) }, transfer: [] };
     }
     return { reply: { id: req.id, width: img.width, height: img.height, gray: img.gray }, transfer: [img.gray.buffer as ArrayBuffer] };
@@ -78,9 +95,10 @@ const baseOf = (name: string): string => name.slice(name.lastIndexOf('/') + 1);
  * it could not start, or it died) is terminated and dropped: each decode it had in flight rejects
  * with an error naming its file, and later decodes go to the others (or to a new one), so that no
  * promise is left hanging. `readsPaths`: the workers answer requests by path (answerDecode's
- * readPath), so decodeInto sends a slice file's `localPath` instead of its bytes.
+ * readPath), so decodeInto sends a slice file's `localPath` instead of its bytes; `readsBlobs`: the
+ * workers read a request's `blob` themselves, so decodeFile sends a slice file's `blob`.
  */
-export function createDecodePool(size: number, spawn: () => PoolWorker, opts: { readsPaths?: boolean } = {}): DecodePool {
+export function createDecodePool(size: number, spawn: () => PoolWorker, opts: { readsPaths?: boolean; readsBlobs?: boolean } = {}): DecodePool {
   interface Slot {
     w: PoolWorker;
     busy: number;
@@ -137,7 +155,7 @@ export function createDecodePool(size: number, spawn: () => PoolWorker, opts: { 
     return best && (best.busy === 0 || slots.length >= size) ? best : start();
   };
 
-  const send = (source: Uint8Array | { path: string }, name: string, into?: DecodeRequest['into']): Promise<GrayImage> =>
+  const send = (source: Uint8Array | { path: string } | { blob: Blob }, name: string, into?: DecodeRequest['into']): Promise<GrayImage> =>
     new Promise<GrayImage>((resolve, reject) => {
       let slot: Slot;
       try {
@@ -151,8 +169,10 @@ export function createDecodePool(size: number, spawn: () => PoolWorker, opts: { 
       slot.busy++;
       pending.set(id, { slot, name, resolve, reject });
       try {
-        const req: DecodeRequest = copy ? { id, bytes: copy, name } : { id, path: (source as { path: string }).path, name };
-        slot.w.post(into ? { ...req, into } : req, copy ? [copy.buffer as ArrayBuffer] : []);
+        const req: DecodeRequest = copy ? { id, bytes: copy, name } : { id, ...(source as { path: string } | { blob: Blob }), name };
+        // a spare slice buffer (not shared memory) is handed over with the request
+        const spare = into && !(into.data.buffer instanceof SharedArrayBuffer) ? [into.data.buffer as ArrayBuffer] : [];
+        slot.w.post(into ? { ...req, into } : req, [...(copy ? [copy.buffer as ArrayBuffer] : []), ...spare]);
       } catch (e) {
         fail(slot, e instanceof Error ? e : new Error(String(e)));
       }
@@ -168,6 +188,7 @@ export function createDecodePool(size: number, spawn: () => PoolWorker, opts: { 
       const r = await send(opts.readsPaths && file.localPath !== undefined ? { path: file.localPath } : await file.read(), file.name, into);
       return { width: r.width, height: r.height };
     },
+    decodeFile: async (file, spare) => send(opts.readsBlobs && file.blob ? { blob: file.blob } : await file.read(), file.name, spare),
     close: () => {
       for (const s of slots) {
         s.dead = true;

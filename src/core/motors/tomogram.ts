@@ -133,6 +133,8 @@ export interface SliceFile {
   read: () => Uint8Array | Promise<Uint8Array>;
   /** The file on this machine's disk (the CLI): a decode pool's worker threads read it themselves. */
   localPath?: string;
+  /** The file itself (the page): a decode pool's workers read it themselves. */
+  blob?: Blob;
 }
 
 /** Decodes one slice file's bytes to gray (decodeGrayImage, a worker pool's decode, the browser's decoder). */
@@ -153,7 +155,16 @@ export interface StackOptions {
    * to this thread (ReadOptions.decodeInto).
    */
   decodeInto?: (file: SliceFile, into: GrayTarget) => Promise<{ width: number; height: number }>;
+  /**
+   * A decode given the file and a spare slice buffer to reuse (ReadOptions.decodeFile: the page's
+   * decode pool): used instead of `decode`; each slice's buffer, once copied into the volume, is the
+   * spare of a later decode, so that no more than `concurrency` slice buffers are ever made.
+   */
+  decodeFile?: (file: SliceFile, spare?: GrayTarget) => Promise<Omit<GraySlice, 'name'>>;
 }
+
+/** Whether a slice's pixels are an ArrayBuffer of their own (not a view of more), to hand over as a spare. */
+const ownBuffer = (gray: Uint8Array): boolean => gray.byteOffset === 0 && gray.buffer.byteLength === gray.byteLength && !(gray.buffer instanceof SharedArrayBuffer);
 
 /**
  * Streams a slice folder into a tomogram: orders the names, decodes the first slice (which gives
@@ -180,7 +191,10 @@ export async function stackSliceFiles(
       throw new InputError(msg.startsWith(id + ':') ? msg : `${id}: cannot decode '${baseOf(f.name)}': ${msg}`);
     }
   };
-  const decodeOne = async (z: number): Promise<GraySlice> => ({ name: ordered[z], ...(await named(z, decode)) });
+  const byFile = opts.decodeFile;
+  const decodeOne = async (z: number, spare?: GrayTarget): Promise<GraySlice> => ({ name: ordered[z], ...(await (byFile ? namedFile(z, (f) => byFile(f, spare)) : named(z, decode))) });
+  // slice buffers handed back for reuse (decodeFile): at most one per decode in flight
+  const spares: Uint8Array[] = [];
   if (opts.signal?.aborted) throw new AbortError();
   const first = await decodeOne(0);
   checkSlice(id, first, null);
@@ -188,6 +202,7 @@ export async function stackSliceFiles(
   const into = opts.decodeInto;
   const data = into && total > 1 ? new Uint8Array(new SharedArrayBuffer(n * total)) : new Uint8Array(n * total);
   data.set(first.gray, 0);
+  if (byFile && first.gray.length === n && ownBuffer(first.gray)) spares.push(first.gray);
   let done = 1;
   opts.onSlice?.(done, total);
   const put = async (z: number): Promise<void> => {
@@ -196,9 +211,11 @@ export async function stackSliceFiles(
       const size = await namedFile(z, (f) => into(f, { data, offset: z * n, width: first.width, height: first.height }));
       if (size.width !== first.width || size.height !== first.height) checkSlice(id, { name: ordered[z], ...size, gray: new Uint8Array(size.width * size.height) }, first);
     } else {
-      const s = await decodeOne(z);
+      const spare = spares.pop();
+      const s = await decodeOne(z, spare && { data: spare, offset: 0, width: first.width, height: first.height });
       checkSlice(id, s, first);
       data.set(s.gray, z * n);
+      if (byFile && s.gray.length === n && ownBuffer(s.gray)) spares.push(s.gray);
     }
     opts.onSlice?.(++done, total);
   };

@@ -48,6 +48,8 @@ export interface InputFile {
   localPath?: string;
   /** The bytes read asynchronously, where that is cheaper than `bytes` (the page's worker: Blob.arrayBuffer, several in flight). */
   load?(): Promise<Uint8Array>;
+  /** The file itself (the page's worker), for readers that hand it to workers to read (slice folders). */
+  blob?: Blob;
 }
 
 /** A group of files that reads into one or more items (a slice folder, a DICOM study, an RGBY set). */
@@ -115,6 +117,14 @@ export interface ReadOptions {
    * allocate the volume on a SharedArrayBuffer.
    */
   decodeInto?: (file: SliceFile, into: GrayTarget) => Promise<{ width: number; height: number }>;
+  /**
+   * Like decodeImage, but given the file (a pool's workers read it themselves, from its `blob`) and
+   * a spare slice buffer (`spare.data`, on an ArrayBuffer of its own, handed over: the decoder may
+   * write the pixels there when the image has its size and return that memory as `gray`): readers
+   * copy each slice into the volume and hand its buffer back as the next spare, so that a folder
+   * read makes no slice-sized garbage per slice (the page's decode pool).
+   */
+  decodeFile?: (file: SliceFile, spare?: GrayTarget) => Promise<{ width: number; height: number; gray: Uint8Array }>;
 }
 
 /** The items a source reads into, with warnings (shown with the item) and skipped files. */

@@ -376,11 +376,12 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
     async read(source, files, _params, opts: MotorsReadOptions = {}) {
       const decode = opts.decodeImage ?? decodeGrayImage;
       if (source.kind === 'slices') {
-        const { tomogram, skipped } = await stackSliceFiles(source.id, files.map((f) => ({ name: f.path, read: () => (f.load ? f.load() : f.bytes), localPath: f.localPath })), decode, {
+        const { tomogram, skipped } = await stackSliceFiles(source.id, files.map((f) => ({ name: f.path, read: () => (f.load ? f.load() : f.bytes), localPath: f.localPath, blob: f.blob })), decode, {
           signal: opts.signal,
           onSlice: opts.onProgress ? (done, total) => opts.onProgress!({ done, total }) : undefined,
           concurrency: opts.decodeConcurrency,
           decodeInto: opts.decodeInto,
+          decodeFile: opts.decodeFile,
         });
         return { items: [tomogram], warnings: [], skipped: skipped.map((path) => ({ path, reason: 'not an image slice' })) };
       }
