@@ -116,6 +116,20 @@ describe('decode pool', () => {
     bytesPool.close();
   });
 
+  it('answerDecode: a PNG or JPEG into a spare of its size comes back in the spare\'s memory; a spare of another size is left, the pixels come back as usual', () => {
+    for (const path of ['tests/fixtures/motors/png_rgb.png', 'tests/fixtures/motors/slice_gray.jpg']) {
+      const bytes = new Uint8Array(readFileSync(resolve(import.meta.dirname, '..', path)));
+      const ref = decodeGrayImage(bytes, path);
+      const spare = new Uint8Array(ref.width * ref.height).fill(7);
+      const fit = answerDecode({ id: 1, bytes, name: path, into: { data: spare, offset: 0, width: ref.width, height: ref.height } });
+      expect(fit.transfer).toEqual([spare.buffer]);
+      expect('gray' in fit.reply && fit.reply.gray.buffer === spare.buffer && Buffer.from(fit.reply.gray).equals(Buffer.from(ref.gray))).toBe(true);
+      const other = new Uint8Array(ref.width * (ref.height + 1));
+      const miss = answerDecode({ id: 2, bytes, name: path, into: { data: other, offset: 0, width: ref.width, height: ref.height + 1 } });
+      expect('gray' in miss.reply && miss.reply.gray.buffer !== other.buffer && Buffer.from(miss.reply.gray).equals(Buffer.from(ref.gray))).toBe(true);
+    }
+  });
+
   it('a folder stacked through the pool equals one decoded slice by slice', async () => {
     const w = fakeWorkers();
     const pool = createDecodePool(3, w.spawn);
