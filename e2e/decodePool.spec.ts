@@ -49,7 +49,8 @@ test('the page decode pool gives PIL\'s bytes and the CLI\'s tomogram', async ({
 });
 
 test('the motors page decodes slice folders on the pool: the CLI\'s tomograms and the CLI\'s submission.csv', async ({ page }) => {
-  const ids = ['tomo_sim_001', 'tomo_sim_003'];
+  // and tomo_sim_001 with each slice three times: the CLI decodes only the slices its resize reads (modelOnly), the page all
+  const ids = ['tomo_sim_001', 'tomo_sim_003', 'tomo_sim_001x3'];
   const root = mkdtempSync(join(tmpdir(), 'motors-pool-'));
   // the decode workers the page starts (nested: started by the inference worker)
   const decodeWorkers: string[] = [];
@@ -62,7 +63,14 @@ test('the motors page decodes slice folders on the pool: the CLI\'s tomograms an
     if (/Blob\.arrayBuffer|decode pool did not start/.test(m.text())) fellBack.push(m.text());
   });
   try {
-    for (const id of ids) cpSync(join(ROOT, 'public/samples/tomograms', id), join(root, 'two', id), { recursive: true });
+    for (const id of ids.slice(0, 2)) cpSync(join(ROOT, 'public/samples/tomograms', id), join(root, 'two', id), { recursive: true });
+    const one = join(ROOT, 'public/samples/tomograms/tomo_sim_001');
+    mkdirSync(join(root, 'two', ids[2]));
+    readdirSync(one)
+      .sort()
+      .forEach((n, z) => {
+        for (let k = 0; k < 3; k++) copyFileSync(join(one, n), join(root, 'two', ids[2], `slice_${String(3 * z + k).padStart(4, '0')}.jpg`));
+      });
     await page.goto('./?preset=motors');
     await page.waitForFunction(() => window.__voxelbenchMotors !== undefined);
     await page.getByTestId('tomogram-folder-input').setInputFiles(join(root, 'two'));
@@ -91,7 +99,7 @@ test('the motors page decodes slice folders on the pool: the CLI\'s tomograms an
     await page.getByTestId('motor-run').click();
     await expect.poll(() => page.evaluate(() => window.__voxelbenchMotors!.store.getState().batch.status), { timeout: 180_000 }).toMatch(/done|cancelled|error/);
     const statuses = await page.evaluate(() => window.__voxelbenchMotors!.store.getState().items.map((t) => `${t.id} ${t.status} ${t.error ?? ''}`.trim()));
-    expect(statuses).toEqual(ids.map((id) => `${id} done`));
+    expect(statuses.sort()).toEqual(ids.map((id) => `${id} done`).sort());
     const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-submission').click()]);
     const csv = readFileSync(await dl.path(), 'utf8');
     const out = join(root, 'submission.csv');

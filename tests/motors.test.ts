@@ -2,19 +2,19 @@
  * The flagellar-motor preset's pure core against Python references (tools/make_motor_fixtures.py:
  * scipy 1.10 zoom, numpy quantiles, PIL decodes and TIFF stacks) and hand-worked cases.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNpy } from '../src/core/io/npy';
 import { readVolume } from '../src/core/io';
 import { makeVolume, InputError } from '../src/core/volume';
 import type { Predictor } from '../src/core/slidingWindow';
-import { motorsParamsFromCard, motorsPreset, validateMotorsParams, type MotorsParams } from '../src/core/presets/motors';
-import { zoomLinear, zoomOutputShape } from '../src/core/motors/resize';
+import { motorsParamsFromCard, motorsPreset, motorsPresetDef, validateMotorsParams, type MotorsParams } from '../src/core/presets/motors';
+import { zoomLinear, zoomOutputShape, zoomSourcePlanes } from '../src/core/motors/resize';
 import { byuMargin, byuWeightMap } from '../src/core/motors/weightMap';
 import { decodeGrayImage, imageKind, readTiffStack, rgbaToGray } from '../src/core/motors/decode';
 import { naturalCompare, orderSliceNames, stackSliceFiles, stackSlices, toUint8MinMax, tomogramFromVolume, tomogramId, type GraySlice, type Tomogram } from '../src/core/motors/tomogram';
-import { argmax, detectMotors, findPeaks, flip3, heatmapToOriginal } from '../src/core/motors/pipeline';
+import { argmax, detectMotors, findPeaks, flip3, heatmapToOriginal, resizeForModel } from '../src/core/motors/pipeline';
 import { formatCoordinate, parseCsv, parseLabelsCsv, quantileLinear, submissionCsv, thresholdDetections } from '../src/core/motors/postprocess';
 import { fbetaFromCounts, motorMetric } from '../src/core/motors/metric';
 
@@ -55,6 +55,29 @@ describe('zoomLinear reproduces scipy.ndimage.zoom(order=1, grid_mode=False) on 
 
   it('rejects shapes that do not match the data', () => {
     expect(() => zoomLinear(new Uint8Array(10), [2, 2, 2], [4, 4, 4])).toThrow(InputError);
+  });
+
+  it('zoomSourcePlanes: the planes it leaves out do not change the resize (random volumes, 200 shape pairs); 126 of 300 for 300 -> 64', () => {
+    let seed = 7;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
+    const pairs: [number, number][] = [[300, 64], [500, 64], [300, 128], [64, 64], [8, 26], [1, 3], [3, 1], [2, 1]];
+    for (let k = 0; k < 192; k++) pairs.push([1 + (rand() % 97), 1 + (rand() % 41)]);
+    for (const [nIn, nOut] of pairs) {
+      const used = zoomSourcePlanes(nIn, nOut);
+      const [h, w] = [3, 5];
+      const src = Uint8Array.from({ length: nIn * h * w }, rand);
+      const holes = src.slice();
+      for (let z = 0; z < nIn; z++) if (!used[z]) holes.fill(rand(), z * h * w, (z + 1) * h * w);
+      const shape = [nOut, 2, 4];
+      expect(Buffer.from(zoomLinear(holes, [nIn, h, w], shape)).equals(Buffer.from(zoomLinear(src, [nIn, h, w], shape))), `${nIn} -> ${nOut}`).toBe(true);
+      // and every plane it keeps matters: changing one changes the output
+      const z = used.indexOf(1);
+      const moved = src.slice();
+      for (let i = z * h * w; i < (z + 1) * h * w; i++) moved[i] ^= 0xff;
+      expect(Buffer.from(zoomLinear(moved, [nIn, h, w], shape)).equals(Buffer.from(zoomLinear(src, [nIn, h, w], shape))), `${nIn} -> ${nOut} plane ${z}`).toBe(false);
+    }
+    expect(zoomSourcePlanes(300, 64).reduce((a, b) => a + b, 0)).toBe(126);
+    expect(zoomSourcePlanes(64, 64).every((u) => u === 1)).toBe(true);
   });
 });
 
@@ -267,6 +290,35 @@ describe('tomograms from slices', () => {
     expect(skipped).toEqual(['README.txt', '.DS_Store']);
     expect(Array.from(tomogram.data)).toEqual([2, 2, 0, 0]);
     await expect(stackSliceFiles('t', files, () => { throw new Error('boom'); })).rejects.toThrow("t: cannot decode 'slice_0000.png': boom");
+  });
+
+  it('modelOnly (the CLI): only the slices the resize reads are decoded, and the resized volume is the full read\'s', async () => {
+    const dir = resolve(ROOT, 'public/samples/tomograms/tomo_sim_002');
+    const names = readdirSync(dir).filter((n) => n.endsWith('.jpg')).sort();
+    // 150 slices, each a sample slice (some twice or three times)
+    const depth = 150;
+    const read = new Set<number>();
+    const files = Array.from({ length: depth }, (_, z) => {
+      const b = new Uint8Array(readFileSync(resolve(dir, names[Math.floor((z * names.length) / depth)])));
+      return {
+        path: `tomo_s/slice_${String(z).padStart(4, '0')}.jpg`,
+        get bytes() {
+          read.add(z);
+          return b;
+        },
+      };
+    });
+    const params: MotorsParams = { ...motorsPreset, inputSize: [64, 48, 40] };
+    const src = { id: 'tomo_s', kind: 'slices', paths: files.map((f) => f.path) };
+    const full = (await motorsPresetDef.inputs.read(src, files, params)).items[0];
+    expect(read.size).toBe(depth);
+    read.clear();
+    const part = (await motorsPresetDef.inputs.read(src, files, params, { modelOnly: true })).items[0];
+    const used = zoomSourcePlanes(depth, 64);
+    expect([...read].sort((a, b) => a - b)).toEqual([...used.keys()].filter((z) => used[z]));
+    expect(read.size).toBeLessThan(depth * 0.9);
+    expect(part.shape).toEqual(full.shape);
+    expect(Buffer.from(resizeForModel(part, params).resized).equals(Buffer.from(resizeForModel(full, params).resized))).toBe(true);
   });
 
   it('ids: folder name, or file name without extension', () => {

@@ -594,6 +594,8 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
         const cRead = process.cpuUsage();
         const read = await preset.inputs.read(src, inputFiles, params, {
           onProgress: show && ((p) => show(`reading ${p.done}/${p.total}`)),
+          // items are run, never shown or saved: a reader may skip what the run never reads
+          modelOnly: true,
           // worker threads pay off on folders of many slices (starting them costs about one slice's decode)
           ...(pool && paths.length >= POOL_MIN_FILES ? { decodeImage: pool.decode, decodeInto: pool.decodeInto, decodeConcurrency: pool.concurrency } : {}),
         });

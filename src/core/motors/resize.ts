@@ -56,6 +56,22 @@ function axisPlan(nIn: number, nOut: number): AxisPlan {
   return p;
 }
 
+/**
+ * Which of `nIn` input z planes zoomLinear reads to make `nOut` (1: some output plane takes it with
+ * a weight above zero). The others never change the resized volume, so a caller that only resizes
+ * (the CLI's motors runs) need not decode them: 126 of 300 slices for 300 -> 64.
+ */
+export function zoomSourcePlanes(nIn: number, nOut: number): Uint8Array {
+  const p = axisPlan(nIn, nOut);
+  const used = new Uint8Array(nIn);
+  for (let k = 0; k < nOut; k++) {
+    if (p.zero[k]) continue;
+    if (p.w0[k] !== 0) used[p.i0[k]] = 1;
+    if (p.w1[k] !== 0) used[p.i1[k]] = 1;
+  }
+  return used;
+}
+
 /** scipy's conversion of a double to uint8 output: round half up, clip to [0, 255]. */
 function toUint8(t: number): number {
   t = t > 0 ? t + 0.5 : 0;

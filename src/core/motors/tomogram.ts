@@ -161,6 +161,12 @@ export interface StackOptions {
    * spare of a later decode, so that no more than `concurrency` slice buffers are ever made.
    */
   decodeFile?: (file: SliceFile, spare?: GrayTarget) => Promise<Omit<GraySlice, 'name'>>;
+  /**
+   * The z planes to decode, given the folder's depth (1: decode; null: all): the others are neither
+   * read nor checked and stay zero, for a caller that only feeds the volume to a resize that never
+   * reads them (ReadOptions.modelOnly; zoomSourcePlanes).
+   */
+  planes?: (depth: number) => Uint8Array | null;
 }
 
 /** Whether a slice's pixels are an ArrayBuffer of their own (not a view of more), to hand over as a spare. */
@@ -196,15 +202,19 @@ export async function stackSliceFiles(
   // slice buffers handed back for reuse (decodeFile): at most one per decode in flight
   const spares: Uint8Array[] = [];
   if (opts.signal?.aborted) throw new AbortError();
-  const first = await decodeOne(0);
+  // the planes decoded, in order (all of them unless `planes` leaves some out)
+  const wanted = opts.planes?.(total) ?? null;
+  const zs = wanted ? ordered.map((_, z) => z).filter((z) => wanted[z]) : ordered.map((_, z) => z);
+  if (zs.length === 0) zs.push(0);
+  const first = await decodeOne(zs[0]);
   checkSlice(id, first, null);
   const n = first.width * first.height;
   const into = opts.decodeInto;
   const data = into && total > 1 ? new Uint8Array(new SharedArrayBuffer(n * total)) : new Uint8Array(n * total);
-  data.set(first.gray, 0);
+  data.set(first.gray, zs[0] * n);
   if (byFile && first.gray.length === n && ownBuffer(first.gray)) spares.push(first.gray);
   let done = 1;
-  opts.onSlice?.(done, total);
+  opts.onSlice?.(done, zs.length);
   const put = async (z: number): Promise<void> => {
     if (into) {
       // written in place by the decoder when its size matches; a slice of another size is named as usual
@@ -217,18 +227,18 @@ export async function stackSliceFiles(
       data.set(s.gray, z * n);
       if (byFile && s.gray.length === n && ownBuffer(s.gray)) spares.push(s.gray);
     }
-    opts.onSlice?.(++done, total);
+    opts.onSlice?.(++done, zs.length);
   };
   const width = Math.max(1, Math.trunc(opts.concurrency ?? 1));
   let next = 1;
   let failed: unknown = null;
   const lane = async (): Promise<void> => {
-    while (next < total && failed === null) {
+    while (next < zs.length && failed === null) {
       if (opts.signal?.aborted) throw new AbortError();
-      await put(next++);
+      await put(zs[next++]);
     }
   };
-  const lanes = Array.from({ length: Math.min(width, total - 1) }, () =>
+  const lanes = Array.from({ length: Math.min(width, zs.length - 1) }, () =>
     lane().catch((e: unknown) => {
       failed ??= e;
     }),

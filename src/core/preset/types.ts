@@ -125,6 +125,12 @@ export interface ReadOptions {
    * read makes no slice-sized garbage per slice (the page's decode pool).
    */
   decodeFile?: (file: SliceFile, spare?: GrayTarget) => Promise<{ width: number; height: number; gray: Uint8Array }>;
+  /**
+   * The items are only run through the preset's models, never shown or saved (the CLI): a reader
+   * may leave out what the run never reads (motors: the slices of a folder that the resize to the
+   * input size does not read stay zero, undecoded).
+   */
+  modelOnly?: boolean;
 }
 
 /** The items a source reads into, with warnings (shown with the item) and skipped files. */

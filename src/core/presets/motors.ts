@@ -14,6 +14,7 @@ import { parseLabelsCsv, scoreCutoff, submissionCsv, thresholdAt, type Threshold
 import { decodeGrayImage, readTiffStack, type GrayImage } from '../motors/decode';
 import { sortTomogramPaths } from '../motors/sources';
 import { readMrcTomogram, stackSliceFiles, tomogramFromVolume, type Tomogram } from '../motors/tomogram';
+import { zoomSourcePlanes } from '../motors/resize';
 import { paramDefaults, paramsFromCard, validateParams, type ParamSpecs } from '../preset/params';
 import { sessionZ } from '../preset/derive';
 import { z } from '../zod';
@@ -373,7 +374,7 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
     hint: 'folders of slices (one per tomogram) · .mrc / .rec / .tif · .onnx models · labels .csv · model card .json',
     sort: sortTomogramPaths,
     readsOnDemand: true,
-    async read(source, files, _params, opts: MotorsReadOptions = {}) {
+    async read(source, files, params, opts: MotorsReadOptions = {}) {
       const decode = opts.decodeImage ?? decodeGrayImage;
       if (source.kind === 'slices') {
         const { tomogram, skipped } = await stackSliceFiles(source.id, files.map((f) => ({ name: f.path, read: () => (f.load ? f.load() : f.bytes), localPath: f.localPath, blob: f.blob })), decode, {
@@ -382,6 +383,8 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
           concurrency: opts.decodeConcurrency,
           decodeInto: opts.decodeInto,
           decodeFile: opts.decodeFile,
+          // the CLI: only the slices the resize reads (the submission is the same)
+          planes: opts.modelOnly ? (depth) => zoomSourcePlanes(depth, params.inputSize[0]) : undefined,
         });
         return { items: [tomogram], warnings: [], skipped: skipped.map((path) => ({ path, reason: 'not an image slice' })) };
       }
