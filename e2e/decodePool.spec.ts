@@ -106,6 +106,18 @@ test('the motors page decodes slice folders on the pool: the CLI\'s tomograms an
     execFileSync(process.execPath, [join(ROOT, 'bin/voxelbench.mjs'), 'motors', '--models', join(ROOT, 'public/models/motor_heatmap.onnx'), '--tomograms', join(root, 'two'), '--out', out, '--quiet'], { cwd: ROOT, stdio: 'pipe' });
     expect(csv).toBe(readFileSync(out, 'utf8'));
     expect(csv.trim().split('\n').length).toBe(1 + ids.length);
+    // each tomogram's detection before the batch's cutoff (the CSV shows only those above it): the
+    // CLI's, from a one-shard run's rows; scores to onnxruntime-web WASM vs onnxruntime-node rounding
+    const shardDir = join(root, 'shard');
+    execFileSync(process.execPath, [join(ROOT, 'bin/voxelbench.mjs'), 'run', 'motors', '--inputs', join(root, 'two'), '--models', join(ROOT, 'public/models/motor_heatmap.onnx'), '--out', shardDir, '--shard', '1/1', '--quiet'], { cwd: ROOT, stdio: 'pipe' });
+    const shard = JSON.parse(readFileSync(join(shardDir, 'shard-1-of-1.json'), 'utf8')) as { rows: { id: string; row: { score: number; point: number[] } }[] };
+    const onPage = await page.evaluate(() => window.__voxelbenchMotors!.store.getState().items.map((t) => ({ id: t.id, result: t.result as { score: number; point: number[] } | undefined })));
+    for (const id of ids) {
+      const cli = shard.rows.find((r) => r.id === id)!.row;
+      const got = onPage.find((t) => t.id === id)!.result!;
+      expect(got.point, id).toEqual(cli.point);
+      expect(Math.abs(got.score - cli.score), id).toBeLessThan(1e-5);
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
