@@ -110,7 +110,10 @@ export function reusingBlobReader(stallMs = BYOB_STALL_MS): ReusingBlobReader {
         throw unreadable(path, e);
       }
     },
-    release: (bytes) => void free.push(new Uint8Array(bytes.buffer)),
+    // kept only for BYOB reads (Blob.arrayBuffer makes its own), and a few at most (one per read in flight)
+    release: (bytes) => {
+      if (byob && free.length < 4) free.push(new Uint8Array(bytes.buffer));
+    },
   };
 }
 
