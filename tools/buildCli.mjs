@@ -30,6 +30,9 @@ await build({
   outdir,
   outExtension: { '.js': '.mjs' },
   bundle: true,
+  // commands are imported when called (src/cli/main.ts): `infer` loads neither the presets nor the readers
+  splitting: true,
+  chunkNames: '[name]-[hash]', // next to main.mjs and decodeWorker.mjs (the decode pool finds its worker script next to itself)
   platform: 'node',
   format: 'esm',
   target: 'node20',

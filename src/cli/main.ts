@@ -21,26 +21,28 @@ import { hasFixedSpatialDims, inspectModel, relaxSpatialDims, type ModelInfo } f
 import { sessionPredictor } from '../core/ortPredictor';
 import { slidingWindowInference, type BlendMode, type SlidingWindowParams } from '../core/slidingWindow';
 import { npyParts, readNpy } from '../core/io/npy';
-import { readVolume } from '../core/io';
-import { PRESET_DEFS } from '../core/presets';
-import { checkConversion, checkSize, convertModel, inspectReport, reportJson, reportText } from '../core/onnx/convert';
 import type { ModelRunner } from '../core/onnx/check';
-import { CARD_METADATA_KEY, parseCardText, withCardMetadata } from '../core/onnx/card';
-import { brain, BRAIN_USAGE } from './brain';
-import { motors, MOTORS_USAGE } from './motors';
-import { protein, PROTEIN_USAGE } from './protein';
-import { spectrogram, SPECTROGRAM_USAGE } from './spectrogram';
-import { spine, SPINE_USAGE } from './spine';
 import { normaliseArgv, numberFlag, parseCli, readFile, SESSION_OPTIONS, UsageError } from './args';
 import { LIMITS } from '../core/io/limits';
 import { estimateRunPeak } from '../core/onnx/memory';
 import { formatBytes } from '../core/onnx/externalData';
-import { run } from './run';
-import { merge } from './merge';
 
 export { UsageError };
 
-const USAGE = `usage:
+/**
+ * The usage text. Commands are loaded when called (the build splits them into chunks): `infer`
+ * loads onnxruntime and the sliding window only, not every preset, reader and converter.
+ */
+const usage = async (): Promise<string> => {
+  const [{ PRESET_DEFS }, { MOTORS_USAGE }, { SPINE_USAGE }, { SPECTROGRAM_USAGE }, { PROTEIN_USAGE }, { BRAIN_USAGE }] = await Promise.all([
+    import('../core/presets'),
+    import('./motors'),
+    import('./spine'),
+    import('./spectrogram'),
+    import('./protein'),
+    import('./brain'),
+  ]);
+  return `usage:
   voxelbench infer --model M.onnx --input X.npy --out Y.npy [--roi D,H,W] [--overlap a | a,b,c]
                    [--mode constant|gaussian] [--sigma-scale s | s,s,s] [--sw-batch n] [--cval v]
                    [--weight-map W.npy] [--relax-dims] [--memory GB] [--quiet]
@@ -59,6 +61,7 @@ ${SPINE_USAGE}
 ${SPECTROGRAM_USAGE}
 ${PROTEIN_USAGE}
 ${BRAIN_USAGE}`;
+};
 
 /** Checks that a model's single image input fits a [C, ...spatial] volume. */
 export function checkModelFits(info: ModelInfo, shape: number[], roi: number[]): void {
@@ -157,7 +160,7 @@ async function infer(argv: string[]): Promise<void> {
     data = a.data;
     shape = a.shape.length === 3 ? [1, ...a.shape] : a.shape;
   } else {
-    const v = readVolume(inBytes, basename(values.input));
+    const v = (await import('../core/io')).readVolume(inBytes, basename(values.input));
     data = v.data;
     shape = v.shape.length === 3 ? [1, ...v.shape] : v.shape;
   }
@@ -208,7 +211,8 @@ async function infer(argv: string[]): Promise<void> {
   await session.release();
 }
 
-function inspect(argv: string[]): void {
+async function inspect(argv: string[]): Promise<void> {
+  const { inspectReport, reportJson, reportText } = await import('../core/onnx/convert');
   const { values, positionals } = parseCli(argv, { json: { type: 'boolean', default: false } }, true);
   if (positionals.length !== 1) throw new UsageError('inspect needs one model file');
   const path = positionals[0];
@@ -234,6 +238,7 @@ const ortRunner = async (model: Uint8Array | string, feeds: Parameters<ModelRunn
 };
 
 async function convert(argv: string[]): Promise<number> {
+  const [{ checkConversion, checkSize, convertModel, inspectReport }, { CARD_METADATA_KEY, parseCardText, withCardMetadata }] = await Promise.all([import('../core/onnx/convert'), import('../core/onnx/card')]);
   const { values, positionals } = parseCli(
     argv,
     {
@@ -300,18 +305,18 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = normaliseArgv(argv);
   try {
     if (cmd === 'infer') await infer(rest);
-    else if (cmd === 'inspect') inspect(rest);
+    else if (cmd === 'inspect') await inspect(rest);
     else if (cmd === 'convert') return await convert(rest);
-    else if (cmd === 'motors') return await motors(rest);
-    else if (cmd === 'run') return await run(rest);
-    else if (cmd === 'merge') return await merge(rest);
-    else if (cmd === 'protein') return await protein(rest);
-    else if (cmd === 'spectrogram') return await spectrogram(rest);
-    else if (cmd === 'spine') return await spine(rest);
+    else if (cmd === 'motors') return await (await import('./motors')).motors(rest);
+    else if (cmd === 'run') return await (await import('./run')).run(rest);
+    else if (cmd === 'merge') return await (await import('./merge')).merge(rest);
+    else if (cmd === 'protein') return await (await import('./protein')).protein(rest);
+    else if (cmd === 'spectrogram') return await (await import('./spectrogram')).spectrogram(rest);
+    else if (cmd === 'spine') return await (await import('./spine')).spine(rest);
     else if (cmd === 'card') return (await import('./card')).card(rest);
-    else if (cmd === 'brain') return await brain(rest);
+    else if (cmd === 'brain') return await (await import('./brain')).brain(rest);
     else if (cmd === undefined || cmd === '--help' || cmd === '-h') {
-      process.stdout.write(USAGE + '\n');
+      process.stdout.write((await usage()) + '\n');
       return cmd === undefined ? 2 : 0;
     } else throw new UsageError(`unknown command '${cmd}'`);
     return 0;
