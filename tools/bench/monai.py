@@ -48,4 +48,11 @@ with torch.no_grad():
     infer_cpu = time.process_time() - c0
 np.save(out_path, y[0].numpy())
 ru = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({'cpuS': ru.ru_utime + ru.ru_stime, 'maxRssMB': ru.ru_maxrss / 1024, 'inferCpuS': infer_cpu}))
+# this process's own peak: ru_maxrss starts at the spawning (bench) process's RSS (fork copies it, exec keeps it)
+peak_kb = ru.ru_maxrss
+try:
+    with open('/proc/self/status') as f:
+        peak_kb = next(int(l.split()[1]) for l in f if l.startswith('VmHWM:'))
+except (OSError, StopIteration):
+    pass
+print(json.dumps({'cpuS': ru.ru_utime + ru.ru_stime, 'maxRssMB': peak_kb / 1024, 'inferCpuS': infer_cpu}))
