@@ -12,7 +12,7 @@ import type { InputFile } from '../core/preset/types';
 import { InputError } from '../core/volume';
 import type { WorkerInputFile } from './protocol';
 
-export const unreadable = (path: string, e: unknown): InputError =>
+const unreadable = (path: string, e: unknown): InputError =>
   new InputError(`${path}: the file could not be read (${(e as Error).message ?? e}); was it moved or changed after it was dropped?`);
 
 /** A BYOB read that brings nothing for this long is given up for Blob.arrayBuffer. */
@@ -24,16 +24,49 @@ export class StalledRead extends Error {}
 /** The browser's Blob streams take no BYOB reader. */
 class NoByobReader extends Error {}
 
-export function onDemandInputFile(path: string, file: Blob, stallMs = BYOB_STALL_MS): InputFile {
-  const read = async (offset: number, length: number): Promise<Uint8Array> => {
-    try {
-      return new Uint8Array(await file.slice(offset, offset + length).arrayBuffer());
-    } catch (e) {
-      throw unreadable(path, e);
-    }
+/** A blob's bytes with Blob.arrayBuffer (an ArrayBuffer of their own); an error names the file. */
+async function arrayBufferOf(blob: Blob, path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await blob.arrayBuffer());
+  } catch (e) {
+    throw unreadable(path, e);
+  }
+}
+
+/** BYOB reads until one stalls or fails, or the browser has none (byobUntilFailure). */
+interface ByobReads {
+  /** readBlobInto; null for the read that failed and every later one (read with Blob.arrayBuffer instead). */
+  into(blob: Blob, into: Uint8Array, path: string): Promise<Uint8Array | null>;
+  /** Whether reads still go through BYOB. */
+  readonly on: boolean;
+}
+
+/** BYOB reads until one stalls or fails (then one console warning `${path}: <why>; ${then}`), or the browser has none. */
+function byobUntilFailure(stallMs: number, then: string): ByobReads {
+  let on = true;
+  return {
+    get on() {
+      return on;
+    },
+    async into(blob, into, path) {
+      if (!on) return null;
+      try {
+        return await readBlobInto(blob, into, stallMs);
+      } catch (e) {
+        on = false;
+        const why = e instanceof StalledRead || e instanceof NoByobReader ? e.message : `a BYOB read failed (${(e as Error).message ?? e})`;
+        console.warn(`${path}: ${why}; ${then}`);
+        return null;
+      }
+    },
   };
-  // BYOB reads until one stalls or fails, or the browser has none
-  let byob = true;
+}
+
+export function onDemandInputFile(path: string, file: Blob, stallMs = BYOB_STALL_MS): InputFile {
+  const read = (offset: number, length: number): Promise<Uint8Array> => arrayBufferOf(file.slice(offset, offset + length), path);
+  // from a failed read on, each slab is its own ArrayBuffer (more garbage, never a hung read); a file
+  // that cannot be read fails there too, with the error that names it
+  const byob = byobUntilFailure(stallMs, 'the rest of the file is read with Blob.arrayBuffer');
   return {
     path,
     get bytes(): Uint8Array {
@@ -54,24 +87,11 @@ export function onDemandInputFile(path: string, file: Blob, stallMs = BYOB_STALL
       slabBytes: 16 << 20,
       readInto: async (offset, into) => {
         const { length } = into; // 0 once a BYOB read has detached its buffer
-        if (byob) {
-          try {
-            return await readBlobInto(file.slice(offset, offset + length), into, stallMs);
-          } catch (e) {
-            // from now on each slab is its own ArrayBuffer (more garbage, never a hung read); a file
-            // that cannot be read fails there too, with the error that names it
-            byob = false;
-            console.warn(`${path}: ${byobFailure(e)}; the rest of the file is read with Blob.arrayBuffer`);
-          }
-        }
-        return read(offset, length);
+        return (await byob.into(file.slice(offset, offset + length), into, path)) ?? read(offset, length);
       },
     },
   };
 }
-
-/** Why a BYOB read was given up, in words. */
-const byobFailure = (e: unknown): string => (e instanceof StalledRead || e instanceof NoByobReader ? e.message : `a BYOB read failed (${(e as Error).message ?? e})`);
 
 /** Whole small files (a slice folder's slices) read into memory that is handed back and reused. */
 export interface ReusingBlobReader {
@@ -90,29 +110,21 @@ export interface ReusingBlobReader {
  */
 export function reusingBlobReader(stallMs = BYOB_STALL_MS): ReusingBlobReader {
   const free: Uint8Array[] = [];
-  let byob = true;
+  const byob = byobUntilFailure(stallMs, 'this worker reads its files with Blob.arrayBuffer from now on');
   return {
     async read(blob, path) {
-      if (byob) {
+      if (byob.on) {
         const spare = free.pop();
         // a quarter more than this file: slices of one folder differ a little in size
         const buf = spare && spare.length >= blob.size ? spare : new Uint8Array(blob.size + (blob.size >> 2));
-        try {
-          return await readBlobInto(blob, buf.subarray(0, blob.size), stallMs);
-        } catch (e) {
-          byob = false;
-          console.warn(`${path}: ${byobFailure(e)}; this worker reads its files with Blob.arrayBuffer from now on`);
-        }
+        const got = await byob.into(blob, buf.subarray(0, blob.size), path);
+        if (got) return got;
       }
-      try {
-        return new Uint8Array(await blob.arrayBuffer());
-      } catch (e) {
-        throw unreadable(path, e);
-      }
+      return arrayBufferOf(blob, path);
     },
     // kept only for BYOB reads (Blob.arrayBuffer makes its own), and a few at most (one per read in flight)
     release: (bytes) => {
-      if (byob && free.length < 4) free.push(new Uint8Array(bytes.buffer));
+      if (byob.on && free.length < 4) free.push(new Uint8Array(bytes.buffer));
     },
   };
 }
