@@ -178,6 +178,10 @@ export function createDecodePool(size: number, spawn: () => PoolWorker, opts: { 
       }
     });
 
+  // what a worker is sent for a slice file: what it reads itself (its path or its blob), else its bytes read here
+  const sourceOf = async (file: SliceFile): Promise<Uint8Array | { path: string } | { blob: Blob }> =>
+    opts.readsPaths && file.localPath !== undefined ? { path: file.localPath } : opts.readsBlobs && file.blob ? { blob: file.blob } : await file.read();
+
   return {
     size,
     concurrency: 2 * size,
@@ -185,10 +189,10 @@ export function createDecodePool(size: number, spawn: () => PoolWorker, opts: { 
     decodeInto: async (file, into) => {
       if (!(into.data.buffer instanceof SharedArrayBuffer)) throw new Error('decodeInto needs a volume on a SharedArrayBuffer');
       // workers that read files themselves get the path: no slice's bytes are read or copied here
-      const r = await send(opts.readsPaths && file.localPath !== undefined ? { path: file.localPath } : await file.read(), file.name, into);
+      const r = await send(await sourceOf(file), file.name, into);
       return { width: r.width, height: r.height };
     },
-    decodeFile: async (file, spare) => send(opts.readsBlobs && file.blob ? { blob: file.blob } : await file.read(), file.name, spare),
+    decodeFile: async (file, spare) => send(await sourceOf(file), file.name, spare),
     close: () => {
       for (const s of slots) {
         s.dead = true;

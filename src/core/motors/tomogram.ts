@@ -201,10 +201,14 @@ export async function stackSliceFiles(
   const decodeOne = async (z: number, spare?: GrayTarget): Promise<GraySlice> => ({ name: ordered[z], ...(await (byFile ? namedFile(z, (f) => byFile(f, spare)) : named(z, decode))) });
   // slice buffers handed back for reuse (decodeFile): at most one per decode in flight
   const spares: Uint8Array[] = [];
+  const keepSpare = (gray: Uint8Array, n: number) => {
+    if (byFile && gray.length === n && ownBuffer(gray)) spares.push(gray);
+  };
   if (opts.signal?.aborted) throw new AbortError();
   // the planes decoded, in order (all of them unless `planes` leaves some out)
   const wanted = opts.planes?.(total) ?? null;
-  const zs = wanted ? ordered.map((_, z) => z).filter((z) => wanted[z]) : ordered.map((_, z) => z);
+  const every = ordered.map((_, z) => z);
+  const zs = wanted ? every.filter((z) => wanted[z]) : every;
   if (zs.length === 0) zs.push(0);
   const first = await decodeOne(zs[0]);
   checkSlice(id, first, null);
@@ -212,7 +216,7 @@ export async function stackSliceFiles(
   const into = opts.decodeInto;
   const data = into && total > 1 ? new Uint8Array(new SharedArrayBuffer(n * total)) : new Uint8Array(n * total);
   data.set(first.gray, zs[0] * n);
-  if (byFile && first.gray.length === n && ownBuffer(first.gray)) spares.push(first.gray);
+  keepSpare(first.gray, n);
   let done = 1;
   opts.onSlice?.(done, zs.length);
   const put = async (z: number): Promise<void> => {
@@ -225,7 +229,7 @@ export async function stackSliceFiles(
       const s = await decodeOne(z, spare && { data: spare, offset: 0, width: first.width, height: first.height });
       checkSlice(id, s, first);
       data.set(s.gray, z * n);
-      if (byFile && s.gray.length === n && ownBuffer(s.gray)) spares.push(s.gray);
+      keepSpare(s.gray, n);
     }
     opts.onSlice?.(++done, zs.length);
   };
