@@ -5,7 +5,7 @@
  * folders (64 JPEG slices each: decoded by the worker pool) and the same `infer` output bytes.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,4 +56,21 @@ describe('the built CLI (bin/voxelbench.mjs)', () => {
     expect((await cliFromSource(args(join(tmp, 's.npy')))).code).toBe(0);
     expect(readFileSync(join(tmp, 'b.npy')).equals(readFileSync(join(tmp, 's.npy')))).toBe(true);
   });
+
+  it('a build leaves only its own files in its folder (chunks are named by hash: an earlier build\'s would pile up)', async () => {
+    const out = join(tmp, 'rebuilt');
+    const buildInto = () => promisify(execFile)(process.execPath, [resolve(ROOT, 'tools/buildCli.mjs'), '--out', out], { cwd: ROOT });
+    await buildInto();
+    const first = readdirSync(out).sort();
+    expect(first).toContain('main.mjs');
+    expect(first).toContain('decodeWorker.mjs');
+    expect(first.filter((f) => /^chunk-.*\.mjs$/.test(f)).length).toBeGreaterThan(0);
+    // what an earlier build of other code left: a chunk under another hash
+    writeFileSync(join(out, 'chunk-STALE000.mjs'), 'export {};\n');
+    writeFileSync(join(out, 'chunk-STALE000.mjs.map'), '{}\n');
+    await buildInto();
+    expect(existsSync(join(out, 'chunk-STALE000.mjs'))).toBe(false);
+    expect(existsSync(join(out, 'chunk-STALE000.mjs.map'))).toBe(false);
+    expect(readdirSync(out).sort()).toEqual(first);
+  }, 120_000);
 });

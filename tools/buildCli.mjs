@@ -9,7 +9,8 @@
  */
 /* global process */
 import { build } from 'esbuild';
-import { resolve } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const i = process.argv.indexOf('--out');
@@ -24,7 +25,7 @@ const browserUrlStub = {
   },
 };
 
-await build({
+const result = await build({
   absWorkingDir: ROOT,
   entryPoints: { main: 'src/cli/main.ts', decodeWorker: 'src/cli/decodeWorker.ts' },
   outdir,
@@ -44,4 +45,9 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   legalComments: 'none',
+  metafile: true,
 });
+
+// chunks are named by their hash: a rebuild leaves the last build's chunks behind unless they go
+const built = new Set(Object.keys(result.metafile.outputs).map((f) => relative(outdir, resolve(ROOT, f))));
+for (const f of readdirSync(outdir)) if (!built.has(f)) rmSync(join(outdir, f), { recursive: true, force: true });
