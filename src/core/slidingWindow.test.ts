@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
@@ -202,6 +204,30 @@ describe('stitching', () => {
     const r = await slidingWindowInference({ data, shape }, identity, { roi: [8, 8], overlap: 0.25, mode: 'gaussian', sigmaScale: 0.125, swBatch: 5, cval: 0 });
     expect(r.shape).toEqual(shape);
     expect(maxAbsDiff(r.data, data)).toBeLessThan(1e-4);
+  });
+});
+
+describe('memory', () => {
+  it('keeps no batch output once it is stitched: while batch k + 1 runs, batch k\'s output can be collected (a stale reference held one more batch)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const outputs: WeakRef<Float32Array>[] = [];
+    const heldWhileNextRan: boolean[] = [];
+    const predictor: Predictor = async (b, shape) => {
+      // the pipeline hands this batch over before it stitches the last one: wait until it has
+      await new Promise((r) => setTimeout(r, 0));
+      gc();
+      if (outputs.length) heldWhileNextRan.push(outputs[outputs.length - 1].deref() !== undefined);
+      const data = b.slice();
+      outputs.push(new WeakRef(data));
+      return { data, shape };
+    };
+    const shape = [1, 12, 12, 12];
+    const data = Float32Array.from({ length: 12 ** 3 }, (_, i) => Math.cos(i));
+    const r = await slidingWindowInference({ data, shape }, predictor, { roi: [6, 6, 6], overlap: 0.5, mode: 'gaussian', sigmaScale: 0.125, swBatch: 2, cval: 0 });
+    expect(maxAbsDiff(r.data, data)).toBeLessThan(1e-5);
+    expect(outputs.length).toBe(14); // 27 windows in batches of 2
+    expect(heldWhileNextRan).toEqual(Array(13).fill(false));
   });
 });
 
