@@ -19,6 +19,7 @@ import { writeMrc } from '../../src/core/io/mrc';
 import { identityAffine } from '../../src/core/volume';
 import { zoomLinear, zoomSourcePlanes } from '../../src/core/motors/resize';
 import { tomogramFromVolume } from '../../src/core/motors/tomogram';
+import { motorsParamsFromCard, type MotorsModelCard } from '../../src/core/presets/motors';
 import { cliArgs, measureNode, ROOT, type Usage } from './measure';
 
 /** D,H,W from an environment value, else the default. */
@@ -146,7 +147,8 @@ export async function benchTomograms(): Promise<TomogramRow[]> {
 }
 
 export function printTomograms(rows: TomogramRow[]): void {
-  const depthIn = (JSON.parse(readFileSync(resolve(ROOT, 'public/models/motor_heatmap.json'), 'utf8')) as { inference: { inputSize: number[] } }).inference.inputSize[0];
+  // the depth the CLI resizes to: the card's input size, as the preset reads it
+  const depthIn = motorsParamsFromCard(JSON.parse(readFileSync(resolve(ROOT, 'public/models/motor_heatmap.json'), 'utf8')) as MotorsModelCard).inputSize[0];
   console.log(`\nCompetition-size tomograms through \`motors\` (${cliArgs().label}; bundled model, card values)`);
   console.log(
     `(a JPEG folder: the CLI decodes only the slices its resize to the card's ${depthIn} planes reads, zoomSourcePlanes, and the volume's other planes are never touched, so they take no memory either; an MRC file is read whole)`,
