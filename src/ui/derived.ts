@@ -51,8 +51,10 @@ async function sliceLabels(r: ResultState, t: number): Promise<void> {
     await nextTask();
     if (c.labelsPending !== t) return;
     if (c.labels?.threshold === t) {
-      // computed at once meanwhile (labelsOf)
+      // computed at once meanwhile (labelsOf: a click's readout, a save): it does not tell the
+      // store, and the legend and the overlay drawn while this was pending wait on derivedSeq
       c.labelsPending = undefined;
+      ready();
       return;
     }
     const e = Math.min(n, s + SLICE);
