@@ -2,6 +2,7 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { createReadStream, existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ORT_FILES } from './src/worker/ortFiles';
 
@@ -87,6 +88,9 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
     testTimeout: 60_000,
+    // one test file per core (vitest's default leaves one core to its main process): most files wait
+    // on CLI processes or run single-threaded, and on 2 cores `npm run test:unit` took 192 s instead of 250
+    maxWorkers: availableParallelism(),
     // the CLI tests' processes run one build of the CLI made here per run (tests/cliRunner.ts)
     globalSetup: ['tests/cliBuild.setup.ts'],
   },
