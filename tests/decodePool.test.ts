@@ -172,6 +172,27 @@ describe('decode pool', () => {
     await expect(pool.decode(bytesOf(names[0]), names[0])).rejects.toThrow(/^slice_0000\.jpg: no decode worker could start \(Worker is not defined\)/);
   });
 
+  it('warm() starts every worker before any decode, and the decodes use those (none is started twice); a worker that cannot be made leaves warm() quiet and the decode says why', async () => {
+    const w = fakeWorkers();
+    const pool = createDecodePool(3, w.spawn);
+    pool.warm();
+    expect(w.made.length).toBe(3);
+    pool.warm();
+    expect(w.made.length).toBe(3);
+    const a = await stackSliceFiles('tomo', files(), pool.decode, { concurrency: pool.concurrency });
+    const b = await stackSliceFiles('tomo', files(), decodeGrayImage);
+    expect(Buffer.from(a.tomogram.data).equals(Buffer.from(b.tomogram.data))).toBe(true);
+    expect(w.made.length).toBe(3);
+    pool.close();
+    expect(w.made.every((m) => m.terminated)).toBe(true);
+
+    const broken = createDecodePool(2, () => {
+      throw new Error('Worker is not defined');
+    });
+    expect(() => broken.warm()).not.toThrow();
+    await expect(broken.decode(bytesOf(names[0]), names[0])).rejects.toThrow(/no decode worker could start \(Worker is not defined\)/);
+  });
+
   it('close() rejects what is pending', async () => {
     const pool = createDecodePool(1, fakeWorkers().spawn);
     const p = pool.decode(bytesOf(names[0]), names[0]);

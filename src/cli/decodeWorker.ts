@@ -6,6 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { loadJpegDecoder } from '../core/io/jpeg';
 import { answerDecode, type DecodeRequest } from '../core/motors/decodePool';
 import { InputError } from '../core/volume';
 
@@ -32,7 +33,13 @@ function readPath(path: string, name: string): Uint8Array {
   }
 }
 
+// libjpeg-turbo is loaded as the thread starts (the pool's warm(): before any slice is asked for);
+// a slice asked for first waits for it; if it cannot load, the first JPEG decode loads it again and says why
+const ready = loadJpegDecoder().catch(() => undefined);
+
 parentPort?.on('message', (m: DecodeRequest) => {
-  const { reply, transfer } = answerDecode(m, readPath);
-  parentPort!.postMessage(reply, transfer);
+  void ready.then(() => {
+    const { reply, transfer } = answerDecode(m, readPath);
+    parentPort!.postMessage(reply, transfer);
+  });
 });

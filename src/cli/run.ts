@@ -568,8 +568,17 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
   if (plan) note(planLine(preset, plan, params, mine.length, noun, nouns, cards, cfg.flags));
   let estimated = false;
 
-  const { handles, sessions } = await openSessions(models);
   const pool = cliDecodePool();
+  // the first source is a folder of slices: its decode threads start while the sessions open
+  if (pool && mine.length > 0 && new Set(mine[0].s.paths).size >= POOL_MIN_FILES) pool.warm();
+  let opened: Awaited<ReturnType<typeof openSessions>>;
+  try {
+    opened = await openSessions(models);
+  } catch (e) {
+    pool?.close();
+    throw e;
+  }
+  const { handles, sessions } = opened;
   const rows: BatchRow[] = [];
   const failed: BatchFailure[] = [];
   const itemFiles: string[] = [];

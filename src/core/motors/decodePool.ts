@@ -54,6 +54,12 @@ export interface DecodePool {
   /** Decodes worth keeping in flight: two per worker, so that none waits between slices. */
   concurrency: number;
   size: number;
+  /**
+   * Starts every worker now (each loads its decoder as it starts), so that their start-up runs
+   * while the caller does other work (the CLI: while the models' sessions open) instead of in the
+   * first decodes. Workers that could not start are dropped as in a decode.
+   */
+  warm(): void;
   /** Stops the workers; pending decodes are rejected. */
   close(): void;
 }
@@ -193,6 +199,13 @@ export function createDecodePool(size: number, spawn: () => PoolWorker, opts: { 
       return { width: r.width, height: r.height };
     },
     decodeFile: async (file, spare) => send(await sourceOf(file), file.name, spare),
+    warm: () => {
+      try {
+        while (slots.length < size) start();
+      } catch {
+        // the first decode says why (send: 'no decode worker could start')
+      }
+    },
     close: () => {
       for (const s of slots) {
         s.dead = true;
