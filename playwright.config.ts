@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { defineConfig } from '@playwright/test';
 import { executablePathFor, findBrowser, playwrightChromium, systemEnv } from './tools/findBrowser';
 
@@ -36,10 +35,7 @@ export default defineConfig({
   timeout: 600_000,
   expect: { timeout: 30_000 },
   fullyParallel: false,
-  // two spec files at a time (each in its own browser): on this project's 2-core machine the e2e run
-  // takes 12.0 min instead of 13.1-15.4 with one, because much of a test waits on page loads, the
-  // viewer and the test's own Node work; more were never measured (a MeshNet run takes both cores)
-  workers: Math.min(2, availableParallelism()),
+  workers: 1,
   retries: 0,
   reporter: [['list'], ['json', { outputFile: `test-results/e2e${TAG}.json` }]],
   use: {
