@@ -62,7 +62,7 @@ import { checkPresetMemory, cliBudget, type MemoryBudget } from '../core/memoryG
 import { totalmem } from 'node:os';
 import { commaList, fileSize, firstLine, numberFlag, parseCli, readFile, readRange, readText, SESSION_OPTIONS, UsageError, withId, type CliOptions } from './args';
 import { cliDecodePool } from './decodePool';
-import { POOL_MIN_FILES } from '../core/motors/decodePool';
+import { POOL_MIN_FILES, type DecodePool } from '../core/motors/decodePool';
 import {
   batchReport,
   finishBatch,
@@ -568,9 +568,12 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
   if (plan) note(planLine(preset, plan, params, mine.length, noun, nouns, cards, cfg.flags));
   let estimated = false;
 
+  // a source's files, each once; worker threads pay off on folders of many slices (starting them costs about one slice's decode)
+  const pathsOf = (src: (typeof mine)[number]['s']): string[] => [...new Set([...src.paths, ...Object.values(src.extra ?? {})])];
   const pool = cliDecodePool();
-  // the first source is a folder of slices: its decode threads start while the sessions open
-  if (pool && mine.length > 0 && new Set(mine[0].s.paths).size >= POOL_MIN_FILES) pool.warm();
+  const onPool = (paths: readonly string[]): DecodePool | null => (pool && paths.length >= POOL_MIN_FILES ? pool : null);
+  // the first source goes on the pool: its decode threads start while the sessions open
+  if (mine.length > 0) onPool(pathsOf(mine[0].s))?.warm();
   let opened: Awaited<ReturnType<typeof openSessions>>;
   try {
     opened = await openSessions(models);
@@ -597,7 +600,8 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
         open = false;
       };
       try {
-        const paths = [...new Set([...src.paths, ...Object.values(src.extra ?? {})])];
+        const paths = pathsOf(src);
+        const decoders = onPool(paths);
         const inputFiles: InputFile[] = paths.map((p) => diskFile(p, files.get(p) ?? p, noun));
         const tRead = performance.now();
         const cRead = process.cpuUsage();
@@ -605,8 +609,7 @@ export async function runBatch(preset: AnyPreset, cfg: RunConfig, hooks: RunHook
           onProgress: show && ((p) => show(`reading ${p.done}/${p.total}`)),
           // items are run, never shown or saved: a reader may skip what the run never reads
           modelOnly: true,
-          // worker threads pay off on folders of many slices (starting them costs about one slice's decode)
-          ...(pool && paths.length >= POOL_MIN_FILES ? { decodeImage: pool.decode, decodeInto: pool.decodeInto, decodeConcurrency: pool.concurrency } : {}),
+          ...(decoders ? { decodeImage: decoders.decode, decodeInto: decoders.decodeInto, decodeConcurrency: decoders.concurrency } : {}),
         });
         const readMs = performance.now() - tRead;
         // the decode threads are idle while the item runs: stop them (they start again for the next folder)
