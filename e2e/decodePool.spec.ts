@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { decodeGrayImage } from '../src/core/motors/decode';
 import { stackSliceFiles } from '../src/core/motors/tomogram';
-import { expect, test, ROOT } from './util';
+import { expect, test, perFrameAnimations, ROOT } from './util';
 
 const REF = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/motors/jpeg/pil.json'), 'utf8')) as { files: Record<string, { shape: number[]; sha256: string }> };
 
@@ -151,6 +151,8 @@ test('cancelling a slice folder\'s read stops the page decode pool', async ({ pa
     await expect.poll(progress, { timeout: 120_000 }).toBeGreaterThan(0);
     expect(await progress()).toBeLessThan(1);
     expect(decoders.length).toBeGreaterThan(0);
+    // the queue's bar steps with the read: nothing is drawn at every frame while the decode workers work
+    expect(await perFrameAnimations(page)).toEqual([]);
     // removing the tomogram from the queue cancels its read (the worker aborts it)
     await page.getByRole('button', { name: 'Remove long' }).click();
     await expect(page.getByTestId('queue-status-long')).toHaveCount(0);

@@ -306,3 +306,28 @@ export const test = base.extend<{ originGuard: boolean; originGuardCheck: void }
     { auto: true },
   ],
 });
+
+/**
+ * What would animate at the display's frame rate while the app works: each progress bar's fill is
+ * moved (as a progress step moves it), then the document's running animations whose timing is not
+ * stepped are listed ("CSSTransition width linear"). Each costs the page a style, layout and paint
+ * (or a composite) in every frame, CPU that a read's decode workers and a run's model threads
+ * need on a 2-core laptop. Throws when there is no progress bar to move.
+ */
+export async function perFrameAnimations(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const fills = [...document.querySelectorAll<HTMLElement>('.progress-fill')];
+    if (!fills.length) throw new Error('perFrameAnimations: no progress bar on the page');
+    for (const f of fills) f.style.width = f.style.width === '37%' ? '38%' : '37%';
+    const out: string[] = [];
+    for (const a of document.getAnimations()) {
+      const effect = a.effect as KeyframeEffect | null;
+      if (!effect || a.playState !== 'running') continue;
+      const easings = [effect.getTiming().easing ?? 'linear', ...effect.getKeyframes().map((k) => k.easing ?? 'linear')];
+      if (easings.some((e) => e.startsWith('steps('))) continue;
+      const what = a instanceof CSSTransition ? a.transitionProperty : a instanceof CSSAnimation ? a.animationName : a.id;
+      out.push(`${a.constructor.name} ${what} ${easings.join(',')}`);
+    }
+    return out;
+  });
+}

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Download, Page } from '@playwright/test';
 import { readNifti } from '../src/core/io/nifti';
 import { readNpy } from '../src/core/io/npy';
-import { expect, test, canvasPixels, fixture, maxAbsDiff, setNumber } from './util';
+import { expect, test, canvasPixels, fixture, maxAbsDiff, perFrameAnimations, setNumber } from './util';
 
 interface StoreView {
   status: string;
@@ -144,6 +144,12 @@ test('a long run shows progress and stops on Cancel (Esc); a failed run leaves t
   await page.getByTestId('run').click();
   await expect(page.getByTestId('progress-windows')).toContainText(/window \d+ \/ \d{4}/);
   await expect.poll(async () => page.evaluate(() => window.__voxelbench!.store.getState().runState.done)).toBeGreaterThan(5);
+  // the bar steps with the progress, the status line's spinner turns in steps: nothing is drawn at
+  // every frame while the model works
+  await page.evaluate(() => window.__voxelbench!.store.setState({ busy: 'Reading…' }));
+  await expect(page.locator('.spinner-text')).toBeVisible();
+  expect(await perFrameAnimations(page)).toEqual([]);
+  await page.evaluate(() => window.__voxelbench!.store.setState({ busy: null }));
   await page.keyboard.press('Escape');
   const cancelled = await waitForRun(page, 30_000);
   expect(cancelled.status).toBe('cancelled');
