@@ -6,6 +6,7 @@
  *   viewport and inside the boxes that clip it, or inside a scrolling panel that brings it into
  *   view (it is scrolled there and checked again);
  * - none lies under another element (elementFromPoint at its centre is itself or inside it);
+ * - no table cell's text runs past the cell (under the next one), unless the cell clips it;
  * - focusing each of them (as Tab does) scrolls nothing that is not a scrolling panel: the app
  *   never shifts sideways, and the document does not scroll sideways;
  * - Share opens its menu inside the viewport;
@@ -95,6 +96,12 @@ function layoutProblems(page: Page): Promise<string[]> {
       }
     }
     (document.activeElement as HTMLElement | null)?.blur();
+    // text that runs past its table cell, under the next one (a cell that clips, as .ellipsis does,
+    // is fine; the controls in a cell are checked above)
+    for (const td of document.querySelectorAll('td')) {
+      if (!td.getClientRects().length || td.querySelector(SELECTOR) || clips(getComputedStyle(td))) continue;
+      if (td.scrollWidth > td.clientWidth + TOL) problems.push(`${name(td)}: its text is ${td.scrollWidth} px wide in a ${td.clientWidth} px cell`);
+    }
     if (document.scrollingElement && document.scrollingElement.scrollWidth > vw) problems.push(`the document is ${document.scrollingElement.scrollWidth} px wide in a ${vw} px window`);
     if (els.length < 5) problems.push(`only ${els.length} interactive elements found`);
     return problems;

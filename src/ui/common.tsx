@@ -1,5 +1,5 @@
 /** Small pieces the preset pages share: picked files, the model list, the backend choice, progress bars, the backends a run used. */
-import type { ChangeEvent, ReactNode } from 'react';
+import { Fragment, type ChangeEvent, type ReactNode } from 'react';
 import type { BackendChoice } from '../worker/protocol';
 import { BackendNote } from './BackendNote';
 import { NumberInput } from './NumberInput';
@@ -122,6 +122,16 @@ export function BatchBadge({ status, testId }: { status: string; testId: string 
       {status}
     </span>
   ) : null;
+}
+
+/**
+ * A cell's text with a line break allowed after each '×' (a shape such as 64×192×192 has none of
+ * its own), so that a narrow column wraps it instead of running it under the next one.
+ */
+export function breakAfterTimes(v: ReactNode): ReactNode {
+  if (typeof v !== 'string' || !v.includes('×')) return v;
+  const parts = v.split('×');
+  return parts.map((part, i) => (i < parts.length - 1 ? <Fragment key={i}>{part}×<wbr /></Fragment> : <Fragment key={i}>{part}</Fragment>));
 }
 
 /** A progress bar filled to `fraction` (0..1); `status` is its class (running, done, cancelled, …). */

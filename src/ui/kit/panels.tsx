@@ -10,7 +10,7 @@
 import type { ReactNode } from 'react';
 import { missingModels } from '../../core/preset/index';
 import type { RunProgress } from '../../core/preset/types';
-import { BackendField, BackendsUsed, BatchBadge, ProgressBar } from '../common';
+import { BackendField, BackendsUsed, BatchBadge, breakAfterTimes, ProgressBar } from '../common';
 import { fmtClock } from '../format';
 import { Panel } from '../Panel';
 import { useKit } from './hooks';
@@ -172,7 +172,7 @@ function QueueRow({ store, t, columns, selected, running, onSelect, progressTitl
         </td>
         {columns.map((c) => (
           <td key={c.head} className="mono small">
-            {c.cell(t)}
+            {breakAfterTimes(c.cell(t))}
           </td>
         ))}
         <td className="queue-status">
