@@ -7,6 +7,7 @@
  *   view (it is scrolled there and checked again);
  * - none lies under another element (elementFromPoint at its centre is itself or inside it);
  * - no table cell's text runs past the cell (under the next one), unless the cell clips it;
+ * - no select shows its chosen option cut;
  * - focusing each of them (as Tab does) scrolls nothing that is not a scrolling panel: the app
  *   never shifts sideways, and the document does not scroll sideways;
  * - Share opens its menu inside the viewport;
@@ -96,6 +97,18 @@ function layoutProblems(page: Page): Promise<string[]> {
       }
     }
     (document.activeElement as HTMLElement | null)?.blur();
+    // a select whose chosen option is cut (a select cannot show an ellipsis: "divide by 255" read
+    // "divide by 25"): its text, in its font, against the select's width less its arrow
+    const ctx = document.createElement('canvas').getContext('2d')!;
+    for (const sel of document.querySelectorAll('select')) {
+      if (!sel.getClientRects().length) continue;
+      const st = getComputedStyle(sel);
+      ctx.font = `${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+      const text = sel.selectedOptions[0]?.text ?? '';
+      const need = ctx.measureText(text).width;
+      const room = sel.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight) - 16;
+      if (need > room + TOL) problems.push(`${name(sel)}: its choice "${text}" needs ${Math.ceil(need)} px, it shows ${Math.floor(room)}`);
+    }
     // text that runs past its table cell, under the next one (a cell that clips, as .ellipsis does,
     // is fine; the controls in a cell are checked above)
     for (const td of document.querySelectorAll('td')) {

@@ -158,10 +158,13 @@ export function WindowSettings() {
         <label className="field">
           <span>Backend</span>
           <select value={settings.backend} onChange={(e) => setSettings({ backend: e.target.value as BackendChoice })} data-testid="backend">
-            <option value="auto">auto (WebGPU on a hardware adapter, else WASM)</option>
+            <option value="auto" title="WebGPU on a hardware adapter, else WASM">
+              auto
+            </option>
             <option value="webgpu">WebGPU</option>
             <option value="wasm">WASM</option>
           </select>
+          {settings.backend === 'auto' && <span className="field-hint muted small">WebGPU on a hardware adapter, else WASM</span>}
         </label>
         <BackendNote value={settings.backend} onChange={(backend) => setSettings({ backend })} disabled={false} testId="backend-note" />
       </fieldset>

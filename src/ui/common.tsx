@@ -92,6 +92,7 @@ export function NumField({ label, title, value, onChange, testId, integer, min, 
  */
 export function BackendField({ value, onChange, disabled, testId, detailed = false }: { value: BackendChoice; onChange: (b: BackendChoice) => void; disabled: boolean; testId: string; detailed?: boolean }) {
   const rt = useStore((s) => s.runtime);
+  const wasmDetail = detailed && rt ? `CPU, ${rt.threads} thread${rt.threads === 1 ? '' : 's'}` : 'CPU';
   return (
     <>
       <label className="field">
@@ -107,8 +108,11 @@ export function BackendField({ value, onChange, disabled, testId, detailed = fal
           <option value="webgpu" disabled={rt ? !rt.webgpu.available : false}>
             WebGPU
           </option>
-          <option value="wasm">{detailed ? `WASM (CPU${rt ? `, ${rt.threads} thread${rt.threads === 1 ? '' : 's'}` : ''})` : 'WASM (CPU)'}</option>
+          <option value="wasm" title={wasmDetail}>
+            WASM
+          </option>
         </select>
+        {value === 'wasm' && <span className="field-hint muted small">{wasmDetail}</span>}
       </label>
       <BackendNote value={value} onChange={onChange} disabled={disabled} testId={`${testId}-note`} />
     </>
@@ -122,6 +126,17 @@ export function BatchBadge({ status, testId }: { status: string; testId: string 
       {status}
     </span>
   ) : null;
+}
+
+/**
+ * A choice's label as a select shows it: the words before a trailing parenthesis, and the
+ * parenthesis as a hint for under the select ("batch quantile (relative to the batch)" ->
+ * "batch quantile" + "relative to the batch"), so that the chosen option fits a laptop's side
+ * column instead of being cut mid-word (a select cannot show an ellipsis).
+ */
+export function splitChoice(label: string): { short: string; hint?: string } {
+  const m = /^(.+?) \(([^()]+)\)$/.exec(label);
+  return m ? { short: m[1], hint: m[2] } : { short: label };
 }
 
 /**

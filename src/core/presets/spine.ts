@@ -101,7 +101,7 @@ function cardInputSize(v: unknown, card: Card): { slices: number; rows: number }
  */
 export const spineParamSpecs: ParamSpecs = [
   {
-    key: 'order', label: 'order', type: 'choice', choices: ORDERS, choiceLabels: { position: 'ImagePositionPatient, head first', filename: 'number in the file name (the original)' },
+    key: 'order', label: 'order', type: 'choice', choices: ORDERS, choiceLabels: { position: 'ImagePositionPatient (head first)', filename: 'number in the file name (the original)' },
     default: 'position', group: 'input', help: 'DICOM slice order: along the slice normal, head first (what the model expects), or by the number in the file name',
     card: { path: 'preprocessing.sliceOrder', read: segCard((v) => (typeof v === 'string' && /head first|ImagePositionPatient/i.test(v) ? 'position' : undefined)) },
   },
@@ -116,7 +116,7 @@ export const spineParamSpecs: ParamSpecs = [
     card: { path: 'inference.inputSize', read: segCard((v, card) => cardInputSize(v, card)?.rows) },
   },
   {
-    key: 'layout', label: 'layout', type: 'choice', choices: LAYOUTS, choiceLabels: { 'slices-last': '(N, C, rows, cols, slices), the original', 'slices-first': '(N, C, slices, rows, cols)' },
+    key: 'layout', label: 'layout', type: 'choice', choices: LAYOUTS, choiceLabels: { 'slices-last': 'N, C, rows, cols, slices (the original)', 'slices-first': '(N, C, slices, rows, cols)' },
     default: 'slices-last', group: 'segmentation', help: 'axis order of the stage-1 tensor',
     card: { path: 'preprocessing.layout', read: segCard((_v, card) => cardLayout(card)) },
   },

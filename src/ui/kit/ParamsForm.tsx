@@ -12,7 +12,7 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import { validatePreset } from '../../core/preset/index';
 import { formatParam, getPath, kebab, parseParamText, setPath, type ChoicesSpec, type NumbersSpec, type ParamSpec, type ParamValue } from '../../core/preset/params';
-import { NumField } from '../common';
+import { NumField, splitChoice } from '../common';
 import { NumberInput } from '../NumberInput';
 import { Panel } from '../Panel';
 import { useKit } from './hooks';
@@ -145,21 +145,24 @@ function ParamField({ spec: s, value, id, onChange }: { spec: ParamSpec; value: 
       );
     case 'numbers':
       return s.axes ? <AxesField spec={s} value={value as number[]} id={id} onChange={onChange} /> : <TextListField spec={s} value={value} id={id} onChange={onChange} />;
-    case 'choice':
+    case 'choice': {
+      const hint = splitChoice(s.choiceLabels?.[value as string] ?? String(value)).hint;
       return (
-        <label className="field" title={s.help}>
+        <label className="field stack" title={s.help}>
           <span>
             <Label spec={s} />
           </span>
           <select value={value as string} onChange={(e) => onChange(e.target.value)} data-testid={id} aria-label={s.label}>
             {s.choices.map((c) => (
-              <option key={c} value={c}>
-                {s.choiceLabels?.[c] ?? c}
+              <option key={c} value={c} title={s.choiceLabels?.[c]}>
+                {splitChoice(s.choiceLabels?.[c] ?? c).short}
               </option>
             ))}
           </select>
+          {hint && <span className="field-hint muted small">{hint}</span>}
         </label>
       );
+    }
     case 'choices':
       return <ChoicesField spec={s} value={value as string[]} id={id} onChange={onChange} />;
     case 'boolean':
