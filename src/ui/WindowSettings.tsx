@@ -4,6 +4,7 @@ import { planWindows } from '../core/slidingWindow';
 import { spatialShape } from '../core/volume';
 import type { BackendChoice } from '../worker/protocol';
 import { checkRelax, setRoi } from './actions';
+import { AUTO_BACKEND_DETAIL } from './common';
 import { NumberInput } from './NumberInput';
 import { defaultRoi, inputSpec, type IntensityScaling, type Shape3 } from './overlay';
 import { Panel } from './Panel';
@@ -158,13 +159,13 @@ export function WindowSettings() {
         <label className="field">
           <span>Backend</span>
           <select value={settings.backend} onChange={(e) => setSettings({ backend: e.target.value as BackendChoice })} data-testid="backend">
-            <option value="auto" title="WebGPU on a hardware adapter, else WASM">
+            <option value="auto" title={AUTO_BACKEND_DETAIL}>
               auto
             </option>
             <option value="webgpu">WebGPU</option>
             <option value="wasm">WASM</option>
           </select>
-          {settings.backend === 'auto' && <span className="field-hint muted small">WebGPU on a hardware adapter, else WASM</span>}
+          {settings.backend === 'auto' && <span className="field-hint muted small">{AUTO_BACKEND_DETAIL}</span>}
         </label>
         <BackendNote value={settings.backend} onChange={(backend) => setSettings({ backend })} disabled={false} testId="backend-note" />
       </fieldset>

@@ -86,6 +86,9 @@ export function NumField({ label, title, value, onChange, testId, integer, min, 
   );
 }
 
+/** What the Auto backend does, said once for the backend selects' tooltip and hint. */
+export const AUTO_BACKEND_DETAIL = 'WebGPU on a hardware adapter, else WASM';
+
 /**
  * The Backend field (Auto / WebGPU / WASM); WebGPU is off when the browser has none. `detailed`
  * explains Auto and gives WASM's thread count.
@@ -99,7 +102,7 @@ export function BackendField({ value, onChange, disabled, testId, detailed = fal
         <span>Backend</span>
         <select value={value} onChange={(e) => onChange(e.target.value as BackendChoice)} disabled={disabled} data-testid={testId}>
           {detailed ? (
-            <option value="auto" title="WebGPU on a hardware adapter, else WASM">
+            <option value="auto" title={AUTO_BACKEND_DETAIL}>
               Auto
             </option>
           ) : (
