@@ -68,6 +68,10 @@ test("auto avoids a software adapter (headless Chromium's SwiftShader): WASM wit
   await page.getByTestId('model-input').setInputFiles(fixture('models/tiny3d.onnx'));
   await expect(page.getByTestId('model-name')).toContainText('tiny3d.onnx');
   await expect(page.getByTestId('backend')).toHaveValue('auto');
+  // the workbench's Backend is the presets' field: Auto, WebGPU, WASM, the chosen one explained under it
+  const backendHint = page.locator('label:has([data-testid=backend]) .field-hint');
+  await expect(backendHint).toHaveText('WebGPU on a hardware adapter, else WASM');
+  await expect(page.getByTestId('backend').locator('option')).toHaveText(['Auto', 'WebGPU', 'WASM']);
   await expect(page.getByTestId('backend-note')).toContainText(/Auto runs on WASM: the WebGPU adapter \(.+\) is a software one/);
   await page.getByTestId('intensity').selectOption('div255');
   for (const ax of ['d', 'h', 'w']) await setNumber(page, `roi-${ax}`, 8);
@@ -79,6 +83,16 @@ test("auto avoids a software adapter (headless Chromium's SwiftShader): WASM wit
   await expect(page.getByTestId('backend-note')).toContainText('WebGPU as chosen');
   await page.getByTestId('run').click();
   await expect(page.getByTestId('backend-used')).toHaveText('WebGPU', { timeout: 120_000 });
+  await expect(backendHint).toHaveCount(0);
+  await page.getByTestId('backend').selectOption('wasm');
+  await expect(backendHint).toHaveText(/^CPU, \d+ threads?$/);
+  // a browser without WebGPU: its option is off here as on the presets' pages
+  await page.evaluate(() => {
+    const store = window.__voxelbench!.store;
+    const rt = store.getState().runtime!;
+    store.setState({ runtime: { ...rt, webgpu: { available: false, reason: 'no WebGPU in this browser' } } });
+  });
+  await expect(page.getByTestId('backend').locator('option[value=webgpu]')).toBeDisabled();
 
   // a preset page: the same note under its Backend field
   await page.goto('./?preset=motors');

@@ -2,16 +2,14 @@ import { useMemo } from 'react';
 import { estimateMemory, suggestRoi, type RoiSuggestion } from '../core/onnx/memory';
 import { planWindows } from '../core/slidingWindow';
 import { spatialShape } from '../core/volume';
-import type { BackendChoice } from '../worker/protocol';
 import { checkRelax, setRoi } from './actions';
-import { AUTO_BACKEND_DETAIL } from './common';
+import { BackendField } from './common';
 import { NumberInput } from './NumberInput';
 import { defaultRoi, inputSpec, type IntensityScaling, type Shape3 } from './overlay';
 import { Panel } from './Panel';
 import { fmtBytes } from './format';
 import { GpuPlanLine } from './GpuPlanLine';
 import { useStore } from './store';
-import { BackendNote } from './BackendNote';
 
 const AXES = ['D', 'H', 'W'] as const;
 
@@ -156,18 +154,7 @@ export function WindowSettings() {
             <option value="minmax">min–max → [0, 1]</option>
           </select>
         </label>
-        <label className="field">
-          <span>Backend</span>
-          <select value={settings.backend} onChange={(e) => setSettings({ backend: e.target.value as BackendChoice })} data-testid="backend">
-            <option value="auto" title={AUTO_BACKEND_DETAIL}>
-              auto
-            </option>
-            <option value="webgpu">WebGPU</option>
-            <option value="wasm">WASM</option>
-          </select>
-          {settings.backend === 'auto' && <span className="field-hint muted small">{AUTO_BACKEND_DETAIL}</span>}
-        </label>
-        <BackendNote value={settings.backend} onChange={(backend) => setSettings({ backend })} disabled={false} testId="backend-note" />
+        <BackendField value={settings.backend} onChange={(backend) => setSettings({ backend })} disabled={running} testId="backend" detailed />
       </fieldset>
       {plan && (
         <div className={`plan small ${'error' in plan ? 'warn' : 'muted'}`} data-testid="plan">

@@ -90,8 +90,9 @@ export function NumField({ label, title, value, onChange, testId, integer, min, 
 export const AUTO_BACKEND_DETAIL = 'WebGPU on a hardware adapter, else WASM';
 
 /**
- * The Backend field (Auto / WebGPU / WASM); WebGPU is off when the browser has none. `detailed`
- * explains Auto and gives WASM's thread count.
+ * The Backend field (Auto / WebGPU / WASM) and its note, for every page (the kit's run panels and
+ * the workbench's window settings); WebGPU is off when the browser has none. `detailed` explains
+ * the chosen Auto or WASM under the select (WASM with its thread count).
  */
 export function BackendField({ value, onChange, disabled, testId, detailed = false }: { value: BackendChoice; onChange: (b: BackendChoice) => void; disabled: boolean; testId: string; detailed?: boolean }) {
   const rt = useStore((s) => s.runtime);
@@ -115,7 +116,7 @@ export function BackendField({ value, onChange, disabled, testId, detailed = fal
             WASM
           </option>
         </select>
-        {value === 'wasm' && <span className="field-hint muted small">{wasmDetail}</span>}
+        {detailed && value !== 'webgpu' && <span className="field-hint muted small">{value === 'wasm' ? wasmDetail : AUTO_BACKEND_DETAIL}</span>}
       </label>
       <BackendNote value={value} onChange={onChange} disabled={disabled} testId={`${testId}-note`} />
     </>
