@@ -8,6 +8,8 @@
  * - none lies under another element (elementFromPoint at its centre is itself or inside it);
  * - no table cell's text runs past the cell (under the next one), unless the cell clips it;
  * - no select shows its chosen option cut;
+ * - no field of a view's readout (the voxel clicked, the volume's shape…) is cut or hidden, and
+ *   clicking into the view fills the readout in without changing the canvas's size;
  * - focusing each of them (as Tab does) scrolls nothing that is not a scrolling panel: the app
  *   never shifts sideways, and the document does not scroll sideways;
  * - Share opens its menu inside the viewport;
@@ -115,6 +117,19 @@ function layoutProblems(page: Page): Promise<string[]> {
       if (!td.getClientRects().length || td.querySelector(SELECTOR) || clips(getComputedStyle(td))) continue;
       if (td.scrollWidth > td.clientWidth + TOL) problems.push(`${name(td)}: its text is ${td.scrollWidth} px wide in a ${td.clientWidth} px cell`);
     }
+    // a field of a view's readout cut at its end or pushed below its lines (only a .shrink field, a
+    // name or a list of values, gives way, with an ellipsis and its full text in its title)
+    for (const ro of document.querySelectorAll('.readout')) {
+      if (!ro.getClientRects().length) continue;
+      const c = ro.getBoundingClientRect();
+      const st = getComputedStyle(ro);
+      const right = c.left + ro.clientLeft + ro.clientWidth - parseFloat(st.paddingRight);
+      const bottom = c.top + ro.clientTop + ro.clientHeight - parseFloat(st.paddingBottom);
+      for (const f of ro.children) {
+        const r = f.getBoundingClientRect();
+        if (r.right > right + TOL || r.bottom > bottom + TOL) problems.push(`${name(f)}: cut by the readout ${name(ro)} ${box(c)}: it is at ${box(r)}`);
+      }
+    }
     if (document.scrollingElement && document.scrollingElement.scrollWidth > vw) problems.push(`the document is ${document.scrollingElement.scrollWidth} px wide in a ${vw} px window`);
     if (els.length < 5) problems.push(`only ${els.length} interactive elements found`);
     return problems;
@@ -140,6 +155,19 @@ async function checkSizes(page: Page, testInfo: TestInfo, pageName: string): Pro
     await expect(pop).toBeHidden();
   }
   expect(all, all.join('\n')).toEqual([]);
+}
+
+/**
+ * Clicks into the view (a quarter in from its left, inside the first tile of a multiplanar view)
+ * so that its readout shows the voxel there (`readoutTestId`); the canvas keeps its size.
+ */
+async function clickView(page: Page, readoutTestId: string): Promise<void> {
+  const canvas = page.getByTestId('niivue-canvas');
+  const before = (await canvas.boundingBox())!;
+  await page.mouse.click(before.x + before.width * 0.25, before.y + before.height * 0.3);
+  await expect(page.getByTestId(readoutTestId)).toBeVisible();
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  expect(await canvas.boundingBox()).toEqual(before);
 }
 
 /** Waits for a kit page's batch to finish. */
@@ -176,6 +204,7 @@ test('workbench: the landing page (gallery first in Tab order, focus rings), the
   });
   expect(ring.style).not.toBe('none');
   expect(ring.width).toBeGreaterThanOrEqual(2);
+  await clickView(page, 'readout');
   await checkSizes(page, testInfo, 'workbench');
 });
 
@@ -196,6 +225,7 @@ for (const p of RUN_PAGES) {
     await page.getByTestId(`${p.preset}-demo-hero`).click();
     await batchDone(page, p.hook, p.timeout);
     console.log(`${p.preset}: demo run ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    if (p.preset === 'spine') await clickView(page, 'spine-readout-voxel');
     await checkSizes(page, testInfo, p.preset);
   });
 }

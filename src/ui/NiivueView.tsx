@@ -305,7 +305,7 @@ function ReadoutBar() {
         </span>
       )}
       {overlay && (
-        <span data-testid="readout-overlay">
+        <span className="shrink" data-testid="readout-overlay" title={`output ${overlay.map(fmtValue).join(' / ')}`}>
           <span className="muted">output</span>{' '}
           {overlay.map((v, c) => (
             <span key={c} className={kind === 'heatmap' && c === channel ? 'hl' : ''}>

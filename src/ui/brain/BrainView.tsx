@@ -100,7 +100,7 @@ export function BrainView() {
       <div className="readout" data-testid="brain-view-info">
         {entry ? (
           <>
-            <span>
+            <span className="shrink name" title={entry.id}>
               <span className="muted">volume</span> {entry.id}
             </span>
             {meta && (

@@ -301,7 +301,7 @@ function ViewInfo() {
   const meta = metaOf(entry);
   return (
     <div className="readout" data-testid="motor-view-info">
-      <span>
+      <span className="shrink name" title={entry.id}>
         <span className="muted">tomogram</span> {entry.id}
       </span>
       {meta && (

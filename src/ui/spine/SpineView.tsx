@@ -150,7 +150,7 @@ export function SpineView() {
       <div className="readout" data-testid="spine-readout">
         {entry ? (
           <>
-            <span>
+            <span className="shrink name" title={metaOf(entry)?.description || entry.id}>
               <span className="muted">series</span> {metaOf(entry)?.description || entry.id}
             </span>
             {meta && (
