@@ -6,7 +6,7 @@
  * the page keeps answering while tomograms decode (in the worker).
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { readMrc, writeMrc } from '../src/core/io/mrc';
 import { motorMetric } from '../src/core/motors/metric';
 import { tomogramFromVolume } from '../src/core/motors/tomogram';
+import { zoomSourcePlanes } from '../src/core/motors/resize';
 import { identityAffine, type Volume } from '../src/core/volume';
 import { parseLabelsCsv, submissionCsv, thresholdAt, thresholdDetections } from '../src/core/motors/postprocess';
 import { VIEW_FLOORS, viewPixels } from '../src/ui/motors/viewPixels';
@@ -242,6 +243,84 @@ async function smallRun(page: Page): Promise<void> {
   await page.getByTestId('param-tta-flipH').uncheck();
   await expect(page.getByTestId('param-plan')).toContainText('1 window × 1 TTA');
 }
+
+test('motors: a tomogram the page no longer holds is read again for its run alone (only the slices the resize reads, as the CLI), with the same result; shown again, it is read whole', async ({ page }) => {
+  // a 150-slice folder made of the sample's 64 slices: the resize to the card's depth of 64 reads some of them only
+  const dir = mkdtempSync(join(tmpdir(), 'motors-deep-'));
+  const from = join(SAMPLES, 'tomo_sim_002');
+  const names = readdirSync(from).filter((n) => n.endsWith('.jpg')).sort();
+  const depth = 150;
+  const deep = join(dir, 'tomo_deep');
+  mkdirSync(deep);
+  for (let z = 0; z < depth; z++) cpSync(join(from, names[Math.floor((z * names.length) / depth)]), join(deep, `slice_${String(z).padStart(4, '0')}.jpg`));
+  // what the page holds of it: for which depth it was read (null: whole) and which z planes have any voxel
+  const held = () =>
+    page.evaluate(() => {
+      const t = window.__voxelbenchMotors!.store.getState().cache.get('tomo_deep');
+      if (!t) return null;
+      const plane = t.shape[1] * t.shape[2];
+      return { planesFor: t.planesFor ?? null, filled: Array.from({ length: t.shape[0] }, (_, z) => t.data.subarray(z * plane, (z + 1) * plane).some((v) => v !== 0)) };
+    });
+  try {
+    await openMotors(page);
+    await addModelWithCard(page);
+    await page.getByTestId('motor-backend').selectOption('wasm');
+    await page.getByTestId('tomogram-folder-input').setInputFiles(deep);
+    await expect(page.getByTestId('queue-status-tomo_deep')).toHaveText('waiting');
+    const whole = (await runAndWait(page)).tomograms[0];
+    expect(whole.status, whole.error).toBe('done');
+    expect(await held()).toEqual({ planesFor: null, filled: Array(depth).fill(true) });
+
+    // the page lets it go (as its cache does in a batch larger than its budget): the next run reads only the slices it needs
+    await page.evaluate(() => window.__voxelbenchMotors!.store.getState().cache.delete());
+    const again = (await runAndWait(page)).tomograms[0];
+    expect(again.status, again.error).toBe('done');
+    expect(again.score).toBe(whole.score);
+    expect(again.point).toEqual(whole.point);
+    const used = [...zoomSourcePlanes(depth, 64)].map((u) => u === 1);
+    expect(used.filter(Boolean).length).toBeLessThan(depth * 0.9);
+    expect(await held()).toEqual({ planesFor: 64, filled: used });
+
+    // shown again (another tomogram looked at meanwhile), it is read whole, and the view shows every slice
+    await page.getByTestId('tomogram-folder-input').setInputFiles(join(SAMPLES, 'tomo_sim_001'));
+    await page.getByTestId('queue-row-tomo_sim_001').click();
+    await expect(page.getByTestId('motor-view-info')).toContainText('tomo_sim_001');
+    // the view says it is loading it meanwhile (a MutationObserver keeps what the view said, however short)
+    await page.evaluate(() => {
+      const seen: string[] = ((window as unknown as { __viewNotes: string[] }).__viewNotes = []);
+      new MutationObserver(() => {
+        for (const n of document.querySelectorAll('[data-testid=motor-view-loading]')) seen.push(n.textContent ?? '');
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    await page.getByTestId('queue-row-tomo_deep').click();
+    await expect.poll(held, { timeout: 60_000 }).toEqual({ planesFor: null, filled: Array(depth).fill(true) });
+    expect(await page.evaluate(() => (window as unknown as { __viewNotes: string[] }).__viewNotes)).toContain('Loading tomo_deep…');
+    await expect(page.getByTestId('motor-view-loading')).toHaveCount(0);
+    await expect(page.getByTestId('motor-view-info')).toContainText('tomo_deep');
+    await expect
+      .poll(() =>
+        page.evaluate(() => {
+          const v = window.__voxelbench!.nv.volumes[0];
+          if (!v?.hdr || !v.img) return -1; // being replaced
+          const [, w, h, d] = v.hdr.dims;
+          const img = v.img as ArrayLike<number>;
+          let planes = 0;
+          for (let z = 0; z < d; z++) {
+            for (let i = z * w * h; i < (z + 1) * w * h; i++) {
+              if (img[i] !== 0) {
+                planes++;
+                break;
+              }
+            }
+          }
+          return planes;
+        }),
+      )
+      .toBe(depth);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('motors: one small tomogram on WebGPU gives the same point as on WASM', async ({ page }) => {
   await openMotors(page);

@@ -319,6 +319,19 @@ describe('tomograms from slices', () => {
     expect(read.size).toBeLessThan(depth * 0.9);
     expect(part.shape).toEqual(full.shape);
     expect(Buffer.from(resizeForModel(part, params).resized).equals(Buffer.from(resizeForModel(full, params).resized))).toBe(true);
+    // the partial read says what it is fit for: a run at this input depth only (the page reads it again for a view or another depth)
+    const fit = motorsPresetDef.inputs.modelOnly!;
+    expect(full.planesFor).toBeUndefined();
+    expect(fit.of(full)).toBeNull();
+    expect(part.planesFor).toBe(64);
+    expect(fit.of(part)).toBe(fit.key(params));
+    expect(fit.key({ ...params, inputSize: [32, 48, 40] })).not.toBe(fit.of(part));
+    const model: Predictor = async (x, shape) => ({ data: new Float32Array(x.length), shape: [shape[0], 1, ...shape.slice(2)] });
+    const deeper = { ...params, inputSize: [96, 48, 40] as [number, number, number], roi: [32, 48, 40] as [number, number, number] };
+    await expect(detectMotors(part, [model], deeper)).rejects.toThrow('tomo_s: only the slices for an input depth of 64 were read; read it again for 96');
+    // a depth that reads every slice leaves none out: the read is whole
+    const every = (await motorsPresetDef.inputs.read(src, files, { ...params, inputSize: [150, 48, 40] }, { modelOnly: true })).items[0];
+    expect(every.planesFor).toBeUndefined();
   });
 
   it('ids: folder name, or file name without extension', () => {

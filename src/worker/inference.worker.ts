@@ -407,7 +407,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): Pr
     state.current?.abort();
   },
 
-  async readInputs(presetId, source, files, params, onProgress, readId) {
+  async readInputs(presetId, source, files, params, onProgress, readId, modelOnly) {
     const preset = presetDef(presetId);
     const ac = new AbortController();
     if (readId) state.reads.set(readId, ac);
@@ -418,6 +418,7 @@ const api: WorkerApi & { configure(ortBaseUrl: string, opts?: WorkerOptions): Pr
       const res = await preset.inputs.read(source, workerInputFiles(files), params, {
         signal: ac.signal,
         onProgress: onProgress ? (p) => void onProgress(p) : undefined,
+        modelOnly: modelOnly === true,
         ...(pool?.opts ?? { decodeImage: decodeImageInWorker }),
       } as Parameters<typeof preset.inputs.read>[3]);
       // what each item says of itself (checked on the page against the cards' `expects`), computed here off the page's thread

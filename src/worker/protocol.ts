@@ -146,9 +146,10 @@ export interface WorkerApi {
    * Reads one item source with its preset's `inputs.read` (the bytes transferred in, or for a
    * preset that reads on demand the files unread, the items' typed arrays transferred out). Image
    * slices decode here or on the page decode pool. Reads do not stop a run and a run does not stop
-   * them; `readId` names the read for cancelRead.
+   * them; `readId` names the read for cancelRead. `modelOnly`: the items are for a run only
+   * (ReadOptions.modelOnly; the preset's `inputs.modelOnly` says what they are fit for).
    */
-  readInputs(presetId: string, source: ItemSource, files: WorkerInputFile[], params: unknown, onProgress?: (p: ReadProgress) => void, readId?: string): Promise<ReadResult<unknown>>;
+  readInputs(presetId: string, source: ItemSource, files: WorkerInputFile[], params: unknown, onProgress?: (p: ReadProgress) => void, readId?: string, modelOnly?: boolean): Promise<ReadResult<unknown>>;
   /** Aborts the read started with this id (it rejects with an AbortError). */
   cancelRead(readId: string): void;
   /**

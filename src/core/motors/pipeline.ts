@@ -196,6 +196,10 @@ export function checkMotorsRequest(tomo: Tomogram, models: number, params: Motor
   for (const t of params.tta) if (!FLIP_AXES[t]) throw new InputError(`unknown TTA '${t}'`);
   const [D, H, W] = tomo.shape;
   if (tomo.data.length !== D * H * W) throw new InputError(`${tomo.id}: ${tomo.data.length} voxels do not match shape ${D} x ${H} x ${W}`);
+  // a tomogram read for another input depth lacks z planes this resize reads (they are zero)
+  if (tomo.planesFor !== undefined && tomo.planesFor !== params.inputSize[0]) {
+    throw new InputError(`${tomo.id}: only the slices for an input depth of ${tomo.planesFor} were read; read it again for ${params.inputSize[0]}`);
+  }
 }
 
 /** The sliding-window values of the motor pipeline: constant mode with the BYU weight map. */

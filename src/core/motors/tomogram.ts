@@ -17,6 +17,12 @@ export interface Tomogram {
   data: Uint8Array;
   /** Voxel spacing in Angstrom, when the file gives one. */
   spacing?: number;
+  /**
+   * Set when only the z planes that the resize to this depth reads were decoded (a slice folder read
+   * with ReadOptions.modelOnly): the others are zero, so the tomogram is fit for a run at this input
+   * depth only, never for a view or another depth.
+   */
+  planesFor?: number;
 }
 
 /** One decoded 8-bit grayscale slice. */

@@ -305,6 +305,14 @@ export interface Preset<P = unknown, Item = unknown, Result = unknown, Row = unk
      * slices, slice plane), checked against what the model cards declare (`expects`, ./expects.ts).
      */
     facts?(item: Item, params: P): InputFacts;
+    /**
+     * Items read for a run only (ReadOptions.modelOnly) that leave out what the run never reads
+     * (motors: the slices of a folder the resize to the input size does not read): `of(item)` names
+     * the values such an item was read for (null: read whole, good for anything), `key(params)` those
+     * a run with these values needs. The page reads the items its runs need again this way (an item
+     * the cache let go of), never one it shows.
+     */
+    modelOnly?: { key(params: P): string; of(item: Item): string | null };
   };
   models: readonly ModelRole<P>[];
   run(item: Item, models: Readonly<Record<string, readonly ModelHandle[]>>, params: P, opts?: RunOptions<Progress>): Promise<Result>;

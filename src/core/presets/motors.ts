@@ -377,15 +377,23 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
     async read(source, files, params, opts: MotorsReadOptions = {}) {
       const decode = opts.decodeImage ?? decodeGrayImage;
       if (source.kind === 'slices') {
+        // modelOnly (the CLI; the page's runs of tomograms it does not hold): only the slices the resize reads (the submission is the same)
+        let partial = false;
         const { tomogram, skipped } = await stackSliceFiles(source.id, files.map((f) => ({ name: f.path, read: () => (f.load ? f.load() : f.bytes), localPath: f.localPath, blob: f.blob })), decode, {
           signal: opts.signal,
           onSlice: opts.onProgress ? (done, total) => opts.onProgress!({ done, total }) : undefined,
           concurrency: opts.decodeConcurrency,
           decodeInto: opts.decodeInto,
           decodeFile: opts.decodeFile,
-          // the CLI: only the slices the resize reads (the submission is the same)
-          planes: opts.modelOnly ? (depth) => zoomSourcePlanes(depth, params.inputSize[0]) : undefined,
+          planes: opts.modelOnly
+            ? (depth) => {
+                const used = zoomSourcePlanes(depth, params.inputSize[0]);
+                partial = used.includes(0);
+                return used;
+              }
+            : undefined,
         });
+        if (partial) tomogram.planesFor = params.inputSize[0];
         return { items: [tomogram], warnings: [], skipped: skipped.map((path) => ({ path, reason: 'not an image slice' })) };
       }
       const f = files[0];
@@ -398,6 +406,7 @@ export const motorsPresetDef: Preset<MotorsParams, Tomogram, MotorDetection, Mot
     },
     itemId: (t) => t.id,
     facts: motorsFacts,
+    modelOnly: { key: (p) => String(p.inputSize[0]), of: (t) => (t.planesFor === undefined ? null : String(t.planesFor)) },
   },
   models: [motorsModel],
   fromModel: (info, name, _role, params) => motorsFromModel(info, name, params),

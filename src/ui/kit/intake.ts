@@ -114,19 +114,32 @@ function forgetItem(store: AnyStore, id: string): void {
 /**
  * The item's decoded value: from the cache, or read (again) from its source in the worker. Null
  * when it cannot be read (its row then says why). Reads queue one after another; an urgent one
- * (the run or the view needs it now) starts at once.
+ * (the run or the view needs it now) starts at once. `forRun`: only a run needs it, so an item the
+ * page does not hold is read for the run alone where the preset can (`inputs.modelOnly`: a motors
+ * slice folder decodes the slices the resize reads, 126 of 300, as the CLI does), and such an item
+ * serves while the values it was read for hold; a view or an export gets an item read whole.
  */
-export function ensureItem(store: AnyStore, id: string, urgent = false): Promise<unknown> {
+export async function ensureItem(store: AnyStore, id: string, urgent = false, forRun = false): Promise<unknown> {
   const { cache, reads } = store.getState();
   const have = cache.get(id);
-  if (have !== undefined) return Promise.resolve(have);
+  if (have !== undefined && serves(store, have, forRun)) return have;
   const p = reads.pending.get(id);
   if (p) {
     if (urgent) p.start();
-    return p.promise;
+    const item = await p.promise;
+    // a read for a run alone (or for other values) that does not serve this: read it again as needed
+    return item === null || serves(store, item, forRun) ? item : ensureItem(store, id, urgent, forRun);
   }
   const readId = reads.nextReadId();
-  return reads.enqueue(id, readId, () => readItem(store, id, readId), urgent);
+  const modelOnly = forRun && store.preset.inputs.modelOnly !== undefined;
+  return reads.enqueue(id, readId, () => readItem(store, id, readId, modelOnly), urgent);
+}
+
+/** Whether an item as read serves: read whole, or (for a run) read for the run alone with the current values. */
+function serves(store: AnyStore, item: unknown, forRun: boolean): boolean {
+  const fit = store.preset.inputs.modelOnly;
+  const of = fit?.of(item as never) ?? null;
+  return of === null || (forRun && of === fit!.key(store.getState().params as never));
 }
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -172,12 +185,12 @@ export async function unreadableSource(store: AnyStore, sources: readonly PageSo
 /** The entry's first read was cancelled (cancelReads): it is not read until its source is added again. */
 const readCancelled = (t: ItemEntry | undefined): boolean => t?.status === 'cancelled' && t.loadFailed === true;
 
-async function readItem(store: AnyStore, id: string, readId: string): Promise<unknown> {
+async function readItem(store: AnyStore, id: string, readId: string, modelOnly = false): Promise<unknown> {
   const { preset, config } = store;
   const entry = itemEntry(store, id);
   if (!entry?.source || readCancelled(entry)) return null;
   const have = store.getState().cache.get(id);
-  if (have !== undefined) return have;
+  if (have !== undefined && serves(store, have, modelOnly)) return have;
   const src = entry.source;
   const first = entry.meta === undefined;
   const client = workerOf(store);
@@ -188,14 +201,14 @@ async function readItem(store: AnyStore, id: string, readId: string): Promise<un
   try {
     const { files, transfer } = await inputFiles(store, src);
     res = await untilReplaced(store, client, () =>
-      client.api.readInputs(preset.id, src.source, Comlink.transfer(files, transfer), store.getState().params, Comlink.proxy(onProgress), readId),
+      client.api.readInputs(preset.id, src.source, Comlink.transfer(files, transfer), store.getState().params, Comlink.proxy(onProgress), readId, modelOnly),
     );
     if (res.items.length === 0) throw new Error(`${id}: nothing to read in it`);
   } catch (e) {
     const cur = itemEntry(store, id);
     if (cur?.source !== src) return null; // replaced or removed meanwhile
     // the worker was restarted under the read (a hard stop): read again with the new one
-    if (store.getState().worker !== client) return readItem(store, id, readId);
+    if (store.getState().worker !== client) return readItem(store, id, readId, modelOnly);
     if (isAbort(e)) return null;
     patchItem(store, id, { status: 'error', loadFailed: true, error: errorText(e).replace(new RegExp(`^${escapeRe(id)}: `), ''), loadProgress: undefined });
     // show an item that can be shown, not the broken one

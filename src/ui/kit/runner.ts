@@ -132,7 +132,8 @@ export async function runBatch(store: AnyStore): Promise<void> {
         cancelled = true;
         break;
       }
-      const item = await ensureItem(store, id, true);
+      // an item the page does not hold is read for the run alone (motors: the slices the resize reads)
+      const item = await ensureItem(store, id, true, true);
       if (!live()) return;
       // a source read for the first time became several items: the batch takes the ones that run in its place
       const parts = splitInto(store, id);

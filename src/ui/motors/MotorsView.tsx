@@ -60,6 +60,8 @@ export function MotorsView() {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [viewError, setViewError] = useState<string | null>(null);
   const [grid, setGrid] = useState<{ id: string; grid: Volume; tomo: Tomogram } | null>(null);
+  // the tomogram being read for the view after its first read (the page let it go, or read it for a run alone): the view says so meanwhile
+  const [reading, setReading] = useState<string | null>(null);
   const tile = useSyncExternalStore(onFreeTile, freeTile);
   const sliceType = useKit(store, (s) => s.view.sliceType) as SliceView;
   const setSliceType = (t: SliceView) => store.setState((s) => ({ view: { ...s.view, sliceType: t } }));
@@ -99,13 +101,16 @@ export function MotorsView() {
   useEffect(() => {
     let live = true;
     if (!selected || !loaded) {
+      setReading(null);
       setUi({ shown: null });
       void showBase(null);
       return;
     }
     void (async () => {
+      setReading(selected);
       const tomo = (await ensureItem(store, selected, true)) as Tomogram | null;
       if (!live) return;
+      setReading(null);
       if (!tomo) {
         setUi({ shown: null });
         void showBase(null);
@@ -189,7 +194,11 @@ export function MotorsView() {
         <canvas ref={canvasRef} data-testid="niivue-canvas" />
         {viewError && <div className="canvas-note error">{viewError}</div>}
         {!viewError && nTomos === 0 && <EmptyMotors />}
-        {!viewError && entry && !loaded && entry.status !== 'error' && <div className="canvas-note">Loading {entry.id}…</div>}
+        {!viewError && entry && ((!loaded && entry.status !== 'error') || reading === entry.id) && (
+          <div className="canvas-note" data-testid="motor-view-loading">
+            Loading {entry.id}…
+          </div>
+        )}
         {!viewError && entry?.loadFailed && <div className="canvas-note error">{entry.id}: {entry.error}</div>}
         {/* multiplanar: the 2x2 grid's free lower right tile holds the detected motor close up and the legend */}
         {legend && sliceType === 'multiplanar' && tile && (
