@@ -108,6 +108,25 @@ test('brain MRI: the demo link runs with no clicks; pinned tissue counts, the la
   );
   for (const ms of Object.values(gaps)) expect(ms).toBeLessThan(200);
   lap('probe');
+
+  // a click in the image reads the voxel there: its index, the T1's value and the tissue label, as the result has them
+  const box = (await page.getByTestId('niivue-canvas').boundingBox())!;
+  await page.mouse.click(box.x + box.width * 0.45, box.y + box.height * 0.4);
+  const voxel = page.getByTestId('brain-readout-voxel');
+  await expect(voxel).toBeVisible();
+  const m = /^voxel \(i,j,k\) (\d+), (\d+), (\d+) value (\S+) (.+)$/.exec((await voxel.textContent())!.trim());
+  expect(m, (await voxel.textContent()) ?? '').not.toBeNull();
+  const [i, j, k] = [Number(m![1]), Number(m![2]), Number(m![3])];
+  const at = await page.evaluate(
+    ([idx]) => {
+      const s = window.__voxelbenchBrain!.store.getState();
+      const t = s.items[0];
+      return { label: (t.result as { labels: Uint8Array }).labels[idx], value: (s.cache.get('t1') as { volume: { data: ArrayLike<number> } }).volume.data[idx] };
+    },
+    [(k * 256 + j) * 256 + i],
+  );
+  expect(Number(m![4])).toBe(at.value);
+  expect(m![5]).toBe(NAMES[at.label]);
   // tissue_volumes.csv: exactly the page's CSV, with the pinned counts
   const [csvDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('brain-download-0').click()]);
   expect(csvDl.suggestedFilename()).toBe('tissue_volumes.csv');

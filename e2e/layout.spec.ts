@@ -125,7 +125,7 @@ function layoutProblems(page: Page): Promise<string[]> {
       const st = getComputedStyle(ro);
       const right = c.left + ro.clientLeft + ro.clientWidth - parseFloat(st.paddingRight);
       const bottom = c.top + ro.clientTop + ro.clientHeight - parseFloat(st.paddingBottom);
-      for (const f of ro.children) {
+      for (const f of ro.querySelectorAll(':scope > :not(.readout-row), :scope > .readout-row > *')) {
         const r = f.getBoundingClientRect();
         if (r.right > right + TOL || r.bottom > bottom + TOL) problems.push(`${name(f)}: cut by the readout ${name(ro)} ${box(c)}: it is at ${box(r)}`);
       }
@@ -238,6 +238,8 @@ test('brain MRI: empty, then the demo volume and model loaded (not run: MeshNet 
   await page.getByTestId('brain-volume-input').setInputFiles(join(ROOT, 'public/demo/meshnet/t1.nii.gz'));
   await expect.poll(() => page.evaluate(() => window.__voxelbenchBrain!.store.getState().items.map((t) => t.meta !== undefined)), { timeout: 120_000 }).toEqual([true]);
   await expect.poll(() => page.evaluate(() => window.__voxelbenchBrain!.store.getState().models.length), { timeout: 120_000 }).toBe(1);
+  await page.waitForFunction(() => (window.__voxelbench?.nv.volumes.length ?? 0) > 0, null, { timeout: 120_000 });
+  await clickView(page, 'brain-readout-voxel');
   await checkSizes(page, testInfo, 'brain');
 });
 

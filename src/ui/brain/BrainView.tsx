@@ -1,13 +1,13 @@
 /** The Niivue view of the selected volume: the tissue labels as a label overlay in the volume's own space, a legend, opacity and slice layout. */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { BrainItem, BrainResult } from '../../core/presets/brain';
-import type { Volume } from '../../core/volume';
+import { spatialShape, type Volume } from '../../core/volume';
 import { fmtValue } from '../format';
 import { useKit } from '../kit/hooks';
 import { ensureItem } from '../kit/intake';
 import { say } from '../kit/messages';
 import { EmptyHero, SliceButtons, ViewerCanvas, ViewRange, ViewToggle } from '../kit/ViewControls';
-import { labelColor, labelName } from '../overlay';
+import { labelColor, labelName, worldToVoxel } from '../overlay';
 import type { SliceView } from '../store';
 import { attachCanvas, setSliceView, showBase, showOverlay, styleOverlay, type OverlayStyle } from '../viewer';
 import { brainStore as store, openBrainMriDemo, type BrainMeta } from './page';
@@ -30,9 +30,30 @@ export function BrainView() {
   const loaded = metaOf(entry) !== undefined;
   const result = entry?.status === 'done' ? (entry.result as BrainResult | undefined) : undefined;
 
+  // the voxel clicked: its index, intensity and tissue label (the view's location, on the shown volume's grid)
+  const [readout, setReadout] = useState<{ vox: [number, number, number]; value: number; label: number | null } | null>(null);
+  const shownRef = useRef(shown);
+  shownRef.current = shown;
+  const labelsRef = useRef<Uint8Array | null>(null);
   useEffect(() => {
     const canvas = canvasRef.current;
-    if (canvas) attachCanvas(canvas).catch((e: unknown) => setViewError(`The 3D view could not start (WebGL2 is needed): ${errorText(e)}`));
+    if (!canvas) return;
+    attachCanvas(canvas)
+      .then((nv) => {
+        nv.onLocationChange = (loc: unknown) => {
+          const cur = shownRef.current;
+          if (!cur) return;
+          const shape = spatialShape(cur.volume);
+          const v = worldToVoxel(cur.volume.affine, (loc as { mm: ArrayLike<number> }).mm, shape);
+          if (!v) {
+            setReadout(null);
+            return;
+          }
+          const idx = (v[2] * shape[1] + v[1]) * shape[2] + v[0];
+          setReadout({ vox: v, value: Number(cur.volume.data[idx]), label: labelsRef.current?.[idx] ?? null });
+        };
+      })
+      .catch((e: unknown) => setViewError(`The 3D view could not start (WebGL2 is needed): ${errorText(e)}`));
   }, []);
 
   // the base volume: the selected one once it is read
@@ -69,6 +90,9 @@ export function BrainView() {
 
   // the labels of the shown volume, on its grid
   const labels = result && shown && shown.id === result.id ? result : null;
+  labelsRef.current = labels?.labels ?? null;
+  // another volume, or its labels came or went: the readout is read again at the next click
+  useEffect(() => setReadout(null), [shown, labels]);
   const style: OverlayStyle = useMemo(() => ({ colormap: 'gray', opacity: view.opacity, calMin: 0, calMax: 1, visible: view.showLabels }), [view.opacity, view.showLabels]);
   const styleRef = useRef(style);
   const namesRef = useRef(names);
@@ -97,21 +121,31 @@ export function BrainView() {
           <Legend classes={labels.classes} names={names} />
         </div>
       )}
-      <div className="readout" data-testid="brain-view-info">
+      <div className="readout rows" data-testid="brain-view-info">
         {entry ? (
           <>
-            <span className="shrink name" title={entry.id}>
-              <span className="muted">volume</span> {entry.id}
-            </span>
-            {meta && (
-              <span>
-                <span className="muted">D×H×W</span> {meta.shape.join('×')} <span className="muted">at</span> {meta.spacing.map((x) => fmtValue(x)).join('×')} mm
+            <div className="readout-row">
+              <span className="shrink" title={entry.id}>
+                {entry.id}
               </span>
-            )}
-            {result && (
-              <span>
-                <span className="muted">conformed</span> {result.conformed.kept ? 'kept as it is (256³ LIA)' : result.conformed.shape.join('×')}
-              </span>
+              {meta && (
+                <span>
+                  <span className="muted">D×H×W</span> {meta.shape.join('×')} <span className="muted">at</span> {meta.spacing.map((x) => fmtValue(x)).join('×')} mm
+                </span>
+              )}
+              {result && (
+                <span>
+                  <span className="muted">conformed</span> {result.conformed.kept ? 'as is (256³ LIA)' : result.conformed.shape.join('×')}
+                </span>
+              )}
+            </div>
+            {readout && (
+              <div className="readout-row">
+                <span data-testid="brain-readout-voxel">
+                  <span className="muted">voxel (i,j,k)</span> {readout.vox.join(', ')} <span className="muted">value</span> {fmtValue(readout.value)}
+                  {readout.label !== null && <LabelName label={readout.label} names={names} />}
+                </span>
+              </div>
             )}
           </>
         ) : (
@@ -120,6 +154,12 @@ export function BrainView() {
       </div>
     </section>
   );
+}
+
+/** A label's name in its overlay colour (background in the text's own). */
+function LabelName({ label, names }: { label: number; names: string[] }) {
+  const [r, g, b] = labelColor(label);
+  return <b style={label === 0 ? undefined : { color: `rgb(${r},${g},${b})` }}> {labelName(label, names)}</b>;
 }
 
 /** Colour and name of each label, as the overlay draws them (label 0 is not drawn). */

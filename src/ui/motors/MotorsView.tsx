@@ -310,7 +310,7 @@ function ViewInfo() {
   const meta = metaOf(entry);
   return (
     <div className="readout" data-testid="motor-view-info">
-      <span className="shrink name" title={entry.id}>
+      <span className="shrink" title={entry.id}>
         <span className="muted">tomogram</span> {entry.id}
       </span>
       {meta && (

@@ -147,27 +147,31 @@ export function SpineView() {
       </ViewerCanvas>
       {grid && result && <Legend />}
       {grid && result && <EditBar id={grid.id} />}
-      <div className="readout" data-testid="spine-readout">
+      <div className="readout rows" data-testid="spine-readout">
         {entry ? (
           <>
-            <span className="shrink name" title={metaOf(entry)?.description || entry.id}>
-              <span className="muted">series</span> {metaOf(entry)?.description || entry.id}
-            </span>
-            {meta && (
-              <span>
-                <span className="muted">slices×rows×cols</span> {meta.shape.join('×')}
+            <div className="readout-row">
+              <span className="shrink" title={metaOf(entry)?.description || entry.id}>
+                <span className="muted">series</span> {metaOf(entry)?.description || entry.id}
               </span>
-            )}
-            {meta && (
-              <span>
-                <span className="muted">mm</span> {meta.spacing.map((x) => fmtValue(Number(x.toFixed(3)))).join(' × ')}
-              </span>
-            )}
+              {meta && (
+                <span>
+                  <span className="muted">slices×rows×cols</span> {meta.shape.join('×')}
+                </span>
+              )}
+              {meta && (
+                <span>
+                  <span className="muted">mm</span> {meta.spacing.map((x) => fmtValue(Number(x.toFixed(3)))).join(' × ')}
+                </span>
+              )}
+            </div>
             {readout && (
-              <span data-testid="spine-readout-voxel">
-                <span className="muted">slice,row,col</span> {readout.vox.join(', ')} <span className="muted">HU</span> {fmtValue(readout.hu)}
-                {readout.label > 0 && <b style={{ color: vertebraCss(readout.label - 1) }}> {VERTEBRAE[readout.label - 1]}</b>}
-              </span>
+              <div className="readout-row">
+                <span data-testid="spine-readout-voxel">
+                  <span className="muted">slice,row,col</span> {readout.vox.join(', ')} <span className="muted">HU</span> {fmtValue(readout.hu)}
+                  {readout.label > 0 && <b style={{ color: vertebraCss(readout.label - 1) }}> {VERTEBRAE[readout.label - 1]}</b>}
+                </span>
+              </div>
             )}
           </>
         ) : (
