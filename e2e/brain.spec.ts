@@ -85,6 +85,22 @@ test('brain MRI: the demo link runs with no clicks; pinned tissue counts, the la
     await expect(row.getByTestId('cell-ml')).toHaveText((PINNED[k] / 1000).toFixed(1));
   }
   await expect(page.getByTestId('brain-legend')).toHaveText(NAMES.join(''));
+  // the label names: a list shown whole in its box; renamed there (Enter applies it) the legend follows at
+  // once; a list too short is refused, the field marked and the names kept
+  const names = page.getByRole('textbox', { name: 'label names' });
+  await expect(names).toHaveValue(NAMES.join(', '));
+  await names.fill('background, WM, GM');
+  await names.press('Enter');
+  await expect(page.getByTestId('brain-legend')).toHaveText('backgroundWMGM');
+  await names.fill('background');
+  await names.press('Enter');
+  await expect(names).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('brain-legend')).toHaveText('backgroundWMGM');
+  await names.fill(NAMES.join(','));
+  await names.press('Enter');
+  await expect(names).toHaveAttribute('aria-invalid', 'false');
+  await expect(page.getByTestId('brain-legend')).toHaveText(NAMES.join(''));
+  await expect(names).toHaveValue(NAMES.join(', '));
 
   lap('table');
   // the labels over the T1: many more coloured pixels than the T1 alone (each re-upload of the

@@ -7,7 +7,7 @@
  *   view (it is scrolled there and checked again);
  * - none lies under another element (elementFromPoint at its centre is itself or inside it);
  * - no table cell's text runs past the cell (under the next one), unless the cell clips it;
- * - no select shows its chosen option cut;
+ * - no select shows its chosen option cut, no text field its value (a list of names grows with it);
  * - no field of a view's readout (the voxel clicked, the volume's shape…) is cut or hidden, and
  *   clicking into the view fills the readout in without changing the canvas's size;
  * - focusing each of them (as Tab does) scrolls nothing that is not a scrolling panel: the app
@@ -111,6 +111,19 @@ function layoutProblems(page: Page): Promise<string[]> {
       const room = sel.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight) - 16;
       if (need > room + TOL) problems.push(`${name(sel)}: its choice "${text}" needs ${Math.ceil(need)} px, it shows ${Math.floor(room)}`);
     }
+    // a text field whose value is cut: a one-line field's text past its box, a list's box scrolling instead of growing with it
+    for (const inp of document.querySelectorAll('input[type=text]')) {
+      if (!(inp instanceof HTMLInputElement) || !inp.getClientRects().length || !inp.checkVisibility({ visibilityProperty: true })) continue;
+      const st = getComputedStyle(inp);
+      ctx.font = `${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+      const need = ctx.measureText(inp.value).width;
+      const room = inp.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+      if (need > room + TOL) problems.push(`${name(inp)}: its value "${inp.value.slice(0, 40)}" needs ${Math.ceil(need)} px, it shows ${Math.floor(room)}`);
+    }
+    for (const ta of document.querySelectorAll('textarea')) {
+      if (!ta.getClientRects().length || !ta.checkVisibility({ visibilityProperty: true })) continue;
+      if (ta.scrollHeight > ta.clientHeight + TOL) problems.push(`${name(ta)}: its text is ${ta.scrollHeight} px tall in a ${ta.clientHeight} px box`);
+    }
     // text that runs past its table cell, under the next one (a cell that clips, as .ellipsis does,
     // is fine; the controls in a cell are checked above)
     for (const td of document.querySelectorAll('td')) {
@@ -145,6 +158,25 @@ async function checkSizes(page: Page, testInfo: TestInfo, pageName: string): Pro
     const at = `${size.width}x${size.height}`;
     await page.screenshot({ path: testInfo.outputPath(`${pageName}-${at}.png`) });
     for (const p of await layoutProblems(page)) all.push(`${pageName} at ${at}: ${p}`);
+    // the same with every folded part of the forms and panels unfolded ("more (mean, std)", the log…), then folded back
+    const folded = await page.evaluate(() => {
+      const closed = [...document.querySelectorAll('details:not([open])')] as HTMLDetailsElement[];
+      for (const d of closed) {
+        d.open = true;
+        d.setAttribute('data-unfolded', '');
+      }
+      return closed.length;
+    });
+    if (folded > 0) {
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      for (const p of await layoutProblems(page)) all.push(`${pageName} at ${at}, unfolded: ${p}`);
+      await page.evaluate(() => {
+        for (const d of document.querySelectorAll('details[data-unfolded]')) {
+          (d as HTMLDetailsElement).open = false;
+          d.removeAttribute('data-unfolded');
+        }
+      });
+    }
     // Share: clickable (Playwright's click checks that it receives the click), its menu on screen
     await page.getByTestId('share-menu').click();
     const pop = page.getByRole('dialog', { name: 'Share' });

@@ -188,7 +188,7 @@ function AxesField({ spec: s, value, id, onChange }: { spec: NumbersSpec; value:
       <span>
         <Label spec={s} /> {s.unit && <span className="muted small">{s.unit}</span>}
       </span>
-      <span className="triple">
+      <span className={`triple ${axes.length > 3 ? 'many' : ''}`}>
         {axes.map((a, i) => (
           <span key={a} className="axis">
             <span className="axis-label">{a}</span>
@@ -233,7 +233,9 @@ function ChoicesField({ spec: s, value, id, onChange }: { spec: ChoicesSpec; val
 
 /** Text, or a comma-separated list, committed on Enter or blur; a value the spec does not take is named and not kept. */
 function TextListField({ spec: s, value, id, onChange }: { spec: ParamSpec; value: ParamValue; id: string; onChange: (v: ParamValue) => void }) {
-  const shown = formatParam(value);
+  // a list of names (class names, label names) shows whole, wrapped in a box that grows with it; other text is one line
+  const list = s.type === 'strings';
+  const shown = list ? (value as string[]).join(', ') : formatParam(value);
   const [text, setText] = useState(shown);
   const [prev, setPrev] = useState(shown);
   const [error, setError] = useState<string | null>(null);
@@ -245,27 +247,45 @@ function TextListField({ spec: s, value, id, onChange }: { spec: ParamSpec; valu
     try {
       const v = parseParamText(s, text);
       setError(null);
-      if (formatParam(v) !== shown) onChange(v);
+      if (formatParam(v) !== formatParam(value)) onChange(v);
+      else setText(shown);
     } catch (e) {
       setError((e as Error).message);
     }
   };
-  return (
+  const common = {
+    className: `field-text ${list ? 'field-list' : ''} ${error ? 'invalid' : ''}`,
+    value: text,
+    onBlur: commit,
+    'data-testid': id,
+    'aria-label': s.label,
+    'aria-invalid': error !== null,
+  };
+  return list ? (
+    <label className="field stack" title={error ?? s.help}>
+      <span>
+        <Label spec={s} /> <span className="muted small">comma-separated</span>
+      </span>
+      <textarea
+        {...common}
+        rows={2}
+        spellCheck={false}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={(e) => {
+          // Enter applies the list (a name has no line breaks); Ctrl+Enter still runs
+          if (e.key === 'Enter' && !e.shiftKey && !e.ctrlKey && !e.metaKey) {
+            e.preventDefault();
+            commit();
+          }
+        }}
+      />
+    </label>
+  ) : (
     <label className="field" title={error ?? s.help}>
       <span>
         <Label spec={s} />
       </span>
-      <input
-        type="text"
-        className={`field-text ${error ? 'invalid' : ''}`}
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-        onBlur={commit}
-        onKeyDown={(e) => e.key === 'Enter' && commit()}
-        data-testid={id}
-        aria-label={s.label}
-        aria-invalid={error !== null}
-      />
+      <input type="text" {...common} onChange={(e) => setText(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && commit()} />
     </label>
   );
 }
