@@ -168,7 +168,9 @@ export async function benchPage(browser: Browser, origin: string, input: PageInp
     let rereadModelMs = NaN;
     if (input.kind === 'jpeg') {
       await page.evaluate((big) => {
-        const w = window as unknown as { __voxelbenchMotors: { store: Store & { subscribe(f: (s: ReturnType<Store['getState']>) => void): () => void; getState(): { cache: { delete(id: string): void } } } }; __rerun: { tinyDone?: number; bigRunning?: number } };
+        type Items = ReturnType<Store['getState']>;
+        type Held = { getState(): Items & { cache: { delete(id: string): void } }; subscribe(f: (s: Items) => void): () => void };
+        const w = window as unknown as { __voxelbenchMotors: { store: Held }; __rerun: { tinyDone?: number; bigRunning?: number } };
         const store = w.__voxelbenchMotors.store;
         store.getState().cache.delete(big);
         const marks: { tinyDone?: number; bigRunning?: number } = (w.__rerun = {});
