@@ -258,6 +258,7 @@ for (const p of RUN_PAGES) {
     await batchDone(page, p.hook, p.timeout);
     console.log(`${p.preset}: demo run ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     if (p.preset === 'spine') await clickView(page, 'spine-readout-voxel');
+    if (p.preset === 'motors') await clickView(page, 'motor-readout-voxel');
     await checkSizes(page, testInfo, p.preset);
   });
 }

@@ -119,6 +119,25 @@ test('motors: a folder of tomograms, the demo model and labels on WASM: table, p
     await expect(row).toContainText(t.point![0].toFixed(1));
   }
 
+  // a click in the view reads the voxel there: its (z, y, x), the tomogram's value and the heatmap cell's, as the page holds them
+  await viewerSettled(page);
+  const box = (await page.getByTestId('niivue-canvas').boundingBox())!;
+  await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.3);
+  const voxel = page.getByTestId('motor-readout-voxel');
+  await expect(voxel).toBeVisible();
+  const read = /^z,y,x (\d+), (\d+), (\d+) value (\d+) heatmap (\S+)$/.exec((await voxel.textContent())!.trim());
+  expect(read, (await voxel.textContent()) ?? '').not.toBeNull();
+  const at = await page.evaluate(async ([z, y, x]) => {
+    const hook = window.__voxelbenchMotors!;
+    const s = hook.store.getState();
+    const t = (await hook.tomogram(s.selected!))!;
+    const r = s.items.find((i) => i.id === s.selected)!.result!;
+    const cell = [z, y, x].map((v, a) => Math.floor((v * r.heatmapShape[a]) / r.originalShape[a]));
+    return { value: t.data[(z * t.shape[1] + y) * t.shape[2] + x], heatmap: r.heatmap[(cell[0] * r.heatmapShape[1] + cell[1]) * r.heatmapShape[2] + cell[2]] };
+  }, [Number(read![1]), Number(read![2]), Number(read![3])]);
+  expect(Number(read![4])).toBe(at.value);
+  expect(read![5]).toBe(at.heatmap.toFixed(4));
+
   // submission.csv: exactly submissionCsv(thresholdDetections(...)) of the page's detections, computed here
   const dets = st.tomograms.map((t) => ({ id: t.id, score: t.score!, point: t.point! }));
   const expected = submissionCsv(thresholdDetections(dets, st.quantile));

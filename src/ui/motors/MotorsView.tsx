@@ -1,9 +1,10 @@
 /** The Niivue view of the selected tomogram: heatmap overlay, detected and true motors as points, a legend. */
 import { MULTIPLANAR_TYPE, SHOW_RENDER } from '@niivue/niivue';
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import type { Point3 } from '../../core/motors/pipeline';
+import type { MotorDetection, Point3 } from '../../core/motors/pipeline';
 import type { TomogramLabel } from '../../core/motors/postprocess';
 import type { Volume } from '../../core/volume';
+import { worldToVoxel } from '../overlay';
 import { fmtValue } from '../format';
 import { useStore, type SliceView } from '../store';
 import { attachCanvas, centreOn, freeTile, getNiivue, onFreeTile, setSliceView, showBase, showOverlay, showPoints, styleOverlay, type OverlayStyle, type ViewPoint } from '../viewer';
@@ -14,7 +15,7 @@ import { niivueGradient } from '../kit/colourScale';
 import { useKit } from '../kit/hooks';
 import { EmptyHero, SliceButtons, ViewRange, ViewToggle } from '../kit/ViewControls';
 import { ensureItem } from '../kit/intake';
-import { displayVolume, heatmapVolume, mapRange, pointSize, tomogramGrid } from './display';
+import { displayVolume, heatmapIndexAt, heatmapVolume, mapRange, pointSize, tomogramGrid } from './display';
 import { motorsStore as store, openMotorsDemo, type MotorsUi, type MotorsView as View, type TomoMeta } from './page';
 
 /** Node colour values for showPoints: positive -> warm colormap, negative -> winter. */
@@ -62,6 +63,11 @@ export function MotorsView() {
   const [grid, setGrid] = useState<{ id: string; grid: Volume; tomo: Tomogram } | null>(null);
   // the tomogram being read for the view after its first read (the page let it go, or read it for a run alone): the view says so meanwhile
   const [reading, setReading] = useState<string | null>(null);
+  // the voxel clicked: its (z, y, x), the tomogram's value there and the heatmap's (once run)
+  const [readout, setReadout] = useState<VoxelReadout | null>(null);
+  const gridRef = useRef(grid);
+  gridRef.current = grid;
+  const detRef = useRef<MotorDetection | null>(null);
   const tile = useSyncExternalStore(onFreeTile, freeTile);
   const sliceType = useKit(store, (s) => s.view.sliceType) as SliceView;
   const setSliceType = (t: SliceView) => store.setState((s) => ({ view: { ...s.view, sliceType: t } }));
@@ -86,7 +92,19 @@ export function MotorsView() {
     opts.multiplanarLayout = MULTIPLANAR_TYPE.GRID;
     attachCanvas(canvas)
       .then((v) => {
-        v.onLocationChange = () => undefined;
+        v.onLocationChange = (loc: unknown) => {
+          const g = gridRef.current;
+          if (!g) return;
+          const shape = g.tomo.shape;
+          const ijk = worldToVoxel(g.grid.affine, (loc as { mm: ArrayLike<number> }).mm, shape);
+          if (!ijk) {
+            setReadout(null);
+            return;
+          }
+          const zyx: Point3 = [ijk[2], ijk[1], ijk[0]];
+          const d = detRef.current;
+          setReadout({ zyx, value: g.tomo.data[(zyx[0] * shape[1] + zyx[1]) * shape[2] + zyx[2]], heatmap: d ? d.heatmap[heatmapIndexAt(d, zyx)] : null });
+        };
         v.onIntensityChange = () => undefined;
       })
       .catch((e: unknown) => setViewError(`The 3D view could not start (WebGL2 is needed): ${(e as Error).message ?? e}`));
@@ -149,6 +167,9 @@ export function MotorsView() {
   }, [sliceType, grid]);
 
   const det = result && grid && grid.id === result.id ? result : null;
+  detRef.current = det;
+  // another tomogram, or its heatmap came or went: read again at the next click
+  useEffect(() => setReadout(null), [grid, det]);
   const range = useMemo(() => (det ? mapRange(det.heatmap) : ([0, 1] as [number, number])), [det]);
   const style: OverlayStyle = useMemo(() => {
     const [lo, hi] = range;
@@ -222,7 +243,7 @@ export function MotorsView() {
       </div>
       {/* one slice: the legend in a line under the view, off the image */}
       {legend && sliceType !== 'multiplanar' && <ViewLegend {...legend} className="view-legend-bar" />}
-      <ViewInfo />
+      <ViewInfo readout={readout} />
     </section>
   );
 }
@@ -303,30 +324,51 @@ function ViewLegend({ det, range, floor, nTruth, className }: { det: { score: nu
   );
 }
 
-function ViewInfo() {
+interface VoxelReadout {
+  zyx: Point3;
+  value: number;
+  heatmap: number | null;
+}
+
+function ViewInfo({ readout }: { readout: VoxelReadout | null }) {
   const entry = useKit(store, (s) => s.items.find((t) => t.id === s.selected) ?? null);
   if (!entry) return <div className="readout muted">No tomogram selected.</div>;
   const r = entry.status === 'done' ? entry.result : undefined;
   const meta = metaOf(entry);
   return (
-    <div className="readout" data-testid="motor-view-info">
-      <span className="shrink" title={entry.id}>
-        <span className="muted">tomogram</span> {entry.id}
-      </span>
-      {meta && (
-        <span>
-          <span className="muted">Z×Y×X</span> {meta.shape.join('×')}
+    <div className="readout rows" data-testid="motor-view-info">
+      <div className="readout-row">
+        <span className="shrink" title={entry.id}>
+          <span className="muted">tomogram</span> {entry.id}
         </span>
-      )}
-      {meta?.spacing !== undefined && (
-        <span>
-          <span className="muted">spacing</span> {fmtValue(meta.spacing)} Å
-        </span>
-      )}
-      {r && (
-        <span>
-          <span className="muted">heatmap</span> {r.heatmapShape.join('×')}
-        </span>
+        {meta && (
+          <span>
+            <span className="muted">Z×Y×X</span> {meta.shape.join('×')}
+          </span>
+        )}
+        {meta?.spacing !== undefined && (
+          <span>
+            <span className="muted">spacing</span> {fmtValue(meta.spacing)} Å
+          </span>
+        )}
+        {r && (
+          <span>
+            <span className="muted">heatmap</span> {r.heatmapShape.join('×')}
+          </span>
+        )}
+      </div>
+      {readout && (
+        <div className="readout-row">
+          <span data-testid="motor-readout-voxel">
+            <span className="muted">z,y,x</span> {readout.zyx.join(', ')} <span className="muted">value</span> {readout.value}
+            {readout.heatmap !== null && (
+              <>
+                {' '}
+                <span className="muted">heatmap</span> {readout.heatmap.toFixed(4)}
+              </>
+            )}
+          </span>
+        </div>
       )}
     </div>
   );

@@ -72,6 +72,16 @@ export function heatmapVolume(det: MotorDetection, grid: Volume): Volume {
   };
 }
 
+/**
+ * The index in `det.heatmap` of the cell that holds original voxel (z, y, x): cell h covers voxels
+ * [h f, (h + 1) f) per axis, f = original / heatmap size (heatmapVolume's grid).
+ */
+export function heatmapIndexAt(det: Pick<MotorDetection, 'heatmapShape' | 'originalShape'>, zyx: readonly number[]): number {
+  const [, hh, hw] = det.heatmapShape;
+  const h = [0, 1, 2].map((a) => Math.max(0, Math.min(det.heatmapShape[a] - 1, Math.floor((zyx[a] * det.heatmapShape[a]) / det.originalShape[a]))));
+  return (h[0] * hh + h[1]) * hw + h[2];
+}
+
 /** Min and max of a map (NaN skipped). */
 export function mapRange(a: Float32Array): [number, number] {
   let lo = Infinity;

@@ -5,7 +5,7 @@ import type { Point3 } from '../../core/motors/pipeline';
 import { thresholdDetections, type TomogramLabel } from '../../core/motors/postprocess';
 import { motorsCutoff, motorsCutoffText, motorsPreset } from '../../core/presets/motors';
 import { computeResults, histogram, niceTicks } from './derive';
-import { heatmapVolume, tomogramGrid } from './display';
+import { heatmapIndexAt, heatmapVolume, tomogramGrid } from './display';
 import { sortFiles, sourceLabel } from '../../core/motors/sources';
 import { VIEW_FLOORS, viewPixels } from './viewPixels';
 
@@ -147,6 +147,26 @@ describe('heatmap placement', () => {
     expect(v.affine[0][3]).toBeCloseTo(60, 9);
     expect(v.affine[0][0]).toBeCloseTo(160, 9);
     expect(v.affine[2][2]).toBeCloseTo(160, 9);
+  });
+
+  it('the readout takes the heatmap cell that holds the voxel clicked, on the grid the overlay is drawn on', () => {
+    const det = { heatmapShape: [16, 48, 48] as Point3, originalShape: [64, 192, 192] as Point3 };
+    expect(heatmapIndexAt(det, [30, 94, 90])).toBe((7 * 48 + 23) * 48 + 22);
+    expect(heatmapIndexAt(det, [0, 0, 0])).toBe(0);
+    expect(heatmapIndexAt(det, [63, 191, 191])).toBe(16 * 48 * 48 - 1);
+    // every voxel of cell h's block maps to h, and the block's edges to the cells beside it
+    const odd = { heatmapShape: [5, 7, 3] as Point3, originalShape: [23, 31, 10] as Point3 };
+    for (let z = 0; z < 23; z++) {
+      const hz = Math.floor((z * 5) / 23);
+      expect(heatmapIndexAt(odd, [z, 30, 9])).toBe((hz * 7 + 6) * 3 + 2);
+    }
+    // the grid heatmapVolume places the cells on: cell h's centre, in original voxels, lies in h's block
+    const grid = tomogramGrid({ id: 't', shape: [23, 31, 10] });
+    const v = heatmapVolume({ id: 't', heatmap: new Float32Array(105), heatmapShape: odd.heatmapShape, score: 0, point: [0, 0, 0], peaks: [], originalShape: odd.originalShape, inputShape: odd.originalShape, timings: { totalMs: 0, predictMs: 0, resizeMs: 0, windows: 0 } }, grid);
+    for (let h = 0; h < 3; h++) {
+      const x = v.affine[0][0] * h + v.affine[0][3];
+      expect(heatmapIndexAt(odd, [0, 0, Math.round(x)]) % 3).toBe(h);
+    }
   });
 });
 
