@@ -237,6 +237,13 @@ test('workbench: the landing page (gallery first in Tab order, focus rings), the
   expect(ring.style).not.toBe('none');
   expect(ring.width).toBeGreaterThanOrEqual(2);
   await clickView(page, 'readout');
+  // the fullest readout a run gives (eight output channels, a label with its card's name): every field stays on its two lines
+  await page.evaluate(() => {
+    const store = window.__voxelbench!.store;
+    const r = store.getState().readout!;
+    store.setState({ readout: { ...r, base: [1234.5678], overlay: Array.from({ length: 8 }, (_, c) => -12.34567 * (c + 1)), label: 7 }, labelNames: Array.from({ length: 8 }, (_, k) => `left cerebral structure ${k}`) });
+  });
+  await expect(page.getByTestId('readout-label')).toContainText('left cerebral structure 7');
   await checkSizes(page, testInfo, 'workbench');
 });
 

@@ -304,8 +304,14 @@ function ReadoutBar() {
           <span className="muted">input</span> {base.map(fmtValue).join(' / ')}
         </span>
       )}
+      {label !== null && (
+        <span data-testid="readout-label">
+          <span className="muted">label</span> {label}
+          {labelNames?.[label] ? ` ${labelNames[label]}` : ''}
+        </span>
+      )}
       {overlay && (
-        <span className="shrink" data-testid="readout-overlay" title={`output ${overlay.map(fmtValue).join(' / ')}`}>
+        <span className="shrink fill" data-testid="readout-overlay" title={`output ${overlay.map(fmtValue).join(' / ')}`}>
           <span className="muted">output</span>{' '}
           {overlay.map((v, c) => (
             <span key={c} className={kind === 'heatmap' && c === channel ? 'hl' : ''}>
@@ -313,12 +319,6 @@ function ReadoutBar() {
               {fmtValue(v)}
             </span>
           ))}
-        </span>
-      )}
-      {label !== null && (
-        <span data-testid="readout-label">
-          <span className="muted">label</span> {label}
-          {labelNames?.[label] ? ` ${labelNames[label]}` : ''}
         </span>
       )}
     </div>
