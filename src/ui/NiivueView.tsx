@@ -6,7 +6,7 @@ import { openBrainDemo } from './share/workbench';
 import { channelOf, diffOnInput, labelsOf, labelsSoon, parityOf, rangeOf, warmRanges } from './derived';
 import { fmtValue } from './format';
 import { NumberInput } from './NumberInput';
-import { labelCount, worldToVoxel } from './overlay';
+import { labelCount, voxelAt } from './overlay';
 import { initialView, useStore, type ResultState, type SliceView, type ViewState } from './store';
 import {
   attachCanvas,
@@ -265,13 +265,13 @@ function updateReadout(loc: Location): void {
   const mm: [number, number, number] = [loc.mm[0], loc.mm[1], loc.mm[2]];
   if (!vol) return;
   const shape = spatialShape(vol);
-  const vox = worldToVoxel(vol.affine, mm, shape);
-  if (!vox) {
+  const at = voxelAt(vol.affine, mm, shape);
+  if (!at) {
     useStore.setState({ readout: { vox: null, mm, base: null, overlay: null, label: null } });
     return;
   }
+  const { ijk: vox, index: idx } = at;
   const n = shape[0] * shape[1] * shape[2];
-  const idx = (vox[2] * shape[1] + vox[1]) * shape[2] + vox[0];
   const nc = Math.min(vol.data.length / n, 4);
   const base = Array.from({ length: nc }, (_, c) => vol.data[c * n + idx]);
   let overlay: number[] | null = null;

@@ -12,6 +12,7 @@ import {
   relaxPrompt,
   resampleToGrid,
   runProblems,
+  voxelAt,
   worldToVoxel,
 } from './overlay';
 
@@ -136,5 +137,10 @@ describe('world to voxel', () => {
     // voxel i=3, j=4, k=5 -> world (90-6, -126+8, -72+15)
     expect(worldToVoxel(affine, [84, -118, -57], [10, 10, 10])).toEqual([3, 4, 5]);
     expect(worldToVoxel(affine, [84, -118, 100], [10, 10, 10])).toBeNull();
+  });
+  it('gives the voxel of a world point with its index in C-order data (x fastest)', () => {
+    // [D, H, W] = [6, 8, 10]: voxel (i, j, k) = (3, 4, 5) is at (5 * 8 + 4) * 10 + 3
+    expect(voxelAt(affine, [84, -118, -57], [6, 8, 10])).toEqual({ ijk: [3, 4, 5], index: 443 });
+    expect(voxelAt(affine, [84, -118, 100], [6, 8, 10])).toBeNull();
   });
 });

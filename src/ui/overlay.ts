@@ -313,3 +313,12 @@ export function worldToVoxel(affine: number[][], mm: ArrayLike<number>, shape: S
   if (i < 0 || j < 0 || k < 0 || i >= W || j >= H || k >= D) return null;
   return [i, j, k];
 }
+
+/**
+ * The voxel nearest to world point `mm` on a [D, H, W] grid (worldToVoxel) with its index in the
+ * grid's C-order data (x fastest), or null outside: what a view's readout reads at the clicked point.
+ */
+export function voxelAt(affine: number[][], mm: ArrayLike<number>, shape: Shape3): { ijk: Shape3; index: number } | null {
+  const ijk = worldToVoxel(affine, mm, shape);
+  return ijk && { ijk, index: (ijk[2] * shape[1] + ijk[1]) * shape[2] + ijk[0] };
+}

@@ -7,7 +7,7 @@ import { useKit } from '../kit/hooks';
 import { ensureItem } from '../kit/intake';
 import { say } from '../kit/messages';
 import { EmptyHero, SliceButtons, ViewerCanvas, ViewRange, ViewToggle } from '../kit/ViewControls';
-import { labelColor, labelName, worldToVoxel } from '../overlay';
+import { labelColor, labelName, voxelAt } from '../overlay';
 import type { SliceView } from '../store';
 import { attachCanvas, setSliceView, showBase, showOverlay, styleOverlay, type OverlayStyle } from '../viewer';
 import { brainStore as store, openBrainMriDemo, type BrainMeta } from './page';
@@ -43,14 +43,12 @@ export function BrainView() {
         nv.onLocationChange = (loc: unknown) => {
           const cur = shownRef.current;
           if (!cur) return;
-          const shape = spatialShape(cur.volume);
-          const v = worldToVoxel(cur.volume.affine, (loc as { mm: ArrayLike<number> }).mm, shape);
-          if (!v) {
+          const at = voxelAt(cur.volume.affine, (loc as { mm: ArrayLike<number> }).mm, spatialShape(cur.volume));
+          if (!at) {
             setReadout(null);
             return;
           }
-          const idx = (v[2] * shape[1] + v[1]) * shape[2] + v[0];
-          setReadout({ vox: v, value: Number(cur.volume.data[idx]), label: labelsRef.current?.[idx] ?? null });
+          setReadout({ vox: at.ijk, value: Number(cur.volume.data[at.index]), label: labelsRef.current?.[at.index] ?? null });
         };
       })
       .catch((e: unknown) => setViewError(`The 3D view could not start (WebGL2 is needed): ${errorText(e)}`));

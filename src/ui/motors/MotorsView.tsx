@@ -4,7 +4,7 @@ import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'reac
 import type { MotorDetection, Point3 } from '../../core/motors/pipeline';
 import type { TomogramLabel } from '../../core/motors/postprocess';
 import type { Volume } from '../../core/volume';
-import { worldToVoxel } from '../overlay';
+import { voxelAt } from '../overlay';
 import { fmtValue } from '../format';
 import { useStore, type SliceView } from '../store';
 import { attachCanvas, centreOn, freeTile, getNiivue, onFreeTile, setSliceView, showBase, showOverlay, showPoints, styleOverlay, type OverlayStyle, type ViewPoint } from '../viewer';
@@ -95,15 +95,15 @@ export function MotorsView() {
         v.onLocationChange = (loc: unknown) => {
           const g = gridRef.current;
           if (!g) return;
-          const shape = g.tomo.shape;
-          const ijk = worldToVoxel(g.grid.affine, (loc as { mm: ArrayLike<number> }).mm, shape);
-          if (!ijk) {
+          const at = voxelAt(g.grid.affine, (loc as { mm: ArrayLike<number> }).mm, g.tomo.shape);
+          if (!at) {
             setReadout(null);
             return;
           }
-          const zyx: Point3 = [ijk[2], ijk[1], ijk[0]];
+          const [i, j, k] = at.ijk;
+          const zyx: Point3 = [k, j, i];
           const d = detRef.current;
-          setReadout({ zyx, value: g.tomo.data[(zyx[0] * shape[1] + zyx[1]) * shape[2] + zyx[2]], heatmap: d ? d.heatmap[heatmapIndexAt(d, zyx)] : null });
+          setReadout({ zyx, value: g.tomo.data[at.index], heatmap: d ? d.heatmap[heatmapIndexAt(d, zyx)] : null });
         };
         v.onIntensityChange = () => undefined;
       })

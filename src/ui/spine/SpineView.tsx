@@ -9,7 +9,7 @@ import { EmptyHero, SliceButtons, ViewerCanvas, ViewRange, ViewToggle } from '..
 import { ensureItem } from '../kit/intake';
 import { errorText, say } from '../kit/messages';
 import { NumberInput } from '../NumberInput';
-import { worldToVoxel } from '../overlay';
+import { voxelAt } from '../overlay';
 import { attachCanvas, centreOn, setBaseWindow, setSliceView, showBase } from '../viewer';
 import { CT_WINDOWS, displayCt, vertebraCss, windowRange } from './display';
 import { applyEdits, beginEdit, choosePen, downloadCorrected, endEdit, revertEdits, undo } from './editing';
@@ -63,15 +63,14 @@ export function SpineView() {
           const cur = ui().shown;
           if (!cur) return;
           const mm = (loc as { mm: ArrayLike<number> }).mm;
-          const shape = spatialShape(cur.ct);
-          const v = worldToVoxel(cur.ct.affine, mm, shape);
-          if (!v) {
+          const at = voxelAt(cur.ct.affine, mm, spatialShape(cur.ct));
+          if (!at) {
             setReadout(null);
             return;
           }
-          const idx = (v[2] * shape[1] + v[1]) * shape[2] + v[0];
+          const [i, j, k] = at.ijk;
           const labels = currentLabels(store.getState().items.find((t) => t.id === cur.id));
-          setReadout({ vox: [v[2], v[1], v[0]], hu: cur.ct.data[idx], label: labels?.[idx] ?? 0 });
+          setReadout({ vox: [k, j, i], hu: cur.ct.data[at.index], label: labels?.[at.index] ?? 0 });
         };
       })
       .catch((e: unknown) => setViewError(`The 3D view could not start (WebGL2 is needed): ${(e as Error).message ?? e}`));
